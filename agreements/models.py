@@ -1,0 +1,204 @@
+"""The agreements (överenskommelser) reports are filed under, their commitments, the deviation
+categories, and the organisations that are party to a deviation."""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+
+class AgreementQuerySet(models.QuerySet):
+    def valid_on(self, date: datetime.date):
+        """Active agreements in force on ``date``."""
+        return self.filter(active=True, valid_from__lte=date).filter(
+            models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=date)
+        )
+
+
+class Agreement(models.Model):
+    class Parties(models.TextChoices):
+        MUNICIPALITIES_AND_REGION = "municipalities_region", _("Kommunerna och regionen")
+        MUNICIPALITIES = "municipalities", _("Endast kommunerna")
+
+    code = models.SlugField(_("kod"), max_length=20, unique=True, allow_unicode=True)
+    name = models.CharField(_("namn"), max_length=200)
+    short_name = models.CharField(_("kortnamn"), max_length=60, blank=True)
+    description = models.TextField(_("beskrivning"), blank=True)
+    parties = models.CharField(
+        _("parter"), max_length=30, choices=Parties.choices, default=Parties.MUNICIPALITIES_AND_REGION
+    )
+    valid_from = models.DateField(_("giltig från"))
+    valid_to = models.DateField(_("giltig till"), null=True, blank=True)
+    document_url = models.URLField(_("länk till överenskommelsen"), blank=True)
+    order = models.PositiveSmallIntegerField(_("ordning"), default=0)
+    active = models.BooleanField(_("aktiv"), default=True)
+
+    objects = AgreementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("överenskommelse")
+        verbose_name_plural = _("överenskommelser")
+        ordering = ["order", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=models.F("valid_from")),
+                name="agreement_valid_to_after_valid_from",
+                violation_error_message=_("Slutdatum kan inte ligga före startdatum."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.short_name or self.name
+
+    def is_valid_on(self, date: datetime.date) -> bool:
+        return self.active and self.valid_from <= date and (self.valid_to is None or date <= self.valid_to)
+
+    @property
+    def includes_region(self) -> bool:
+        return self.parties == self.Parties.MUNICIPALITIES_AND_REGION
+
+
+class Commitment(models.Model):
+    """A numbered goal or commitment (målsättning/åtagande) of an agreement."""
+
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="commitments", verbose_name=_("överenskommelse")
+    )
+    number = models.PositiveSmallIntegerField(_("nummer"))
+    title = models.CharField(_("rubrik"), max_length=250)
+    description = models.TextField(_("beskrivning"), blank=True)
+    active = models.BooleanField(_("aktiv"), default=True)
+
+    class Meta:
+        verbose_name = _("åtagande")
+        verbose_name_plural = _("åtaganden")
+        ordering = ["agreement__order", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "number"], name="commitment_unique_number_per_agreement"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.number}. {self.title}"
+
+
+class DeviationCategory(models.Model):
+    name = models.CharField(_("namn"), max_length=150, unique=True)
+    help_text = models.TextField(_("hjälptext"), blank=True)
+    agreements = models.ManyToManyField(
+        Agreement, related_name="categories", verbose_name=_("överenskommelser"), blank=True
+    )
+    order = models.PositiveSmallIntegerField(_("ordning"), default=0)
+    active = models.BooleanField(_("aktiv"), default=True)
+
+    class Meta:
+        verbose_name = _("kategori")
+        verbose_name_plural = _("kategorier")
+        ordering = ["order", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Organization(models.Model):
+    """An organisation staff work in; its principal (huvudman) is a municipality or a region."""
+
+    class Kind(models.TextChoices):
+        SOCIAL_SERVICES = "social_services", _("Socialtjänst")
+        CARE_ADMINISTRATION = "care_administration", _("Vård- och omsorgsförvaltning")
+        ADDICTION_CARE = "addiction_care", _("Beroendevård")
+        PSYCHIATRY = "psychiatry", _("Psykiatri")
+        PRIMARY_CARE = "primary_care", _("Primärvård")
+        PRIVATE_PROVIDER = "private_provider", _("Privat utförare")
+        OTHER = "other", _("Annan")
+
+    class PrincipalKind(models.TextChoices):
+        MUNICIPALITY = "municipality", _("Kommun")
+        REGION = "region", _("Region")
+
+    name = models.CharField(_("namn"), max_length=200, unique=True)
+    kind = models.CharField(_("typ"), max_length=30, choices=Kind.choices)
+    principal_municipality = models.ForeignKey(
+        "councils.Municipality",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="organizations",
+        verbose_name=_("huvudman (kommun)"),
+    )
+    principal_region = models.ForeignKey(
+        "councils.Region",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="organizations",
+        verbose_name=_("huvudman (region)"),
+    )
+    contact_email = models.EmailField(
+        _("kontaktadress för yttranden"),
+        blank=True,
+        help_text=_("Dit begäran om yttrande skickas, helst en funktionsbrevlåda."),
+    )
+    active = models.BooleanField(_("aktiv"), default=True)
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisationer")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(principal_municipality__isnull=False, principal_region__isnull=True)
+                    | models.Q(principal_municipality__isnull=True, principal_region__isnull=False)
+                ),
+                name="organization_exactly_one_principal",
+                violation_error_message=_("Ange exakt en huvudman: en kommun eller en region."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def principal_kind(self) -> str:
+        return self.PrincipalKind.REGION if self.principal_region_id else self.PrincipalKind.MUNICIPALITY
+
+    @property
+    def principal(self):
+        return self.principal_region or self.principal_municipality
+
+    def clean(self):
+        if bool(self.principal_municipality_id) == bool(self.principal_region_id):
+            raise ValidationError(_("Ange exakt en huvudman: en kommun eller en region."))
+
+
+class EmailDomain(models.Model):
+    """An e-mail domain an organisation's staff use; reports without an account must come from one."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="email_domains", verbose_name=_("organisation")
+    )
+    domain = models.CharField(
+        _("domän"), max_length=253, help_text=_("T.ex. stockholm.se eller regionstockholm.se")
+    )
+
+    class Meta:
+        verbose_name = _("e-postdomän")
+        verbose_name_plural = _("e-postdomäner")
+        ordering = ["domain"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("domain"), "organization", name="emaildomain_unique_per_organization"
+            ),
+        ]
+        indexes = [models.Index(Lower("domain"), name="emaildomain_domain_lower_idx")]
+
+    def __str__(self):
+        return self.domain
+
+    def save(self, *args, **kwargs):
+        self.domain = self.domain.strip().lower().lstrip("@")
+        super().save(*args, **kwargs)

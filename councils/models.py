@@ -1,0 +1,171 @@
+"""Places, councils and the people who work in them.
+
+A report happens somewhere (a municipality, and a district in Stockholm city). Local councils
+(lokala samråd) cover a set of municipalities and/or districts; the regional council (regionalt
+samråd) covers the whole county. Users work for an organisation and sit in councils.
+"""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+
+class Region(models.Model):
+    """A region (healthcare principal, e.g. Region Stockholm); also the county its municipalities lie in."""
+
+    name = models.CharField(_("namn"), max_length=100, unique=True)
+    code = models.CharField(
+        _("länskod"), max_length=2, unique=True, help_text=_("Officiell tvåsiffrig länskod.")
+    )
+
+    class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regioner")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Municipality(models.Model):
+    name = models.CharField(_("namn"), max_length=100, unique=True)
+    code = models.CharField(
+        _("kommunkod"), max_length=4, unique=True, help_text=_("Officiell fyrsiffrig kommunkod, t.ex. 0180.")
+    )
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="municipalities", verbose_name=_("län")
+    )
+
+    class Meta:
+        verbose_name = _("kommun")
+        verbose_name_plural = _("kommuner")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(code__regex=r"^[0-9]{4}$"), name="municipality_code_four_digits"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class District(models.Model):
+    """A district (stadsdelsområde) of a municipality organised in districts, i.e. Stockholm city."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="districts", verbose_name=_("kommun")
+    )
+    name = models.CharField(_("namn"), max_length=100)
+    active = models.BooleanField(_("aktiv"), default=True)
+
+    class Meta:
+        verbose_name = _("stadsdel")
+        verbose_name_plural = _("stadsdelar")
+        ordering = ["municipality__name", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "name"], name="district_unique_name_per_municipality"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Council(models.Model):
+    class Level(models.TextChoices):
+        LOCAL = "local", _("Lokalt samråd")
+        REGIONAL = "regional", _("Regionalt samråd")
+
+    name = models.CharField(_("namn"), max_length=150, unique=True)
+    level = models.CharField(_("nivå"), max_length=10, choices=Level.choices, default=Level.LOCAL)
+    municipalities = models.ManyToManyField(
+        Municipality,
+        blank=True,
+        related_name="councils",
+        verbose_name=_("kommuner"),
+        help_text=_("Hela kommuner som samrådet täcker."),
+    )
+    districts = models.ManyToManyField(
+        District,
+        blank=True,
+        related_name="councils",
+        verbose_name=_("stadsdelar"),
+        help_text=_("Stadsdelar som samrådet täcker (för kommuner indelade i stadsdelar)."),
+    )
+    email = models.EmailField(_("funktionsbrevlåda"), blank=True)
+    is_example = models.BooleanField(
+        _("exempel"),
+        default=False,
+        help_text=_(
+            "Exempelindelning för demo och test; den verkliga indelningen underhålls av administratör."
+        ),
+    )
+    active = models.BooleanField(_("aktiv"), default=True)
+
+    class Meta:
+        verbose_name = _("samråd")
+        verbose_name_plural = _("samråd")
+        ordering = ["level", "name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_regional(self) -> bool:
+        return self.level == self.Level.REGIONAL
+
+
+class User(AbstractUser):
+    """A person who signs in: coordinators, council members, responders, reporters and admins."""
+
+    organization = models.ForeignKey(
+        "agreements.Organization",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("organisation"),
+    )
+    phone = models.CharField(_("telefon"), max_length=40, blank=True)
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("användare")
+        verbose_name_plural = _("användare")
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"), name="user_unique_email_ci", condition=~models.Q(email="")
+            ),
+        ]
+
+
+class CouncilMembership(models.Model):
+    class Role(models.TextChoices):
+        COORDINATOR = "coordinator", _("Samordnare")
+        MEMBER = "member", _("Ledamot")
+        CHAIR = "chair", _("Ordförande")
+
+    council = models.ForeignKey(
+        Council, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("samråd")
+    )
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("användare")
+    )
+    role = models.CharField(_("roll"), max_length=12, choices=Role.choices, default=Role.MEMBER)
+
+    class Meta:
+        verbose_name = _("medlemskap i samråd")
+        verbose_name_plural = _("medlemskap i samråd")
+        ordering = ["council__name", "user__last_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["council", "user"], name="membership_unique_user_per_council"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} – {self.council} ({self.get_role_display()})"
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role in (self.Role.COORDINATOR, self.Role.CHAIR)

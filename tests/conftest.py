@@ -1,0 +1,45 @@
+import pytest
+from django.db import connection
+
+from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _test_environment(settings):
+    """Run queued tasks in-process and keep e-mails in memory; serve static files without a manifest."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.SITE_URL = "http://testserver"
+    settings.LANGUAGE_CODE = "sv"
+
+
+@pytest.fixture
+def postgres_only(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+
+
+@pytest.fixture
+def region(db):
+    return factories.RegionFactory()
+
+
+@pytest.fixture
+def regional_council(db):
+    return factories.RegionalCouncilFactory(name="Regionala samrådet")
+
+
+@pytest.fixture
+def regional_coordinator(regional_council):
+    user = factories.UserFactory(username="regional")
+    factories.CouncilMembershipFactory(council=regional_council, user=user)
+    return user
+
+
+@pytest.fixture
+def superuser(db):
+    return factories.UserFactory(username="admin", is_staff=True, is_superuser=True)

@@ -1,0 +1,236 @@
+"""factory-boy factories for every model. Tests build exactly the data they need with these."""
+
+import datetime
+
+import factory
+from django.utils import timezone
+from factory.django import DjangoModelFactory
+
+from agreements.models import Agreement, Commitment, DeviationCategory, EmailDomain, Organization
+from councils.models import Council, CouncilMembership, District, Municipality, Region, User
+from deviations.models import (
+    Deviation,
+    DeviationEvent,
+    ResponseRequest,
+    SystemicAction,
+    SystemicIssue,
+    YesNoUnknown,
+)
+from deviations.workflow import Status
+
+DEFAULT_PASSWORD = "korrekt-hast-batteri-42"
+
+
+class RegionFactory(DjangoModelFactory):
+    class Meta:
+        model = Region
+        django_get_or_create = ("code",)
+
+    name = "Region Stockholm"
+    code = "01"
+
+
+class MunicipalityFactory(DjangoModelFactory):
+    class Meta:
+        model = Municipality
+
+    name = factory.Sequence(lambda n: f"Kommun {n}")
+    code = factory.Sequence(lambda n: f"{5000 + n:04d}")
+    region = factory.SubFactory(RegionFactory)
+
+
+class DistrictFactory(DjangoModelFactory):
+    class Meta:
+        model = District
+
+    municipality = factory.SubFactory(MunicipalityFactory)
+    name = factory.Sequence(lambda n: f"Stadsdel {n}")
+
+
+class CouncilFactory(DjangoModelFactory):
+    class Meta:
+        model = Council
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Lokalt samråd {n}")
+    level = Council.Level.LOCAL
+
+    @factory.post_generation
+    def municipalities(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.municipalities.set(extracted)
+
+    @factory.post_generation
+    def districts(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.districts.set(extracted)
+
+
+class RegionalCouncilFactory(CouncilFactory):
+    name = factory.Sequence(lambda n: f"Regionalt samråd {n}")
+    level = Council.Level.REGIONAL
+
+
+class OrganizationFactory(DjangoModelFactory):
+    class Meta:
+        model = Organization
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Socialtjänst {n}")
+    kind = Organization.Kind.SOCIAL_SERVICES
+    principal_municipality = factory.SubFactory(MunicipalityFactory)
+    principal_region = None
+    contact_email = factory.Sequence(lambda n: f"yttrande{n}@org{n}.example.se")
+
+    @factory.post_generation
+    def domains(self, create, extracted, **kwargs):
+        if create and extracted:
+            for domain in extracted:
+                EmailDomain.objects.create(organization=self, domain=domain)
+
+
+class RegionOrganizationFactory(OrganizationFactory):
+    name = factory.Sequence(lambda n: f"Psykiatri {n}")
+    kind = Organization.Kind.PSYCHIATRY
+    principal_municipality = None
+    principal_region = factory.SubFactory(RegionFactory)
+
+
+class EmailDomainFactory(DjangoModelFactory):
+    class Meta:
+        model = EmailDomain
+
+    organization = factory.SubFactory(OrganizationFactory)
+    domain = factory.Sequence(lambda n: f"org{n}.example.se")
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name", locale="sv_SE")
+    last_name = factory.Faker("last_name", locale="sv_SE")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.se")
+    password = factory.django.Password(DEFAULT_PASSWORD)
+
+
+class CouncilMembershipFactory(DjangoModelFactory):
+    class Meta:
+        model = CouncilMembership
+
+    council = factory.SubFactory(CouncilFactory)
+    user = factory.SubFactory(UserFactory)
+    role = CouncilMembership.Role.COORDINATOR
+
+
+class AgreementFactory(DjangoModelFactory):
+    class Meta:
+        model = Agreement
+
+    code = factory.Sequence(lambda n: f"AGR{n}")
+    name = factory.Sequence(lambda n: f"Överenskommelse {n}")
+    valid_from = datetime.date(2020, 1, 1)
+    valid_to = None
+
+
+class CommitmentFactory(DjangoModelFactory):
+    class Meta:
+        model = Commitment
+
+    agreement = factory.SubFactory(AgreementFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    title = factory.Sequence(lambda n: f"Åtagande {n}")
+
+
+class DeviationCategoryFactory(DjangoModelFactory):
+    class Meta:
+        model = DeviationCategory
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Kategori {n}")
+
+    @factory.post_generation
+    def agreements(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.agreements.set(extracted)
+
+
+class DeviationFactory(DjangoModelFactory):
+    """A submitted, routed report. Pass ``status=Status.UNCONFIRMED`` for one awaiting confirmation."""
+
+    class Meta:
+        model = Deviation
+        skip_postgeneration_save = True
+
+    reference = factory.Sequence(lambda n: f"SB-2026-{n + 1:05d}")
+    status = Status.SUBMITTED
+    agreement = factory.SubFactory(AgreementFactory)
+    category = factory.SubFactory(DeviationCategoryFactory)
+    occurred_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=3))
+    reported_on = factory.LazyFunction(timezone.localdate)
+    municipality = factory.SubFactory(MunicipalityFactory)
+    council = factory.SubFactory(CouncilFactory)
+    reporting_organization = factory.SubFactory(OrganizationFactory)
+    description = "Patienten skrevs ut från slutenvården utan att socialtjänsten fick information."
+    consequence = "Ingen insats var planerad vid hemkomsten."
+    sip_involved = YesNoUnknown.NO
+    discharge_involved = YesNoUnknown.YES
+    reporter_name = "Rapportör Exempel"
+    reporter_email = "rapportor@example.se"
+    submitted_at = factory.LazyAttribute(lambda o: None if o.status == Status.UNCONFIRMED else timezone.now())
+
+    @factory.post_generation
+    def counterparts(self, create, extracted, **kwargs):
+        if not create:
+            return
+        self.counterpart_organizations.set(
+            extracted if extracted is not None else [RegionOrganizationFactory()]
+        )
+
+
+class DeviationEventFactory(DjangoModelFactory):
+    class Meta:
+        model = DeviationEvent
+
+    deviation = factory.SubFactory(DeviationFactory)
+    kind = DeviationEvent.Kind.NOTE
+    text = "En intern anteckning."
+
+
+class ResponseRequestFactory(DjangoModelFactory):
+    class Meta:
+        model = ResponseRequest
+
+    deviation = factory.SubFactory(DeviationFactory, status=Status.AWAITING_RESPONSE)
+    organization = factory.SubFactory(RegionOrganizationFactory)
+    email = factory.LazyAttribute(lambda o: o.organization.contact_email or "yttrande@example.se")
+    requested_by = factory.SubFactory(UserFactory)
+    due_on = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=60))
+
+
+class SystemicIssueFactory(DjangoModelFactory):
+    class Meta:
+        model = SystemicIssue
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Systemfråga {n}")
+    description = "Återkommande brist i informationsöverföringen vid utskrivning."
+    created_by = factory.SubFactory(UserFactory)
+
+    @factory.post_generation
+    def agreements(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.agreements.set(extracted)
+
+
+class SystemicActionFactory(DjangoModelFactory):
+    class Meta:
+        model = SystemicAction
+
+    issue = factory.SubFactory(SystemicIssueFactory)
+    description = "Gemensam rutin för utskrivningsmeddelanden."
+    owner = factory.SubFactory(RegionOrganizationFactory)
+    due_on = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=90))
