@@ -14,6 +14,8 @@ urlpatterns += i18n_patterns(
     path("konto/logga-in/", auth_views.LoginView.as_view(), name="login"),
     path("konto/logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("deviations.urls")),
+    path("uppfoljning/", include("agreements.urls")),
+    path("samrad/", include("councils.urls")),
     path("", home, name="home"),
     prefix_default_language=False,
 )
