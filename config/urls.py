@@ -3,10 +3,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from config.views import healthz
 from deviations.views.common import home
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
+    # Outside i18n_patterns and exempt from the HTTPS redirect (SECURE_REDIRECT_EXEMPT).
+    path("healthz", healthz, name="healthz"),
 ]
 
 urlpatterns += i18n_patterns(
