@@ -16,6 +16,7 @@ urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("konto/logga-in/", auth_views.LoginView.as_view(), name="login"),
     path("konto/logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
+    path("konto/", include("councils.urls_account")),
     path("", include("deviations.urls")),
     path("uppfoljning/", include("agreements.urls")),
     path("samrad/", include("councils.urls")),

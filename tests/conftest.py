@@ -18,6 +18,8 @@ def _test_environment(settings):
     # Login throttling needs the request in authenticate(), which Client.login() does not pass; tests of
     # throttling switch it on with the ``axes_enabled`` fixture (tests/councils/test_login_security.py).
     settings.AXES_ENABLED = False
+    # A fast hasher (still salted): tests log in often.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
