@@ -74,3 +74,65 @@ def test_axes_log_lines_carry_neither_username_nor_address():
     text = axes_client_str("anna.andersson@example.se", "10.1.2.3", "Mozilla", "/konto/logga-in/", None)
     assert "anna" not in text
     assert "10.1.2.3" not in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_day_of_work_logs_no_personal_data(client, caplog, axes_enabled):
+    """Failed and successful logins, a confirmation with its e-mail, a password change, signing out
+    everywhere and the retention job: the log has ids and references, never names, addresses or texts."""
+    from deviations import services
+    from deviations.workflow import Status
+
+    caplog.set_level(logging.DEBUG)
+    user = factories.UserFactory(
+        username="anna.andersson@socialtjanst.example.se",
+        email="anna.andersson@socialtjanst.example.se",
+        first_name="Anna",
+        last_name="Andersson",
+    )
+    municipality = factories.MunicipalityFactory()
+    council = factories.CouncilFactory(municipalities=[municipality])
+    factories.CouncilMembershipFactory(
+        council=council, user=factories.UserFactory(email="bertil.berg@psykiatri.example.se")
+    )
+    report = factories.DeviationFactory(
+        status=Status.UNCONFIRMED,
+        municipality=municipality,
+        council=None,
+        reporter=user,
+        reporter_name="Anna Andersson",
+        reporter_email="anna.andersson@socialtjanst.example.se",
+        reporter_phone="070-1234567",
+        description="Utskrivningen skedde utan besked till socialtjänsten.",
+    )
+
+    login = "/konto/logga-in/"
+    client.post(login, {"username": user.username, "password": "fel"})
+    assert (
+        client.post(login, {"username": user.username, "password": factories.DEFAULT_PASSWORD}).status_code
+        == 302
+    )
+    services.apply_transition(deviation=report, action="confirm", actor=user)
+    report.refresh_from_db()
+    client.get(f"/rapporter/{report.reference}/")
+    new = "Blåbärssoppa-i-Vasaloppet-2026"
+    client.post(
+        "/konto/byt-losenord/",
+        {"old_password": factories.DEFAULT_PASSWORD, "new_password1": new, "new_password2": new},
+    )
+    client.post("/konto/logga-ut-overallt/", {"password": new})
+    services.erase_reporter_contacts(months=0, now=report.created_at.replace(year=report.created_at.year + 1))
+
+    text = caplog.text + "".join(r.getMessage() for r in caplog.records)
+    assert report.reference in text  # references are fine, and useful
+    for secret in (
+        "anna",
+        "Andersson",
+        "bertil",
+        "example.se",
+        "070-1234567",
+        "Utskrivningen",
+        factories.DEFAULT_PASSWORD,
+        new,
+    ):
+        assert secret.lower() not in text.lower(), secret
