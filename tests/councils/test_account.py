@@ -67,6 +67,7 @@ def test_sign_out_everywhere_ends_the_sessions_on_other_devices(axes_enabled):
     response = laptop.post(EVERYWHERE, {"password": factories.DEFAULT_PASSWORD})
     assert response.status_code == 302
     assert response["Location"] == "/konto/logga-in/"
+    assert "Du är nu utloggad på alla enheter" in laptop.get(response["Location"]).content.decode()
 
     assert phone.get(PROFILE).status_code == 302, "the other device is signed out"
     assert laptop.get(PROFILE).status_code == 302, "this device is signed out too"
