@@ -4,6 +4,7 @@ One file for every environment: development defaults are safe to run on a laptop
 ``DEBUG=False`` switches on everything production needs (``manage.py check --deploy`` is clean).
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -42,6 +43,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_filters",
     "django_tasks_db",
+    "axes",
+    "csp",
     "councils",
     "agreements",
     "deviations",
@@ -49,14 +52,20 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Request id and user id for every log line; after authentication so the user is known.
+    "config.middleware.RequestIdMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login lockout flagged by the axes backend into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -86,6 +95,11 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "councils.User"
+# django-axes first: it refuses a locked-out login before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -165,8 +179,11 @@ CONFIRMATION_MAX_AGE_HOURS = env.int("CONFIRMATION_MAX_AGE_HOURS", default=24)
 BUS_URL = env.str("BUS_URL", default="https://www.storsthlm.se/verksamhetsomraden/socialtjanst/bus")
 
 # --- Sessions and security. Production-safe whenever DEBUG is off. ---
+# A session ends after SESSION_COOKIE_AGE seconds *without activity*: it is saved (and its expiry
+# pushed forward) on every request.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)
 SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=False)
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -175,6 +192,8 @@ X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # Matched against the path without its leading slash: /healthz stays reachable over plain HTTP
+    # for load balancers and probes inside the private network.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -182,16 +201,84 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
-# --- Logging: structured, no personal data (only ids and reference numbers are ever logged). ---
+# Content Security Policy (django-csp 4). Everything comes from our own origin: no inline scripts or
+# styles, no CDN. ``data:`` images only for the SVG icons Bootstrap's CSS embeds (and SVG charts).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        **({} if DEBUG else {"upgrade-insecure-requests": True}),
+    },
+}
+
+# Permissions-Policy (django-permissions-policy): the app needs none of these browser features.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+
+# Login throttling (django-axes): 5 failures for one username from one address lock that pair out
+# for 15 minutes; a successful login resets the count. The lockout page is Swedish.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+# The address is REMOTE_ADDR (django-ipware is not installed); see docs/operations.md for proxies.
+# Axes logs usernames and addresses by default: log neither (usernames may be e-mail addresses).
+AXES_CLIENT_STR_CALLABLE = "config.log.axes_client_str"
+AXES_VERBOSE = False
+
+# --- Logging: key=value lines with request id, user id and reference numbers only. ---
+# Never log e-mail addresses, names or report texts. ``config.log`` documents the format.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    "filters": {
+        "request_context": {"()": "config.log.RequestContextFilter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "keyvalue": {"()": "config.log.KeyValueFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "keyvalue",
+            "filters": ["request_context"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # SQL parameters can hold anything a user typed.
         "django.db.backends": {"level": "WARNING"},
+        # Lockouts are worth a line; every single login attempt is not.
+        "axes": {"level": "WARNING"},
     },
 }

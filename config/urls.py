@@ -3,16 +3,20 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from config.views import healthz
 from deviations.views.common import home
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
+    # Outside i18n_patterns and exempt from the HTTPS redirect (SECURE_REDIRECT_EXEMPT).
+    path("healthz", healthz, name="healthz"),
 ]
 
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("konto/logga-in/", auth_views.LoginView.as_view(), name="login"),
     path("konto/logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
+    path("konto/", include("councils.urls_account")),
     path("", include("deviations.urls")),
     path("uppfoljning/", include("agreements.urls")),
     path("samrad/", include("councils.urls")),

@@ -403,3 +403,28 @@ class ResponseRequest(models.Model):
 
     def is_overdue(self, today=None) -> bool:
         return self.is_open and (today or timezone.localdate()) > self.due_on
+
+
+class AccessLog(models.Model):
+    """Who opened which report's detail page, and when. Written by ``services.record_access``; kept,
+    never edited, read by administrators in the admin."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("användare")
+    )
+    deviation = models.ForeignKey(
+        Deviation, on_delete=models.PROTECT, related_name="access_logs", verbose_name=_("rapport")
+    )
+    at = models.DateTimeField(_("tidpunkt"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("åtkomstlogg")
+        verbose_name_plural = _("åtkomstlogg")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["deviation", "-at"], name="accesslog_deviation_at_idx"),
+            models.Index(fields=["user", "-at"], name="accesslog_user_at_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} → {self.deviation_id} {self.at:%Y-%m-%d %H:%M}"

@@ -1,7 +1,10 @@
 """Writes: every way a report can change is a function here. Keyword-only, one transaction each."""
 
+import calendar
+import datetime
 import logging
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -9,9 +12,9 @@ from django.utils.translation import gettext as _
 
 from councils.models import Council
 
-from .models import Deviation, DeviationEvent, ReferenceCounter
+from .models import AccessLog, Deviation, DeviationEvent, ReferenceCounter
 from .selectors import roles_for
-from .workflow import TRANSITIONS, Role, Transition
+from .workflow import FINAL_STATES, TRANSITIONS, Role, Transition
 
 logger = logging.getLogger(__name__)
 
@@ -167,3 +170,36 @@ def _apply_side_effects(
         deviation.duplicate_of = None
     if deviation.first_response_at is None and action not in {"confirm", "reroute"}:
         deviation.first_response_at = now
+
+
+# --- Access log and retention --------------------------------------------------------------------
+
+
+def record_access(*, user, deviation: Deviation) -> AccessLog:
+    """Note that ``user`` opened ``deviation``'s detail page (kept for audits, read in the admin)."""
+    return AccessLog.objects.create(user=user, deviation=deviation)
+
+
+def months_before(moment: datetime.datetime, months: int) -> datetime.datetime:
+    """The same wall-clock moment ``months`` calendar months earlier; a day the earlier month lacks
+    (e.g. the 31st) becomes that month's last day."""
+    month_index = moment.year * 12 + (moment.month - 1) - months
+    year, month = divmod(month_index, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+@transaction.atomic
+def erase_reporter_contacts(*, now: datetime.datetime | None = None, months: int | None = None) -> int:
+    """Remove the reporter's name, e-mail and phone from reports closed or rejected more than
+    ``months`` (default ``settings.CONTACT_RETENTION_MONTHS``) months ago, and stamp
+    ``contact_erased_at``. Idempotent: reports already erased are left alone. Returns how many
+    reports were erased."""
+    now = now or timezone.now()
+    months = settings.CONTACT_RETENTION_MONTHS if months is None else months
+    cutoff = months_before(timezone.localtime(now), months)
+    count = Deviation.objects.filter(
+        status__in=FINAL_STATES, closed_at__lt=cutoff, contact_erased_at__isnull=True
+    ).update(reporter_name="", reporter_email="", reporter_phone="", contact_erased_at=now, updated_at=now)
+    logger.info("erased reporter contact details from %d closed reports (retention %d months)", count, months)
+    return count

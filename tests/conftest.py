@@ -15,6 +15,11 @@ def _test_environment(settings):
     }
     settings.SITE_URL = "http://testserver"
     settings.LANGUAGE_CODE = "sv"
+    # Login throttling needs the request in authenticate(), which Client.login() does not pass; tests of
+    # throttling switch it on with the ``axes_enabled`` fixture (tests/councils/test_login_security.py).
+    settings.AXES_ENABLED = False
+    # A fast hasher (still salted): tests log in often.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -43,3 +48,8 @@ def regional_coordinator(regional_council):
 @pytest.fixture
 def superuser(db):
     return factories.UserFactory(username="admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def axes_enabled(settings):
+    settings.AXES_ENABLED = True

@@ -3,7 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 
-from deviations import selectors
+from deviations import selectors, services
 
 
 def home(request):
@@ -25,6 +25,7 @@ def detail(request, reference: str):
         ),
         reference=reference,
     )
+    services.record_access(user=request.user, deviation=deviation)
     context = {
         "deviation": deviation,
         "counterparts": deviation.counterpart_organizations.all(),

@@ -1,0 +1,27 @@
+from django import forms
+from django.contrib.auth import authenticate
+from django.utils.translation import gettext_lazy as _
+
+
+class ConfirmPasswordForm(forms.Form):
+    """Asks for the signed-in user's password before a sensitive action (e.g. signing out everywhere).
+
+    The password is checked through ``authenticate()`` so failures count towards the login throttling.
+    """
+
+    password = forms.CharField(
+        label=_("Ditt lösenord"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, request, **kwargs):
+        self.request = request
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        user = self.request.user
+        if authenticate(self.request, username=user.get_username(), password=password) != user:
+            raise forms.ValidationError(_("Lösenordet stämmer inte."), code="password_incorrect")
+        return password

@@ -1,0 +1,46 @@
+"""The signed-in user's own account: profile, password change, signing out on all devices."""
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.messages.views import SuccessMessageMixin
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
+
+from . import services
+from .forms import ConfirmPasswordForm
+
+
+@login_required
+def profile(request):
+    user = request.user
+    memberships = user.memberships.select_related("council").order_by("council__level", "council__name")
+    organization = user.organization
+    return render(
+        request,
+        "councils/profile.html",
+        {"profile_user": user, "organization": organization, "memberships": memberships},
+    )
+
+
+class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
+    """Django's password change (validators apply; this session stays, others end)."""
+
+    template_name = "councils/password_change.html"
+    success_url = reverse_lazy("account:profile")
+    success_message = _("Ditt lösenord är bytt. Du är utloggad på dina andra enheter.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sign_out_everywhere(request):
+    form = ConfirmPasswordForm(request.POST or None, request=request)
+    if request.method == "POST" and form.is_valid():
+        services.sign_out_everywhere(user=request.user, raw_password=form.cleaned_data["password"])
+        logout(request)
+        messages.success(request, _("Du är nu utloggad på alla enheter, även den här."))
+        return redirect("login")
+    return render(request, "councils/sign_out_everywhere.html", {"form": form})
