@@ -130,7 +130,7 @@ class ReportForm(forms.Form):
         ),
     )
     description = forms.CharField(
-        label=_("Vad hände?"),
+        label=_("Vad hände"),
         max_length=5000,
         widget=forms.Textarea(attrs=TEXTAREA),
         help_text=_(
