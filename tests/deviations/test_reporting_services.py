@@ -1,12 +1,14 @@
 """Services of the reporter journey: submit, confirm, routing, reference numbers, e-mails, purge."""
 
 import datetime
+import threading
 import uuid
 
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 
 from agreements.models import EmailDomain
@@ -223,3 +225,31 @@ def test_purge_deletes_only_old_unconfirmed_reports(w, caplog):
     assert "nacka.se" not in caplog.text
     call_command("purge_unconfirmed")  # running again is harmless
     assert Deviation.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_double_submit_creates_one_report(postgres_only):
+    """Two requests with the same key at the same moment (a double click): one report, both get it."""
+    w = build_world()
+    key = uuid.uuid4()
+    results, errors = [], []
+    barrier = threading.Barrier(4)
+
+    def worker():
+        try:
+            barrier.wait()
+            results.append(services.submit_deviation(data=service_data(w), idempotency_key=key))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert Deviation.objects.count() == 1
+    assert sorted(created for _, created in results) == [False, False, False, True]
+    assert {deviation.pk for deviation, _ in results} == {Deviation.objects.get().pk}
