@@ -57,7 +57,7 @@ class AgreementSelect(forms.Select):
         return option
 
 
-def _grouped(field, groups, *, empty_label="---------"):
+def _grouped(field, groups, *, empty_label):
     """Set grouped choices ``[(key, label, [(value, label), ...]), ...]`` on a choice field."""
     choices, keys = [], []
     if empty_label is not None:
@@ -88,6 +88,7 @@ class ReportForm(forms.Form):
     agreement = forms.ModelChoiceField(
         label=_("Överenskommelse"),
         queryset=Agreement.objects.filter(active=True),
+        empty_label=_("Välj överenskommelse"),
         widget=AgreementSelect,
         help_text=_("Den överenskommelse som inte följdes. Den måste ha gällt när bristen inträffade."),
     )
@@ -105,7 +106,9 @@ class ReportForm(forms.Form):
         help_text=_("Välj en kategori under den överenskommelse du valt."),
     )
     municipality = forms.ModelChoiceField(
-        label=_("Kommun där bristen inträffade"), queryset=Municipality.objects.all()
+        label=_("Kommun där bristen inträffade"),
+        queryset=Municipality.objects.all(),
+        empty_label=_("Välj kommun"),
     )
     district = forms.ModelChoiceField(
         label=_("Stadsdel"),
@@ -214,7 +217,11 @@ class ReportForm(forms.Form):
             [(a.pk, str(a), commitments[a.pk]) for a in agreements],
             empty_label=_("Inget särskilt åtagande"),
         )
-        _grouped(self.fields["category"], [(a.pk, str(a), categories[a.pk]) for a in agreements])
+        _grouped(
+            self.fields["category"],
+            [(a.pk, str(a), categories[a.pk]) for a in agreements],
+            empty_label=_("Välj kategori"),
+        )
         districts = defaultdict(list)
         municipalities = {}
         for district in self.fields["district"].queryset.select_related("municipality"):
@@ -223,6 +230,7 @@ class ReportForm(forms.Form):
         _grouped(
             self.fields["district"],
             [(pk, str(m), districts[pk]) for pk, m in municipalities.items()],
+            empty_label=_("Välj stadsdel"),
         )
         self.municipalities_with_districts = sorted(municipalities)
         organizations = defaultdict(list)
@@ -238,7 +246,7 @@ class ReportForm(forms.Form):
             principals, key=lambda k: (k[0] != Organization.PrincipalKind.REGION, str(principals[k]))
         )
         org_groups = [(None, str(principals[k]), organizations[k]) for k in order]
-        _grouped(self.fields["reporting_organization"], org_groups)
+        _grouped(self.fields["reporting_organization"], org_groups, empty_label=_("Välj organisation"))
         _grouped(self.fields["counterpart_organizations"], org_groups, empty_label=None)
         self.known_names = [str(a) for a in agreements] + [str(p) for p in principals.values()]
         self.known_names += [label for group in organizations.values() for _pk, label in group]
