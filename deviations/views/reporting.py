@@ -150,4 +150,9 @@ def status(request, token: str):
 @login_required
 def my_reports(request):
     page = Paginator(selectors.reports_of(request.user), 20).get_page(request.GET.get("page"))
-    return render(request, TEMPLATES + "my_reports.html", {"page_obj": page, "reports": page.object_list})
+    # Reporters follow their reports on the status page, which shows only what is meant for them.
+    reports = [
+        (deviation, reverse("deviations:status", args=[tokens.status_token(deviation)]))
+        for deviation in page.object_list
+    ]
+    return render(request, TEMPLATES + "my_reports.html", {"page_obj": page, "reports": reports})
