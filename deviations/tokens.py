@@ -22,7 +22,11 @@ class InvalidToken(Exception):
 
 
 class ExpiredToken(InvalidToken):
-    """The link was genuine but is too old."""
+    """The link was genuine but is too old. ``key`` says which report it was for."""
+
+    def __init__(self, key: uuid.UUID):
+        super().__init__()
+        self.key = key
 
 
 def confirmation_token(deviation) -> str:
@@ -35,7 +39,9 @@ def read_confirmation_token(token: str) -> uuid.UUID:
             token, salt=CONFIRMATION_SALT, max_age=settings.CONFIRMATION_MAX_AGE_HOURS * 3600
         )
     except signing.SignatureExpired as exc:
-        raise ExpiredToken from exc
+        # The signature is genuine (only too old), so the report it names can still be told apart,
+        # e.g. to say "already confirmed" instead of "expired".
+        raise ExpiredToken(_uuid(signing.loads(token, salt=CONFIRMATION_SALT))) from exc
     except signing.BadSignature as exc:
         raise InvalidToken from exc
     return _uuid(value)

@@ -89,13 +89,17 @@ def report_sent(request):
 def confirm(request, token: str):
     """The one-time link e-mailed to reporters without an account. GET shows what is confirmed (mail
     scanners that prefetch links change nothing); POST confirms."""
+    reports = Deviation.objects.select_related("agreement", "category")
     try:
         key = tokens.read_confirmation_token(token)
-    except tokens.ExpiredToken:
+    except tokens.ExpiredToken as expired:
+        deviation = reports.filter(idempotency_key=expired.key).first()
+        if deviation is not None and deviation.status != Status.UNCONFIRMED:
+            return _already_confirmed(request, deviation)
         return render(request, TEMPLATES + "link_expired.html", status=400)
     except tokens.InvalidToken:
         return render(request, TEMPLATES + "link_invalid.html", status=404)
-    deviation = Deviation.objects.select_related("agreement", "category").filter(idempotency_key=key).first()
+    deviation = reports.filter(idempotency_key=key).first()
     if deviation is None:  # purged, or never existed
         return render(request, TEMPLATES + "link_invalid.html", status=404)
     if deviation.status != Status.UNCONFIRMED:

@@ -9,11 +9,16 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
+from deviations.forms import ReportForm
 from deviations.models import Deviation
 from deviations.workflow import Status
 from tests import factories
 from tests.deviations.reporting_world import build_world, valid_post
+from tests.deviations.test_pii import written_numbers
 
 pytestmark = pytest.mark.django_db
 
@@ -250,3 +255,21 @@ def test_random_idempotency_key_is_a_new_report(client, w):
     post(client, w)
     post(client, w, idempotency_key=str(uuid.uuid4()))
     assert Deviation.objects.count() == 2
+
+
+@given(
+    number=written_numbers(),
+    before=st.text(alphabet="abcdefghijklmnopqrstuvwxyzåäö ,.\n", max_size=40),
+    after=st.text(alphabet="abcdefghijklmnopqrstuvwxyzåäö ,.\n", max_size=40),
+    field=st.sampled_from(["description", "consequence", "actions_taken", "suggested_improvement"]),
+)
+@hypothesis_settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_form_refuses_any_identity_number_in_any_text_field(w, number, before, after, field):
+    text, _kind = number
+    form = ReportForm(data=valid_post(w, **{field: before + text + after}))
+    assert not form.is_valid()
+    assert field in form.errors
+    assert all(text not in " ".join(errors) for errors in form.errors.values())
+    assert Deviation.objects.count() == 0

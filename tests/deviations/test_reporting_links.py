@@ -243,3 +243,13 @@ def test_status_page_shows_the_reason_of_a_rejection(client, w):
     deviation = factories.DeviationFactory(status=Status.REJECTED, reject_reason="bus")
     content = client.get(status_url(deviation)).content.decode()
     assert "BUS-processen" in content
+
+
+def test_old_link_of_an_already_confirmed_report_says_confirmed_not_expired(client, unconfirmed, settings):
+    issued = time.time() - (settings.CONFIRMATION_MAX_AGE_HOURS * 3600 + 60)
+    with mock.patch("django.core.signing.time.time", return_value=issued):
+        url = confirm_url(unconfirmed)
+    services.confirm_deviation(deviation=unconfirmed)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "redan bekräftad" in response.content.decode()
