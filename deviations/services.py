@@ -257,10 +257,14 @@ def report_errors(data: dict, *, reporter=None, today=None) -> dict[str, str]:
                 "municipality": municipality
             }
     own = data.get("reporting_organization")
+    if own and not own.active:
+        errors["reporting_organization"] = _("Organisationen är inte längre aktiv.")
     counterparts = list(data.get("counterpart_organizations") or [])
     if "counterpart_organizations" in data:
         if not counterparts:
             errors["counterpart_organizations"] = _("Välj minst en motpart.")
+        elif not all(organization.active for organization in counterparts):
+            errors["counterpart_organizations"] = _("En av motparterna är inte längre aktiv.")
         elif own and {o.pk for o in counterparts} == {own.pk}:
             errors["counterpart_organizations"] = _(
                 "Motparten kan inte enbart vara din egen organisation. Välj den organisation som "

@@ -185,6 +185,8 @@ def test_unregistered_domain_is_refused_case_insensitively(w):
         ({"district": "spanga"}, "district"),
         ({"counterpart_organizations": "own"}, "counterpart_organizations"),
         ({"counterpart_organizations": "none"}, "counterpart_organizations"),
+        ({"counterpart_organizations": "inactive_list"}, "counterpart_organizations"),
+        ({"reporting_organization": "inactive"}, "reporting_organization"),
     ],
 )
 def test_report_rules(w, overrides, field):
@@ -197,6 +199,8 @@ def test_report_rules(w, overrides, field):
         "spanga": w.spanga,
         "own": [w.own],
         "none": [],
+        "inactive": w.inactive,
+        "inactive_list": [w.counterpart, w.inactive],
     }
     data = service_data(w, **{k: values[v] for k, v in overrides.items()})
     assert field in services.report_errors(data)
