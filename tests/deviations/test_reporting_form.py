@@ -145,7 +145,9 @@ def test_each_rule_is_shown_next_to_its_field_and_in_the_summary(client, w, over
     assert field in form.errors
     content = response.content.decode()
     assert "error-summary" in content
-    assert f'href="#{form[field].id_for_label}"' in content
+    target = form[field].id_for_label or f"{form[field].auto_id}_0"  # radios: their first input
+    assert f'href="#{target}"' in content
+    assert f'id="{target}"' in content
     assert Deviation.objects.count() == 0
     # Nothing typed is lost.
     assert "Utskrivning från slutenvården skedde" in content or field == "description"
