@@ -1,10 +1,12 @@
 """Reads: who may see which reports, and in what role. Every view that shows reports starts here."""
 
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 
+from agreements.models import EmailDomain
 from councils.models import Council, CouncilMembership
 
-from .models import Deviation
+from .models import Deviation, DeviationEvent
 from .workflow import Role, Status
 
 
@@ -68,3 +70,45 @@ def deviations_handled_by(user) -> QuerySet[Deviation]:
         user=user, council__active=True, council__level=Council.Level.LOCAL
     ).values("council_id")
     return qs.filter(council__in=local_councils)
+
+
+# --- Reporter journey ----------------------------------------------------------------------------
+
+
+def email_domain_is_registered(email: str) -> bool:
+    """Whether ``email`` is at a domain registered on an active organisation (case-insensitive)."""
+    domain = email.rpartition("@")[2].strip().lower()
+    if not domain:
+        return False
+    return (
+        EmailDomain.objects.alias(domain_lower=Lower("domain"))
+        .filter(domain_lower=domain, organization__active=True)
+        .exists()
+    )
+
+
+def reports_of(user) -> QuerySet[Deviation]:
+    """The signed-in reporter's own reports ("Mina rapporter"), newest first."""
+    if not user.is_authenticated:
+        return Deviation.objects.none()
+    return (
+        Deviation.objects.filter(reporter=user)
+        .exclude(status=Status.UNCONFIRMED)
+        .select_related("agreement", "category", "council")
+        .order_by("-created_at", "-id")
+    )
+
+
+def deviation_for_status_link(key) -> Deviation | None:
+    """The confirmed report a (verified) status link points to."""
+    return (
+        Deviation.objects.exclude(status=Status.UNCONFIRMED)
+        .select_related("agreement", "category", "council")
+        .filter(idempotency_key=key)
+        .first()
+    )
+
+
+def reporter_visible_events(deviation: Deviation):
+    """Events the reporter may read: feedback and reasons, never internal notes."""
+    return deviation.events.filter(visibility=DeviationEvent.Visibility.REPORTER).order_by("created_at", "id")

@@ -1,1 +1,14 @@
-urlpatterns = []
+"""The reporter journey (namespace "deviations", included by deviations/urls.py)."""
+
+from django.urls import path
+
+from .views import reporting
+
+urlpatterns = [
+    path("rapportera/", reporting.report_start, name="report_start"),
+    path("rapportera/formular/", reporting.report_form, name="report_form"),
+    path("rapportera/skickad/", reporting.report_sent, name="report_sent"),
+    path("rapportera/bekrafta/<str:token>/", reporting.confirm, name="confirm"),
+    path("status/<str:token>/", reporting.status, name="status"),
+    path("mina-rapporter/", reporting.my_reports, name="my_reports"),
+]

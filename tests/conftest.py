@@ -14,6 +14,8 @@ def _test_environment(settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.SITE_URL = "http://testserver"
+    # Factories hash a password per user; the production hasher makes that take seconds.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.LANGUAGE_CODE = "sv"
     # Login throttling needs the request in authenticate(), which Client.login() does not pass; tests of
     # throttling switch it on with the ``axes_enabled`` fixture (tests/councils/test_login_security.py).

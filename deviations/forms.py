@@ -1,0 +1,323 @@
+"""Forms of the deviations app. Business rules live in ``services.report_errors``; forms collect input,
+call the rules and put each error next to its field."""
+
+import uuid
+from collections import defaultdict
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Fieldset, Layout, Submit
+from django import forms
+from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from agreements.models import Agreement, Commitment, DeviationCategory, Organization
+from councils.models import District, Municipality
+
+from . import pii, services
+from .models import YesNoUnknown
+
+
+class GroupedOptionsMixin:
+    """Options in optgroups; each option gets ``data-group`` with its group's key, so
+    ``static/js/report_form.js`` can show only the groups matching another field. ``group_keys`` is
+    parallel to the field's choices (``None`` for ungrouped entries)."""
+
+    group_keys: list = []
+
+    def optgroups(self, name, value, attrs=None):
+        groups = super().optgroups(name, value, attrs)
+        for _group_name, options, index in groups:
+            key = self.group_keys[index] if index < len(self.group_keys) else None
+            if key is not None:
+                for option in options:
+                    option["attrs"]["data-group"] = str(key)
+        return groups
+
+
+class GroupedSelect(GroupedOptionsMixin, forms.Select):
+    pass
+
+
+class GroupedSelectMultiple(GroupedOptionsMixin, forms.SelectMultiple):
+    pass
+
+
+class AgreementSelect(forms.Select):
+    """Each agreement option carries its validity period, so the script can hide agreements that were
+    not in force on the chosen date. The server checks it again (``report_errors``)."""
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        agreement = getattr(value, "instance", None)
+        if agreement is not None:
+            option["attrs"]["data-valid-from"] = agreement.valid_from.isoformat()
+            if agreement.valid_to:
+                option["attrs"]["data-valid-to"] = agreement.valid_to.isoformat()
+        return option
+
+
+def _grouped(field, groups, *, empty_label):
+    """Set grouped choices ``[(key, label, [(value, label), ...]), ...]`` on a choice field."""
+    choices, keys = [], []
+    if empty_label is not None:
+        choices.append(("", empty_label))
+        keys.append(None)
+    for key, label, options in groups:
+        if options:
+            choices.append((label, options))
+            keys.append(key)
+    field.choices = choices
+    field.widget.group_keys = keys
+
+
+YES_NO_UNKNOWN = YesNoUnknown.choices
+TEXTAREA = {"rows": 5}
+
+
+class ReportForm(forms.Form):
+    """The deviation report (samverkansbrist). Works without JavaScript: dependent choices are grouped
+    and the combination is validated on the server."""
+
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
+    occurred_on = forms.DateField(
+        label=_("Datum då bristen inträffade"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Ange ungefärligt datum om du inte vet exakt. Datumet kan inte ligga i framtiden."),
+    )
+    agreement = forms.ModelChoiceField(
+        label=_("Överenskommelse"),
+        queryset=Agreement.objects.filter(active=True),
+        empty_label=_("Välj överenskommelse"),
+        widget=AgreementSelect,
+        help_text=_("Den överenskommelse som inte följdes. Den måste ha gällt när bristen inträffade."),
+    )
+    commitment = forms.ModelChoiceField(
+        label=_("Åtagande som bristen gäller"),
+        queryset=Commitment.objects.filter(active=True),
+        required=False,
+        widget=GroupedSelect,
+        help_text=_("Frivilligt. Välj ett åtagande under den överenskommelse du valt."),
+    )
+    category = forms.ModelChoiceField(
+        label=_("Kategori"),
+        queryset=DeviationCategory.objects.filter(active=True),
+        widget=GroupedSelect,
+        help_text=_("Välj en kategori under den överenskommelse du valt."),
+    )
+    municipality = forms.ModelChoiceField(
+        label=_("Kommun där bristen inträffade"),
+        queryset=Municipality.objects.all(),
+        empty_label=_("Välj kommun"),
+    )
+    district = forms.ModelChoiceField(
+        label=_("Stadsdel"),
+        queryset=District.objects.filter(active=True),
+        required=False,
+        widget=GroupedSelect,
+        help_text=_("Behövs bara för kommuner som är indelade i stadsdelar, som Stockholms stad."),
+    )
+    reporting_organization = forms.ModelChoiceField(
+        label=_("Din organisation"),
+        queryset=Organization.objects.filter(active=True),
+        widget=GroupedSelect,
+        help_text=_("Den verksamhet du arbetar i och rapporterar från."),
+    )
+    counterpart_organizations = forms.ModelMultipleChoiceField(
+        label=_("Motpart(er)"),
+        queryset=Organization.objects.filter(active=True),
+        widget=GroupedSelectMultiple(attrs={"size": 8}),
+        help_text=_(
+            "Den eller de organisationer som samverkan brast med. Håll ned Ctrl (Cmd på Mac) för att välja "
+            "flera."
+        ),
+    )
+    description = forms.CharField(
+        label=_("Vad hände"),
+        max_length=5000,
+        widget=forms.Textarea(attrs=TEXTAREA),
+        help_text=_(
+            "Beskriv vad som hände i samverkan, inte vem det gällde. Skriv inga namn, personnummer eller "
+            "andra uppgifter som kan identifiera personen."
+        ),
+    )
+    consequence = forms.CharField(
+        label=_("Konsekvens för individen"),
+        max_length=5000,
+        widget=forms.Textarea(attrs=TEXTAREA),
+        help_text=_("Vad blev följden för personen? Skriv utan namn och personnummer."),
+    )
+    actions_taken = forms.CharField(
+        label=_("Åtgärder som redan vidtagits"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs=TEXTAREA),
+    )
+    suggested_improvement = forms.CharField(
+        label=_("Förslag till förbättring"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs=TEXTAREA),
+    )
+    sip_involved = forms.ChoiceField(
+        label=_("Gällde det en SIP (samordnad individuell plan)?"),
+        choices=YES_NO_UNKNOWN,
+        widget=forms.RadioSelect,
+    )
+    discharge_involved = forms.ChoiceField(
+        label=_("Gällde det utskrivning från slutenvård?"),
+        choices=YES_NO_UNKNOWN,
+        widget=forms.RadioSelect,
+    )
+    names_checked = forms.BooleanField(
+        label=_("Jag har kontrollerat att texten inte innehåller namn"),
+        required=False,
+    )
+    reporter_name = forms.CharField(label=_("Ditt namn"), max_length=150, widget=forms.TextInput())
+    reporter_email = forms.EmailField(
+        label=_("Din e-postadress i tjänsten"),
+        help_text=_(
+            "Utan konto måste adressen höra till en ansluten organisation. Dit skickar vi en länk som "
+            "bekräftar rapporten, och senare återkopplingen."
+        ),
+    )
+    reporter_phone = forms.CharField(label=_("Telefon"), max_length=40, required=False)
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user if user is not None and user.is_authenticated else None
+        initial = kwargs.setdefault("initial", {})
+        initial.setdefault("idempotency_key", uuid.uuid4())
+        if self.user is not None:
+            initial.setdefault("reporter_name", self.user.get_full_name())
+            initial.setdefault("reporter_email", self.user.email)
+            initial.setdefault("reporter_phone", self.user.phone)
+            if self.user.organization_id:
+                initial.setdefault("reporting_organization", self.user.organization_id)
+        super().__init__(*args, **kwargs)
+        self.name_warning = False
+        self.fields["occurred_on"].widget.attrs["max"] = timezone.localdate().isoformat()
+        self.fields["reporter_name"].widget.attrs["autocomplete"] = "name"
+        self.fields["reporter_email"].widget.attrs["autocomplete"] = "email"
+        self.fields["reporter_phone"].widget.attrs["autocomplete"] = "tel"
+        if self.user is not None:
+            self.fields["reporter_email"].help_text = _("Dit skickar vi kvittot och senare återkopplingen.")
+        self._set_grouped_choices()
+
+    def _set_grouped_choices(self):
+        agreements = list(self.fields["agreement"].queryset)
+        commitments = defaultdict(list)
+        for commitment in self.fields["commitment"].queryset.select_related("agreement"):
+            commitments[commitment.agreement_id].append((commitment.pk, str(commitment)))
+        categories = defaultdict(list)
+        for category in self.fields["category"].queryset.prefetch_related("agreements"):
+            for agreement in category.agreements.all():
+                categories[agreement.pk].append((category.pk, str(category)))
+        _grouped(
+            self.fields["commitment"],
+            [(a.pk, str(a), commitments[a.pk]) for a in agreements],
+            empty_label=_("Inget särskilt åtagande"),
+        )
+        _grouped(
+            self.fields["category"],
+            [(a.pk, str(a), categories[a.pk]) for a in agreements],
+            empty_label=_("Välj kategori"),
+        )
+        districts = defaultdict(list)
+        municipalities = {}
+        for district in self.fields["district"].queryset.select_related("municipality"):
+            municipalities[district.municipality_id] = district.municipality
+            districts[district.municipality_id].append((district.pk, str(district)))
+        _grouped(
+            self.fields["district"],
+            [(pk, str(m), districts[pk]) for pk, m in municipalities.items()],
+            empty_label=_("Välj stadsdel"),
+        )
+        self.municipalities_with_districts = sorted(municipalities)
+        organizations = defaultdict(list)
+        principals = {}
+        for organization in self.fields["reporting_organization"].queryset.select_related(
+            "principal_municipality", "principal_region"
+        ):
+            principal = organization.principal
+            key = (organization.principal_kind, principal.pk)
+            principals[key] = principal
+            organizations[key].append((organization.pk, str(organization)))
+        order = sorted(
+            principals, key=lambda k: (k[0] != Organization.PrincipalKind.REGION, str(principals[k]))
+        )
+        org_groups = [(None, str(principals[k]), organizations[k]) for k in order]
+        _grouped(self.fields["reporting_organization"], org_groups, empty_label=_("Välj organisation"))
+        _grouped(self.fields["counterpart_organizations"], org_groups, empty_label=None)
+        self.known_names = [str(a) for a in agreements] + [str(p) for p in principals.values()]
+        self.known_names += [label for group in organizations.values() for _pk, label in group]
+        self.known_names += [label for group in districts.values() for _pk, label in group]
+
+    def clean(self):
+        cleaned = super().clean()
+        for field, message in services.report_errors(cleaned, reporter=self.user).items():
+            if field in self.fields and field not in self.errors:
+                self.add_error(field, message)
+        if not any(field in self.errors for field in services.TEXT_FIELDS):
+            self._warn_about_names(cleaned)
+        return cleaned
+
+    def _warn_about_names(self, cleaned):
+        if cleaned.get("names_checked"):
+            return
+        known = [*self.known_names, *(str(m) for m in Municipality.objects.all())]
+        for field in services.TEXT_FIELDS:
+            names = pii.suspected_names(cleaned.get(field) or "", known=known)
+            if names:
+                self.name_warning = True
+                self.add_error(
+                    "names_checked",
+                    format_lazy(
+                        _(
+                            "Fältet ”{field}” verkar innehålla ett namn (”{name}”). Ta bort namn på personer "
+                            "– eller kryssa i rutan om det inte är ett namn."
+                        ),
+                        field=self.fields[field].label,
+                        name=names[0],
+                    ),
+                )
+
+    @property
+    def show_names_checked(self) -> bool:
+        return self.name_warning or bool(self.data.get("names_checked"))
+
+    @property
+    def helper(self):
+        helper = FormHelper(self)
+        helper.form_method = "post"
+        helper.attrs = {"novalidate": "", "id": "report-form"}
+        helper.layout = Layout(
+            "idempotency_key",
+            Fieldset(_("Vad gäller bristen?"), "occurred_on", "agreement", "commitment", "category"),
+            Fieldset(_("Var inträffade den?"), "municipality", "district"),
+            Fieldset(
+                _("Mellan vilka organisationer?"), "reporting_organization", "counterpart_organizations"
+            ),
+            Fieldset(
+                _("Beskrivning"),
+                HTML(
+                    format_lazy(
+                        '<p class="alert alert-warning">{}</p>',
+                        _(
+                            "Beskriv vad som hände i samverkan – inte vem det gällde. Skriv aldrig namn, "
+                            "personnummer, samordningsnummer eller andra uppgifter som kan identifiera "
+                            "personen."
+                        ),
+                    )
+                ),
+                "description",
+                "consequence",
+                "actions_taken",
+                "suggested_improvement",
+                "sip_involved",
+                "discharge_involved",
+                *(["names_checked"] if self.show_names_checked else []),
+            ),
+            Fieldset(_("Dina kontaktuppgifter"), "reporter_name", "reporter_email", "reporter_phone"),
+            Submit("submit", _("Skicka rapporten")),
+        )
+        return helper

@@ -1,0 +1,162 @@
+"""The reporter journey: start page, the report form, e-mail confirmation, the private status page and
+"Mina rapporter". Reporters without an account are identified only by signed links."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+
+from deviations import selectors, services, tokens
+from deviations.forms import ReportForm
+from deviations.models import Deviation
+from deviations.workflow import Status
+
+#: Session key remembering the report just filed in this browser (for the "sent" page).
+SESSION_KEY = "deviations_last_report"
+TEMPLATES = "deviations/reporting/"
+
+
+def report_start(request):
+    return render(
+        request,
+        TEMPLATES + "start.html",
+        {
+            "bus_url": settings.BUS_URL,
+            "response_days": settings.RESPONSE_DEADLINE_DAYS,
+            "retention_months": settings.CONTACT_RETENTION_MONTHS,
+        },
+    )
+
+
+@sensitive_post_parameters(*services.TEXT_FIELDS, "reporter_name", "reporter_email", "reporter_phone")
+@require_http_methods(["GET", "POST"])
+def report_form(request):
+    user = request.user if request.user.is_authenticated else None
+    form = ReportForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            deviation, created = services.submit_deviation(
+                data=form.cleaned_data,
+                idempotency_key=form.cleaned_data["idempotency_key"],
+                reporter=user,
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            if created or _submitted_by(deviation, user=user, email=form.cleaned_data["reporter_email"]):
+                request.session[SESSION_KEY] = deviation.pk
+            return redirect("deviations:report_sent")
+    return render(request, TEMPLATES + "form.html", {"form": form})
+
+
+def _submitted_by(deviation: Deviation, *, user, email: str) -> bool:
+    """Whether a resubmitted idempotency key is this submitter's own (then the page may show it)."""
+    if user is not None:
+        return deviation.reporter_id == user.pk
+    return deviation.reporter_id is None and deviation.reporter_email.lower() == email.lower()
+
+
+@never_cache
+def report_sent(request):
+    """After submitting: "check your e-mail" (no account) or the receipt (signed in)."""
+    deviation = (
+        Deviation.objects.select_related("agreement", "category", "council")
+        .filter(pk=request.session.get(SESSION_KEY))
+        .first()
+    )
+    if deviation is None:
+        return redirect("deviations:report_start")
+    context = {
+        "deviation": deviation,
+        "confirmed": deviation.status != Status.UNCONFIRMED,
+        "confirmation_hours": settings.CONFIRMATION_MAX_AGE_HOURS,
+    }
+    if context["confirmed"] and request.user.is_authenticated and deviation.reporter_id == request.user.pk:
+        context["status_link"] = reverse("deviations:status", args=[tokens.status_token(deviation)])
+    return render(request, TEMPLATES + "sent.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm(request, token: str):
+    """The one-time link e-mailed to reporters without an account. GET shows what is confirmed (mail
+    scanners that prefetch links change nothing); POST confirms."""
+    reports = Deviation.objects.select_related("agreement", "category")
+    try:
+        key = tokens.read_confirmation_token(token)
+    except tokens.ExpiredToken as expired:
+        deviation = reports.filter(idempotency_key=expired.key).first()
+        if deviation is not None and deviation.status != Status.UNCONFIRMED:
+            return _already_confirmed(request, deviation)
+        return render(request, TEMPLATES + "link_expired.html", status=400)
+    except tokens.InvalidToken:
+        return render(request, TEMPLATES + "link_invalid.html", status=404)
+    deviation = reports.filter(idempotency_key=key).first()
+    if deviation is None:  # purged, or never existed
+        return render(request, TEMPLATES + "link_invalid.html", status=404)
+    if deviation.status != Status.UNCONFIRMED:
+        return _already_confirmed(request, deviation)
+    if request.method == "POST":
+        try:
+            deviation = services.confirm_deviation(
+                deviation=deviation, actor_label=_("Rapportören (bekräftad via e-post)")
+            )
+        except services.TransitionNotAllowed:  # confirmed by a concurrent request
+            return _already_confirmed(request, deviation)
+        messages.success(
+            request,
+            _(
+                "Tack! Rapporten %(reference)s är bekräftad och skickad till samrådet. Ett kvitto med "
+                "länken till den här sidan har skickats till din e-post."
+            )
+            % {"reference": deviation.reference},
+        )
+        return redirect("deviations:status", token=tokens.status_token(deviation))
+    return render(request, TEMPLATES + "confirm.html", {"deviation": deviation})
+
+
+def _already_confirmed(request, deviation):
+    return render(
+        request,
+        TEMPLATES + "already_confirmed.html",
+        {
+            "deviation": deviation,
+            "status_link": reverse("deviations:status", args=[tokens.status_token(deviation)]),
+        },
+    )
+
+
+@never_cache
+def status(request, token: str):
+    """The reporter's private status page: no login, reached only through the signed link."""
+    try:
+        key = tokens.read_status_token(token)
+    except tokens.InvalidToken:
+        return render(request, TEMPLATES + "link_invalid.html", status=404)
+    deviation = selectors.deviation_for_status_link(key)
+    if deviation is None:
+        return render(request, TEMPLATES + "link_invalid.html", status=404)
+    return render(
+        request,
+        TEMPLATES + "status.html",
+        {"deviation": deviation, "events": selectors.reporter_visible_events(deviation)},
+    )
+
+
+@login_required
+def my_reports(request):
+    page = Paginator(selectors.reports_of(request.user), 20).get_page(request.GET.get("page"))
+    # Reporters follow their reports on the status page, which shows only what is meant for them.
+    reports = [
+        (deviation, reverse("deviations:status", args=[tokens.status_token(deviation)]))
+        for deviation in page.object_list
+    ]
+    return render(request, TEMPLATES + "my_reports.html", {"page_obj": page, "reports": reports})

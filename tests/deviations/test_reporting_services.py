@@ -1,0 +1,259 @@
+"""Services of the reporter journey: submit, confirm, routing, reference numbers, e-mails, purge."""
+
+import datetime
+import threading
+import uuid
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from agreements.models import EmailDomain
+from deviations import services
+from deviations.models import Deviation, DeviationEvent
+from deviations.workflow import Status
+from tests import factories
+from tests.deviations.reporting_world import build_world, service_data
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def w(db):
+    return build_world()
+
+
+def submit(w, *, key=None, reporter=None, **overrides):
+    return services.submit_deviation(
+        data=service_data(w, **overrides), idempotency_key=key or uuid.uuid4(), reporter=reporter
+    )
+
+
+def test_anonymous_submission_is_stored_unconfirmed_without_events_or_reference(
+    w, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        deviation, created = submit(w)
+    assert created
+    assert deviation.status == Status.UNCONFIRMED
+    assert deviation.reference.startswith(services.UNCONFIRMED_REFERENCE_PREFIX)
+    assert deviation.council is None
+    assert deviation.submitted_at is None
+    assert not deviation.events.exists()
+    assert list(deviation.counterpart_organizations.all()) == [w.counterpart]
+    # Only the confirmation link is sent, to the reporter; the council hears nothing yet.
+    assert [m.to for m in mail.outbox] == [["rapportor@nacka.se"]]
+    assert "/rapportera/bekrafta/" in mail.outbox[0].body
+
+
+def test_same_idempotency_key_gives_one_report(w, django_capture_on_commit_callbacks):
+    key = uuid.uuid4()
+    with django_capture_on_commit_callbacks(execute=True):
+        first, created_first = submit(w, key=key)
+        second, created_second = submit(w, key=key, description="Ändrad text vid nytt klick.")
+    assert (created_first, created_second) == (True, False)
+    assert first.pk == second.pk
+    assert Deviation.objects.count() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_confirmation_routes_numbers_and_notifies(w, django_capture_on_commit_callbacks):
+    deviation, _ = submit(w)
+    with django_capture_on_commit_callbacks(execute=True):
+        deviation = services.confirm_deviation(deviation=deviation, actor_label="Rapportören")
+    assert deviation.status == Status.SUBMITTED
+    assert deviation.reference == f"SB-{timezone.localdate().year}-00001"
+    assert deviation.council == w.nacka_council
+    assert deviation.submitted_at is not None
+    event = deviation.events.get()
+    assert (event.action, event.from_status, event.to_status) == ("confirm", "unconfirmed", "submitted")
+    assert event.actor is None and event.actor_label == "Rapportören"
+    recipients = sorted(address for message in mail.outbox for address in message.to)
+    # The council's coordinator (not the plain member) and the reporter's receipt.
+    assert recipients == ["rapportor@nacka.se", "samordnare@nacka.se"]
+    receipt = next(m for m in mail.outbox if m.to == ["rapportor@nacka.se"])
+    assert deviation.reference in receipt.subject
+    assert "/status/" in receipt.body
+
+
+def test_e_mails_carry_no_report_text(w, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        deviation, _ = submit(w, description="Unik beskrivning XYZ", consequence="Unik konsekvens QWE")
+        services.confirm_deviation(deviation=deviation)
+    assert len(mail.outbox) == 3
+    for message in mail.outbox:
+        for secret in ("Unik beskrivning", "XYZ", "Unik konsekvens", "QWE", "Rapportör Exempel"):
+            assert secret not in message.subject + message.body
+
+
+def test_confirming_twice_is_refused(w):
+    deviation, _ = submit(w)
+    services.confirm_deviation(deviation=deviation)
+    with pytest.raises(services.TransitionNotAllowed):
+        services.confirm_deviation(deviation=deviation)
+    assert DeviationEvent.objects.filter(deviation=deviation).count() == 1
+
+
+def test_signed_in_reporter_is_confirmed_in_the_same_transaction(w, django_capture_on_commit_callbacks):
+    user = factories.UserFactory(email="anna@example.org", organization=w.own)
+    with django_capture_on_commit_callbacks(execute=True):
+        # No domain restriction for account holders.
+        deviation, created = submit(w, reporter=user, reporter_email="anna@example.org")
+    assert created and deviation.status == Status.SUBMITTED
+    assert deviation.reporter == user
+    assert deviation.reference.startswith("SB-")
+    assert deviation.events.get().actor == user
+    assert sorted(a for m in mail.outbox for a in m.to) == ["anna@example.org", "samordnare@nacka.se"]
+
+
+@pytest.mark.parametrize(
+    ("place", "expected"),
+    [
+        ("nacka", "nacka_council"),
+        ("spanga", "vasterort_council"),
+        ("skarholmen", "regional_council"),
+        ("vaxholm", "regional_council"),
+    ],
+)
+def test_routing_on_confirmation(w, place, expected):
+    where = {
+        "nacka": {"municipality": w.nacka},
+        "spanga": {"municipality": w.stockholm, "district": w.spanga},
+        "skarholmen": {"municipality": w.stockholm, "district": w.skarholmen},
+        "vaxholm": {"municipality": w.vaxholm},
+    }[place]
+    deviation, _ = submit(w, **where)
+    deviation = services.confirm_deviation(deviation=deviation)
+    assert deviation.council == getattr(w, expected)
+
+
+def test_district_council_wins_over_a_council_for_the_whole_municipality(w):
+    factories.CouncilFactory(name="Hela Stockholm", municipalities=[w.stockholm])
+    deviation, _ = submit(w, municipality=w.stockholm, district=w.spanga)
+    assert services.confirm_deviation(deviation=deviation).council == w.vasterort_council
+
+
+def test_inactive_local_council_is_skipped(w):
+    w.nacka_council.active = False
+    w.nacka_council.save()
+    deviation, _ = submit(w)
+    assert services.confirm_deviation(deviation=deviation).council == w.regional_council
+
+
+def test_reference_numbers_follow_confirmation_order_without_gaps(w):
+    first, _ = submit(w)
+    second, _ = submit(w)
+    submit(w)  # never confirmed: takes no number
+    year = timezone.localdate().year
+    assert services.confirm_deviation(deviation=second).reference == f"SB-{year}-00001"
+    assert services.confirm_deviation(deviation=first).reference == f"SB-{year}-00002"
+
+
+@pytest.mark.parametrize("field", services.TEXT_FIELDS)
+def test_personal_identity_number_refuses_and_stores_nothing(w, field):
+    with pytest.raises(ValidationError) as excinfo:
+        submit(w, **{field: "Gäller 19121212-1212 som skrevs ut."})
+    assert list(excinfo.value.message_dict) == [field]
+    assert "1212" not in str(excinfo.value)
+    assert Deviation.objects.count() == 0
+    assert len(mail.outbox) == 0
+
+
+def test_unregistered_domain_is_refused_case_insensitively(w):
+    EmailDomain.objects.bulk_create([EmailDomain(organization=w.own, domain="Huddinge.SE")])
+    assert submit(w, reporter_email="a@HUDDINGE.se")[1]
+    with pytest.raises(ValidationError) as excinfo:
+        submit(w, reporter_email="a@gmail.com")
+    assert "reporter_email" in excinfo.value.message_dict
+    with pytest.raises(ValidationError):  # the domain of an inactive organisation
+        submit(w, reporter_email="a@nedlagd.se")
+    with pytest.raises(ValidationError):  # a subdomain is another domain
+        submit(w, reporter_email="a@evil.nacka.se.example.com")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"occurred_on": "tomorrow"}, "occurred_on"),
+        ({"agreement": "old"}, "agreement"),
+        ({"commitment": "old_commitment"}, "commitment"),
+        ({"category": "old_category"}, "category"),
+        ({"municipality": "stockholm"}, "district"),
+        ({"district": "spanga"}, "district"),
+        ({"counterpart_organizations": "own"}, "counterpart_organizations"),
+        ({"counterpart_organizations": "none"}, "counterpart_organizations"),
+        ({"counterpart_organizations": "inactive_list"}, "counterpart_organizations"),
+        ({"reporting_organization": "inactive"}, "reporting_organization"),
+    ],
+)
+def test_report_rules(w, overrides, field):
+    values = {
+        "tomorrow": timezone.localdate() + datetime.timedelta(days=1),
+        "old": w.old,
+        "old_commitment": w.old_commitment,
+        "old_category": w.old_category,
+        "stockholm": w.stockholm,
+        "spanga": w.spanga,
+        "own": [w.own],
+        "none": [],
+        "inactive": w.inactive,
+        "inactive_list": [w.counterpart, w.inactive],
+    }
+    data = service_data(w, **{k: values[v] for k, v in overrides.items()})
+    assert field in services.report_errors(data)
+
+
+def test_old_agreement_is_fine_for_an_old_occurrence(w):
+    data = service_data(w, agreement=w.old, category=w.old_category, occurred_on=datetime.date(2019, 6, 1))
+    assert services.report_errors(data) == {}
+
+
+def test_counterparts_may_include_own_organisation_with_another(w):
+    assert services.report_errors(service_data(w, counterpart_organizations=[w.own, w.counterpart])) == {}
+
+
+def test_purge_deletes_only_old_unconfirmed_reports(w, caplog):
+    old, _ = submit(w)
+    recent, _ = submit(w)
+    confirmed_old, _ = submit(w)
+    services.confirm_deviation(deviation=confirmed_old)
+    eight_days_ago = timezone.now() - datetime.timedelta(days=8)
+    Deviation.objects.filter(pk__in=[old.pk, confirmed_old.pk]).update(created_at=eight_days_ago)
+    with caplog.at_level("INFO", logger="deviations.retention"):
+        call_command("purge_unconfirmed")
+    assert set(Deviation.objects.values_list("pk", flat=True)) == {recent.pk, confirmed_old.pk}
+    assert "purged 1 unconfirmed" in caplog.text
+    assert "nacka.se" not in caplog.text
+    call_command("purge_unconfirmed")  # running again is harmless
+    assert Deviation.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_double_submit_creates_one_report(postgres_only):
+    """Two requests with the same key at the same moment (a double click): one report, both get it."""
+    w = build_world()
+    key = uuid.uuid4()
+    results, errors = [], []
+    barrier = threading.Barrier(4)
+
+    def worker():
+        try:
+            barrier.wait()
+            results.append(services.submit_deviation(data=service_data(w), idempotency_key=key))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert Deviation.objects.count() == 1
+    assert sorted(created for _, created in results) == [False, False, False, True]
+    assert {deviation.pk for deviation, _ in results} == {Deviation.objects.get().pk}
