@@ -369,6 +369,27 @@ DESCRIPTIONS = {
         "Ett planerat gemensamt hembesök med {other} ställdes in utan förvarning.",
     ],
 }
+# Reports from the Region's side about social services, for the categories where that happens.
+REGION_DESCRIPTIONS = {
+    ref.CATEGORY_SIP: [
+        "Psykiatrin kallade till SIP inför utskrivningen men {other} deltog inte och skickade ingen "
+        "ersättare.",
+        "{other} har inte genomfört de insatser som socialtjänsten åtog sig i den samordnade planen.",
+    ],
+    ref.CATEGORY_RESPONSIBILITY: [
+        "Personen är utskrivningsklar sedan två veckor men {other} har inte ordnat boende, så personen "
+        "blir kvar i slutenvården.",
+        "{other} anser att boendestöd efter utskrivningen är hälso- och sjukvårdens ansvar. Ingen "
+        "insats har kommit i gång.",
+    ],
+    ref.CATEGORY_REFERRAL: [
+        "Vår anmälan om behov av stöd till {other} har inte besvarats trots påminnelser.",
+    ],
+    ref.CATEGORY_OTHER: [
+        "Överenskommen rutin för kontakt inför utskrivning följdes inte av {other}, vilket försenade "
+        "planeringen.",
+    ],
+}
 CONSEQUENCES = [
     "Personen var utan boende i flera nätter.",
     "Personen återföll i missbruk innan insatser hann komma på plats.",
@@ -480,8 +501,13 @@ class DemoDeviationFactory(DjangoModelFactory):
 
     class Params:
         other = "motparten"
+        region_side = False  # reported by the Region about social services
 
-    description = factory.LazyAttribute(lambda o: _pick(DESCRIPTIONS[o.category.name]).format(other=o.other))
+    description = factory.LazyAttribute(
+        lambda o: _pick((REGION_DESCRIPTIONS if o.region_side else DESCRIPTIONS)[o.category.name]).format(
+            other=o.other
+        )
+    )
     consequence = factory.LazyFunction(lambda: _pick(CONSEQUENCES))
     actions_taken = factory.LazyFunction(lambda: _pick(ACTIONS_TAKEN))
     suggested_improvement = factory.LazyFunction(lambda: _pick(SUGGESTIONS))
@@ -847,7 +873,7 @@ def create_reports(*, count: int, organizations: dict, users: list[DemoUser], se
                 if extra != partner:
                     counterparts.append(extra)
             # Most reports come from social services; about a quarter from the Region's side.
-            if rng.random() < 0.25:
+            if category.name in REGION_DESCRIPTIONS and rng.random() < 0.35:
                 reporting, counterparts = partner, [home]
             else:
                 reporting = home
@@ -873,6 +899,7 @@ def create_reports(*, count: int, organizations: dict, users: list[DemoUser], se
                 if own_report
                 else f"demo.rapportor{rng.randint(1, 400)}@{ctx.domains.get(reporting.pk, 'example.se')}"
             ),
+            region_side=reporting.principal_region_id is not None,
             status=Status.SUBMITTED,
             created_at=created_at,
             submitted_at=created_at + datetime.timedelta(minutes=rng.randint(2, 90)),

@@ -172,3 +172,25 @@ def test_user_admin_shows_organization_and_memberships(client, superuser):
     response = client.get(url(type(user), "change", user.pk))
     assert "Socialtjänsten Testdel" in response.text
     assert "Lokalt samråd Testdel" in response.text
+
+
+def test_superuser_creates_a_user_with_organization_in_admin(client, superuser):
+    organization = factories.OrganizationFactory(name="Socialtjänsten Ny")
+    client.force_login(superuser)
+    response = client.post(
+        url(type(superuser), "add"),
+        {
+            "username": "ny.samordnare",
+            "email": "ny.samordnare@example.se",
+            "organization": organization.pk,
+            "usable_password": "true",
+            "password1": "ett-langt-losenord-77",
+            "password2": "ett-langt-losenord-77",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    user = type(superuser).objects.get(username="ny.samordnare")
+    assert user.organization == organization
+    assert user.check_password("ett-langt-losenord-77")

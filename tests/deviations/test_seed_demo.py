@@ -77,6 +77,8 @@ def test_seeds_the_requested_number_of_valid_reports(settings):
         assert deviation.reporting_organization not in deviation.counterpart_organizations.all()
         for text in (deviation.description, deviation.consequence, deviation.actions_taken):
             assert not PERSONAL_NUMBER.search(text)
+        # Texts name the counterpart, never the reporting organisation itself.
+        assert deviation.reporting_organization.name not in deviation.description
         assert_consistent_history(deviation)
 
 
