@@ -6,6 +6,9 @@ the status and timestamps are read-only here, reports are not added in admin, an
 """
 
 from django.contrib import admin
+from django.core.paginator import Paginator
+from django.db import connections
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
@@ -19,6 +22,41 @@ from .models import (
 
 #: Reporter contact details: personal data only superusers see in admin.
 CONTACT_FIELDS = ("reporter", "reporter_name", "reporter_email", "reporter_phone")
+
+
+class EstimatedCountPaginator(Paginator):
+    """Counting every row of a big table is slow on PostgreSQL; an unfiltered list uses the planner's
+    estimate instead (filtered lists, and SQLite, count exactly)."""
+
+    ESTIMATE_ABOVE = 100_000
+
+    @cached_property
+    def count(self):
+        queryset = self.object_list
+        connection = connections[queryset.db]
+        if connection.vendor == "postgresql" and not queryset.query.where:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+                    [queryset.model._meta.db_table],
+                )
+                row = cursor.fetchone()
+            if row and row[0] > self.ESTIMATE_ABOVE:
+                return row[0]
+        return super().count
+
+
+class ReferenceSearchMixin:
+    """Search by the exact reference number, through the unique index (``=reference`` in
+    ``search_fields`` would compare case-insensitively and scan the table)."""
+
+    reference_lookup = "reference"
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip().upper()
+        if not term:
+            return queryset, False
+        return queryset.filter(**{self.reference_lookup: term}), False
 
 
 class ReadOnlyAdminMixin:
@@ -58,7 +96,7 @@ class ResponseRequestInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Deviation)
-class DeviationAdmin(admin.ModelAdmin):
+class DeviationAdmin(ReferenceSearchMixin, admin.ModelAdmin):
     list_display = [
         "reference",
         "status",
@@ -75,6 +113,7 @@ class DeviationAdmin(admin.ModelAdmin):
     ordering = ["-created_at", "-id"]
     list_select_related = ["agreement", "category", "council", "municipality"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     list_per_page = 50
     autocomplete_fields = [
         "agreement",
@@ -154,7 +193,9 @@ class DeviationAdmin(admin.ModelAdmin):
 
 
 @admin.register(DeviationEvent)
-class DeviationEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DeviationEventAdmin(ReferenceSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    reference_lookup = "deviation__reference"
+
     list_display = ["deviation", "created_at", "kind", "action", "from_status", "to_status", "actor"]
     list_filter = ["kind", "to_status"]
     search_fields = ["=deviation__reference"]
@@ -162,11 +203,13 @@ class DeviationEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ordering = ["-created_at", "-id"]
     list_select_related = ["deviation", "actor"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     raw_id_fields = ["deviation"]
 
 
 @admin.register(ResponseRequest)
 class ResponseRequestAdmin(admin.ModelAdmin):
+    paginator = EstimatedCountPaginator
     list_display = ["deviation", "organization", "requested_at", "due_on", "answered_at", "cancelled_at"]
     list_filter = ["organization__kind", "organization"]
     search_fields = ["=deviation__reference", "organization__name", "email"]

@@ -194,3 +194,28 @@ def test_superuser_creates_a_user_with_organization_in_admin(client, superuser):
     user = type(superuser).objects.get(username="ny.samordnare")
     assert user.organization == organization
     assert user.check_password("ett-langt-losenord-77")
+
+
+def test_deviation_search_finds_exact_reference(client, superuser):
+    wanted = factories.DeviationFactory(reference="SB-2026-00042")
+    factories.DeviationFactory(reference="SB-2026-00420")
+    client.force_login(superuser)
+    response = client.get(url(Deviation, "changelist"), {"q": " sb-2026-00042 "})
+    assert list(response.context["cl"].result_list) == [wanted]
+    response = client.get(url(DeviationEvent, "changelist"), {"q": "SB-2026-00420"})
+    assert response.status_code == 200
+
+
+def test_unfiltered_big_list_uses_the_planner_estimate(postgres_only, monkeypatch):
+    from django.db import connection
+
+    from deviations.admin import EstimatedCountPaginator
+
+    factories.DeviationFactory.create_batch(3)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE deviations_deviation")
+    monkeypatch.setattr(EstimatedCountPaginator, "ESTIMATE_ABOVE", -1)
+    estimated = EstimatedCountPaginator(Deviation.objects.order_by("-id"), 50).count
+    assert estimated == 3
+    # Filtered lists are counted exactly.
+    assert EstimatedCountPaginator(Deviation.objects.filter(status="closed").order_by("-id"), 50).count == 0
