@@ -844,8 +844,9 @@ def create_reports(*, count: int, organizations: dict, users: list[DemoUser], se
         created_at = datetime.datetime.combine(
             reported_on, datetime.time(rng.randint(7, 17), rng.randint(0, 59), rng.randint(0, 59)), tz
         )
-        if created_at > now:
-            created_at = now - datetime.timedelta(minutes=rng.randint(5, 600))
+        if created_at > now - datetime.timedelta(hours=3):
+            # Today's reports: keep them (and their confirmation) in the past.
+            created_at = now - datetime.timedelta(minutes=rng.randint(180, 600))
             reported_on = timezone.localdate(created_at)
         occurred_on = reported_on - datetime.timedelta(days=min(int(rng.expovariate(1 / 6)), 90))
 
@@ -872,7 +873,7 @@ def create_reports(*, count: int, organizations: dict, users: list[DemoUser], se
                 extra = organizations[_weighted(rng, REGION_PARTNERS[home_name])]
                 if extra != partner:
                     counterparts.append(extra)
-            # Most reports come from social services; about a quarter from the Region's side.
+            # Most reports come from social services; some, where it fits, from the Region's side.
             if category.name in REGION_DESCRIPTIONS and rng.random() < 0.35:
                 reporting, counterparts = partner, [home]
             else:

@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from agreements import reference_data
 from councils.models import CouncilMembership, User
@@ -97,6 +98,7 @@ def assert_consistent_history(deviation):
         assert status in transition.source
         assert event.to_status == transition.target
         assert event.created_at >= previous
+        assert event.created_at <= timezone.now()
         if transition.needs_text:
             assert event.text
         previous, status = event.created_at, event.to_status

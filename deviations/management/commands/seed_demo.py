@@ -1,11 +1,9 @@
 import time
 
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from agreements.models import Agreement
-from councils.models import Council
+from agreements.services import load_reference_data
 from deviations.models import Deviation
 
 
@@ -33,12 +31,10 @@ class Command(BaseCommand):
         if if_empty and Deviation.objects.exists():
             self.stdout.write("Reports already exist; no demo data added (--if-empty).")
             return
-        if not (
-            Agreement.objects.exists()
-            and Council.objects.filter(name="Lokalt samråd Västerort (exempel)").exists()
-            and Council.objects.filter(level=Council.Level.REGIONAL).exists()
-        ):
-            call_command("load_reference_data", stdout=self.stdout)
+        # Idempotent: creates only missing reference rows (e.g. on a fresh database).
+        created = load_reference_data()
+        if created:
+            self.stdout.write(f"Reference data created ({sum(created.values())} rows).")
 
         # factory-boy is a dev dependency: import only when actually seeding.
         from deviations import demo
