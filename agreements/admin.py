@@ -1,0 +1,75 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from .models import Agreement, Commitment, DeviationCategory, EmailDomain, Organization
+
+
+class CommitmentInline(admin.TabularInline):
+    model = Commitment
+    extra = 0
+    fields = ["number", "title", "description", "active"]
+
+
+@admin.register(Agreement)
+class AgreementAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "parties", "valid_from", "valid_to", "order", "active"]
+    list_filter = ["active", "parties"]
+    search_fields = ["code", "name", "short_name"]
+    ordering = ["order", "name"]
+    inlines = [CommitmentInline]
+
+
+@admin.register(Commitment)
+class CommitmentAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "agreement", "active"]
+    list_filter = ["agreement", "active"]
+    search_fields = ["title", "description", "agreement__code"]
+    ordering = ["agreement__order", "number"]
+    list_select_related = ["agreement"]
+    autocomplete_fields = ["agreement"]
+
+
+@admin.register(DeviationCategory)
+class DeviationCategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "agreement_codes", "order", "active"]
+    list_filter = ["active", "agreements"]
+    search_fields = ["name", "help_text"]
+    ordering = ["order", "name"]
+    filter_horizontal = ["agreements"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("agreements")
+
+    @admin.display(description=_("överenskommelser"))
+    def agreement_codes(self, obj):
+        return ", ".join(a.code for a in obj.agreements.all())
+
+
+class EmailDomainInline(admin.TabularInline):
+    model = EmailDomain
+    extra = 1
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "principal", "contact_email", "active"]
+    list_filter = ["active", "kind", "principal_region", "principal_municipality"]
+    search_fields = ["name", "email_domains__domain", "contact_email"]
+    ordering = ["name"]
+    list_select_related = ["principal_municipality", "principal_region"]
+    autocomplete_fields = ["principal_municipality", "principal_region"]
+    inlines = [EmailDomainInline]
+
+    @admin.display(description=_("huvudman"))
+    def principal(self, obj):
+        return obj.principal
+
+
+@admin.register(EmailDomain)
+class EmailDomainAdmin(admin.ModelAdmin):
+    list_display = ["domain", "organization"]
+    list_filter = ["organization__kind"]
+    search_fields = ["domain", "organization__name"]
+    ordering = ["domain"]
+    list_select_related = ["organization"]
+    autocomplete_fields = ["organization"]
