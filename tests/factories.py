@@ -9,6 +9,7 @@ from factory.django import DjangoModelFactory
 from agreements.models import Agreement, Commitment, DeviationCategory, EmailDomain, Organization
 from councils.models import Council, CouncilMembership, District, Municipality, Region, User
 from deviations.models import (
+    AccessLog,
     Deviation,
     DeviationEvent,
     ResponseRequest,
@@ -234,3 +235,11 @@ class SystemicActionFactory(DjangoModelFactory):
     description = "Gemensam rutin för utskrivningsmeddelanden."
     owner = factory.SubFactory(RegionOrganizationFactory)
     due_on = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=90))
+
+
+class AccessLogFactory(DjangoModelFactory):
+    class Meta:
+        model = AccessLog
+
+    user = factory.SubFactory(UserFactory)
+    deviation = factory.SubFactory(DeviationFactory)
