@@ -67,6 +67,22 @@ def axe_check(page, name: str) -> None:
         raise AssertionError("\n".join(lines))
 
 
+def check_page(page, name: str, *, language: str | None = None) -> None:
+    """The checks for every distinct page a journey visits: ``lang`` set (to ``language`` if given),
+    a title, one ``h1``, one ``main`` landmark, axe-core (WCAG 2.0/2.1 A and AA) with no violations, no
+    horizontal scrolling at 320 px; then a screenshot named ``name``."""
+    lang = page.evaluate("document.documentElement.lang")
+    assert lang, f"{name}: <html> has no lang attribute"
+    if language:
+        assert lang == language, f"{name}: <html lang={lang!r}>, expected {language!r}"
+    assert page.title().strip(), f"{name}: the page has no title"
+    assert page.locator("h1").count() == 1, f"{name}: {page.locator('h1').count()} h1 elements, expected 1"
+    assert page.get_by_role("main").count() == 1, f"{name}: expected one main landmark"
+    axe_check(page, name)
+    check_reflow(page)
+    screenshot(page, name)
+
+
 def check_reflow(page, width: int = 320) -> None:
     """WCAG 1.4.10 Reflow: at 320 CSS px (1280 px at 400 % zoom) nothing scrolls sideways.
     The viewport is restored afterwards."""

@@ -7,10 +7,9 @@ from tests.browser.helpers import (
     assert_error_summary_focused,
     assert_focus_visible,
     axe_check,
-    check_reflow,
+    check_page,
     fill_form,
     require_playwright,
-    screenshot,
     tab_to,
 )
 
@@ -43,8 +42,7 @@ def test_sign_in_with_the_keyboard_only(page, user):
     expect(page).to_have_url("/")
     expect(page.get_by_role("button", name="Logga ut")).to_be_visible()
     expect(page.get_by_role("banner")).to_contain_text("Sara Lind")
-    axe_check(page, "home-signed-in-sv")
-    screenshot(page, "login-signed-in-sv")
+    check_page(page, "home-signed-in-sv", language="sv")
 
 
 @pytest.mark.parametrize("language", ["sv", "en"])
@@ -67,9 +65,7 @@ def test_failed_sign_in_shows_a_focused_error_summary(page, user, language):
     expect(page.locator("input[name=username]")).to_have_value("samordnare")
     expect(page.locator("input[name=password]")).to_have_value("")
     expect(page.locator("form[action$='/konto/logga-ut/']")).to_have_count(0)
-    axe_check(page, f"login-error-{language}")
-    check_reflow(page)
-    screenshot(page, f"login-error-{language}")
+    check_page(page, f"login-error-{language}", language=language)
 
 
 def test_fill_form_by_labels_then_sign_in(page, user):
