@@ -116,6 +116,11 @@ def focus_is_visible(page) -> bool:
         """() => {
           const el = document.activeElement;
           if (!el || el === document.body) return false;
+          // Chromium's date inputs take one Tab stop per segment plus one for their calendar button,
+          // inside the browser's own shadow DOM; on that button the input itself is not :focus, and
+          // the browser draws the ring. Native controls are the browser's to show.
+          const dateLike = /^(date|time|datetime-local|month|week)$/.test(el.type || "");
+          if (dateLike && !el.matches(":focus")) return true;
           const style = getComputedStyle(el);
           const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
           return outline || style.boxShadow !== "none";
@@ -169,6 +174,34 @@ def tab_through_page(page, *, max_presses: int = 100) -> list[str]:
         assert_focus_visible(page)
         seen.append(describe_focus(page))
     raise AssertionError(f"Focus did not come round within {max_presses} presses: {seen}")
+
+
+def press_until(page, key: str, condition, *, max_presses: int = 30) -> int:
+    """Press ``key`` until ``condition()`` is true (e.g. ArrowDown in a select or a radio group, which
+    changes the choice without a mouse). Returns the presses needed."""
+    for presses in range(1, max_presses + 1):
+        page.keyboard.press(key)
+        if condition():
+            return presses
+    raise AssertionError(
+        f"{max_presses} x {key} did not reach the wanted state; focus on {describe_focus(page)}"
+    )
+
+
+def select_by_keyboard(page, select, option_label: str) -> None:
+    """Choose ``option_label`` in a focused-or-not ``<select>`` with the arrow keys only."""
+    if not select.evaluate("el => el === document.activeElement"):
+        tab_to(page, select)
+    labels = select.evaluate("el => [...el.options].map(o => o.label.trim())")
+    assert option_label in labels, f"{option_label!r} is not among the options {labels}"
+    current = select.evaluate("el => el.selectedIndex")
+    key = "ArrowDown" if labels.index(option_label) > current else "ArrowUp"
+    if labels.index(option_label) != current:
+        press_until(
+            page,
+            key,
+            lambda: select.evaluate("el => el.options[el.selectedIndex].label.trim()") == option_label,
+        )
 
 
 def assert_error_summary_focused(page) -> None:
@@ -229,6 +262,21 @@ def fill_form(page, fields: dict, *, within=None) -> None:
             raise TypeError(f"{label!r} is a {kind}: pass True/False")
         else:
             field.fill(str(value))
+
+
+# --- Downloads ------------------------------------------------------------------------------------
+
+
+def download(page, trigger) -> tuple[str, bytes]:
+    """Activate ``trigger`` (a locator: link or button) and return the downloaded file's suggested name
+    and its content. Check the content with the library that reads it (openpyxl for XLSX: it starts
+    with b"PK"; a PDF starts with b"%PDF-")."""
+    with page.expect_download() as info:
+        trigger.click()
+    download = info.value
+    failure = download.failure()
+    assert failure is None, f"Download of {download.suggested_filename} failed: {failure}"
+    return download.suggested_filename, Path(download.path()).read_bytes()
 
 
 # --- E-mail ---------------------------------------------------------------------------------------

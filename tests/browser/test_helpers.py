@@ -10,16 +10,21 @@ from tests.browser.helpers import (
     assert_error_summary_focused,
     axe_check,
     check_reflow,
+    download,
     fill_form,
     last_email,
     link_from_last_email,
+    press_until,
     require_playwright,
+    select_by_keyboard,
     tab_through_page,
+    tab_to,
 )
 
 expect = require_playwright().expect
 
-FORM = """<!doctype html><html lang="sv"><head><title>Formulär</title></head><body><main>
+FORM = """<!doctype html><html lang="sv"><head><title>Formulär</title>
+<style>:focus-visible { outline: 3px solid #0a3d91; }</style></head><body><main>
 <h1>Formulär</h1>
 <form>
   <label for="t">Beskrivning<span>*</span></label><textarea id="t"></textarea>
@@ -116,3 +121,26 @@ def test_link_from_last_email_waits_for_the_mail_and_finds_the_link(live_server)
     assert last_email().subject == "Bekräfta din rapport"
     with pytest.raises(AssertionError, match="No e-mail to annan@example.se"):
         last_email(to="annan@example.se", timeout=0.1)
+
+
+def test_keyboard_alone_chooses_options_radio_buttons_and_checkboxes(page):
+    page.set_content(FORM)
+    select = page.locator("#s")
+    select_by_keyboard(page, select, "Psykisk sjukdom")
+    expect(select).to_have_value("PSYK")
+    tab_to(page, page.locator("#c"))
+    page.keyboard.press("Space")
+    expect(page.locator("#c")).to_be_checked()
+    tab_to(page, page.locator("#r1"))
+    page.keyboard.press("Space")
+    press_until(page, "ArrowDown", lambda: page.locator("#r2").is_checked())
+    expect(page.locator("#r2")).to_be_focused()
+
+
+def test_download_returns_the_file_name_and_content(page):
+    page.set_content(
+        '<a href="data:application/pdf;base64,JVBERi0xLjcK" download="rapport.pdf">Ladda ner</a>'
+    )
+    name, content = download(page, page.get_by_role("link", name="Ladda ner"))
+    assert name == "rapport.pdf"
+    assert content.startswith(b"%PDF-")
