@@ -76,3 +76,23 @@ def test_menu_works_by_keyboard_at_320_px(page, language):
     axe_check(page, f"home-menu-open-{language}")
     check_reflow(page)
     screenshot(page, f"public-home-menu-320px-{language}")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_not_found_page_is_accessible(page, language):
+    """Denied objects answer 404 (house rule), so users meet this page: it is a full page too."""
+    response = page.goto(("" if language == "sv" else "/en") + "/finns-inte/")
+    assert response.status == 404
+    check_page(page, f"not-found-{language}", language=language)
+
+
+def test_language_switch_works_by_keyboard(page):
+    page.goto(url_of("login", "sv"))
+    tab_to(page, page.get_by_role("button", name="English"))
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(url_of("login", "en"))
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    tab_to(page, page.get_by_role("button", name="Svenska"))
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(url_of("login", "sv"))
+    expect(page.locator("html")).to_have_attribute("lang", "sv")
