@@ -21,7 +21,7 @@ class FollowUpForm(forms.Form):
         label=_("Överenskommelse"), queryset=Agreement.objects.all(), empty_label=None
     )
     period_type = forms.ChoiceField(label=_("Period"), choices=PeriodType.CHOICES, initial=PeriodType.YEAR)
-    year = forms.IntegerField(label=_("År"), min_value=2000, max_value=2100)
+    year = forms.IntegerField(label=_("År"), min_value=2000, max_value=2100, required=False)
     half = forms.TypedChoiceField(
         label=_("Halvår"),
         choices=[(1, _("Första halvåret")), (2, _("Andra halvåret"))],
@@ -99,7 +99,10 @@ class FollowUpForm(forms.Form):
                     self.add_error("end", _("Perioden får vara högst tio år."))
                 else:
                     period = Period.custom(start, end)
-        elif year is not None:
+        elif year is None:
+            if "year" not in self.errors:
+                self.add_error("year", _("Ange år."))
+        else:
             if kind == PeriodType.YEAR:
                 period = Period.year(year)
             elif kind == PeriodType.HALF:

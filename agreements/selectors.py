@@ -178,10 +178,12 @@ def local_councils_of(user) -> QuerySet[Council]:
 
 
 def scope_options(user) -> dict:
-    """The scopes ``user`` may choose: {"county": bool, "councils": [...], "municipalities": [...],
+    """The scopes ``user`` may choose: {"regional": bool (unmasked figures, may write the analysis),
+    "county": bool, "councils": [...], "municipalities": [...],
     "council_ids": None (unrestricted) or the local councils' ids}."""
     if sees_county(user):
         return {
+            "regional": True,
             "county": True,
             "councils": list(Council.objects.filter(active=True, level=Council.Level.LOCAL)),
             "municipalities": list(Municipality.objects.all()),
@@ -192,7 +194,13 @@ def scope_options(user) -> dict:
     municipalities = list(
         Municipality.objects.filter(Q(councils__in=ids) | Q(districts__councils__in=ids)).distinct()
     )
-    return {"county": False, "councils": councils, "municipalities": municipalities, "council_ids": ids}
+    return {
+        "regional": False,
+        "county": False,
+        "councils": councils,
+        "municipalities": municipalities,
+        "council_ids": ids,
+    }
 
 
 # --- The base queryset ---------------------------------------------------------------------------
@@ -584,12 +592,14 @@ def report_rows(qs: QuerySet) -> QuerySet:
     """``values_list`` rows in ``REPORT_COLUMNS`` order: one query per chunk when iterated with
     ``.iterator(chunk_size=...)``; counterparts aggregated in the database."""
     keys = [key for _label, key in REPORT_COLUMNS]
+    # Older SQLite versions cannot order inside an aggregate; names then come in join order.
+    ordered = connection.features.supports_aggregate_order_by_clause
     return (
         qs.annotate(
             counterparts=StringAgg(
                 "counterpart_organizations__name",
                 delimiter=Value(", "),
-                order_by="counterpart_organizations__name",
+                order_by="counterpart_organizations__name" if ordered else None,
                 default=Value(""),
             )
         )

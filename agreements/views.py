@@ -27,14 +27,14 @@ def _selection(request) -> FollowUpForm:
     return FollowUpForm(data, options=options)
 
 
-def _statistics(form: FollowUpForm, user) -> selectors.FollowUpStatistics:
+def _statistics(form: FollowUpForm) -> selectors.FollowUpStatistics:
     data = form.cleaned_data
     return selectors.followup_statistics(
         agreement=data["agreement"],
         period=data["period"],
         scope=data["scope_obj"],
         basis=data["basis"],
-        masked=not selectors.sees_county(user),
+        masked=not form.options["regional"],
     )
 
 
@@ -57,9 +57,10 @@ def chart_context(stats: selectors.FollowUpStatistics) -> dict:
 
 
 def _page_context(request, form: FollowUpForm, analysis_form: AnalysisForm | None = None) -> dict:
-    context = {"form": form, "may_write_analysis": selectors.may_write_analysis(request.user)}
+    # Regional level (regional coordinators, superusers) = may write the analysis, sees unmasked figures.
+    context = {"form": form, "may_write_analysis": form.options["regional"]}
     if form.is_valid():
-        stats = _statistics(form, request.user)
+        stats = _statistics(form)
         versions = selectors.analysis_versions(agreement=stats.agreement, period=stats.period)
         current = versions[0] if versions else None
         if context["may_write_analysis"] and analysis_form is None:
@@ -131,7 +132,7 @@ def export(request, what: str, fmt: str):
     form = _selection(request)
     if not form.is_valid():
         return render(request, "agreements/followup.html", _page_context(request, form), status=400)
-    stats = _statistics(form, request.user)
+    stats = _statistics(form)
     data = form.cleaned_data
     qs = selectors.followup_reports(
         agreement=data["agreement"], period=data["period"], scope=data["scope_obj"], basis=data["basis"]
