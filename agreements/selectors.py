@@ -49,6 +49,8 @@ from .models import Agreement, FollowUpAnalysis
 #: Cells for a single organisation pair below this many reports are masked outside the regional level.
 SMALL_NUMBER_THRESHOLD = 3
 SMALL_NUMBER_LABEL = "< 3"
+#: Organisation pairs listed on the page and in the PDF (there can be hundreds county-wide).
+TOP_PAIRS = 30
 
 
 # --- Inputs --------------------------------------------------------------------------------------
@@ -337,6 +339,15 @@ class FollowUpStatistics:
     systemic_issues: list = field(default_factory=list)
 
     @property
+    def top_organization_pairs(self) -> list:
+        """The most frequent pairs shown on the page and in the PDF; the exports hold them all."""
+        return self.by_organization_pair[:TOP_PAIRS]
+
+    @property
+    def organization_pairs_left_out(self) -> int:
+        return max(len(self.by_organization_pair) - TOP_PAIRS, 0)
+
+    @property
     def basis_label(self) -> str:
         return str(dict(DateBasis.CHOICES)[self.basis])
 
@@ -453,9 +464,10 @@ def followup_statistics(
     # 4. Reporting → counterpart organisation pairs and principal pairs. A report with several
     #    counterparts counts once per pair, so these shares can add up to more than 100 %.
     through = Deviation.counterpart_organizations.through.objects.filter(deviation__in=qs.values("pk"))
+    # (deviation, organization) is unique in the M2M table, so a plain COUNT is per distinct report.
     pairs = (
         through.values("deviation__reporting_organization__name", "organization__name")
-        .annotate(n=Count("deviation_id", distinct=True))
+        .annotate(n=Count("deviation_id"))
         .order_by("-n", "deviation__reporting_organization__name", "organization__name")
         .values_list("deviation__reporting_organization__name", "organization__name", "n")
     )
