@@ -263,3 +263,13 @@ def test_empty_selection_gives_zeros_not_errors(dataset):
     assert stats.durations["response"] == {"count": 0, "median_days": None, "p90_days": None}
     assert stats.responses["in_time_share"] is None
     assert stats.by_category == []
+
+
+def test_page_and_pdf_list_only_the_most_frequent_pairs(dataset, monkeypatch):
+    from agreements import selectors
+
+    monkeypatch.setattr(selectors, "TOP_PAIRS", 2)
+    stats = stats_for(dataset)
+    assert len(stats.by_organization_pair) == 5  # exports keep every pair
+    assert [r["count"] for r in stats.top_organization_pairs] == [6, 1]
+    assert stats.organization_pairs_left_out == 3
