@@ -3,9 +3,11 @@ categories, and the organisations that are party to a deviation."""
 
 import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -202,3 +204,56 @@ class EmailDomain(models.Model):
     def save(self, *args, **kwargs):
         self.domain = self.domain.strip().lower().lstrip("@")
         super().save(*args, **kwargs)
+
+
+class FollowUpAnalysisQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Analysis versions are immutable; save a new version instead.")
+
+
+class FollowUpAnalysis(models.Model):
+    """One version of the regional council's analysis of an agreement over a period. Immutable: every
+    save through ``agreements.services.save_analysis`` adds a new version; the newest is current."""
+
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.PROTECT, related_name="analyses", verbose_name=_("överenskommelse")
+    )
+    period_start = models.DateField(_("period från"))
+    period_end = models.DateField(_("period till"))
+    analysis = models.TextField(_("analys och slutsatser"), blank=True)
+    recommendations = models.TextField(_("rekommendationer"), blank=True)
+    followup_areas = models.TextField(_("förslag till uppföljningsområden"), blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("författare")
+    )
+    created_at = models.DateTimeField(_("sparad"), default=timezone.now, editable=False)
+
+    objects = FollowUpAnalysisQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("analys för uppföljning")
+        verbose_name_plural = _("analyser för uppföljning")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["agreement", "period_start", "period_end", "-created_at"],
+                name="followupanalysis_period_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(period_end__gte=models.F("period_start")),
+                name="followupanalysis_period_order",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.agreement} {self.period_start}–{self.period_end} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("Analysis versions are immutable; save a new version instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Analysis versions are immutable.")

@@ -6,7 +6,14 @@ import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from agreements.models import Agreement, Commitment, DeviationCategory, EmailDomain, Organization
+from agreements.models import (
+    Agreement,
+    Commitment,
+    DeviationCategory,
+    EmailDomain,
+    FollowUpAnalysis,
+    Organization,
+)
 from councils.models import Council, CouncilMembership, District, Municipality, Region, User
 from deviations.models import (
     AccessLog,
@@ -243,3 +250,16 @@ class AccessLogFactory(DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     deviation = factory.SubFactory(DeviationFactory)
+
+
+class FollowUpAnalysisFactory(DjangoModelFactory):
+    class Meta:
+        model = FollowUpAnalysis
+
+    agreement = factory.SubFactory(AgreementFactory)
+    period_start = datetime.date(2026, 1, 1)
+    period_end = datetime.date(2026, 12, 31)
+    analysis = "Utskrivningar utan information återkommer."
+    recommendations = "Gemensam rutin för utskrivningsmeddelanden."
+    followup_areas = "SIP"
+    author = factory.SubFactory(UserFactory)

@@ -1,0 +1,632 @@
+"""Reads for the follow-up (uppföljning) of an agreement: one computation, three renderings.
+
+``followup_statistics`` aggregates everything in the database and returns plain dicts and rows that
+the follow-up page, the CSV/XLSX exports and the PDF document all share. Nothing here loops over
+reports in Python, with one documented exception: the percentile fallback on SQLite (see
+``_duration_percentiles``).
+
+Unconfirmed reports are excluded everywhere.
+"""
+
+import calendar
+import datetime
+import math
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Case,
+    CharField,
+    Count,
+    DateField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    StringAgg,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncDate, TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from councils.models import Council, Municipality
+from deviations.models import Deviation, DeviationEvent, ResponseRequest, SystemicAction, SystemicIssue
+from deviations.selectors import is_regional_coordinator
+from deviations.workflow import OPEN_STATES, Status
+
+from .models import Agreement, FollowUpAnalysis
+
+#: Cells for a single organisation pair below this many reports are masked outside the regional level.
+SMALL_NUMBER_THRESHOLD = 3
+SMALL_NUMBER_LABEL = "< 3"
+#: Organisation pairs listed on the page and in the PDF (there can be hundreds county-wide).
+TOP_PAIRS = 30
+
+
+# --- Inputs --------------------------------------------------------------------------------------
+
+
+class PeriodType:
+    YEAR = "year"
+    HALF = "half"
+    QUARTER = "quarter"
+    CUSTOM = "custom"
+    CHOICES = [
+        (YEAR, gettext_lazy("Helår")),
+        (HALF, gettext_lazy("Halvår")),
+        (QUARTER, gettext_lazy("Kvartal")),
+        (CUSTOM, gettext_lazy("Egna datum")),
+    ]
+
+
+class DateBasis:
+    """Which date the period applies to. Both are plain local dates (reported_on is the Swedish date)."""
+
+    REPORTED = "reported_on"
+    OCCURRED = "occurred_on"
+    CHOICES = [
+        (REPORTED, gettext_lazy("Rapporteringsdatum")),
+        (OCCURRED, gettext_lazy("Datum då bristen inträffade")),
+    ]
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime.date
+    end: datetime.date  # inclusive
+    label: str
+
+    @classmethod
+    def year(cls, year: int) -> "Period":
+        return cls(datetime.date(year, 1, 1), datetime.date(year, 12, 31), str(year))
+
+    @classmethod
+    def half(cls, year: int, half: int) -> "Period":
+        if half not in (1, 2):
+            raise ValueError("half must be 1 or 2")
+        start = datetime.date(year, 1 if half == 1 else 7, 1)
+        end = datetime.date(year, 6, 30) if half == 1 else datetime.date(year, 12, 31)
+        return cls(start, end, _("%(year)s, halvår %(half)s") % {"year": year, "half": half})
+
+    @classmethod
+    def quarter(cls, year: int, quarter: int) -> "Period":
+        if quarter not in (1, 2, 3, 4):
+            raise ValueError("quarter must be 1–4")
+        first_month = 3 * (quarter - 1) + 1
+        last_month = first_month + 2
+        start = datetime.date(year, first_month, 1)
+        end = datetime.date(year, last_month, calendar.monthrange(year, last_month)[1])
+        return cls(start, end, _("%(year)s, kvartal %(quarter)s") % {"year": year, "quarter": quarter})
+
+    @classmethod
+    def custom(cls, start: datetime.date, end: datetime.date) -> "Period":
+        if end < start:
+            raise ValueError("end before start")
+        return cls(start, end, f"{start.isoformat()} – {end.isoformat()}")
+
+    def months(self) -> list[datetime.date]:
+        """First day of every month the period touches, in order."""
+        months, current = [], self.start.replace(day=1)
+        while current <= self.end:
+            months.append(current)
+            current = (current + datetime.timedelta(days=32)).replace(day=1)
+        return months
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where the figures come from: the whole county, one council's reports or one municipality's.
+
+    ``council_ids`` (local users) further limits every scope to reports of those councils.
+    """
+
+    COUNTY = "county"
+    COUNCIL = "council"
+    MUNICIPALITY = "municipality"
+
+    kind: str
+    council: Council | None = None
+    municipality: Municipality | None = None
+    council_ids: frozenset[int] | None = None
+
+    @property
+    def label(self) -> str:
+        if self.kind == self.COUNCIL:
+            return str(self.council)
+        if self.kind == self.MUNICIPALITY:
+            return str(self.municipality)
+        return _("Hela länet")
+
+    def filter(self, qs: QuerySet) -> QuerySet:
+        if self.kind == self.COUNCIL:
+            qs = qs.filter(council=self.council)
+        elif self.kind == self.MUNICIPALITY:
+            qs = qs.filter(municipality=self.municipality)
+        if self.council_ids is not None:
+            qs = qs.filter(council__in=self.council_ids)
+        return qs
+
+
+# --- Who may see what ------------------------------------------------------------------------------
+
+
+def sees_county(user) -> bool:
+    """Regional level: superusers and regional coordinators see the whole county, unmasked."""
+    return user.is_authenticated and (user.is_superuser or is_regional_coordinator(user))
+
+
+def may_write_analysis(user) -> bool:
+    return user.is_authenticated and (user.is_superuser or is_regional_coordinator(user))
+
+
+def local_councils_of(user) -> QuerySet[Council]:
+    if not user.is_authenticated:
+        return Council.objects.none()
+    return Council.objects.filter(
+        active=True,
+        level=Council.Level.LOCAL,
+        memberships__user=user,
+    ).distinct()
+
+
+def scope_options(user) -> dict:
+    """The scopes ``user`` may choose: {"regional": bool (unmasked figures, may write the analysis),
+    "county": bool, "councils": [...], "municipalities": [...],
+    "council_ids": None (unrestricted) or the local councils' ids}."""
+    if sees_county(user):
+        return {
+            "regional": True,
+            "county": True,
+            "councils": list(Council.objects.filter(active=True, level=Council.Level.LOCAL)),
+            "municipalities": list(Municipality.objects.all()),
+            "council_ids": None,
+        }
+    councils = list(local_councils_of(user))
+    ids = frozenset(c.pk for c in councils)
+    municipalities = list(
+        Municipality.objects.filter(Q(councils__in=ids) | Q(districts__councils__in=ids)).distinct()
+    )
+    return {
+        "regional": False,
+        "county": False,
+        "councils": councils,
+        "municipalities": municipalities,
+        "council_ids": ids,
+    }
+
+
+# --- The base queryset ---------------------------------------------------------------------------
+
+
+def followup_reports(*, agreement: Agreement, period: Period, scope: Scope, basis: str) -> QuerySet:
+    """The confirmed reports of ``agreement`` whose ``basis`` date lies in ``period`` within ``scope``."""
+    if basis not in (DateBasis.REPORTED, DateBasis.OCCURRED):
+        raise ValueError(f"unknown date basis {basis!r}")
+    qs = Deviation.objects.exclude(status=Status.UNCONFIRMED).filter(
+        agreement=agreement,
+        **{f"{basis}__gte": period.start, f"{basis}__lte": period.end},
+    )
+    return scope.filter(qs)
+
+
+# --- Percentiles ---------------------------------------------------------------------------------
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's ordered-set aggregate ``PERCENTILE_CONT(p) WITHIN GROUP (ORDER BY expr)``."""
+
+    function = "PERCENTILE_CONT"
+    name = "PercentileCont"
+    template = "%(function)s(%(percentile)s) WITHIN GROUP (ORDER BY %(expressions)s)%(filter)s"
+    output_field = FloatField()
+
+    def __init__(self, expression, percentile: float, **extra):
+        percentile = float(percentile)
+        if not 0 <= percentile <= 1:
+            raise ValueError("percentile must be within [0, 1]")
+        super().__init__(expression, percentile=repr(percentile), **extra)
+
+
+class EpochSeconds(Func):
+    """Seconds in a PostgreSQL interval."""
+
+    template = "EXTRACT(EPOCH FROM %(expressions)s)"
+    output_field = FloatField()
+
+
+def percentile_cont(sorted_values: list[float], p: float) -> float | None:
+    """Linear interpolation between closest ranks, exactly as PostgreSQL's PERCENTILE_CONT."""
+    if not sorted_values:
+        return None
+    position = p * (len(sorted_values) - 1)
+    lower, upper = math.floor(position), math.ceil(position)
+    return sorted_values[lower] + (sorted_values[upper] - sorted_values[lower]) * (position - lower)
+
+
+DURATIONS = {
+    # key: (end field, extra condition)
+    "response": ("first_response_at", Q(first_response_at__isnull=False)),
+    "closure": ("closed_at", Q(closed_at__isnull=False, status=Status.CLOSED)),
+}
+
+
+def _duration_percentiles(qs: QuerySet) -> dict:
+    """Median and 90th percentile, in days, of submitted→first response and submitted→closure.
+
+    PostgreSQL: one query with PERCENTILE_CONT. SQLite has no ordered-set aggregates: there we fetch
+    the durations of the period, computed and ordered by the database, and interpolate the same way.
+    That is bounded by the reports of one agreement and period and is acceptable only on SQLite
+    (development and small installations); production runs PostgreSQL.
+    """
+    base = qs.filter(submitted_at__isnull=False)
+    result: dict = {}
+    if connection.vendor == "postgresql":
+        aggregates = {}
+        for key, (end, condition) in DURATIONS.items():
+            seconds = EpochSeconds(F(end) - F("submitted_at"))
+            aggregates[f"{key}_count"] = Count("pk", filter=condition)
+            for name, p in (("median", 0.5), ("p90", 0.9)):
+                aggregates[f"{key}_{name}"] = PercentileCont(seconds, p, filter=condition)
+        row = base.aggregate(**aggregates)
+        for key in DURATIONS:
+            result[key] = {
+                "count": row[f"{key}_count"],
+                "median_days": _days(row[f"{key}_median"]),
+                "p90_days": _days(row[f"{key}_p90"]),
+            }
+        return result
+    for key, (end, condition) in DURATIONS.items():
+        duration = ExpressionWrapper(F(end) - F("submitted_at"), output_field=DurationField())
+        values = [
+            d.total_seconds()
+            for d in base.filter(condition)
+            .annotate(duration=duration)
+            .order_by("duration")
+            .values_list("duration", flat=True)
+        ]
+        result[key] = {
+            "count": len(values),
+            "median_days": _days(percentile_cont(values, 0.5)),
+            "p90_days": _days(percentile_cont(values, 0.9)),
+        }
+    return result
+
+
+def _days(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 86400, 1)
+
+
+# --- The statistics ------------------------------------------------------------------------------
+
+
+def _share(count: int, total: int) -> float | None:
+    """Percentage with one decimal."""
+    return round(100 * count / total, 1) if total else None
+
+
+def _rows(pairs, total: int) -> list[dict]:
+    return [{"label": label, "count": count, "share": _share(count, total)} for label, count in pairs]
+
+
+@dataclass
+class FollowUpStatistics:
+    agreement: Agreement
+    period: Period
+    scope: Scope
+    basis: str
+    masked: bool
+    today: datetime.date
+    total: int = 0
+    summary: dict = field(default_factory=dict)
+    by_month: list = field(default_factory=list)
+    by_category: list = field(default_factory=list)
+    by_commitment: list = field(default_factory=list)
+    by_organization_pair: list = field(default_factory=list)
+    by_principal_pair: list = field(default_factory=list)
+    durations: dict = field(default_factory=dict)
+    responses: dict = field(default_factory=dict)
+    handling: dict = field(default_factory=dict)
+    systemic_issues: list = field(default_factory=list)
+
+    @property
+    def top_organization_pairs(self) -> list:
+        """The most frequent pairs shown on the page and in the PDF; the exports hold them all."""
+        return self.by_organization_pair[:TOP_PAIRS]
+
+    @property
+    def organization_pairs_left_out(self) -> int:
+        return max(len(self.by_organization_pair) - TOP_PAIRS, 0)
+
+    @property
+    def basis_label(self) -> str:
+        return str(dict(DateBasis.CHOICES)[self.basis])
+
+
+PRINCIPAL_PAIRS = [
+    ("municipality_region", gettext_lazy("Kommun → Region")),
+    ("region_municipality", gettext_lazy("Region → Kommun")),
+    ("municipality_municipality", gettext_lazy("Kommun → Kommun")),
+    ("region_region", gettext_lazy("Region → Region")),
+]
+
+
+def followup_statistics(
+    *,
+    agreement: Agreement,
+    period: Period,
+    scope: Scope,
+    basis: str,
+    masked: bool,
+    today: datetime.date | None = None,
+) -> FollowUpStatistics:
+    """Every figure of the follow-up page for one agreement, period and scope, in a bounded number of
+    queries whatever the number of reports.
+
+    ``masked``: outside the regional level, organisation-pair cells below
+    ``SMALL_NUMBER_THRESHOLD`` are replaced by ``SMALL_NUMBER_LABEL`` (count and share).
+    """
+    today = today or timezone.localdate()
+    qs = followup_reports(agreement=agreement, period=period, scope=scope, basis=basis)
+    stats = FollowUpStatistics(
+        agreement=agreement, period=period, scope=scope, basis=basis, masked=masked, today=today
+    )
+
+    # 1. Totals, open now, overdue now and local vs escalated handling, in one query.
+    overdue_request = ResponseRequest.objects.filter(
+        deviation=OuterRef("pk"), answered_at__isnull=True, cancelled_at__isnull=True, due_on__lt=today
+    )
+    escalated = DeviationEvent.objects.filter(
+        deviation=OuterRef("pk"), kind=DeviationEvent.Kind.TRANSITION, action="escalate"
+    )
+    resolved_locally = DeviationEvent.objects.filter(
+        deviation=OuterRef("pk"), kind=DeviationEvent.Kind.TRANSITION, action="resolve_locally"
+    )
+    summary = qs.annotate(
+        has_overdue=Exists(overdue_request),
+        was_escalated=Exists(escalated),
+        was_local=Exists(resolved_locally),
+    ).aggregate(
+        total=Count("pk"),
+        open=Count("pk", filter=Q(status__in=OPEN_STATES)),
+        closed=Count("pk", filter=Q(status=Status.CLOSED)),
+        rejected=Count("pk", filter=Q(status=Status.REJECTED)),
+        overdue=Count("pk", filter=Q(has_overdue=True, status__in=OPEN_STATES)),
+        escalated=Count("pk", filter=Q(was_escalated=True)),
+        local_only=Count("pk", filter=Q(was_local=True, was_escalated=False)),
+        sip=Count("pk", filter=Q(sip_involved="yes")),
+        discharge=Count("pk", filter=Q(discharge_involved="yes")),
+    )
+    total = stats.total = summary["total"]
+    stats.summary = {
+        **summary,
+        "open_share": _share(summary["open"], total),
+        "overdue_share": _share(summary["overdue"], total),
+        "sip_share": _share(summary["sip"], total),
+        "discharge_share": _share(summary["discharge"], total),
+    }
+    handled = summary["escalated"] + summary["local_only"]
+    stats.handling = {
+        "resolved_locally": summary["local_only"],
+        "escalated": summary["escalated"],
+        "handled": handled,
+        "resolved_locally_share": _share(summary["local_only"], handled),
+        "escalated_share": _share(summary["escalated"], handled),
+    }
+
+    # 2. Trend by month (months without reports shown as 0).
+    per_month = dict(
+        qs.annotate(month=TruncMonth(basis, output_field=DateField()))
+        .values("month")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("month", "n")
+    )
+    per_month = {_as_date(k): v for k, v in per_month.items()}
+    stats.by_month = [
+        {
+            "month": month,
+            "label": month.strftime("%Y-%m"),
+            "count": per_month.get(month, 0),
+            "share": _share(per_month.get(month, 0), total),
+        }
+        for month in period.months()
+    ]
+
+    # 3. By category and by commitment.
+    stats.by_category = _rows(
+        qs.values("category__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "category__name")
+        .values_list("category__name", "n"),
+        total,
+    )
+    stats.by_commitment = _rows(
+        (
+            (f"{number}. {title}" if number is not None else _("Inget åtagande angivet"), n)
+            for number, title, n in qs.values("commitment__number", "commitment__title")
+            .annotate(n=Count("pk"))
+            .order_by("-n", "commitment__number")
+            .values_list("commitment__number", "commitment__title", "n")
+        ),
+        total,
+    )
+
+    # 4. Reporting → counterpart organisation pairs and principal pairs. A report with several
+    #    counterparts counts once per pair, so these shares can add up to more than 100 %.
+    through = Deviation.counterpart_organizations.through.objects.filter(deviation__in=qs.values("pk"))
+    # (deviation, organization) is unique in the M2M table, so a plain COUNT is per distinct report.
+    pairs = (
+        through.values("deviation__reporting_organization__name", "organization__name")
+        .annotate(n=Count("deviation_id"))
+        .order_by("-n", "deviation__reporting_organization__name", "organization__name")
+        .values_list("deviation__reporting_organization__name", "organization__name", "n")
+    )
+    stats.by_organization_pair = [
+        _maybe_masked(
+            {
+                "reporting": rep,
+                "counterpart": cp,
+                "label": f"{rep} → {cp}",
+                "count": n,
+                "share": _share(n, total),
+            },
+            masked,
+        )
+        for rep, cp, n in pairs
+    ]
+    principal_pair = Case(
+        When(
+            deviation__reporting_organization__principal_municipality__isnull=False,
+            organization__principal_region__isnull=False,
+            then=Value("municipality_region"),
+        ),
+        When(
+            deviation__reporting_organization__principal_region__isnull=False,
+            organization__principal_municipality__isnull=False,
+            then=Value("region_municipality"),
+        ),
+        When(
+            deviation__reporting_organization__principal_municipality__isnull=False,
+            organization__principal_municipality__isnull=False,
+            then=Value("municipality_municipality"),
+        ),
+        default=Value("region_region"),
+        output_field=CharField(),
+    )
+    per_principal = dict(
+        through.annotate(pair=principal_pair)
+        .values("pair")
+        .annotate(n=Count("deviation_id", distinct=True))
+        .order_by()
+        .values_list("pair", "n")
+    )
+    stats.by_principal_pair = [
+        {
+            "key": key,
+            "label": str(label),
+            "count": per_principal.get(key, 0),
+            "share": _share(per_principal.get(key, 0), total),
+        }
+        for key, label in PRINCIPAL_PAIRS
+        if key in per_principal or key != "region_region"
+    ]
+
+    # 5. Time to first response and to closure.
+    stats.durations = _duration_percentiles(qs)
+
+    # 6. Response requests (yttranden) answered in time. Requests not yet due and unanswered are
+    #    pending and left out of the share; answered on the due date counts as in time (local date).
+    answered_on = TruncDate("answered_at", tzinfo=timezone.get_current_timezone())
+    requests = ResponseRequest.objects.filter(deviation__in=qs.values("pk"), cancelled_at__isnull=True)
+    responses = requests.annotate(answered_on=answered_on).aggregate(
+        total=Count("pk"),
+        in_time=Count("pk", filter=Q(answered_at__isnull=False, answered_on__lte=F("due_on"))),
+        late=Count("pk", filter=Q(answered_at__isnull=False, answered_on__gt=F("due_on"))),
+        overdue=Count("pk", filter=Q(answered_at__isnull=True, due_on__lt=today)),
+        pending=Count("pk", filter=Q(answered_at__isnull=True, due_on__gte=today)),
+    )
+    decided = responses["total"] - responses["pending"]
+    responses["decided"] = decided
+    responses["in_time_share"] = _share(responses["in_time"], decided)
+    stats.responses = responses
+
+    # 7. Systemic issues touched in the period: with reports of this selection linked to them.
+    stats.systemic_issues = systemic_issues_for(qs)
+    return stats
+
+
+def _as_date(value) -> datetime.date:
+    return value.date() if isinstance(value, datetime.datetime) else value
+
+
+def _maybe_masked(row: dict, masked: bool) -> dict:
+    row["masked"] = masked and row["count"] < SMALL_NUMBER_THRESHOLD
+    row["count_display"] = SMALL_NUMBER_LABEL if row["masked"] else row["count"]
+    row["share_display"] = SMALL_NUMBER_LABEL if row["masked"] else row["share"]
+    return row
+
+
+def systemic_issues_for(qs: QuerySet) -> list[SystemicIssue]:
+    """Systemic issues with at least one report of ``qs``, with ``linked`` (reports of ``qs``) and their
+    decided actions and owners prefetched (two queries)."""
+    return list(
+        SystemicIssue.objects.filter(deviations__in=qs.values("pk"))
+        .annotate(linked=Count("deviations", filter=Q(deviations__in=qs.values("pk")), distinct=True))
+        .prefetch_related(
+            Prefetch(
+                "actions", queryset=SystemicAction.objects.select_related("owner").order_by("due_on", "pk")
+            )
+        )
+        .order_by("-linked", "title")
+    )
+
+
+# --- Underlying reports for exports ----------------------------------------------------------------
+
+#: (Swedish header, value key) of the report export. Never reporter name, e-mail or phone.
+REPORT_COLUMNS = [
+    (gettext_lazy("Referensnummer"), "reference"),
+    (gettext_lazy("Status"), "status"),
+    (gettext_lazy("Överenskommelse"), "agreement__name"),
+    (gettext_lazy("Åtagande"), "commitment__title"),
+    (gettext_lazy("Kategori"), "category__name"),
+    (gettext_lazy("Datum då bristen inträffade"), "occurred_on"),
+    (gettext_lazy("Rapporteringsdatum"), "reported_on"),
+    (gettext_lazy("Kommun"), "municipality__name"),
+    (gettext_lazy("Stadsdel"), "district__name"),
+    (gettext_lazy("Samråd"), "council__name"),
+    (gettext_lazy("Rapporterande organisation"), "reporting_organization__name"),
+    (gettext_lazy("Motpart(er)"), "counterparts"),
+    (gettext_lazy("Gällde SIP"), "sip_involved"),
+    (gettext_lazy("Gällde utskrivning från slutenvård"), "discharge_involved"),
+    (gettext_lazy("Inkommen"), "submitted_at"),
+    (gettext_lazy("Första åtgärd"), "first_response_at"),
+    (gettext_lazy("Avslutad"), "closed_at"),
+    (gettext_lazy("Systemfråga"), "systemic_issue__title"),
+    (gettext_lazy("Vad hände"), "description"),
+    (gettext_lazy("Konsekvens för individen"), "consequence"),
+    (gettext_lazy("Åtgärder som redan vidtagits"), "actions_taken"),
+    (gettext_lazy("Förslag till förbättring"), "suggested_improvement"),
+]
+
+
+def report_rows(qs: QuerySet) -> QuerySet:
+    """``values_list`` rows in ``REPORT_COLUMNS`` order: one query per chunk when iterated with
+    ``.iterator(chunk_size=...)``; counterparts aggregated in the database."""
+    keys = [key for _label, key in REPORT_COLUMNS]
+    # Older SQLite versions cannot order inside an aggregate; names then come in join order.
+    ordered = connection.features.supports_aggregate_order_by_clause
+    return (
+        qs.annotate(
+            counterparts=StringAgg(
+                "counterpart_organizations__name",
+                delimiter=Value(", "),
+                order_by="counterpart_organizations__name" if ordered else None,
+                default=Value(""),
+            )
+        )
+        .order_by(F("reported_on"), "reference")
+        .values_list(*keys)
+    )
+
+
+# --- The council's analysis ------------------------------------------------------------------------
+
+
+def analysis_versions(*, agreement: Agreement, period: Period) -> list[FollowUpAnalysis]:
+    """Every version of the regional council's analysis for an agreement and period, newest first."""
+    return list(
+        FollowUpAnalysis.objects.filter(agreement=agreement, period_start=period.start, period_end=period.end)
+        .select_related("author")
+        .order_by("-created_at", "-pk")
+    )
