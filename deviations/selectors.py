@@ -4,8 +4,18 @@ from django.db.models import Q, QuerySet
 
 from councils.models import Council, CouncilMembership
 
-from .models import Deviation
+from .models import Deviation, ResponseRequest
 from .workflow import Role, Status
+
+
+def open_response_requests() -> QuerySet[ResponseRequest]:
+    """Response requests still waiting for an answer (neither answered nor withdrawn)."""
+    return ResponseRequest.objects.filter(answered_at__isnull=True, cancelled_at__isnull=True)
+
+
+def _asked_deviation_ids(user):
+    """Reports the user's organisation is currently asked to respond to (a subquery)."""
+    return open_response_requests().filter(organization_id=user.organization_id).values("deviation_id")
 
 
 def regional_membership_roles(user) -> set[str]:
@@ -41,6 +51,9 @@ def roles_for(user, deviation: Deviation) -> set[Role]:
                 roles.add(Role.REGIONAL_COORDINATOR)
         elif membership.council_id == deviation.council_id:
             roles.add(Role.LOCAL_COORDINATOR if membership.is_coordinator else Role.LOCAL_MEMBER)
+    asked = open_response_requests().filter(deviation=deviation, organization_id=user.organization_id)
+    if user.organization_id and asked.exists():
+        roles.add(Role.COUNTERPART)
     return roles
 
 
@@ -54,7 +67,11 @@ def deviations_visible_to(user) -> QuerySet[Deviation]:
     local_councils = CouncilMembership.objects.filter(
         user=user, council__active=True, council__level=Council.Level.LOCAL
     ).values("council_id")
-    return qs.filter(Q(council__in=local_councils) | Q(reporter=user))
+    scope = Q(council__in=local_councils) | Q(reporter=user)
+    if user.organization_id:
+        # Counterpart responders: only while their organisation is asked for a response.
+        scope |= Q(pk__in=_asked_deviation_ids(user))
+    return qs.filter(scope)
 
 
 def deviations_handled_by(user) -> QuerySet[Deviation]:
