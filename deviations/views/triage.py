@@ -37,11 +37,15 @@ ESCALATED_STATES = [Status.ESCALATED, Status.REGIONAL_ANALYSIS]
 # --- Queues ---------------------------------------------------------------------------------------
 
 
-def _has_queue(user) -> bool:
-    return user.is_superuser or CouncilMembership.objects.filter(user=user, council__active=True).exists()
+def _has_queue(user, *, regional: bool) -> bool:
+    return (
+        regional
+        or user.is_superuser
+        or CouncilMembership.objects.filter(user=user, council__active=True).exists()
+    )
 
 
-def _queue(request, *, preset_status=None, title, url_name):
+def _queue(request, *, regional: bool, preset_status=None, title, url_name):
     user = request.user
     today = services.stockholm_today()
     base = selectors.deviations_handled_by(user)
@@ -114,7 +118,7 @@ def _queue(request, *, preset_status=None, title, url_name):
         "columns": columns,
         "page_sizes": PAGE_SIZES,
         "size": size,
-        "is_regional": selectors.is_regional_coordinator(user) or user.is_superuser,
+        "is_regional": regional or user.is_superuser,
     }
     return render(request, "deviations/queue.html", context)
 
@@ -122,9 +126,10 @@ def _queue(request, *, preset_status=None, title, url_name):
 @login_required
 def queue(request):
     """The work queue of the user's councils (every report for regional coordinators)."""
-    if not _has_queue(request.user):
+    regional = selectors.is_regional_coordinator(request.user)
+    if not _has_queue(request.user, regional=regional):
         raise Http404
-    return _queue(request, title=_("Ärenden"), url_name="deviations:queue")
+    return _queue(request, regional=regional, title=_("Ärenden"), url_name="deviations:queue")
 
 
 @login_required
