@@ -135,10 +135,12 @@ def queue(request):
 @login_required
 def escalated_queue(request):
     """Regional coordinators' queue: escalated reports and those under regional analysis."""
-    if not (request.user.is_superuser or selectors.is_regional_coordinator(request.user)):
+    regional = selectors.is_regional_coordinator(request.user)
+    if not (request.user.is_superuser or regional):
         raise Http404
     return _queue(
         request,
+        regional=regional,
         preset_status=ESCALATED_STATES,
         title=_("Eskalerade ärenden"),
         url_name="deviations:escalated",
