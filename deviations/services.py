@@ -207,7 +207,9 @@ def assignable_users(deviation: Deviation):
 @transaction.atomic
 def assign_deviation(*, deviation: Deviation, assignee, actor) -> Deviation:
     """Assign a report to a council member (``assignee=None`` removes the assignment)."""
-    deviation = Deviation.objects.select_for_update().select_related("council").get(pk=deviation.pk)
+    deviation = (
+        Deviation.objects.select_for_update(of=("self",)).select_related("council").get(pk=deviation.pk)
+    )
     _require_handler(actor, deviation)
     if assignee is not None and not assignable_users(deviation).filter(pk=assignee.pk).exists():
         raise TransitionNotAllowed(_("Rapporten kan bara tilldelas en ledamot i samrådet."))
@@ -496,7 +498,11 @@ def link_to_systemic_issue(*, issue: SystemicIssue, deviation: Deviation, actor)
 @transaction.atomic
 def unlink_from_systemic_issue(*, deviation: Deviation, actor) -> Deviation:
     _require_regional(actor)
-    deviation = Deviation.objects.select_for_update().select_related("systemic_issue").get(pk=deviation.pk)
+    deviation = (
+        Deviation.objects.select_for_update(of=("self",))
+        .select_related("systemic_issue")
+        .get(pk=deviation.pk)
+    )
     if deviation.systemic_issue is None:
         return deviation
     title = deviation.systemic_issue.title
