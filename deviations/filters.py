@@ -15,6 +15,7 @@ from councils.models import Council, Municipality
 from .models import Deviation, ResponseRequest
 from .workflow import Status
 
+FULL_REFERENCE_RE = re.compile(r"^SB-\d{4}-\d{5}$")
 REFERENCE_RE = re.compile(r"^\s*SB-\d{0,4}(-\d{0,5})?\s*$", re.IGNORECASE)
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -34,16 +35,17 @@ def text_search(queryset, value: str):
     if not value:
         return queryset
     if REFERENCE_RE.match(value):
-        return queryset.filter(reference__istartswith=value.strip().upper())
+        reference = value.strip().upper()
+        if FULL_REFERENCE_RE.match(reference):
+            return queryset.filter(reference=reference)  # the unique index
+        return queryset.filter(reference__startswith=reference)
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery, SearchVector
 
         vector = SearchVector("description", config="swedish")
         query = SearchQuery(value, config="swedish", search_type="websearch")
-        return queryset.annotate(_search=vector).filter(Q(_search=query) | Q(reference__iexact=value))
-    return queryset.filter(
-        Q(description__icontains=value) | Q(consequence__icontains=value) | Q(reference__iexact=value)
-    )
+        return queryset.annotate(_search=vector).filter(_search=query)
+    return queryset.filter(Q(description__icontains=value) | Q(consequence__icontains=value))
 
 
 class DeviationFilter(django_filters.FilterSet):

@@ -377,3 +377,30 @@ def test_detail_query_count_does_not_grow_with_the_table(client, w):
         response = client.get(detail_url(w.dev_x))
     assert len(ctx.captured_queries) == before
     assert len(response.context["similar"]) == 5
+
+
+def test_free_text_search_uses_the_fulltext_index_on_postgresql(postgres_only):
+    from django.db import connection as conn
+
+    from deviations.filters import text_search
+    from deviations.models import Deviation
+
+    with conn.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    plan = text_search(Deviation.objects.order_by(), "utskrivning missbruk").explain()
+    assert "deviation_description_fts_idx" in plan
+
+
+@pytest.mark.parametrize("username", ["coord_y", "reporter_b", "responder"])
+def test_every_report_action_url_is_404_on_a_foreign_report(client, w, username):
+    client.force_login(getattr(w, username))
+    ref = w.dev_x.reference
+    assert client.post(reverse("deviations:assign", args=[ref]), {"me": "1"}).status_code == 404
+    assert (
+        client.post(reverse("deviations:note", args=[ref, "intern"]), {"intern-text": "x"}).status_code == 404
+    )
+    assert client.get(action_url(w.dev_x, "reject")).status_code == 404
+    assert client.post(action_url(w.dev_x, "start_triage")).status_code == 404
+    w.dev_x.refresh_from_db()
+    assert (w.dev_x.status, w.dev_x.assigned_to) == (Status.SUBMITTED, None)
+    assert not w.dev_x.events.exists()
