@@ -17,10 +17,9 @@ from .workflow import Status
 
 FULL_REFERENCE_RE = re.compile(r"^SB-\d{4}-\d{5}$")
 REFERENCE_RE = re.compile(r"^\s*SB-\d{0,4}(-\d{0,5})?\s*$", re.IGNORECASE)
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class DateRangeFilter(django_filters.DateFromToRangeFilter):
+class DatePeriodFilter(django_filters.DateFromToRangeFilter):
     """A from/to pair of native date inputs."""
 
     def __init__(self, *args, **kwargs):
@@ -64,8 +63,8 @@ class DeviationFilter(django_filters.FilterSet):
         queryset=Organization.objects.all(),
         method="filter_organization",
     )
-    occurred = DateRangeFilter(label=_("Inträffade"), field_name="occurred_on")
-    reported = DateRangeFilter(label=_("Rapporterad"), field_name="reported_on")
+    occurred = DatePeriodFilter(label=_("Inträffade"), field_name="occurred_on")
+    reported = DatePeriodFilter(label=_("Rapporterad"), field_name="reported_on")
     assigned = django_filters.ChoiceFilter(
         label=_("Handläggare"),
         choices=[("me", _("Tilldelade mig")), ("none", _("Ej tilldelade"))],

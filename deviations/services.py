@@ -234,7 +234,7 @@ def add_note(*, deviation: Deviation, actor, text: str, visible_to_reporter: boo
     text = (text or "").strip()
     if not text:
         raise TransitionNotAllowed(_("Anteckningen får inte vara tom."))
-    return _event(
+    event = _event(
         deviation=deviation,
         actor=actor,
         kind=DeviationEvent.Kind.NOTE,
@@ -243,6 +243,11 @@ def add_note(*, deviation: Deviation, actor, text: str, visible_to_reporter: boo
             DeviationEvent.Visibility.REPORTER if visible_to_reporter else DeviationEvent.Visibility.INTERNAL
         ),
     )
+    if visible_to_reporter:
+        from . import notifications
+
+        notifications.feedback_given(deviation=deviation)
+    return event
 
 
 # --- Responses from counterpart organisations (yttranden) -----------------------------------------
