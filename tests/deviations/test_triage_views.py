@@ -261,12 +261,19 @@ def test_reporter_cannot_assign_or_add_notes(client, w):
     assert not w.dev_x.events.exists()
 
 
-def test_notes_internal_and_reporter_visible(client, w):
+def test_notes_internal_and_reporter_visible(client, w, mailoutbox, django_capture_on_commit_callbacks):
     client.force_login(w.member_x)
-    client.post(reverse("deviations:note", args=[w.dev_x.reference, "intern"]), {"intern-text": "Internt"})
-    client.post(
-        reverse("deviations:note", args=[w.dev_x.reference, "rapportor"]), {"rapportor-text": "Synligt"}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("deviations:note", args=[w.dev_x.reference, "intern"]), {"intern-text": "Internt"}
+        )
+    assert mailoutbox == []
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("deviations:note", args=[w.dev_x.reference, "rapportor"]), {"rapportor-text": "Synligt"}
+        )
+    assert [m.to for m in mailoutbox] == [["a@example.se"]]
+    assert "Synligt" not in mailoutbox[0].body and w.dev_x.reference in mailoutbox[0].subject
     visibilities = dict(w.dev_x.events.values_list("text", "visibility"))
     assert visibilities == {
         "Internt": DeviationEvent.Visibility.INTERNAL,
