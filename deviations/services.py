@@ -327,6 +327,30 @@ def request_response(
     return requests
 
 
+@transaction.atomic
+def cancel_response_request(*, response_request: ResponseRequest, actor) -> ResponseRequest:
+    """Withdraw an unanswered request: its link stops working and the organisation's staff lose
+    access to the report."""
+    response_request = (
+        ResponseRequest.objects.select_for_update(of=("self",))
+        .select_related("deviation", "organization")
+        .get(pk=response_request.pk)
+    )
+    _require_handler(actor, response_request.deviation)
+    if not response_request.is_open:
+        raise TransitionNotAllowed(_("Begäran är redan besvarad eller återkallad."))
+    response_request.cancelled_at = timezone.now()
+    response_request.save(update_fields=["cancelled_at"])
+    _event(
+        deviation=response_request.deviation,
+        actor=actor,
+        kind=DeviationEvent.Kind.NOTE,
+        action="cancel_response_request",
+        text=_("Begäran om yttrande från %(org)s återkallad.") % {"org": response_request.organization.name},
+    )
+    return response_request
+
+
 class ResponseLinkInvalid(Exception):
     """The answer link was already used, withdrawn or is past its due date."""
 

@@ -8,6 +8,11 @@ urlpatterns = [
     path("rapporter/<str:reference>/atgard/<slug:action>/", triage.transition, name="transition"),
     path("rapporter/<str:reference>/tilldela/", triage.assign, name="assign"),
     path("rapporter/<str:reference>/anteckning/<slug:visibility>/", triage.note, name="note"),
+    path(
+        "rapporter/<str:reference>/yttrande/<int:pk>/aterkalla/",
+        triage.cancel_response,
+        name="cancel_response",
+    ),
     path("yttrande/<str:token>/", triage.respond, name="respond"),
     path("systemfragor/", triage.systemic_list, name="systemic_list"),
     path("systemfragor/ny/", triage.systemic_edit, name="systemic_create"),

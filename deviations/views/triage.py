@@ -274,6 +274,20 @@ def note(request, reference: str, visibility: str):
     return redirect(reverse("deviations:detail", args=[deviation.reference]) + "#handelser")
 
 
+@login_required
+@require_POST
+def cancel_response(request, reference: str, pk: int):
+    deviation = _visible_deviation(request, reference)
+    response_request = get_object_or_404(deviation.response_requests.all(), pk=pk)
+    try:
+        services.cancel_response_request(response_request=response_request, actor=request.user)
+    except services.TransitionNotAllowed as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Begäran om yttrande är återkallad."))
+    return redirect("deviations:detail", deviation.reference)
+
+
 # --- The counterpart's answer form (no login; a signed link) ---------------------------------------
 
 

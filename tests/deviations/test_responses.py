@@ -252,3 +252,20 @@ def test_counterpart_responder_role_ends_when_answered(w):
     assert roles_for(w.responder, w.dev_x) == {Role.COUNTERPART}
     services.record_response(response_request=rr, answered_by_name="A", what_happened="B", actions="C")
     assert roles_for(w.responder, w.dev_x) == set()
+
+
+def test_cancelling_a_request_ends_link_and_counterpart_access(client, w):
+    rr = _request(w)
+    client.force_login(w.responder)
+    assert client.get(reverse("deviations:detail", args=[w.dev_x.reference])).status_code == 200
+    client.force_login(w.coord_y)
+    url = reverse("deviations:cancel_response", args=[w.dev_x.reference, rr.pk])
+    assert client.post(url).status_code == 404
+    client.force_login(w.coord_x)
+    assert client.post(url).status_code == 302
+    rr.refresh_from_db()
+    assert rr.cancelled_at is not None
+    assert w.dev_x.events.filter(action="cancel_response_request").count() == 1
+    assert client.get(reverse("deviations:respond", args=[make_token(rr)])).status_code == 410
+    client.force_login(w.responder)
+    assert client.get(reverse("deviations:detail", args=[w.dev_x.reference])).status_code == 404
