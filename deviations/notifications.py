@@ -1,11 +1,13 @@
-"""Who is told what after each transition. Mails carry references and links, never report text."""
+"""Who is told what after each hand-off. Mails carry references and links, never report text."""
 
 from django.urls import reverse
 
-from councils.models import CouncilMembership
+from councils.models import Council, CouncilMembership
 
 from .emails import absolute_url, queue_email
 from .models import Deviation
+
+COORDINATOR_ROLES = [CouncilMembership.Role.COORDINATOR, CouncilMembership.Role.CHAIR]
 
 
 def coordinator_emails(council) -> list[str]:
@@ -14,7 +16,7 @@ def coordinator_emails(council) -> list[str]:
     return list(
         CouncilMembership.objects.filter(
             council=council,
-            role__in=[CouncilMembership.Role.COORDINATOR, CouncilMembership.Role.CHAIR],
+            role__in=COORDINATOR_ROLES,
             user__is_active=True,
         )
         .exclude(user__email="")
@@ -22,13 +24,125 @@ def coordinator_emails(council) -> list[str]:
     ) + ([council.email] if council.email else [])
 
 
-def after_transition(*, deviation: Deviation, action: str, from_status: str) -> None:
-    link = absolute_url(reverse("deviations:detail", args=[deviation.reference]))
-    context = {
+def regional_coordinator_emails() -> list[str]:
+    memberships = CouncilMembership.objects.filter(
+        council__level=Council.Level.REGIONAL,
+        council__active=True,
+        role__in=COORDINATOR_ROLES,
+        user__is_active=True,
+    ).exclude(user__email="")
+    councils = Council.objects.filter(level=Council.Level.REGIONAL, active=True).exclude(email="")
+    return list(memberships.values_list("user__email", flat=True)) + list(
+        councils.values_list("email", flat=True)
+    )
+
+
+def detail_link(deviation: Deviation) -> str:
+    return absolute_url(reverse("deviations:detail", args=[deviation.reference]))
+
+
+def reporter_link(deviation: Deviation) -> str | None:
+    """Where the reporter follows the report. Reporters with an account use the detail page; the
+    private status link for reporters without an account comes with the reporting journey (lead: use
+    its token function here when the branches meet)."""
+    if deviation.reporter_id:
+        return detail_link(deviation)
+    return None
+
+
+def _context(deviation: Deviation, **extra) -> dict:
+    return {
         "deviation": deviation,
-        "link": link,
+        "link": detail_link(deviation),
         "agreement": deviation.agreement,
         "category": deviation.category,
+        **extra,
     }
+
+
+def after_transition(*, deviation: Deviation, action: str, from_status: str) -> None:
+    context = _context(deviation)
     if action in {"confirm", "reroute"}:
         queue_email(template="new_report", to=coordinator_emails(deviation.council), context=context)
+    elif action == "escalate":
+        queue_email(template="escalated", to=regional_coordinator_emails(), context=context)
+    elif action in {"close", "reject"}:
+        feedback_given(deviation=deviation)
+
+
+def feedback_given(*, deviation: Deviation) -> None:
+    """Tell the reporter there is feedback on their report (the feedback itself is on the page)."""
+    if not deviation.reporter_email and not (deviation.reporter_id and deviation.reporter.email):
+        return
+    to = [deviation.reporter_email or deviation.reporter.email]
+    queue_email(
+        template="feedback",
+        to=to,
+        context=_context(deviation, reporter_link=reporter_link(deviation)),
+    )
+
+
+def response_requested(*, response_request) -> None:
+    from .response_tokens import response_link
+
+    deviation = response_request.deviation
+    queue_email(
+        template="response_requested",
+        to=[response_request.email],
+        context=_context(
+            deviation,
+            response_request=response_request,
+            organization=response_request.organization,
+            response_link=response_link(response_request),
+        ),
+    )
+
+
+def response_reminder(*, response_request) -> None:
+    from .response_tokens import response_link
+
+    deviation = response_request.deviation
+    queue_email(
+        template="response_reminder",
+        to=[response_request.email],
+        context=_context(
+            deviation,
+            response_request=response_request,
+            organization=response_request.organization,
+            response_link=response_link(response_request),
+        ),
+    )
+
+
+def _handlers_of(response_request) -> list[str]:
+    deviation = response_request.deviation
+    to = coordinator_emails(deviation.council)
+    if response_request.requested_by.email:
+        to.append(response_request.requested_by.email)
+    if deviation.status in {"escalated", "regional_analysis"}:
+        to += regional_coordinator_emails()
+    return to
+
+
+def response_received(*, response_request) -> None:
+    queue_email(
+        template="response_received",
+        to=_handlers_of(response_request),
+        context=_context(
+            response_request.deviation,
+            response_request=response_request,
+            organization=response_request.organization,
+        ),
+    )
+
+
+def response_overdue(*, response_request) -> None:
+    queue_email(
+        template="response_overdue",
+        to=_handlers_of(response_request),
+        context=_context(
+            response_request.deviation,
+            response_request=response_request,
+            organization=response_request.organization,
+        ),
+    )

@@ -6,8 +6,18 @@ from django.db.models.functions import Lower
 from agreements.models import EmailDomain
 from councils.models import Council, CouncilMembership
 
-from .models import Deviation, DeviationEvent
+from .models import Deviation, DeviationEvent, ResponseRequest
 from .workflow import Role, Status
+
+
+def open_response_requests() -> QuerySet[ResponseRequest]:
+    """Response requests still waiting for an answer (neither answered nor withdrawn)."""
+    return ResponseRequest.objects.filter(answered_at__isnull=True, cancelled_at__isnull=True)
+
+
+def _asked_deviation_ids(user):
+    """Reports the user's organisation is currently asked to respond to (a subquery)."""
+    return open_response_requests().filter(organization_id=user.organization_id).values("deviation_id")
 
 
 def regional_membership_roles(user) -> set[str]:
@@ -43,6 +53,9 @@ def roles_for(user, deviation: Deviation) -> set[Role]:
                 roles.add(Role.REGIONAL_COORDINATOR)
         elif membership.council_id == deviation.council_id:
             roles.add(Role.LOCAL_COORDINATOR if membership.is_coordinator else Role.LOCAL_MEMBER)
+    asked = open_response_requests().filter(deviation=deviation, organization_id=user.organization_id)
+    if user.organization_id and asked.exists():
+        roles.add(Role.COUNTERPART)
     return roles
 
 
@@ -56,7 +69,11 @@ def deviations_visible_to(user) -> QuerySet[Deviation]:
     local_councils = CouncilMembership.objects.filter(
         user=user, council__active=True, council__level=Council.Level.LOCAL
     ).values("council_id")
-    return qs.filter(Q(council__in=local_councils) | Q(reporter=user))
+    scope = Q(council__in=local_councils) | Q(reporter=user)
+    if user.organization_id:
+        # Counterpart responders: only while their organisation is asked for a response.
+        scope |= Q(pk__in=_asked_deviation_ids(user))
+    return qs.filter(scope)
 
 
 def deviations_handled_by(user) -> QuerySet[Deviation]:
@@ -112,3 +129,240 @@ def deviation_for_status_link(key) -> Deviation | None:
 def reporter_visible_events(deviation: Deviation):
     """Events the reporter may read: feedback and reasons, never internal notes."""
     return deviation.events.filter(visibility=DeviationEvent.Visibility.REPORTER).order_by("created_at", "id")
+
+
+# --- The triage queue ------------------------------------------------------------------------------
+
+#: Sortable queue columns (URL key → model field). Anything else in ``?sort=`` is ignored.
+QUEUE_SORTS = {
+    "created": "created_at",
+    "reference": "reference",
+    "occurred": "occurred_on",
+    "reported": "reported_on",
+    "status": "status",
+}
+CURSOR_SALT = "deviations.queue-cursor"
+
+
+def queue_queryset(queryset: QuerySet[Deviation], *, today) -> QuerySet[Deviation]:
+    """Everything a queue row shows, fetched with the page: related names in one join, counterparts in
+    one extra query, whether a response is overdue as a subquery."""
+    from django.db.models import Exists, OuterRef
+
+    late = open_response_requests().filter(deviation_id=OuterRef("pk"), due_on__lt=today)
+    return (
+        queryset.select_related(
+            "agreement", "category", "council", "municipality", "reporting_organization", "assigned_to"
+        )
+        .prefetch_related("counterpart_organizations")
+        .annotate(has_overdue_response=Exists(late))
+    )
+
+
+def status_counts(queryset: QuerySet[Deviation]) -> dict[str, int]:
+    """Reports per status in one GROUP BY query."""
+    from django.db.models import Count
+
+    rows = queryset.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n")
+    return dict(rows)
+
+
+class KeysetPage:
+    """One page of a keyset-paginated list: no OFFSET and no COUNT(*), so deep pages cost the same as
+    the first one. Cursors are signed so a tampered one is simply ignored."""
+
+    def __init__(self, object_list, next_cursor, previous_cursor):
+        self.object_list = object_list
+        self.next_cursor = next_cursor
+        self.previous_cursor = previous_cursor
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self):
+        return len(self.object_list)
+
+
+def _encode_cursor(obj, field: str) -> str:
+    from django.core import signing
+
+    value = getattr(obj, field)
+    return signing.dumps(
+        [value.isoformat() if hasattr(value, "isoformat") else value, obj.pk], salt=CURSOR_SALT
+    )
+
+
+def _decode_cursor(cursor: str, field: str):
+    from django.core import signing
+    from django.core.exceptions import ValidationError
+
+    try:
+        value, pk = signing.loads(cursor, salt=CURSOR_SALT)
+        model_field = Deviation._meta.get_field(field)
+        if model_field.get_internal_type() == "DateTimeField":
+            from django.utils.dateparse import parse_datetime
+
+            value = parse_datetime(value)
+        else:
+            value = model_field.to_python(value)
+        if value is None or not isinstance(pk, int):
+            return None
+        return value, pk
+    except (signing.BadSignature, ValueError, TypeError, ValidationError):
+        return None
+
+
+def keyset_page(
+    queryset: QuerySet[Deviation],
+    *,
+    sort: str = "-created",
+    after: str | None = None,
+    before: str | None = None,
+    size: int = 25,
+) -> KeysetPage:
+    """A page of ``queryset`` ordered by a whitelisted column and the primary key."""
+    descending = sort.startswith("-")
+    field = QUEUE_SORTS.get(sort.lstrip("-"), "created_at")
+    backwards = bool(before) and not after
+    cursor = _decode_cursor(before if backwards else after, field) if (before or after) else None
+    # Walking backwards flips the order; the rows are reversed again below.
+    walk_descending = descending != backwards
+    if cursor is not None:
+        value, pk = cursor
+        op = "lt" if walk_descending else "gt"
+        queryset = queryset.filter(Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk}))
+    prefix = "-" if walk_descending else ""
+    rows = list(queryset.order_by(f"{prefix}{field}", f"{prefix}pk")[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    if backwards:
+        rows.reverse()
+        next_cursor = _encode_cursor(rows[-1], field) if rows and cursor else None
+        previous_cursor = _encode_cursor(rows[0], field) if rows and more else None
+    else:
+        next_cursor = _encode_cursor(rows[-1], field) if rows and more else None
+        previous_cursor = _encode_cursor(rows[0], field) if rows and cursor else None
+    return KeysetPage(rows, next_cursor, previous_cursor)
+
+
+# --- Similar reports -------------------------------------------------------------------------------
+
+SIMILAR_WINDOW_DAYS = 180
+SIMILAR_CANDIDATES = 100
+
+
+def _words(text: str) -> set[str]:
+    import re
+
+    return {w for w in re.findall(r"\w{4,}", (text or "").lower()) if not w.isdigit()}
+
+
+def similar_deviations(deviation: Deviation, *, user, limit: int = 5) -> list[Deviation]:
+    """Reports that may concern the same problem, best first.
+
+    Candidates come from index-friendly filters only (same agreement, or same category, within
+    ``SIMILAR_WINDOW_DAYS`` of the occurrence) and at most ``SIMILAR_CANDIDATES`` of them are ranked:
+    same agreement and category (3), same organisation pair (3), closeness in time (up to 2) and the
+    text: PostgreSQL full-text rank with the Swedish configuration, elsewhere shared-word overlap.
+    Each result carries ``similarity`` (the score) and ``similar_reasons``.
+    """
+    import datetime
+
+    from django.db import connection
+    from django.db.models import Case, Exists, F, FloatField, IntegerField, OuterRef, Value, When
+
+    window = datetime.timedelta(days=SIMILAR_WINDOW_DAYS)
+    counterpart_ids = [o.pk for o in deviation.counterpart_organizations.all()]
+    through = Deviation.counterpart_organizations.through
+    shares_pair = Exists(
+        through.objects.filter(deviation_id=OuterRef("pk"), organization_id__in=counterpart_ids)
+    )
+    candidates = (
+        deviations_visible_to(user)
+        .exclude(pk=deviation.pk)
+        .filter(Q(agreement_id=deviation.agreement_id) | Q(category_id=deviation.category_id))
+        .filter(
+            occurred_on__gte=deviation.occurred_on - window, occurred_on__lte=deviation.occurred_on + window
+        )
+        .annotate(
+            same_kind=Case(
+                When(agreement_id=deviation.agreement_id, category_id=deviation.category_id, then=Value(3)),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+            same_pair=Case(
+                When(
+                    Q(reporting_organization_id=deviation.reporting_organization_id) & shares_pair,
+                    then=Value(3),
+                ),
+                When(
+                    Q(reporting_organization_id__in=counterpart_ids)
+                    & Exists(
+                        through.objects.filter(
+                            deviation_id=OuterRef("pk"), organization_id=deviation.reporting_organization_id
+                        )
+                    ),
+                    then=Value(3),
+                ),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+        )
+    )
+    text_rank = None
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+        words = sorted(_words(deviation.description))[:40]
+        if words:
+            query = SearchQuery(" | ".join(words), config="swedish", search_type="raw")
+            text_rank = SearchRank(SearchVector("description", config="swedish"), query)
+    candidates = candidates.annotate(
+        text_rank=text_rank if text_rank is not None else Value(0.0, output_field=FloatField()),
+        structural=F("same_kind") + F("same_pair"),
+    ).select_related("agreement", "category", "reporting_organization")
+    rows = list(candidates.order_by("-structural", "-text_rank", "-created_at")[:SIMILAR_CANDIDATES])
+    own_words = _words(deviation.description)
+    for row in rows:
+        days = abs((row.occurred_on - deviation.occurred_on).days)
+        closeness = 2 * (1 - days / SIMILAR_WINDOW_DAYS)
+        if connection.vendor == "postgresql":
+            text = min(float(row.text_rank or 0) * 20, 4.0)
+        else:
+            other = _words(row.description)
+            text = 4.0 * len(own_words & other) / len(own_words | other) if own_words and other else 0.0
+        row.similarity = round(row.structural + closeness + text, 2)
+        reasons = []
+        if row.same_kind:
+            reasons.append("kind")
+        if row.same_pair:
+            reasons.append("pair")
+        if days <= 30:
+            reasons.append("time")
+        if text >= 0.5:
+            reasons.append("text")
+        row.similar_reasons = reasons
+    rows.sort(key=lambda r: (-r.similarity, -r.pk))
+    return rows[:limit]
+
+
+# --- Systemic issues -------------------------------------------------------------------------------
+
+
+def systemic_issues():
+    """Systemic issues with their agreements and the number of linked reports (one query + prefetch)."""
+    from django.db.models import Count
+
+    from .models import SystemicIssue
+
+    return SystemicIssue.objects.annotate(report_count=Count("deviations")).prefetch_related("agreements")
+
+
+def reports_of_issue(issue, *, user, limit: int = 200):
+    """Reports linked to an issue that ``user`` may see (bounded list, newest first)."""
+    return (
+        deviations_visible_to(user)
+        .filter(systemic_issue=issue)
+        .select_related("agreement", "category", "council")
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -4,24 +4,34 @@ import calendar
 import datetime
 import logging
 import uuid
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from councils.models import Council
+from councils.models import Council, CouncilMembership
 
 from . import pii, selectors, tokens
 from .emails import absolute_url, queue_email
-from .models import AccessLog, Deviation, DeviationEvent, ReferenceCounter
-from .selectors import roles_for
-from .workflow import FINAL_STATES, TRANSITIONS, Role, Status, Transition
+from .models import (
+    AccessLog,
+    Deviation,
+    DeviationEvent,
+    ReferenceCounter,
+    ResponseRequest,
+    SystemicAction,
+    SystemicIssue,
+)
+from .selectors import is_regional_coordinator, open_response_requests, roles_for
+from .workflow import FINAL_STATES, HANDLERS, TRANSITIONS, Role, Status, Transition
 
 logger = logging.getLogger(__name__)
 
@@ -394,6 +404,53 @@ def confirm_deviation(*, deviation: Deviation, actor=None, actor_label: str = ""
     return deviation
 
 
+# --- Assignment and notes ------------------------------------------------------------------------
+
+
+def _require_handler(actor, deviation: Deviation) -> set[Role]:
+    roles = roles_for(actor, deviation)
+    if not roles & HANDLERS:
+        raise TransitionNotAllowed(_("Du har inte behörighet att handlägga rapporten."))
+    return roles
+
+
+def assignable_users(deviation: Deviation):
+    """Council members a report may be assigned to: members of its council and, for reports at
+    regional level, the regional council's members."""
+    from councils.models import User
+
+    scope = Q(council_id=deviation.council_id)
+    if deviation.status in {Status.ESCALATED, Status.REGIONAL_ANALYSIS}:
+        scope |= Q(council__level=Council.Level.REGIONAL)
+    memberships = CouncilMembership.objects.filter(scope, council__active=True)
+    return User.objects.filter(is_active=True, pk__in=memberships.values("user_id")).order_by(
+        "first_name", "last_name", "username"
+    )
+
+
+@transaction.atomic
+def assign_deviation(*, deviation: Deviation, assignee, actor) -> Deviation:
+    """Assign a report to a council member (``assignee=None`` removes the assignment)."""
+    deviation = (
+        Deviation.objects.select_for_update(of=("self",)).select_related("council").get(pk=deviation.pk)
+    )
+    _require_handler(actor, deviation)
+    if assignee is not None and not assignable_users(deviation).filter(pk=assignee.pk).exists():
+        raise TransitionNotAllowed(_("Rapporten kan bara tilldelas en ledamot i samrådet."))
+    if (assignee.pk if assignee else None) == deviation.assigned_to_id:
+        return deviation
+    deviation.assigned_to = assignee
+    deviation.save(update_fields=["assigned_to", "updated_at"])
+    _event(
+        deviation=deviation,
+        actor=actor,
+        kind=DeviationEvent.Kind.ASSIGNMENT,
+        action="assign" if assignee else "unassign",
+        text=(assignee.get_full_name() or assignee.username) if assignee else "",
+    )
+    return deviation
+
+
 def purge_unconfirmed(*, now=None) -> int:
     """Delete reports never confirmed within ``settings.UNCONFIRMED_RETENTION_DAYS``; returns how many."""
     cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.UNCONFIRMED_RETENTION_DAYS)
@@ -402,3 +459,363 @@ def purge_unconfirmed(*, now=None) -> int:
             status=Status.UNCONFIRMED, created_at__lt=cutoff
         ).delete()
     return per_model.get(Deviation._meta.label, 0)
+
+
+@transaction.atomic
+def add_note(*, deviation: Deviation, actor, text: str, visible_to_reporter: bool = False) -> DeviationEvent:
+    """An internal note, or a note the reporter sees on their status page."""
+    _require_handler(actor, deviation)
+    text = (text or "").strip()
+    if not text:
+        raise TransitionNotAllowed(_("Anteckningen får inte vara tom."))
+    event = _event(
+        deviation=deviation,
+        actor=actor,
+        kind=DeviationEvent.Kind.NOTE,
+        text=text,
+        visibility=(
+            DeviationEvent.Visibility.REPORTER if visible_to_reporter else DeviationEvent.Visibility.INTERNAL
+        ),
+    )
+    if visible_to_reporter:
+        from . import notifications
+
+        notifications.feedback_given(deviation=deviation)
+    return event
+
+
+# --- Responses from counterpart organisations (yttranden) -----------------------------------------
+
+#: Response deadlines and overdue marks follow the Swedish calendar whatever TIME_ZONE says.
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def stockholm_today(now: datetime.datetime | None = None) -> datetime.date:
+    return timezone.localtime(now or timezone.now(), STOCKHOLM).date()
+
+
+@transaction.atomic
+def request_response(
+    *,
+    deviation: Deviation,
+    organizations: Iterable,
+    actor,
+    message: str = "",
+    due_on: datetime.date | None = None,
+) -> list[ResponseRequest]:
+    """Ask one or more organisations for a response: the ``request_response`` transition, one
+    ResponseRequest per organisation, and an e-mail with a signed answer link to each contact address."""
+    organizations = list(dict.fromkeys(organizations))
+    if not organizations:
+        raise TransitionNotAllowed(_("Välj minst en organisation."))
+    missing = [o.name for o in organizations if not o.contact_email]
+    if missing:
+        raise TransitionNotAllowed(
+            _("Kontaktadress för yttranden saknas för: %(names)s.") % {"names": ", ".join(missing)}
+        )
+    today = stockholm_today()
+    due_on = due_on or today + datetime.timedelta(days=settings.RESPONSE_DEADLINE_DAYS)
+    if due_on <= today:
+        raise TransitionNotAllowed(_("Svarsdatumet måste ligga i framtiden."))
+    already_asked = set(
+        open_response_requests()
+        .filter(deviation=deviation, organization__in=organizations)
+        .values_list("organization__name", flat=True)
+    )
+    if already_asked:
+        raise TransitionNotAllowed(
+            _("Yttrande är redan begärt från: %(names)s.") % {"names": ", ".join(sorted(already_asked))}
+        )
+    deviation = apply_transition(
+        deviation=deviation,
+        action="request_response",
+        actor=actor,
+        text=", ".join(o.name for o in organizations),
+    )
+    now = timezone.now()
+    requests = [
+        ResponseRequest.objects.create(
+            deviation=deviation,
+            organization=organization,
+            email=organization.contact_email,
+            message=(message or "").strip(),
+            requested_by=actor,
+            requested_at=now,
+            due_on=due_on,
+        )
+        for organization in organizations
+    ]
+    for response_request in requests:
+        _event(
+            deviation=deviation,
+            actor=actor,
+            kind=DeviationEvent.Kind.RESPONSE_REQUESTED,
+            text=_("%(org)s, svar senast %(due)s")
+            % {"org": response_request.organization.name, "due": due_on.isoformat()},
+            created_at=now,
+        )
+    from . import notifications
+
+    for response_request in requests:
+        notifications.response_requested(response_request=response_request)
+    return requests
+
+
+@transaction.atomic
+def cancel_response_request(*, response_request: ResponseRequest, actor) -> ResponseRequest:
+    """Withdraw an unanswered request: its link stops working and the organisation's staff lose
+    access to the report."""
+    response_request = (
+        ResponseRequest.objects.select_for_update(of=("self",))
+        .select_related("deviation", "organization")
+        .get(pk=response_request.pk)
+    )
+    _require_handler(actor, response_request.deviation)
+    if not response_request.is_open:
+        raise TransitionNotAllowed(_("Begäran är redan besvarad eller återkallad."))
+    response_request.cancelled_at = timezone.now()
+    response_request.save(update_fields=["cancelled_at"])
+    _event(
+        deviation=response_request.deviation,
+        actor=actor,
+        kind=DeviationEvent.Kind.NOTE,
+        action="cancel_response_request",
+        text=_("Begäran om yttrande från %(org)s återkallad.") % {"org": response_request.organization.name},
+    )
+    return response_request
+
+
+class ResponseLinkInvalid(Exception):
+    """The answer link was already used, withdrawn or is past its due date."""
+
+
+def response_request_for_answer(pk: int) -> ResponseRequest:
+    """The request a link points at, if it may still be answered; raises ResponseLinkInvalid."""
+    response_request = (
+        ResponseRequest.objects.select_related(
+            "deviation__agreement", "deviation__category", "deviation__municipality", "organization"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if response_request is None:
+        raise ResponseRequest.DoesNotExist
+    if not response_request.is_open or stockholm_today() > response_request.due_on:
+        raise ResponseLinkInvalid
+    return response_request
+
+
+@transaction.atomic
+def record_response(
+    *, response_request: ResponseRequest, answered_by_name: str, what_happened: str, actions: str
+) -> ResponseRequest:
+    """Store the counterpart's answer (once), log it on the report and tell the coordinators."""
+    response_request = ResponseRequest.objects.select_for_update().get(pk=response_request.pk)
+    if not response_request.is_open or stockholm_today() > response_request.due_on:
+        raise ResponseLinkInvalid
+    if not (what_happened or "").strip() and not (actions or "").strip():
+        raise TransitionNotAllowed(_("Skriv vad som hände eller vilka åtgärder som vidtagits."))
+    now = timezone.now()
+    response_request.answered_at = now
+    response_request.answered_by_name = (answered_by_name or "").strip()[:150]
+    response_request.answer_what_happened = (what_happened or "").strip()
+    response_request.answer_actions = (actions or "").strip()
+    response_request.save()
+    deviation = response_request.deviation
+    _event(
+        deviation=deviation,
+        actor_label=f"{response_request.organization.name} ({response_request.answered_by_name})"[:200],
+        kind=DeviationEvent.Kind.RESPONSE_RECEIVED,
+        text=response_request.organization.name,
+        created_at=now,
+    )
+    Deviation.objects.filter(pk=deviation.pk).update(updated_at=now)
+    from . import notifications
+
+    notifications.response_received(response_request=response_request)
+    return response_request
+
+
+def response_reminder_days() -> int:
+    return getattr(settings, "RESPONSE_REMINDER_DAYS", 7)
+
+
+def send_response_reminders(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """The daily run: remind organisations ``RESPONSE_REMINDER_DAYS`` before the due date (once per
+    request) and mark requests past their due date as overdue (once). Safe to run twice, or twice at
+    the same time: each row is claimed with a conditional UPDATE before anything is sent."""
+    from . import notifications
+
+    now = now or timezone.now()
+    today = stockholm_today(now)
+    reminded = overdue = 0
+    pending = open_response_requests()
+    due_soon = pending.filter(
+        reminder_sent_at__isnull=True,
+        due_on__gte=today,
+        due_on__lte=today + datetime.timedelta(days=response_reminder_days()),
+    )
+    for pk in due_soon.values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            if not ResponseRequest.objects.filter(pk=pk, reminder_sent_at__isnull=True).update(
+                reminder_sent_at=now
+            ):
+                continue
+            response_request = ResponseRequest.objects.select_related("deviation", "organization").get(pk=pk)
+            notifications.response_reminder(response_request=response_request)
+            reminded += 1
+    past_due = pending.filter(overdue_marked_at__isnull=True, due_on__lt=today)
+    for pk in past_due.values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            if not ResponseRequest.objects.filter(pk=pk, overdue_marked_at__isnull=True).update(
+                overdue_marked_at=now
+            ):
+                continue
+            response_request = ResponseRequest.objects.select_related(
+                "deviation__council", "organization", "requested_by"
+            ).get(pk=pk)
+            _event(
+                deviation=response_request.deviation,
+                actor_label="system",
+                kind=DeviationEvent.Kind.RESPONSE_OVERDUE,
+                text=_("%(org)s, svar senast %(due)s")
+                % {"org": response_request.organization.name, "due": response_request.due_on.isoformat()},
+                created_at=now,
+            )
+            notifications.response_overdue(response_request=response_request)
+            overdue += 1
+    logger.info("response reminders: %d reminded, %d marked overdue", reminded, overdue)
+    return {"reminded": reminded, "overdue": overdue}
+
+
+# --- Systemic issues (systemfrågor) ---------------------------------------------------------------
+
+
+def _require_regional(actor) -> None:
+    if not (actor.is_authenticated and (actor.is_superuser or is_regional_coordinator(actor))):
+        raise TransitionNotAllowed(_("Endast regionala samordnare kan hantera systemfrågor."))
+
+
+@transaction.atomic
+def save_systemic_issue(
+    *,
+    actor,
+    title: str,
+    description: str,
+    agreements: Iterable,
+    state: str = SystemicIssue.State.OPEN,
+    outcome: str = "",
+    issue: SystemicIssue | None = None,
+) -> SystemicIssue:
+    """Create a systemic issue, or update one (``issue``)."""
+    _require_regional(actor)
+    if issue is None:
+        issue = SystemicIssue(created_by=actor)
+    issue.title = title.strip()
+    issue.description = description.strip()
+    issue.outcome = (outcome or "").strip()
+    if state == SystemicIssue.State.RESOLVED and issue.resolved_at is None:
+        issue.resolved_at = timezone.now()
+    elif state != SystemicIssue.State.RESOLVED:
+        issue.resolved_at = None
+    issue.state = state
+    issue.save()
+    issue.agreements.set(agreements)
+    return issue
+
+
+@transaction.atomic
+def add_systemic_action(
+    *, issue: SystemicIssue, actor, description: str, owner, due_on: datetime.date
+) -> SystemicAction:
+    _require_regional(actor)
+    return SystemicAction.objects.create(
+        issue=issue, description=description.strip(), owner=owner, due_on=due_on
+    )
+
+
+@transaction.atomic
+def set_systemic_action_state(*, action: SystemicAction, actor, state: str) -> SystemicAction:
+    _require_regional(actor)
+    action.state = state
+    action.done_on = stockholm_today() if state == SystemicAction.State.DONE else None
+    action.save(update_fields=["state", "done_on"])
+    return action
+
+
+@transaction.atomic
+def link_to_systemic_issue(*, issue: SystemicIssue, deviation: Deviation, actor) -> Deviation:
+    """Group a report under a systemic issue (moving it from another issue if needed)."""
+    _require_regional(actor)
+    deviation = Deviation.objects.select_for_update().get(pk=deviation.pk)
+    if deviation.status == Status.UNCONFIRMED:
+        raise TransitionNotAllowed(_("Rapporten finns inte."))
+    if deviation.systemic_issue_id == issue.pk:
+        return deviation
+    deviation.systemic_issue = issue
+    deviation.save(update_fields=["systemic_issue", "updated_at"])
+    _event(deviation=deviation, actor=actor, kind=DeviationEvent.Kind.LINKED, action="link", text=issue.title)
+    return deviation
+
+
+@transaction.atomic
+def unlink_from_systemic_issue(*, deviation: Deviation, actor) -> Deviation:
+    _require_regional(actor)
+    deviation = (
+        Deviation.objects.select_for_update(of=("self",))
+        .select_related("systemic_issue")
+        .get(pk=deviation.pk)
+    )
+    if deviation.systemic_issue is None:
+        return deviation
+    title = deviation.systemic_issue.title
+    deviation.systemic_issue = None
+    deviation.save(update_fields=["systemic_issue", "updated_at"])
+    _event(deviation=deviation, actor=actor, kind=DeviationEvent.Kind.LINKED, action="unlink", text=title)
+    return deviation
+
+
+@transaction.atomic
+def resolve_systemic_issue(
+    *, issue: SystemicIssue, actor, outcome: str, feedback: str = "", close_open_reports: bool = False
+) -> dict[str, int]:
+    """Mark an issue resolved with its outcome. With ``feedback``, every linked report gets it: open
+    reports that may be closed are closed with it (``close_open_reports``); the others get a FEEDBACK
+    event visible to the reporter and an e-mail."""
+    _require_regional(actor)
+    outcome = (outcome or "").strip()
+    if not outcome:
+        raise TransitionNotAllowed(_("Beskriv resultatet."))
+    issue.state = SystemicIssue.State.RESOLVED
+    issue.outcome = outcome
+    issue.resolved_at = issue.resolved_at or timezone.now()
+    issue.save(update_fields=["state", "outcome", "resolved_at", "updated_at"])
+    closed = informed = 0
+    feedback = (feedback or "").strip()
+    if not feedback:
+        return {"closed": 0, "informed": 0}
+    from . import notifications
+
+    for deviation in issue.deviations.exclude(status=Status.UNCONFIRMED).order_by("pk").iterator():
+        if close_open_reports and "close" in {
+            t.action for t in _allowed_for(deviation=deviation, actor=actor)
+        }:
+            apply_transition(deviation=deviation, action="close", actor=actor, text=feedback)
+            closed += 1
+            continue
+        _event(
+            deviation=deviation,
+            actor=actor,
+            kind=DeviationEvent.Kind.FEEDBACK,
+            text=feedback,
+            visibility=DeviationEvent.Visibility.REPORTER,
+        )
+        notifications.feedback_given(deviation=deviation)
+        informed += 1
+    return {"closed": closed, "informed": informed}
+
+
+def _allowed_for(*, deviation: Deviation, actor):
+    from .workflow import allowed_actions
+
+    return allowed_actions(deviation.status, roles_for(actor, deviation))

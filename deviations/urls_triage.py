@@ -1,1 +1,32 @@
-urlpatterns = []
+from django.urls import path
+
+from .views import triage
+
+urlpatterns = [
+    path("arenden/", triage.queue, name="queue"),
+    path("arenden/eskalerade/", triage.escalated_queue, name="escalated"),
+    path("rapporter/<str:reference>/atgard/<slug:action>/", triage.transition, name="transition"),
+    path("rapporter/<str:reference>/tilldela/", triage.assign, name="assign"),
+    path("rapporter/<str:reference>/anteckning/<slug:visibility>/", triage.note, name="note"),
+    path(
+        "rapporter/<str:reference>/yttrande/<int:pk>/aterkalla/",
+        triage.cancel_response,
+        name="cancel_response",
+    ),
+    path("yttrande/<str:token>/", triage.respond, name="respond"),
+    path("systemfragor/", triage.systemic_list, name="systemic_list"),
+    path("systemfragor/ny/", triage.systemic_edit, name="systemic_create"),
+    path("systemfragor/<int:pk>/", triage.systemic_detail, name="systemic_detail"),
+    path("systemfragor/<int:pk>/andra/", triage.systemic_edit, name="systemic_edit"),
+    path("systemfragor/<int:pk>/koppla/", triage.systemic_link, name="systemic_link"),
+    path(
+        "systemfragor/<int:pk>/koppla-bort/<str:reference>/", triage.systemic_unlink, name="systemic_unlink"
+    ),
+    path("systemfragor/<int:pk>/atgarder/", triage.systemic_action_add, name="systemic_action_add"),
+    path(
+        "systemfragor/<int:pk>/atgarder/<int:action_pk>/status/",
+        triage.systemic_action_state,
+        name="systemic_action_state",
+    ),
+    path("systemfragor/<int:pk>/los/", triage.systemic_resolve, name="systemic_resolve"),
+]

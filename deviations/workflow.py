@@ -44,6 +44,9 @@ class Role(models.TextChoices):
     LOCAL_MEMBER = "local_member", _("Ledamot i lokalt samråd")
     LOCAL_COORDINATOR = "local_coordinator", _("Samordnare i lokalt samråd")
     REGIONAL_COORDINATOR = "regional_coordinator", _("Regional samordnare")
+    #: Staff of an organisation with an open response request on the report: may read it while asked,
+    #: answers through the signed link; takes no transition.
+    COUNTERPART = "counterpart", _("Motpart (yttrande begärt)")
 
 
 class RejectReason(models.TextChoices):
@@ -70,6 +73,10 @@ class Transition:
     text_label: str = ""
     #: Whether the text is shown to the reporter on the status page (feedback, reasons).
     text_visible_to_reporter: bool = False
+    #: Which form the detail page shows for it: "text" (an optional or required comment), "reject"
+    #: (reason + text, duplicate by reference), "reroute" (target council + reason) or
+    #: "request_response" (organisations, message, due date; applied by services.request_response).
+    form: str = "text"
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -95,6 +102,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({Status.TRIAGE, Status.AWAITING_RESPONSE, Status.REGIONAL_ANALYSIS}),
             Status.AWAITING_RESPONSE,
             HANDLERS,
+            form="request_response",
         ),
         Transition(
             "resume_triage",
@@ -152,12 +160,13 @@ TRANSITIONS: dict[str, Transition] = {
         Transition(
             "reject",
             _("Avvisa"),
-            frozenset({Status.SUBMITTED, Status.TRIAGE}),
+            frozenset({Status.SUBMITTED, Status.TRIAGE, Status.AWAITING_RESPONSE}),
             Status.REJECTED,
             HANDLERS,
             needs_text=True,
             text_label=_("Skäl"),
             text_visible_to_reporter=True,
+            form="reject",
         ),
         Transition(
             "reopen",
@@ -176,6 +185,7 @@ TRANSITIONS: dict[str, Transition] = {
             HANDLERS,
             needs_text=True,
             text_label=_("Skäl"),
+            form="reroute",
         ),
     )
 }

@@ -4,6 +4,9 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 
 from deviations import selectors, services
+from deviations.forms_triage import AssignForm, NoteForm
+from deviations.models import DeviationEvent
+from deviations.workflow import HANDLERS, allowed_actions
 
 
 def home(request):
@@ -12,7 +15,11 @@ def home(request):
 
 @login_required
 def detail(request, reference: str):
-    """A report's detail page. Reports outside the user's scope answer 404, so existence does not leak."""
+    """A report's detail page. Reports outside the user's scope answer 404, so existence does not leak.
+
+    Handlers (council members, regional coordinators) see everything and the actions the state machine
+    allows them; reporters and counterpart responders see the report, status changes and what is
+    marked visible to the reporter."""
     deviation = get_object_or_404(
         selectors.deviations_visible_to(request.user).select_related(
             "agreement",
@@ -22,13 +29,53 @@ def detail(request, reference: str):
             "district",
             "council",
             "reporting_organization",
+            "reporter",
+            "assigned_to",
+            "duplicate_of",
+            "systemic_issue",
         ),
         reference=reference,
     )
     services.record_access(user=request.user, deviation=deviation)
+    roles = selectors.roles_for(request.user, deviation)
+    is_handler = bool(roles & HANDLERS)
+    events = list(deviation.events.select_related("actor").order_by("created_at", "id"))
+    if not is_handler:
+        events = [
+            event
+            for event in events
+            if event.visibility == DeviationEvent.Visibility.REPORTER
+            or event.kind == DeviationEvent.Kind.TRANSITION
+        ]
+    actions = allowed_actions(deviation.status, roles)
     context = {
         "deviation": deviation,
-        "counterparts": deviation.counterpart_organizations.all(),
-        "events": deviation.events.select_related("actor").order_by("created_at", "id"),
+        "roles": roles,
+        "is_handler": is_handler,
+        "counterparts": list(deviation.counterpart_organizations.all()),
+        "events": events,
+        "actions": actions,
+        "direct_actions": [a for a in actions if a.form == "text" and not a.needs_text],
+        "form_actions": [a for a in actions if a.form != "text" or a.needs_text],
+        "reporter_visibility": DeviationEvent.Visibility.REPORTER,
     }
+    if is_handler:
+        context.update(
+            {
+                "response_requests": list(
+                    deviation.response_requests.select_related("organization", "requested_by").order_by(
+                        "requested_at", "pk"
+                    )
+                ),
+                "today": services.stockholm_today(),
+                "duplicates": list(deviation.duplicates.only("reference", "status")[:20]),
+                "similar": selectors.similar_deviations(deviation, user=request.user),
+                "assign_form": AssignForm(
+                    users=services.assignable_users(deviation),
+                    initial={"assignee": deviation.assigned_to_id},
+                ),
+                "internal_note_form": NoteForm(prefix="intern"),
+                "reporter_note_form": NoteForm(prefix="rapportor"),
+            }
+        )
     return render(request, "deviations/detail.html", context)

@@ -1,0 +1,116 @@
+"""Filters of the triage queue (django-filter). Every filter maps onto an indexed column or a short
+subquery; nothing here needs the whole table in Python."""
+
+import re
+
+import django_filters
+from django import forms
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+
+from agreements.models import Agreement, DeviationCategory, Organization
+from councils.models import Council, Municipality
+
+from .models import Deviation, ResponseRequest
+from .workflow import Status
+
+FULL_REFERENCE_RE = re.compile(r"^SB-\d{4}-\d{5}$")
+REFERENCE_RE = re.compile(r"^\s*SB-\d{0,4}(-\d{0,5})?\s*$", re.IGNORECASE)
+
+
+class DatePeriodFilter(django_filters.DateFromToRangeFilter):
+    """A from/to pair of native date inputs."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", django_filters.widgets.DateRangeWidget(attrs={"type": "date"}))
+        super().__init__(*args, **kwargs)
+
+
+def text_search(queryset, value: str):
+    """A reference number (or its beginning) or words in the report's texts. PostgreSQL uses full-text
+    search with the Swedish configuration; other databases a simple substring match."""
+    value = (value or "").strip()[:200]
+    if not value:
+        return queryset
+    if REFERENCE_RE.match(value):
+        reference = value.strip().upper()
+        if FULL_REFERENCE_RE.match(reference):
+            return queryset.filter(reference=reference)  # the unique index
+        return queryset.filter(reference__startswith=reference)
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        vector = SearchVector("description", config="swedish")
+        query = SearchQuery(value, config="swedish", search_type="websearch")
+        return queryset.annotate(_search=vector).filter(_search=query)
+    return queryset.filter(Q(description__icontains=value) | Q(consequence__icontains=value))
+
+
+class DeviationFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Sök"), method="filter_q")
+    status = django_filters.MultipleChoiceFilter(
+        label=_("Status"),
+        choices=[c for c in Status.choices if c[0] != Status.UNCONFIRMED],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    agreement = django_filters.ModelChoiceFilter(label=_("Överenskommelse"), queryset=Agreement.objects.all())
+    category = django_filters.ModelChoiceFilter(label=_("Kategori"), queryset=DeviationCategory.objects.all())
+    council = django_filters.ModelChoiceFilter(label=_("Samråd"), queryset=Council.objects.all())
+    municipality = django_filters.ModelChoiceFilter(label=_("Kommun"), queryset=Municipality.objects.all())
+    organization = django_filters.ModelChoiceFilter(
+        label=_("Organisation (rapporterande eller motpart)"),
+        queryset=Organization.objects.all(),
+        method="filter_organization",
+    )
+    occurred = DatePeriodFilter(label=_("Inträffade"), field_name="occurred_on")
+    reported = DatePeriodFilter(label=_("Rapporterad"), field_name="reported_on")
+    assigned = django_filters.ChoiceFilter(
+        label=_("Handläggare"),
+        choices=[("me", _("Tilldelade mig")), ("none", _("Ej tilldelade"))],
+        method="filter_assigned",
+        empty_label=_("Alla"),
+    )
+    overdue = django_filters.BooleanFilter(
+        label=_("Försenat yttrande"),
+        method="filter_overdue",
+        widget=forms.CheckboxInput,
+    )
+
+    class Meta:
+        model = Deviation
+        fields = []
+
+    def __init__(self, *args, today=None, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.user = user
+
+    def filter_q(self, queryset, name, value):
+        return text_search(queryset, value)
+
+    def filter_organization(self, queryset, name, value):
+        if not value:
+            return queryset
+        counterpart = Deviation.counterpart_organizations.through.objects.filter(
+            deviation_id=OuterRef("pk"), organization_id=value.pk
+        )
+        return queryset.filter(Q(reporting_organization=value) | Exists(counterpart))
+
+    def filter_assigned(self, queryset, name, value):
+        if value == "me" and self.user is not None:
+            return queryset.filter(assigned_to=self.user)
+        if value == "none":
+            return queryset.filter(assigned_to__isnull=True)
+        return queryset
+
+    def filter_overdue(self, queryset, name, value):
+        if not value:
+            return queryset
+        late = ResponseRequest.objects.filter(
+            deviation_id=OuterRef("pk"),
+            answered_at__isnull=True,
+            cancelled_at__isnull=True,
+            due_on__lt=self.today,
+        )
+        return queryset.filter(Exists(late))

@@ -1,0 +1,222 @@
+"""Forms of the triage pages. They validate input only; the services decide and write."""
+
+import datetime
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from agreements.models import Agreement, Organization
+from councils.models import Council
+
+from .models import SystemicAction, SystemicIssue
+from .workflow import RejectReason
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+TEXT_MAX = 10_000
+
+
+class TransitionForm(forms.Form):
+    """The comment of a transition; required when the table says so (motivation, feedback, reason)."""
+
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=TEXT_MAX)
+
+    def __init__(self, *args, transition, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.transition = transition
+        field = self.fields["text"]
+        field.required = transition.needs_text
+        field.label = transition.text_label or _("Kommentar (valfri)")
+        if transition.text_visible_to_reporter:
+            field.help_text = _("Texten visas för rapportören.")
+        else:
+            field.help_text = _("Texten är intern och visas inte för rapportören.")
+        field.error_messages["required"] = _("%(label)s måste fyllas i.") % {"label": field.label}
+
+
+class RejectForm(TransitionForm):
+    reason = forms.ChoiceField(label=_("Avvisningsorsak"), choices=RejectReason.choices)
+    duplicate_reference = forms.CharField(
+        label=_("Referensnummer för rapporten det är en dubblett av"),
+        required=False,
+        max_length=20,
+        help_text=_("T.ex. SB-2026-00042. Krävs när orsaken är dubblett."),
+    )
+    field_order = ["reason", "duplicate_reference", "text"]
+
+    def __init__(self, *args, deviation, visible_reports, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.deviation = deviation
+        self.visible_reports = visible_reports
+        self.duplicate_of = None
+
+    def clean(self):
+        cleaned = super().clean()
+        reference = (cleaned.get("duplicate_reference") or "").strip().upper()
+        if cleaned.get("reason") == RejectReason.DUPLICATE:
+            if not reference:
+                self.add_error("duplicate_reference", _("Ange referensnumret för den andra rapporten."))
+            elif reference == self.deviation.reference:
+                self.add_error("duplicate_reference", _("En rapport kan inte vara dubblett av sig själv."))
+            else:
+                self.duplicate_of = self.visible_reports.filter(reference=reference).first()
+                if self.duplicate_of is None:
+                    self.add_error(
+                        "duplicate_reference",
+                        _("Det finns ingen rapport med det referensnumret som du kan se."),
+                    )
+        return cleaned
+
+
+class RerouteForm(TransitionForm):
+    council = forms.ModelChoiceField(label=_("Flytta till samråd"), queryset=Council.objects.none())
+    field_order = ["council", "text"]
+
+    def __init__(self, *args, deviation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["council"].queryset = Council.objects.filter(
+            active=True, level=Council.Level.LOCAL
+        ).exclude(pk=deviation.council_id)
+
+
+class ResponseRequestForm(forms.Form):
+    organizations = forms.ModelMultipleChoiceField(
+        label=_("Organisationer som ska yttra sig"),
+        queryset=Organization.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Välj minst en organisation.")},
+    )
+    message = forms.CharField(
+        label=_("Meddelande till organisationen (valfritt)"),
+        required=False,
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Skriv inga personuppgifter. Meddelandet visas i svarsformuläret, inte i e-posten."),
+    )
+    due_on = forms.DateField(label=_("Svar senast"), widget=DATE_INPUT)
+
+    def __init__(self, *args, deviation, today, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        ids = [
+            deviation.reporting_organization_id,
+            *deviation.counterpart_organizations.values_list("pk", flat=True),
+        ]
+        self.fields["organizations"].queryset = Organization.objects.filter(pk__in=ids, active=True).order_by(
+            "name"
+        )
+        self.fields["due_on"].initial = today + datetime.timedelta(days=settings.RESPONSE_DEADLINE_DAYS)
+
+    def clean_due_on(self):
+        due_on = self.cleaned_data["due_on"]
+        if due_on <= self.today:
+            raise forms.ValidationError(_("Svarsdatumet måste ligga i framtiden."))
+        return due_on
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Anteckning"), widget=forms.Textarea(attrs={"rows": 3}), max_length=TEXT_MAX
+    )
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        label=_("Handläggare"), queryset=None, required=False, empty_label=_("Ingen (ta bort tilldelning)")
+    )
+
+    def __init__(self, *args, users, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = users
+        self.fields["assignee"].label_from_instance = lambda u: u.get_full_name() or u.username
+
+
+class ResponseAnswerForm(forms.Form):
+    answered_by_name = forms.CharField(
+        label=_("Ditt namn och din funktion"),
+        max_length=150,
+        help_text=_("T.ex. enhetschef, Psykiatri Södra."),
+    )
+    what_happened = forms.CharField(
+        label=_("Vad hände enligt er?"), widget=forms.Textarea(attrs={"rows": 6}), max_length=TEXT_MAX
+    )
+    actions = forms.CharField(
+        label=_("Åtgärder som vidtagits eller planeras"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=TEXT_MAX,
+    )
+
+
+class SystemicIssueForm(forms.ModelForm):
+    agreements = forms.ModelMultipleChoiceField(
+        label=_("Överenskommelser"),
+        queryset=Agreement.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Välj minst en överenskommelse.")},
+    )
+
+    class Meta:
+        model = SystemicIssue
+        fields = ["title", "description", "agreements", "state", "outcome"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 5}),
+            "outcome": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("state") == SystemicIssue.State.RESOLVED
+            and not (cleaned.get("outcome") or "").strip()
+        ):
+            self.add_error("outcome", _("Beskriv resultatet när frågan är löst."))
+        return cleaned
+
+
+class SystemicActionForm(forms.ModelForm):
+    class Meta:
+        model = SystemicAction
+        fields = ["description", "owner", "due_on"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3}), "due_on": DATE_INPUT}
+
+
+class SystemicActionStateForm(forms.Form):
+    state = forms.ChoiceField(label=_("Status"), choices=SystemicAction.State.choices)
+
+
+class LinkReportForm(forms.Form):
+    reference = forms.CharField(label=_("Referensnummer"), max_length=20, help_text=_("T.ex. SB-2026-00042."))
+
+    def __init__(self, *args, visible_reports, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.visible_reports = visible_reports
+        self.deviation = None
+
+    def clean_reference(self):
+        reference = self.cleaned_data["reference"].strip().upper()
+        self.deviation = self.visible_reports.filter(reference=reference).first()
+        if self.deviation is None:
+            raise forms.ValidationError(_("Det finns ingen rapport med det referensnumret."))
+        return reference
+
+
+class ResolveIssueForm(forms.Form):
+    outcome = forms.CharField(
+        label=_("Resultat"), widget=forms.Textarea(attrs={"rows": 4}), max_length=TEXT_MAX
+    )
+    feedback = forms.CharField(
+        label=_("Återkoppling till rapportörerna (valfri)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=TEXT_MAX,
+        help_text=_("Visas för rapportören på varje kopplad rapport och aviseras per e-post."),
+    )
+    close_open_reports = forms.BooleanField(
+        label=_("Avsluta kopplade öppna rapporter med denna återkoppling"), required=False
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("close_open_reports") and not (cleaned.get("feedback") or "").strip():
+            self.add_error("feedback", _("Skriv återkopplingen som de avslutade rapporterna ska få."))
+        return cleaned

@@ -1,0 +1,15 @@
+"""Daily: remind counterpart organisations before the response deadline and mark overdue requests.
+
+Idempotent: each reminder and each overdue mark happens once per request, however often it runs."""
+
+from django.core.management.base import BaseCommand
+
+from deviations.services import send_response_reminders
+
+
+class Command(BaseCommand):
+    help = "Skicka påminnelser om yttranden och markera försenade yttranden (körs dagligen)."
+
+    def handle(self, *args, **options):
+        result = send_response_reminders()
+        self.stdout.write(f"reminded={result['reminded']} overdue={result['overdue']}")

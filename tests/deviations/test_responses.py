@@ -1,0 +1,271 @@
+"""Response requests (yttranden): request, signed single-use answer link, reminders, overdue marks."""
+
+import datetime
+import re
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from deviations import services
+from deviations.models import DeviationEvent, ResponseRequest
+from deviations.response_tokens import make_token
+from deviations.workflow import Status
+from tests import factories
+from tests.deviations.triage_world import build_world, fast_passwords  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+UTC = datetime.UTC
+
+
+@pytest.fixture
+def w(db):
+    world = build_world()
+    world.dev_x.status = Status.TRIAGE
+    world.dev_x.save()
+    return world
+
+
+def _request(w, **kwargs):
+    return services.request_response(
+        deviation=w.dev_x,
+        organizations=[w.org_psych],
+        actor=w.coord_x,
+        message="Hur gick det till?",
+        **kwargs,
+    )[0]
+
+
+def _link_path(body: str) -> str:
+    return re.search(r"http://testserver(\S*/yttrande/\S+/)", body).group(1)
+
+
+def test_request_response_creates_requests_transition_and_mails(
+    w, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.RESPONSE_DEADLINE_DAYS = 60
+    with django_capture_on_commit_callbacks(execute=True):
+        rr = _request(w)
+    w.dev_x.refresh_from_db()
+    assert w.dev_x.status == Status.AWAITING_RESPONSE
+    assert rr.due_on == services.stockholm_today() + datetime.timedelta(days=60)
+    assert rr.email == "yttrande@psyk.example.se"
+    kinds = list(w.dev_x.events.values_list("kind", flat=True))
+    assert kinds == [DeviationEvent.Kind.TRANSITION, DeviationEvent.Kind.RESPONSE_REQUESTED]
+    assert len(mailoutbox) == 1
+    mail = mailoutbox[0]
+    assert mail.to == ["yttrande@psyk.example.se"]
+    assert w.dev_x.reference in mail.subject
+    assert "/yttrande/" in mail.body
+    assert w.dev_x.description not in mail.body and "Hur gick det till" not in mail.body
+
+
+def test_only_handlers_may_request_a_response(w):
+    with pytest.raises(services.TransitionNotAllowed):
+        services.request_response(deviation=w.dev_x, organizations=[w.org_psych], actor=w.coord_y)
+    assert not ResponseRequest.objects.exists()
+
+
+def test_organization_without_contact_address_is_refused(w):
+    org = factories.OrganizationFactory(contact_email="")
+    with pytest.raises(services.TransitionNotAllowed):
+        services.request_response(deviation=w.dev_x, organizations=[org], actor=w.coord_x)
+    w.dev_x.refresh_from_db()
+    assert w.dev_x.status == Status.TRIAGE and not w.dev_x.events.exists()
+
+
+def test_request_response_via_the_view(client, w, mailoutbox, django_capture_on_commit_callbacks):
+    client.force_login(w.coord_x)
+    url = reverse("deviations:transition", args=[w.dev_x.reference, "request_response"])
+    page = client.get(url).content.decode()
+    assert "Psykiatri Syd" in page
+    due = (services.stockholm_today() + datetime.timedelta(days=10)).isoformat()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"organizations": [w.org_psych.pk], "message": "", "due_on": due})
+    assert response.status_code == 302
+    assert ResponseRequest.objects.get().due_on.isoformat() == due
+    assert len(mailoutbox) == 1
+    # A past due date is refused with a message next to the field.
+    response = client.post(url, {"organizations": [w.org_psych.pk], "due_on": "2020-01-01"})
+    assert "måste ligga i framtiden" in response.content.decode()
+
+
+def test_answer_link_round_trip_is_single_use(client, w, mailoutbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        rr = _request(w)
+    path = _link_path(mailoutbox[0].body)
+    response = client.get(path)
+    assert response.status_code == 200
+    assert w.dev_x.description in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            path,
+            {"answered_by_name": "Enhetschef", "what_happened": "Brist i rutinen", "actions": "Ny rutin"},
+        )
+    assert response.status_code == 200
+    rr.refresh_from_db()
+    assert rr.answered_at and rr.answer_actions == "Ny rutin"
+    event = w.dev_x.events.filter(kind=DeviationEvent.Kind.RESPONSE_RECEIVED).get()
+    assert "Psykiatri Syd" in event.actor_label
+    received = mailoutbox[-1]
+    assert sorted(received.to) == ["coord_x@example.se", "x@example.se"]
+    assert "Ny rutin" not in received.body and "Brist i rutinen" not in received.body
+    # Used once: the link no longer works, and nothing changes.
+    response = client.post(path, {"answered_by_name": "X", "what_happened": "Y", "actions": "Z"})
+    assert response.status_code == 410
+    rr.refresh_from_db()
+    assert rr.answer_actions == "Ny rutin"
+
+
+def test_tampered_or_unknown_token_is_404(client, w):
+    rr = _request(w)
+    token = make_token(rr)
+    assert client.get(reverse("deviations:respond", args=[token[:-2] + "xx"])).status_code == 404
+    assert client.get(reverse("deviations:respond", args=["nonsense"])).status_code == 404
+
+
+def test_link_expires_after_due_date(client, w):
+    rr = factories.ResponseRequestFactory(
+        deviation=w.dev_x,
+        organization=w.org_psych,
+        due_on=services.stockholm_today() - datetime.timedelta(days=1),
+    )
+    assert client.get(reverse("deviations:respond", args=[make_token(rr)])).status_code == 410
+
+
+def test_answering_with_empty_form_keeps_input_and_shows_errors(client, w):
+    rr = _request(w)
+    response = client.post(
+        reverse("deviations:respond", args=[make_token(rr)]),
+        {"answered_by_name": "Chef", "what_happened": ""},
+    )
+    assert response.status_code == 200
+    assert 'value="Chef"' in response.content.decode()
+    rr.refresh_from_db()
+    assert rr.answered_at is None
+
+
+# --- Reminders and overdue ------------------------------------------------------------------------
+
+
+def _at(year, month, day, hour=12, minute=0, tz="Europe/Stockholm"):
+    return datetime.datetime(year, month, day, hour, minute, tzinfo=ZoneInfo(tz))
+
+
+def test_reminder_sent_once_and_overdue_marked_once(
+    w, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.RESPONSE_REMINDER_DAYS = 7
+    rr = factories.ResponseRequestFactory(
+        deviation=w.dev_x,
+        organization=w.org_psych,
+        email="svar@psyk.example.se",
+        due_on=datetime.date(2026, 5, 20),
+    )
+    # Too early: nothing.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.send_response_reminders(now=_at(2026, 5, 12)) == {"reminded": 0, "overdue": 0}
+    # Seven days before: one reminder; running again the same or next day sends no second one.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.send_response_reminders(now=_at(2026, 5, 13)) == {"reminded": 1, "overdue": 0}
+        assert services.send_response_reminders(now=_at(2026, 5, 13, 18)) == {"reminded": 0, "overdue": 0}
+        assert services.send_response_reminders(now=_at(2026, 5, 14)) == {"reminded": 0, "overdue": 0}
+    assert [m.to for m in mailoutbox] == [["svar@psyk.example.se"]]
+    assert "/yttrande/" in mailoutbox[0].body
+    # On the due date itself it is not overdue yet; the day after it is, once.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.send_response_reminders(now=_at(2026, 5, 20, 23, 59)) == {"reminded": 0, "overdue": 0}
+        assert services.send_response_reminders(now=_at(2026, 5, 21, 0, 1)) == {"reminded": 0, "overdue": 1}
+        assert services.send_response_reminders(now=_at(2026, 5, 22)) == {"reminded": 0, "overdue": 0}
+    rr.refresh_from_db()
+    assert rr.reminder_sent_at and rr.overdue_marked_at
+    assert w.dev_x.events.filter(kind=DeviationEvent.Kind.RESPONSE_OVERDUE).count() == 1
+    overdue_mail = mailoutbox[-1]
+    assert sorted(overdue_mail.to) == sorted(["coord_x@example.se", "x@example.se", rr.requested_by.email])
+    assert w.dev_x.description not in overdue_mail.body
+
+
+@pytest.mark.parametrize("server_tz", ["UTC", "America/New_York", "Asia/Tokyo", "Europe/Stockholm"])
+def test_overdue_follows_the_stockholm_calendar_across_dst(w, settings, server_tz):
+    """Summer time starts 2026-03-29 in Sweden: 22:30 UTC that day is already 00:30 on the 30th."""
+    settings.TIME_ZONE = server_tz
+    factories.ResponseRequestFactory(
+        deviation=w.dev_x, organization=w.org_psych, due_on=datetime.date(2026, 3, 29)
+    )
+    before = datetime.datetime(2026, 3, 29, 21, 59, tzinfo=UTC)  # 23:59 CEST on the 29th
+    after = datetime.datetime(2026, 3, 29, 22, 30, tzinfo=UTC)  # 00:30 CEST on the 30th
+    assert services.send_response_reminders(now=before)["overdue"] == 0
+    assert services.send_response_reminders(now=after)["overdue"] == 1
+
+
+def test_overdue_at_the_end_of_summer_time(w):
+    """Winter time starts 2026-10-25: 23:30 UTC that day is 00:30 CET on the 26th."""
+    factories.ResponseRequestFactory(
+        deviation=w.dev_x, organization=w.org_psych, due_on=datetime.date(2026, 10, 25)
+    )
+    assert (
+        services.send_response_reminders(now=datetime.datetime(2026, 10, 25, 22, 59, tzinfo=UTC))["overdue"]
+        == 0
+    )
+    assert (
+        services.send_response_reminders(now=datetime.datetime(2026, 10, 25, 23, 0, tzinfo=UTC))["overdue"]
+        == 1
+    )
+
+
+def test_answered_and_cancelled_requests_get_no_reminder(w):
+    today = services.stockholm_today()
+    factories.ResponseRequestFactory(deviation=w.dev_x, due_on=today, answered_at=timezone.now())
+    factories.ResponseRequestFactory(
+        deviation=w.dev_x, due_on=today - datetime.timedelta(days=3), cancelled_at=timezone.now()
+    )
+    assert services.send_response_reminders() == {"reminded": 0, "overdue": 0}
+
+
+def test_command_is_idempotent(w, mailoutbox):
+    factories.ResponseRequestFactory(
+        deviation=w.dev_x,
+        organization=w.org_psych,
+        due_on=services.stockholm_today() + datetime.timedelta(days=2),
+    )
+    factories.ResponseRequestFactory(
+        deviation=w.dev_x,
+        organization=w.org_psych,
+        due_on=services.stockholm_today() - datetime.timedelta(days=2),
+    )
+    call_command("send_response_reminders")
+    first = ResponseRequest.objects.values_list("reminder_sent_at", "overdue_marked_at")
+    first = list(first)
+    events = DeviationEvent.objects.count()
+    call_command("send_response_reminders")
+    assert list(ResponseRequest.objects.values_list("reminder_sent_at", "overdue_marked_at")) == first
+    assert DeviationEvent.objects.count() == events
+
+
+def test_counterpart_responder_role_ends_when_answered(w):
+    from deviations.selectors import roles_for
+    from deviations.workflow import Role
+
+    rr = _request(w)
+    assert roles_for(w.responder, w.dev_x) == {Role.COUNTERPART}
+    services.record_response(response_request=rr, answered_by_name="A", what_happened="B", actions="C")
+    assert roles_for(w.responder, w.dev_x) == set()
+
+
+def test_cancelling_a_request_ends_link_and_counterpart_access(client, w):
+    rr = _request(w)
+    client.force_login(w.responder)
+    assert client.get(reverse("deviations:detail", args=[w.dev_x.reference])).status_code == 200
+    client.force_login(w.coord_y)
+    url = reverse("deviations:cancel_response", args=[w.dev_x.reference, rr.pk])
+    assert client.post(url).status_code == 404
+    client.force_login(w.coord_x)
+    assert client.post(url).status_code == 302
+    rr.refresh_from_db()
+    assert rr.cancelled_at is not None
+    assert w.dev_x.events.filter(action="cancel_response_request").count() == 1
+    assert client.get(reverse("deviations:respond", args=[make_token(rr)])).status_code == 410
+    client.force_login(w.responder)
+    assert client.get(reverse("deviations:detail", args=[w.dev_x.reference])).status_code == 404

@@ -1,0 +1,413 @@
+"""Queue, detail and action views: who may see what (404 for the rest), actions, query counts."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from deviations.models import DeviationEvent
+from deviations.workflow import RejectReason, Status
+from tests import factories
+from tests.deviations.triage_world import build_world, fast_passwords  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def w(db):
+    return build_world()
+
+
+def detail_url(deviation):
+    return reverse("deviations:detail", args=[deviation.reference])
+
+
+def action_url(deviation, action):
+    return reverse("deviations:transition", args=[deviation.reference, action])
+
+
+# --- Scoping -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("username", "sees_x", "sees_y"),
+    [
+        ("coord_x", True, False),
+        ("member_x", True, False),
+        ("coord_y", False, True),
+        ("regional", True, True),
+        ("reporter_a", True, False),
+        ("reporter_b", False, True),
+        ("responder", False, False),
+    ],
+)
+def test_detail_scoping(client, w, username, sees_x, sees_y):
+    client.force_login(getattr(w, username))
+    assert client.get(detail_url(w.dev_x)).status_code == (200 if sees_x else 404)
+    assert client.get(detail_url(w.dev_y)).status_code == (200 if sees_y else 404)
+
+
+def test_detail_requires_login(client, w):
+    response = client.get(detail_url(w.dev_x))
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+def test_counterpart_sees_report_only_while_asked(client, w):
+    request = factories.ResponseRequestFactory(deviation=w.dev_x, organization=w.org_psych)
+    client.force_login(w.responder)
+    response = client.get(detail_url(w.dev_x))
+    assert response.status_code == 200
+    assert b"rapportor@example.se" not in response.content and b"a@example.se" not in response.content
+    assert client.get(detail_url(w.dev_y)).status_code == 404
+    request.answered_at = request.requested_at
+    request.save()
+    assert client.get(detail_url(w.dev_x)).status_code == 404
+
+
+def test_unconfirmed_report_is_invisible_even_to_its_council(client, w):
+    w.dev_x.status = Status.UNCONFIRMED
+    w.dev_x.save()
+    client.force_login(w.coord_x)
+    assert client.get(detail_url(w.dev_x)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("username", "expected"),
+    [("coord_x", 200), ("regional", 200), ("reporter_a", 404), ("responder", 404)],
+)
+def test_queue_access(client, w, username, expected):
+    client.force_login(getattr(w, username))
+    assert client.get(reverse("deviations:queue")).status_code == expected
+
+
+def test_queue_shows_only_own_councils_reports(client, w):
+    client.force_login(w.coord_x)
+    content = client.get(reverse("deviations:queue")).content.decode()
+    assert w.dev_x.reference in content and w.dev_y.reference not in content
+
+
+def test_escalated_queue_is_for_regional_coordinators_only(client, w):
+    w.dev_y.status = Status.ESCALATED
+    w.dev_y.save()
+    client.force_login(w.coord_x)
+    assert client.get(reverse("deviations:escalated")).status_code == 404
+    client.force_login(w.regional)
+    content = client.get(reverse("deviations:escalated")).content.decode()
+    assert w.dev_y.reference in content and w.dev_x.reference not in content
+
+
+# --- Detail page: only allowed actions -------------------------------------------------------------
+
+
+def test_detail_shows_only_allowed_actions(client, w):
+    client.force_login(w.coord_x)
+    content = client.get(detail_url(w.dev_x)).content.decode()
+    assert action_url(w.dev_x, "start_triage") in content
+    assert action_url(w.dev_x, "reject") in content
+    assert action_url(w.dev_x, "close") not in content
+    assert action_url(w.dev_x, "start_regional_analysis") not in content
+    client.force_login(w.reporter_a)
+    content = client.get(detail_url(w.dev_x)).content.decode()
+    assert "/atgard/" not in content
+
+
+def test_reporter_sees_reporter_visible_notes_but_not_internal_ones(client, w):
+    factories.DeviationEventFactory(deviation=w.dev_x, text="HEMLIG intern text")
+    factories.DeviationEventFactory(
+        deviation=w.dev_x, text="Till dig som rapporterade", visibility=DeviationEvent.Visibility.REPORTER
+    )
+    client.force_login(w.reporter_a)
+    content = client.get(detail_url(w.dev_x)).content.decode()
+    assert "Till dig som rapporterade" in content and "HEMLIG" not in content
+    client.force_login(w.coord_x)
+    content = client.get(detail_url(w.dev_x)).content.decode()
+    assert "Till dig som rapporterade" in content and "HEMLIG" in content
+
+
+# --- Transitions through the view -------------------------------------------------------------------
+
+
+def test_transition_view_applies_simple_action(client, w):
+    client.force_login(w.coord_x)
+    response = client.post(action_url(w.dev_x, "start_triage"))
+    assert response.status_code == 302
+    w.dev_x.refresh_from_db()
+    assert w.dev_x.status == Status.TRIAGE
+
+
+def test_transition_not_allowed_becomes_a_message_not_an_error(client, w):
+    client.force_login(w.coord_x)
+    response = client.post(action_url(w.dev_x, "close"), {"text": "x"}, follow=True)
+    assert response.status_code == 200
+    assert "inte tillåten" in response.content.decode()
+    w.dev_x.refresh_from_db()
+    assert w.dev_x.status == Status.SUBMITTED
+    assert not w.dev_x.events.exists()
+
+
+def test_transition_view_on_foreign_report_is_404(client, w):
+    client.force_login(w.coord_y)
+    assert client.post(action_url(w.dev_x, "start_triage")).status_code == 404
+    assert client.get(action_url(w.dev_x, "reject")).status_code == 404
+
+
+def test_close_requires_feedback(client, w):
+    w.dev_x.status = Status.TRIAGE
+    w.dev_x.save()
+    client.force_login(w.coord_x)
+    response = client.post(action_url(w.dev_x, "close"), {"text": ""})
+    assert response.status_code == 200
+    assert "måste fyllas i" in response.content.decode()
+    w.dev_x.refresh_from_db()
+    assert w.dev_x.status == Status.TRIAGE
+
+
+def test_reject_as_duplicate_by_reference(client, w, mailoutbox, django_capture_on_commit_callbacks):
+    other = factories.DeviationFactory(council=w.council_x, municipality=w.muni_x)
+    client.force_login(w.coord_x)
+    response = client.post(
+        action_url(w.dev_x, "reject"),
+        {"reason": RejectReason.DUPLICATE, "duplicate_reference": w.dev_y.reference, "text": "Samma"},
+    )
+    assert response.status_code == 200, "a report of another council is not found by reference"
+    assert "ingen rapport med det referensnumret" in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            action_url(w.dev_x, "reject"),
+            {
+                "reason": RejectReason.DUPLICATE,
+                "duplicate_reference": other.reference.lower(),
+                "text": "Samma",
+            },
+        )
+    assert response.status_code == 302
+    w.dev_x.refresh_from_db()
+    assert (w.dev_x.status, w.dev_x.duplicate_of, w.dev_x.reject_reason) == (
+        Status.REJECTED,
+        other,
+        RejectReason.DUPLICATE,
+    )
+    assert [m.to for m in mailoutbox] == [["a@example.se"]]
+    assert "Samma" not in mailoutbox[0].body
+
+
+def test_reject_form_has_no_select_of_reports(client, w):
+    factories.DeviationFactory.create_batch(3, council=w.council_x, municipality=w.muni_x)
+    client.force_login(w.coord_x)
+    content = client.get(action_url(w.dev_x, "reject")).content.decode()
+    assert 'name="duplicate_reference"' in content
+    assert "<select" in content  # the reason only
+    assert content.count("<option") == len(RejectReason.choices)
+
+
+def test_reroute_via_view_sends_to_new_council(client, w, mailoutbox, django_capture_on_commit_callbacks):
+    factories.CouncilMembershipFactory(council=w.council_y, user=factories.UserFactory(username="coord_y2"))
+    client.force_login(w.coord_x)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            action_url(w.dev_x, "reroute"), {"council": w.council_y.pk, "text": "Fel område"}
+        )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("deviations:queue")
+    w.dev_x.refresh_from_db()
+    assert w.dev_x.council == w.council_y
+    assert sorted(mailoutbox[0].to) == ["coord_y2@example.se", "coord_y@example.se"]
+
+
+def test_escalate_notifies_regional_coordinators(client, w, mailoutbox, django_capture_on_commit_callbacks):
+    w.dev_x.status = Status.TRIAGE
+    w.dev_x.save()
+    client.force_login(w.coord_x)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(action_url(w.dev_x, "escalate"), {"text": "Återkommande i hela länet"})
+    w.dev_x.refresh_from_db()
+    assert w.dev_x.status == Status.ESCALATED
+    assert len(mailoutbox) == 1
+    assert sorted(mailoutbox[0].to) == ["regional@example.se"]
+    assert w.dev_x.reference in mailoutbox[0].subject
+    assert "Återkommande" not in mailoutbox[0].body and w.dev_x.description not in mailoutbox[0].body
+
+
+# --- Assignment and notes -------------------------------------------------------------------------
+
+
+def test_assign_to_council_member_writes_event(client, w):
+    client.force_login(w.coord_x)
+    response = client.post(
+        reverse("deviations:assign", args=[w.dev_x.reference]), {"assignee": w.member_x.pk}
+    )
+    assert response.status_code == 302
+    w.dev_x.refresh_from_db()
+    assert w.dev_x.assigned_to == w.member_x
+    event = w.dev_x.events.get()
+    assert (event.kind, event.actor) == (DeviationEvent.Kind.ASSIGNMENT, w.coord_x)
+
+
+def test_cannot_assign_to_someone_outside_the_council(client, w):
+    client.force_login(w.coord_x)
+    client.post(reverse("deviations:assign", args=[w.dev_x.reference]), {"assignee": w.coord_y.pk})
+    w.dev_x.refresh_from_db()
+    assert w.dev_x.assigned_to is None
+    assert not w.dev_x.events.exists()
+
+
+def test_reporter_cannot_assign_or_add_notes(client, w):
+    client.force_login(w.reporter_a)
+    client.post(reverse("deviations:assign", args=[w.dev_x.reference]), {"me": "1"})
+    client.post(reverse("deviations:note", args=[w.dev_x.reference, "intern"]), {"intern-text": "x"})
+    w.dev_x.refresh_from_db()
+    assert w.dev_x.assigned_to is None
+    assert not w.dev_x.events.exists()
+
+
+def test_notes_internal_and_reporter_visible(client, w, mailoutbox, django_capture_on_commit_callbacks):
+    client.force_login(w.member_x)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("deviations:note", args=[w.dev_x.reference, "intern"]), {"intern-text": "Internt"}
+        )
+    assert mailoutbox == []
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("deviations:note", args=[w.dev_x.reference, "rapportor"]), {"rapportor-text": "Synligt"}
+        )
+    assert [m.to for m in mailoutbox] == [["a@example.se"]]
+    assert "Synligt" not in mailoutbox[0].body and w.dev_x.reference in mailoutbox[0].subject
+    visibilities = dict(w.dev_x.events.values_list("text", "visibility"))
+    assert visibilities == {
+        "Internt": DeviationEvent.Visibility.INTERNAL,
+        "Synligt": DeviationEvent.Visibility.REPORTER,
+    }
+
+
+# --- Queue: filters, sorting, keyset pagination, query counts --------------------------------------
+
+
+def _queue_refs(client, **params):
+    response = client.get(reverse("deviations:queue"), params)
+    assert response.status_code == 200
+    return [d.reference for d in response.context["page"]], response
+
+
+def test_queue_filters(client, w):
+    other_org = factories.OrganizationFactory(name="Annan org")
+    late = factories.DeviationFactory(
+        council=w.council_x, municipality=w.muni_x, reporting_organization=other_org
+    )
+    factories.ResponseRequestFactory(deviation=late, organization=w.org_psych, due_on="2020-01-01")
+    w.dev_x.assigned_to = w.coord_x
+    w.dev_x.status = Status.TRIAGE
+    w.dev_x.save()
+    client.force_login(w.regional)
+    assert _queue_refs(client, status="triage")[0] == [w.dev_x.reference]
+    assert _queue_refs(client, council=w.council_y.pk)[0] == [w.dev_y.reference]
+    assert _queue_refs(client, overdue="on")[0] == [late.reference]
+    assert _queue_refs(client, organization=other_org.pk)[0] == [late.reference]
+    # Counterpart organisations count too.
+    assert set(_queue_refs(client, organization=w.org_psych.pk)[0]) == {w.dev_x.reference}
+    assert _queue_refs(client, q=w.dev_y.reference)[0] == [w.dev_y.reference]
+    client.force_login(w.coord_x)
+    assert _queue_refs(client, assigned="me")[0] == [w.dev_x.reference]
+    assert _queue_refs(client, assigned="none")[0] == [late.reference]
+
+
+def test_queue_free_text_search(client, w):
+    w.dev_y.description = "Psykiatrin vägrade ta emot patienten på grund av pågående missbruk."
+    w.dev_y.save()
+    client.force_login(w.regional)
+    assert _queue_refs(client, q="missbruk")[0] == [w.dev_y.reference]
+
+
+def test_queue_counts_per_status_ignore_status_filter(client, w):
+    w.dev_y.status = Status.TRIAGE
+    w.dev_y.save()
+    client.force_login(w.regional)
+    _, response = _queue_refs(client, status="triage")
+    counts = {row["value"]: row["count"] for row in response.context["status_rows"]}
+    assert counts[Status.TRIAGE] == 1 and counts[Status.SUBMITTED] == 1
+
+
+def test_queue_sort_whitelist_and_keyset_pages(client, w):
+    refs = [
+        factories.DeviationFactory(council=w.council_x, municipality=w.muni_x).reference for _ in range(30)
+    ]
+    client.force_login(w.coord_x)
+    first, response = _queue_refs(client, sort="reference")
+    all_refs = sorted([*refs, w.dev_x.reference])
+    assert first == all_refs[:25]
+    page = response.context["page"]
+    assert page.previous_cursor is None and page.next_cursor
+    second, response = _queue_refs(client, sort="reference", after=page.next_cursor)
+    assert second == all_refs[25:]
+    assert response.context["page"].next_cursor is None
+    back, _ = _queue_refs(client, sort="reference", before=response.context["page"].previous_cursor)
+    assert back == all_refs[:25]
+    # Unknown sort keys and forged cursors fall back to the first page by newest.
+    fallback, _ = _queue_refs(client, sort="description", after="forged")
+    assert len(fallback) == 25
+    desc, _ = _queue_refs(client, sort="-reference")
+    assert desc == list(reversed(all_refs))[:25]
+
+
+def _count_queue_queries(client, user):
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse("deviations:queue"), {"size": 100})
+    assert response.status_code == 200
+    return len(ctx.captured_queries), len(response.context["page"])
+
+
+def test_queue_query_count_is_constant_whatever_the_page_size(client, w, django_assert_max_num_queries):
+    for _ in range(4):
+        factories.DeviationFactory(council=w.council_x, municipality=w.muni_x, assigned_to=w.member_x)
+    small, rows_small = _count_queue_queries(client, w.coord_x)
+    for _ in range(45):
+        factories.DeviationFactory(council=w.council_x, municipality=w.muni_x, assigned_to=w.member_x)
+    large, rows_large = _count_queue_queries(client, w.coord_x)
+    assert (rows_small, rows_large) == (5, 50)
+    assert small == large
+    # session (2) + save (3), scope (3), counts, page, counterparts, 5 filter choice lists
+    with django_assert_max_num_queries(16):
+        client.get(reverse("deviations:queue"), {"size": 100})
+
+
+def test_detail_query_count_does_not_grow_with_the_table(client, w):
+    client.force_login(w.coord_x)
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(detail_url(w.dev_x))
+    before = len(ctx.captured_queries)
+    factories.DeviationFactory.create_batch(
+        20, council=w.council_x, municipality=w.muni_x, agreement=w.agreement, category=w.category
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(detail_url(w.dev_x))
+    assert len(ctx.captured_queries) == before
+    assert len(response.context["similar"]) == 5
+
+
+def test_free_text_search_uses_the_fulltext_index_on_postgresql(postgres_only):
+    from django.db import connection as conn
+
+    from deviations.filters import text_search
+    from deviations.models import Deviation
+
+    with conn.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    plan = text_search(Deviation.objects.order_by(), "utskrivning missbruk").explain()
+    assert "deviation_description_fts_idx" in plan
+
+
+@pytest.mark.parametrize("username", ["coord_y", "reporter_b", "responder"])
+def test_every_report_action_url_is_404_on_a_foreign_report(client, w, username):
+    client.force_login(getattr(w, username))
+    ref = w.dev_x.reference
+    assert client.post(reverse("deviations:assign", args=[ref]), {"me": "1"}).status_code == 404
+    assert (
+        client.post(reverse("deviations:note", args=[ref, "intern"]), {"intern-text": "x"}).status_code == 404
+    )
+    assert client.get(action_url(w.dev_x, "reject")).status_code == 404
+    assert client.post(action_url(w.dev_x, "start_triage")).status_code == 404
+    w.dev_x.refresh_from_db()
+    assert (w.dev_x.status, w.dev_x.assigned_to) == (Status.SUBMITTED, None)
+    assert not w.dev_x.events.exists()
