@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Agreement, Commitment, DeviationCategory, EmailDomain, Organization
+from .models import Agreement, Commitment, DeviationCategory, EmailDomain, FollowUpAnalysis, Organization
 
 
 class CommitmentInline(admin.TabularInline):
@@ -73,3 +73,24 @@ class EmailDomainAdmin(admin.ModelAdmin):
     ordering = ["domain"]
     list_select_related = ["organization"]
     autocomplete_fields = ["organization"]
+
+
+@admin.register(FollowUpAnalysis)
+class FollowUpAnalysisAdmin(admin.ModelAdmin):
+    """Versions of the regional council's analysis: written on the follow-up page, read-only here."""
+
+    list_display = ["agreement", "period_start", "period_end", "author", "created_at"]
+    list_filter = ["agreement"]
+    search_fields = ["analysis", "recommendations", "followup_areas"]
+    date_hierarchy = "created_at"
+    list_select_related = ["agreement", "author"]
+    ordering = ["-created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
