@@ -4,6 +4,7 @@ from django.urls import reverse
 
 from councils.models import Council, CouncilMembership
 
+from . import tokens
 from .emails import absolute_url, queue_email
 from .models import Deviation
 
@@ -41,13 +42,10 @@ def detail_link(deviation: Deviation) -> str:
     return absolute_url(reverse("deviations:detail", args=[deviation.reference]))
 
 
-def reporter_link(deviation: Deviation) -> str | None:
-    """Where the reporter follows the report. Reporters with an account use the detail page; the
-    private status link for reporters without an account comes with the reporting journey (lead: use
-    its token function here when the branches meet)."""
-    if deviation.reporter_id:
-        return detail_link(deviation)
-    return None
+def reporter_link(deviation: Deviation) -> str:
+    """Where the reporter follows the report: the private status link, which works with or without an
+    account and shows only what the reporter may see."""
+    return absolute_url(reverse("deviations:status", args=[tokens.status_token(deviation)]))
 
 
 def _context(deviation: Deviation, **extra) -> dict:
