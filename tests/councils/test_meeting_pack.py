@@ -137,7 +137,7 @@ def test_anonymous_is_sent_to_login(client, pack_data):
 
 def test_member_sees_own_council_pack(client, pack_data, django_assert_max_num_queries):
     client.force_login(pack_data["member"])
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         response = client.get(url(pack_data["council"]), QUERY)
     assert response.status_code == 200
     html = response.content.decode()

@@ -367,8 +367,8 @@ def test_queue_query_count_is_constant_whatever_the_page_size(client, w, django_
     large, rows_large = _count_queue_queries(client, w.coord_x)
     assert (rows_small, rows_large) == (5, 50)
     assert small == large
-    # session (2) + save (3), scope (3), counts, page, counterparts, 5 filter choice lists
-    with django_assert_max_num_queries(16):
+    # session (2) + save (3), scope (3), counts, page, counterparts, 5 filter choice lists, menu (1)
+    with django_assert_max_num_queries(17):
         client.get(reverse("deviations:queue"), {"size": 100})
 
 
