@@ -58,6 +58,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+# Load tests only (bench/README.md): an X-Query-Count header on every response.
+BENCH_QUERY_COUNT = env.bool("BENCH_QUERY_COUNT", default=False)
+if BENCH_QUERY_COUNT:
+    MIDDLEWARE.insert(0, "config.query_count.QueryCountMiddleware")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
