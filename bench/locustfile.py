@@ -10,6 +10,8 @@ they are collected per request name and written to ``BENCH_STATS_FILE`` (JSON) w
 """
 
 import datetime
+import http.cookiejar
+import itertools
 import json
 import os
 import random
@@ -17,7 +19,7 @@ import re
 from collections import defaultdict
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import urlencode, urljoin
 
 from locust import FastHttpUser, constant, events, task
 
@@ -40,6 +42,10 @@ CONFIG = {
     # Empty: the first link to an .xlsx export found on the follow-up page.
     "export_url": os.environ.get("BENCH_EXPORT_URL", ""),
     "stats_file": os.environ.get("BENCH_STATS_FILE", ""),
+    # Pre-made signed-in sessions (bench/run.py creates them, so password hashing is not part of the
+    # run); without them every simulated user signs in through the login form.
+    "sessions": [k for k in os.environ.get("BENCH_SESSIONS", "").split(",") if k],
+    "session_cookie": os.environ.get("BENCH_SESSION_COOKIE_NAME", "sessionid"),
 }
 
 QUERY_COUNTS: dict[str, list[int]] = defaultdict(list)
@@ -185,18 +191,45 @@ def references() -> list[str]:
 # --- Scenarios ----------------------------------------------------------------------------------
 
 
+FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def encode(data: dict) -> str:
+    # FastHttpSession does not expand list values itself.
+    return urlencode(data, doseq=True)
+
+
+_session_numbers = itertools.count()
+
+
+def session_cookie(name: str, value: str, host: str) -> http.cookiejar.Cookie:
+    return http.cookiejar.Cookie(
+        0, name, value, None, False, host, False, False, "/", True, False, None, False, None, None, {}
+    )
+
+
 class SignedInUser(FastHttpUser):
     abstract = True
     wait_time = constant(0)
     scenario = ""
 
     def on_start(self):
+        if CONFIG["sessions"]:
+            key = CONFIG["sessions"][next(_session_numbers) % len(CONFIG["sessions"])]
+            host = re.sub(r"^https?://|:\d+$|/.*$", "", self.host)
+            self.client.cookiejar.set_cookie(session_cookie(CONFIG["session_cookie"], key, host))
+            return
         page = self.client.get(CONFIG["login_url"], name="login (setup)")
         form = main_form(page.text or "")
         data = fill_form(form, {}) if form else {}
         data.update(username=[CONFIG["username"]], password=[CONFIG["password"]])
         with self.client.post(
-            CONFIG["login_url"], data=data, name="login (setup)", allow_redirects=False, catch_response=True
+            CONFIG["login_url"],
+            data=encode(data),
+            headers=FORM_HEADERS,
+            name="login (setup)",
+            allow_redirects=False,
+            catch_response=True,
         ) as response:
             if response.status_code not in (302, 303):
                 response.failure(f"sign-in failed ({response.status_code}): check BENCH_USERNAME/PASSWORD")
@@ -228,7 +261,12 @@ class Filing(SignedInUser):
         action = urljoin(CONFIG["filing_url"], form["action"] or CONFIG["filing_url"])
         data = fill_form(form, CONFIG["filing_fields"])
         with self.client.post(
-            action, data=data, name="filing: submit", allow_redirects=False, catch_response=True
+            action,
+            data=encode(data),
+            headers=FORM_HEADERS,
+            name="filing: submit",
+            allow_redirects=False,
+            catch_response=True,
         ) as response:
             if response.status_code in (302, 303):
                 response.success()

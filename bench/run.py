@@ -92,6 +92,24 @@ def prepare(env: dict) -> dict:
         council=regional, user=user, defaults={"role": CouncilMembership.Role.COORDINATOR}
     )
 
+    # One signed-in session per simulated user, so the run measures pages, not password hashing.
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    backends = settings.AUTHENTICATION_BACKENDS
+    backend = next((b for b in backends if b.endswith(".ModelBackend")), backends[-1])
+    sessions = []
+    for _ in range(64):
+        store = store_class()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = backend
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.save()
+        sessions.append(store.session_key)
+
     OUT.mkdir(exist_ok=True)
     with connection.cursor() as cur:
         cur.execute(
@@ -120,6 +138,8 @@ def prepare(env: dict) -> dict:
     agreement = Agreement.objects.get(pk=top["agreement"]).code if top else "PSYK"
     connection.close()
     return {
+        "sessions": ",".join(sessions),
+        "session_cookie": settings.SESSION_COOKIE_NAME,
         "pg_version": pg_version,
         "counts": counts,
         "agreement": agreement,
@@ -176,6 +196,8 @@ def run_scenario(name: str, env: dict, args, info: dict) -> dict:
         BENCH_STATS_FILE=str(stats_file),
         BENCH_REFERENCES_FILE=str(OUT / "references.txt"),
     )
+    locust_env.setdefault("BENCH_SESSIONS", info["sessions"])
+    locust_env.setdefault("BENCH_SESSION_COOKIE_NAME", info["session_cookie"])
     locust_env.setdefault("BENCH_AGREEMENT", info["agreement"])
     locust_env.setdefault("BENCH_YEAR", info["year"])
     cmd = [
