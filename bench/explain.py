@@ -19,7 +19,10 @@ RECOMMENDED = [
     "WHERE status IN ('submitted','triage','awaiting_response','resolved_locally','escalated',"
     "'regional_analysis')",
     "CREATE INDEX bench_dev_council_created ON deviations_deviation (council_id, created_at DESC, id DESC)",
-    "CREATE INDEX bench_dev_agr_reported_cat ON deviations_deviation (agreement_id, reported_on, category_id)",  # noqa: E501
+    "CREATE INDEX bench_dev_agr_reported_incl ON deviations_deviation (agreement_id, reported_on) INCLUDE "
+    "(status, category_id, commitment_id, reporting_organization_id, submitted_at, first_response_at, closed_at)",  # noqa: E501
+    "CREATE INDEX bench_dev_fts ON deviations_deviation USING gin "
+    "(to_tsvector('swedish'::regconfig, COALESCE(description, '')))",
 ]
 
 LIST_COLUMNS = (
@@ -92,6 +95,23 @@ def queries(p: dict) -> list[tuple[str, str]]:
             f"AND (d.created_at, d.id) < ('{p['deep_created']}', {p['deep_id']}) {page}",
         ),
         (
+            "queue: open states, keyset deep page (older than two years)",
+            f"SELECT {LIST_COLUMNS} FROM {LIST_FROM} WHERE d.status IN {OPEN} "
+            f"AND (d.created_at, d.id) < (now() - interval '2 years', 0) {page}",
+        ),
+        (
+            "queue: smallest council, every status but unconfirmed, keyset deep page",
+            f"SELECT {LIST_COLUMNS} FROM {LIST_FROM} WHERE d.council_id = {p['small_council']} "
+            f"AND d.status <> 'unconfirmed' AND (d.created_at, d.id) < ('{p['deep_created']}', {p['deep_id']}) "  # noqa: E501
+            f"{page}",
+        ),
+        (
+            "queue: agreement + reported in year + implied created_at bound, first page",
+            f"SELECT {LIST_COLUMNS} FROM {LIST_FROM} WHERE {agr_year} "
+            f"AND d.created_at < ('{p['year'] + 1}-01-01'::date + 1)::timestamp AT TIME ZONE 'Europe/Stockholm' "  # noqa: E501
+            f"{page}",
+        ),
+        (
             "queue: assigned to one handler, open states",
             f"SELECT {LIST_COLUMNS} FROM {LIST_FROM} WHERE d.assigned_to_id = {p['handler']} "
             f"AND d.status IN {OPEN} {page}",
@@ -113,6 +133,19 @@ def queries(p: dict) -> list[tuple[str, str]]:
         (
             "counts: exact COUNT(*) of the regional queue (paginator total)",
             "SELECT count(*) FROM deviations_deviation WHERE status <> 'unconfirmed'",
+        ),
+        (
+            "counts: per status, open states only",
+            f"SELECT status, count(*) FROM deviations_deviation WHERE status IN {OPEN} GROUP BY status",
+        ),
+        (
+            "counts: per status, open states only, one council",
+            f"SELECT status, count(*) FROM deviations_deviation WHERE council_id = {p['council']} "
+            f"AND status IN {OPEN} GROUP BY status",
+        ),
+        (
+            "counts: capped count (up to 1001) of the regional queue",
+            "SELECT count(*) FROM (SELECT 1 FROM deviations_deviation WHERE status <> 'unconfirmed' LIMIT 1001) s",  # noqa: E501
         ),
         (
             "counts: exact COUNT(*) of open reports",
@@ -152,6 +185,12 @@ def queries(p: dict) -> list[tuple[str, str]]:
             "AND d.status <> 'unconfirmed' GROUP BY 1 ORDER BY 2 DESC",
         ),
         (
+            "follow-up: month, category, commitment, status in one pass (GROUPING SETS)",
+            "SELECT date_trunc('month', d.reported_on), d.category_id, d.commitment_id, d.status, count(*) "
+            f"FROM deviations_deviation d WHERE {agr_year} AND d.status <> 'unconfirmed' "
+            "GROUP BY GROUPING SETS ((1), (2), (3), (4))",
+        ),
+        (
             "follow-up: organisation pairs, one agreement-year",
             "SELECT d.reporting_organization_id, x.organization_id, count(*) FROM deviations_deviation d "
             "JOIN deviations_deviation_counterpart_organizations x ON x.deviation_id = d.id "
@@ -177,8 +216,8 @@ def queries(p: dict) -> list[tuple[str, str]]:
             "AND d.status <> 'unconfirmed' ORDER BY d.reported_on, d.id",
         ),
         (
-            "similar reports: Swedish full-text search without an index",
-            "SELECT d.id FROM deviations_deviation d WHERE to_tsvector('swedish', d.description) @@ "
+            "similar reports: Swedish full-text search (Django SearchVector expression)",
+            "SELECT d.id FROM deviations_deviation d WHERE to_tsvector('swedish'::regconfig, COALESCE(d.description, '')) @@ "  # noqa: E501
             "plainto_tsquery('swedish', 'utskrivning socialtjänsten') AND d.agreement_id = "
             f"{p['agreement']} ORDER BY d.created_at DESC LIMIT 10",
         ),
@@ -196,6 +235,10 @@ def parameters(cur) -> dict:
     council, _ = one(
         "SELECT council_id, count(*) FROM deviations_deviation GROUP BY 1 ORDER BY 2 DESC LIMIT 1"
     )
+    small_council, _ = one(
+        "SELECT council_id, count(*) FROM deviations_deviation WHERE council_id IS NOT NULL "
+        "GROUP BY 1 ORDER BY 2 LIMIT 1"
+    )
     rare_category, _ = one(
         "SELECT category_id, count(*) FROM deviations_deviation GROUP BY 1 ORDER BY 2 LIMIT 1"
     )
@@ -211,6 +254,7 @@ def parameters(cur) -> dict:
     return {
         "agreement": agreement,
         "council": council,
+        "small_council": small_council,
         "rare_category": rare_category,
         "handler": handler,
         "deep_created": deep_created.isoformat(),
