@@ -186,8 +186,40 @@ def stop(server: subprocess.Popen) -> None:
             os.killpg(server.pid, signal.SIGKILL)
 
 
+PROBES = {
+    "queue-first": ("BENCH_QUEUE_URL", "/arenden/"),
+    "queue-filtered": ("BENCH_QUEUE_URL", "/arenden/"),
+    "queue-deep": ("BENCH_QUEUE_URL", "/arenden/"),
+    "followup": ("BENCH_FOLLOWUP_URL", "/uppfoljning/"),
+    "export": ("BENCH_FOLLOWUP_URL", "/uppfoljning/"),
+    "filing": ("BENCH_FILING_URL", "/rapportera/formular/"),
+}
+
+
+def probe(name: str, env: dict, args, info: dict) -> str:
+    """'' if the scenario's page exists, else why not (404: the view is not on this branch)."""
+    import urllib.error
+    import urllib.request
+
+    if name not in PROBES:
+        return ""
+    variable, default = PROBES[name]
+    path = env.get(variable, default).split("?")[0].split("{")[0]
+    cookie = f"{info['session_cookie']}={info['sessions'].split(',')[0]}"
+    request = urllib.request.Request(f"http://{HOST}:{args.port}{path}", headers={"Cookie": cookie})
+    try:
+        with urllib.request.urlopen(request, timeout=60):  # noqa: S310
+            return ""
+    except urllib.error.HTTPError as error:
+        return f"{path} answers {error.code}" if error.code == 404 else ""
+
+
 def run_scenario(name: str, env: dict, args, info: dict) -> dict:
     user_class, request_names = SCENARIOS[name]
+    missing = probe(name, env, args, info)
+    if missing:
+        print(f"== {name}: not available ({missing})", flush=True)
+        return {"scenario": name, "requests": [], "not_available": missing}
     prefix = OUT / f"locust-{name}"
     stats_file = OUT / f"locust-{name}-queries.json"
     stats_file.unlink(missing_ok=True)
