@@ -297,41 +297,64 @@ class Generator:
                     return c.pk
             return self.regional_council_id
 
-        # Places, weighted by population; Stockholm city's districts split its weight unevenly.
-        places, weights = [], []
-        for m in self.municipalities.values():
-            pop = POPULATION.get(m.name, 20)
-            districts = [d for d in m.districts.all() if d.active]
-            if districts:
-                rng.shuffle(districts)
-                dw = zipf_weights(len(districts), 0.6)
-                total = sum(dw)
-                for d, w in zip(districts, dw, strict=True):
-                    places.append((m.pk, d.pk, route(m.pk, d.pk)))
-                    weights.append(pop * w / total)
-            else:
-                places.append((m.pk, None, route(m.pk, None)))
-                weights.append(pop)
-        self.place_picker = Picker(places, weights)
-        self.municipality_weights = Picker(
-            list(self.municipalities), [POPULATION.get(m.name, 20) for m in self.municipalities.values()]
-        )
-
-        # Organisations: municipal ones per municipality, regional ones ranked (a few dominate).
+        # Organisation pairs (reporting -> counterpart): every plausible pair gets a base weight from the
+        # population of the municipality and the kind of organisation; the pairs are then ranked by it
+        # and weighted 1/rank^0.9, so a few pairs dominate, as in real data.
         orgs = list(Organization.objects.filter(active=True))
-        self.org_email = {o.pk: o.contact_email or f"yttrande{o.pk}@example.se" for o in orgs}
-        self.municipal_orgs: dict[int, Picker] = {}
-        for mid in self.municipalities:
-            mine = [o for o in orgs if o.principal_municipality_id == mid]
-            if mine:
-                w = [3.0 if o.kind == Organization.Kind.SOCIAL_SERVICES else 1.0 for o in mine]
-                self.municipal_orgs[mid] = Picker([o.pk for o in mine], w)
-        region_orgs = [o.pk for o in orgs if o.principal_region_id]
-        rng.shuffle(region_orgs)
-        self.region_orgs = Picker(region_orgs, zipf_weights(len(region_orgs), 1.2)) if region_orgs else None
-        self.all_orgs = Picker([o.pk for o in orgs], zipf_weights(len(orgs), 1.0))
-        if not self.municipal_orgs:
+        if not any(o.principal_municipality_id for o in orgs):
             raise SystemExit("No municipal organisations in the reference data.")
+        self.org_email = {o.pk: o.contact_email or f"yttrande{o.pk}@example.se" for o in orgs}
+        self.all_orgs = Picker([o.pk for o in orgs], zipf_weights(len(orgs), 1.0))
+        municipal = [o for o in orgs if o.principal_municipality_id in self.municipalities]
+        region_orgs = [o for o in orgs if o.principal_region_id]
+        rng.shuffle(region_orgs)
+        region_weight = dict(
+            zip([o.pk for o in region_orgs], zipf_weights(len(region_orgs), 1.2), strict=True)
+        )
+        districts_of = {
+            mid: [d for d in m.districts.all() if d.active] for mid, m in self.municipalities.items()
+        }
+        self.route = {}
+        for mid, districts in districts_of.items():
+            self.route[(mid, None)] = route(mid, None)
+            for d in districts:
+                self.route[(mid, d.pk)] = route(mid, d.pk)
+
+        def place(org):
+            """(municipality, district) where a municipal organisation works: a district named in the
+            organisation's name, else None (drawn per report for municipalities with districts)."""
+            mid = org.principal_municipality_id
+            named = [d.pk for d in districts_of[mid] if d.name in org.name]
+            return mid, (named[0] if named else None)
+
+        def weight(org):
+            pop = POPULATION.get(self.municipalities[org.principal_municipality_id].name, 20)
+            share = 1 / max(
+                1,
+                sum(
+                    1
+                    for o in municipal
+                    if o.principal_municipality_id == org.principal_municipality_id and o.kind == org.kind
+                ),
+            )  # noqa: E501
+            return pop * share * (3.0 if org.kind == Organization.Kind.SOCIAL_SERVICES else 1.0)
+
+        def ranked(pairs):
+            pairs.sort(key=lambda p: -p[0])
+            return Picker([p[1] for p in pairs], zipf_weights(len(pairs), 0.9))
+
+        with_region, municipal_only = [], []
+        for m in municipal:
+            for r in region_orgs:
+                base = weight(m) * region_weight[r.pk]
+                with_region.append((base * 0.55, (m.pk, r.pk, *place(m))))
+                with_region.append((base * 0.45, (r.pk, m.pk, *place(m))))
+            for other in municipal:
+                if other.principal_municipality_id != m.principal_municipality_id:
+                    municipal_only.append((weight(m) * weight(other), (m.pk, other.pk, *place(m))))
+        self.pairs_municipal_only = ranked(municipal_only)
+        self.pairs_with_region = ranked(with_region) if with_region else self.pairs_municipal_only
+        self.districts_of = {mid: [d.pk for d in ds] for mid, ds in districts_of.items()}
 
         # Agreements (PSYK and MISSBRUK dominate), their commitments and categories (Zipf per agreement).
         agreements = list(Agreement.objects.filter(active=True).prefetch_related("commitments", "categories"))
@@ -575,18 +598,16 @@ class Generator:
             commitment_picker = self.commitments[agreement_id]
             commitment_id = commitment_picker(rng) if commitment_picker and rand() < 0.7 else None
             category_id = self.categories[agreement_id](rng)
-            municipality_id, district_id, council_id = self.place_picker(rng)
-            own_orgs = self.municipal_orgs.get(municipality_id) or next(iter(self.municipal_orgs.values()))
-            if self.agreement_municipal_only[agreement_id] or self.region_orgs is None:
-                reporting_org = own_orgs(rng)
-                other = self.municipal_orgs.get(self.municipality_weights(rng))
-                counterparts = [other(rng) if other else self.all_orgs(rng)]
-            elif rand() < 0.55:
-                reporting_org = own_orgs(rng)
-                counterparts = [self.region_orgs(rng)]
-            else:
-                reporting_org = self.region_orgs(rng)
-                counterparts = [own_orgs(rng)]
+            pairs = (
+                self.pairs_municipal_only
+                if self.agreement_municipal_only[agreement_id]
+                else self.pairs_with_region
+            )
+            reporting_org, counterpart, municipality_id, district_id = pairs(rng)
+            counterparts = [counterpart]
+            if district_id is None and self.districts_of[municipality_id]:
+                district_id = rng.choice(self.districts_of[municipality_id])
+            council_id = self.route[(municipality_id, district_id)]
             if rand() < 0.15:
                 extra = self.all_orgs(rng)
                 if extra not in counterparts and extra != reporting_org:
