@@ -645,12 +645,12 @@ class Generator:
             else:
                 path = [("confirm", "submitted"), ("start_triage", "triage")]
                 route = {
-                    "triage": "",
+                    "triage": "stay",
                     "awaiting_response": "request",
                     "resolved_locally": "local",
                     "escalated": "escalate",
                     "regional_analysis": "regional",
-                }.get(status) or closed_path(rng)
+                }.get(status) or closed_path(rng)  # closed: one of the ways to "close"
                 if route in ("request", "response"):
                     path.append(("request_response", "awaiting_response"))
                 elif route == "local":
@@ -937,6 +937,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=20261125)
     parser.add_argument("--chunk", type=int, default=50_000, help="reports per COPY round")
     parser.add_argument("--reset", action="store_true", help="delete existing reports, events, issues first")
+    parser.add_argument("--no-vacuum", action="store_true", help="skip VACUUM ANALYZE (e.g. inside a test)")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -1000,9 +1001,10 @@ def main(argv=None) -> int:
             with step("foreign-key check", gen.timings):
                 cur.execute("SET LOCAL session_replication_role = origin")
                 check_foreign_keys(cur)
-    with step("VACUUM ANALYZE", gen.timings), connection.cursor() as c:
-        for table in OWNED_TABLES:
-            c.execute(f"VACUUM (ANALYZE) {table}")
+    if not args.no_vacuum:
+        with step("VACUUM ANALYZE", gen.timings), connection.cursor() as c:
+            for table in OWNED_TABLES:
+                c.execute(f"VACUUM (ANALYZE) {table}")
     total = time.perf_counter() - overall
     print()
     print(
