@@ -2,22 +2,25 @@
 
 import re
 
-import pytest
 from django.db.models import Count, Max, Q
 
 from bench import generate
 from deviations.models import Deviation, DeviationEvent, ReferenceCounter, ResponseRequest, SystemicIssue
 from deviations.workflow import OPEN_STATES, TRANSITIONS, Status
 
-pytestmark = pytest.mark.usefixtures("postgres_only")
 
-
-@pytest.fixture
-def generated(postgres_only):
+def test_generated_data_obeys_the_rules_of_the_application(postgres_only):
+    """One generation (a few seconds), every check on it."""
     generate.main(["--reports", "400", "--reset", "--no-vacuum", "--chunk", "150", "--seed", "7"])
 
+    check_counts_and_a_tail_open()
+    check_references_are_unique_per_year_and_counters_hold_the_highest_number()
+    check_every_transition_event_follows_the_state_machine()
+    check_timestamps_are_consistent()
+    check_every_report_has_a_counterpart_and_sequences_continue_after_the_copy()
 
-def test_generator_writes_the_requested_number_of_reports_with_a_tail_open(generated):
+
+def check_counts_and_a_tail_open():
     assert Deviation.objects.count() == 400
     statuses = set(Deviation.objects.values_list("status", flat=True))
     assert Status.CLOSED in statuses
@@ -29,7 +32,7 @@ def test_generator_writes_the_requested_number_of_reports_with_a_tail_open(gener
     assert ResponseRequest.objects.exists()
 
 
-def test_references_are_unique_per_year_and_counters_hold_the_highest_number(generated):
+def check_references_are_unique_per_year_and_counters_hold_the_highest_number():
     refs = list(Deviation.objects.values_list("reference", "reported_on"))
     assert all(re.fullmatch(r"SB-(\d{4})-\d{5,}", ref) for ref, _ in refs)
     assert all(int(ref[3:7]) == reported_on.year for ref, reported_on in refs)
@@ -38,7 +41,7 @@ def test_references_are_unique_per_year_and_counters_hold_the_highest_number(gen
         assert counter.last == max(numbers) == len(numbers)
 
 
-def test_every_transition_event_follows_the_state_machine(generated):
+def check_every_transition_event_follows_the_state_machine():
     for deviation in Deviation.objects.prefetch_related("events"):
         status = Status.UNCONFIRMED
         for event in deviation.events.all():
@@ -51,7 +54,7 @@ def test_every_transition_event_follows_the_state_machine(generated):
         assert status == deviation.status, deviation.reference
 
 
-def test_timestamps_are_consistent(generated):
+def check_timestamps_are_consistent():
     assert not Deviation.objects.filter(occurred_on__gt=models_f("reported_on")).exists()
     assert not Deviation.objects.filter(submitted_at__lt=models_f("created_at")).exists()
     assert not Deviation.objects.filter(first_response_at__lt=models_f("submitted_at")).exists()
@@ -61,7 +64,7 @@ def test_timestamps_are_consistent(generated):
     assert not Deviation.objects.exclude(status=Status.UNCONFIRMED).filter(council__isnull=True).exists()
 
 
-def test_every_report_has_a_counterpart_and_sequences_continue_after_the_copy(generated):
+def check_every_report_has_a_counterpart_and_sequences_continue_after_the_copy():
     assert not Deviation.objects.annotate(n=Count("counterpart_organizations")).filter(n=0).exists()
     highest = Deviation.objects.aggregate(m=Max("id"))["m"]
     new = Deviation.objects.create(
