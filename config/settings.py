@@ -67,6 +67,10 @@ MIDDLEWARE = [
     # Last: turns a login lockout flagged by the axes backend into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
+# Load tests only (bench/README.md): an X-Query-Count header on every response.
+BENCH_QUERY_COUNT = env.bool("BENCH_QUERY_COUNT", default=False)
+if BENCH_QUERY_COUNT:
+    MIDDLEWARE.insert(0, "config.query_count.QueryCountMiddleware")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -1,0 +1,1 @@
+"""Performance harness: data generator, load test and results (see bench/README.md)."""

@@ -1,0 +1,1041 @@
+"""Fill PostgreSQL with N realistic reports (default 1,000,000) for the performance harness.
+
+    DJANGO_SETTINGS_MODULE=config.settings DATABASE_URL=postgres://.../sb_bench \\
+        python -m bench.generate --reports 1000000 --reset
+
+What it writes, in one transaction:
+- reference data (``manage.py load_reference_data`` when it exists, else ``bench.reference``), bench
+  users (council handlers and reporters);
+- systemic issues with their agreements and decided actions;
+- N reports spread over ``--years`` years (volume growing over time, fewer on weekends) with a Zipf-like
+  skew: a few agreements, categories and organisation pairs dominate; most reports are closed, a tail is
+  open in every state; each report's events follow the state machine to its current status, with the
+  matching response requests, counterpart rows and systemic-issue links;
+- ReferenceCounter rows set to the highest number used per year; identity sequences set past the
+  highest id.
+
+The big tables are streamed with COPY; plain (non-unique) indexes of those tables are dropped first and
+rebuilt afterwards, and foreign-key triggers are skipped (``session_replication_role = replica``) when
+the database user is a superuser; the generator then checks the foreign keys itself. Check constraints
+are always enforced by PostgreSQL. ``VACUUM ANALYZE`` runs at the end.
+"""
+
+import argparse
+import bisect
+import datetime as dt
+import itertools
+import os
+import random
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+UTC = dt.UTC
+DAY = 86400
+
+# The tables this generator owns (truncated with --reset), children first.
+OWNED_TABLES = [
+    "deviations_deviationevent",
+    "deviations_responserequest",
+    "deviations_deviation_counterpart_organizations",
+    "deviations_deviation",
+    "deviations_systemicaction",
+    "deviations_systemicissue_agreements",
+    "deviations_systemicissue",
+    "deviations_referencecounter",
+]
+# Tables loaded with COPY whose plain indexes are rebuilt after the load.
+BULK_TABLES = [
+    "deviations_deviation",
+    "deviations_deviationevent",
+    "deviations_responserequest",
+    "deviations_deviation_counterpart_organizations",
+]
+
+DEVIATION_COLUMNS = [
+    "id",
+    "reference",
+    "status",
+    "agreement_id",
+    "commitment_id",
+    "category_id",
+    "occurred_on",
+    "reported_on",
+    "municipality_id",
+    "district_id",
+    "council_id",
+    "reporting_organization_id",
+    "description",
+    "consequence",
+    "actions_taken",
+    "suggested_improvement",
+    "sip_involved",
+    "discharge_involved",
+    "reporter_id",
+    "reporter_name",
+    "reporter_email",
+    "reporter_phone",
+    "contact_erased_at",
+    "assigned_to_id",
+    "systemic_issue_id",
+    "duplicate_of_id",
+    "reject_reason",
+    "idempotency_key",
+    "created_at",
+    "submitted_at",
+    "first_response_at",
+    "updated_at",
+    "closed_at",
+]
+EVENT_COLUMNS = [
+    "id",
+    "deviation_id",
+    "actor_id",
+    "actor_label",
+    "created_at",
+    "kind",
+    "action",
+    "from_status",
+    "to_status",
+    "text",
+    "visibility",
+]
+RESPONSE_COLUMNS = [
+    "id",
+    "deviation_id",
+    "organization_id",
+    "email",
+    "message",
+    "requested_by_id",
+    "requested_at",
+    "due_on",
+    "answered_at",
+    "answered_by_name",
+    "answer_what_happened",
+    "answer_actions",
+    "reminder_sent_at",
+    "overdue_marked_at",
+    "cancelled_at",
+]
+COUNTERPART_COLUMNS = ["id", "deviation_id", "organization_id"]
+
+
+# --- Texts (Swedish, describing what happened, never who) ------------------------------------------
+
+SITUATIONS = [
+    "Patienten skrevs ut från slutenvården en fredag eftermiddag",
+    "Personen skrevs ut från psykiatrisk heldygnsvård",
+    "Den enskilde sökte hjälp på beroendeakuten",
+    "En SIP hade begärts av socialtjänsten",
+    "Personen var aktuell hos både kommunen och regionen",
+    "Den enskilde saknade bostad vid utskrivningen",
+    "Öppenvården hade remitterat till specialistpsykiatrin",
+    "Personen flyttade mellan två kommuner under pågående insats",
+    "Boendestödet hade uppmärksammat en försämring",
+    "Spelproblem kom fram vid ett besök i primärvården",
+]
+FAILURES = [
+    "utan att socialtjänsten fick något utskrivningsmeddelande.",
+    "men ingen kallade till samordnad individuell plan.",
+    "och hänvisades vidare eftersom personen inte var nykter.",
+    "men remissen besvarades inte inom rimlig tid.",
+    "och kommunerna var oeniga om vem som hade ansvaret.",
+    "men läkemedelslistan följde inte med.",
+    "utan att någon kontaktperson kunde nås under helgen.",
+    "och planeringsmötet ställdes in utan ny tid.",
+    "men informationen i journalen nådde aldrig kommunen.",
+    "och insatsen avslutades innan nästa huvudman tagit över.",
+]
+DETAILS = [
+    "Det är tredje gången i år som samma sak händer.",
+    "Rutinen för utskrivningsplanering följdes inte.",
+    "Kontakten togs först efter flera dagar.",
+    "Ingen gemensam bedömning gjordes.",
+    "Det saknades en utsedd fast vårdkontakt.",
+    "Ansvarsfördelningen enligt överenskommelsen var oklar för personalen.",
+    "",
+    "",
+]
+CONSEQUENCES = [
+    "Den enskilde stod utan insatser i flera dagar.",
+    "Personen återinskrevs inom en vecka.",
+    "Behandlingen avbröts och fick startas om.",
+    "Den enskilde fick vänta på boende och sov ute.",
+    "Anhöriga fick ta ett ansvar som huvudmännen skulle ha haft.",
+    "Risken för återfall ökade.",
+    "Ingen konsekvens som vi känner till ännu.",
+]
+ACTIONS = [
+    "",
+    "",
+    "Vi kontaktade avdelningen i efterhand.",
+    "Ärendet lyftes med närmaste chef.",
+    "Vi kallade själva till SIP.",
+]
+SUGGESTIONS = [
+    "",
+    "",
+    "Gemensam rutin för utskrivningsmeddelanden även på helger.",
+    "Tydligare kontaktvägar mellan huvudmännen.",
+    "Utbildning i överenskommelsen för nyanställda.",
+]
+FIRST_NAMES = [
+    "Anna",
+    "Eva",
+    "Maria",
+    "Karin",
+    "Sara",
+    "Lena",
+    "Emma",
+    "Kerstin",
+    "Johan",
+    "Lars",
+    "Anders",
+    "Karl",
+    "Erik",
+    "Per",
+    "Mikael",
+    "Ali",
+    "Fatima",
+    "Elin",
+    "Oskar",
+    "Nils",
+]
+LAST_NAMES = [
+    "Andersson",
+    "Johansson",
+    "Karlsson",
+    "Nilsson",
+    "Eriksson",
+    "Larsson",
+    "Olsson",
+    "Persson",
+    "Svensson",
+    "Gustafsson",
+    "Pettersson",
+    "Jonsson",
+    "Lindberg",
+    "Lindqvist",
+    "Berg",
+    "Ahmed",
+    "Hassan",
+    "Holm",
+    "Ek",
+    "Sjöberg",
+]
+
+
+def zipf_weights(n: int, s: float = 1.1) -> list[float]:
+    return [1.0 / (rank**s) for rank in range(1, n + 1)]
+
+
+def cumulative(weights):
+    return list(itertools.accumulate(weights))
+
+
+@dataclass
+class Picker:
+    """Weighted random choice with precomputed cumulative weights (fast for millions of draws)."""
+
+    items: list
+    weights: list[float]
+    cum: list[float] = field(init=False)
+
+    def __post_init__(self):
+        self.cum = cumulative(self.weights)
+
+    def __call__(self, rng: random.Random):
+        return self.items[bisect.bisect(self.cum, rng.random() * self.cum[-1])]
+
+
+@contextmanager
+def step(name: str, timings: dict):
+    print(f"-> {name} ...", flush=True)
+    start = time.perf_counter()
+    yield
+    timings[name] = time.perf_counter() - start
+    print(f"   {name}: {timings[name]:.1f} s", flush=True)
+
+
+class Generator:
+    def __init__(self, *, reports: int, years: int, seed: int, chunk: int, today: dt.date):
+        self.n = reports
+        self.years = years
+        self.rng = random.Random(seed)
+        self.chunk = chunk
+        self.today = today
+        self.now = dt.datetime.now(UTC)
+        self.timings: dict[str, float] = {}
+        self.counts: dict[str, int] = {}
+
+    # --- reference data -------------------------------------------------------------------------
+
+    def load_reference(self):
+        from agreements.models import Agreement, DeviationCategory, Organization
+        from councils.models import Council, Municipality
+
+        from .reference import POPULATION
+
+        rng = self.rng
+        self.municipalities = {m.id: m for m in Municipality.objects.prefetch_related("districts")}
+        councils = list(Council.objects.filter(active=True).prefetch_related("municipalities", "districts"))
+        local = sorted((c for c in councils if c.level == Council.Level.LOCAL), key=lambda c: c.pk)
+        regional = sorted((c for c in councils if c.level == Council.Level.REGIONAL), key=lambda c: c.pk)
+        self.regional_council_id = regional[0].pk if regional else None
+        self.councils = councils
+
+        def route(municipality_id, district_id):
+            # Same rule as deviations.services.council_for_place.
+            if district_id:
+                for c in local:
+                    if any(d.pk == district_id for d in c.districts.all()):
+                        return c.pk
+            for c in local:
+                if any(m.pk == municipality_id for m in c.municipalities.all()):
+                    return c.pk
+            return self.regional_council_id
+
+        # Organisation pairs (reporting -> counterpart): every plausible pair gets a base weight from the
+        # population of the municipality and the kind of organisation; the pairs are then ranked by it
+        # and weighted 1/rank^0.9, so a few pairs dominate, as in real data.
+        orgs = list(Organization.objects.filter(active=True))
+        if not any(o.principal_municipality_id for o in orgs):
+            raise SystemExit("No municipal organisations in the reference data.")
+        self.org_email = {o.pk: o.contact_email or f"yttrande{o.pk}@example.se" for o in orgs}
+        self.all_orgs = Picker([o.pk for o in orgs], zipf_weights(len(orgs), 1.0))
+        municipal = [o for o in orgs if o.principal_municipality_id in self.municipalities]
+        region_orgs = [o for o in orgs if o.principal_region_id]
+        rng.shuffle(region_orgs)
+        region_weight = dict(
+            zip([o.pk for o in region_orgs], zipf_weights(len(region_orgs), 1.2), strict=True)
+        )
+        districts_of = {
+            mid: [d for d in m.districts.all() if d.active] for mid, m in self.municipalities.items()
+        }
+        self.route = {}
+        for mid, districts in districts_of.items():
+            self.route[(mid, None)] = route(mid, None)
+            for d in districts:
+                self.route[(mid, d.pk)] = route(mid, d.pk)
+
+        def place(org):
+            """(municipality, district) where a municipal organisation works: a district named in the
+            organisation's name, else None (drawn per report for municipalities with districts)."""
+            mid = org.principal_municipality_id
+            named = [d.pk for d in districts_of[mid] if d.name in org.name]
+            return mid, (named[0] if named else None)
+
+        def weight(org):
+            pop = POPULATION.get(self.municipalities[org.principal_municipality_id].name, 20)
+            share = 1 / max(
+                1,
+                sum(
+                    1
+                    for o in municipal
+                    if o.principal_municipality_id == org.principal_municipality_id and o.kind == org.kind
+                ),
+            )  # noqa: E501
+            return pop * share * (3.0 if org.kind == Organization.Kind.SOCIAL_SERVICES else 1.0)
+
+        def ranked(pairs):
+            pairs.sort(key=lambda p: -p[0])
+            return Picker([p[1] for p in pairs], zipf_weights(len(pairs), 0.9))
+
+        with_region, municipal_only = [], []
+        for m in municipal:
+            for r in region_orgs:
+                base = weight(m) * region_weight[r.pk]
+                with_region.append((base * 0.55, (m.pk, r.pk, *place(m))))
+                with_region.append((base * 0.45, (r.pk, m.pk, *place(m))))
+            for other in municipal:
+                if other.principal_municipality_id != m.principal_municipality_id:
+                    municipal_only.append((weight(m) * weight(other), (m.pk, other.pk, *place(m))))
+        self.pairs_municipal_only = ranked(municipal_only)
+        self.pairs_with_region = ranked(with_region) if with_region else self.pairs_municipal_only
+        self.districts_of = {mid: [d.pk for d in ds] for mid, ds in districts_of.items()}
+
+        # Agreements (PSYK and MISSBRUK dominate), their commitments and categories (Zipf per agreement).
+        agreements = list(Agreement.objects.filter(active=True).prefetch_related("commitments", "categories"))
+        share = {"PSYK": 45, "MISSBRUK": 40, "HEMLÖSHET": 10, "SPEL": 5}
+        self.agreement_picker = Picker(
+            [a.pk for a in agreements], [share.get(a.code.upper(), 5) for a in agreements]
+        )
+        self.agreement_municipal_only = {
+            a.pk: a.parties == Agreement.Parties.MUNICIPALITIES for a in agreements
+        }
+        all_categories = list(DeviationCategory.objects.filter(active=True).prefetch_related("agreements"))
+        self.commitments: dict[int, Picker | None] = {}
+        self.categories: dict[int, Picker] = {}
+        for a in agreements:
+            commitments = [c.pk for c in a.commitments.all() if c.active]
+            self.commitments[a.pk] = (
+                Picker(commitments, zipf_weights(len(commitments))) if commitments else None
+            )
+            cats = [c.pk for c in all_categories if any(x.pk == a.pk for x in c.agreements.all())]
+            cats = cats or [c.pk for c in all_categories if not c.agreements.all()] or [all_categories[0].pk]
+            rng.shuffle(cats)
+            self.categories[a.pk] = Picker(cats, zipf_weights(len(cats), 1.3))
+        self.agreement_ids = [a.pk for a in agreements]
+
+    def create_users(self):
+        """Council handlers (3 per council, the regional coordinators among them) and a pool of reporters."""
+        from django.contrib.auth.hashers import make_password
+
+        from councils.models import CouncilMembership, User
+
+        password = make_password(None)
+        orgs = self.all_orgs.items
+        users = []
+        for council in self.councils:
+            for i in range(3):
+                users.append(
+                    User(
+                        username=f"bench-handler-{council.pk}-{i}",
+                        password=password,
+                        first_name=FIRST_NAMES[(council.pk + i) % len(FIRST_NAMES)],
+                        last_name=LAST_NAMES[(council.pk * 3 + i) % len(LAST_NAMES)],
+                        email=f"bench-handler-{council.pk}-{i}@example.se",
+                    )
+                )
+        for i in range(2000):
+            users.append(
+                User(
+                    username=f"bench-reporter-{i}",
+                    password=password,
+                    first_name=FIRST_NAMES[i % len(FIRST_NAMES)],
+                    last_name=LAST_NAMES[(i // len(FIRST_NAMES)) % len(LAST_NAMES)],
+                    email=f"bench-reporter-{i}@example.se",
+                    organization_id=orgs[i % len(orgs)],
+                )
+            )
+        User.objects.bulk_create(users, ignore_conflicts=True, batch_size=1000)
+        by_name = dict(User.objects.filter(username__startswith="bench-").values_list("username", "pk"))
+        memberships = []
+        self.handlers: dict[int, list[int]] = {}
+        for council in self.councils:
+            ids = [by_name[f"bench-handler-{council.pk}-{i}"] for i in range(3)]
+            self.handlers[council.pk] = ids
+            for i, uid in enumerate(ids):
+                role = CouncilMembership.Role.COORDINATOR if i == 0 else CouncilMembership.Role.MEMBER
+                memberships.append(CouncilMembership(council=council, user_id=uid, role=role))
+        CouncilMembership.objects.bulk_create(memberships, ignore_conflicts=True)
+        self.regional_handlers = self.handlers.get(self.regional_council_id) or [by_name[next(iter(by_name))]]
+        self.reporters = [
+            (by_name[u.username], f"{u.first_name} {u.last_name}", u.email)
+            for u in users
+            if u.username.startswith("bench-reporter-")
+        ]
+
+    # --- systemic issues --------------------------------------------------------------------------
+
+    def create_systemic_issues(self, cur):
+        rng = self.rng
+        count = max(5, self.n // 3000)
+        start = self.now - dt.timedelta(days=365 * self.years)
+        span = (self.now - start).total_seconds()
+        issues, links, actions = [], [], []
+        self.issues_by_agreement: dict[int, list[tuple[dt.datetime, int]]] = {
+            a: [] for a in self.agreement_ids
+        }
+        link_id = action_id = 0
+        for issue_id in range(1, count + 1):
+            created = start + dt.timedelta(seconds=span * (rng.random() ** 0.7))
+            age_days = (self.now - created).days
+            resolved = age_days > 365 and rng.random() < 0.85
+            state = "resolved" if resolved else rng.choice(["open", "in_progress", "in_progress"])
+            resolved_at = created + dt.timedelta(days=rng.randint(60, 360)) if resolved else None
+            if resolved_at and resolved_at > self.now:
+                resolved_at = self.now - dt.timedelta(days=1)
+            title = f"{rng.choice(SITUATIONS)} {rng.choice(FAILURES)}".rstrip(".")[:200]
+            issues.append(
+                (
+                    issue_id,
+                    title,
+                    f"Flera rapporter visar samma mönster: {title.lower()}. {rng.choice(DETAILS)}".strip(),
+                    state,
+                    "Gemensam rutin beslutad och införd i alla verksamheter." if resolved else "",
+                    created,
+                    resolved_at or created + dt.timedelta(days=min(age_days, 30)),
+                    resolved_at,
+                    rng.choice(self.regional_handlers),
+                )
+            )
+            for agreement_id in rng.sample(
+                self.agreement_ids, k=min(len(self.agreement_ids), rng.choice([1, 1, 2]))
+            ):
+                link_id += 1
+                links.append((link_id, issue_id, agreement_id))
+                self.issues_by_agreement[agreement_id].append((created, issue_id))
+            for _ in range(rng.randint(1, 4)):
+                action_id += 1
+                decided = created.date() + dt.timedelta(days=rng.randint(0, 60))
+                due = decided + dt.timedelta(days=rng.randint(30, 365))
+                done = due < self.today and rng.random() < 0.8
+                actions.append(
+                    (
+                        action_id,
+                        issue_id,
+                        rng.choice(SUGGESTIONS[2:]),
+                        self.all_orgs(rng),
+                        due,
+                        "done" if done else ("in_progress" if decided < self.today else "planned"),
+                        min(decided, self.today),
+                        min(due, self.today) if done else None,
+                    )
+                )
+        for v in self.issues_by_agreement.values():
+            v.sort()
+        copy_rows(
+            cur,
+            "deviations_systemicissue",
+            [
+                "id",
+                "title",
+                "description",
+                "state",
+                "outcome",
+                "created_at",
+                "updated_at",
+                "resolved_at",
+                "created_by_id",
+            ],
+            issues,
+        )
+        copy_rows(
+            cur, "deviations_systemicissue_agreements", ["id", "systemicissue_id", "agreement_id"], links
+        )
+        copy_rows(
+            cur,
+            "deviations_systemicaction",
+            ["id", "issue_id", "description", "owner_id", "due_on", "state", "decided_on", "done_on"],
+            actions,
+        )
+        self.counts.update(systemic_issues=len(issues), systemic_actions=len(actions))
+
+    # --- reports ----------------------------------------------------------------------------------
+
+    def creation_times(self) -> list[int]:
+        """N creation timestamps (epoch seconds), sorted: more reports in later years, few on weekends,
+        office hours (06–17 UTC, so the Stockholm date equals the UTC date)."""
+        rng = self.rng
+        first = self.today - dt.timedelta(days=365 * self.years)
+        days = [first + dt.timedelta(days=i) for i in range((self.today - first).days + 1)]
+        weights = [
+            (1.0 + 2.0 * i / len(days)) * (0.2 if d.weekday() >= 5 else 1.0) for i, d in enumerate(days)
+        ]
+        cum = cumulative(weights)
+        total = cum[-1]
+        epoch0 = [int(dt.datetime.combine(d, dt.time(6), tzinfo=UTC).timestamp()) for d in days]
+        last_allowed = int(self.now.timestamp()) - 3600
+        out = []
+        for _ in range(self.n):
+            ts = epoch0[bisect.bisect(cum, rng.random() * total)] + rng.randrange(11 * 3600)
+            out.append(ts if ts <= last_allowed else ts - DAY)  # not in the future
+        out.sort()
+        return out
+
+    def run_reports(self, cur):
+        rng = self.rng
+        rand = rng.random
+        expo = rng.expovariate
+        now = self.now
+        now_ts = now.timestamp()
+        today = self.today
+        fromts = dt.datetime.fromtimestamp
+        texts_d = [
+            f"{rng.choice(SITUATIONS)} {rng.choice(FAILURES)} {rng.choice(DETAILS)}".strip()
+            for _ in range(5000)
+        ]
+        texts_c = CONSEQUENCES
+        yes_no = Picker(["no", "yes", "unknown"], [5, 3, 2])
+        reject_reason = Picker(["not_a_deviation", "duplicate", "bus", "personal_data"], [50, 25, 15, 10])
+        open_state = Picker(
+            [
+                "submitted",
+                "triage",
+                "awaiting_response",
+                "resolved_locally",
+                "escalated",
+                "regional_analysis",
+            ],
+            [15, 30, 25, 10, 8, 12],
+        )
+        closed_path = Picker(["direct", "response", "local", "regional"], [35, 35, 15, 15])
+        reporter_pool = self.reporters
+        ref_counter: dict[int, int] = {}
+        handlers = self.handlers
+        regional_handlers = self.regional_handlers
+        issues_by_agreement = self.issues_by_agreement
+        retention = dt.timedelta(days=365)
+
+        dev_rows, event_rows, response_rows, cp_rows = [], [], [], []
+        event_id = response_id = cp_id = 0
+        n_events = n_responses = n_cp = 0
+        status_counts: dict[str, int] = {}
+
+        def flush():
+            nonlocal dev_rows, event_rows, response_rows, cp_rows
+            copy_rows(cur, "deviations_deviation", DEVIATION_COLUMNS, dev_rows)
+            copy_rows(cur, "deviations_deviation_counterpart_organizations", COUNTERPART_COLUMNS, cp_rows)
+            copy_rows(cur, "deviations_deviationevent", EVENT_COLUMNS, event_rows)
+            copy_rows(cur, "deviations_responserequest", RESPONSE_COLUMNS, response_rows)
+            dev_rows, event_rows, response_rows, cp_rows = [], [], [], []
+
+        with step("creation times", self.timings):
+            times = self.creation_times()
+
+        started = time.perf_counter()
+        for dev_id, created_ts in enumerate(times, start=1):
+            created = fromts(created_ts, UTC)
+            reported_on = created.date()
+            age_days = (today - reported_on).days
+            occurred_on = reported_on - dt.timedelta(days=min(int(expo(1 / 6)), 120))
+
+            # What, where, between whom.
+            agreement_id = self.agreement_picker(rng)
+            commitment_picker = self.commitments[agreement_id]
+            commitment_id = commitment_picker(rng) if commitment_picker and rand() < 0.7 else None
+            category_id = self.categories[agreement_id](rng)
+            pairs = (
+                self.pairs_municipal_only
+                if self.agreement_municipal_only[agreement_id]
+                else self.pairs_with_region
+            )
+            reporting_org, counterpart, municipality_id, district_id = pairs(rng)
+            counterparts = [counterpart]
+            if district_id is None and self.districts_of[municipality_id]:
+                district_id = rng.choice(self.districts_of[municipality_id])
+            council_id = self.route[(municipality_id, district_id)]
+            if rand() < 0.15:
+                extra = self.all_orgs(rng)
+                if extra not in counterparts and extra != reporting_org:
+                    counterparts.append(extra)
+            counterparts = [c for c in counterparts if c != reporting_org] or [self.all_orgs.items[0]]
+            counterparts = list(dict.fromkeys(counterparts))
+
+            # Reporter: a signed-in account (70 %) or contact details given in the form.
+            if rand() < 0.7:
+                reporter_id, reporter_name, reporter_email = reporter_pool[int(rand() * len(reporter_pool))]
+            else:
+                reporter_id = None
+                fn, ln = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+                reporter_name, reporter_email = f"{fn} {ln}", f"{fn.lower()}.{ln.lower()}@example.se"
+            reporter_phone = "08-123 456 78" if rand() < 0.3 else ""
+
+            # Where the report stands now.
+            if age_days <= 7 and rand() < 0.03:
+                status = "unconfirmed"
+            elif rand() < 0.85 * 2.718281828 ** (-age_days / 45) + 0.01:
+                status = open_state(rng)
+            else:
+                status = "closed" if rand() < 0.88 else "rejected"
+            status_counts[status] = status_counts.get(status, 0) + 1
+
+            # The path through the state machine to that status: (action, to_status) steps.
+            if status == "unconfirmed":
+                path = []
+                council_id = None
+            elif status == "submitted":
+                path = [("confirm", "submitted")]
+            elif status == "rejected":
+                path = [("confirm", "submitted")] + ([("start_triage", "triage")] if rand() < 0.5 else [])
+                path.append(("reject", "rejected"))
+            else:
+                path = [("confirm", "submitted"), ("start_triage", "triage")]
+                route = {
+                    "triage": "stay",
+                    "awaiting_response": "request",
+                    "resolved_locally": "local",
+                    "escalated": "escalate",
+                    "regional_analysis": "regional",
+                }.get(status) or closed_path(rng)  # closed: one of the ways to "close"
+                if route in ("request", "response"):
+                    path.append(("request_response", "awaiting_response"))
+                elif route == "local":
+                    path.append(("resolve_locally", "resolved_locally"))
+                elif route in ("escalate", "regional"):
+                    path.append(("escalate", "escalated"))
+                    if route == "regional" or status == "closed":
+                        path.append(("start_regional_analysis", "regional_analysis"))
+                if status == "closed":
+                    path.append(("close", "closed"))
+
+            # Timestamps: gaps in seconds, squeezed so the last step is before now.
+            gaps = [rng.randrange(60, 1800)] + [expo(1 / (3 * DAY)) + 600 for _ in path[1:]]
+            total = sum(gaps)
+            room = now_ts - 600 - created_ts
+            if total > room:
+                factor = max(room, 1) / total
+                gaps = [g * factor for g in gaps]
+            t = created_ts
+            step_times = []
+            for g in gaps[: len(path)]:
+                t += g
+                step_times.append(t)
+
+            handler_ids = handlers.get(council_id) or regional_handlers
+            assigned_to_id = (
+                handler_ids[int(rand() * len(handler_ids))] if path[1:] and rand() < 0.7 else None
+            )
+            submitted_at = fromts(step_times[0], UTC) if path else None
+            first_response_at = fromts(step_times[1], UTC) if len(path) > 1 else None
+            closed_at = fromts(step_times[-1], UTC) if status in ("closed", "rejected") else None
+            updated_at = fromts(step_times[-1], UTC) if path else created
+            systemic_issue_id = None
+            duplicate_of_id = None
+            reason = ""
+            contact_erased_at = None
+            if closed_at and (now - closed_at) > retention:
+                contact_erased_at = closed_at + retention + dt.timedelta(hours=2)
+                reporter_name = reporter_email = reporter_phone = ""
+
+            # Events.
+            from_status = "unconfirmed"
+            for (action, to_status), ts in zip(path, step_times, strict=True):
+                at = fromts(ts, UTC)
+                actor = reporter_id if action == "confirm" else (assigned_to_id or handler_ids[0])
+                if action == "start_regional_analysis" or (
+                    action == "close" and from_status == "regional_analysis"
+                ):
+                    actor = regional_handlers[int(rand() * len(regional_handlers))]
+                text = ""
+                visibility = "internal"
+                if action == "close":
+                    text, visibility = (
+                        "Tack för rapporten. Frågan har tagits upp med berörda verksamheter.",
+                        "reporter",
+                    )
+                elif action == "reject":
+                    reason = reject_reason(rng)
+                    text, visibility = (
+                        "Rapporten avser inte en samverkansbrist enligt överenskommelsen.",
+                        "reporter",
+                    )
+                    if reason == "duplicate" and dev_id > 1:
+                        duplicate_of_id = max(1, dev_id - 1 - int(rand() * 2000))
+                elif action == "escalate":
+                    text = "Återkommande brist som kräver ett länsgemensamt beslut."
+                elif action == "resolve_locally":
+                    text = "Rutinen har gåtts igenom med båda verksamheterna."
+                event_id += 1
+                event_rows.append(
+                    (
+                        event_id,
+                        dev_id,
+                        actor,
+                        "" if actor else "Rapportör (via e-postlänk)",
+                        at,
+                        "transition",
+                        action,
+                        from_status,
+                        to_status,
+                        text,
+                        visibility,
+                    )
+                )
+                if action == "start_triage" and assigned_to_id:
+                    event_id += 1
+                    event_rows.append(
+                        (event_id, dev_id, actor, "", at, "assignment", "", "", "", "", "internal")
+                    )
+                if action == "request_response":
+                    due_on = at.date() + dt.timedelta(days=60)
+                    answered = status != "awaiting_response" or rand() < 0.3
+                    answered_at = None
+                    if answered:
+                        next_ts = (
+                            step_times[path.index(("close", "closed"))] if status == "closed" else now_ts - 60
+                        )
+                        answered_at = fromts(ts + (next_ts - ts) * rand(), UTC)
+                    for org in counterparts:
+                        response_id += 1
+                        overdue = not answered and due_on < today
+                        response_rows.append(
+                            (
+                                response_id,
+                                dev_id,
+                                org,
+                                self.org_email[org],
+                                "Vi ber om ert yttrande över rapporten.",
+                                actor,
+                                at,
+                                due_on,
+                                answered_at,
+                                "Verksamhetschef" if answered else "",
+                                "Vi har gått igenom händelsen." if answered else "",
+                                "Rutinen ses över." if answered else "",
+                                dt.datetime.combine(due_on - dt.timedelta(days=7), dt.time(5), tzinfo=UTC)
+                                if (due_on - dt.timedelta(days=7)) < today
+                                and (
+                                    answered_at is None or answered_at.date() > due_on - dt.timedelta(days=7)
+                                )
+                                else None,
+                                dt.datetime.combine(due_on + dt.timedelta(days=1), dt.time(5), tzinfo=UTC)
+                                if overdue
+                                else None,
+                                None,
+                            )
+                        )
+                        if answered:
+                            event_id += 1
+                            event_rows.append(
+                                (
+                                    event_id,
+                                    dev_id,
+                                    None,
+                                    "Yttrande från motpart",
+                                    answered_at,
+                                    "response_received",
+                                    "",
+                                    "",
+                                    "",
+                                    "Vi har gått igenom händelsen.",
+                                    "internal",
+                                )
+                            )
+                if action == "start_regional_analysis" and rand() < 0.6:
+                    candidates = issues_by_agreement.get(agreement_id) or []
+                    i = bisect.bisect(candidates, (at, 1 << 60))
+                    if i:
+                        systemic_issue_id = candidates[max(0, i - 1 - int(rand() * 3))][1]
+                        event_id += 1
+                        event_rows.append(
+                            (event_id, dev_id, actor, "", at, "linked", "", "", "", "", "internal")
+                        )
+                from_status = to_status
+            if path and rand() < 0.15:
+                event_id += 1
+                event_rows.append(
+                    (
+                        event_id,
+                        dev_id,
+                        handler_ids[0],
+                        "",
+                        fromts(step_times[-1] - 1, UTC),
+                        "note",
+                        "",
+                        "",
+                        "",
+                        "Kontakt tagen med enhetschef.",
+                        "internal",
+                    )
+                )
+
+            year = reported_on.year
+            number = ref_counter.get(year, 0) + 1
+            ref_counter[year] = number
+            dev_rows.append(
+                (
+                    dev_id,
+                    f"SB-{year}-{number:05d}",
+                    status,
+                    agreement_id,
+                    commitment_id,
+                    category_id,
+                    occurred_on,
+                    reported_on,
+                    municipality_id,
+                    district_id,
+                    council_id,
+                    reporting_org,
+                    texts_d[int(rand() * 5000)],
+                    texts_c[int(rand() * len(texts_c))],
+                    ACTIONS[int(rand() * len(ACTIONS))],
+                    SUGGESTIONS[int(rand() * len(SUGGESTIONS))],
+                    yes_no(rng),
+                    yes_no(rng),
+                    reporter_id,
+                    reporter_name,
+                    reporter_email,
+                    reporter_phone,
+                    contact_erased_at,
+                    assigned_to_id,
+                    systemic_issue_id,
+                    duplicate_of_id,
+                    reason,
+                    uuid.UUID(int=rng.getrandbits(128), version=4),
+                    created,
+                    submitted_at,
+                    first_response_at,
+                    updated_at,
+                    closed_at,
+                )
+            )
+            for org in counterparts:
+                cp_id += 1
+                cp_rows.append((cp_id, dev_id, org))
+            if len(dev_rows) >= self.chunk:
+                n_events += len(event_rows)
+                n_responses += len(response_rows)
+                n_cp += len(cp_rows)
+                flush()
+                rate = dev_id / (time.perf_counter() - started)
+                print(f"   {dev_id:>9,} reports ({rate:,.0f}/s)", flush=True)
+        n_events += len(event_rows)
+        n_responses += len(response_rows)
+        n_cp += len(cp_rows)
+        flush()
+
+        cur.execute(
+            "INSERT INTO deviations_referencecounter (year, last) SELECT * FROM unnest(%s::int[], %s::int[])",
+            [list(ref_counter), list(ref_counter.values())],
+        )
+        self.counts.update(
+            reports=self.n, events=n_events, response_requests=n_responses, counterpart_rows=n_cp
+        )
+        self.status_counts = status_counts
+
+
+def copy_rows(cur, table: str, columns: list[str], rows) -> None:
+    if not rows:
+        return
+    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def plain_indexes(cur, tables: list[str]) -> list[tuple[str, str]]:
+    """(name, definition) of the indexes of ``tables`` that back no constraint (safe to drop and rebuild)."""
+    cur.execute(
+        """
+        SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+        FROM pg_index i
+        WHERE i.indrelid = ANY(%s::regclass[])
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+        ORDER BY 1
+        """,
+        [tables],
+    )
+    return cur.fetchall()
+
+
+def check_model_columns():
+    """Fail loudly if the models gained columns the generator does not write."""
+    from deviations.models import Deviation, DeviationEvent, ResponseRequest
+
+    for model, columns in (
+        (Deviation, DEVIATION_COLUMNS),
+        (DeviationEvent, EVENT_COLUMNS),
+        (ResponseRequest, RESPONSE_COLUMNS),
+    ):
+        expected = {f.column for f in model._meta.concrete_fields}
+        missing = expected - set(columns)
+        if missing:
+            raise SystemExit(
+                f"bench.generate does not fill {model.__name__} columns {sorted(missing)}: update it."
+            )
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--reports", type=int, default=1_000_000)
+    parser.add_argument("--years", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=20261125)
+    parser.add_argument("--chunk", type=int, default=50_000, help="reports per COPY round")
+    parser.add_argument("--reset", action="store_true", help="delete existing reports, events, issues first")
+    parser.add_argument("--no-vacuum", action="store_true", help="skip VACUUM ANALYZE (e.g. inside a test)")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from .reference import ensure_reference_data
+
+    if connection.vendor != "postgresql":
+        raise SystemExit("bench.generate needs PostgreSQL (set DATABASE_URL).")
+    check_model_columns()
+    gen = Generator(
+        reports=args.reports, years=args.years, seed=args.seed, chunk=args.chunk, today=timezone.localdate()
+    )
+    overall = time.perf_counter()
+    with connection.cursor() as c:
+        c.execute("SELECT count(*) FROM deviations_deviation")
+        existing = c.fetchone()[0]
+    if existing and not args.reset:
+        raise SystemExit(f"{existing} reports already in the database; pass --reset to replace them.")
+
+    with step("reference data and users", gen.timings):
+        how = ensure_reference_data()
+        print(f"   reference data via {how}")
+        gen.load_reference()
+        gen.create_users()
+
+    with transaction.atomic(), connection.cursor() as django_cursor:
+        cur = django_cursor.cursor  # the psycopg 3 cursor, for COPY
+        cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        superuser = cur.fetchone()[0]
+        cur.execute("SET LOCAL maintenance_work_mem = '1GB'")
+        cur.execute("SET LOCAL synchronous_commit = off")
+        if superuser:
+            cur.execute("SET LOCAL session_replication_role = replica")  # no FK trigger per row
+        with step("truncate", gen.timings):
+            cur.execute(f"TRUNCATE {', '.join(OWNED_TABLES)}")
+        indexes = plain_indexes(cur, BULK_TABLES)
+        with step(f"drop {len(indexes)} plain indexes", gen.timings):
+            for name, _definition in indexes:
+                cur.execute(f"DROP INDEX {name}")
+        with step("systemic issues", gen.timings):
+            gen.create_systemic_issues(cur)
+        with step(f"reports, events, responses, counterparts (COPY, {args.reports:,} reports)", gen.timings):
+            gen.run_reports(cur)
+        with step(f"rebuild {len(indexes)} indexes", gen.timings):
+            for _name, definition in indexes:
+                cur.execute(definition)
+        with step("sequences", gen.timings):
+            for table in OWNED_TABLES:
+                if table == "deviations_referencecounter":
+                    continue
+                cur.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"COALESCE((SELECT max(id) FROM {table}), 0) + 1, false)"
+                )
+        if superuser:
+            with step("foreign-key check", gen.timings):
+                cur.execute("SET LOCAL session_replication_role = origin")
+                check_foreign_keys(cur)
+    if not args.no_vacuum:
+        with step("VACUUM ANALYZE", gen.timings), connection.cursor() as c:
+            for table in OWNED_TABLES:
+                c.execute(f"VACUUM (ANALYZE) {table}")
+    total = time.perf_counter() - overall
+    print()
+    print(
+        f"Generated in {total:.0f} s ({total / 60:.1f} min): "
+        + ", ".join(f"{k}={v:,}" for k, v in gen.counts.items())
+    )
+    print("Status: " + ", ".join(f"{k}={v:,}" for k, v in sorted(gen.status_counts.items())))
+    return 0
+
+
+def check_foreign_keys(cur) -> None:
+    """The rows were loaded without FK triggers; prove every reference resolves (anti-joins)."""
+    cur.execute(
+        """
+        SELECT c.conrelid::regclass::text, a.attname, c.confrelid::regclass::text, af.attname
+        FROM pg_constraint c
+        JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+        JOIN pg_attribute af ON af.attrelid = c.confrelid AND af.attnum = c.confkey[1]
+        WHERE c.contype = 'f' AND c.conrelid = ANY(%s::regclass[])
+        """,
+        [OWNED_TABLES],
+    )
+    for table, column, target, target_column in cur.fetchall():
+        cur.execute(
+            f"SELECT count(*) FROM {table} t WHERE t.{column} IS NOT NULL AND NOT EXISTS "
+            f"(SELECT 1 FROM {target} x WHERE x.{target_column} = t.{column})"
+        )
+        missing = cur.fetchone()[0]
+        if missing:
+            raise SystemExit(f"{missing} rows of {table}.{column} point nowhere in {target}.")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,378 @@
+"""Load run: the app under gunicorn on 127.0.0.1, locust headless per scenario, results to RESULTS.md.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sb_bench python -m bench.run
+    python -m bench.run --scenarios queue-first,detail --duration 30 --users 8 --workers 4
+
+Bounded: each scenario runs ``--duration`` seconds (plus a few seconds of start-up), then gunicorn is
+stopped. Traffic goes to 127.0.0.1 only. Prints, per scenario: requests/s, median and p95 latency,
+errors and SQL queries per request (``X-Query-Count``), and appends a dated section with the machine
+to bench/RESULTS.md (``--no-record`` to skip).
+"""
+
+import argparse
+import csv
+import datetime
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+RESULTS = ROOT / "bench" / "RESULTS.md"
+HOST = "127.0.0.1"
+
+# scenario name -> (locust user class, request names that make up the scenario)
+SCENARIOS = {
+    "queue-first": ("QueueFirst", ["queue: first page"]),
+    "queue-filtered": ("QueueFiltered", ["queue: filtered page"]),
+    "queue-deep": ("QueueDeep", ["queue: deep page"]),
+    "detail": ("Detail", ["detail page"]),
+    "followup": ("FollowUp", ["follow-up page"]),
+    "export": ("Export", ["export: xlsx"]),
+    "filing": ("Filing", ["filing: submit", "filing: form"]),
+}
+BENCH_PASSWORD = "bench-losenord-inte-hemligt"
+
+
+def server_environment(args) -> dict:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        DEBUG="False",
+        SECRET_KEY="bench-only-secret-key-" + "x" * 40,
+        ALLOWED_HOSTS=HOST,
+        SECURE_SSL_REDIRECT="False",
+        BENCH_QUERY_COUNT="1",
+        DATABASE_URL=args.database_url,
+        CONN_MAX_AGE="600",
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    env.setdefault("BENCH_USERNAME", "bench")
+    env.setdefault("BENCH_PASSWORD", BENCH_PASSWORD)
+    return env
+
+
+def prepare(env: dict) -> dict:
+    """Migrations, static files, the bench user, sample references and the machine description."""
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    subprocess.run([*manage, "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from agreements.models import Agreement, Organization
+    from councils.models import Council, CouncilMembership, User
+    from deviations.models import Deviation
+
+    regional = Council.objects.filter(level=Council.Level.REGIONAL, active=True).order_by("pk").first()
+    if regional is None:
+        raise SystemExit("No regional council: run `python -m bench.generate` first.")
+    user, created = User.objects.get_or_create(
+        username=env["BENCH_USERNAME"],
+        defaults={
+            "first_name": "Bench",
+            "last_name": "Samordnare",
+            "email": "bench.samordnare@example.se",
+            "organization": Organization.objects.order_by("pk").first(),
+        },
+    )
+    if created or not user.check_password(env["BENCH_PASSWORD"]):
+        user.set_password(env["BENCH_PASSWORD"])
+        user.save()
+    CouncilMembership.objects.get_or_create(
+        council=regional, user=user, defaults={"role": CouncilMembership.Role.COORDINATOR}
+    )
+
+    # One signed-in session per simulated user, so the run measures pages, not password hashing.
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    backends = settings.AUTHENTICATION_BACKENDS
+    backend = next((b for b in backends if b.endswith(".ModelBackend")), backends[-1])
+    sessions = []
+    for _ in range(64):
+        store = store_class()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = backend
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.save()
+        sessions.append(store.session_key)
+
+    OUT.mkdir(exist_ok=True)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT reference FROM deviations_deviation TABLESAMPLE SYSTEM (1) "
+            "WHERE status <> 'unconfirmed' LIMIT 1000"
+        )
+        refs = [r[0] for r in cur.fetchall()]
+        cur.execute("SELECT version()")
+        pg_version = cur.fetchone()[0].split(" on ")[0]
+        counts = {}
+        for table in (
+            "deviations_deviation",
+            "deviations_deviationevent",
+            "deviations_responserequest",
+            "deviations_systemicissue",
+        ):
+            cur.execute(f"SELECT count(*) FROM {table}")
+            counts[table.removeprefix("deviations_")] = cur.fetchone()[0]
+    (OUT / "references.txt").write_text("\n".join(refs))
+    top = (
+        Deviation.objects.values("agreement")
+        .order_by()
+        .annotate(n=django.db.models.Count("id"))
+        .order_by("-n")
+    ).first()
+    agreement = Agreement.objects.get(pk=top["agreement"]).code if top else "PSYK"
+    connection.close()
+    return {
+        "sessions": ",".join(sessions),
+        "session_cookie": settings.SESSION_COOKIE_NAME,
+        "pg_version": pg_version,
+        "counts": counts,
+        "agreement": agreement,
+        "year": str(datetime.date.today().year - 1),
+    }
+
+
+def start_gunicorn(env: dict, args) -> subprocess.Popen:
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi:application",
+        "--bind",
+        f"{HOST}:{args.port}",
+        "--workers",
+        str(args.workers),
+        "--timeout",
+        "120",
+        "--log-level",
+        "warning",
+    ]
+    server = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+    import urllib.request
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{args.port}/konto/logga-in/", timeout=2) as r:  # noqa: S310
+                if r.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.5)
+    stop(server)
+    raise SystemExit("gunicorn did not answer within 60 s")
+
+
+def stop(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+PROBES = {
+    "queue-first": ("BENCH_QUEUE_URL", "/arenden/"),
+    "queue-filtered": ("BENCH_QUEUE_URL", "/arenden/"),
+    "queue-deep": ("BENCH_QUEUE_URL", "/arenden/"),
+    "followup": ("BENCH_FOLLOWUP_URL", "/uppfoljning/"),
+    "export": ("BENCH_FOLLOWUP_URL", "/uppfoljning/"),
+    "filing": ("BENCH_FILING_URL", "/rapportera/formular/"),
+}
+
+
+def probe(name: str, env: dict, args, info: dict) -> str:
+    """'' if the scenario's page exists, else why not (404: the view is not on this branch)."""
+    import urllib.error
+    import urllib.request
+
+    if name not in PROBES:
+        return ""
+    variable, default = PROBES[name]
+    path = env.get(variable, default).split("?")[0].split("{")[0]
+    cookie = f"{info['session_cookie']}={info['sessions'].split(',')[0]}"
+    request = urllib.request.Request(f"http://{HOST}:{args.port}{path}", headers={"Cookie": cookie})
+    try:
+        with urllib.request.urlopen(request, timeout=60):  # noqa: S310
+            return ""
+    except urllib.error.HTTPError as error:
+        return f"{path} answers {error.code}" if error.code == 404 else ""
+
+
+def run_scenario(name: str, env: dict, args, info: dict) -> dict:
+    user_class, request_names = SCENARIOS[name]
+    missing = probe(name, env, args, info)
+    if missing:
+        print(f"== {name}: not available ({missing})", flush=True)
+        return {"scenario": name, "requests": [], "not_available": missing}
+    prefix = OUT / f"locust-{name}"
+    stats_file = OUT / f"locust-{name}-queries.json"
+    stats_file.unlink(missing_ok=True)
+    locust_env = dict(env)
+    locust_env.update(
+        BENCH_STATS_FILE=str(stats_file),
+        BENCH_REFERENCES_FILE=str(OUT / "references.txt"),
+    )
+    locust_env.setdefault("BENCH_SESSIONS", info["sessions"])
+    locust_env.setdefault("BENCH_SESSION_COOKIE_NAME", info["session_cookie"])
+    locust_env.setdefault("BENCH_AGREEMENT", info["agreement"])
+    locust_env.setdefault("BENCH_YEAR", info["year"])
+    cmd = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(ROOT / "bench" / "locustfile.py"),
+        "--headless",
+        "--users",
+        str(args.users),
+        "--spawn-rate",
+        str(args.users),
+        "--run-time",
+        f"{args.duration}s",
+        "--stop-timeout",
+        "5",
+        "--host",
+        f"http://{HOST}:{args.port}",
+        "--csv",
+        str(prefix),
+        "--only-summary",
+        "--loglevel",
+        "WARNING",
+        "--exit-code-on-error",
+        "0",
+        user_class,
+    ]
+    print(f"== {name}: {args.users} users, {args.duration} s", flush=True)
+    subprocess.run(cmd, cwd=ROOT, env=locust_env, timeout=args.duration + 90, check=False)
+    queries = (
+        json.loads(stats_file.read_text())
+        if stats_file.exists()
+        else {"query_counts": {}, "not_available": {}}
+    )
+    rows = {}
+    stats_csv = Path(f"{prefix}_stats.csv")
+    if stats_csv.exists():
+        with stats_csv.open() as fh:
+            rows = {r["Name"]: r for r in csv.DictReader(fh)}
+    result = {"scenario": name, "requests": []}
+    if any(n in queries["not_available"] for n in request_names):
+        result["not_available"] = "; ".join(queries["not_available"].values())
+    for request_name in request_names:
+        row = rows.get(request_name)
+        if row is None:
+            continue
+        counts = queries["query_counts"].get(request_name, [])
+        result["requests"].append(
+            {
+                "name": request_name,
+                "count": int(row["Request Count"]),
+                "failures": int(row["Failure Count"]),
+                "rps": float(row["Requests/s"]),
+                "median_ms": float(row["Median Response Time"] or 0),
+                "p95_ms": float(row["95%"] or 0) if row["95%"] not in ("N/A", "") else 0.0,
+                "queries": (min(counts), max(counts)) if counts else None,
+            }
+        )
+    if not result["requests"] and "not_available" not in result:
+        result["not_available"] = "no requests recorded"
+    return result
+
+
+def machine(info: dict, args) -> str:
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    mem_kb = int(next(line.split()[1] for line in meminfo if line.startswith("MemTotal")))
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    load = os.getloadavg()
+    counts = ", ".join(f"{k} {v:,}" for k, v in info["counts"].items())
+    return (
+        f"- Machine: {os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), "
+        f"{mem_kb / 1024 / 1024:.1f} GiB RAM, {platform.system()} {platform.release()}; "
+        f"load average at start {info['load_start']}, at end {load[0]:.1f}\n"
+        f"- {info['pg_version']} on the same machine; rows: {counts}\n"
+        f"- gunicorn {args.workers} sync workers, DEBUG=False; locust {args.users} users per scenario, "
+        f"{args.duration} s each, on the same machine; commit {commit.stdout.strip() or '?'}\n"
+    )
+
+
+def report(results: list[dict]) -> str:
+    lines = [
+        "| scenario | request | requests/s | median ms | p95 ms | errors | SQL queries/request |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        if "not_available" in r and not any(x["count"] - x["failures"] for x in r["requests"]):
+            lines.append(f"| {r['scenario']} | not available ({r['not_available']}) | | | | | |")
+            continue
+        for x in r["requests"]:
+            q = x["queries"]
+            queries = "–" if q is None else (str(q[0]) if q[0] == q[1] else f"{q[0]}–{q[1]}")
+            lines.append(
+                f"| {r['scenario']} | {x['name']} | {x['rps']:.1f} | {x['median_ms']:.0f} | "
+                f"{x['p95_ms']:.0f} | {x['failures']} of {x['count']} | {queries} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--scenarios", default=",".join(SCENARIOS), help=f"comma-separated: {', '.join(SCENARIOS)}"
+    )
+    parser.add_argument("--duration", type=int, default=30, help="seconds per scenario")
+    parser.add_argument("--users", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=min(4, max(2, os.cpu_count() or 2)))
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sb_bench"),
+    )
+    parser.add_argument("--no-record", action="store_true", help="do not append to bench/RESULTS.md")
+    args = parser.parse_args(argv)
+    names = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    unknown = set(names) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+
+    env = server_environment(args)
+    load_start = f"{os.getloadavg()[0]:.1f}"
+    info = prepare(env)
+    info["load_start"] = load_start
+    server = start_gunicorn(env, args)
+    results = []
+    try:
+        for name in names:
+            results.append(run_scenario(name, env, args, info))
+    finally:
+        stop(server)
+    table = report(results)
+    print()
+    print(table)
+    if not args.no_record:
+        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        section = f"\n## Load run {stamp}\n\n{machine(info, args)}\n{table}"
+        with RESULTS.open("a") as fh:
+            fh.write(section)
+        print(f"Appended to {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""The bench generator writes data the application's rules accept (runs on PostgreSQL only: COPY)."""
+
+import re
+
+from django.db.models import Count, Max, Q
+
+from bench import generate
+from deviations.models import Deviation, DeviationEvent, ReferenceCounter, ResponseRequest, SystemicIssue
+from deviations.workflow import OPEN_STATES, TRANSITIONS, Status
+
+
+def test_generated_data_obeys_the_rules_of_the_application(postgres_only):
+    """One generation (a few seconds), every check on it."""
+    generate.main(["--reports", "400", "--reset", "--no-vacuum", "--chunk", "150", "--seed", "7"])
+
+    check_counts_and_a_tail_open()
+    check_references_are_unique_per_year_and_counters_hold_the_highest_number()
+    check_every_transition_event_follows_the_state_machine()
+    check_timestamps_are_consistent()
+    check_every_report_has_a_counterpart_and_sequences_continue_after_the_copy()
+
+
+def check_counts_and_a_tail_open():
+    assert Deviation.objects.count() == 400
+    statuses = set(Deviation.objects.values_list("status", flat=True))
+    assert Status.CLOSED in statuses
+    assert (
+        Deviation.objects.filter(status=Status.CLOSED).count()
+        > Deviation.objects.filter(status__in=OPEN_STATES).count()
+    )
+    assert SystemicIssue.objects.exists()
+    assert ResponseRequest.objects.exists()
+
+
+def check_references_are_unique_per_year_and_counters_hold_the_highest_number():
+    refs = list(Deviation.objects.values_list("reference", "reported_on"))
+    assert all(re.fullmatch(r"SB-(\d{4})-\d{5,}", ref) for ref, _ in refs)
+    assert all(int(ref[3:7]) == reported_on.year for ref, reported_on in refs)
+    for counter in ReferenceCounter.objects.all():
+        numbers = [int(ref.rsplit("-", 1)[1]) for ref, _ in refs if ref[3:7] == str(counter.year)]
+        assert counter.last == max(numbers) == len(numbers)
+
+
+def check_every_transition_event_follows_the_state_machine():
+    for deviation in Deviation.objects.prefetch_related("events"):
+        status = Status.UNCONFIRMED
+        for event in deviation.events.all():
+            if event.kind != DeviationEvent.Kind.TRANSITION:
+                continue
+            transition = TRANSITIONS[event.action]
+            assert status in transition.source, (deviation.reference, event.action, status)
+            assert event.from_status == status
+            status = event.to_status
+        assert status == deviation.status, deviation.reference
+
+
+def check_timestamps_are_consistent():
+    assert not Deviation.objects.filter(occurred_on__gt=models_f("reported_on")).exists()
+    assert not Deviation.objects.filter(submitted_at__lt=models_f("created_at")).exists()
+    assert not Deviation.objects.filter(first_response_at__lt=models_f("submitted_at")).exists()
+    final = Q(status__in=[Status.CLOSED, Status.REJECTED])
+    assert not Deviation.objects.filter(final, closed_at__isnull=True).exists()
+    assert not Deviation.objects.filter(~final, closed_at__isnull=False).exists()
+    assert not Deviation.objects.exclude(status=Status.UNCONFIRMED).filter(council__isnull=True).exists()
+
+
+def check_every_report_has_a_counterpart_and_sequences_continue_after_the_copy():
+    assert not Deviation.objects.annotate(n=Count("counterpart_organizations")).filter(n=0).exists()
+    highest = Deviation.objects.aggregate(m=Max("id"))["m"]
+    new = Deviation.objects.create(
+        reference="SB-1999-00001",
+        status=Status.SUBMITTED,
+        agreement_id=Deviation.objects.values_list("agreement_id", flat=True).first(),
+        category_id=Deviation.objects.values_list("category_id", flat=True).first(),
+        municipality_id=Deviation.objects.values_list("municipality_id", flat=True).first(),
+        reporting_organization_id=Deviation.objects.values_list(
+            "reporting_organization_id", flat=True
+        ).first(),
+        occurred_on="2020-01-01",
+        reported_on="2020-01-02",
+        description="x",
+        consequence="y",
+    )
+    assert new.pk > highest
+
+
+def models_f(name):
+    from django.db.models import F
+
+    return F(name)
