@@ -23,7 +23,11 @@ def _selection(request) -> FollowUpForm:
     options = selectors.scope_options(request.user)
     if not options["county"] and not options["councils"]:
         raise Http404
-    data = request.GET if request.GET else FollowUpForm.initial_data(options=options)
+    # Parameters left out of the query (e.g. a shared link naming only agreement and year) take the
+    # same defaults as a page opened without parameters.
+    data = request.GET.dict()
+    if not {"agreement", "period_type", "year", "scope", "basis"} <= data.keys():
+        data = {**FollowUpForm.initial_data(options=options), **data}
     return FollowUpForm(data, options=options)
 
 

@@ -62,6 +62,14 @@ def test_page_without_parameters_uses_defaults(client, dataset, regional_coordin
     assert response.context["form"].is_valid()
 
 
+def test_parameters_left_out_take_the_defaults(client, dataset, regional_coordinator):
+    client.force_login(regional_coordinator)
+    response = client.get(URL, {"agreement": dataset.agreement.pk, "year": 2026})
+    assert response.status_code == 200
+    assert response.context["form"].cleaned_data["basis"] == "reported_on"
+    assert response.context["stats"].total == 9
+
+
 def test_local_member_is_limited_to_own_council_and_sees_masked_pairs(client, dataset):
     client.force_login(dataset.c1_member)
     response = client.get(URL, params(dataset, scope="county"))
