@@ -462,3 +462,69 @@ def test_signed_in_reporter_gets_the_receipt_in_english(client, db, django_captu
     assert receipt.subject.startswith("Receipt: your report SB-")
     assert "Follow the report's status and read the feedback here" in receipt.body
     assert "Tack" not in receipt.body and "Kvitto" not in receipt.subject
+
+
+EMAIL_TEMPLATES = sorted(
+    path.name.removesuffix("_body.txt")
+    for path in (Path(settings.BASE_DIR) / "deviations" / "templates" / "deviations" / "email").glob(
+        "*_body.txt"
+    )
+)
+
+
+@pytest.mark.parametrize("template", EMAIL_TEMPLATES)
+def test_every_e_mail_can_be_written_in_english(template, db, django_capture_on_commit_callbacks):
+    from types import SimpleNamespace
+
+    from deviations.emails import queue_email
+
+    deviation = SimpleNamespace(reference="SB-2026-00042", council="Council X")
+    context = {
+        "deviation": deviation,
+        "agreement": "Agreement A",
+        "category": "Category C",
+        "organization": "Organisation O",
+        "response_request": SimpleNamespace(organization="Organisation O", due_on=None),
+        "link": "http://testserver/en/x/",
+        "status_link": "http://testserver/en/status/x/",
+        "response_link": "http://testserver/en/respond/x/",
+        "max_age_hours": 24,
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        queue_email(template=template, to=["someone@example.se"], context=context, language="en")
+    (message,) = mail.outbox
+    text = f"{message.subject}\n{message.body}"
+    assert "report" in text or "response" in text
+    swedish = [
+        "samverkansbrist",
+        "yttrande",
+        "Yttrande",
+        "Hej",
+        "Referens",
+        "Överenskommelse",
+        "Kategori",
+        "Läs",
+    ]
+    assert not [word for word in swedish if word in text], text
+
+
+def test_meeting_pack_pdf_in_english(client, world):
+    import io
+
+    from pypdf import PdfReader
+
+    client.force_login(world.coord_x)
+    response = client.get(f"/en/samrad/{world.council_x.pk}/motesunderlag.pdf")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    text = " ".join(
+        " ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(response.content)).pages
+    )
+    for phrase in (
+        "Meeting pack: Samråd X",
+        "Open reports by status",
+        "Overdue responses",
+        "Suggested escalations",
+    ):
+        assert phrase in text
+    assert not [word for word in ("Mötesunderlag", "Försenade yttranden", "Systemfrågor") if word in text]
