@@ -528,3 +528,44 @@ def test_meeting_pack_pdf_in_english(client, world):
     ):
         assert phrase in text
     assert not [word for word in ("Mötesunderlag", "Försenade yttranden", "Systemfrågor") if word in text]
+
+
+# --- What is saved stays in the site's language ----------------------------------------------------
+
+
+def test_event_log_texts_are_saved_in_swedish_whatever_the_request_language(
+    client, db, django_capture_on_commit_callbacks
+):
+    """The event log is read later by council staff: an English-speaking reporter or handler must not
+    leave English texts in it."""
+    from django.utils import translation
+
+    from deviations import services
+    from deviations.models import DeviationEvent
+    from deviations.workflow import Status
+
+    w = reporting_world.build_world()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/en/rapportera/formular/", reporting_world.valid_post(w))
+    link = link_in(mail.outbox[0], "/rapportera/bekrafta/")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(link)
+    deviation = Deviation.objects.get()
+    assert deviation.events.get().actor_label == "Rapportören (bekräftad via e-post)"
+
+    deviation.status = Status.TRIAGE
+    deviation.save()
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        (request,) = services.request_response(
+            deviation=deviation, organizations=[w.counterpart], actor=w.nacka_coordinator
+        )
+        services.cancel_response_request(response_request=request, actor=w.nacka_coordinator)
+    texts = list(
+        deviation.events.filter(
+            kind__in=[DeviationEvent.Kind.RESPONSE_REQUESTED, DeviationEvent.Kind.NOTE]
+        ).values_list("text", flat=True)
+    )
+    assert texts == [
+        f"Psykiatri Södra, svar senast {request.due_on.isoformat()}",
+        "Begäran om yttrande från Psykiatri Södra återkallad.",
+    ]
