@@ -3,6 +3,7 @@
 
     python3 dev.py run     # virtualenv, install, migrate, reference + demo data, serve on :8000
     python3 dev.py test    # the whole test suite (pytest); extra arguments go to pytest
+    python3 dev.py messages  # update locale/*/django.po from the code and compile the .mo files
 
 Only the standard library is used here, so it runs before anything is installed. It creates
 ``.venv`` with the first Python >= 3.12 it finds (Django 6 needs 3.12) and re-runs itself inside it.
@@ -90,13 +91,28 @@ def cmd_test(extra: list[str]) -> None:
     sys.exit(result.returncode)
 
 
+# Where no user-facing strings live (tests/config/test_i18n.py extracts with the same list).
+MESSAGES_IGNORE = [".venv", "node_modules", "tests", "bench", "staticfiles"]
+
+
+def cmd_messages(extra: list[str]) -> None:
+    """Extract the (Swedish) strings into locale/en and locale/sv, keeping existing translations, and
+    compile them. Needs GNU gettext (``apt install gettext``). New strings get an empty msgstr, changed
+    ones a fuzzy guess: translate them in locale/en/LC_MESSAGES/django.po, run this again, commit both
+    the .po and the .mo files."""
+    env = environment()
+    ignore = [f"--ignore={pattern}" for pattern in MESSAGES_IGNORE]
+    manage("makemessages", "-l", "en", "-l", "sv", "--no-obsolete", *ignore, *extra, env=env)
+    manage("compilemessages", *ignore, env=env)
+
+
 def main() -> None:
-    if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test", "--install-only"}:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test", "messages", "--install-only"}:
         sys.exit(__doc__)
     ensure_venv()
     if sys.argv[1] == "--install-only":
         return
-    {"run": cmd_run, "test": cmd_test}[sys.argv[1]](sys.argv[2:])
+    {"run": cmd_run, "test": cmd_test, "messages": cmd_messages}[sys.argv[1]](sys.argv[2:])
 
 
 if __name__ == "__main__":

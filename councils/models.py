@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Region(models.Model):
@@ -107,7 +108,7 @@ class Council(models.Model):
 
     class Meta:
         verbose_name = _("samråd")
-        verbose_name_plural = _("samråd")
+        verbose_name_plural = pgettext_lazy("plural", "samråd")
         ordering = ["level", "name"]
 
     def __str__(self):
@@ -133,7 +134,7 @@ class User(AbstractUser):
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("användare")
-        verbose_name_plural = _("användare")
+        verbose_name_plural = pgettext_lazy("plural", "användare")
         constraints = [
             models.UniqueConstraint(
                 Lower("email"), name="user_unique_email_ci", condition=~models.Q(email="")
@@ -157,7 +158,7 @@ class CouncilMembership(models.Model):
 
     class Meta:
         verbose_name = _("medlemskap i samråd")
-        verbose_name_plural = _("medlemskap i samråd")
+        verbose_name_plural = pgettext_lazy("plural", "medlemskap i samråd")
         ordering = ["council__name", "user__last_name"]
         constraints = [
             models.UniqueConstraint(fields=["council", "user"], name="membership_unique_user_per_council"),

@@ -79,7 +79,7 @@ class ReportForm(forms.Form):
     """The deviation report (samverkansbrist). Works without JavaScript: dependent choices are grouped
     and the combination is validated on the server."""
 
-    idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
+    idempotency_key = forms.UUIDField(label=_("Formulärnyckel"), widget=forms.HiddenInput)
     occurred_on = forms.DateField(
         label=_("Datum då bristen inträffade"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .workflow import RejectReason, Status
 
@@ -26,7 +27,7 @@ class ReferenceCounter(models.Model):
 
     class Meta:
         verbose_name = _("referensräknare")
-        verbose_name_plural = _("referensräknare")
+        verbose_name_plural = pgettext_lazy("plural", "referensräknare")
 
     def __str__(self):
         return f"{self.year}: {self.last}"
@@ -419,7 +420,7 @@ class AccessLog(models.Model):
 
     class Meta:
         verbose_name = _("åtkomstlogg")
-        verbose_name_plural = _("åtkomstlogg")
+        verbose_name_plural = pgettext_lazy("plural", "åtkomstlogg")
         ordering = ["-at", "-id"]
         indexes = [
             models.Index(fields=["deviation", "-at"], name="accesslog_deviation_at_idx"),

@@ -12,9 +12,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import capfirst
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 
 from councils.models import Council, CouncilMembership
@@ -70,6 +70,15 @@ def council_for_place(*, municipality_id: int, district_id: int | None = None) -
 
 
 # --- The state machine ---------------------------------------------------------------------------
+
+
+def site_language_text(message: str, params: dict | None = None) -> str:
+    """``message`` (marked with ``gettext_noop``) in the site's language, ``LANGUAGE_CODE``, whatever the
+    language of the request: texts saved in the event log are read later by council staff and must not
+    depend on the language of whoever caused them."""
+    with translation.override(settings.LANGUAGE_CODE):
+        text = _(message)
+    return text % params if params else text
 
 
 def _event(*, deviation, actor=None, actor_label="", **fields) -> DeviationEvent:
@@ -388,7 +397,7 @@ def confirm_deviation(*, deviation: Deviation, actor=None, actor_label: str = ""
         action="confirm",
         actor=actor,
         roles={Role.REPORTER},
-        actor_label=actor_label or _("Rapportören"),
+        actor_label=actor_label or site_language_text(gettext_noop("Rapportören")),
     )
     queue_email(
         template="receipt",
@@ -550,8 +559,10 @@ def request_response(
             deviation=deviation,
             actor=actor,
             kind=DeviationEvent.Kind.RESPONSE_REQUESTED,
-            text=_("%(org)s, svar senast %(due)s")
-            % {"org": response_request.organization.name, "due": due_on.isoformat()},
+            text=site_language_text(
+                gettext_noop("%(org)s, svar senast %(due)s"),
+                {"org": response_request.organization.name, "due": due_on.isoformat()},
+            ),
             created_at=now,
         )
     from . import notifications
@@ -580,7 +591,10 @@ def cancel_response_request(*, response_request: ResponseRequest, actor) -> Resp
         actor=actor,
         kind=DeviationEvent.Kind.NOTE,
         action="cancel_response_request",
-        text=_("Begäran om yttrande från %(org)s återkallad.") % {"org": response_request.organization.name},
+        text=site_language_text(
+            gettext_noop("Begäran om yttrande från %(org)s återkallad."),
+            {"org": response_request.organization.name},
+        ),
     )
     return response_request
 
@@ -678,8 +692,10 @@ def send_response_reminders(*, now: datetime.datetime | None = None) -> dict[str
                 deviation=response_request.deviation,
                 actor_label="system",
                 kind=DeviationEvent.Kind.RESPONSE_OVERDUE,
-                text=_("%(org)s, svar senast %(due)s")
-                % {"org": response_request.organization.name, "due": response_request.due_on.isoformat()},
+                text=site_language_text(
+                    gettext_noop("%(org)s, svar senast %(due)s"),
+                    {"org": response_request.organization.name, "due": response_request.due_on.isoformat()},
+                ),
                 created_at=now,
             )
             notifications.response_overdue(response_request=response_request)

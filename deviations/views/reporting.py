@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
@@ -107,7 +108,8 @@ def confirm(request, token: str):
     if request.method == "POST":
         try:
             deviation = services.confirm_deviation(
-                deviation=deviation, actor_label=_("Rapportören (bekräftad via e-post)")
+                deviation=deviation,
+                actor_label=services.site_language_text(gettext_noop("Rapportören (bekräftad via e-post)")),
             )
         except services.TransitionNotAllowed:  # confirmed by a concurrent request
             return _already_confirmed(request, deviation)

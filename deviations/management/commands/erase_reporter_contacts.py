@@ -11,8 +11,8 @@ logger = logging.getLogger(__name__)
 
 class Command(BaseCommand):
     help = (
-        "Tar bort rapportörens namn, e-post och telefon från rapporter som avslutades eller avvisades för "
-        "mer än CONTACT_RETENTION_MONTHS månader sedan. Säker att köra dagligen."
+        "Remove the reporter's name, e-mail and phone from reports closed or rejected more than "
+        "CONTACT_RETENTION_MONTHS months ago. Safe to run daily."
     )
 
     def add_arguments(self, parser):
@@ -20,12 +20,12 @@ class Command(BaseCommand):
             "--months",
             type=int,
             default=None,
-            help="Lagringstid i månader (standard: inställningen CONTACT_RETENTION_MONTHS).",
+            help="Retention in months (default: the CONTACT_RETENTION_MONTHS setting).",
         )
 
     def handle(self, *args, months=None, **options):
         if months is not None and months < 0:
-            raise CommandError("--months måste vara 0 eller större.")
+            raise CommandError("--months must be zero or more.")
         count = services.erase_reporter_contacts(months=months)
         # Counts only: never which reports or whose details.
         self.stdout.write(f"erased={count}")

@@ -8,7 +8,7 @@ from deviations.services import send_response_reminders
 
 
 class Command(BaseCommand):
-    help = "Skicka påminnelser om yttranden och markera försenade yttranden (körs dagligen)."
+    help = "Remind counterpart organisations of requested responses and mark overdue ones (run daily)."
 
     def handle(self, *args, **options):
         result = send_response_reminders()
