@@ -246,13 +246,14 @@ def fill_form(page, fields: dict, *, within=None) -> None:
     """
     scope = within or page
     for label, value in fields.items():
-        group = scope.get_by_role("group", name=label, exact=True)
+        # crispy-forms marks required fields with an asterisk inside the label (or legend).
+        name = re.compile(rf"^\s*{re.escape(label)}\s*\*?\s*$")
+        group = scope.get_by_role("group", name=name)
         if not isinstance(value, bool) and group.count() == 1:
             for option in [value] if isinstance(value, str) else value:
                 group.get_by_label(option, exact=True).check()
             continue
-        # crispy-forms marks required fields with an asterisk inside the label.
-        field = scope.get_by_label(re.compile(rf"^\s*{re.escape(label)}\s*\*?\s*$"))
+        field = scope.get_by_label(name)
         tag = field.evaluate("el => el.tagName.toLowerCase()")
         kind = field.get_attribute("type") or ""
         if isinstance(value, bool):
