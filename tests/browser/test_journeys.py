@@ -10,7 +10,6 @@ import datetime
 import io
 from types import SimpleNamespace
 
-import pytest
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -19,8 +18,7 @@ from agreements.models import Agreement, DeviationCategory
 from agreements.reference_data import CATEGORY_DISCHARGE, CATEGORY_SIP, REGIONAL_COUNCIL
 from councils.models import Council, Municipality, Region
 from deviations import tokens
-from deviations.models import Deviation, ResponseRequest
-from deviations.response_tokens import make_token
+from deviations.models import Deviation, DeviationEvent, ResponseRequest
 from deviations.workflow import Status
 from tests import factories
 from tests.browser.helpers import (
@@ -30,6 +28,7 @@ from tests.browser.helpers import (
     download,
     fill_form,
     link_from_last_email,
+    press_until,
     require_playwright,
     select_by_keyboard,
     tab_through_page,
@@ -166,3 +165,313 @@ def test_reporter_without_account_files_confirms_and_follows_a_report(page):
     # The receipt e-mail links to the same status page.
     receipt_link = link_from_last_email(to="rapportor@nacka.se", containing="/status/")
     assert receipt_link == page.url
+
+
+# --- 2. A local coordinator triages; the counterpart answers -------------------------------------
+
+
+def test_local_coordinator_triages_requests_a_response_and_escalates(page, login, live_server):
+    w = build_county()
+    deviation = report(w, description=DESCRIPTION)
+    other = report(w, category=w.sip, description="SIP kallades inte trots begäran.")
+    login(page, w.coordinator)
+
+    page.goto(url("deviations:queue"))
+    check_page(page, "j2-queue-sv", language="sv")
+    page.get_by_text("Filter och sökning").click()
+    fill_form(page, {"Kategori": str(w.discharge)})
+    submit(page, "Filtrera")
+    table = page.get_by_role("table")
+    expect(table.get_by_role("link", name=deviation.reference)).to_be_visible()
+    expect(table.get_by_role("link", name=other.reference)).to_have_count(0)
+    check_page(page, "j2-queue-filtered-sv", language="sv")
+
+    table.get_by_role("link", name=deviation.reference).click()
+    expect(page.locator("h1")).to_have_text(f"Rapport {deviation.reference}")
+    check_page(page, "j2-detail-submitted-sv", language="sv")
+    submit(page, "Tilldela mig")
+    expect(page.get_by_role("status")).to_contain_text("Handläggaren är ändrad")
+    submit(page, "Påbörja bedömning")
+    expect(page.get_by_role("status")).to_contain_text("Påbörja bedömning")
+
+    page.get_by_role("link", name="Begär yttrande").click()
+    expect(page.locator("h1")).to_have_text("Begär yttrande")
+    check_page(page, "j2-request-response-sv", language="sv")
+    fill_form(page, {"Organisationer som ska yttra sig": str(w.counterpart)})
+    page.get_by_label("Meddelande till organisationen (valfritt)").fill("Hur ser er rutin ut?")
+    submit(page, "Begär yttrande")
+    deviation.refresh_from_db()
+    assert deviation.status == Status.AWAITING_RESPONSE
+    assert deviation.assigned_to == w.coordinator
+
+    # The counterpart answers through the e-mailed link, without an account.
+    # A separate browser context: the counterpart has no session (bypass_csp for axe, as in ``page``).
+    counterpart_page = page.context.browser.new_context(
+        base_url=live_server.url, locale="sv-SE", bypass_csp=True
+    ).new_page()
+    try:
+        counterpart_page.goto(link_from_last_email(to=w.counterpart.contact_email, containing="/yttrande/"))
+        expect(counterpart_page.locator("h1")).to_contain_text(deviation.reference)
+        check_page(counterpart_page, "j2-respond-sv", language="sv")
+        fill_form(
+            counterpart_page,
+            {
+                "Ditt namn och din funktion": "Enhetschef, Psykiatri Södra",
+                "Vad hände enligt er?": "Utskrivningsmeddelandet skickades inte på grund av en miss.",
+                "Åtgärder som vidtagits eller planeras": "Rutinen är genomgången med personalen.",
+            },
+        )
+        submit(counterpart_page, "Skicka yttrandet")
+        expect(counterpart_page.locator("h1")).to_have_text("Tack för ert yttrande")
+        check_page(counterpart_page, "j2-respond-done-sv", language="sv")
+    finally:
+        counterpart_page.context.close()
+    assert ResponseRequest.objects.get().answered_at is not None
+
+    page.goto(url("deviations:detail", deviation.reference))
+    expect(page.get_by_role("region", name="Yttranden")).to_contain_text("Rutinen är genomgången")
+    page.get_by_role("link", name="Eskalera till regionalt samråd").click()
+    check_page(page, "j2-escalate-sv", language="sv")
+    submit(page, "Eskalera till regionalt samråd")
+    # The motivation is required: the form says so and keeps the user on the page.
+    assert_error_summary_focused(page)
+    page.locator("#id_text").fill("Återkommande: tredje gången i år, kräver länsgemensam rutin.")
+    submit(page, "Eskalera till regionalt samråd")
+    expect(page.get_by_role("status")).to_contain_text("Eskalera till regionalt samråd")
+    deviation.refresh_from_db()
+    assert deviation.status == Status.ESCALATED
+    check_page(page, "j2-detail-escalated-sv", language="sv")
+
+
+# --- 3. A regional coordinator groups reports into a systemic issue ------------------------------
+
+
+def test_regional_coordinator_resolves_a_systemic_issue_with_feedback(page, login):
+    w = build_county()
+    first = report(w, status=Status.ESCALATED)
+    similar = report(w, status=Status.ESCALATED, description="Utskrivning utan information, igen.")
+    login(page, w.regional)
+
+    page.goto(url("deviations:escalated"))
+    check_page(page, "j3-escalated-queue-sv", language="sv")
+    page.get_by_role("table").get_by_role("link", name=first.reference).click()
+    expect(page.get_by_role("region", name="Liknande rapporter")).to_contain_text(similar.reference)
+    check_page(page, "j3-detail-escalated-sv", language="sv")
+    submit(page, "Påbörja regional analys")
+    expect(page.get_by_role("status")).to_contain_text("Påbörja regional analys")
+
+    page.goto(url("deviations:systemic_list"))
+    check_page(page, "j3-systemic-list-sv", language="sv")
+    page.get_by_role("link", name="Ny systemfråga").click()
+    check_page(page, "j3-systemic-new-sv", language="sv")
+    fill_form(
+        page,
+        {
+            "Rubrik": "Utskrivning utan information till socialtjänsten",
+            "Beskrivning": "Återkommande i Nacka: utskrivningsmeddelanden kommer inte fram.",
+            "Överenskommelser": str(w.psyk),
+        },
+    )
+    submit(page, "Spara")
+    expect(page.get_by_role("status")).to_contain_text("Systemfrågan är sparad")
+    check_page(page, "j3-systemic-detail-sv", language="sv")
+
+    for deviation in (first, similar):
+        page.get_by_label("Referensnummer").fill(deviation.reference)
+        submit(page, "Koppla")
+        expect(page.get_by_role("status")).to_contain_text(deviation.reference)
+
+    due = (timezone.localdate() + datetime.timedelta(days=90)).isoformat()
+    fill_form(
+        page,
+        {
+            "Åtgärd": "Gemensam rutin för utskrivningsmeddelanden tas fram.",
+            "Ansvarig": str(w.counterpart),
+            "Klart senast": due,
+        },
+        within=page.locator("form", has=page.get_by_role("button", name="Lägg till åtgärd")),
+    )
+    submit(page, "Lägg till åtgärd")
+    expect(page.get_by_role("status")).to_contain_text("Åtgärden är sparad")
+
+    feedback = "Regionala samrådet har beslutat om en gemensam rutin för utskrivningsmeddelanden."
+    fill_form(
+        page,
+        {
+            "Resultat": "Rutin beslutad och införd.",
+            "Återkoppling till rapportörerna (valfri)": feedback,
+            "Avsluta kopplade öppna rapporter med denna återkoppling": True,
+        },
+    )
+    submit(page, "Markera som löst")
+    expect(page.get_by_role("status")).to_contain_text("Systemfrågan är löst")
+    check_page(page, "j3-systemic-resolved-sv", language="sv")
+    # The report under regional analysis is closed with the feedback; the one still escalated (the
+    # state machine does not close from there) gets the feedback as a message to its reporter.
+    first.refresh_from_db()
+    similar.refresh_from_db()
+    assert first.status == Status.CLOSED
+    assert similar.status == Status.ESCALATED
+    assert similar.events.filter(kind=DeviationEvent.Kind.FEEDBACK, text=feedback).exists()
+
+    # The reporter's status page (their personal link) shows the feedback.
+    page.context.clear_cookies()
+    page.goto(url("deviations:status", tokens.status_token(first)))
+    expect(page.get_by_role("main")).to_contain_text(feedback)
+    check_page(page, "j3-status-closed-sv", language="sv")
+
+
+# --- 4. Follow-up: chart, table and files --------------------------------------------------------
+
+
+def test_coordinator_follows_up_an_agreement_and_downloads_the_files(page, login):
+    import openpyxl
+    import pypdf
+
+    w = build_county()
+    year = timezone.localdate().year
+    reported = datetime.date(year, 1, 15)
+    for _n in range(4):
+        report(w, reported_on=reported, occurred_on=reported - datetime.timedelta(days=2))
+    report(w, category=w.sip, reported_on=reported, occurred_on=reported - datetime.timedelta(days=2))
+    login(page, w.regional)
+
+    page.goto(url("agreements:followup"))
+    check_page(page, "j4-followup-default-sv", language="sv")
+    fill_form(page, {"Överenskommelse": str(w.psyk), "Period": "Helår", "År": str(year)})
+    submit(page, "Visa")
+    expect(page.locator("#figure-total")).to_have_text("5")
+    # The charts are images with an accessible name; the same figures are in the tables.
+    expect(page.get_by_role("img", name="Antal rapporter per kategori")).to_be_visible()
+    expect(page.get_by_role("img", name="Antal rapporter per månad")).to_be_visible()
+    category_table = page.get_by_role("table", name="Per kategori")
+    expect(category_table.get_by_role("row", name=CATEGORY_DISCHARGE)).to_contain_text("4")
+    check_page(page, "j4-followup-sv", language="sv")
+
+    name, content = download(page, page.get_by_role("link", name="Statistik (Excel)"))
+    assert name.endswith(".xlsx") and content.startswith(b"PK")
+    workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+    cells = [
+        cell for sheet in workbook.worksheets for row in sheet.iter_rows(values_only=True) for cell in row
+    ]
+    assert CATEGORY_DISCHARGE in cells and 4 in cells, "the XLSX lacks the discharge category's count"
+
+    name, content = download(page, page.get_by_role("link", name="Uppföljningsdokument (PDF)"))
+    assert name.endswith(".pdf") and content.startswith(b"%PDF")
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(content)).pages)
+    assert w.psyk.name in " ".join(text.split()), "the PDF lacks the agreement's heading"
+
+
+# --- 5. No peeking at another council's report ---------------------------------------------------
+
+
+def test_signed_in_reporter_cannot_open_another_councils_report(page, login):
+    w = build_county()
+    reporter = factories.UserFactory(username="rapportor", email="rapportor@nacka.se", organization=w.own)
+    own = report(w, reporter=reporter)
+    stockholm = Municipality.objects.get(code="0180")
+    elsewhere = report(
+        w,
+        municipality=stockholm,
+        council=Council.objects.get(name="Lokalt samråd Innerstaden (exempel)"),
+        reporter_email="annan@stockholm.se",
+    )
+    login(page, reporter)
+
+    page.goto(url("deviations:my_reports"))
+    check_page(page, "j5-my-reports-sv", language="sv")
+    page.get_by_role("link", name=own.reference).click()
+    expect(page.locator("h1")).to_contain_text(own.reference)
+
+    response = page.goto(url("deviations:detail", own.reference))
+    assert response.status == 200
+    check_page(page, "j5-own-report-sv", language="sv")
+    response = page.goto(url("deviations:detail", own.reference).replace(own.reference, elsewhere.reference))
+    assert response.status == 404
+    expect(page.get_by_role("main")).not_to_contain_text(elsewhere.reference)
+    check_page(page, "j5-not-found-sv", language="sv")
+
+
+# --- 6. The filing form with the keyboard only ---------------------------------------------------
+
+
+def focused(page, locator) -> bool:
+    return locator.evaluate("el => el === document.activeElement")
+
+
+def check_radio_by_keyboard(page, group, option_label: str) -> None:
+    """Tab into a radio group (focus lands on its first radio), then Space / arrow keys to choose."""
+    tab_to(page, group.get_by_role("radio").first)
+    wanted = group.get_by_label(option_label, exact=True)
+    page.keyboard.press("Space")
+    if not wanted.is_checked():
+        press_until(page, "ArrowDown", wanted.is_checked)
+    assert_focus_visible(page)
+
+
+def type_date(page, field, date: datetime.date) -> None:
+    """Type a date into a focused native date input, segment by segment. The segments' order follows
+    Chromium's UI language (year-month-day in Swedish, month/day/year in US English): try the Swedish
+    order, and if the browser took it otherwise, Shift+Tab back to the first segment and retype."""
+    page.keyboard.type(date.strftime("%Y%m%d"))
+    if field.input_value() != date.isoformat():
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.type(date.strftime("%m%d%Y"))
+    expect(field).to_have_value(date.isoformat())
+
+
+def test_filing_form_with_the_keyboard_only(page):
+    w = build_county()
+    page.goto(url("deviations:report_form"))
+    # Every stop on the page shows where the focus is.
+    stops = tab_through_page(page)
+    assert len(stops) > 20, stops
+
+    # A failed submit (empty form): Enter on the button, the error summary gets focus.
+    page.reload()
+    tab_to(page, page.get_by_role("button", name="Skicka rapporten"))
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert_error_summary_focused(page)
+    check_page(page, "j6-report-form-errors-sv", language="sv")
+    before = Deviation.objects.count()
+
+    # From the summary, on through the form, by keyboard only.
+    occurred = timezone.localdate() - datetime.timedelta(days=5)
+    tab_to(page, page.locator("#id_occurred_on"))
+    type_date(page, page.locator("#id_occurred_on"), occurred)
+    select_by_keyboard(page, page.locator("#id_agreement"), str(w.psyk))
+    select_by_keyboard(page, page.locator("#id_category"), str(w.discharge))
+    select_by_keyboard(page, page.locator("#id_municipality"), "Nacka")
+    select_by_keyboard(page, page.locator("#id_reporting_organization"), str(w.own))
+    counterparts = page.locator("#id_counterpart_organizations")
+    tab_to(page, counterparts)
+    chosen = "el => [...el.selectedOptions].map(o => o.label)"
+    press_until(page, "ArrowDown", lambda: counterparts.evaluate(chosen) == [str(w.counterpart)])
+    assert_focus_visible(page)
+    tab_to(page, page.locator("#id_description"))
+    page.keyboard.type(DESCRIPTION)
+    page.keyboard.press("Tab")
+    expect(page.locator("#id_consequence")).to_be_focused()
+    page.keyboard.type(CONSEQUENCE)
+    check_radio_by_keyboard(page, page.locator("#div_id_sip_involved"), "Nej")
+    check_radio_by_keyboard(page, page.locator("#div_id_discharge_involved"), "Ja")
+    # The e-mail first, then Shift+Tab back to the name.
+    tab_to(page, page.locator("#id_reporter_email"))
+    page.keyboard.type("rapportor@nacka.se")
+    tab_to(page, page.locator("#id_reporter_name"), backwards=True)
+    page.keyboard.type("Rapportör Exempel")
+    tab_to(page, page.get_by_role("button", name="Skicka rapporten"))
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+    expect(page.locator("h1")).to_have_text("Bekräfta din rapport")
+    assert Deviation.objects.count() == before + 1
+    deviation = Deviation.objects.get()
+    assert deviation.occurred_on == occurred
+    assert (deviation.agreement, deviation.category) == (w.psyk, w.discharge)
+    assert deviation.municipality == w.nacka and deviation.reporting_organization == w.own
+    assert list(deviation.counterpart_organizations.all()) == [w.counterpart]
+    assert (deviation.sip_involved, deviation.discharge_involved) == ("no", "yes")
+    assert deviation.reporter_name == "Rapportör Exempel"
