@@ -19,6 +19,7 @@ from agreements.reference_data import CATEGORY_DISCHARGE, CATEGORY_SIP, REGIONAL
 from councils.models import Council, Municipality, Region
 from deviations import tokens
 from deviations.models import Deviation, DeviationEvent, ResponseRequest
+from deviations.response_tokens import make_token
 from deviations.workflow import Status
 from tests import factories
 from tests.browser.helpers import (
@@ -89,6 +90,7 @@ def report(w, **fields) -> Deviation:
         "reported_on": timezone.localdate(),
     }
     values.update(fields)
+    values.setdefault("occurred_on", values["reported_on"] - datetime.timedelta(days=2))
     return factories.DeviationFactory(**values)
 
 
@@ -332,8 +334,8 @@ def test_coordinator_follows_up_an_agreement_and_downloads_the_files(page, login
     year = timezone.localdate().year
     reported = datetime.date(year, 1, 15)
     for _n in range(4):
-        report(w, reported_on=reported, occurred_on=reported - datetime.timedelta(days=2))
-    report(w, category=w.sip, reported_on=reported, occurred_on=reported - datetime.timedelta(days=2))
+        report(w, reported_on=reported)
+    report(w, category=w.sip, reported_on=reported)
     login(page, w.regional)
 
     page.goto(url("agreements:followup"))
@@ -475,3 +477,114 @@ def test_filing_form_with_the_keyboard_only(page):
     assert list(deviation.counterpart_organizations.all()) == [w.counterpart]
     assert (deviation.sip_involved, deviation.discharge_involved) == ("no", "yes")
     assert deviation.reporter_name == "Rapportör Exempel"
+
+
+# --- Every page of the journeys, in English --------------------------------------------------------
+
+
+def english_world():
+    """One county in which every page of the journeys has something to show."""
+    w = build_county()
+    year = timezone.localdate().year
+    w.reporter = factories.UserFactory(username="rapportor", email="rapportor@nacka.se", organization=w.own)
+    w.submitted = report(w, reporter=w.reporter, reported_on=datetime.date(year, 1, 15))
+    w.triage = report(w, status=Status.TRIAGE, reported_on=datetime.date(year, 1, 16))
+    w.unconfirmed = report(w, status=Status.UNCONFIRMED, reporter_email="ny@nacka.se")
+    w.escalated = report(w, status=Status.ESCALATED)
+    w.closed = report(w, status=Status.CLOSED)
+    Deviation.objects.filter(pk=w.closed.pk).update(closed_at=timezone.now())
+    factories.DeviationEventFactory(
+        deviation=w.closed,
+        kind=DeviationEvent.Kind.FEEDBACK,
+        visibility=DeviationEvent.Visibility.REPORTER,
+        text="Regional routine decided.",
+    )
+    w.issue = factories.SystemicIssueFactory(created_by=w.regional, agreements=[w.psyk])
+    factories.SystemicActionFactory(issue=w.issue, owner=w.counterpart)
+    w.escalated.systemic_issue = w.issue
+    w.escalated.save(update_fields=["systemic_issue"])
+    w.response_request = factories.ResponseRequestFactory(
+        deviation=report(w, status=Status.AWAITING_RESPONSE), organization=w.counterpart
+    )
+    return w
+
+
+def session_with(live_server, page, **values):
+    """Give the page's browser a server-side session holding ``values`` (e.g. the report just filed)."""
+    from django.conf import settings
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session.update(values)
+    session.create()
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": live_server.url}]
+    )
+
+
+def visit(page, path: str, name: str, *, status: int = 200) -> None:
+    response = page.goto(path)
+    assert response.status == status, f"{name}: {path} answered {response.status}"
+    check_page(page, f"{name}-en", language="en")
+
+
+def test_pages_in_english(page, login, live_server, settings):
+    from deviations.views.reporting import SESSION_KEY
+
+    w = english_world()
+    en = {"language": "en"}
+
+    # Reporters without an account, and the counterpart (signed links, no session).
+    visit(page, url("deviations:report_start", **en), "report-start")
+    visit(page, url("deviations:report_form", **en), "report-form")
+    with page.expect_navigation():
+        page.locator("#report-form [type=submit]").click()
+    assert_error_summary_focused(page)
+    check_page(page, "report-form-errors-en", language="en")
+    session_with(live_server, page, **{SESSION_KEY: w.unconfirmed.pk})
+    visit(page, url("deviations:report_sent", **en), "report-sent")
+    visit(page, url("deviations:confirm", tokens.confirmation_token(w.unconfirmed), **en), "confirm")
+    visit(page, url("deviations:status", tokens.status_token(w.closed), **en), "status-closed")
+    visit(page, url("deviations:respond", make_token(w.response_request), **en), "respond")
+    page.locator("#id_answered_by_name").fill("Unit manager")
+    page.locator("#id_what_happened").fill("The discharge notice was not sent.")
+    page.locator("#id_actions").fill("The routine has been reviewed.")
+    with page.expect_navigation():
+        page.locator("main form [type=submit]").click()
+    check_page(page, "respond-done-en", language="en")
+    page.context.clear_cookies()
+
+    # The local coordinator.
+    login(page, w.coordinator)
+    visit(page, url("deviations:queue", **en) + f"?category={w.discharge.pk}", "queue")
+    visit(page, url("deviations:detail", w.submitted.reference, **en), "detail-submitted")
+    visit(
+        page,
+        url("deviations:transition", w.triage.reference, "request_response", **en),
+        "transition-request-response",
+    )
+    visit(page, url("deviations:transition", w.triage.reference, "escalate", **en), "transition-escalate")
+    page.context.clear_cookies()
+
+    # The regional coordinator.
+    login(page, w.regional)
+    visit(page, url("deviations:escalated", **en), "escalated-queue")
+    visit(page, url("deviations:detail", w.escalated.reference, **en), "detail-escalated")
+    visit(page, url("deviations:systemic_list", **en), "systemic-list")
+    visit(page, url("deviations:systemic_create", **en), "systemic-new")
+    visit(page, url("deviations:systemic_detail", w.issue.pk, **en), "systemic-detail")
+    year = timezone.localdate().year
+    visit(
+        page,
+        url("agreements:followup", **en) + f"?agreement={w.psyk.pk}&scope=county&period_type=year"
+        f"&year={year}&basis=reported_on",
+        "followup",
+    )
+    expect(page.locator("#figure-total")).not_to_have_text("0")
+    page.context.clear_cookies()
+
+    # A signed-in reporter.
+    login(page, w.reporter)
+    visit(page, url("deviations:my_reports", **en), "my-reports")
+    visit(page, url("deviations:detail", w.submitted.reference, **en), "detail-own-report")
+    visit(page, url("deviations:detail", w.triage.reference, **en), "detail-not-found", status=404)
