@@ -69,8 +69,9 @@ def axe_check(page, name: str) -> None:
 
 def check_page(page, name: str, *, language: str | None = None) -> None:
     """The checks for every distinct page a journey visits: ``lang`` set (to ``language`` if given),
-    a title, one ``h1``, one ``main`` landmark, headings in order, axe-core (WCAG 2.0/2.1 A and AA) with no violations, no
-    horizontal scrolling at 320 px; then a screenshot named ``name``."""
+    a title, one ``h1``, one ``main`` landmark, headings in order, axe-core (WCAG 2.0/2.1 A and AA) with
+    no violations, no horizontal scrolling at 320 px (wide tables scroll in a focusable, named box);
+    then a screenshot named ``name``."""
     lang = page.evaluate("document.documentElement.lang")
     assert lang, f"{name}: <html> has no lang attribute"
     if language:
