@@ -179,6 +179,11 @@ class SystemicActionForm(forms.ModelForm):
         fields = ["description", "owner", "due_on"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3}), "due_on": DATE_INPUT}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Django's own blank label ("- Select an option -") has no Swedish translation.
+        self.fields["owner"].empty_label = _("Välj organisation")
+
 
 class SystemicActionStateForm(forms.Form):
     state = forms.ChoiceField(label=_("Status"), choices=SystemicAction.State.choices)

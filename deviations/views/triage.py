@@ -102,11 +102,18 @@ def _queue(request, *, regional: bool, preset_status=None, title, url_name):
                 "query": f"{without_sort.urlencode()}&sort={next_sort}".lstrip("&"),
             }
         )
-    status_rows = [
-        {"value": value, "label": label, "count": counts.get(value, 0)}
-        for value, label in Status.choices
-        if value != Status.UNCONFIRMED
-    ]
+    # A count is "this status with the other filters": its link keeps them (not the page cursor).
+    other_filters = keep.copy()
+    other_filters.pop("status", None)
+    status_rows = []
+    for value, label in Status.choices:
+        if value == Status.UNCONFIRMED:
+            continue
+        query = other_filters.copy()
+        query["status"] = value
+        status_rows.append(
+            {"value": value, "label": label, "count": counts.get(value, 0), "query": query.urlencode()}
+        )
     context = {
         "title": title,
         "url_name": url_name,

@@ -69,8 +69,9 @@ def axe_check(page, name: str) -> None:
 
 def check_page(page, name: str, *, language: str | None = None) -> None:
     """The checks for every distinct page a journey visits: ``lang`` set (to ``language`` if given),
-    a title, one ``h1``, one ``main`` landmark, axe-core (WCAG 2.0/2.1 A and AA) with no violations, no
-    horizontal scrolling at 320 px; then a screenshot named ``name``."""
+    a title, one ``h1``, one ``main`` landmark, headings in order, axe-core (WCAG 2.0/2.1 A and AA) with
+    no violations, no horizontal scrolling at 320 px (wide tables scroll in a focusable, named box);
+    then a screenshot named ``name``."""
     lang = page.evaluate("document.documentElement.lang")
     assert lang, f"{name}: <html> has no lang attribute"
     if language:
@@ -78,9 +79,23 @@ def check_page(page, name: str, *, language: str | None = None) -> None:
     assert page.title().strip(), f"{name}: the page has no title"
     assert page.locator("h1").count() == 1, f"{name}: {page.locator('h1').count()} h1 elements, expected 1"
     assert page.get_by_role("main").count() == 1, f"{name}: expected one main landmark"
+    check_heading_order(page, name)
     axe_check(page, name)
     check_reflow(page)
     screenshot(page, name)
+
+
+def check_heading_order(page, name: str) -> None:
+    """Headings go down one level at a time (h1, h2, h3 – never h2 straight to h4); the h1 comes first."""
+    levels = page.evaluate(
+        """() => [...document.querySelectorAll("h1, h2, h3, h4, h5, h6")]
+          .filter(h => h.getClientRects().length || h.closest(".visually-hidden"))
+          .map(h => [Number(h.tagName[1]), h.textContent.trim().slice(0, 60)])"""
+    )
+    previous = 0
+    for level, text in levels:
+        assert level <= previous + 1, f"{name}: heading h{level} {text!r} follows an h{previous} ({levels})"
+        previous = level
 
 
 def check_reflow(page, width: int = 320) -> None:
@@ -105,6 +120,21 @@ def check_reflow(page, width: int = 320) -> None:
         assert overflow is None, (
             f"Horizontal scrolling at {width} px on {page.url}: scrollWidth {overflow['scrollWidth']} > "
             f"clientWidth {overflow['clientWidth']}; too wide: {overflow['wide']}"
+        )
+        # Content that still scrolls sideways inside its own box (a wide table in .table-responsive) must
+        # be reachable by keyboard and named: <div class="table-responsive" tabindex="0" role="region"
+        # aria-label="...">. (axe's scrollable-region-focusable only sees what scrolls at full width.)
+        unreachable = page.evaluate(
+            """() => [...document.body.querySelectorAll("*")]
+              .filter(el => el.scrollWidth > el.clientWidth + 1
+                            && ["auto", "scroll"].includes(getComputedStyle(el).overflowX))
+              .filter(el => !(el.tabIndex >= 0 && el.getAttribute("role") === "region"
+                              && (el.getAttribute("aria-label") || el.getAttribute("aria-labelledby"))))
+              .map(el => el.outerHTML.slice(0, 120))"""
+        )
+        assert not unreachable, (
+            f"At {width} px on {page.url} these scroll sideways but are not focusable, named regions "
+            f"(tabindex=0 role=region aria-label): {unreachable}"
         )
     finally:
         page.set_viewport_size(original)
@@ -246,13 +276,14 @@ def fill_form(page, fields: dict, *, within=None) -> None:
     """
     scope = within or page
     for label, value in fields.items():
-        group = scope.get_by_role("group", name=label, exact=True)
+        # crispy-forms marks required fields with an asterisk inside the label (or legend).
+        name = re.compile(rf"^\s*{re.escape(label)}\s*\*?\s*$")
+        group = scope.get_by_role("group", name=name)
         if not isinstance(value, bool) and group.count() == 1:
             for option in [value] if isinstance(value, str) else value:
                 group.get_by_label(option, exact=True).check()
             continue
-        # crispy-forms marks required fields with an asterisk inside the label.
-        field = scope.get_by_label(re.compile(rf"^\s*{re.escape(label)}\s*\*?\s*$"))
+        field = scope.get_by_label(name)
         tag = field.evaluate("el => el.tagName.toLowerCase()")
         kind = field.get_attribute("type") or ""
         if isinstance(value, bool):
@@ -270,11 +301,12 @@ def fill_form(page, fields: dict, *, within=None) -> None:
 # --- Downloads ------------------------------------------------------------------------------------
 
 
-def download(page, trigger) -> tuple[str, bytes]:
+def download(page, trigger, *, timeout: float = 30_000) -> tuple[str, bytes]:
     """Activate ``trigger`` (a locator: link or button) and return the downloaded file's suggested name
     and its content. Check the content with the library that reads it (openpyxl for XLSX: it starts
-    with b"PK"; a PDF starts with b"%PDF-")."""
-    with page.expect_download() as info:
+    with b"PK"; a PDF starts with b"%PDF-"). ``timeout`` (ms): files rendered in the request (the
+    PDF) take a while on a busy machine."""
+    with page.expect_download(timeout=timeout) as info:
         trigger.click()
     download = info.value
     failure = download.failure()
