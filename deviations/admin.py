@@ -21,8 +21,26 @@ from .models import (
     SystemicIssue,
 )
 
-#: Reporter contact details: personal data only superusers see in admin.
+#: Reporter contact details. Only the handling council sees them (on the report's detail page); the admin
+#: never shows them, not even to superusers, and never changes them (retention erases them).
 CONTACT_FIELDS = ("reporter", "reporter_name", "reporter_email", "reporter_phone")
+
+
+class HandledReportsMixin:
+    """Staff who are not superusers see only rows of reports their councils handle (the same scope as
+    their work queue, ``selectors.deviations_handled_by``)."""
+
+    deviation_lookup = "deviation"
+
+    def get_queryset(self, request):
+        from .selectors import deviations_handled_by
+
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        handled = deviations_handled_by(request.user).values("pk")
+        lookup = "pk__in" if self.deviation_lookup == "self" else f"{self.deviation_lookup}__in"
+        return qs.filter(**{lookup: handled})
 
 
 class EstimatedCountPaginator(Paginator):
@@ -97,7 +115,8 @@ class ResponseRequestInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Deviation)
-class DeviationAdmin(ReferenceSearchMixin, admin.ModelAdmin):
+class DeviationAdmin(HandledReportsMixin, ReferenceSearchMixin, admin.ModelAdmin):
+    deviation_lookup = "self"
     list_display = [
         "reference",
         "status",
@@ -125,7 +144,6 @@ class DeviationAdmin(ReferenceSearchMixin, admin.ModelAdmin):
         "council",
         "reporting_organization",
         "counterpart_organizations",
-        "reporter",
         "assigned_to",
         "systemic_issue",
     ]
@@ -172,21 +190,22 @@ class DeviationAdmin(ReferenceSearchMixin, admin.ModelAdmin):
             (_("Handläggning"), {"fields": ["assigned_to", "systemic_issue"]}),
             (
                 _("Tidpunkter"),
-                {"fields": ["created_at", "submitted_at", "first_response_at", "closed_at", "updated_at"]},
+                {
+                    "fields": [
+                        "created_at",
+                        "submitted_at",
+                        "first_response_at",
+                        "closed_at",
+                        "updated_at",
+                        "contact_erased_at",
+                    ]
+                },
             ),
         ]
-        if request.user.is_superuser:
-            fieldsets.append(
-                (_("Rapportörens kontaktuppgifter"), {"fields": [*CONTACT_FIELDS, "contact_erased_at"]})
-            )
         return fieldsets
 
     def get_exclude(self, request, obj=None):
-        return () if request.user.is_superuser else CONTACT_FIELDS
-
-    def get_autocomplete_fields(self, request):
-        fields = super().get_autocomplete_fields(request)
-        return fields if request.user.is_superuser else [f for f in fields if f not in CONTACT_FIELDS]
+        return CONTACT_FIELDS
 
     def has_add_permission(self, request):
         # Reports come in through the reporting form, which assigns the reference and writes the log.
@@ -194,7 +213,7 @@ class DeviationAdmin(ReferenceSearchMixin, admin.ModelAdmin):
 
 
 @admin.register(DeviationEvent)
-class DeviationEventAdmin(ReferenceSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class DeviationEventAdmin(HandledReportsMixin, ReferenceSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     reference_lookup = "deviation__reference"
 
     list_display = ["deviation", "created_at", "kind", "action", "from_status", "to_status", "actor"]
@@ -209,7 +228,7 @@ class DeviationEventAdmin(ReferenceSearchMixin, ReadOnlyAdminMixin, admin.ModelA
 
 
 @admin.register(ResponseRequest)
-class ResponseRequestAdmin(admin.ModelAdmin):
+class ResponseRequestAdmin(HandledReportsMixin, admin.ModelAdmin):
     paginator = EstimatedCountPaginator
     list_display = ["deviation", "organization", "requested_at", "due_on", "answered_at", "cancelled_at"]
     list_filter = ["organization__kind", "organization"]
@@ -264,7 +283,7 @@ class ReferenceCounterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(HandledReportsMixin, admin.ModelAdmin):
     """Read-only: who opened which report and when. Rows are written by ``services.record_access``."""
 
     list_display = ["at", "user", "deviation"]

@@ -1,15 +1,16 @@
 from django.urls import path
 
+from . import converters  # noqa: F401  (registers the "reference" converter)
 from .views import triage
 
 urlpatterns = [
     path("arenden/", triage.queue, name="queue"),
     path("arenden/eskalerade/", triage.escalated_queue, name="escalated"),
-    path("rapporter/<str:reference>/atgard/<slug:action>/", triage.transition, name="transition"),
-    path("rapporter/<str:reference>/tilldela/", triage.assign, name="assign"),
-    path("rapporter/<str:reference>/anteckning/<slug:visibility>/", triage.note, name="note"),
+    path("rapporter/<reference:reference>/atgard/<slug:action>/", triage.transition, name="transition"),
+    path("rapporter/<reference:reference>/tilldela/", triage.assign, name="assign"),
+    path("rapporter/<reference:reference>/anteckning/<slug:visibility>/", triage.note, name="note"),
     path(
-        "rapporter/<str:reference>/yttrande/<int:pk>/aterkalla/",
+        "rapporter/<reference:reference>/yttrande/<int:pk>/aterkalla/",
         triage.cancel_response,
         name="cancel_response",
     ),
@@ -20,7 +21,9 @@ urlpatterns = [
     path("systemfragor/<int:pk>/andra/", triage.systemic_edit, name="systemic_edit"),
     path("systemfragor/<int:pk>/koppla/", triage.systemic_link, name="systemic_link"),
     path(
-        "systemfragor/<int:pk>/koppla-bort/<str:reference>/", triage.systemic_unlink, name="systemic_unlink"
+        "systemfragor/<int:pk>/koppla-bort/<reference:reference>/",
+        triage.systemic_unlink,
+        name="systemic_unlink",
     ),
     path("systemfragor/<int:pk>/atgarder/", triage.systemic_action_add, name="systemic_action_add"),
     path(

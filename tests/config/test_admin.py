@@ -134,18 +134,35 @@ def staff_with_deviation_permissions():
     return user
 
 
-def test_reporter_contact_visible_to_superuser_only(client, superuser):
+def test_reporter_contact_is_shown_to_nobody_in_admin(client, superuser):
+    """Only the handling council sees reporter contact data (on the detail page); not the admin."""
+    staff = staff_with_deviation_permissions()
     deviation = factories.DeviationFactory(
         reporter_name="Kontaktperson Synlig", reporter_email="kontakt.synlig@example.se"
     )
-    client.force_login(superuser)
-    response = client.get(url(Deviation, "change", deviation.pk))
-    assert "kontakt.synlig@example.se" in response.text
-    assert 'name="reporter_name"' in response.text
+    factories.CouncilMembershipFactory(council=deviation.council, user=staff)
+    for user in (superuser, staff):
+        client.force_login(user)
+        response = client.get(url(Deviation, "change", deviation.pk))
+        assert response.status_code == 200
+        assert "kontakt.synlig@example.se" not in response.text
+        assert "Kontaktperson Synlig" not in response.text
+        assert 'name="reporter_name"' not in response.text
+        response = client.get(url(Deviation, "changelist"))
+        assert deviation.reference in response.text
+        assert "kontakt.synlig@example.se" not in response.text
 
-    client.force_login(staff_with_deviation_permissions())
-    response = client.get(url(Deviation, "change", deviation.pk))
-    assert response.status_code == 200
+
+def test_staff_see_in_admin_only_reports_their_councils_handle(client):
+    staff = staff_with_deviation_permissions()
+    own = factories.DeviationFactory()
+    factories.CouncilMembershipFactory(council=own.council, user=staff)
+    other = factories.DeviationFactory()
+    client.force_login(staff)
+    response = client.get(url(Deviation, "changelist"))
+    assert own.reference in response.text
+    assert other.reference not in response.text
+    assert client.get(url(Deviation, "change", other.pk)).status_code == 302  # "does not exist" → index
     assert "kontakt.synlig@example.se" not in response.text
     assert "Kontaktperson Synlig" not in response.text
     assert 'name="reporter_name"' not in response.text
