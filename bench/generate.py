@@ -37,6 +37,7 @@ DAY = 86400
 
 # The tables this generator owns (truncated with --reset), children first.
 OWNED_TABLES = [
+    "deviations_accesslog",
     "deviations_deviationevent",
     "deviations_responserequest",
     "deviations_deviation_counterpart_organizations",

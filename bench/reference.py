@@ -168,15 +168,20 @@ REGIONAL_COUNCIL = "Regionala samrådet"
 def ensure_reference_data(stdout=print) -> str:
     """Load reference data; returns how it was done."""
     if "load_reference_data" in get_commands():
+        from councils.models import Municipality, Region
+
         call_command("load_reference_data")
-        return "manage.py load_reference_data"
+        _create_organizations(
+            Region.objects.get(code=REGION[1]), {m.name: m for m in Municipality.objects.all()}
+        )
+        return "manage.py load_reference_data + bench organisations"
     _create_minimal_reference_data()
     return "bench.reference fallback (load_reference_data not on this branch)"
 
 
 @transaction.atomic
 def _create_minimal_reference_data() -> None:
-    from agreements.models import Agreement, Commitment, DeviationCategory, EmailDomain, Organization
+    from agreements.models import Agreement, Commitment, DeviationCategory
     from councils.models import Council, District, Municipality, Region
 
     region, _ = Region.objects.get_or_create(code=REGION[1], defaults={"name": REGION[0]})
@@ -216,6 +221,32 @@ def _create_minimal_reference_data() -> None:
                 )
             category.agreements.set([agreements[c] for c in codes])
 
+    _create_organizations(region, municipalities)
+
+    regional, _ = Council.objects.get_or_create(
+        name=REGIONAL_COUNCIL,
+        defaults={"level": Council.Level.REGIONAL, "email": "regionala.samradet@example.se"},
+    )
+    for name, municipality_names, district_names in LOCAL_COUNCILS:
+        council, created = Council.objects.get_or_create(
+            name=name,
+            defaults={"level": Council.Level.LOCAL, "is_example": True, "email": f"{_slug(name)}@example.se"},
+        )
+        if created:
+            council.municipalities.set([municipalities[m] for m in municipality_names])
+            council.districts.set([districts[d] for d in district_names])
+
+
+def _slug(text: str) -> str:
+    table = str.maketrans("åäöéÅÄÖÉ", "aaoeaaoe")
+    return "".join(ch if ch.isalnum() else "-" for ch in text.translate(table).lower()).strip("-")[:40]
+
+
+@transaction.atomic
+def _create_organizations(region, municipalities) -> None:
+    """The bench's organisations: the reference data has none (``seed_demo`` makes the demo ones)."""
+    from agreements.models import EmailDomain, Organization
+
     def organization(name, kind, **principal):
         org, _ = Organization.objects.get_or_create(
             name=name,
@@ -239,21 +270,3 @@ def _create_minimal_reference_data() -> None:
             "care_administration",
             principal_municipality=municipality,
         )
-
-    regional, _ = Council.objects.get_or_create(
-        name=REGIONAL_COUNCIL,
-        defaults={"level": Council.Level.REGIONAL, "email": "regionala.samradet@example.se"},
-    )
-    for name, municipality_names, district_names in LOCAL_COUNCILS:
-        council, created = Council.objects.get_or_create(
-            name=name,
-            defaults={"level": Council.Level.LOCAL, "is_example": True, "email": f"{_slug(name)}@example.se"},
-        )
-        if created:
-            council.municipalities.set([municipalities[m] for m in municipality_names])
-            council.districts.set([districts[d] for d in district_names])
-
-
-def _slug(text: str) -> str:
-    table = str.maketrans("åäöéÅÄÖÉ", "aaoeaaoe")
-    return "".join(ch if ch.isalnum() else "-" for ch in text.translate(table).lower()).strip("-")[:40]
