@@ -289,6 +289,18 @@ def run_scenario(name: str, env: dict, args, info: dict) -> dict:
     locust_env.setdefault("BENCH_YEAR", info["year"])
     locust_env.setdefault("BENCH_QUEUE_DEEP", info["queue_deep"])
     locust_env.setdefault("BENCH_FILING_FIELDS", info["filing_fields"])
+    # The reports' XLSX export of the same agreement-year as the follow-up scenario (without it every
+    # simulated user would first load the follow-up page to find the link).
+    selection = urlencode(
+        {
+            "agreement": locust_env["BENCH_AGREEMENT"],
+            "period_type": "year",
+            "year": locust_env["BENCH_YEAR"],
+            "scope": "county",
+            "basis": "reported_on",
+        }
+    )
+    locust_env.setdefault("BENCH_EXPORT_URL", f"/uppfoljning/export/rapporter.xlsx?{selection}")
     cmd = [
         sys.executable,
         "-m",
