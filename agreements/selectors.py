@@ -32,10 +32,11 @@ from django.db.models import (
     Q,
     QuerySet,
     StringAgg,
+    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import TruncDate, TruncMonth
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -619,15 +620,24 @@ def report_rows(qs: QuerySet) -> QuerySet:
     keys = [key for _label, key in REPORT_COLUMNS]
     # Older SQLite versions cannot order inside an aggregate; names then come in join order.
     ordered = connection.features.supports_aggregate_order_by_clause
-    return (
-        qs.annotate(
-            counterparts=StringAgg(
-                "counterpart_organizations__name",
+    # A correlated subquery per row rather than a join + GROUP BY over every report: rows then flow
+    # in index order from the first one instead of after grouping the whole period.
+    through = Deviation.counterpart_organizations.through
+    names = (
+        through.objects.filter(deviation_id=OuterRef("pk"))
+        .order_by()
+        .values("deviation_id")
+        .annotate(
+            names=StringAgg(
+                "organization__name",
                 delimiter=Value(", "),
-                order_by="counterpart_organizations__name" if ordered else None,
-                default=Value(""),
+                order_by="organization__name" if ordered else None,
             )
         )
+        .values("names")
+    )
+    return (
+        qs.annotate(counterparts=Coalesce(Subquery(names), Value(""), output_field=CharField()))
         .order_by(F("reported_on"), "reference")
         .values_list(*keys)
     )
