@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models import (
     Aggregate,
+    BooleanField,
     Case,
     CharField,
     Count,
@@ -31,10 +32,11 @@ from django.db.models import (
     Q,
     QuerySet,
     StringAgg,
+    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import TruncDate, TruncMonth
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -385,16 +387,15 @@ def followup_statistics(
     overdue_request = ResponseRequest.objects.filter(
         deviation=OuterRef("pk"), answered_at__isnull=True, cancelled_at__isnull=True, due_on__lt=today
     )
-    escalated = DeviationEvent.objects.filter(
-        deviation=OuterRef("pk"), kind=DeviationEvent.Kind.TRANSITION, action="escalate"
-    )
-    resolved_locally = DeviationEvent.objects.filter(
-        deviation=OuterRef("pk"), kind=DeviationEvent.Kind.TRANSITION, action="resolve_locally"
-    )
+    # Uncorrelated: PostgreSQL reads the (few) handling events once from their partial index
+    # (event_handling_idx) into a hash, instead of probing the events of every report of the period.
+    transitions = DeviationEvent.objects.filter(kind=DeviationEvent.Kind.TRANSITION)
+    escalated = transitions.filter(action="escalate").values("deviation_id")
+    resolved_locally = transitions.filter(action="resolve_locally").values("deviation_id")
     summary = qs.annotate(
         has_overdue=Exists(overdue_request),
-        was_escalated=Exists(escalated),
-        was_local=Exists(resolved_locally),
+        was_escalated=ExpressionWrapper(Q(pk__in=escalated), output_field=BooleanField()),
+        was_local=ExpressionWrapper(Q(pk__in=resolved_locally), output_field=BooleanField()),
     ).aggregate(
         total=Count("pk"),
         open=Count("pk", filter=Q(status__in=OPEN_STATES)),
@@ -558,17 +559,30 @@ def _maybe_masked(row: dict, masked: bool) -> dict:
 
 def systemic_issues_for(qs: QuerySet) -> list[SystemicIssue]:
     """Systemic issues with at least one report of ``qs``, with ``linked`` (reports of ``qs``) and their
-    decided actions and owners prefetched (two queries)."""
-    return list(
-        SystemicIssue.objects.filter(deviations__in=qs.values("pk"))
-        .annotate(linked=Count("deviations", filter=Q(deviations__in=qs.values("pk")), distinct=True))
-        .prefetch_related(
+    decided actions and owners prefetched (three queries).
+
+    The links are counted from the reports' side (one GROUP BY over ``qs``, which the period's index
+    narrows); joining every issue to all its reports first would read most of the table."""
+    linked = dict(
+        qs.filter(systemic_issue__isnull=False)
+        .order_by()
+        .values_list("systemic_issue")
+        .annotate(n=Count("pk"))
+        .values_list("systemic_issue", "n")
+    )
+    if not linked:
+        return []
+    issues = list(
+        SystemicIssue.objects.filter(pk__in=linked).prefetch_related(
             Prefetch(
                 "actions", queryset=SystemicAction.objects.select_related("owner").order_by("due_on", "pk")
             )
         )
-        .order_by("-linked", "title")
     )
+    for issue in issues:
+        issue.linked = linked[issue.pk]
+    issues.sort(key=lambda issue: (-issue.linked, issue.title))
+    return issues
 
 
 # --- Underlying reports for exports ----------------------------------------------------------------
@@ -606,15 +620,24 @@ def report_rows(qs: QuerySet) -> QuerySet:
     keys = [key for _label, key in REPORT_COLUMNS]
     # Older SQLite versions cannot order inside an aggregate; names then come in join order.
     ordered = connection.features.supports_aggregate_order_by_clause
-    return (
-        qs.annotate(
-            counterparts=StringAgg(
-                "counterpart_organizations__name",
+    # A correlated subquery per row rather than a join + GROUP BY over every report: rows then flow
+    # in index order from the first one instead of after grouping the whole period.
+    through = Deviation.counterpart_organizations.through
+    names = (
+        through.objects.filter(deviation_id=OuterRef("pk"))
+        .order_by()
+        .values("deviation_id")
+        .annotate(
+            names=StringAgg(
+                "organization__name",
                 delimiter=Value(", "),
-                order_by="counterpart_organizations__name" if ordered else None,
-                default=Value(""),
+                order_by="organization__name" if ordered else None,
             )
         )
+        .values("names")
+    )
+    return (
+        qs.annotate(counterparts=Coalesce(Subquery(names), Value(""), output_field=CharField()))
         .order_by(F("reported_on"), "reference")
         .values_list(*keys)
     )

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import dateformat
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -136,8 +136,20 @@ def export(request, what: str, fmt: str):
     form = _selection(request)
     if not form.is_valid():
         return render(request, "agreements/followup.html", _page_context(request, form), status=400)
-    stats = _statistics(form)
     data = form.cleaned_data
+    if what == "rapporter":
+        # The report rows need only the selection (for the file name), not the page's figures: the
+        # statistics are a dozen aggregates over the period, seconds at a million reports.
+        stats = selectors.FollowUpStatistics(
+            agreement=data["agreement"],
+            period=data["period"],
+            scope=data["scope_obj"],
+            basis=data["basis"],
+            masked=not form.options["regional"],
+            today=timezone.localdate(),
+        )
+    else:
+        stats = _statistics(form)
     qs = selectors.followup_reports(
         agreement=data["agreement"], period=data["period"], scope=data["scope_obj"], basis=data["basis"]
     )

@@ -31,15 +31,19 @@ CONFIG = {
     # JSON object of form fields to set on top of the generic form filler, e.g. {"agreement": "1"}.
     "filing_fields": json.loads(os.environ.get("BENCH_FILING_FIELDS", "{}") or "{}"),
     "queue_url": os.environ.get("BENCH_QUEUE_URL", "/arenden/"),
-    "queue_filter": os.environ.get("BENCH_QUEUE_FILTER", "status=awaiting_response"),
+    "queue_filter": os.environ.get("BENCH_QUEUE_FILTER", "status=closed&status=rejected"),
+    # bench/run.py sets a signed keyset cursor 200,000 rows down ("after=..."); a page number is ignored.
     "queue_deep": os.environ.get("BENCH_QUEUE_DEEP", "page=2000"),
     "detail_url": os.environ.get("BENCH_DETAIL_URL", "/rapporter/{reference}/"),
     "references_file": os.environ.get("BENCH_REFERENCES_FILE", ""),
     "references": [r for r in os.environ.get("BENCH_REFERENCES", "").split(",") if r],
-    "followup_url": os.environ.get("BENCH_FOLLOWUP_URL", "/uppfoljning/?agreement={agreement}&year={year}"),
-    "agreement": os.environ.get("BENCH_AGREEMENT", "PSYK"),
+    "followup_url": os.environ.get(
+        "BENCH_FOLLOWUP_URL",
+        "/uppfoljning/?agreement={agreement}&period_type=year&year={year}&scope=county&basis=reported_on",
+    ),
+    "agreement": os.environ.get("BENCH_AGREEMENT", "1"),  # primary key
     "year": os.environ.get("BENCH_YEAR", str(datetime.date.today().year - 1)),
-    # Empty: the first link to an .xlsx export found on the follow-up page.
+    # Empty: the link to the reports' .xlsx export found on the follow-up page.
     "export_url": os.environ.get("BENCH_EXPORT_URL", ""),
     "stats_file": os.environ.get("BENCH_STATS_FILE", ""),
     # Pre-made signed-in sessions (bench/run.py creates them, so password hashing is not part of the
@@ -145,9 +149,8 @@ def fill_form(form: dict, overrides: dict) -> dict:
             if chosen:
                 data.setdefault(name, []).append(chosen[0].get("value", ""))
         elif f["tag"] == "textarea":
-            data[name] = [
-                f.get("value") or "Belastningstest: utskrivning utan information till socialtjänsten."
-            ]
+            text = "Belastningstest: utskrivning utan information till socialtjänsten."
+            data[name] = [f.get("value", "").strip() or text]
         elif kind in ("submit", "button", "reset", "image", "file"):
             continue
         elif kind == "radio":
@@ -338,7 +341,7 @@ class Export(SignedInUser):
         if not self.export_url:
             page = self.client.get(followup_url(), name="export: follow-up page (setup)")
             links = (
-                [h for h in parse(page.text or "").links if "xlsx" in h.lower()]
+                [h for h in parse(page.text or "").links if "rapporter.xlsx" in h.lower()]
                 if page.status_code == 200
                 else []
             )

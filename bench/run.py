@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -32,9 +33,9 @@ SCENARIOS = {
     "queue-filtered": ("QueueFiltered", ["queue: filtered page"]),
     "queue-deep": ("QueueDeep", ["queue: deep page"]),
     "detail": ("Detail", ["detail page"]),
-    "followup": ("FollowUp", ["follow-up page"]),
-    "export": ("Export", ["export: xlsx"]),
     "filing": ("Filing", ["filing: submit", "filing: form"]),
+    "export": ("Export", ["export: xlsx"]),
+    "followup": ("FollowUp", ["follow-up page"]),
 }
 BENCH_PASSWORD = "bench-losenord-inte-hemligt"
 
@@ -53,6 +54,8 @@ def server_environment(args) -> dict:
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )
+    # Prepared statements on persistent connections (config/settings.py); set to False to compare.
+    env.setdefault("DATABASE_SERVER_SIDE_BINDING", "True")
     env.setdefault("BENCH_USERNAME", "bench")
     env.setdefault("BENCH_PASSWORD", BENCH_PASSWORD)
     return env
@@ -135,15 +138,67 @@ def prepare(env: dict) -> dict:
         .annotate(n=django.db.models.Count("id"))
         .order_by("-n")
     ).first()
-    agreement = Agreement.objects.get(pk=top["agreement"]).code if top else "PSYK"
+    agreement = Agreement.objects.get(pk=top["agreement"]) if top else Agreement.objects.first()
+    # A deep queue page as a user reaches it: the keyset cursor ("after") of the report 200,000 rows
+    # down the regional queue, signed with the server's key (one OFFSET scan here, none in the run).
+    from deviations.selectors import _encode_cursor
+    from deviations.workflow import Status
+
+    deep_row = (
+        Deviation.objects.exclude(status=Status.UNCONFIRMED)
+        .order_by("-created_at", "-id")
+        .only("id", "created_at")[min(200_000, max(counts["deviation"] - 1, 0))]
+    )
+    filing = filing_fields()
     connection.close()
     return {
+        "filing_fields": json.dumps(filing),
         "sessions": ",".join(sessions),
         "session_cookie": settings.SESSION_COOKIE_NAME,
         "pg_version": pg_version,
         "counts": counts,
-        "agreement": agreement,
+        "agreement": str(agreement.pk),
+        "agreement_code": agreement.code,
         "year": str(datetime.date.today().year - 1),
+        "queue_deep": urlencode({"after": _encode_cursor(deep_row, "created_at")}),
+    }
+
+
+def filing_fields() -> dict:
+    """A valid combination of the report form's related choices (agreement in force, one of its
+    commitments and categories, a municipality without districts, two different active organisations);
+    the locust filler fills the texts, dates and radios."""
+    from agreements.models import Agreement, Commitment, DeviationCategory, Organization
+    from councils.models import Municipality
+
+    today = datetime.date.today()
+    occurred = today - datetime.timedelta(days=2)
+    for agreement in Agreement.objects.filter(active=True).order_by("pk"):
+        if not Agreement.objects.valid_on(occurred).filter(pk=agreement.pk).exists():
+            continue
+        category = DeviationCategory.objects.filter(active=True, agreements=agreement).order_by("pk").first()
+        if category is None:
+            continue
+        commitment = Commitment.objects.filter(active=True, agreement=agreement).order_by("pk").first()
+        break
+    else:
+        raise SystemExit("No agreement in force with a category: load the reference data first.")
+    municipality = Municipality.objects.filter(districts__isnull=True).order_by("pk").first()
+    organisations = list(
+        Organization.objects.filter(active=True).order_by("pk").values_list("pk", flat=True)[:2]
+    )
+    return {
+        "occurred_on": occurred.isoformat(),
+        "agreement": str(agreement.pk),
+        "commitment": str(commitment.pk) if commitment else "",
+        "category": str(category.pk),
+        "municipality": str(municipality.pk),
+        "district": "",
+        "reporting_organization": str(organisations[0]),
+        "counterpart_organizations": [str(organisations[1])],
+        "reporter_name": "Bench Rapportör",
+        "reporter_email": "bench.rapportor@example.se",
+        "reporter_phone": "08-123 456 78",
     }
 
 
@@ -212,6 +267,9 @@ def probe(name: str, env: dict, args, info: dict) -> str:
             return ""
     except urllib.error.HTTPError as error:
         return f"{path} answers {error.code}" if error.code == 404 else ""
+    except TimeoutError:
+        # Workers still busy with the previous scenario's slow requests: the page exists; measure.
+        return ""
 
 
 def run_scenario(name: str, env: dict, args, info: dict) -> dict:
@@ -232,6 +290,20 @@ def run_scenario(name: str, env: dict, args, info: dict) -> dict:
     locust_env.setdefault("BENCH_SESSION_COOKIE_NAME", info["session_cookie"])
     locust_env.setdefault("BENCH_AGREEMENT", info["agreement"])
     locust_env.setdefault("BENCH_YEAR", info["year"])
+    locust_env.setdefault("BENCH_QUEUE_DEEP", info["queue_deep"])
+    locust_env.setdefault("BENCH_FILING_FIELDS", info["filing_fields"])
+    # The reports' XLSX export of the same agreement-year as the follow-up scenario (without it every
+    # simulated user would first load the follow-up page to find the link).
+    selection = urlencode(
+        {
+            "agreement": locust_env["BENCH_AGREEMENT"],
+            "period_type": "year",
+            "year": locust_env["BENCH_YEAR"],
+            "scope": "county",
+            "basis": "reported_on",
+        }
+    )
+    locust_env.setdefault("BENCH_EXPORT_URL", f"/uppfoljning/export/rapporter.xlsx?{selection}")
     cmd = [
         sys.executable,
         "-m",

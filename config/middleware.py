@@ -42,3 +42,40 @@ def _user_id(request) -> int | None:
 def clear_request_context(sender, **kwargs):
     request_id_var.set(None)
     user_id_var.set(None)
+
+
+class SessionRefreshMiddleware:
+    """Sliding session expiry without a database write on every request.
+
+    A session ends ``SESSION_COOKIE_AGE`` seconds after it was last *saved*. Saving it on every
+    request (``SESSION_SAVE_EVERY_REQUEST``) makes each page view a write transaction (an UPDATE of
+    ``django_session``, a commit and a WAL flush). Instead, a signed-in session is saved again only
+    when its last save is older than ``SESSION_REFRESH_INTERVAL`` seconds, so a session ends between
+    ``SESSION_COOKIE_AGE - SESSION_REFRESH_INTERVAL`` and ``SESSION_COOKIE_AGE`` after the last
+    request. Sessions that the request did not load (anonymous pages without a session) are left
+    alone, and nothing is created for visitors who have none.
+
+    Must come after ``SessionMiddleware`` (its response phase runs first and marks the session
+    modified, so ``SessionMiddleware`` saves it and renews the cookie).
+    """
+
+    key = "_refreshed_at"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+        from django.utils import timezone
+
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or not session.accessed or session.modified or session.is_empty():
+            # Not loaded, already being saved, or nothing to keep alive.
+            if session is not None and session.modified and not session.is_empty():
+                session[self.key] = timezone.now().timestamp()
+            return response
+        now = timezone.now().timestamp()
+        if now - session.get(self.key, 0) >= settings.SESSION_REFRESH_INTERVAL:
+            session[self.key] = now
+        return response

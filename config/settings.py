@@ -56,6 +56,8 @@ MIDDLEWARE = [
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Renews a signed-in session's expiry at most every SESSION_REFRESH_INTERVAL seconds.
+    "config.middleware.SessionRefreshMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -96,6 +98,19 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env.bool(
+    "DATABASE_JIT", default=False
+):
+    # PostgreSQL's JIT compiler triggers on the follow-up aggregates over a year of reports and spends
+    # up to a second compiling what runs in less (bench/RESULTS.md): off, as usual for OLTP.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
+    "DATABASE_SERVER_SIDE_BINDING", default=False
+):
+    # psycopg 3 binds parameters on the server and prepares statements run repeatedly on a persistent
+    # connection (CONN_MAX_AGE), so PostgreSQL stops re-planning the queue and detail queries, whose
+    # planning costs more than their execution (bench/RESULTS.md).
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -184,10 +199,14 @@ CONFIRMATION_MAX_AGE_HOURS = env.int("CONFIRMATION_MAX_AGE_HOURS", default=24)
 BUS_URL = env.str("BUS_URL", default="https://www.storsthlm.se/verksamhetsomraden/socialtjanst/bus")
 
 # --- Sessions and security. Production-safe whenever DEBUG is off. ---
-# A session ends after SESSION_COOKIE_AGE seconds *without activity*: it is saved (and its expiry
-# pushed forward) on every request.
+# A session ends after SESSION_COOKIE_AGE seconds *without activity*. Its expiry is pushed forward by
+# config.middleware.SessionRefreshMiddleware at most every SESSION_REFRESH_INTERVAL seconds rather
+# than on every request (SESSION_SAVE_EVERY_REQUEST would make every page view a database write), so
+# a session ends between SESSION_COOKIE_AGE - SESSION_REFRESH_INTERVAL and SESSION_COOKIE_AGE after
+# the last request.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_REFRESH_INTERVAL = min(5 * 60, SESSION_COOKIE_AGE // 10)
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=False)
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

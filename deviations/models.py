@@ -107,6 +107,7 @@ class Deviation(models.Model):
     agreement = models.ForeignKey(
         "agreements.Agreement",
         on_delete=models.PROTECT,
+        db_index=False,  # deviation_agr_reported_idx starts with it
         related_name="deviations",
         verbose_name=_("överenskommelse"),
     )
@@ -121,6 +122,7 @@ class Deviation(models.Model):
     category = models.ForeignKey(
         "agreements.DeviationCategory",
         on_delete=models.PROTECT,
+        db_index=False,  # deviation_cat_occurred_idx starts with it
         related_name="deviations",
         verbose_name=_("kategori"),
     )
@@ -144,6 +146,7 @@ class Deviation(models.Model):
     council = models.ForeignKey(
         "councils.Council",
         on_delete=models.PROTECT,
+        db_index=False,  # deviation_council_status_idx starts with it
         null=True,
         blank=True,
         related_name="deviations",
@@ -191,6 +194,7 @@ class Deviation(models.Model):
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
+        db_index=False,  # deviation_assignee_idx starts with it
         null=True,
         blank=True,
         related_name="assigned_deviations",
@@ -255,6 +259,8 @@ class Deviation(models.Model):
             # Follow-up: an agreement over a period, by reported or occurred date.
             models.Index(fields=["agreement", "reported_on"], name="deviation_agr_reported_idx"),
             models.Index(fields=["agreement", "occurred_on"], name="deviation_agr_occurred_idx"),
+            # Similar reports: the nearest occurrences in the same category (selectors.similar_deviations).
+            models.Index(fields=["category", "occurred_on"], name="deviation_cat_occurred_idx"),
             models.Index(fields=["assigned_to", "status"], name="deviation_assignee_idx"),
         ]
 
@@ -341,7 +347,15 @@ class DeviationEvent(models.Model):
         verbose_name = _("händelse")
         verbose_name_plural = _("händelser")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["deviation", "created_at"], name="event_deviation_created_idx")]
+        indexes = [
+            models.Index(fields=["deviation", "created_at"], name="event_deviation_created_idx"),
+            # Follow-up: which reports were escalated or resolved locally (agreements/selectors.py).
+            models.Index(
+                fields=["action", "deviation"],
+                name="event_handling_idx",
+                condition=models.Q(kind="transition", action__in=["escalate", "resolve_locally"]),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.deviation_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"

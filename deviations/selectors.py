@@ -37,6 +37,25 @@ def is_regional_coordinator(user) -> bool:
     )
 
 
+def queue_scope(user) -> tuple[bool, list[int] | None]:
+    """(is regional coordinator, ids of the active local councils the user is a member of) in one
+    query; the list is None when the user has no work queue at all (no active council)."""
+    if user.is_superuser:
+        return is_regional_coordinator(user), []
+    memberships = list(
+        CouncilMembership.objects.filter(user=user, council__active=True).values_list(
+            "council_id", "council__level", "role"
+        )
+    )
+    coordinator_roles = {CouncilMembership.Role.COORDINATOR, CouncilMembership.Role.CHAIR}
+    regional = any(
+        level == Council.Level.REGIONAL and role in coordinator_roles for _id, level, role in memberships
+    )
+    if not memberships:
+        return False, None
+    return regional, [pk for pk, level, _role in memberships if level == Council.Level.LOCAL]
+
+
 def roles_for(user, deviation: Deviation) -> set[Role]:
     """The roles ``user`` has towards one report (empty: no business with it)."""
     roles: set[Role] = set()
@@ -76,16 +95,23 @@ def deviations_visible_to(user) -> QuerySet[Deviation]:
     return qs.filter(scope)
 
 
-def deviations_handled_by(user) -> QuerySet[Deviation]:
-    """Reports in ``user``'s work queues (not those they merely reported)."""
+def deviations_handled_by(
+    user, *, regional: bool | None = None, local_councils: list[int] | None = None
+) -> QuerySet[Deviation]:
+    """Reports in ``user``'s work queues (not those they merely reported). ``regional`` (whether the
+    user is a regional coordinator) and ``local_councils`` (ids of the active local councils they are
+    a member of): when the caller already knows them (saves queries)."""
     qs = Deviation.objects.exclude(status=Status.UNCONFIRMED)
     if not user.is_authenticated:
         return qs.none()
-    if user.is_superuser or is_regional_coordinator(user):
+    if regional is None:
+        regional = is_regional_coordinator(user)
+    if user.is_superuser or regional:
         return qs
-    local_councils = CouncilMembership.objects.filter(
-        user=user, council__active=True, council__level=Council.Level.LOCAL
-    ).values("council_id")
+    if local_councils is None:
+        local_councils = CouncilMembership.objects.filter(
+            user=user, council__active=True, council__level=Council.Level.LOCAL
+        ).values("council_id")
     return qs.filter(council__in=local_councils)
 
 
@@ -159,12 +185,33 @@ def queue_queryset(queryset: QuerySet[Deviation], *, today) -> QuerySet[Deviatio
     )
 
 
-def status_counts(queryset: QuerySet[Deviation]) -> dict[str, int]:
-    """Reports per status in one GROUP BY query."""
-    from django.db.models import Count
+STATUS_COUNT_LIMIT = 1000
 
-    rows = queryset.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n")
-    return dict(rows)
+
+def status_counts(queryset: QuerySet[Deviation], *, limit: int | None = None) -> dict[str, int]:
+    """Reports per status, each count capped at ``limit + 1`` (shown as "more than ``limit``").
+
+    An exact GROUP BY over a million rows costs seconds on every queue request, far more than the
+    page itself. Here every status is counted by a ``LIMIT``-ed subquery in one statement: each walks
+    at most ``limit + 1`` entries of the status index, so the cost is bounded whatever the table's
+    size and the filter."""
+    from django.db import connections
+
+    from .workflow import Status
+
+    limit = STATUS_COUNT_LIMIT if limit is None else limit
+    statuses = [value for value, _ in Status.choices if value != Status.UNCONFIRMED]
+    parts, params = [], []
+    for value in statuses:
+        sub = queryset.filter(status=value).order_by().values("pk")[: limit + 1]
+        sql, sub_params = sub.query.sql_with_params()
+        # ``sql`` is compiled by the ORM, values stay parameters: nothing user-supplied is interpolated.
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted)")  # noqa: S608
+        params.extend(sub_params)
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)
+        row = cursor.fetchone()
+    return {value: n for value, n in zip(statuses, row, strict=True) if n}
 
 
 class KeysetPage:
@@ -230,7 +277,12 @@ def keyset_page(
     if cursor is not None:
         value, pk = cursor
         op = "lt" if walk_descending else "gt"
-        queryset = queryset.filter(Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk}))
+        # (field, pk) beyond the cursor. The redundant ``field <= value`` (``>=``) bounds the index scan,
+        # so a deep page starts where the cursor points instead of filtering from the first row.
+        queryset = queryset.filter(
+            Q(**{f"{field}__{op}e": value}),
+            Q(**{f"{field}__{op}": value}) | Q(**{f"pk__{op}": pk}),
+        )
     prefix = "-" if walk_descending else ""
     rows = list(queryset.order_by(f"{prefix}{field}", f"{prefix}pk")[: size + 1])
     more = len(rows) > size
@@ -249,6 +301,7 @@ def keyset_page(
 
 SIMILAR_WINDOW_DAYS = 180
 SIMILAR_CANDIDATES = 100
+SIMILAR_POOL_SIDE = 60
 
 
 def _words(text: str) -> set[str]:
@@ -257,14 +310,15 @@ def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"\w{4,}", (text or "").lower()) if not w.isdigit()}
 
 
-def similar_deviations(deviation: Deviation, *, user, limit: int = 5) -> list[Deviation]:
+def similar_deviations(deviation: Deviation, *, user, visible=None, limit: int = 5) -> list[Deviation]:
     """Reports that may concern the same problem, best first.
 
     Candidates come from index-friendly filters only (same agreement, or same category, within
     ``SIMILAR_WINDOW_DAYS`` of the occurrence) and at most ``SIMILAR_CANDIDATES`` of them are ranked:
     same agreement and category (3), same organisation pair (3), closeness in time (up to 2) and the
     text: PostgreSQL full-text rank with the Swedish configuration, elsewhere shared-word overlap.
-    Each result carries ``similarity`` (the score) and ``similar_reasons``.
+    Each result carries ``similarity`` (the score) and ``similar_reasons``. ``visible``: the
+    caller's ``deviations_visible_to(user)``, when it already has it (saves a query).
     """
     import datetime
 
@@ -277,13 +331,39 @@ def similar_deviations(deviation: Deviation, *, user, limit: int = 5) -> list[De
     shares_pair = Exists(
         through.objects.filter(deviation_id=OuterRef("pk"), organization_id__in=counterpart_ids)
     )
+    # A bounded pool: for the same agreement and for the same category, the SIMILAR_POOL_SIDE reports
+    # that occurred closest before and after this one within the window (four LIMIT-ed range scans of
+    # the (agreement, occurred_on) and (category, occurred_on) indexes). Ranking (the text rank above
+    # all) then costs the same whatever the size of the table.
+    sides = []
+    for key, value in (("agreement_id", deviation.agreement_id), ("category_id", deviation.category_id)):
+        for lookup, edge, bound, order in (
+            ("lte", "gte", deviation.occurred_on - window, "-occurred_on"),
+            ("gte", "lte", deviation.occurred_on + window, "occurred_on"),
+        ):
+            sides.append(
+                Deviation.objects.filter(
+                    **{
+                        key: value,
+                        f"occurred_on__{lookup}": deviation.occurred_on,
+                        f"occurred_on__{edge}": bound,
+                    }
+                )
+                .order_by(order)
+                .values_list("pk", flat=True)[:SIMILAR_POOL_SIDE]
+            )
+    if connection.features.supports_slicing_ordering_in_compound:
+        # One subquery (a UNION ALL of the four scans): on PostgreSQL an OR of IN subqueries is
+        # planned as a full scan with hashed subplans.
+        pool = Q(pk__in=sides[0].union(*sides[1:], all=True))
+    else:  # SQLite: LIMIT-ed parts are not allowed in a compound statement; small databases only.
+        pool = Q()
+        for side in sides:
+            pool |= Q(pk__in=side)
     candidates = (
-        deviations_visible_to(user)
+        (deviations_visible_to(user) if visible is None else visible)
         .exclude(pk=deviation.pk)
-        .filter(Q(agreement_id=deviation.agreement_id) | Q(category_id=deviation.category_id))
-        .filter(
-            occurred_on__gte=deviation.occurred_on - window, occurred_on__lte=deviation.occurred_on + window
-        )
+        .filter(pool)
         .annotate(
             same_kind=Case(
                 When(agreement_id=deviation.agreement_id, category_id=deviation.category_id, then=Value(3)),

@@ -20,8 +20,9 @@ def detail(request, reference: str):
     Handlers (council members, regional coordinators) see everything and the actions the state machine
     allows them; reporters and counterpart responders see the report, status changes and what is
     marked visible to the reporter."""
+    visible = selectors.deviations_visible_to(request.user)
     deviation = get_object_or_404(
-        selectors.deviations_visible_to(request.user).select_related(
+        visible.prefetch_related("counterpart_organizations").select_related(
             "agreement",
             "commitment",
             "category",
@@ -69,7 +70,7 @@ def detail(request, reference: str):
                 ),
                 "today": services.stockholm_today(),
                 "duplicates": list(deviation.duplicates.only("reference", "status")[:20]),
-                "similar": selectors.similar_deviations(deviation, user=request.user),
+                "similar": selectors.similar_deviations(deviation, user=request.user, visible=visible),
                 "assign_form": AssignForm(
                     users=services.assignable_users(deviation),
                     initial={"assignee": deviation.assigned_to_id},

@@ -9,7 +9,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from councils.models import CouncilMembership
 from deviations import selectors, services
 from deviations.filters import DeviationFilter
 from deviations.forms_triage import (
@@ -37,18 +36,10 @@ ESCALATED_STATES = [Status.ESCALATED, Status.REGIONAL_ANALYSIS]
 # --- Queues ---------------------------------------------------------------------------------------
 
 
-def _has_queue(user, *, regional: bool) -> bool:
-    return (
-        regional
-        or user.is_superuser
-        or CouncilMembership.objects.filter(user=user, council__active=True).exists()
-    )
-
-
-def _queue(request, *, regional: bool, preset_status=None, title, url_name):
+def _queue(request, *, regional: bool, local_councils=None, preset_status=None, title, url_name):
     user = request.user
     today = services.stockholm_today()
-    base = selectors.deviations_handled_by(user)
+    base = selectors.deviations_handled_by(user, regional=regional, local_councils=local_councils)
     data = request.GET.copy()
     if preset_status and not data.getlist("status"):
         data.setlist("status", preset_status)
@@ -103,6 +94,8 @@ def _queue(request, *, regional: bool, preset_status=None, title, url_name):
             }
         )
     # A count is "this status with the other filters": its link keeps them (not the page cursor).
+    # Counts are bounded (selectors.status_counts): above the limit the page says "more than".
+    limit = selectors.STATUS_COUNT_LIMIT
     other_filters = keep.copy()
     other_filters.pop("status", None)
     status_rows = []
@@ -111,16 +104,26 @@ def _queue(request, *, regional: bool, preset_status=None, title, url_name):
             continue
         query = other_filters.copy()
         query["status"] = value
+        count = counts.get(value, 0)
         status_rows.append(
-            {"value": value, "label": label, "count": counts.get(value, 0), "query": query.urlencode()}
+            {
+                "value": value,
+                "label": label,
+                "count": min(count, limit),
+                "capped": count > limit,
+                "query": query.urlencode(),
+            }
         )
+    total_capped = any(row["capped"] for row in status_rows)
     context = {
         "title": title,
         "url_name": url_name,
         "filter": filterset,
         "page": page,
         "status_rows": status_rows,
-        "total_in_statuses": sum(counts.values()),
+        "total_in_statuses": sum(row["count"] for row in status_rows),
+        "total_capped": total_capped,
+        "count_limit": limit,
         "query_string": keep.urlencode(),
         "columns": columns,
         "page_sizes": PAGE_SIZES,
@@ -133,10 +136,16 @@ def _queue(request, *, regional: bool, preset_status=None, title, url_name):
 @login_required
 def queue(request):
     """The work queue of the user's councils (every report for regional coordinators)."""
-    regional = selectors.is_regional_coordinator(request.user)
-    if not _has_queue(request.user, regional=regional):
+    regional, local_councils = selectors.queue_scope(request.user)
+    if local_councils is None:
         raise Http404
-    return _queue(request, regional=regional, title=_("Ärenden"), url_name="deviations:queue")
+    return _queue(
+        request,
+        regional=regional,
+        local_councils=local_councils,
+        title=_("Ärenden"),
+        url_name="deviations:queue",
+    )
 
 
 @login_required

@@ -120,4 +120,12 @@ def test_no_template_uses_inline_scripts_or_styles():
 
 def test_session_cookie_settings():
     assert settings.SESSION_COOKIE_HTTPONLY is True
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    # Inactivity expiry without a write per request: SessionRefreshMiddleware renews the session at
+    # most every SESSION_REFRESH_INTERVAL seconds (tests/councils/test_login_security.py).
+    assert settings.SESSION_SAVE_EVERY_REQUEST is False
+    assert "config.middleware.SessionRefreshMiddleware" in settings.MIDDLEWARE
+    middleware = settings.MIDDLEWARE
+    assert middleware.index("config.middleware.SessionRefreshMiddleware") == (
+        middleware.index("django.contrib.sessions.middleware.SessionMiddleware") + 1
+    )
+    assert 0 < settings.SESSION_REFRESH_INTERVAL <= settings.SESSION_COOKIE_AGE // 10

@@ -101,6 +101,21 @@ def test_activity_keeps_the_session_alive(client):
             assert client.get("/konto/profil/").status_code == 200
 
 
+def test_session_is_renewed_at_most_every_refresh_interval(client):
+    from django.contrib.sessions.models import Session
+
+    client.force_login(factories.UserFactory())
+    assert client.get("/konto/profil/").status_code == 200
+    key = client.session.session_key
+    first = Session.objects.get(pk=key).expire_date
+    assert client.get("/konto/profil/").status_code == 200
+    assert Session.objects.get(pk=key).expire_date == first  # no write on every request
+    later = timezone.now() + datetime.timedelta(seconds=settings.SESSION_REFRESH_INTERVAL + 1)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        assert client.get("/konto/profil/").status_code == 200
+    assert Session.objects.get(pk=key).expire_date > first
+
+
 def test_session_cookie_age_comes_from_the_environment():
     import os
     import subprocess
