@@ -195,6 +195,7 @@ def status_counts(queryset: QuerySet[Deviation], *, limit: int | None = None) ->
     page itself. Here every status is counted by a ``LIMIT``-ed subquery in one statement: each walks
     at most ``limit + 1`` entries of the status index, so the cost is bounded whatever the table's
     size and the filter."""
+    from django.core.exceptions import EmptyResultSet
     from django.db import connections
 
     from .workflow import Status
@@ -204,7 +205,11 @@ def status_counts(queryset: QuerySet[Deviation], *, limit: int | None = None) ->
     parts, params = [], []
     for value in statuses:
         sub = queryset.filter(status=value).order_by().values("pk")[: limit + 1]
-        sql, sub_params = sub.query.sql_with_params()
+        try:
+            sql, sub_params = sub.query.sql_with_params()
+        except EmptyResultSet:  # the filter can match nothing (e.g. an empty choice list)
+            parts.append("0")
+            continue
         # ``sql`` is compiled by the ORM, values stay parameters: nothing user-supplied is interpolated.
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted)")  # noqa: S608
         params.extend(sub_params)

@@ -438,3 +438,11 @@ def test_every_report_action_url_is_404_on_a_foreign_report(client, w, username)
     w.dev_x.refresh_from_db()
     assert (w.dev_x.status, w.dev_x.assigned_to) == (Status.SUBMITTED, None)
     assert not w.dev_x.events.exists()
+
+
+def test_status_counts_of_a_filter_that_matches_nothing_are_zero(db):
+    from deviations.models import Deviation
+    from deviations.selectors import status_counts
+
+    factories.DeviationFactory()
+    assert status_counts(Deviation.objects.filter(pk__in=[])) == {}
