@@ -57,6 +57,16 @@ def ensure_venv() -> None:
         STAMP.write_bytes(pyproject)
 
 
+def ensure_dotenv() -> None:
+    """A development ``.env`` (git-ignored) so that a plain ``.venv/bin/python manage.py ...`` works
+    too; production never has one (the Docker image excludes it) and sets its own environment."""
+    dotenv = ROOT / ".env"
+    if not dotenv.exists():
+        dotenv.write_text(
+            "# Development settings written by dev.py; never use this file in production.\nDEBUG=True\n"
+        )
+
+
 def environment() -> dict:
     env = dict(os.environ)
     # Development defaults; production sets DEBUG=False and a real SECRET_KEY.
@@ -110,6 +120,7 @@ def main() -> None:
     if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test", "messages", "--install-only"}:
         sys.exit(__doc__)
     ensure_venv()
+    ensure_dotenv()
     if sys.argv[1] == "--install-only":
         return
     {"run": cmd_run, "test": cmd_test, "messages": cmd_messages}[sys.argv[1]](sys.argv[2:])

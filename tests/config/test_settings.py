@@ -6,8 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 VARIABLES = (
     "DEBUG",
@@ -60,7 +58,7 @@ def run(code_or_args, **env):
     """Run python in a clean environment (none of the variables above inherited), from the project root
     and with no .env file influence beyond what the test passes."""
     clean = {k: v for k, v in os.environ.items() if k not in VARIABLES and not k.startswith("DJANGO")}
-    clean.update(env, DJANGO_SETTINGS_MODULE="config.settings")
+    clean.update(env, DJANGO_SETTINGS_MODULE="config.settings", ENV_FILE=os.devnull)
     args = ["-c", code_or_args] if isinstance(code_or_args, str) else code_or_args
     return subprocess.run(
         [sys.executable, *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
@@ -71,12 +69,6 @@ def settings_with(**env):
     result = run(PRINT, **env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-@pytest.fixture(autouse=True)
-def _no_dotenv():
-    if (ROOT / ".env").exists():
-        pytest.skip("a local .env file would override the defaults under test")
 
 
 def test_production_values_come_from_the_environment():
