@@ -112,6 +112,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.boo
     # connection (CONN_MAX_AGE), so PostgreSQL stops re-planning the queue and detail queries, whose
     # planning costs more than their execution (bench/RESULTS.md).
     DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+    # Django turns psycopg's automatic preparation off unless asked: prepare a statement on its
+    # fifth run on the connection (psycopg's default threshold).
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 5
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
