@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django.contrib.humanize",
+    # Built-in widget templates for FORM_RENDERER below.
+    "django.forms",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_filters",
@@ -95,6 +97,14 @@ TEMPLATES = [
     },
 ]
 
+# Widgets render through TEMPLATES, so templates/django/forms/ can override a built-in widget template
+# (select.html: the options inlined instead of two includes per option).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+
+# Per-process cache by default (content-keyed fragments such as the queue's filter form need nothing
+# shared); CACHE_URL can name another backend (django-environ cache URL).
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
 # --- Database: the embedded default is a SQLite file; production and CI use PostgreSQL. ---
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
@@ -106,11 +116,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env
     # up to a second compiling what runs in less (bench/RESULTS.md): off, as usual for OLTP.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
-    "DATABASE_SERVER_SIDE_BINDING", default=False
+    "DATABASE_SERVER_SIDE_BINDING", default=True
 ):
     # psycopg 3 binds parameters on the server and prepares statements run repeatedly on a persistent
     # connection (CONN_MAX_AGE), so PostgreSQL stops re-planning the queue and detail queries, whose
-    # planning costs more than their execution (bench/RESULTS.md).
+    # planning costs more than their execution (bench/RESULTS.md). Turn it off behind a connection
+    # pooler that cannot keep prepared statements (PgBouncer before 1.21 in transaction mode).
     DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
     # Django turns psycopg's automatic preparation off unless asked: prepare a statement on its
     # fifth run on the connection (psycopg's default threshold).

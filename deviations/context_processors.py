@@ -2,7 +2,7 @@
 
 from django.utils.functional import SimpleLazyObject
 
-from councils.models import Council, CouncilMembership
+from .selectors import active_memberships, is_regional_coordinator
 
 
 def _areas(user) -> dict[str, bool]:
@@ -10,18 +10,12 @@ def _areas(user) -> dict[str, bool]:
         return {}
     if user.is_superuser:
         return {"queue": True, "followup": True, "packs": True, "systemic": True}
-    memberships = CouncilMembership.objects.filter(user=user, council__active=True)
-    memberships = list(memberships.values_list("council__level", "role"))
-    coordinator_roles = {CouncilMembership.Role.COORDINATOR, CouncilMembership.Role.CHAIR}
-    regional_coordinator = any(
-        level == Council.Level.REGIONAL and role in coordinator_roles for level, role in memberships
-    )
-    in_a_council = bool(memberships)
+    in_a_council = bool(active_memberships(user))
     return {
         "queue": in_a_council,
         "followup": in_a_council,
         "packs": in_a_council,
-        "systemic": regional_coordinator,
+        "systemic": is_regional_coordinator(user),
     }
 
 

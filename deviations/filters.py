@@ -1,12 +1,14 @@
 """Filters of the triage queue (django-filter). Every filter maps onto an indexed column or a short
 subquery; nothing here needs the whole table in Python."""
 
+import hashlib
 import re
 
 import django_filters
 from django import forms
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from agreements.models import Agreement, DeviationCategory, Organization
@@ -47,6 +49,36 @@ def text_search(queryset, value: str):
     return queryset.filter(Q(description__icontains=value) | Q(consequence__icontains=value))
 
 
+class _ReadRowsIterator(forms.models.ModelChoiceIterator):
+    """Choices from the rows already read into ``field.choice_rows`` (see ``form_cache_key``), when
+    there are; otherwise from the queryset as usual."""
+
+    def __iter__(self):
+        rows = getattr(self.field, "choice_rows", None)
+        if rows is None:
+            yield from super().__iter__()
+            return
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in rows:
+            yield self.choice(obj)
+
+
+class _ReferenceChoiceIterator(django_filters.fields.ModelChoiceIterator, _ReadRowsIterator):
+    pass
+
+
+class _ReferenceChoiceField(django_filters.fields.ModelChoiceField):
+    iterator = _ReferenceChoiceIterator
+
+
+class ReferenceChoiceFilter(django_filters.ModelChoiceFilter):
+    """A choice of reference data (agreement, council, organisation...) whose list is read once per
+    request, for both the form cache key and, on a cache miss, the rendered options."""
+
+    field_class = _ReferenceChoiceField
+
+
 class DeviationFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Sök"), method="filter_q")
     status = django_filters.MultipleChoiceFilter(
@@ -57,11 +89,11 @@ class DeviationFilter(django_filters.FilterSet):
         # SELECT DISTINCT would sort every matching row (seconds over a million closed reports).
         distinct=False,
     )
-    agreement = django_filters.ModelChoiceFilter(label=_("Överenskommelse"), queryset=Agreement.objects.all())
-    category = django_filters.ModelChoiceFilter(label=_("Kategori"), queryset=DeviationCategory.objects.all())
-    council = django_filters.ModelChoiceFilter(label=_("Samråd"), queryset=Council.objects.all())
-    municipality = django_filters.ModelChoiceFilter(label=_("Kommun"), queryset=Municipality.objects.all())
-    organization = django_filters.ModelChoiceFilter(
+    agreement = ReferenceChoiceFilter(label=_("Överenskommelse"), queryset=Agreement.objects.all())
+    category = ReferenceChoiceFilter(label=_("Kategori"), queryset=DeviationCategory.objects.all())
+    council = ReferenceChoiceFilter(label=_("Samråd"), queryset=Council.objects.all())
+    municipality = ReferenceChoiceFilter(label=_("Kommun"), queryset=Municipality.objects.all())
+    organization = ReferenceChoiceFilter(
         label=_("Organisation (rapporterande eller motpart)"),
         queryset=Organization.objects.all(),
         method="filter_organization",
@@ -117,3 +149,31 @@ class DeviationFilter(django_filters.FilterSet):
             due_on__lt=self.today,
         )
         return queryset.filter(Exists(late))
+
+
+#: Query parameters of the queue that are not part of the filter form (its HTML does not depend on them).
+NOT_FORM_PARAMETERS = frozenset({"after", "before", "sort", "size"})
+
+
+def form_cache_key(filterset: django_filters.FilterSet) -> str | None:
+    """A key for the rendered filter form (``{% cache %}`` in the queue template), or None when the form
+    has errors (rendered each time, never cached).
+
+    Rendering the form's ten fields and their choice lists costs more than the rest of a queue page, and
+    its HTML changes only with the language, the submitted values and the choices offered. The key is
+    made of exactly those, the choices read from the database on every request (one small query per
+    list, kept for rendering the options on a miss): an edited organisation or a new council shows at
+    once, so no invalidation is needed; the cache's timeout only bounds its memory."""
+    form = filterset.form
+    if form.errors:
+        return None
+    parts: list = [get_language()]
+    for name, field in form.fields.items():
+        if isinstance(field, _ReferenceChoiceField):
+            field.choice_rows = list(field.queryset)
+            # Every column of every choice: whatever a label is made of, a change to it changes the key.
+            columns = [f.attname for f in field.queryset.model._meta.concrete_fields]
+            parts.append((name, [[getattr(obj, c) for c in columns] for obj in field.choice_rows]))
+    data = filterset.data
+    parts.append(sorted((key, data.getlist(key)) for key in data if key not in NOT_FORM_PARAMETERS))
+    return hashlib.sha256(repr(parts).encode()).hexdigest()

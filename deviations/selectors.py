@@ -1,5 +1,7 @@
 """Reads: who may see which reports, and in what role. Every view that shows reports starts here."""
 
+from dataclasses import dataclass
+
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 
@@ -20,40 +22,65 @@ def _asked_deviation_ids(user):
     return open_response_requests().filter(organization_id=user.organization_id).values("deviation_id")
 
 
+COORDINATOR_ROLES = frozenset({CouncilMembership.Role.COORDINATOR, CouncilMembership.Role.CHAIR})
+
+
+@dataclass(frozen=True)
+class Membership:
+    council_id: int
+    regional: bool
+    role: str
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role in COORDINATOR_ROLES
+
+
+def active_memberships(user) -> tuple[Membership, ...]:
+    """The user's memberships in active councils, read once per user object. ``request.user`` lives for
+    one request, so a page that asks several selectors about the user's councils (queue scope, menu,
+    visibility, roles) runs one query, and a change of membership shows on the next request."""
+    if not user.is_authenticated:
+        return ()
+    cached = getattr(user, "_active_memberships", None)
+    if cached is None:
+        cached = tuple(
+            Membership(council_id, level == Council.Level.REGIONAL, role)
+            for council_id, level, role in CouncilMembership.objects.filter(
+                user=user, council__active=True
+            ).values_list("council_id", "council__level", "role")
+        )
+        user._active_memberships = cached
+    return cached
+
+
+def forget_memberships(user) -> None:
+    """Drop the memo of ``active_memberships`` (after changing the user's memberships in-process)."""
+    user.__dict__.pop("_active_memberships", None)
+
+
 def regional_membership_roles(user) -> set[str]:
     """Membership roles the user has in any active regional council."""
-    if not user.is_authenticated:
-        return set()
-    return set(
-        CouncilMembership.objects.filter(
-            user=user, council__level=Council.Level.REGIONAL, council__active=True
-        ).values_list("role", flat=True)
-    )
+    return {m.role for m in active_memberships(user) if m.regional}
 
 
 def is_regional_coordinator(user) -> bool:
-    return bool(
-        regional_membership_roles(user) & {CouncilMembership.Role.COORDINATOR, CouncilMembership.Role.CHAIR}
-    )
+    return any(m.regional and m.is_coordinator for m in active_memberships(user))
+
+
+def local_council_ids(user) -> list[int]:
+    """Ids of the active local councils the user is a member of (any role)."""
+    return [m.council_id for m in active_memberships(user) if not m.regional]
 
 
 def queue_scope(user) -> tuple[bool, list[int] | None]:
-    """(is regional coordinator, ids of the active local councils the user is a member of) in one
-    query; the list is None when the user has no work queue at all (no active council)."""
+    """(is regional coordinator, ids of the active local councils the user is a member of); the list is
+    None when the user has no work queue at all (no active council)."""
     if user.is_superuser:
         return is_regional_coordinator(user), []
-    memberships = list(
-        CouncilMembership.objects.filter(user=user, council__active=True).values_list(
-            "council_id", "council__level", "role"
-        )
-    )
-    coordinator_roles = {CouncilMembership.Role.COORDINATOR, CouncilMembership.Role.CHAIR}
-    regional = any(
-        level == Council.Level.REGIONAL and role in coordinator_roles for _id, level, role in memberships
-    )
-    if not memberships:
+    if not active_memberships(user):
         return False, None
-    return regional, [pk for pk, level, _role in memberships if level == Council.Level.LOCAL]
+    return is_regional_coordinator(user), local_council_ids(user)
 
 
 def roles_for(user, deviation: Deviation) -> set[Role]:
@@ -63,11 +90,8 @@ def roles_for(user, deviation: Deviation) -> set[Role]:
         return roles
     if deviation.reporter_id == user.pk:
         roles.add(Role.REPORTER)
-    memberships = CouncilMembership.objects.filter(user=user, council__active=True).filter(
-        Q(council__level=Council.Level.REGIONAL) | Q(council_id=deviation.council_id)
-    )
-    for membership in memberships.select_related("council"):
-        if membership.council.is_regional:
+    for membership in active_memberships(user):
+        if membership.regional:
             if membership.is_coordinator:
                 roles.add(Role.REGIONAL_COORDINATOR)
         elif membership.council_id == deviation.council_id:
@@ -85,10 +109,7 @@ def deviations_visible_to(user) -> QuerySet[Deviation]:
         return qs.none()
     if user.is_superuser or is_regional_coordinator(user):
         return qs
-    local_councils = CouncilMembership.objects.filter(
-        user=user, council__active=True, council__level=Council.Level.LOCAL
-    ).values("council_id")
-    scope = Q(council__in=local_councils) | Q(reporter=user)
+    scope = Q(council__in=local_council_ids(user)) | Q(reporter=user)
     if user.organization_id:
         # Counterpart responders: only while their organisation is asked for a response.
         scope |= Q(pk__in=_asked_deviation_ids(user))
@@ -109,9 +130,7 @@ def deviations_handled_by(
     if user.is_superuser or regional:
         return qs
     if local_councils is None:
-        local_councils = CouncilMembership.objects.filter(
-            user=user, council__active=True, council__level=Council.Level.LOCAL
-        ).values("council_id")
+        local_councils = local_council_ids(user)
     return qs.filter(council__in=local_councils)
 
 
@@ -170,18 +189,42 @@ QUEUE_SORTS = {
 CURSOR_SALT = "deviations.queue-cursor"
 
 
-def queue_queryset(queryset: QuerySet[Deviation], *, today) -> QuerySet[Deviation]:
-    """Everything a queue row shows, fetched with the page: related names in one join, counterparts in
-    one extra query, whether a response is overdue as a subquery."""
-    from django.db.models import Exists, OuterRef
+#: The columns a queue row shows (and the keyset cursor needs): the report texts and the related rows'
+#: other columns stay in the database.
+QUEUE_ROW_FIELDS = (
+    "reference",
+    "status",
+    "occurred_on",
+    "reported_on",
+    "created_at",
+    "agreement__name",
+    "agreement__short_name",
+    "category__name",
+    "council__name",
+    "reporting_organization__name",
+    "assigned_to__username",
+    "assigned_to__first_name",
+    "assigned_to__last_name",
+)
 
-    late = open_response_requests().filter(deviation_id=OuterRef("pk"), due_on__lt=today)
+
+def queue_queryset(queryset: QuerySet[Deviation], *, today) -> QuerySet[Deviation]:
+    """Everything a queue row shows, fetched with the page: related names in one join; counterparts and
+    the overdue response requests (``overdue_responses``) in one extra query each, for the page's rows
+    only. (An overdue flag as a subquery of the page query made PostgreSQL hash every overdue request
+    of the table on each page, since it plans for all matching rows before the LIMIT.)"""
+    from django.db.models import Prefetch
+
+    from agreements.models import Organization
+
+    late = open_response_requests().filter(due_on__lt=today).only("pk", "deviation_id")
     return (
-        queryset.select_related(
-            "agreement", "category", "council", "municipality", "reporting_organization", "assigned_to"
+        queryset.select_related("agreement", "category", "council", "reporting_organization", "assigned_to")
+        .only(*QUEUE_ROW_FIELDS)
+        .prefetch_related(
+            Prefetch("counterpart_organizations", queryset=Organization.objects.only("name")),
+            Prefetch("response_requests", queryset=late, to_attr="overdue_responses"),
         )
-        .prefetch_related("counterpart_organizations")
-        .annotate(has_overdue_response=Exists(late))
     )
 
 
@@ -328,7 +371,7 @@ def similar_deviations(deviation: Deviation, *, user, visible=None, limit: int =
     import datetime
 
     from django.db import connection
-    from django.db.models import Case, Exists, F, FloatField, IntegerField, OuterRef, Value, When
+    from django.db.models import Case, Exists, F, IntegerField, OuterRef, Value, When
 
     window = datetime.timedelta(days=SIMILAR_WINDOW_DAYS)
     counterpart_ids = [o.pk for o in deviation.counterpart_organizations.all()]
@@ -394,41 +437,74 @@ def similar_deviations(deviation: Deviation, *, user, visible=None, limit: int =
             ),
         )
     )
-    text_rank = None
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-
-        words = sorted(_words(deviation.description))[:40]
-        if words:
-            query = SearchQuery(" | ".join(words), config="swedish", search_type="raw")
-            text_rank = SearchRank(SearchVector("description", config="swedish"), query)
-    candidates = candidates.annotate(
-        text_rank=text_rank if text_rank is not None else Value(0.0, output_field=FloatField()),
-        structural=F("same_kind") + F("same_pair"),
-    ).select_related("agreement", "category", "reporting_organization")
-    rows = list(candidates.order_by("-structural", "-text_rank", "-created_at")[:SIMILAR_CANDIDATES])
+        return _similar_ranked_in_database(deviation, candidates, limit=limit)
+    # Elsewhere (SQLite: development and small installations) the text is compared in Python.
+    candidates = candidates.annotate(structural=F("same_kind") + F("same_pair")).select_related("category")
+    rows = list(candidates.order_by("-structural", "-created_at")[:SIMILAR_CANDIDATES])
     own_words = _words(deviation.description)
     for row in rows:
         days = abs((row.occurred_on - deviation.occurred_on).days)
-        closeness = 2 * (1 - days / SIMILAR_WINDOW_DAYS)
-        if connection.vendor == "postgresql":
-            text = min(float(row.text_rank or 0) * 20, 4.0)
-        else:
-            other = _words(row.description)
-            text = 4.0 * len(own_words & other) / len(own_words | other) if own_words and other else 0.0
-        row.similarity = round(row.structural + closeness + text, 2)
-        reasons = []
-        if row.same_kind:
-            reasons.append("kind")
-        if row.same_pair:
-            reasons.append("pair")
-        if days <= 30:
-            reasons.append("time")
-        if text >= 0.5:
-            reasons.append("text")
-        row.similar_reasons = reasons
+        other = _words(row.description)
+        text = 4.0 * len(own_words & other) / len(own_words | other) if own_words and other else 0.0
+        row.similarity = round(row.structural + 2 * (1 - days / SIMILAR_WINDOW_DAYS) + text, 2)
+        row.similar_reasons = _similar_reasons(row, days=days, text=text)
     rows.sort(key=lambda r: (-r.similarity, -r.pk))
     return rows[:limit]
+
+
+def _similar_reasons(row, *, days: int, text: float) -> list[str]:
+    reasons = []
+    if row.same_kind:
+        reasons.append("kind")
+    if row.same_pair:
+        reasons.append("pair")
+    if days <= 30:
+        reasons.append("time")
+    if text >= 0.5:
+        reasons.append("text")
+    return reasons
+
+
+def _similar_ranked_in_database(deviation: Deviation, candidates: QuerySet, *, limit: int) -> list[Deviation]:
+    """PostgreSQL: the whole score (kind and pair, closeness in time, full-text rank with the Swedish
+    configuration) computed and sorted in the query, so only the ``limit`` best rows are fetched."""
+    from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+    from django.db.models import ExpressionWrapper, F, FloatField, Func, IntegerField, Value
+    from django.db.models.functions import Least
+
+    words = sorted(_words(deviation.description))[:40]
+    if words:
+        query = SearchQuery(" | ".join(words), config="swedish", search_type="raw")
+        text = Least(
+            SearchRank(SearchVector("description", config="swedish"), query) * Value(20.0), Value(4.0)
+        )
+    else:
+        text = Value(0.0)
+    days = Func(
+        F("occurred_on"),
+        Value(deviation.occurred_on),
+        arg_joiner=" - ",
+        template="ABS(%(expressions)s)",  # date - date is a number of days in PostgreSQL
+        output_field=IntegerField(),
+    )
+    closeness = Value(2.0) * (Value(1.0) - F("days") / Value(float(SIMILAR_WINDOW_DAYS)))
+    rows = list(
+        candidates.annotate(
+            days=days,
+            text_score=ExpressionWrapper(text, output_field=FloatField()),
+            similarity=ExpressionWrapper(
+                F("same_kind") + F("same_pair") + closeness + F("text_score"), output_field=FloatField()
+            ),
+        )
+        .select_related("category")
+        .only("reference", "status", "occurred_on", "category__name")
+        .order_by("-similarity", "-pk")[:limit]
+    )
+    for row in rows:
+        row.similarity = round(row.similarity, 2)
+        row.similar_reasons = _similar_reasons(row, days=row.days, text=row.text_score)
+    return rows
 
 
 # --- Systemic issues -------------------------------------------------------------------------------

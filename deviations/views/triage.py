@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from deviations import selectors, services
-from deviations.filters import DeviationFilter
+from deviations.filters import DeviationFilter, form_cache_key
 from deviations.forms_triage import (
     AssignForm,
     LinkReportForm,
@@ -119,6 +119,7 @@ def _queue(request, *, regional: bool, local_councils=None, preset_status=None, 
         "title": title,
         "url_name": url_name,
         "filter": filterset,
+        "filter_cache_key": form_cache_key(filterset),
         "page": page,
         "status_rows": status_rows,
         "total_in_statuses": sum(row["count"] for row in status_rows),

@@ -302,7 +302,13 @@ def test_queue_filters(client, w):
     client.force_login(w.regional)
     assert _queue_refs(client, status="triage")[0] == [w.dev_x.reference]
     assert _queue_refs(client, council=w.council_y.pk)[0] == [w.dev_y.reference]
-    assert _queue_refs(client, overdue="on")[0] == [late.reference]
+    refs, response = _queue_refs(client, overdue="on")
+    assert refs == [late.reference]
+    # The row is flagged (the overdue requests are read for the page's rows only).
+    assert [d.reference for d in response.context["page"] if d.overdue_responses] == [late.reference]
+    assert 'text-bg-danger">Försenat yttrande' in response.content.decode()
+    _, everything = _queue_refs(client)
+    assert [d.reference for d in everything.context["page"] if d.overdue_responses] == [late.reference]
     assert _queue_refs(client, organization=other_org.pk)[0] == [late.reference]
     # Counterpart organisations count too.
     assert set(_queue_refs(client, organization=w.org_psych.pk)[0]) == {w.dev_x.reference}
@@ -368,8 +374,9 @@ def test_queue_query_count_is_constant_whatever_the_page_size(client, w, django_
     large, rows_large = _count_queue_queries(client, w.coord_x)
     assert (rows_small, rows_large) == (5, 50)
     assert small == large
-    # session, user, regional roles, local membership, counts (one bounded statement), page,
-    # counterparts, menu, 5 filter choice lists; no session write (SessionRefreshMiddleware).
+    # session, user, memberships (once for scope, menu and visibility), counts (one bounded statement),
+    # page, counterparts, overdue response requests, 5 filter choice lists; no session write
+    # (SessionRefreshMiddleware). The same on a cache miss of the filter form (the filtered page below).
     with django_assert_max_num_queries(12):
         response = client.get(reverse("deviations:queue"), {"size": 25})
     # A deep page (keyset cursor) and a filtered page cost the same number of queries.
@@ -382,6 +389,54 @@ def test_queue_query_count_is_constant_whatever_the_page_size(client, w, django_
     assert len(deep.captured_queries) <= 12
     assert len(filtered.captured_queries) <= 12
     assert not any("DISTINCT" in q["sql"] for q in filtered.captured_queries)
+
+
+def _filter_form(html: str) -> str:
+    return html[html.index('<form method="get"') :].split("</form>", 1)[0]
+
+
+def _filter_form_fragments():
+    from django.core.cache import cache
+
+    return [key for key in cache._cache if "queue-filter-form" in key]
+
+
+def test_queue_filter_form_is_cached_by_its_content(client, w):
+    from django.core.cache import cache
+
+    cache.clear()
+    client.force_login(w.regional)
+    url = reverse("deviations:queue")
+    first = client.get(url).content.decode()
+    assert len(_filter_form_fragments()) == 1
+    # Same language, values and choices: served from the cache (no new fragment), same HTML.
+    assert client.get(url, {"after": "x", "sort": "reference"}).status_code == 200
+    assert len(_filter_form_fragments()) == 1
+    assert _filter_form(client.get(url).content.decode()) == _filter_form(first)
+    # A renamed organisation is part of the key: it shows at once, no invalidation needed.
+    w.org_psych.name = "Psykiatri Omdöpt"
+    w.org_psych.save()
+    assert "Psykiatri Omdöpt" in client.get(url).content.decode()
+    assert len(_filter_form_fragments()) == 2
+
+
+def test_queue_filter_form_shows_the_submitted_values_and_never_caches_errors(client, w):
+    from django.core.cache import cache
+
+    cache.clear()
+    client.force_login(w.regional)
+    url = reverse("deviations:queue")
+    one = client.get(url, {"council": w.council_x.pk}).content.decode()
+    other = client.get(url, {"council": w.council_y.pk}).content.decode()
+    assert f'<option value="{w.council_x.pk}" selected>' in one
+    assert f'<option value="{w.council_y.pk}" selected>' in other
+    assert f'<option value="{w.council_x.pk}" selected>' not in other
+    fragments = len(_filter_form_fragments())
+    response = client.get(url, {"occurred_after": "inte-ett-datum"})
+    assert response.context["filter"].form.errors
+    assert response.context["filter_cache_key"] is None
+    assert "is-invalid" in response.content.decode()
+    assert len(_filter_form_fragments()) == fragments
 
 
 def test_status_counts_are_bounded_and_say_so(client, w, monkeypatch):
