@@ -121,6 +121,15 @@ class DeviationFilter(django_filters.FilterSet):
         self.today = today
         self.user = user
 
+    def queryset_without(self, name: str):
+        """The filtered queryset with every filter but ``name`` (call ``is_valid()`` first): the queue's
+        counts per status use the same filters except the status filter, without a second form."""
+        queryset = self.queryset
+        for field, value in self.form.cleaned_data.items():
+            if field != name:
+                queryset = self.filters[field].filter(queryset, value)
+        return queryset
+
     def filter_q(self, queryset, name, value):
         return text_search(queryset, value)
 

@@ -44,12 +44,20 @@ def _queue(request, *, regional: bool, local_councils=None, preset_status=None, 
     if preset_status and not data.getlist("status"):
         data.setlist("status", preset_status)
     filterset = DeviationFilter(data, queryset=base, user=user, today=today, request=request)
-    filtered = filterset.qs if filterset.is_valid() else base.none()
-    # Counts per status: the same filters except the status filter, one GROUP BY.
-    without_status = data.copy()
-    without_status.pop("status", None)
-    counts_filter = DeviationFilter(without_status, queryset=base, user=user, today=today, request=request)
-    counts = selectors.status_counts(counts_filter.qs if counts_filter.is_valid() else base.none())
+    if filterset.is_valid():
+        filtered = filterset.qs
+        # Counts per status: the same filters except the status filter (one bounded statement).
+        counts_qs = filterset.queryset_without("status")
+    else:
+        filtered = base.none()
+        # An invalid status value alone must not hide the counts of the other filters.
+        without_status = data.copy()
+        without_status.pop("status", None)
+        counts_filter = DeviationFilter(
+            without_status, queryset=base, user=user, today=today, request=request
+        )
+        counts_qs = counts_filter.qs if counts_filter.is_valid() else base.none()
+    counts = selectors.status_counts(counts_qs)
 
     sort = request.GET.get("sort", "-created")
     if sort.lstrip("-") not in selectors.QUEUE_SORTS:

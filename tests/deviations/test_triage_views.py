@@ -334,6 +334,15 @@ def test_queue_counts_per_status_ignore_status_filter(client, w):
     assert counts[Status.TRIAGE] == 1 and counts[Status.SUBMITTED] == 1
 
 
+def test_queue_with_an_invalid_status_shows_no_rows_but_the_counts_of_the_other_filters(client, w):
+    client.force_login(w.regional)
+    refs, response = _queue_refs(client, status="bogus", council=w.council_x.pk)
+    assert refs == []
+    assert response.context["filter"].form.errors
+    counts = {row["value"]: row["count"] for row in response.context["status_rows"]}
+    assert counts[Status.SUBMITTED] == 1  # dev_x only: the council filter still applies
+
+
 def test_queue_sort_whitelist_and_keyset_pages(client, w):
     refs = [
         factories.DeviationFactory(council=w.council_x, municipality=w.muni_x).reference for _ in range(30)
