@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from agreements.models import Agreement, DeviationCategory, Organization
 from councils.models import Council, Municipality
 
+from .fields import PlainQueryChoiceIterator
 from .models import Deviation, ResponseRequest
 from .workflow import Status
 
@@ -49,9 +50,9 @@ def text_search(queryset, value: str):
     return queryset.filter(Q(description__icontains=value) | Q(consequence__icontains=value))
 
 
-class _ReadRowsIterator(forms.models.ModelChoiceIterator):
+class _ReadRowsIterator(PlainQueryChoiceIterator):
     """Choices from the rows already read into ``field.choice_rows`` (see ``form_cache_key``), when
-    there are; otherwise from the queryset as usual."""
+    there are; otherwise from the queryset."""
 
     def __iter__(self):
         rows = getattr(self.field, "choice_rows", None)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from agreements.models import Agreement, Organization
 from councils.models import Council
 
+from .fields import ModelChoiceField, ModelMultipleChoiceField
 from .models import SystemicAction, SystemicIssue
 from .workflow import RejectReason
 
@@ -69,7 +70,7 @@ class RejectForm(TransitionForm):
 
 
 class RerouteForm(TransitionForm):
-    council = forms.ModelChoiceField(label=_("Flytta till samråd"), queryset=Council.objects.none())
+    council = ModelChoiceField(label=_("Flytta till samråd"), queryset=Council.objects.none())
     field_order = ["council", "text"]
 
     def __init__(self, *args, deviation, **kwargs):
@@ -80,7 +81,7 @@ class RerouteForm(TransitionForm):
 
 
 class ResponseRequestForm(forms.Form):
-    organizations = forms.ModelMultipleChoiceField(
+    organizations = ModelMultipleChoiceField(
         label=_("Organisationer som ska yttra sig"),
         queryset=Organization.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -121,7 +122,7 @@ class NoteForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    assignee = forms.ModelChoiceField(
+    assignee = ModelChoiceField(
         label=_("Handläggare"), queryset=None, required=False, empty_label=_("Ingen (ta bort tilldelning)")
     )
 
@@ -148,7 +149,7 @@ class ResponseAnswerForm(forms.Form):
 
 
 class SystemicIssueForm(forms.ModelForm):
-    agreements = forms.ModelMultipleChoiceField(
+    agreements = ModelMultipleChoiceField(
         label=_("Överenskommelser"),
         queryset=Agreement.objects.all(),
         widget=forms.CheckboxSelectMultiple,

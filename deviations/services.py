@@ -432,8 +432,10 @@ def assignable_users(deviation: Deviation):
     if deviation.status in {Status.ESCALATED, Status.REGIONAL_ANALYSIS}:
         scope |= Q(council__level=Council.Level.REGIONAL)
     memberships = CouncilMembership.objects.filter(scope, council__active=True)
-    return User.objects.filter(is_active=True, pk__in=memberships.values("user_id")).order_by(
-        "first_name", "last_name", "username"
+    return (
+        User.objects.filter(is_active=True, pk__in=memberships.values("user_id"))
+        .only("username", "first_name", "last_name")
+        .order_by("first_name", "last_name", "username")
     )
 
 
