@@ -272,7 +272,37 @@ def probe(name: str, env: dict, args, info: dict) -> str:
         return ""
 
 
-def run_scenario(name: str, env: dict, args, info: dict) -> dict:
+def _process_cpu(stat_fields: list[str]) -> float:
+    ticks = os.sysconf("SC_CLK_TCK")
+    # /proc/<pid>/stat after the command name: state ppid pgrp ... utime (11th) stime (12th)
+    return (int(stat_fields[11]) + int(stat_fields[12])) / ticks
+
+
+def cpu_snapshot(server_pgid: int) -> dict[str, float]:
+    """CPU seconds used so far by the gunicorn processes (the server's process group), by PostgreSQL's
+    processes, and by finished child processes of this one (locust)."""
+    import resource
+
+    totals = {"gunicorn": 0.0, "postgres": 0.0}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[2]) == server_pgid:
+            totals["gunicorn"] += _process_cpu(fields)
+        elif cmdline.startswith(b"postgres"):
+            totals["postgres"] += _process_cpu(fields)
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    totals["locust"] = usage.ru_utime + usage.ru_stime
+    return totals
+
+
+def run_scenario(name: str, env: dict, args, info: dict, server_pgid: int) -> dict:
     user_class, request_names = SCENARIOS[name]
     missing = probe(name, env, args, info)
     if missing:
@@ -331,7 +361,9 @@ def run_scenario(name: str, env: dict, args, info: dict) -> dict:
         user_class,
     ]
     print(f"== {name}: {args.users} users, {args.duration} s", flush=True)
+    cpu_before = cpu_snapshot(server_pgid)
     subprocess.run(cmd, cwd=ROOT, env=locust_env, timeout=args.duration + 90, check=False)
+    cpu_after = cpu_snapshot(server_pgid)
     queries = (
         json.loads(stats_file.read_text())
         if stats_file.exists()
@@ -342,7 +374,8 @@ def run_scenario(name: str, env: dict, args, info: dict) -> dict:
     if stats_csv.exists():
         with stats_csv.open() as fh:
             rows = {r["Name"]: r for r in csv.DictReader(fh)}
-    result = {"scenario": name, "requests": []}
+    cpu = {key: cpu_after[key] - cpu_before[key] for key in cpu_before}
+    result = {"scenario": name, "requests": [], "cpu": cpu}
     if any(n in queries["not_available"] for n in request_names):
         result["not_available"] = "; ".join(queries["not_available"].values())
     for request_name in request_names:
@@ -383,20 +416,32 @@ def machine(info: dict, args) -> str:
 
 
 def report(results: list[dict]) -> str:
+    """The results table. CPU per request: the CPU time the server (gunicorn + PostgreSQL) and the load
+    generator (locust) used during the scenario divided by its requests (all its request names), so a
+    latency can be read against what the machine can do: with N users and no think time on C cores,
+    a CPU-bound server answers in about N x (server + locust CPU) / C."""
     lines = [
-        "| scenario | request | requests/s | median ms | p95 ms | errors | SQL queries/request |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| scenario | request | requests/s | median ms | p95 ms | errors | SQL queries/request "
+        "| server CPU ms/request (gunicorn + PostgreSQL) | locust CPU ms/request |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         if "not_available" in r and not any(x["count"] - x["failures"] for x in r["requests"]):
-            lines.append(f"| {r['scenario']} | not available ({r['not_available']}) | | | | | |")
+            lines.append(f"| {r['scenario']} | not available ({r['not_available']}) | | | | | | | |")
             continue
+        total = sum(x["count"] for x in r["requests"]) or 1
+        cpu = r.get("cpu", {})
+        per_request = {key: cpu.get(key, 0) * 1000 / total for key in ("gunicorn", "postgres", "locust")}
+        app, db = per_request["gunicorn"], per_request["postgres"]
+        server_cpu = f"{app + db:.1f} ({app:.1f} + {db:.1f})"
+        locust_cpu = f"{per_request['locust']:.1f}"
         for x in r["requests"]:
             q = x["queries"]
             queries = "–" if q is None else (str(q[0]) if q[0] == q[1] else f"{q[0]}–{q[1]}")
             lines.append(
                 f"| {r['scenario']} | {x['name']} | {x['rps']:.1f} | {x['median_ms']:.0f} | "
-                f"{x['p95_ms']:.0f} | {x['failures']} of {x['count']} | {queries} |"
+                f"{x['p95_ms']:.0f} | {x['failures']} of {x['count']} | {queries} | {server_cpu} "
+                f"| {locust_cpu} |"
             )
     return "\n".join(lines) + "\n"
 
@@ -431,7 +476,7 @@ def main(argv=None) -> int:
     results = []
     try:
         for name in names:
-            results.append(run_scenario(name, env, args, info))
+            results.append(run_scenario(name, env, args, info, server.pid))
     finally:
         stop(server)
     table = report(results)
