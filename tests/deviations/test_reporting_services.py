@@ -3,17 +3,20 @@
 import datetime
 import threading
 import uuid
+from unittest import mock
 
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from agreements.models import EmailDomain
+from councils.models import Council
 from deviations import services
-from deviations.models import Deviation, DeviationEvent
+from deviations.models import Deviation, DeviationEvent, ReferenceCounter
 from deviations.workflow import Status
 from tests import factories
 from tests.deviations.reporting_world import build_world, service_data
@@ -141,6 +144,26 @@ def test_inactive_local_council_is_skipped(w):
     w.nacka_council.save()
     deviation, _ = submit(w)
     assert services.confirm_deviation(deviation=deviation).council == w.regional_council
+
+
+def test_lowest_id_wins_among_councils_covering_the_same_place(w):
+    later = factories.CouncilFactory(name="Ännu ett samråd för Nacka", municipalities=[w.nacka])
+    assert services.council_for_place(municipality_id=w.nacka.pk) == w.nacka_council
+    w.nacka_council.active = False
+    w.nacka_council.save()
+    assert services.council_for_place(municipality_id=w.nacka.pk) == later
+
+
+def test_no_council_at_all_routes_nowhere(w):
+    Council.objects.update(active=False)
+    assert services.council_for_place(municipality_id=w.nacka.pk, district_id=w.spanga.pk) is None
+
+
+def test_a_reference_number_is_never_handed_out_outside_a_transaction(w):
+    # In autocommit the number would be committed at once, and lost if the report is then not saved.
+    with pytest.raises(TransactionManagementError), mock.patch.object(connection, "in_atomic_block", False):
+        services.next_reference(year=2026)
+    assert not ReferenceCounter.objects.exists()
 
 
 def test_reference_numbers_follow_confirmation_order_without_gaps(w):
