@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import capfirst
@@ -310,6 +310,17 @@ def personal_data_errors(data: dict) -> dict[str, str]:
     return errors
 
 
+def _in_agreement(category, agreement) -> bool:
+    # Prefetched on the instance: the form's check and the service's check share one query.
+    prefetch_related_objects([category], "agreements")
+    return any(a.pk == agreement.pk for a in category.agreements.all())
+
+
+def _has_active_districts(municipality) -> bool:
+    prefetch_related_objects([municipality], "districts")
+    return any(district.active for district in municipality.districts.all())
+
+
 def report_errors(data: dict, *, reporter=None, today=None) -> dict[str, str]:
     """Every business rule a new report must meet, as ``{field: message}``. Fields missing from
     ``data`` (already refused by the form) are skipped. Used by the form and by ``submit_deviation``."""
@@ -328,17 +339,13 @@ def report_errors(data: dict, *, reporter=None, today=None) -> dict[str, str]:
     if agreement and commitment and (commitment.agreement_id != agreement.pk or not commitment.active):
         errors["commitment"] = _("Åtagandet hör inte till den valda överenskommelsen.")
     category = data.get("category")
-    if (
-        agreement
-        and category
-        and (not category.active or not category.agreements.filter(pk=agreement.pk).exists())
-    ):
+    if agreement and category and (not category.active or not _in_agreement(category, agreement)):
         errors["category"] = _("Kategorin hör inte till den valda överenskommelsen.")
     municipality, district = data.get("municipality"), data.get("district")
     if municipality:
         if district is not None and (district.municipality_id != municipality.pk or not district.active):
             errors["district"] = _("Stadsdelen hör inte till den valda kommunen.")
-        elif district is None and municipality.districts.filter(active=True).exists():
+        elif district is None and _has_active_districts(municipality):
             errors["district"] = _("Välj stadsdel: %(municipality)s är indelad i stadsdelar.") % {
                 "municipality": municipality
             }

@@ -166,6 +166,16 @@ def test_a_reference_number_is_never_handed_out_outside_a_transaction(w):
     assert not ReferenceCounter.objects.exists()
 
 
+def test_the_rules_look_up_category_agreements_and_districts_once_for_form_and_service(
+    w, django_assert_num_queries
+):
+    data = service_data(w, municipality=w.nacka)
+    with django_assert_num_queries(3):  # the category's agreements, Nacka's districts, the e-mail domain
+        assert services.report_errors(data) == {}
+    with django_assert_num_queries(1):  # the e-mail domain (only without an account)
+        assert services.report_errors(data) == {}
+
+
 def test_reference_numbers_follow_confirmation_order_without_gaps(w):
     first, _ = submit(w)
     second, _ = submit(w)
