@@ -142,10 +142,39 @@ def apply_transition(
     ``roles`` is computed from ``actor`` unless given; only token-verified flows (the reporter's
     confirmation link) pass it explicitly.
     """
+    if action not in TRANSITIONS:
+        raise TransitionNotAllowed(_("Okänd åtgärd."))
+    deviation = Deviation.objects.select_for_update().get(pk=deviation.pk)
+    return _transition(
+        deviation=deviation,
+        action=action,
+        actor=actor,
+        text=text,
+        roles=roles,
+        actor_label=actor_label,
+        target_council=target_council,
+        reject_reason=reject_reason,
+        duplicate_of=duplicate_of,
+    )
+
+
+def _transition(
+    *,
+    deviation: Deviation,
+    action: str,
+    actor,
+    text: str = "",
+    roles: set[Role] | None = None,
+    actor_label: str = "",
+    target_council: Council | None = None,
+    reject_reason: str = "",
+    duplicate_of: Deviation | None = None,
+) -> Deviation:
+    """``apply_transition`` for a report the caller holds in its transaction: locked by
+    ``apply_transition``, or not saved yet (``submit_deviation``; then saving it inserts it)."""
     transition: Transition | None = TRANSITIONS.get(action)
     if transition is None:
         raise TransitionNotAllowed(_("Okänd åtgärd."))
-    deviation = Deviation.objects.select_for_update().get(pk=deviation.pk)
     if roles is None:
         roles = roles_for(actor, deviation)
     if deviation.status not in transition.source:
@@ -372,7 +401,6 @@ def report_errors(data: dict, *, reporter=None, today=None) -> dict[str, str]:
     return errors
 
 
-@transaction.atomic
 def submit_deviation(*, data: dict, idempotency_key, reporter=None) -> tuple[Deviation, bool]:
     """File a report; returns ``(deviation, created)``.
 
@@ -381,6 +409,19 @@ def submit_deviation(*, data: dict, idempotency_key, reporter=None) -> tuple[Dev
     a signed-in ``reporter`` is confirmed (and routed) in the same transaction.
     Raises ``ValidationError`` if a rule in ``report_errors`` is broken; nothing is stored then.
     """
+    try:
+        return _submit_deviation(data=data, idempotency_key=idempotency_key, reporter=reporter)
+    except IntegrityError:
+        # A concurrent request with the same key won the race (its transaction, or savepoint when
+        # called inside one, is rolled back, with the reference number it took): answer with its report.
+        existing = Deviation.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing, False
+
+
+@transaction.atomic
+def _submit_deviation(*, data: dict, idempotency_key, reporter) -> tuple[Deviation, bool]:
     existing = Deviation.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return existing, False
@@ -390,25 +431,20 @@ def submit_deviation(*, data: dict, idempotency_key, reporter=None) -> tuple[Dev
     fields = {name: data.get(name) for name in _MODEL_FIELDS}
     for name in (*TEXT_FIELDS, "reporter_name", "reporter_email", "reporter_phone"):
         fields[name] = (fields[name] or "").strip()
-    try:
-        with transaction.atomic():
-            deviation = Deviation.objects.create(
-                reference=f"{UNCONFIRMED_REFERENCE_PREFIX}{uuid.UUID(str(idempotency_key)).hex[:18]}",
-                status=Status.UNCONFIRMED,
-                idempotency_key=idempotency_key,
-                reporter=reporter,
-                **fields,
-            )
-    except IntegrityError:
-        # A concurrent request with the same key won the race: answer with its report.
-        existing = Deviation.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is None:
-            raise
-        return existing, False
-    deviation.counterpart_organizations.set(data["counterpart_organizations"])
+    deviation = Deviation(
+        reference=f"{UNCONFIRMED_REFERENCE_PREFIX}{uuid.UUID(str(idempotency_key)).hex[:18]}",
+        status=Status.UNCONFIRMED,
+        idempotency_key=idempotency_key,
+        reporter=reporter,
+        **fields,
+    )
     if reporter is not None:
-        deviation = confirm_deviation(deviation=deviation, actor=reporter)
+        # Confirmed before it is first saved: one INSERT of the routed, numbered report.
+        deviation = _confirm(deviation=deviation, actor=reporter)
     else:
+        deviation.save(force_insert=True)
+    deviation.counterpart_organizations.add(*data["counterpart_organizations"])
+    if reporter is None:
         queue_email(
             template="confirm_report",
             to=[deviation.reporter_email],
@@ -432,7 +468,13 @@ def confirm_deviation(*, deviation: Deviation, actor=None, actor_label: str = ""
     """Confirm a report (the reporter proved the e-mail address, or is signed in): it becomes submitted,
     gets its reference number and is routed; the council is told and the reporter gets a receipt with
     the private status link. Raises ``TransitionNotAllowed`` if it is already confirmed."""
-    deviation = apply_transition(
+    deviation = Deviation.objects.select_for_update().get(pk=deviation.pk)
+    return _confirm(deviation=deviation, actor=actor, actor_label=actor_label)
+
+
+def _confirm(*, deviation: Deviation, actor=None, actor_label: str = "") -> Deviation:
+    """``confirm_deviation`` for a report the caller holds (locked, or not saved yet)."""
+    deviation = _transition(
         deviation=deviation,
         action="confirm",
         actor=actor,

@@ -265,6 +265,42 @@ def test_purge_deletes_only_old_unconfirmed_reports(w, caplog):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_concurrent_double_submit_by_a_signed_in_reporter_takes_one_reference_number(postgres_only):
+    """Signed in, the report is numbered before it is inserted: the requests that lose the race on the
+    key give their number back (rollback), so the year's numbers stay gap-free."""
+    w = build_world()
+    reporter = factories.UserFactory(email="anna@nacka.se", organization=w.own)
+    key = uuid.uuid4()
+    results, errors = [], []
+    barrier = threading.Barrier(4)
+
+    def worker():
+        try:
+            barrier.wait()
+            results.append(
+                services.submit_deviation(data=service_data(w), idempotency_key=key, reporter=reporter)
+            )
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    deviation = Deviation.objects.get()
+    assert sorted(created for _, created in results) == [False, False, False, True]
+    assert {d.pk for d, _ in results} == {deviation.pk}
+    year = timezone.localdate().year
+    assert deviation.reference == f"SB-{year}-00001"
+    assert ReferenceCounter.objects.get(year=year).last == 1
+    assert DeviationEvent.objects.filter(deviation=deviation).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_double_submit_creates_one_report(postgres_only):
     """Two requests with the same key at the same moment (a double click): one report, both get it."""
     w = build_world()
