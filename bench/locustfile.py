@@ -16,6 +16,7 @@ import json
 import os
 import random
 import re
+import uuid
 from collections import defaultdict
 from html.parser import HTMLParser
 from pathlib import Path
@@ -30,6 +31,9 @@ CONFIG = {
     "filing_url": os.environ.get("BENCH_FILING_URL", "/rapportera/formular/"),
     # JSON object of form fields to set on top of the generic form filler, e.g. {"agreement": "1"}.
     "filing_fields": json.loads(os.environ.get("BENCH_FILING_FIELDS", "{}") or "{}"),
+    # Each simulated reporter fetches the form once, then files this many reports with it (its CSRF
+    # token reused, a fresh idempotency key each) before fetching it again.
+    "filing_posts_per_form": max(1, int(os.environ.get("BENCH_FILING_POSTS_PER_FORM", "10"))),
     "queue_url": os.environ.get("BENCH_QUEUE_URL", "/arenden/"),
     "queue_filter": os.environ.get("BENCH_QUEUE_FILTER", "status=closed&status=rejected"),
     # bench/run.py sets a signed keyset cursor 200,000 rows down ("after=..."); a page number is ignored.
@@ -248,23 +252,38 @@ class SignedInUser(FastHttpUser):
 
 
 class Filing(SignedInUser):
-    """GET the form (CSRF token, idempotency key), then POST a complete report."""
+    """Filing as the target states it: signed-in reporters filing report after report. Each simulated
+    user GETs the form ("filing: form", for its CSRF token and fields) once every
+    ``BENCH_FILING_POSTS_PER_FORM`` reports (default 10) and POSTs each report ("filing: submit") with
+    the same CSRF token and a fresh idempotency key (uuid4), so every POST files a new report. Success
+    is the redirect to the receipt; anything else is an error."""
 
     scenario = "filing"
 
+    def on_start(self):
+        super().on_start()
+        self.action, self.data, self.posts_left = None, None, 0
+
+    def load_form(self) -> bool:
+        form_page = self.get_page(CONFIG["filing_url"], "filing: form")
+        form = main_form(form_page.text or "") if form_page.status_code == 200 else None
+        if form_page.status_code == 200 and form is None:
+            NOT_AVAILABLE["filing: form"] = CONFIG["filing_url"]
+        if form is None:
+            return False
+        self.action = urljoin(CONFIG["filing_url"], form["action"] or CONFIG["filing_url"])
+        self.data = fill_form(form, CONFIG["filing_fields"])
+        self.posts_left = CONFIG["filing_posts_per_form"]
+        return True
+
     @task
     def file_report(self):
-        form_page = self.get_page(CONFIG["filing_url"], "filing: form")
-        if form_page.status_code != 200:
+        if self.posts_left <= 0 and not self.load_form():
             return
-        form = main_form(form_page.text or "")
-        if form is None:
-            NOT_AVAILABLE["filing: form"] = CONFIG["filing_url"]
-            return
-        action = urljoin(CONFIG["filing_url"], form["action"] or CONFIG["filing_url"])
-        data = fill_form(form, CONFIG["filing_fields"])
+        self.posts_left -= 1
+        data = {**self.data, "idempotency_key": [str(uuid.uuid4())]}
         with self.client.post(
-            action,
+            self.action,
             data=encode(data),
             headers=FORM_HEADERS,
             name="filing: submit",
@@ -273,12 +292,13 @@ class Filing(SignedInUser):
         ) as response:
             if response.status_code in (302, 303):
                 response.success()
-            else:
-                errors = re.findall(
-                    r'class="[^"]*(?:invalid-feedback|errorlist)[^"]*"[^>]*>\s*([^<]{0,120})',
-                    response.text or "",
-                )
-                response.failure(f"HTTP {response.status_code}: form not accepted {errors[:2]}")
+                return
+            self.posts_left = 0  # fetch the form (and CSRF token) again before the next report
+            errors = re.findall(
+                r'class="[^"]*(?:invalid-feedback|errorlist)[^"]*"[^>]*>\s*([^<]{0,120})',
+                response.text or "",
+            )
+            response.failure(f"HTTP {response.status_code}: form not accepted {errors[:2]}")
 
 
 class QueueFirst(SignedInUser):

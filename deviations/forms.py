@@ -3,11 +3,15 @@ call the rules and put each error next to its field."""
 
 import uuid
 from collections import defaultdict
+from functools import partial
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Fieldset, Layout, Submit
 from django import forms
+from django.db.models import F
+from django.forms.models import ModelChoiceIteratorValue
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -20,15 +24,17 @@ from .models import YesNoUnknown
 
 class GroupedOptionsMixin:
     """Options in optgroups; each option gets ``data-group`` with its group's key, so
-    ``static/js/report_form.js`` can show only the groups matching another field. ``group_keys`` is
-    parallel to the field's choices (``None`` for ungrouped entries)."""
+    ``static/js/report_form.js`` can show only the groups matching another field. ``group_keys`` (a
+    list, or a callable giving it when the widget renders) is parallel to the field's choices
+    (``None`` for ungrouped entries)."""
 
     group_keys: list = []
 
     def optgroups(self, name, value, attrs=None):
         groups = super().optgroups(name, value, attrs)
+        keys = self.group_keys() if callable(self.group_keys) else self.group_keys
         for _group_name, options, index in groups:
-            key = self.group_keys[index] if index < len(self.group_keys) else None
+            key = keys[index] if index < len(keys) else None
             if key is not None:
                 for option in options:
                     option["attrs"]["data-group"] = str(key)
@@ -57,8 +63,9 @@ class AgreementSelect(forms.Select):
         return option
 
 
-def _grouped(field, groups, *, empty_label):
-    """Set grouped choices ``[(key, label, [(value, label), ...]), ...]`` on a choice field."""
+def _grouped(groups, *, empty_label) -> tuple[list, list]:
+    """Grouped choices ``[(label, [(value, label), ...]), ...]`` and their group keys, from
+    ``[(key, label, [(value, label), ...]), ...]``; empty groups are left out."""
     choices, keys = [], []
     if empty_label is not None:
         choices.append(("", empty_label))
@@ -67,10 +74,27 @@ def _grouped(field, groups, *, empty_label):
         if options:
             choices.append((label, options))
             keys.append(key)
-    field.choices = choices
-    field.widget.group_keys = keys
+    return choices, keys
 
 
+def _model_choices(field, instances) -> list:
+    """The choices ``ModelChoiceIterator`` would give for ``instances``, without querying again."""
+    choices = [] if field.empty_label is None else [("", field.empty_label)]
+    return choices + [
+        (ModelChoiceIteratorValue(field.prepare_value(o), o), field.label_from_instance(o)) for o in instances
+    ]
+
+
+#: The choice fields of ``ReportForm`` whose lists come from ``ReportForm._choices``.
+LISTED_CHOICES = (
+    "agreement",
+    "commitment",
+    "category",
+    "municipality",
+    "district",
+    "reporting_organization",
+    "counterpart_organizations",
+)
 YES_NO_UNKNOWN = YesNoUnknown.choices
 TEXTAREA = {"rows": 5}
 
@@ -201,44 +225,57 @@ class ReportForm(forms.Form):
         self.fields["reporter_phone"].widget.attrs["autocomplete"] = "tel"
         if self.user is not None:
             self.fields["reporter_email"].help_text = _("Dit skickar vi kvittot och senare återkopplingen.")
-        self._set_grouped_choices()
+        # The lists of choices are loaded when a widget renders them, all at once (a valid POST never
+        # renders them); validation looks up only the submitted values, as ModelChoiceField does.
+        for name in LISTED_CHOICES:
+            field = self.fields[name]
+            field.choices = partial(self._choice_list, name)
+            if isinstance(field.widget, GroupedOptionsMixin):
+                field.widget.group_keys = partial(self._group_keys, name)
 
-    def _set_grouped_choices(self):
-        agreements = list(self.fields["agreement"].queryset)
+    def _choice_list(self, name):
+        return self._choices[name][0]
+
+    def _group_keys(self, name):
+        return self._choices[name][1]
+
+    @property
+    def municipalities_with_districts(self) -> list[int]:
+        return self._choices["municipalities_with_districts"]
+
+    @property
+    def known_names(self) -> list[str]:
+        """Names of agreements, places and organisations: not names of people."""
+        return self._choices["known_names"]
+
+    @cached_property
+    def _choices(self) -> dict:
+        """Every list of choices, grouped, from one query per table with only the columns shown."""
+        fields = self.fields
+        agreements = list(fields["agreement"].queryset.only("name", "short_name", "valid_from", "valid_to"))
         commitments = defaultdict(list)
-        for commitment in self.fields["commitment"].queryset.select_related("agreement"):
+        for commitment in fields["commitment"].queryset.only("agreement", "number", "title"):
             commitments[commitment.agreement_id].append((commitment.pk, str(commitment)))
+        # One row per category and agreement (the categories in order; a category in several
+        # agreements is listed under each).
         categories = defaultdict(list)
-        for category in self.fields["category"].queryset.prefetch_related("agreements"):
-            for agreement in category.agreements.all():
-                categories[agreement.pk].append((category.pk, str(category)))
-        _grouped(
-            self.fields["commitment"],
-            [(a.pk, str(a), commitments[a.pk]) for a in agreements],
-            empty_label=_("Inget särskilt åtagande"),
-        )
-        _grouped(
-            self.fields["category"],
-            [(a.pk, str(a), categories[a.pk]) for a in agreements],
-            empty_label=_("Välj kategori"),
-        )
+        for row in fields["category"].queryset.only("name").annotate(agreement_pk=F("agreements")):
+            categories[row.agreement_pk].append((row.pk, str(row)))
+        municipalities = {m.pk: m for m in fields["municipality"].queryset.only("name")}
         districts = defaultdict(list)
-        municipalities = {}
-        for district in self.fields["district"].queryset.select_related("municipality"):
-            municipalities[district.municipality_id] = district.municipality
+        for district in fields["district"].queryset.only("municipality", "name"):
             districts[district.municipality_id].append((district.pk, str(district)))
-        _grouped(
-            self.fields["district"],
-            [(pk, str(m), districts[pk]) for pk, m in municipalities.items()],
-            empty_label=_("Välj stadsdel"),
-        )
-        self.municipalities_with_districts = sorted(municipalities)
         organizations = defaultdict(list)
         principals = {}
-        for organization in self.fields["reporting_organization"].queryset.select_related(
-            "principal_municipality", "principal_region"
+        for organization in (
+            fields["reporting_organization"]
+            .queryset.select_related("principal_region")
+            .only("name", "principal_municipality", "principal_region__name")
         ):
-            principal = organization.principal
+            if organization.principal_region_id:
+                principal = organization.principal_region
+            else:
+                principal = municipalities[organization.principal_municipality_id]
             key = (organization.principal_kind, principal.pk)
             principals[key] = principal
             organizations[key].append((organization.pk, str(organization)))
@@ -246,11 +283,30 @@ class ReportForm(forms.Form):
             principals, key=lambda k: (k[0] != Organization.PrincipalKind.REGION, str(principals[k]))
         )
         org_groups = [(None, str(principals[k]), organizations[k]) for k in order]
-        _grouped(self.fields["reporting_organization"], org_groups, empty_label=_("Välj organisation"))
-        _grouped(self.fields["counterpart_organizations"], org_groups, empty_label=None)
-        self.known_names = [str(a) for a in agreements] + [str(p) for p in principals.values()]
-        self.known_names += [label for group in organizations.values() for _pk, label in group]
-        self.known_names += [label for group in districts.values() for _pk, label in group]
+        by_agreement = [(a.pk, str(a)) for a in agreements]
+        known_names = [str(a) for a in agreements] + [str(p) for p in principals.values()]
+        known_names += [label for group in organizations.values() for _pk, label in group]
+        known_names += [label for group in districts.values() for _pk, label in group]
+        known_names += [str(m) for m in municipalities.values()]
+        return {
+            "agreement": (_model_choices(fields["agreement"], agreements), []),
+            "commitment": _grouped(
+                [(pk, label, commitments[pk]) for pk, label in by_agreement],
+                empty_label=_("Inget särskilt åtagande"),
+            ),
+            "category": _grouped(
+                [(pk, label, categories[pk]) for pk, label in by_agreement], empty_label=_("Välj kategori")
+            ),
+            "municipality": (_model_choices(fields["municipality"], municipalities.values()), []),
+            "district": _grouped(
+                [(pk, str(municipalities[pk]), options) for pk, options in districts.items()],
+                empty_label=_("Välj stadsdel"),
+            ),
+            "reporting_organization": _grouped(org_groups, empty_label=_("Välj organisation")),
+            "counterpart_organizations": _grouped(org_groups, empty_label=None),
+            "municipalities_with_districts": sorted(districts),
+            "known_names": known_names,
+        }
 
     def clean(self):
         cleaned = super().clean()
@@ -264,9 +320,10 @@ class ReportForm(forms.Form):
     def _warn_about_names(self, cleaned):
         if cleaned.get("names_checked"):
             return
-        known = [*self.known_names, *(str(m) for m in Municipality.objects.all())]
         for field in services.TEXT_FIELDS:
-            names = pii.suspected_names(cleaned.get(field) or "", known=known)
+            text = cleaned.get(field) or ""
+            # Known names only take suspects away: without a suspect there is nothing to load them for.
+            names = pii.suspected_names(text) and pii.suspected_names(text, known=self.known_names)
             if names:
                 self.name_warning = True
                 self.add_error(

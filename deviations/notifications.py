@@ -21,6 +21,7 @@ def coordinator_emails(council) -> list[str]:
             user__is_active=True,
         )
         .exclude(user__email="")
+        .order_by()  # queue_email sorts the addresses; no join to the councils for the model's ordering
         .values_list("user__email", flat=True)
     ) + ([council.email] if council.email else [])
 

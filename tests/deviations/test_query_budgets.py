@@ -1,9 +1,16 @@
 """Query budgets (issue #8): pages must not make more SQL queries as the data grows."""
 
+import uuid
+
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django_tasks_db.models import DBTaskResult
 
+from deviations.models import Deviation
+from deviations.workflow import Status
 from tests import factories
+from tests.deviations.reporting_world import build_world, valid_post
 
 # Session, user, scope, the report (+ its counterparts), the access-log row, the viewer's roles (2),
 # events, response requests, duplicates, similar reports (one bounded statement), the menu, the
@@ -28,3 +35,71 @@ def test_detail_page_query_count_does_not_grow_with_events_or_counterparts(clien
     _detail_queries(client, small)  # warm caches (content types, sessions)
 
     assert _detail_queries(client, small) == _detail_queries(client, large) <= DETAIL_BUDGET
+
+
+# --- Filing (issue #8: ≥ 250 reports/s) ---------------------------------------------------------------
+
+# A signed-in reporter's POST of the report form, all of it (a transaction=True test: commit and the
+# e-mail tasks run as in production): session, user, the submitted choices (agreement, commitment,
+# category and its agreements, municipality, district, own organisation, counterparts); BEGIN, the
+# idempotency key, routing, the reference number, the report, its event, the council's coordinators,
+# its counterparts, COMMIT; the two e-mail tasks (receipt, new report); the session (BEGIN, UPDATE,
+# COMMIT) remembering the report for the "sent" page. Nothing grows with the reference data or the
+# number of reports.
+FILING_POST_BUDGET = 24
+# The form: session, user, one query per table of choices (agreements, commitments, categories with
+# their agreements, municipalities, districts, organisations), the menu.
+FILING_FORM_BUDGET = 9
+
+
+def _grow_reference_data(w):
+    """More of every table the form lists, and reports: the budgets must not move."""
+    for i in range(5):
+        agreement = factories.AgreementFactory(code=f"EXTRA{i}", valid_from=w.psyk.valid_from)
+        factories.CommitmentFactory(agreement=agreement)
+        factories.DeviationCategoryFactory(agreements=[agreement, w.psyk])
+        municipality = factories.MunicipalityFactory()
+        factories.DistrictFactory(municipality=municipality)
+        factories.OrganizationFactory(principal_municipality=municipality)
+        factories.RegionOrganizationFactory(principal_region=w.region)
+    for _ in range(3):
+        factories.DeviationFactory()
+
+
+def _filing_queries(client, w, *, key, **overrides) -> int:
+    data = valid_post(w, idempotency_key=str(key), reporter_email="anna@nacka.se", **overrides)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/rapportera/formular/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return len(queries)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_filing_query_count_is_constant(client, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    w = build_world()
+    reporter = factories.UserFactory(email="anna@nacka.se", organization=w.own)
+    client.force_login(reporter)
+    _filing_queries(client, w, key=uuid.uuid4())  # warm caches (content types, sessions)
+    before = _filing_queries(client, w, key=uuid.uuid4())
+    _grow_reference_data(w)
+    after = _filing_queries(client, w, key=uuid.uuid4())
+    # With a district, the district is looked up instead of asking whether the municipality has any.
+    in_a_district = _filing_queries(
+        client, w, key=uuid.uuid4(), municipality=w.stockholm.pk, district=w.spanga.pk
+    )
+    assert before == after == in_a_district == FILING_POST_BUDGET
+    assert Deviation.objects.filter(reporter=reporter, status=Status.SUBMITTED).count() == 4
+    assert DBTaskResult.objects.count() == 8  # a receipt and a new-report e-mail per report
+
+
+def test_filing_form_query_count_is_constant(client, db):
+    w = build_world()
+    client.force_login(factories.UserFactory(organization=w.own))
+    client.get("/rapportera/formular/")  # warm caches
+    with CaptureQueriesContext(connection) as before:
+        assert client.get("/rapportera/formular/").status_code == 200
+    _grow_reference_data(w)
+    with CaptureQueriesContext(connection) as after:
+        assert client.get("/rapportera/formular/").status_code == 200
+    assert len(before) == len(after) == FILING_FORM_BUDGET

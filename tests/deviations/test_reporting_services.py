@@ -3,17 +3,20 @@
 import datetime
 import threading
 import uuid
+from unittest import mock
 
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from agreements.models import EmailDomain
+from councils.models import Council
 from deviations import services
-from deviations.models import Deviation, DeviationEvent
+from deviations.models import Deviation, DeviationEvent, ReferenceCounter
 from deviations.workflow import Status
 from tests import factories
 from tests.deviations.reporting_world import build_world, service_data
@@ -143,6 +146,36 @@ def test_inactive_local_council_is_skipped(w):
     assert services.confirm_deviation(deviation=deviation).council == w.regional_council
 
 
+def test_lowest_id_wins_among_councils_covering_the_same_place(w):
+    later = factories.CouncilFactory(name="Ännu ett samråd för Nacka", municipalities=[w.nacka])
+    assert services.council_for_place(municipality_id=w.nacka.pk) == w.nacka_council
+    w.nacka_council.active = False
+    w.nacka_council.save()
+    assert services.council_for_place(municipality_id=w.nacka.pk) == later
+
+
+def test_no_council_at_all_routes_nowhere(w):
+    Council.objects.update(active=False)
+    assert services.council_for_place(municipality_id=w.nacka.pk, district_id=w.spanga.pk) is None
+
+
+def test_a_reference_number_is_never_handed_out_outside_a_transaction(w):
+    # In autocommit the number would be committed at once, and lost if the report is then not saved.
+    with pytest.raises(TransactionManagementError), mock.patch.object(connection, "in_atomic_block", False):
+        services.next_reference(year=2026)
+    assert not ReferenceCounter.objects.exists()
+
+
+def test_the_rules_look_up_category_agreements_and_districts_once_for_form_and_service(
+    w, django_assert_num_queries
+):
+    data = service_data(w, municipality=w.nacka)
+    with django_assert_num_queries(3):  # the category's agreements, Nacka's districts, the e-mail domain
+        assert services.report_errors(data) == {}
+    with django_assert_num_queries(1):  # the e-mail domain (only without an account)
+        assert services.report_errors(data) == {}
+
+
 def test_reference_numbers_follow_confirmation_order_without_gaps(w):
     first, _ = submit(w)
     second, _ = submit(w)
@@ -229,6 +262,42 @@ def test_purge_deletes_only_old_unconfirmed_reports(w, caplog):
     assert "nacka.se" not in caplog.text
     call_command("purge_unconfirmed")  # running again is harmless
     assert Deviation.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_double_submit_by_a_signed_in_reporter_takes_one_reference_number(postgres_only):
+    """Signed in, the report is numbered before it is inserted: the requests that lose the race on the
+    key give their number back (rollback), so the year's numbers stay gap-free."""
+    w = build_world()
+    reporter = factories.UserFactory(email="anna@nacka.se", organization=w.own)
+    key = uuid.uuid4()
+    results, errors = [], []
+    barrier = threading.Barrier(4)
+
+    def worker():
+        try:
+            barrier.wait()
+            results.append(
+                services.submit_deviation(data=service_data(w), idempotency_key=key, reporter=reporter)
+            )
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    deviation = Deviation.objects.get()
+    assert sorted(created for _, created in results) == [False, False, False, True]
+    assert {d.pk for d, _ in results} == {deviation.pk}
+    year = timezone.localdate().year
+    assert deviation.reference == f"SB-{year}-00001"
+    assert ReferenceCounter.objects.get(year=year).last == 1
+    assert DeviationEvent.objects.filter(deviation=deviation).count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
