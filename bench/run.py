@@ -278,12 +278,12 @@ def _process_cpu(stat_fields: list[str]) -> float:
     return (int(stat_fields[11]) + int(stat_fields[12])) / ticks
 
 
-def cpu_snapshot(server_pgid: int) -> dict[str, float]:
-    """CPU seconds used so far by the gunicorn processes (the server's process group), by PostgreSQL's
-    processes, and by finished child processes of this one (locust)."""
+def cpu_snapshot(server_pgid: int) -> dict:
+    """CPU seconds used so far by each gunicorn process (the server's process group) and each
+    PostgreSQL process, and by the finished child processes of this one (locust)."""
     import resource
 
-    totals = {"gunicorn": 0.0, "postgres": 0.0}
+    processes = {}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -294,11 +294,20 @@ def cpu_snapshot(server_pgid: int) -> dict[str, float]:
             continue
         fields = stat[stat.rindex(")") + 2 :].split()
         if int(fields[2]) == server_pgid:
-            totals["gunicorn"] += _process_cpu(fields)
+            processes[int(proc.name)] = ("gunicorn", _process_cpu(fields))
         elif cmdline.startswith(b"postgres"):
-            totals["postgres"] += _process_cpu(fields)
+            processes[int(proc.name)] = ("postgres", _process_cpu(fields))
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    totals["locust"] = usage.ru_utime + usage.ru_stime
+    return {"processes": processes, "locust": usage.ru_utime + usage.ru_stime}
+
+
+def cpu_used(before: dict, after: dict) -> dict[str, float]:
+    """CPU seconds per kind between two snapshots: processes seen in both count their difference,
+    processes started in between all they used (one that ended in between is not seen)."""
+    totals = {"gunicorn": 0.0, "postgres": 0.0, "locust": after["locust"] - before["locust"]}
+    for pid, (kind, seconds) in after["processes"].items():
+        earlier = before["processes"].get(pid)
+        totals[kind] += seconds - (earlier[1] if earlier and earlier[0] == kind else 0.0)
     return totals
 
 
@@ -374,7 +383,7 @@ def run_scenario(name: str, env: dict, args, info: dict, server_pgid: int) -> di
     if stats_csv.exists():
         with stats_csv.open() as fh:
             rows = {r["Name"]: r for r in csv.DictReader(fh)}
-    cpu = {key: cpu_after[key] - cpu_before[key] for key in cpu_before}
+    cpu = cpu_used(cpu_before, cpu_after)
     result = {"scenario": name, "requests": [], "cpu": cpu}
     if any(n in queries["not_available"] for n in request_names):
         result["not_available"] = "; ".join(queries["not_available"].values())
