@@ -98,8 +98,9 @@ TEMPLATES = [
 ]
 
 # Widgets render through TEMPLATES, so templates/django/forms/ can override a built-in widget template
-# (select.html: the options inlined instead of two includes per option).
-FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+# (select.html: the options inlined instead of two includes per option), and long select lists are
+# cached under a key made of their whole content (config/forms.py).
+FORM_RENDERER = "config.forms.CachedChoicesRenderer"
 
 # Per-process cache by default (content-keyed fragments such as the queue's filter form need nothing
 # shared); CACHE_URL can name another backend (django-environ cache URL).
