@@ -273,3 +273,73 @@ def test_page_and_pdf_list_only_the_most_frequent_pairs(dataset, monkeypatch):
     assert len(stats.by_organization_pair) == 5  # exports keep every pair
     assert [r["count"] for r in stats.top_organization_pairs] == [6, 1]
     assert stats.organization_pairs_left_out == 3
+
+
+def test_reports_outside_the_selection_within_its_id_range_do_not_count(dataset):
+    """The related tables are read within the id range of the selected reports: reports of another
+    agreement, of another year and unconfirmed ones whose ids lie inside that range, with counterparts,
+    handling events, response requests and a systemic issue of their own, must not leak in."""
+    from deviations.models import DeviationEvent
+
+    interlopers = [
+        factories.DeviationFactory(
+            agreement=dataset.other_agreement,
+            reported_on=D(2026, 5, 20),
+            occurred_on=D(2026, 5, 19),
+            reporting_organization=dataset.s1,
+            counterparts=[dataset.addiction],
+        ),
+        factories.DeviationFactory(
+            agreement=dataset.agreement,
+            status=Status.UNCONFIRMED,
+            reported_on=D(2026, 5, 20),
+            occurred_on=D(2026, 5, 19),
+            reporting_organization=dataset.s1,
+            counterparts=[dataset.addiction],
+        ),
+        factories.DeviationFactory(
+            agreement=dataset.agreement,
+            status=Status.AWAITING_RESPONSE,
+            reported_on=D(2025, 5, 20),
+            occurred_on=D(2025, 5, 19),
+            reporting_organization=dataset.s1,
+            counterparts=[dataset.addiction],
+        ),
+    ]
+    for deviation in interlopers:
+        for action in ("resolve_locally", "escalate"):
+            DeviationEvent.objects.create(
+                deviation=deviation, kind=DeviationEvent.Kind.TRANSITION, action=action
+            )
+        factories.ResponseRequestFactory(
+            deviation=deviation, organization=dataset.addiction, due_on=D(2026, 6, 1)
+        )
+        deviation.systemic_issue = dataset.issue
+        deviation.save(update_fields=["systemic_issue"])
+    # A selected report created after them, so that the selection's id range spans them.
+    factories.DeviationFactory(
+        agreement=dataset.agreement,
+        category=dataset.k3,
+        municipality=dataset.m2,
+        council=dataset.c2,
+        reported_on=D(2026, 6, 1),
+        occurred_on=D(2026, 5, 30),
+        reporting_organization=dataset.s2,
+        counterparts=[dataset.psych],
+    )
+    stats = stats_for(dataset)
+    assert stats.total == 10
+    assert counts(stats.by_organization_pair)["Socialtjänst Ett → Beroendecentrum"] == 1
+    assert counts(stats.by_organization_pair)["Socialtjänst Två → Psykiatri Syd"] == 2
+    assert counts(stats.by_principal_pair, key="key")["municipality_region"] == 8
+    assert (stats.handling["escalated"], stats.handling["resolved_locally"]) == (2, 1)
+    assert (stats.responses["total"], stats.responses["overdue"]) == (4, 1)
+    assert (stats.summary["open"], stats.summary["overdue"]) == (5, 1)
+    assert [(issue.title, issue.linked) for issue in stats.systemic_issues] == [
+        ("Utskrivning utan underrättelse", 2)
+    ]
+    # Council scope: the other council's reports lie inside the range too.
+    c2 = stats_for(dataset, scope=Scope(Scope.COUNCIL, council=dataset.c2))
+    assert c2.total == 4
+    assert (c2.handling["escalated"], c2.handling["resolved_locally"]) == (1, 1)
+    assert (c2.responses["total"], c2.responses["pending"]) == (1, 1)
