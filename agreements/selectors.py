@@ -317,7 +317,8 @@ def _durations(qs: QuerySet, row: dict) -> dict:
         duration = ExpressionWrapper(F(end) - F("submitted_at"), output_field=DurationField())
         values = [
             d.total_seconds()
-            for d in base.filter(condition)
+            for d in (base if row["total"] else base.none())
+            .filter(condition)
             .annotate(duration=duration)
             .order_by("duration")
             .values_list("duration", flat=True)

@@ -257,12 +257,38 @@ def test_report_confirmed_just_after_midnight_swedish_time_counts_in_the_new_yea
     assert stats_for(dataset).by_month[0]["count"] == 3
 
 
-def test_empty_selection_gives_zeros_not_errors(dataset):
-    stats = stats_for(dataset, period=Period.year(2020))
+def test_empty_selection_gives_zeros_not_errors(dataset, django_assert_num_queries):
+    with django_assert_num_queries(1):  # the first pass finds no reports: nothing else is read
+        stats = stats_for(dataset, period=Period.year(2020))
     assert stats.total == 0
     assert stats.durations["response"] == {"count": 0, "median_days": None, "p90_days": None}
     assert stats.responses["in_time_share"] is None
     assert stats.by_category == []
+    assert stats.by_month[0] == {"month": D(2020, 1, 1), "label": "2020-01", "count": 0, "share": None}
+    assert [(r["key"], r["count"]) for r in stats.by_principal_pair] == [
+        ("municipality_region", 0),
+        ("region_municipality", 0),
+        ("municipality_municipality", 0),
+    ]
+    assert stats.systemic_issues == [] and stats.by_organization_pair == []
+
+
+def test_statistics_take_a_bounded_number_of_queries(dataset, django_assert_max_num_queries):
+    for _ in range(20):
+        factories.DeviationFactory(
+            agreement=dataset.agreement,
+            category=factories.DeviationCategoryFactory(),
+            commitment=None,
+            reporting_organization=factories.OrganizationFactory(),
+            reported_on=D(2026, 6, 1),
+            occurred_on=D(2026, 5, 1),
+        )
+    from django.db import connection
+
+    # SQLite reads the durations for its percentile fallback in two more queries.
+    with django_assert_max_num_queries(11 if connection.vendor == "postgresql" else 13):
+        stats = stats_for(dataset)
+    assert stats.total == 29
 
 
 def test_page_and_pdf_list_only_the_most_frequent_pairs(dataset, monkeypatch):
