@@ -482,8 +482,7 @@ def _statistics(
     resolved_locally = transitions.filter(action="resolve_locally").values("deviation_id")
     groups = (
         list(
-            qs.filter(pk__gte=first_pk, pk__lte=last_pk)
-            .values("category_id", "commitment_id")
+            qs.values("category_id", "commitment_id")
             .annotate(
                 n=Count("pk"),
                 escalated=Count("pk", filter=Q(pk__in=escalated)),
