@@ -1,8 +1,9 @@
 """CSV, XLSX and PDF renderings of the follow-up: the same rows as the page, from the same selectors.
 
-The report exports stream: CSV through ``StreamingHttpResponse``, XLSX with openpyxl's write-only
-workbook fed from ``.iterator(chunk_size=...)`` over ``values_list`` rows and spooled to a temporary
-file, so memory stays constant whatever the number of reports.
+The report exports stream: CSV through ``StreamingHttpResponse``, XLSX written row by row by
+``agreements.xlsx`` from ``.iterator(chunk_size=...)`` over ``values_list`` rows into a temporary file
+the response streams, so memory stays constant whatever the number of reports. The statistics (a few
+hundred rows) use openpyxl.
 """
 
 import csv
@@ -19,6 +20,7 @@ from deviations.models import YesNoUnknown
 from deviations.workflow import Status
 
 from .selectors import REPORT_COLUMNS, FollowUpStatistics, report_rows
+from .xlsx import XlsxTableWriter
 
 CHUNK_SIZE = 2000
 CSV_DELIMITER = ";"  # what Excel with Swedish regional settings expects
@@ -194,33 +196,43 @@ def _sheet_title(title: str) -> str:
     return "".join(ch for ch in str(title) if ch not in "[]:*?/\\")[:31]
 
 
-_STATUS_LABELS = dict(Status.choices)
-_YES_NO = dict(YesNoUnknown.choices)
+def _report_converter():
+    """A function turning a ``report_rows`` row into export values: labels for status and yes/no codes,
+    local wall-clock time for timestamps (spreadsheets have no time zones), "" for missing values.
 
-
-def _report_values(row: tuple) -> list:
-    values = list(row)
+    Labels and the time zone are looked up once per export, not once per row and cell."""
     keys = [key for _label, key in REPORT_COLUMNS]
-    for i, key in enumerate(keys):
-        if key == "status":
-            values[i] = str(_STATUS_LABELS.get(values[i], values[i]))
-        elif key in ("sip_involved", "discharge_involved"):
-            values[i] = str(_YES_NO.get(values[i], values[i]))
-        elif isinstance(values[i], datetime.datetime):
-            # Spreadsheets have no time zones: local (Swedish) wall-clock time.
-            values[i] = timezone.localtime(values[i]).replace(tzinfo=None)
-        elif values[i] is None:
-            values[i] = ""
-    return values
+    labels = {
+        keys.index("status"): {value: str(label) for value, label in Status.choices},
+        keys.index("sip_involved"): {value: str(label) for value, label in YesNoUnknown.choices},
+        keys.index("discharge_involved"): {value: str(label) for value, label in YesNoUnknown.choices},
+    }
+    tz = timezone.get_current_timezone()
+
+    def convert(row: tuple) -> list:
+        values = [
+            ""
+            if v is None
+            else v.astimezone(tz).replace(tzinfo=None)
+            if isinstance(v, datetime.datetime)
+            else v
+            for v in row
+        ]
+        for i, names in labels.items():
+            values[i] = str(names.get(row[i], row[i]))
+        return values
+
+    return convert
 
 
 def reports_csv(stats: FollowUpStatistics, qs) -> StreamingHttpResponse:
     def rows():
         yield [str(label) for label, _key in REPORT_COLUMNS]
+        convert = _report_converter()
         for row in report_rows(qs).iterator(chunk_size=CHUNK_SIZE):
             yield [
                 v.strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime.datetime) else _csv_value(v)
-                for v in _report_values(row)
+                for v in convert(row)
             ]
 
     return _attachment(
@@ -230,22 +242,21 @@ def reports_csv(stats: FollowUpStatistics, qs) -> StreamingHttpResponse:
 
 
 def reports_xlsx(stats: FollowUpStatistics, qs) -> FileResponse:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_sheet_title(_("Rapporter")))
-    bold = Font(bold=True)
-    header = []
-    for label, _key in REPORT_COLUMNS:
-        cell = WriteOnlyCell(sheet, value=str(label))
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    for row in report_rows(qs).iterator(chunk_size=CHUNK_SIZE):
-        sheet.append([_xlsx_cell(sheet, v) for v in _report_values(row)])
-    return _xlsx_response(workbook, filename(stats, "rapporter", "xlsx"))
+    """The reports as XLSX, written row by row (``agreements.xlsx``) into a temporary file that the
+    response then streams: constant memory whatever the number of reports."""
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+    try:
+        with XlsxTableWriter(handle, sheet_title=_("Rapporter")) as sheet:
+            sheet.append([str(label) for label, _key in REPORT_COLUMNS], bold=True)
+            convert = _report_converter()
+            for row in report_rows(qs).iterator(chunk_size=CHUNK_SIZE):
+                sheet.append(convert(row))
+    except BaseException:
+        handle.close()
+        raise
+    handle.seek(0)
+    name = filename(stats, "rapporter", "xlsx")
+    return FileResponse(handle, as_attachment=True, filename=name, content_type=XLSX_CONTENT_TYPE)
 
 
 def _xlsx_cell(sheet, value):

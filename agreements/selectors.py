@@ -13,20 +13,20 @@ import datetime
 import math
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     Aggregate,
-    BooleanField,
     Case,
     CharField,
     Count,
-    DateField,
     DurationField,
     Exists,
     ExpressionWrapper,
     F,
     FloatField,
     Func,
+    Max,
+    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -36,7 +36,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncDate, TruncMonth
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -46,7 +46,7 @@ from deviations.models import Deviation, DeviationEvent, ResponseRequest, System
 from deviations.selectors import is_regional_coordinator
 from deviations.workflow import OPEN_STATES, Status
 
-from .models import Agreement, FollowUpAnalysis
+from .models import Agreement, Commitment, DeviationCategory, FollowUpAnalysis
 
 #: Cells for a single organisation pair below this many reports are masked outside the regional level.
 SMALL_NUMBER_THRESHOLD = 3
@@ -149,14 +149,16 @@ class Scope:
             return str(self.municipality)
         return _("Hela länet")
 
-    def filter(self, qs: QuerySet) -> QuerySet:
+    def q(self, prefix: str = "") -> Q:
+        """The scope as a condition on reports, or on the report a relation ``prefix`` leads to."""
+        condition = Q()
         if self.kind == self.COUNCIL:
-            qs = qs.filter(council=self.council)
+            condition &= Q(**{f"{prefix}council": self.council})
         elif self.kind == self.MUNICIPALITY:
-            qs = qs.filter(municipality=self.municipality)
+            condition &= Q(**{f"{prefix}municipality": self.municipality})
         if self.council_ids is not None:
-            qs = qs.filter(council__in=self.council_ids)
-        return qs
+            condition &= Q(**{f"{prefix}council__in": self.council_ids})
+        return condition
 
 
 # --- Who may see what ------------------------------------------------------------------------------
@@ -210,15 +212,32 @@ def scope_options(user) -> dict:
 # --- The base queryset ---------------------------------------------------------------------------
 
 
-def followup_reports(*, agreement: Agreement, period: Period, scope: Scope, basis: str) -> QuerySet:
-    """The confirmed reports of ``agreement`` whose ``basis`` date lies in ``period`` within ``scope``."""
+def followup_condition(
+    *, agreement: Agreement, period: Period, scope: Scope, basis: str, prefix: str = ""
+) -> Q:
+    """The condition of ``followup_reports``, on reports or on the report a relation ``prefix`` (such as
+    ``"deviation__"``) leads to: the queries over counterparts and response requests then join each row
+    to its report once instead of first collecting the period's report ids."""
     if basis not in (DateBasis.REPORTED, DateBasis.OCCURRED):
         raise ValueError(f"unknown date basis {basis!r}")
-    qs = Deviation.objects.exclude(status=Status.UNCONFIRMED).filter(
-        agreement=agreement,
-        **{f"{basis}__gte": period.start, f"{basis}__lte": period.end},
+    return (
+        ~Q(**{f"{prefix}status": Status.UNCONFIRMED})
+        & Q(
+            **{
+                f"{prefix}agreement": agreement,
+                f"{prefix}{basis}__gte": period.start,
+                f"{prefix}{basis}__lte": period.end,
+            }
+        )
+        & scope.q(prefix)
     )
-    return scope.filter(qs)
+
+
+def followup_reports(*, agreement: Agreement, period: Period, scope: Scope, basis: str) -> QuerySet:
+    """The confirmed reports of ``agreement`` whose ``basis`` date lies in ``period`` within ``scope``."""
+    return Deviation.objects.filter(
+        followup_condition(agreement=agreement, period=period, scope=scope, basis=basis)
+    )
 
 
 # --- Percentiles ---------------------------------------------------------------------------------
@@ -262,24 +281,30 @@ DURATIONS = {
 }
 
 
-def _duration_percentiles(qs: QuerySet) -> dict:
+def _duration_aggregates() -> dict:
+    """PostgreSQL: count, median and 90th percentile (seconds) of submitted→first response and
+    submitted→closure, as aggregates for the one pass over the period's reports."""
+    aggregates = {}
+    for key, (end, condition) in DURATIONS.items():
+        condition = condition & Q(submitted_at__isnull=False)
+        seconds = EpochSeconds(F(end) - F("submitted_at"))
+        aggregates[f"{key}_count"] = Count("pk", filter=condition)
+        for name, p in (("median", 0.5), ("p90", 0.9)):
+            aggregates[f"{key}_{name}"] = PercentileCont(seconds, p, filter=condition)
+    return aggregates
+
+
+def _durations(qs: QuerySet, row: dict) -> dict:
     """Median and 90th percentile, in days, of submitted→first response and submitted→closure.
 
-    PostgreSQL: one query with PERCENTILE_CONT. SQLite has no ordered-set aggregates: there we fetch
-    the durations of the period, computed and ordered by the database, and interpolate the same way.
-    That is bounded by the reports of one agreement and period and is acceptable only on SQLite
-    (development and small installations); production runs PostgreSQL.
+    PostgreSQL: PERCENTILE_CONT in the pass over the period (``row``, from ``_duration_aggregates``).
+    SQLite has no ordered-set aggregates: there we fetch the durations of the period, computed and
+    ordered by the database, and interpolate the same way. That is bounded by the reports of one
+    agreement and period and is acceptable only on SQLite (development and small installations);
+    production runs PostgreSQL.
     """
-    base = qs.filter(submitted_at__isnull=False)
     result: dict = {}
     if connection.vendor == "postgresql":
-        aggregates = {}
-        for key, (end, condition) in DURATIONS.items():
-            seconds = EpochSeconds(F(end) - F("submitted_at"))
-            aggregates[f"{key}_count"] = Count("pk", filter=condition)
-            for name, p in (("median", 0.5), ("p90", 0.9)):
-                aggregates[f"{key}_{name}"] = PercentileCont(seconds, p, filter=condition)
-        row = base.aggregate(**aggregates)
         for key in DURATIONS:
             result[key] = {
                 "count": row[f"{key}_count"],
@@ -287,11 +312,13 @@ def _duration_percentiles(qs: QuerySet) -> dict:
                 "p90_days": _days(row[f"{key}_p90"]),
             }
         return result
+    base = qs.filter(submitted_at__isnull=False)
     for key, (end, condition) in DURATIONS.items():
         duration = ExpressionWrapper(F(end) - F("submitted_at"), output_field=DurationField())
         values = [
             d.total_seconds()
-            for d in base.filter(condition)
+            for d in (base if row["total"] else base.none())
+            .filter(condition)
             .annotate(duration=duration)
             .order_by("duration")
             .values_list("duration", flat=True)
@@ -376,38 +403,101 @@ def followup_statistics(
 
     ``masked``: outside the regional level, organisation-pair cells below
     ``SMALL_NUMBER_THRESHOLD`` are replaced by ``SMALL_NUMBER_LABEL`` (count and share).
+
+    At a million reports one agreement-year holds ~60,000 of them, and every pass over them costs
+    (bench/RESULTS.md). So: one pass for everything that is a plain aggregate of the reports, one
+    per breakdown that needs a GROUP BY, and the related tables (events, counterparts, response
+    requests) read only within the id range of the period's reports (``first_pk``..``last_pk``, from
+    the first pass). That range is exact, whatever the ids: it only lets PostgreSQL read a slice of
+    their indexes (report ids grow with time, so a period's reports sit close together) instead of
+    hashing the whole related table.
     """
     today = today or timezone.localdate()
-    qs = followup_reports(agreement=agreement, period=period, scope=scope, basis=basis)
+    # One transaction (no savepoint inside a caller's): the plan setting holds for these queries only.
+    with transaction.atomic(savepoint=False):
+        _plan_for_actual_values()
+        return _statistics(
+            agreement=agreement, period=period, scope=scope, basis=basis, masked=masked, today=today
+        )
+
+
+def _plan_for_actual_values() -> None:
+    """PostgreSQL, for the rest of the transaction: plan every statement for its actual values.
+
+    With server-side binding (DATABASE_SERVER_SIDE_BINDING) psycopg prepares a statement on its fifth
+    run on a connection, and after five more PostgreSQL may switch to one generic plan for all values.
+    For the follow-up that plan ignores the period and the id range: measured on sb_bench, the same
+    statistics went from ~300 to ~720 ms from the eleventh request on. Planning these few queries
+    costs about a millisecond each, far less than a wrong plan.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+
+
+def _statistics(
+    *,
+    agreement: Agreement,
+    period: Period,
+    scope: Scope,
+    basis: str,
+    masked: bool,
+    today: datetime.date,
+) -> FollowUpStatistics:
+    selection = {"agreement": agreement, "period": period, "scope": scope, "basis": basis}
+    qs = followup_reports(**selection)
     stats = FollowUpStatistics(
         agreement=agreement, period=period, scope=scope, basis=basis, masked=masked, today=today
     )
 
-    # 1. Totals, open now, overdue now and local vs escalated handling, in one query.
+    # 1. One pass: totals, open now, overdue now, SIP, discharge, the durations (PostgreSQL) and the
+    #    id range. The overdue test runs only for open reports; PostgreSQL reads the (few) unanswered
+    #    past-due requests once from their partial index (responsereq_open_due_idx).
     overdue_request = ResponseRequest.objects.filter(
         deviation=OuterRef("pk"), answered_at__isnull=True, cancelled_at__isnull=True, due_on__lt=today
     )
-    # Uncorrelated: PostgreSQL reads the (few) handling events once from their partial index
-    # (event_handling_idx) into a hash, instead of probing the events of every report of the period.
-    transitions = DeviationEvent.objects.filter(kind=DeviationEvent.Kind.TRANSITION)
-    escalated = transitions.filter(action="escalate").values("deviation_id")
-    resolved_locally = transitions.filter(action="resolve_locally").values("deviation_id")
-    summary = qs.annotate(
-        has_overdue=Exists(overdue_request),
-        was_escalated=ExpressionWrapper(Q(pk__in=escalated), output_field=BooleanField()),
-        was_local=ExpressionWrapper(Q(pk__in=resolved_locally), output_field=BooleanField()),
-    ).aggregate(
+    row = qs.aggregate(
         total=Count("pk"),
         open=Count("pk", filter=Q(status__in=OPEN_STATES)),
         closed=Count("pk", filter=Q(status=Status.CLOSED)),
         rejected=Count("pk", filter=Q(status=Status.REJECTED)),
-        overdue=Count("pk", filter=Q(has_overdue=True, status__in=OPEN_STATES)),
-        escalated=Count("pk", filter=Q(was_escalated=True)),
-        local_only=Count("pk", filter=Q(was_local=True, was_escalated=False)),
+        overdue=Count("pk", filter=Q(status__in=OPEN_STATES) & Q(Exists(overdue_request))),
         sip=Count("pk", filter=Q(sip_involved="yes")),
         discharge=Count("pk", filter=Q(discharge_involved="yes")),
+        first_pk=Min("pk"),
+        last_pk=Max("pk"),
+        **(_duration_aggregates() if connection.vendor == "postgresql" else {}),
     )
-    total = stats.total = summary["total"]
+    total = stats.total = row["total"]
+    first_pk, last_pk = row["first_pk"] or 0, row["last_pk"] or 0  # the queries below need reports
+    in_range = {"deviation_id__gte": first_pk, "deviation_id__lte": last_pk}
+    stats.durations = _durations(qs, row)
+
+    # 2. By category and commitment, with local vs escalated handling: one GROUP BY over the period.
+    #    Uncorrelated IN: PostgreSQL reads the handling events of the id range once from their partial
+    #    index (event_handling_idx) into a hash instead of probing the events of every report.
+    transitions = DeviationEvent.objects.filter(kind=DeviationEvent.Kind.TRANSITION, **in_range)
+    escalated = transitions.filter(action="escalate").values("deviation_id")
+    resolved_locally = transitions.filter(action="resolve_locally").values("deviation_id")
+    groups = (
+        list(
+            qs.values("category_id", "commitment_id")
+            .annotate(
+                n=Count("pk"),
+                escalated=Count("pk", filter=Q(pk__in=escalated)),
+                local_only=Count("pk", filter=Q(pk__in=resolved_locally) & ~Q(pk__in=escalated)),
+            )
+            .order_by()
+        )
+        if total
+        else []
+    )
+    summary = {
+        key: row[key] for key in ("total", "open", "closed", "rejected", "overdue", "sip", "discharge")
+    }
+    summary["escalated"] = sum(group["escalated"] for group in groups)
+    summary["local_only"] = sum(group["local_only"] for group in groups)
     stats.summary = {
         **summary,
         "open_share": _share(summary["open"], total),
@@ -423,16 +513,14 @@ def followup_statistics(
         "resolved_locally_share": _share(summary["local_only"], handled),
         "escalated_share": _share(summary["escalated"], handled),
     }
+    stats.by_category, stats.by_commitment = _category_and_commitment_rows(groups, total)
 
-    # 2. Trend by month (months without reports shown as 0).
-    per_month = dict(
-        qs.annotate(month=TruncMonth(basis, output_field=DateField()))
-        .values("month")
-        .annotate(n=Count("pk"))
-        .order_by()
-        .values_list("month", "n")
-    )
-    per_month = {_as_date(k): v for k, v in per_month.items()}
+    # 3. Trend by month (months without reports shown as 0), from the count per day.
+    per_month: dict[datetime.date, int] = {}
+    if total:
+        for day, n in qs.values_list(basis).annotate(n=Count("pk")).order_by().values_list(basis, "n"):
+            month = _as_date(day).replace(day=1)
+            per_month[month] = per_month.get(month, 0) + n
     stats.by_month = [
         {
             "month": month,
@@ -443,34 +531,19 @@ def followup_statistics(
         for month in period.months()
     ]
 
-    # 3. By category and by commitment.
-    stats.by_category = _rows(
-        qs.values("category__name")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "category__name")
-        .values_list("category__name", "n"),
-        total,
-    )
-    stats.by_commitment = _rows(
-        (
-            (f"{number}. {title}" if number is not None else _("Inget åtagande angivet"), n)
-            for number, title, n in qs.values("commitment__number", "commitment__title")
-            .annotate(n=Count("pk"))
-            .order_by("-n", "commitment__number")
-            .values_list("commitment__number", "commitment__title", "n")
-        ),
-        total,
-    )
-
     # 4. Reporting → counterpart organisation pairs and principal pairs. A report with several
     #    counterparts counts once per pair, so these shares can add up to more than 100 %.
-    through = Deviation.counterpart_organizations.through.objects.filter(deviation__in=qs.values("pk"))
+    through = Deviation.counterpart_organizations.through.objects.filter(
+        followup_condition(**selection, prefix="deviation__"), **in_range
+    )
     # (deviation, organization) is unique in the M2M table, so a plain COUNT is per distinct report.
     pairs = (
         through.values("deviation__reporting_organization__name", "organization__name")
         .annotate(n=Count("deviation_id"))
         .order_by("-n", "deviation__reporting_organization__name", "organization__name")
         .values_list("deviation__reporting_organization__name", "organization__name", "n")
+        if total
+        else []
     )
     stats.by_organization_pair = [
         _maybe_masked(
@@ -504,12 +577,16 @@ def followup_statistics(
         default=Value("region_region"),
         output_field=CharField(),
     )
-    per_principal = dict(
-        through.annotate(pair=principal_pair)
-        .values("pair")
-        .annotate(n=Count("deviation_id", distinct=True))
-        .order_by()
-        .values_list("pair", "n")
+    per_principal = (
+        dict(
+            through.annotate(pair=principal_pair)
+            .values("pair")
+            .annotate(n=Count("deviation_id", distinct=True))
+            .order_by()
+            .values_list("pair", "n")
+        )
+        if total
+        else {}
     )
     stats.by_principal_pair = [
         {
@@ -522,28 +599,67 @@ def followup_statistics(
         if key in per_principal or key != "region_region"
     ]
 
-    # 5. Time to first response and to closure.
-    stats.durations = _duration_percentiles(qs)
-
-    # 6. Response requests (yttranden) answered in time. Requests not yet due and unanswered are
+    # 5. Response requests (yttranden) answered in time. Requests not yet due and unanswered are
     #    pending and left out of the share; answered on the due date counts as in time (local date).
     answered_on = TruncDate("answered_at", tzinfo=timezone.get_current_timezone())
-    requests = ResponseRequest.objects.filter(deviation__in=qs.values("pk"), cancelled_at__isnull=True)
-    responses = requests.annotate(answered_on=answered_on).aggregate(
-        total=Count("pk"),
-        in_time=Count("pk", filter=Q(answered_at__isnull=False, answered_on__lte=F("due_on"))),
-        late=Count("pk", filter=Q(answered_at__isnull=False, answered_on__gt=F("due_on"))),
-        overdue=Count("pk", filter=Q(answered_at__isnull=True, due_on__lt=today)),
-        pending=Count("pk", filter=Q(answered_at__isnull=True, due_on__gte=today)),
+    requests = ResponseRequest.objects.filter(
+        followup_condition(**selection, prefix="deviation__"), cancelled_at__isnull=True, **in_range
+    )
+    responses = (
+        requests.annotate(answered_on=answered_on).aggregate(
+            total=Count("pk"),
+            in_time=Count("pk", filter=Q(answered_at__isnull=False, answered_on__lte=F("due_on"))),
+            late=Count("pk", filter=Q(answered_at__isnull=False, answered_on__gt=F("due_on"))),
+            overdue=Count("pk", filter=Q(answered_at__isnull=True, due_on__lt=today)),
+            pending=Count("pk", filter=Q(answered_at__isnull=True, due_on__gte=today)),
+        )
+        if total
+        else {"total": 0, "in_time": 0, "late": 0, "overdue": 0, "pending": 0}
     )
     decided = responses["total"] - responses["pending"]
     responses["decided"] = decided
     responses["in_time_share"] = _share(responses["in_time"], decided)
     stats.responses = responses
 
-    # 7. Systemic issues touched in the period: with reports of this selection linked to them.
-    stats.systemic_issues = systemic_issues_for(qs)
+    # 6. Systemic issues touched in the period: with reports of this selection linked to them.
+    stats.systemic_issues = systemic_issues_for(qs) if total else []
     return stats
+
+
+def _category_and_commitment_rows(groups: list[dict], total: int) -> tuple[list[dict], list[dict]]:
+    """Rows by category name and by commitment from the per (category, commitment) counts, ordered
+    as the database would: most reports first, then by name (category) or number (commitment)."""
+    per_category: dict[int, int] = {}
+    per_commitment: dict[int | None, int] = {}
+    for group in groups:
+        per_category[group["category_id"]] = per_category.get(group["category_id"], 0) + group["n"]
+        per_commitment[group["commitment_id"]] = per_commitment.get(group["commitment_id"], 0) + group["n"]
+    by_name: dict[str, int] = {}
+    if per_category:
+        # Names in the database's order, so that ties sort as an ORDER BY name would.
+        for pk, name in (
+            DeviationCategory.objects.filter(pk__in=per_category).order_by("name").values_list("pk", "name")
+        ):
+            by_name[name] = by_name.get(name, 0) + per_category[pk]
+    categories = sorted(by_name.items(), key=lambda item: -item[1])
+    by_commitment: dict[tuple, int] = {}
+    if any(pk is not None for pk in per_commitment):
+        for pk, number, title in (
+            Commitment.objects.filter(pk__in=[pk for pk in per_commitment if pk is not None])
+            .order_by("number", "title")
+            .values_list("pk", "number", "title")
+        ):
+            by_commitment[(number, title)] = by_commitment.get((number, title), 0) + per_commitment[pk]
+    if None in per_commitment:
+        by_commitment[(None, None)] = per_commitment[None]  # no commitment: last among equals
+    commitments = sorted(
+        (
+            (f"{number}. {title}" if number is not None else _("Inget åtagande angivet"), n)
+            for (number, title), n in by_commitment.items()
+        ),
+        key=lambda item: -item[1],
+    )
+    return _rows(categories, total), _rows(commitments, total)
 
 
 def _as_date(value) -> datetime.date:

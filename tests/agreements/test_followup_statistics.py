@@ -257,12 +257,42 @@ def test_report_confirmed_just_after_midnight_swedish_time_counts_in_the_new_yea
     assert stats_for(dataset).by_month[0]["count"] == 3
 
 
-def test_empty_selection_gives_zeros_not_errors(dataset):
-    stats = stats_for(dataset, period=Period.year(2020))
+def test_empty_selection_gives_zeros_not_errors(dataset, django_assert_num_queries):
+    from django.db import connection
+
+    # The first pass finds no reports: nothing else is read (PostgreSQL: + the plan setting).
+    with django_assert_num_queries(2 if connection.vendor == "postgresql" else 1):
+        stats = stats_for(dataset, period=Period.year(2020))
     assert stats.total == 0
     assert stats.durations["response"] == {"count": 0, "median_days": None, "p90_days": None}
     assert stats.responses["in_time_share"] is None
     assert stats.by_category == []
+    assert stats.by_month[0] == {"month": D(2020, 1, 1), "label": "2020-01", "count": 0, "share": None}
+    assert [(r["key"], r["count"]) for r in stats.by_principal_pair] == [
+        ("municipality_region", 0),
+        ("region_municipality", 0),
+        ("municipality_municipality", 0),
+    ]
+    assert stats.systemic_issues == [] and stats.by_organization_pair == []
+
+
+def test_statistics_take_a_bounded_number_of_queries(dataset, django_assert_max_num_queries):
+    for _ in range(20):
+        factories.DeviationFactory(
+            agreement=dataset.agreement,
+            category=factories.DeviationCategoryFactory(),
+            commitment=None,
+            reporting_organization=factories.OrganizationFactory(),
+            reported_on=D(2026, 6, 1),
+            occurred_on=D(2026, 5, 1),
+        )
+    from django.db import connection
+
+    # PostgreSQL: + the plan setting (_plan_for_actual_values). SQLite reads the durations for its
+    # percentile fallback in two more queries.
+    with django_assert_max_num_queries(12 if connection.vendor == "postgresql" else 13):
+        stats = stats_for(dataset)
+    assert stats.total == 29
 
 
 def test_page_and_pdf_list_only_the_most_frequent_pairs(dataset, monkeypatch):
@@ -273,3 +303,83 @@ def test_page_and_pdf_list_only_the_most_frequent_pairs(dataset, monkeypatch):
     assert len(stats.by_organization_pair) == 5  # exports keep every pair
     assert [r["count"] for r in stats.top_organization_pairs] == [6, 1]
     assert stats.organization_pairs_left_out == 3
+
+
+def test_reports_outside_the_selection_within_its_id_range_do_not_count(dataset):
+    """The related tables are read within the id range of the selected reports: reports of another
+    agreement, of another year and unconfirmed ones whose ids lie inside that range, with counterparts,
+    handling events, response requests and a systemic issue of their own, must not leak in."""
+    from deviations.models import DeviationEvent
+
+    interlopers = [
+        factories.DeviationFactory(
+            agreement=dataset.other_agreement,
+            reported_on=D(2026, 5, 20),
+            occurred_on=D(2026, 5, 19),
+            reporting_organization=dataset.s1,
+            counterparts=[dataset.addiction],
+        ),
+        factories.DeviationFactory(
+            agreement=dataset.agreement,
+            status=Status.UNCONFIRMED,
+            reported_on=D(2026, 5, 20),
+            occurred_on=D(2026, 5, 19),
+            reporting_organization=dataset.s1,
+            counterparts=[dataset.addiction],
+        ),
+        factories.DeviationFactory(
+            agreement=dataset.agreement,
+            status=Status.AWAITING_RESPONSE,
+            reported_on=D(2025, 5, 20),
+            occurred_on=D(2025, 5, 19),
+            reporting_organization=dataset.s1,
+            counterparts=[dataset.addiction],
+        ),
+    ]
+    for deviation in interlopers:
+        for action in ("resolve_locally", "escalate"):
+            DeviationEvent.objects.create(
+                deviation=deviation, kind=DeviationEvent.Kind.TRANSITION, action=action
+            )
+        factories.ResponseRequestFactory(
+            deviation=deviation, organization=dataset.addiction, due_on=D(2026, 6, 1)
+        )
+        deviation.systemic_issue = dataset.issue
+        deviation.save(update_fields=["systemic_issue"])
+    # A selected report created after them, so that the selection's id range spans them.
+    factories.DeviationFactory(
+        agreement=dataset.agreement,
+        category=dataset.k3,
+        municipality=dataset.m2,
+        council=dataset.c2,
+        reported_on=D(2026, 6, 1),
+        occurred_on=D(2026, 5, 30),
+        reporting_organization=dataset.s2,
+        counterparts=[dataset.psych],
+    )
+    stats = stats_for(dataset)
+    assert stats.total == 10
+    assert counts(stats.by_organization_pair)["Socialtjänst Ett → Beroendecentrum"] == 1
+    assert counts(stats.by_organization_pair)["Socialtjänst Två → Psykiatri Syd"] == 2
+    assert counts(stats.by_principal_pair, key="key")["municipality_region"] == 8
+    assert (stats.handling["escalated"], stats.handling["resolved_locally"]) == (2, 1)
+    assert (stats.responses["total"], stats.responses["overdue"]) == (4, 1)
+    assert (stats.summary["open"], stats.summary["overdue"]) == (5, 1)
+    assert [(issue.title, issue.linked) for issue in stats.systemic_issues] == [
+        ("Utskrivning utan underrättelse", 2)
+    ]
+    # Council scope: the other council's reports lie inside the range too.
+    c2 = stats_for(dataset, scope=Scope(Scope.COUNCIL, council=dataset.c2))
+    assert c2.total == 4
+    assert (c2.handling["escalated"], c2.handling["resolved_locally"]) == (1, 1)
+    assert (c2.responses["total"], c2.responses["pending"]) == (1, 1)
+
+
+def test_postgresql_plans_the_statistics_for_their_actual_values(dataset, postgres_only):
+    """Prepared statements (server-side binding) must not fall back to a generic plan here."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        stats_for(dataset)
+    assert "plan_cache_mode = force_custom_plan" in queries.captured_queries[0]["sql"]
