@@ -13,7 +13,7 @@ import datetime
 import math
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import (
     Aggregate,
     Case,
@@ -413,38 +413,6 @@ def followup_statistics(
     hashing the whole related table.
     """
     today = today or timezone.localdate()
-    # One transaction (no savepoint inside a caller's): the plan setting holds for these queries only.
-    with transaction.atomic(savepoint=False):
-        _plan_for_actual_values()
-        return _statistics(
-            agreement=agreement, period=period, scope=scope, basis=basis, masked=masked, today=today
-        )
-
-
-def _plan_for_actual_values() -> None:
-    """PostgreSQL, for the rest of the transaction: plan every statement for its actual values.
-
-    With server-side binding (DATABASE_SERVER_SIDE_BINDING) psycopg prepares a statement on its fifth
-    run on a connection, and after five more PostgreSQL may switch to one generic plan for all values.
-    For the follow-up that plan ignores the period and the id range: measured on sb_bench, the same
-    statistics went from ~300 to ~720 ms from the eleventh request on. Planning these few queries
-    costs about a millisecond each, far less than a wrong plan.
-    """
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL plan_cache_mode = force_custom_plan")
-
-
-def _statistics(
-    *,
-    agreement: Agreement,
-    period: Period,
-    scope: Scope,
-    basis: str,
-    masked: bool,
-    today: datetime.date,
-) -> FollowUpStatistics:
     selection = {"agreement": agreement, "period": period, "scope": scope, "basis": basis}
     qs = followup_reports(**selection)
     stats = FollowUpStatistics(

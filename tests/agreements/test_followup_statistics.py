@@ -258,10 +258,7 @@ def test_report_confirmed_just_after_midnight_swedish_time_counts_in_the_new_yea
 
 
 def test_empty_selection_gives_zeros_not_errors(dataset, django_assert_num_queries):
-    from django.db import connection
-
-    # The first pass finds no reports: nothing else is read (PostgreSQL: + the plan setting).
-    with django_assert_num_queries(2 if connection.vendor == "postgresql" else 1):
+    with django_assert_num_queries(1):  # the first pass finds no reports: nothing else is read
         stats = stats_for(dataset, period=Period.year(2020))
     assert stats.total == 0
     assert stats.durations["response"] == {"count": 0, "median_days": None, "p90_days": None}
@@ -288,9 +285,8 @@ def test_statistics_take_a_bounded_number_of_queries(dataset, django_assert_max_
         )
     from django.db import connection
 
-    # PostgreSQL: + the plan setting (_plan_for_actual_values). SQLite reads the durations for its
-    # percentile fallback in two more queries.
-    with django_assert_max_num_queries(12 if connection.vendor == "postgresql" else 13):
+    # SQLite reads the durations for its percentile fallback in two more queries.
+    with django_assert_max_num_queries(11 if connection.vendor == "postgresql" else 13):
         stats = stats_for(dataset)
     assert stats.total == 29
 
@@ -373,13 +369,3 @@ def test_reports_outside_the_selection_within_its_id_range_do_not_count(dataset)
     assert c2.total == 4
     assert (c2.handling["escalated"], c2.handling["resolved_locally"]) == (1, 1)
     assert (c2.responses["total"], c2.responses["pending"]) == (1, 1)
-
-
-def test_postgresql_plans_the_statistics_for_their_actual_values(dataset, postgres_only):
-    """Prepared statements (server-side binding) must not fall back to a generic plan here."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as queries:
-        stats_for(dataset)
-    assert "plan_cache_mode = force_custom_plan" in queries.captured_queries[0]["sql"]

@@ -126,8 +126,7 @@ def test_page_query_count_is_bounded_whatever_the_data_size(
         )
     client.force_login(regional_coordinator)
     client.get(URL, params(dataset))  # a fresh session is saved once (SessionRefreshMiddleware)
-    # 23 on SQLite; PostgreSQL adds the statistics' plan setting (agreements/selectors.py).
-    with django_assert_max_num_queries(24):
+    with django_assert_max_num_queries(23):
         response = client.get(URL, params(dataset))
     assert response.context["stats"].total == 9 + n_extra
 
