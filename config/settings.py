@@ -119,14 +119,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
     "DATABASE_SERVER_SIDE_BINDING", default=True
 ):
-    # psycopg 3 binds parameters on the server and prepares statements run repeatedly on a persistent
-    # connection (CONN_MAX_AGE), so PostgreSQL stops re-planning the queue and detail queries, whose
-    # planning costs more than their execution (bench/RESULTS.md). Turn it off behind a connection
-    # pooler that cannot keep prepared statements (PgBouncer before 1.21 in transaction mode).
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
-    # Django turns psycopg's automatic preparation off unless asked: prepare a statement on its
-    # fifth run on the connection (psycopg's default threshold).
-    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 5
+    # psycopg 3 binds parameters on the server (less Python work per query than client-side
+    # interpolation) and prepares statements run repeatedly on a persistent connection (CONN_MAX_AGE;
+    # Django turns psycopg's preparation off unless prepare_threshold is given). PostgreSQL would then
+    # switch a prepared statement to a generic plan after five runs, one that knows neither the filter
+    # values nor the period: a queue filtered by agreement and status went from 2 to 270 ms and the
+    # follow-up statistics doubled on sb_bench. So every execution is planned for its values
+    # (force_custom_plan; planning the queue page's join takes about 1.5 ms). Turn it all off behind a
+    # connection pooler that cannot keep prepared statements (PgBouncer before 1.21 in transaction mode).
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["server_side_binding"] = True
+    options["prepare_threshold"] = 5
+    options["options"] = f"{options.get('options', '')} -c plan_cache_mode=force_custom_plan".strip()
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
