@@ -1,9 +1,8 @@
 """CSV, XLSX and PDF renderings of the follow-up: the same rows as the page, from the same selectors.
 
 The report exports stream: CSV through ``StreamingHttpResponse``, XLSX written row by row by
-``agreements.xlsx`` from ``.iterator(chunk_size=...)`` over ``values_list`` rows into a temporary file
-the response streams, so memory stays constant whatever the number of reports. The statistics (a few
-hundred rows) use openpyxl.
+XlsxWriter (constant-memory mode) from ``.iterator(chunk_size=...)`` over ``values_list`` rows into a
+temporary file the response streams, so memory stays constant whatever the number of reports.
 """
 
 import csv
@@ -20,7 +19,6 @@ from deviations.models import YesNoUnknown
 from deviations.workflow import Status
 
 from .selectors import REPORT_COLUMNS, FollowUpStatistics, report_rows
-from .xlsx import XlsxTableWriter
 
 CHUNK_SIZE = 2000
 CSV_DELIMITER = ";"  # what Excel with Swedish regional settings expects
@@ -173,23 +171,13 @@ def statistics_csv(stats: FollowUpStatistics) -> StreamingHttpResponse:
 
 
 def statistics_xlsx(stats: FollowUpStatistics) -> FileResponse:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    workbook = Workbook(write_only=True)
-    bold = Font(bold=True)
-    for section in statistics_sections(stats):
-        sheet = workbook.create_sheet(title=_sheet_title(section["title"]))
-        header = []
-        for h in section["headers"]:
-            cell = WriteOnlyCell(sheet, value=str(h))
-            cell.font = bold
-            header.append(cell)
-        sheet.append(header)
-        for row in section["rows"]:
-            sheet.append([_xlsx_cell(sheet, v) for v in row])
-    return _xlsx_response(workbook, filename(stats, "statistik", "xlsx"))
+    with _XlsxFile(filename(stats, "statistik", "xlsx")) as book:
+        for section in statistics_sections(stats):
+            sheet = book.sheet(section["title"])
+            book.write_row(sheet, 0, [str(h) for h in section["headers"]], header=True)
+            for number, row in enumerate(section["rows"], start=1):
+                book.write_row(sheet, number, row)
+    return book.response
 
 
 def _sheet_title(title: str) -> str:
@@ -242,43 +230,71 @@ def reports_csv(stats: FollowUpStatistics, qs) -> StreamingHttpResponse:
 
 
 def reports_xlsx(stats: FollowUpStatistics, qs) -> FileResponse:
-    """The reports as XLSX, written row by row (``agreements.xlsx``) into a temporary file that the
-    response then streams: constant memory whatever the number of reports."""
-    handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    try:
-        with XlsxTableWriter(handle, sheet_title=_("Rapporter")) as sheet:
-            sheet.append([str(label) for label, _key in REPORT_COLUMNS], bold=True)
-            convert = _report_converter()
-            for row in report_rows(qs).iterator(chunk_size=CHUNK_SIZE):
-                sheet.append(convert(row))
-    except BaseException:
-        handle.close()
-        raise
-    handle.seek(0)
-    name = filename(stats, "rapporter", "xlsx")
-    return FileResponse(handle, as_attachment=True, filename=name, content_type=XLSX_CONTENT_TYPE)
+    """The reports as XLSX, written row by row (XlsxWriter's constant-memory mode) from
+    ``.iterator(chunk_size=...)``, into a temporary file that the response then streams: memory stays
+    constant whatever the number of reports."""
+    with _XlsxFile(filename(stats, "rapporter", "xlsx")) as book:
+        sheet = book.sheet(_("Rapporter"))
+        book.write_row(sheet, 0, [str(label) for label, _key in REPORT_COLUMNS], header=True)
+        convert = _report_converter()
+        for number, row in enumerate(report_rows(qs).iterator(chunk_size=CHUNK_SIZE), start=1):
+            book.write_row(sheet, number, convert(row))
+    return book.response
 
 
-def _xlsx_cell(sheet, value):
-    from openpyxl.cell import WriteOnlyCell
+class _XlsxFile:
+    """An XLSX download built with XlsxWriter in constant-memory mode (rows go to temporary files as
+    they are written; the workbook is assembled into a temporary file on close) and served by
+    ``FileResponse``, which streams and closes it.
 
-    if isinstance(value, datetime.datetime):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = "yyyy-mm-dd hh:mm"
-        return cell
-    if isinstance(value, datetime.date):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = "yyyy-mm-dd"
-        return cell
-    return value if isinstance(value, int | float) or value == "" else str(value)
+    Every text is written as text (``write_string``): a description starting with ``=`` or holding a
+    web address stays plain text, never a formula or a link. Dates and times get date formats;
+    ``""`` and ``None`` leave the cell empty."""
 
+    def __init__(self, name: str):
+        import xlsxwriter
 
-def _xlsx_response(workbook, name: str) -> FileResponse:
-    # The write-only workbook keeps rows in temporary files; the result is spooled to disk too.
-    handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    workbook.save(handle)
-    handle.seek(0)
-    return FileResponse(handle, as_attachment=True, filename=name, content_type=XLSX_CONTENT_TYPE)
+        self.name = name
+        self.handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+        self.workbook = xlsxwriter.Workbook(self.handle, {"constant_memory": True})
+        self.bold = self.workbook.add_format({"bold": True})
+        self.date = self.workbook.add_format({"num_format": "yyyy-mm-dd"})
+        self.datetime = self.workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        self.response = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, traceback):
+        if exc_type is not None:
+            self.handle.close()
+            return False
+        self.workbook.close()
+        self.handle.seek(0)
+        self.response = FileResponse(
+            self.handle, as_attachment=True, filename=self.name, content_type=XLSX_CONTENT_TYPE
+        )
+        return False
+
+    def sheet(self, title):
+        return self.workbook.add_worksheet(_sheet_title(title))
+
+    def write_row(self, sheet, row: int, values, *, header: bool = False) -> None:
+        for column, value in enumerate(values):
+            if header:
+                sheet.write_string(row, column, value, self.bold)
+            elif value is None or value == "":
+                continue
+            elif isinstance(value, datetime.datetime):
+                sheet.write_datetime(row, column, value, self.datetime)
+            elif isinstance(value, datetime.date):
+                sheet.write_datetime(row, column, value, self.date)
+            elif isinstance(value, bool):
+                sheet.write_boolean(row, column, value)
+            elif isinstance(value, int | float):
+                sheet.write_number(row, column, value)
+            else:
+                sheet.write_string(row, column, str(value))
 
 
 def _attachment(response, name: str):

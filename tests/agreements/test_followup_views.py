@@ -269,6 +269,24 @@ def test_reports_xlsx_has_real_dates(client, dataset, regional_coordinator):
     assert "rapportör" not in " ".join(str(h).lower() for h in header)
 
 
+def test_reports_xlsx_keeps_every_text_as_text(client, dataset, regional_coordinator):
+    from deviations.models import Deviation
+
+    Deviation.objects.filter(reference="SB-2026-00001").update(
+        description='=HYPERLINK("http://evil.example")+1', consequence="Se https://example.se\x01 nu"
+    )
+    client.force_login(regional_coordinator)
+    response = client.get(export_url("rapporter", "xlsx"), params(dataset, period_type="quarter", quarter=1))
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content)))["Rapporter"]
+    header = [cell.value for cell in sheet[1]]
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == "SB-2026-00001")
+    description = row[header.index("Vad hände")]
+    assert description.data_type == "s" and description.value.startswith("=HYPERLINK(")
+    consequence = row[header.index("Konsekvens för individen")]
+    assert consequence.data_type == "s" and consequence.hyperlink is None
+    assert consequence.value.startswith("Se https://example.se")
+
+
 def test_reports_export_respects_local_scope(client, dataset):
     client.force_login(dataset.c2_member)
     response = client.get(export_url("rapporter", "csv"), params(dataset, scope=f"council:{dataset.c2.pk}"))
