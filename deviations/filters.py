@@ -52,7 +52,8 @@ def text_search(queryset, value: str):
 
 class _ReadRowsIterator(PlainQueryChoiceIterator):
     """Choices from the rows already read into ``field.choice_rows`` (see ``form_cache_key``), when
-    there are; otherwise from the queryset."""
+    there are; otherwise from the queryset. The rows are plain tuples of every column; model instances
+    are made of them only when the options are rendered (a cache miss)."""
 
     def __iter__(self):
         rows = getattr(self.field, "choice_rows", None)
@@ -61,8 +62,10 @@ class _ReadRowsIterator(PlainQueryChoiceIterator):
             return
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        for obj in rows:
-            yield self.choice(obj)
+        model = self.queryset.model
+        columns = [f.attname for f in model._meta.concrete_fields]
+        for row in rows:
+            yield self.choice(model.from_db(self.queryset.db, columns, row))
 
 
 class _ReferenceChoiceIterator(django_filters.fields.ModelChoiceIterator, _ReadRowsIterator):
@@ -180,10 +183,10 @@ def form_cache_key(filterset: django_filters.FilterSet) -> str | None:
     parts: list = [get_language()]
     for name, field in form.fields.items():
         if isinstance(field, _ReferenceChoiceField):
-            field.choice_rows = list(field.queryset)
             # Every column of every choice: whatever a label is made of, a change to it changes the key.
             columns = [f.attname for f in field.queryset.model._meta.concrete_fields]
-            parts.append((name, [[getattr(obj, c) for c in columns] for obj in field.choice_rows]))
+            field.choice_rows = list(field.queryset.values_list(*columns))
+            parts.append((name, field.choice_rows))
     data = filterset.data
     parts.append(sorted((key, data.getlist(key)) for key in data if key not in NOT_FORM_PARAMETERS))
     return hashlib.sha256(repr(parts).encode()).hexdigest()
