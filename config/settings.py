@@ -110,27 +110,30 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env.bool(
-    "DATABASE_JIT", default=False
-):
-    # PostgreSQL's JIT compiler triggers on the follow-up aggregates over a year of reports and spends
-    # up to a second compiling what runs in less (bench/RESULTS.md): off, as usual for OLTP.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
-    "DATABASE_SERVER_SIDE_BINDING", default=True
-):
-    # psycopg 3 binds parameters on the server (less Python work per query than client-side
-    # interpolation) and prepares statements run repeatedly on a persistent connection (CONN_MAX_AGE;
-    # Django turns psycopg's preparation off unless prepare_threshold is given). PostgreSQL would then
-    # switch a prepared statement to a generic plan after five runs, one that knows neither the filter
-    # values nor the period: a queue filtered by agreement and status went from 2 to 270 ms and the
-    # follow-up statistics doubled on sb_bench. So every execution is planned for its values
-    # (force_custom_plan; planning the queue page's join takes about 1.5 ms). Turn it all off behind a
-    # connection pooler that cannot keep prepared statements (PgBouncer before 1.21 in transaction mode).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     options = DATABASES["default"].setdefault("OPTIONS", {})
-    options["server_side_binding"] = True
-    options["prepare_threshold"] = 5
-    options["options"] = f"{options.get('options', '')} -c plan_cache_mode=force_custom_plan".strip()
+    # Planner settings for every connection (measured on sb_bench, bench/RESULTS.md):
+    # - Memoize off: the queue page joins its reports to five small tables, and weighing memoize nodes
+    #   for each join made planning cost 2.7 ms of CPU for a query that runs in 0.1 ms (1.1 ms
+    #   without); the follow-up and detail pages run as fast without it.
+    planner = ["-c enable_memoize=off"]
+    if not env.bool("DATABASE_JIT", default=False):
+        # The JIT compiler triggers on the follow-up aggregates over a year of reports and spends up
+        # to a second compiling what runs in less: off, as usual for OLTP.
+        planner.append("-c jit=off")
+    if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
+        # psycopg 3 binds parameters on the server (less Python work per query than client-side
+        # interpolation) and prepares statements run repeatedly on a persistent connection
+        # (CONN_MAX_AGE; Django turns psycopg's preparation off unless prepare_threshold is given).
+        # PostgreSQL would then switch a prepared statement to a generic plan after five runs, one that
+        # knows neither the filter values nor the period: a queue filtered by agreement and status went
+        # from 30 to 270 ms and the follow-up statistics doubled. So every execution is planned for
+        # its values. Turn it all off behind a connection pooler that cannot keep prepared statements
+        # (PgBouncer before 1.21 in transaction mode).
+        options["server_side_binding"] = True
+        options["prepare_threshold"] = 5
+        planner.append("-c plan_cache_mode=force_custom_plan")
+    options["options"] = " ".join(planner)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -149,9 +149,11 @@ def test_postgresql_prepares_statements_but_plans_each_for_its_values():
     # 2 to 270 ms): every execution is planned for its values.
     assert "-c plan_cache_mode=force_custom_plan" in options["options"]
     assert "-c jit=off" in options["options"]
+    assert "-c enable_memoize=off" in options["options"]
     result = run(DB_OPTIONS, DEBUG="True", DATABASE_URL=url, DATABASE_SERVER_SIDE_BINDING="False")
     options = json.loads(result.stdout.strip().splitlines()[-1])
-    assert "server_side_binding" not in options and "plan_cache_mode" not in options.get("options", "")
+    assert "server_side_binding" not in options and "plan_cache_mode" not in options["options"]
+    assert "-c enable_memoize=off" in options["options"]
 
 
 def test_the_database_connection_uses_custom_plans(postgres_only):
@@ -160,3 +162,5 @@ def test_the_database_connection_uses_custom_plans(postgres_only):
     with connection.cursor() as cursor:
         cursor.execute("SHOW plan_cache_mode")
         assert cursor.fetchone()[0] == "force_custom_plan"
+        cursor.execute("SHOW enable_memoize")
+        assert cursor.fetchone()[0] == "off"
