@@ -7,8 +7,7 @@ from councils.models import Council, CouncilMembership
 from . import tokens
 from .emails import absolute_url, queue_email
 from .models import Deviation
-
-COORDINATOR_ROLES = [CouncilMembership.Role.COORDINATOR, CouncilMembership.Role.CHAIR]
+from .selectors import COORDINATOR_ROLES
 
 
 def coordinator_emails(council) -> list[str]:

@@ -54,16 +54,6 @@ def active_memberships(user) -> tuple[Membership, ...]:
     return cached
 
 
-def forget_memberships(user) -> None:
-    """Drop the memo of ``active_memberships`` (after changing the user's memberships in-process)."""
-    user.__dict__.pop("_active_memberships", None)
-
-
-def regional_membership_roles(user) -> set[str]:
-    """Membership roles the user has in any active regional council."""
-    return {m.role for m in active_memberships(user) if m.regional}
-
-
 def is_regional_coordinator(user) -> bool:
     return any(m.regional and m.is_coordinator for m in active_memberships(user))
 
