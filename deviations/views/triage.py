@@ -7,6 +7,7 @@ from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from deviations import selectors, services
@@ -475,6 +476,11 @@ def systemic_resolve(request, pk: int):
     result = services.resolve_systemic_issue(issue=issue, actor=request.user, **form.cleaned_data)
     messages.success(
         request,
-        _("Systemfrågan är löst. %(closed)d rapporter avslutades, %(informed)d fick återkoppling.") % result,
+        ngettext(
+            "Systemfrågan är löst. %(closed)d rapport avslutades, %(informed)d fick återkoppling.",
+            "Systemfrågan är löst. %(closed)d rapporter avslutades, %(informed)d fick återkoppling.",
+            result["closed"],
+        )
+        % result,
     )
     return redirect("deviations:systemic_detail", issue.pk)

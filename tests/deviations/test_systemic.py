@@ -144,3 +144,23 @@ def test_only_regional_coordinators_may_use_the_services(w, issue):
         services.link_to_systemic_issue(issue=issue, deviation=w.dev_x, actor=w.coord_x)
     with pytest.raises(services.TransitionNotAllowed):
         services.resolve_systemic_issue(issue=issue, actor=w.coord_x, outcome="x")
+
+
+@pytest.mark.parametrize(
+    ("open_reports", "message"), [(1, "1 rapport avslutades"), (2, "2 rapporter avslutades")]
+)
+def test_resolving_says_how_many_reports_were_closed_in_the_right_number(
+    client, w, issue, open_reports, message
+):
+    reports = [w.dev_x, factories.DeviationFactory(council=w.council_x, municipality=w.muni_x)][:open_reports]
+    for deviation in reports:
+        deviation.status = Status.REGIONAL_ANALYSIS
+        deviation.save()
+        services.link_to_systemic_issue(issue=issue, deviation=deviation, actor=w.regional)
+    client.force_login(w.regional)
+    response = client.post(
+        reverse("deviations:systemic_resolve", args=[issue.pk]),
+        {"outcome": "Ny rutin", "feedback": "Rutinen är ändrad.", "close_open_reports": "on"},
+        follow=True,
+    )
+    assert message in response.content.decode()
