@@ -170,7 +170,8 @@ NOT_FORM_PARAMETERS = frozenset({"after", "before", "sort", "size"})
 
 def form_cache_key(filterset: django_filters.FilterSet) -> str | None:
     """A key for the rendered filter form (``{% cache %}`` in the queue template), or None when the form
-    has errors (rendered each time, never cached).
+    has errors or a search text (rendered each time, never cached: free text typed by a user is not
+    kept in a cache, and would make a key of its own anyway).
 
     Rendering the form's ten fields and their choice lists costs more than the rest of a queue page, and
     its HTML changes only with the language, the submitted values and the choices offered. The key is
@@ -178,7 +179,7 @@ def form_cache_key(filterset: django_filters.FilterSet) -> str | None:
     list, kept for rendering the options on a miss): an edited organisation or a new council shows at
     once, so no invalidation is needed; the cache's timeout only bounds its memory."""
     form = filterset.form
-    if form.errors:
+    if form.errors or (form.cleaned_data.get("q") or "").strip():
         return None
     parts: list = [get_language()]
     for name, field in form.fields.items():

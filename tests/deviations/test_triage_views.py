@@ -441,6 +441,11 @@ def test_queue_filter_form_shows_the_submitted_values_and_never_caches_errors(cl
     assert f'<option value="{w.council_y.pk}" selected>' in other
     assert f'<option value="{w.council_x.pk}" selected>' not in other
     fragments = len(_filter_form_fragments())
+    # A search text is never kept in the cache.
+    response = client.get(url, {"q": "utskrivning Svensson"})
+    assert response.context["filter_cache_key"] is None
+    assert 'value="utskrivning Svensson"' in response.content.decode()
+    assert len(_filter_form_fragments()) == fragments
     response = client.get(url, {"occurred_after": "inte-ett-datum"})
     assert response.context["filter"].form.errors
     assert response.context["filter_cache_key"] is None
