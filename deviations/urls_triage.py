@@ -15,6 +15,7 @@ urlpatterns = [
         name="cancel_response",
     ),
     path("yttrande/<str:token>/", triage.respond, name="respond"),
+    path("yttrande/<str:token>/mottaget/", triage.respond_done, name="respond_done"),
     path("systemfragor/", triage.systemic_list, name="systemic_list"),
     path("systemfragor/ny/", triage.systemic_edit, name="systemic_create"),
     path("systemfragor/<int:pk>/", triage.systemic_detail, name="systemic_detail"),

@@ -338,12 +338,25 @@ def respond(request, token: str):
             )
         except services.ResponseLinkInvalid:
             return render(request, "deviations/respond_invalid.html", status=410)
-        return render(request, "deviations/respond_done.html", {"response_request": response_request})
+        # Redirect after the POST: reloading the receipt must not send the answer again.
+        return redirect("deviations:respond_done", token)
     return render(
         request,
         "deviations/respond.html",
         {"response_request": response_request, "deviation": response_request.deviation, "form": form},
     )
+
+
+def respond_done(request, token: str):
+    """The receipt after answering, at its own address (same signed link). A request not answered yet
+    goes back to its form."""
+    pk = read_token(token)
+    if pk is None:
+        raise Http404
+    response_request = get_object_or_404(ResponseRequest.objects.select_related("deviation"), pk=pk)
+    if response_request.answered_at is None:
+        return redirect("deviations:respond", token)
+    return render(request, "deviations/respond_done.html", {"response_request": response_request})
 
 
 # --- Systemic issues (regional coordinators) ------------------------------------------------------

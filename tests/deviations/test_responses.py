@@ -104,7 +104,12 @@ def test_answer_link_round_trip_is_single_use(client, w, mailoutbox, django_capt
             path,
             {"answered_by_name": "Enhetschef", "what_happened": "Brist i rutinen", "actions": "Ny rutin"},
         )
-    assert response.status_code == 200
+    # Redirected to the receipt, which can be reloaded without answering again.
+    done = reverse("deviations:respond_done", args=[make_token(rr)])
+    assert response.status_code == 302 and response["Location"] == done
+    for _ in range(2):
+        receipt = client.get(done)
+        assert receipt.status_code == 200 and "Tack för ert yttrande" in receipt.content.decode()
     rr.refresh_from_db()
     assert rr.answered_at and rr.answer_actions == "Ny rutin"
     event = w.dev_x.events.filter(kind=DeviationEvent.Kind.RESPONSE_RECEIVED).get()
@@ -124,6 +129,14 @@ def test_tampered_or_unknown_token_is_404(client, w):
     token = make_token(rr)
     assert client.get(reverse("deviations:respond", args=[token[:-2] + "xx"])).status_code == 404
     assert client.get(reverse("deviations:respond", args=["nonsense"])).status_code == 404
+    assert client.get(reverse("deviations:respond_done", args=[token[:-2] + "xx"])).status_code == 404
+
+
+def test_the_receipt_of_an_unanswered_request_is_its_form(client, w):
+    rr = _request(w)
+    response = client.get(reverse("deviations:respond_done", args=[make_token(rr)]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("deviations:respond", args=[make_token(rr)])
 
 
 def test_link_expires_after_due_date(client, w):

@@ -417,6 +417,27 @@ MATRIX: dict[str, list[Case]] = {
             post=lambda w: {"answered_by_name": "X", "what_happened": "Y", "actions": "Z"},
         ),
     ],
+    "deviations:respond_done": [
+        Case(
+            "receipt of the answered request",
+            lambda w: reverse(
+                "deviations:respond_done", args=[response_tokens.make_token(w.answered_request)]
+            ),
+            everyone(200),
+        ),
+        Case(
+            "receipt of an open request: back to its form",
+            lambda w: reverse("deviations:respond_done", args=[response_tokens.make_token(w.open_request)]),
+            everyone(302),
+        ),
+        Case(
+            "tampered token",
+            lambda w: reverse(
+                "deviations:respond_done", args=[tamper(response_tokens.make_token(w.answered_request))]
+            ),
+            everyone(404),
+        ),
+    ],
     # --- Systemic issues --------------------------------------------------------------------------
     "deviations:systemic_list": [Case("list", lambda w: reverse("deviations:systemic_list"), REGIONAL_ONLY)],
     "deviations:systemic_create": [
