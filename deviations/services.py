@@ -124,38 +124,18 @@ def _event(*, deviation, actor=None, actor_label="", **fields) -> DeviationEvent
 
 
 @transaction.atomic
-def apply_transition(
-    *,
-    deviation: Deviation,
-    action: str,
-    actor,
-    text: str = "",
-    roles: set[Role] | None = None,
-    actor_label: str = "",
-    target_council: Council | None = None,
-    reject_reason: str = "",
-    duplicate_of: Deviation | None = None,
-) -> Deviation:
+def apply_transition(*, deviation: Deviation, action: str, actor, **options) -> Deviation:
     """Apply one transition of ``deviation.workflow.TRANSITIONS``: check the state and the actor's role,
     update the report, write the immutable event and queue the notifications.
 
-    ``roles`` is computed from ``actor`` unless given; only token-verified flows (the reporter's
-    confirmation link) pass it explicitly.
+    ``options`` are those of ``_transition``: ``text``, ``roles`` (computed from ``actor`` unless given;
+    only token-verified flows such as the reporter's confirmation link pass them), ``actor_label``,
+    ``target_council``, ``reject_reason``, ``duplicate_of``.
     """
     if action not in TRANSITIONS:
         raise TransitionNotAllowed(_("Okänd åtgärd."))
     deviation = Deviation.objects.select_for_update().get(pk=deviation.pk)
-    return _transition(
-        deviation=deviation,
-        action=action,
-        actor=actor,
-        text=text,
-        roles=roles,
-        actor_label=actor_label,
-        target_council=target_council,
-        reject_reason=reject_reason,
-        duplicate_of=duplicate_of,
-    )
+    return _transition(deviation=deviation, action=action, actor=actor, **options)
 
 
 def _transition(
