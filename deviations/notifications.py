@@ -81,30 +81,22 @@ def feedback_given(*, deviation: Deviation) -> None:
 
 
 def response_requested(*, response_request) -> None:
-    from .response_tokens import response_link
-
-    deviation = response_request.deviation
-    queue_email(
-        template="response_requested",
-        to=[response_request.email],
-        context=_context(
-            deviation,
-            response_request=response_request,
-            organization=response_request.organization,
-            response_link=response_link(response_request),
-        ),
-    )
+    _mail_counterpart("response_requested", response_request)
 
 
 def response_reminder(*, response_request) -> None:
+    _mail_counterpart("response_reminder", response_request)
+
+
+def _mail_counterpart(template: str, response_request) -> None:
+    """The request (or its reminder) to the counterpart, with the signed answer link."""
     from .response_tokens import response_link
 
-    deviation = response_request.deviation
     queue_email(
-        template="response_reminder",
+        template=template,
         to=[response_request.email],
         context=_context(
-            deviation,
+            response_request.deviation,
             response_request=response_request,
             organization=response_request.organization,
             response_link=response_link(response_request),
