@@ -1,12 +1,12 @@
 import datetime
-import threading
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from deviations.models import Deviation, DeviationEvent
 from deviations.services import next_reference
 from tests import factories
+from tests.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -62,25 +62,13 @@ def test_report_with_history_cannot_be_deleted():
 @pytest.mark.django_db(transaction=True)
 def test_reference_numbers_stay_unique_under_concurrent_creation(postgres_only):
     """Eight threads each take five numbers at once; every number is handed out exactly once."""
-    results: list[str] = []
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(8)
 
-    def worker():
-        try:
-            barrier.wait()
-            for _ in range(5):
-                with transaction.atomic():
-                    results.append(next_reference(year=2030))
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+    def take_five():
+        numbers = []
+        for _ in range(5):
+            with transaction.atomic():
+                numbers.append(next_reference(year=2030))
+        return numbers
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    results = [number for numbers in run_at_once(take_five, threads=8) for number in numbers]
     assert sorted(results) == [f"SB-2030-{n:05d}" for n in range(1, 41)]

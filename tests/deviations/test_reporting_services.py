@@ -1,7 +1,6 @@
 """Services of the reporter journey: submit, confirm, routing, reference numbers, e-mails, purge."""
 
 import datetime
-import threading
 import uuid
 from unittest import mock
 
@@ -19,6 +18,7 @@ from deviations import services
 from deviations.models import Deviation, DeviationEvent, ReferenceCounter
 from deviations.workflow import Status
 from tests import factories
+from tests.concurrency import run_at_once
 from tests.deviations.reporting_world import build_world, service_data
 
 pytestmark = pytest.mark.django_db
@@ -271,26 +271,10 @@ def test_concurrent_double_submit_by_a_signed_in_reporter_takes_one_reference_nu
     w = build_world()
     reporter = factories.UserFactory(email="anna@nacka.se", organization=w.own)
     key = uuid.uuid4()
-    results, errors = [], []
-    barrier = threading.Barrier(4)
-
-    def worker():
-        try:
-            barrier.wait()
-            results.append(
-                services.submit_deviation(data=service_data(w), idempotency_key=key, reporter=reporter)
-            )
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    results = run_at_once(
+        lambda: services.submit_deviation(data=service_data(w), idempotency_key=key, reporter=reporter),
+        threads=4,
+    )
     deviation = Deviation.objects.get()
     assert sorted(created for _, created in results) == [False, False, False, True]
     assert {d.pk for d, _ in results} == {deviation.pk}
@@ -305,24 +289,9 @@ def test_concurrent_double_submit_creates_one_report(postgres_only):
     """Two requests with the same key at the same moment (a double click): one report, both get it."""
     w = build_world()
     key = uuid.uuid4()
-    results, errors = [], []
-    barrier = threading.Barrier(4)
-
-    def worker():
-        try:
-            barrier.wait()
-            results.append(services.submit_deviation(data=service_data(w), idempotency_key=key))
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    results = run_at_once(
+        lambda: services.submit_deviation(data=service_data(w), idempotency_key=key), threads=4
+    )
     assert Deviation.objects.count() == 1
     assert sorted(created for _, created in results) == [False, False, False, True]
     assert {deviation.pk for deviation, _ in results} == {Deviation.objects.get().pk}
