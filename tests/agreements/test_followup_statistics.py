@@ -309,28 +309,18 @@ def test_reports_outside_the_selection_within_its_id_range_do_not_count(dataset)
 
     interlopers = [
         factories.DeviationFactory(
-            agreement=dataset.other_agreement,
-            reported_on=D(2026, 5, 20),
-            occurred_on=D(2026, 5, 19),
+            agreement=agreement,
+            status=status,
+            reported_on=reported_on,
+            occurred_on=reported_on - datetime.timedelta(days=1),
             reporting_organization=dataset.s1,
             counterparts=[dataset.addiction],
-        ),
-        factories.DeviationFactory(
-            agreement=dataset.agreement,
-            status=Status.UNCONFIRMED,
-            reported_on=D(2026, 5, 20),
-            occurred_on=D(2026, 5, 19),
-            reporting_organization=dataset.s1,
-            counterparts=[dataset.addiction],
-        ),
-        factories.DeviationFactory(
-            agreement=dataset.agreement,
-            status=Status.AWAITING_RESPONSE,
-            reported_on=D(2025, 5, 20),
-            occurred_on=D(2025, 5, 19),
-            reporting_organization=dataset.s1,
-            counterparts=[dataset.addiction],
-        ),
+        )
+        for agreement, status, reported_on in (
+            (dataset.other_agreement, Status.SUBMITTED, D(2026, 5, 20)),
+            (dataset.agreement, Status.UNCONFIRMED, D(2026, 5, 20)),
+            (dataset.agreement, Status.AWAITING_RESPONSE, D(2025, 5, 20)),
+        )
     ]
     for deviation in interlopers:
         for action in ("resolve_locally", "escalate"):
