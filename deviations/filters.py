@@ -6,7 +6,6 @@ import re
 
 import django_filters
 from django import forms
-from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from agreements.models import Agreement, DeviationCategory, Organization
 from councils.models import Council, Municipality
 
+from . import search
 from .fields import PlainQueryChoiceIterator
 from .models import Deviation, ResponseRequest
 from .workflow import Status
@@ -31,8 +31,8 @@ class DatePeriodFilter(django_filters.DateFromToRangeFilter):
 
 
 def text_search(queryset, value: str):
-    """A reference number (or its beginning) or words in the report's texts. PostgreSQL uses full-text
-    search with the Swedish configuration; other databases a simple substring match."""
+    """A reference number (or its beginning), or words found in the report's texts, category or
+    commitment (Swedish full-text search with prefixes, ranked: deviations/search.py)."""
     value = (value or "").strip()[:200]
     if not value:
         return queryset
@@ -41,13 +41,7 @@ def text_search(queryset, value: str):
         if FULL_REFERENCE_RE.match(reference):
             return queryset.filter(reference=reference)  # the unique index
         return queryset.filter(reference__startswith=reference)
-    if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchVector
-
-        vector = SearchVector("description", config="swedish")
-        query = SearchQuery(value, config="swedish", search_type="websearch")
-        return queryset.annotate(_search=vector).filter(_search=query)
-    return queryset.filter(Q(description__icontains=value) | Q(consequence__icontains=value))
+    return search.search(queryset, value)
 
 
 class _ReadRowsIterator(PlainQueryChoiceIterator):

@@ -4,12 +4,15 @@ counterpart organisations (yttranden) and systemic issues (systemfrågor)."""
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from . import search
 from .workflow import RejectReason, Status
 
 
@@ -115,6 +118,12 @@ FOLLOWUP_COLUMNS = [
     "first_response_at",
     "closed_at",
 ]
+
+
+class DeviationManager(models.Manager):
+    def get_queryset(self):
+        # The search document is for the database's searches only: a page never reads it.
+        return super().get_queryset().defer("search_document")
 
 
 class Deviation(models.Model):
@@ -247,6 +256,12 @@ class Deviation(models.Model):
     first_response_at = models.DateTimeField(_("första åtgärd"), null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(_("uppdaterad"), auto_now=True)
     closed_at = models.DateTimeField(_("avslutad"), null=True, blank=True, editable=False)
+    # The texts as a Swedish tsvector, kept by PostgreSQL (deviations/search.py); never loaded by default.
+    search_document = models.GeneratedField(
+        expression=search.document(), output_field=SearchVectorField(), db_persist=True, editable=False
+    )
+
+    objects = DeviationManager()
 
     class Meta:
         verbose_name = _("samverkansbrist")
@@ -292,6 +307,8 @@ class Deviation(models.Model):
             # Similar reports: the nearest occurrences in the same category (selectors.similar_deviations).
             models.Index(fields=["category", "occurred_on"], name="deviation_cat_occurred_idx"),
             models.Index(fields=["assigned_to", "status"], name="deviation_assignee_idx"),
+            # Search: the texts (search.py); category and commitment are matched by id.
+            GinIndex(fields=["search_document"], name="deviation_search_idx"),
         ]
 
     def __str__(self):

@@ -175,6 +175,8 @@ QUEUE_SORTS = {
     "occurred": "occurred_on",
     "reported": "reported_on",
     "status": "status",
+    # Search results (deviations/search.py annotates the rank); other lists fall back to "created".
+    "relevance": "search_rank",
 }
 CURSOR_SALT = "deviations.queue-cursor"
 
@@ -288,6 +290,8 @@ def _decode_cursor(cursor: str, field: str):
 
     try:
         value, pk = signing.loads(cursor, salt=CURSOR_SALT)
+        if field == "search_rank":
+            return float(value), pk
         model_field = Deviation._meta.get_field(field)
         if model_field.get_internal_type() == "DateTimeField":
             from django.utils.dateparse import parse_datetime
@@ -313,6 +317,8 @@ def keyset_page(
     """A page of ``queryset`` ordered by a whitelisted column and the primary key."""
     descending = sort.startswith("-")
     field = QUEUE_SORTS.get(sort.lstrip("-"), "created_at")
+    if field == "search_rank" and field not in queryset.query.annotations:
+        field = "created_at"
     backwards = bool(before) and not after
     cursor = _decode_cursor(before if backwards else after, field) if (before or after) else None
     # Walking backwards flips the order; the rows are reversed again below.
@@ -327,7 +333,10 @@ def keyset_page(
             Q(**{f"{field}__{op}": value}) | Q(**{f"pk__{op}": pk}),
         )
     prefix = "-" if walk_descending else ""
-    rows = list(queryset.order_by(f"{prefix}{field}", f"{prefix}pk")[: size + 1])
+    from config.db import QUEUE_PLANNER_SETTINGS, planner_settings
+
+    with planner_settings(QUEUE_PLANNER_SETTINGS, using=queryset.db):
+        rows = list(queryset.order_by(f"{prefix}{field}", f"{prefix}pk")[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
     if backwards:
@@ -359,14 +368,13 @@ def similar_deviations(deviation: Deviation, *, user, visible=None, limit: int =
     Candidates come from index-friendly filters only (same agreement, or same category, within
     ``SIMILAR_WINDOW_DAYS`` of the occurrence) and at most ``SIMILAR_CANDIDATES`` of them are ranked:
     same agreement and category (3), same organisation pair (3), closeness in time (up to 2) and the
-    text: PostgreSQL full-text rank with the Swedish configuration, elsewhere shared-word overlap.
+    text (full-text rank with the Swedish configuration).
     Each result carries ``similarity`` (the score) and ``similar_reasons``. ``visible``: the
     caller's ``deviations_visible_to(user)``, when it already has it (saves a query).
     """
     import datetime
 
-    from django.db import connection
-    from django.db.models import Case, Exists, F, IntegerField, OuterRef, Value, When
+    from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
 
     window = datetime.timedelta(days=SIMILAR_WINDOW_DAYS)
     counterpart_ids = [o.pk for o in deviation.counterpart_organizations.all()]
@@ -395,14 +403,9 @@ def similar_deviations(deviation: Deviation, *, user, visible=None, limit: int =
                 .order_by(order)
                 .values_list("pk", flat=True)[:SIMILAR_POOL_SIDE]
             )
-    if connection.features.supports_slicing_ordering_in_compound:
-        # One subquery (a UNION ALL of the four scans): on PostgreSQL an OR of IN subqueries is
-        # planned as a full scan with hashed subplans.
-        pool = Q(pk__in=sides[0].union(*sides[1:], all=True))
-    else:  # SQLite: LIMIT-ed parts are not allowed in a compound statement; small databases only.
-        pool = Q()
-        for side in sides:
-            pool |= Q(pk__in=side)
+    # One subquery (a UNION ALL of the four scans): an OR of IN subqueries is planned as a full scan
+    # with hashed subplans.
+    pool = Q(pk__in=sides[0].union(*sides[1:], all=True))
     candidates = (
         (deviations_visible_to(user) if visible is None else visible)
         .exclude(pk=deviation.pk)
@@ -432,20 +435,7 @@ def similar_deviations(deviation: Deviation, *, user, visible=None, limit: int =
             ),
         )
     )
-    if connection.vendor == "postgresql":
-        return _similar_ranked_in_database(deviation, candidates, limit=limit)
-    # Elsewhere (SQLite: development and small installations) the text is compared in Python.
-    candidates = candidates.annotate(structural=F("same_kind") + F("same_pair")).select_related("category")
-    rows = list(candidates.order_by("-structural", "-created_at")[:SIMILAR_CANDIDATES])
-    own_words = _words(deviation.description)
-    for row in rows:
-        days = abs((row.occurred_on - deviation.occurred_on).days)
-        other = _words(row.description)
-        text = 4.0 * len(own_words & other) / len(own_words | other) if own_words and other else 0.0
-        row.similarity = round(row.structural + 2 * (1 - days / SIMILAR_WINDOW_DAYS) + text, 2)
-        row.similar_reasons = _similar_reasons(row, days=days, text=text)
-    rows.sort(key=lambda r: (-r.similarity, -r.pk))
-    return rows[:limit]
+    return _similar_ranked_in_database(deviation, candidates, limit=limit)
 
 
 def _similar_reasons(row, *, days: int, text: float) -> list[str]:
@@ -462,9 +452,9 @@ def _similar_reasons(row, *, days: int, text: float) -> list[str]:
 
 
 def _similar_ranked_in_database(deviation: Deviation, candidates: QuerySet, *, limit: int) -> list[Deviation]:
-    """PostgreSQL: the whole score (kind and pair, closeness in time, full-text rank with the Swedish
-    configuration) computed and sorted in the query, so only the ``limit`` best rows are fetched."""
-    from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+    """The whole score (kind and pair, closeness in time, full-text rank of the stored Swedish search
+    document) computed and sorted in the query, so only the ``limit`` best rows are fetched."""
+    from django.contrib.postgres.search import SearchQuery, SearchRank
     from django.db.models import ExpressionWrapper, F, FloatField, Func, IntegerField, Value
     from django.db.models.functions import Least
 
@@ -472,7 +462,7 @@ def _similar_ranked_in_database(deviation: Deviation, candidates: QuerySet, *, l
     if words:
         query = SearchQuery(" | ".join(words), config="swedish", search_type="raw")
         text = Least(
-            SearchRank(SearchVector("description", config="swedish"), query) * Value(20.0), Value(4.0)
+            SearchRank("search_document", query) * Value(20.0), Value(4.0)
         )
     else:
         text = Value(0.0)

@@ -1,5 +1,4 @@
 import pytest
-from django.db import connection
 
 from tests import factories
 
@@ -22,12 +21,6 @@ def _test_environment(settings):
     settings.AXES_ENABLED = False
     # A fast hasher (still salted): tests log in often.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def postgres_only(db):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL")
 
 
 @pytest.fixture

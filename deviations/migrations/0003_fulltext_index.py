@@ -1,29 +1,20 @@
-"""A GIN index for the queue's free-text search on PostgreSQL (Swedish configuration).
+"""A GIN index for the queue's free-text search (Swedish configuration), on the description only.
 
-The expression matches what ``SearchVector("description", config="swedish")`` compiles to, so the
-planner uses it. Other databases (SQLite in development) get nothing: they search with icontains."""
+Replaced by the search document of 0007 (deviations/search.py), which drops it."""
 
 from django.db import migrations
 
 INDEX = "deviation_description_fts_idx"
 
 
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(
-        f"CREATE INDEX IF NOT EXISTS {INDEX} ON deviations_deviation "
-        "USING gin (to_tsvector('swedish'::regconfig, COALESCE(description, '')))"
-    )
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(f"DROP INDEX IF EXISTS {INDEX}")
-
-
 class Migration(migrations.Migration):
     dependencies = [("deviations", "0002_accesslog")]
 
-    operations = [migrations.RunPython(create, drop, elidable=False)]
+    operations = [
+        migrations.RunSQL(
+            f"CREATE INDEX IF NOT EXISTS {INDEX} ON deviations_deviation "
+            "USING gin (to_tsvector('swedish'::regconfig, COALESCE(description, '')))",
+            f"DROP INDEX IF EXISTS {INDEX}",
+            elidable=False,
+        )
+    ]

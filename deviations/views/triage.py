@@ -60,9 +60,11 @@ def _queue(request, *, regional: bool, local_councils=None, preset_status=None, 
         counts_qs = counts_filter.qs if counts_filter.is_valid() else base.none()
     counts = selectors.status_counts(counts_qs)
 
-    sort = request.GET.get("sort", "-created")
+    # Search results come best first unless another order is chosen.
+    default_sort = "-relevance" if "search_rank" in filtered.query.annotations else "-created"
+    sort = request.GET.get("sort", default_sort)
     if sort.lstrip("-") not in selectors.QUEUE_SORTS:
-        sort = "-created"
+        sort = default_sort
     try:
         size = int(request.GET.get("size", PAGE_SIZES[0]))
     except ValueError:

@@ -99,7 +99,7 @@ def test_median_and_90th_percentile_of_response_and_closure_times(dataset):
     assert stats.durations["closure"] == {"count": 4, "median_days": 25.0, "p90_days": 37.0}
 
 
-def test_percentile_uses_the_postgresql_aggregate(dataset, postgres_only):
+def test_percentile_uses_the_postgresql_aggregate(dataset):
     from deviations.models import Deviation
 
     qs = Deviation.objects.filter(reference__in=["SB-2026-00001", "SB-2026-00002", "SB-2026-00005"])
@@ -283,10 +283,7 @@ def test_statistics_take_a_bounded_number_of_queries(dataset, django_assert_max_
             reported_on=D(2026, 6, 1),
             occurred_on=D(2026, 5, 1),
         )
-    from django.db import connection
-
-    # SQLite reads the durations for its percentile fallback in two more queries.
-    with django_assert_max_num_queries(11 if connection.vendor == "postgresql" else 13):
+    with django_assert_max_num_queries(11):
         stats = stats_for(dataset)
     assert stats.total == 29
 

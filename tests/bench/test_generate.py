@@ -9,7 +9,7 @@ from deviations.models import Deviation, DeviationEvent, ReferenceCounter, Respo
 from deviations.workflow import OPEN_STATES, TRANSITIONS, Status
 
 
-def test_generated_data_obeys_the_rules_of_the_application(postgres_only):
+def test_generated_data_obeys_the_rules_of_the_application(db):
     """One generation (a few seconds), every check on it."""
     generate.main(["--reports", "400", "--reset", "--no-vacuum", "--chunk", "150", "--seed", "7"])
 

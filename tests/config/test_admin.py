@@ -223,7 +223,7 @@ def test_deviation_search_finds_exact_reference(client, superuser):
     assert response.status_code == 200
 
 
-def test_unfiltered_big_list_uses_the_planner_estimate(postgres_only, monkeypatch):
+def test_unfiltered_big_list_uses_the_planner_estimate(db, monkeypatch):
     from django.db import connection
 
     from deviations.admin import EstimatedCountPaginator

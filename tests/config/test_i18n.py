@@ -205,7 +205,7 @@ def test_catalogue_holds_every_string_of_the_code(tmp_path, monkeypatch, setting
             "__pycache__",
             ".*cache",
             ".hypothesis",
-            "*.sqlite3",
+            ".pgdata",
             "*.mo",
         ),
     )

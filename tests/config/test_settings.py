@@ -101,16 +101,28 @@ def test_production_values_come_from_the_environment():
 
 
 def test_development_defaults():
-    values = settings_with(DEBUG="True")
+    # dev.py's embedded PostgreSQL: a Unix socket directory in the project.
+    url = f"postgres://postgres@/samverkansbrister?host={ROOT / '.pgdata'}"
+    values = settings_with(DEBUG="True", DATABASE_URL=url)
     assert values["DEBUG"] is True
     assert values["SECRET_KEY"].startswith("django-insecure")
-    assert values["DB"]["ENGINE"] == "django.db.backends.sqlite3"
-    assert values["DB"]["NAME"] == str(ROOT / "db.sqlite3")
+    assert values["DB"]["ENGINE"] == "django.db.backends.postgresql"
+    assert values["DB"]["NAME"] == "samverkansbrister"
+    assert values["DB"]["HOST"] == str(ROOT / ".pgdata")
     assert values["ALLOWED_HOSTS"] == ["127.0.0.1", "localhost"]
     assert values["MAILER"]["BACKEND"] == "django.core.mail.backends.console.EmailBackend"
     assert values["SITE_URL"] == "http://127.0.0.1:8000"
     assert not values["SESSION_COOKIE_SECURE"]
     assert not values["SECURE_SSL_REDIRECT"]
+
+
+def test_postgresql_is_the_only_database():
+    result = run(PRINT, DEBUG="True")
+    assert result.returncode != 0
+    assert "DATABASE_URL is not set: start the embedded PostgreSQL with `python3 dev.py run`" in result.stderr
+    result = run(PRINT, DEBUG="True", DATABASE_URL="sqlite:///db.sqlite3")
+    assert result.returncode != 0
+    assert "DATABASE_URL must name a PostgreSQL database" in result.stderr
 
 
 def test_debug_is_off_unless_asked_for_and_then_needs_a_secret_key():
@@ -122,10 +134,11 @@ def test_debug_is_off_unless_asked_for_and_then_needs_a_secret_key():
     assert "SECRET_KEY must be set" in result.stderr
 
 
-def test_check_deploy_is_clean_with_production_settings(tmp_path):
+def test_check_deploy_is_clean_with_production_settings():
     result = run(
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        **{**PRODUCTION, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"},
+        # The checks ask the server's version (generated columns): the suite's own database.
+        **{**PRODUCTION, "DATABASE_URL": os.environ["DATABASE_URL"]},
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -138,29 +151,66 @@ print(json.dumps(settings.DATABASES["default"].get("OPTIONS", {})))
 """
 
 
-def test_postgresql_prepares_statements_but_plans_each_for_its_values():
+def test_postgresql_prepares_statements_and_sends_no_startup_options():
     url = "postgres://sb:hemligt@db.example.se:5433/samverkan"
     result = run(DB_OPTIONS, DEBUG="True", DATABASE_URL=url)
     assert result.returncode == 0, result.stderr
     options = json.loads(result.stdout.strip().splitlines()[-1])
     assert options["server_side_binding"] is True
     assert options["prepare_threshold"] == 5
-    # A generic plan for a prepared statement knows no filter values (a filtered queue page went from
-    # 2 to 270 ms): every execution is planned for its values.
-    assert "-c plan_cache_mode=force_custom_plan" in options["options"]
-    assert "-c jit=off" in options["options"]
-    assert "-c enable_memoize=off" in options["options"]
+    # No libpq startup options: PgBouncer refuses them. The planner settings live on the database.
+    assert "options" not in options
     result = run(DB_OPTIONS, DEBUG="True", DATABASE_URL=url, DATABASE_SERVER_SIDE_BINDING="False")
     options = json.loads(result.stdout.strip().splitlines()[-1])
-    assert "server_side_binding" not in options and "plan_cache_mode" not in options["options"]
-    assert "-c enable_memoize=off" in options["options"]
+    assert "server_side_binding" not in options and "prepare_threshold" not in options
 
 
-def test_the_database_connection_uses_custom_plans(postgres_only):
+def _show(cursor, name):
+    cursor.execute(f"SHOW {name}")
+    return cursor.fetchone()[0]
+
+
+def test_the_database_stores_the_planner_settings_for_every_session(db):
+    """Set by the migration with ALTER DATABASE: a new session (as through PgBouncer) has them."""
+    import psycopg
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SHOW plan_cache_mode")
-        assert cursor.fetchone()[0] == "force_custom_plan"
-        cursor.execute("SHOW enable_memoize")
-        assert cursor.fetchone()[0] == "off"
+        cursor.execute(
+            "SELECT setconfig FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase "
+            "WHERE d.datname = current_database() AND s.setrole = 0"
+        )
+        (stored,) = cursor.fetchone()
+    assert {"jit=off", "plan_cache_mode=force_custom_plan"} <= set(stored)
+    params = connection.get_connection_params()
+    params.pop("prepare_threshold", None)
+    with psycopg.connect(**params) as fresh, fresh.cursor() as cursor:
+        assert _show(cursor, "plan_cache_mode") == "force_custom_plan"
+        assert _show(cursor, "jit") == "off"
+        # Memoize stays on for everything but the queue's page query.
+        assert _show(cursor, "enable_memoize") == "on"
+
+
+def test_planner_settings_hold_for_one_transaction_only(transactional_db):
+    from django.db import connection
+
+    from config.db import QUEUE_PLANNER_SETTINGS, planner_settings
+
+    with planner_settings(QUEUE_PLANNER_SETTINGS), connection.cursor() as cursor:
+        assert _show(cursor, "enable_memoize") == "off"
+    with connection.cursor() as cursor:
+        assert _show(cursor, "enable_memoize") == "on"
+
+
+def test_configure_database_prints_and_applies_the_statements(db, capsys):
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("configure_database", "--print", "--role", "samverkan_app")
+    name = connection.settings_dict["NAME"]
+    assert capsys.readouterr().out.splitlines() == [
+        f'ALTER ROLE "samverkan_app" IN DATABASE "{name}" SET jit = off;',
+        f'ALTER ROLE "samverkan_app" IN DATABASE "{name}" SET plan_cache_mode = force_custom_plan;',
+    ]
+    call_command("configure_database")
+    assert f'ALTER DATABASE "{name}" SET jit = off' in capsys.readouterr().out

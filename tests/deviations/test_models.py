@@ -60,7 +60,7 @@ def test_report_with_history_cannot_be_deleted():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_reference_numbers_stay_unique_under_concurrent_creation(postgres_only):
+def test_reference_numbers_stay_unique_under_concurrent_creation(db):
     """Eight threads each take five numbers at once; every number is handed out exactly once."""
 
     def take_five():

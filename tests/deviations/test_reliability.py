@@ -113,7 +113,7 @@ def terminate(pid: int) -> None:
 
 @pytest.mark.parametrize("moment", ["before_event", "before_commit"])
 def test_connection_terminated_during_submission_never_gives_a_receipt_without_a_report(
-    postgres_only, unconfirmed, moment
+    db, unconfirmed, moment
 ):
     """Kill the server connection either in the middle of the writes or after everything (including
     the queued e-mail) but before COMMIT. Either the confirmation fails and nothing is stored or sent,

@@ -265,7 +265,7 @@ def test_purge_deletes_only_old_unconfirmed_reports(w, caplog):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_double_submit_by_a_signed_in_reporter_takes_one_reference_number(postgres_only):
+def test_concurrent_double_submit_by_a_signed_in_reporter_takes_one_reference_number(db):
     """Signed in, the report is numbered before it is inserted: the requests that lose the race on the
     key give their number back (rollback), so the year's numbers stay gap-free."""
     w = build_world()
@@ -285,7 +285,7 @@ def test_concurrent_double_submit_by_a_signed_in_reporter_takes_one_reference_nu
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_double_submit_creates_one_report(postgres_only):
+def test_concurrent_double_submit_creates_one_report(db):
     """Two requests with the same key at the same moment (a double click): one report, both get it."""
     w = build_world()
     key = uuid.uuid4()

@@ -46,7 +46,7 @@ def receipts():
     return [m for m in mail.outbox if "anna@nacka.se" in m.to]
 
 
-def test_without_a_fault_the_reporter_gets_a_report_and_a_receipt(postgres_only, world):
+def test_without_a_fault_the_reporter_gets_a_report_and_a_receipt(db, world):
     client = signed_in_reporter(world)
     response = client.post(
         reverse("deviations:report_form"), reporting_world.valid_post(world, reporter_email="anna@nacka.se")
@@ -60,7 +60,7 @@ def test_without_a_fault_the_reporter_gets_a_report_and_a_receipt(postgres_only,
 
 @pytest.mark.parametrize("moment", ["during_writes", "after_receipt_queued"])
 def test_connection_killed_during_submission_never_gives_a_receipt_without_a_report(
-    postgres_only, world, moment
+    db, world, moment
 ):
     client = signed_in_reporter(world)
     pid = backend_pid()

@@ -1,0 +1,77 @@
+"""PostgreSQL settings the product relies on, applied where they survive a connection pooler.
+
+libpq startup options (``-c jit=off`` in the connection string) are refused by PgBouncer, so the
+settings every connection needs are stored on the database with ``ALTER DATABASE … SET`` (by the
+migration ``deviations/0006`` when the migrating role may, and by ``manage.py configure_database``, which
+can also set them on a role). They take effect for new sessions. Settings only some queries want are
+set for one transaction with :func:`planner_settings` (``SET LOCAL``, which transaction pooling keeps).
+"""
+
+import contextlib
+import logging
+
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+
+logger = logging.getLogger(__name__)
+
+# For every connection (measured on sb_bench, bench/RESULTS.md):
+# - jit off: the JIT compiler triggered on the follow-up aggregates over a year of reports and spent up
+#   to a second compiling what runs in less; off, as usual for OLTP.
+# - plan_cache_mode force_custom_plan: statements are prepared on persistent connections (settings:
+#   DATABASE_SERVER_SIDE_BINDING); after five runs PostgreSQL would switch to a generic plan that knows
+#   neither the filter values nor the period (a filtered queue page went from 30 to 270 ms).
+DATABASE_SETTINGS = {"jit": "off", "plan_cache_mode": "force_custom_plan"}
+
+# Only for the queue's page query (deviations.selectors.keyset_page): weighing memoize nodes for its
+# five small joins cost 2.7 ms of planning for a query that runs in 0.1 ms (1.1 ms without).
+QUEUE_PLANNER_SETTINGS = {"enable_memoize": "off"}
+
+
+def _quoted(connection, name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def settings_statements(*, connection=None, role: str | None = None) -> list[str]:
+    """The ``ALTER DATABASE`` (or ``ALTER ROLE … IN DATABASE``) statements for DATABASE_SETTINGS."""
+    connection = connection or connections[DEFAULT_DB_ALIAS]
+    database = _quoted(connection, connection.settings_dict["NAME"])
+    target = f"ROLE {_quoted(connection, role)} IN DATABASE {database}" if role else f"DATABASE {database}"
+    # Names and values are this module's constants, never user input.
+    return [f"ALTER {target} SET {name} = {value}" for name, value in DATABASE_SETTINGS.items()]
+
+
+def apply_database_settings(*, connection=None, role: str | None = None) -> list[str]:
+    """Store DATABASE_SETTINGS on the database (or a role in it), and use them in this session too
+    (stored settings reach only new sessions); returns the statements run."""
+    connection = connection or connections[DEFAULT_DB_ALIAS]
+    statements = settings_statements(connection=connection, role=role)
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+        for name, value in DATABASE_SETTINGS.items():
+            cursor.execute("SELECT set_config(%s, %s, false)", [name, value])
+    return statements
+
+
+def current_settings(*, connection=None) -> dict[str, str]:
+    connection = connection or connections[DEFAULT_DB_ALIAS]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, setting FROM pg_settings WHERE name = ANY(%s)",
+            [[*DATABASE_SETTINGS, *QUEUE_PLANNER_SETTINGS]],
+        )
+        return dict(cursor.fetchall())
+
+
+@contextlib.contextmanager
+def planner_settings(settings: dict[str, str], *, using: str = DEFAULT_DB_ALIAS):
+    """Run the block in a transaction whose planner settings are ``settings`` (``SET LOCAL``: they end
+    with the transaction, so a pooled server connection is handed back unchanged)."""
+    connection = connections[using]
+    # No savepoint inside an outer transaction: SET LOCAL then lasts until that one ends, which only
+    # widens the scope to the caller's own transaction.
+    with transaction.atomic(using=using, savepoint=False):
+        with connection.cursor() as cursor:
+            for name, value in settings.items():
+                cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+        yield
