@@ -11,6 +11,9 @@ import environ
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Templates, static files and translations: beside the apps in a checkout (BASE_DIR), inside the config
+# package in an installed wheel (pyproject.toml maps them there).
+SITE_DIR = BASE_DIR if (BASE_DIR / "templates" / "base.html").is_file() else Path(__file__).resolve().parent
 
 env = environ.Env()
 # Variables already in the environment win over the file; ENV_FILE points elsewhere (tests use it).
@@ -83,7 +86,7 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [SITE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -163,15 +166,15 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- Language and time: Swedish first, English available. ---
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="sv")
 LANGUAGES = [("sv", _("Svenska")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [SITE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Stockholm")
 USE_I18N = True
 USE_TZ = True
 
 # --- Static files, served by whitenoise. ---
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+STATICFILES_DIRS = [SITE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
