@@ -5,8 +5,9 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from deviations import services
+from config.errors import NotAllowed
 from deviations.models import DeviationEvent, SystemicIssue
+from deviations.services import systemic
 from deviations.workflow import Status
 from tests import factories
 from tests.deviations.triage_world import build_world, fast_passwords  # noqa: F401
@@ -119,9 +120,9 @@ def test_resolving_gives_feedback_to_all_linked_reporters(
     w.dev_y.save()
     closed_one = factories.DeviationFactory(status=Status.CLOSED, reporter_email="c@example.se")
     for d in (w.dev_x, w.dev_y, closed_one):
-        services.link_to_systemic_issue(issue=issue, deviation=d, actor=w.regional)
+        systemic.link_to_systemic_issue(issue=issue, deviation=d, actor=w.regional)
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.resolve_systemic_issue(
+        result = systemic.resolve_systemic_issue(
             issue=issue,
             actor=w.regional,
             outcome="Ny länsgemensam rutin",
@@ -140,10 +141,10 @@ def test_resolving_gives_feedback_to_all_linked_reporters(
 
 
 def test_only_regional_coordinators_may_use_the_services(w, issue):
-    with pytest.raises(services.TransitionNotAllowed):
-        services.link_to_systemic_issue(issue=issue, deviation=w.dev_x, actor=w.coord_x)
-    with pytest.raises(services.TransitionNotAllowed):
-        services.resolve_systemic_issue(issue=issue, actor=w.coord_x, outcome="x")
+    with pytest.raises(NotAllowed):
+        systemic.link_to_systemic_issue(issue=issue, deviation=w.dev_x, actor=w.coord_x)
+    with pytest.raises(NotAllowed):
+        systemic.resolve_systemic_issue(issue=issue, actor=w.coord_x, outcome="x")
 
 
 @pytest.mark.parametrize(
@@ -156,7 +157,7 @@ def test_resolving_says_how_many_reports_were_closed_in_the_right_number(
     for deviation in reports:
         deviation.status = Status.REGIONAL_ANALYSIS
         deviation.save()
-        services.link_to_systemic_issue(issue=issue, deviation=deviation, actor=w.regional)
+        systemic.link_to_systemic_issue(issue=issue, deviation=deviation, actor=w.regional)
     client.force_login(w.regional)
     response = client.post(
         reverse("deviations:systemic_resolve", args=[issue.pk]),
