@@ -2,6 +2,7 @@
 
 import datetime
 import re
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -287,3 +288,24 @@ def test_cancelling_a_request_ends_link_and_counterpart_access(client, w):
     assert client.get(reverse("deviations:respond", args=[make_token(rr)])).status_code == 410
     client.force_login(w.responder)
     assert client.get(reverse("deviations:detail", args=[w.dev_x.reference])).status_code == 404
+
+
+def test_open_and_overdue_are_one_rule_for_querysets_and_rows(w):
+    """ResponseRequest.objects.open()/.overdue(today) and the row's is_open/is_answerable agree: due
+    today is open and answerable, not overdue; the day after it is overdue; answered or withdrawn is
+    neither."""
+    today = stockholm_today()
+    make = partial(factories.ResponseRequestFactory, deviation=w.dev_x)
+    due_today = make(due_on=today)
+    late = make(due_on=today - datetime.timedelta(days=1))
+    answered = make(due_on=today - datetime.timedelta(days=1), answered_at=timezone.now())
+    withdrawn = make(due_on=today - datetime.timedelta(days=1), cancelled_at=timezone.now())
+    assert set(ResponseRequest.objects.open()) == {due_today, late}
+    assert set(ResponseRequest.objects.overdue(today)) == {late}
+    rows = (due_today, late, answered, withdrawn)
+    assert [(r.is_open, r.is_answerable(today)) for r in rows] == [
+        (True, True),
+        (True, False),
+        (False, False),
+        (False, False),
+    ]

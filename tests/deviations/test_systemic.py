@@ -1,11 +1,12 @@
 """Systemic issues: who may manage them, linking reports, decided actions, resolving with feedback."""
 
 import datetime
+from unittest import mock
 
 import pytest
 from django.urls import reverse
 
-from config.errors import NotAllowed
+from config.errors import Conflict, Invalid, NotAllowed
 from deviations.models import DeviationEvent, SystemicIssue
 from deviations.services import systemic
 from deviations.workflow import Status
@@ -165,3 +166,36 @@ def test_resolving_says_how_many_reports_were_closed_in_the_right_number(
         follow=True,
     )
     assert message in response.content.decode()
+
+
+# --- A refusal the view does not handle: config.middleware.ApplicationErrorMiddleware ---------------
+
+MESSAGE = "Systemfrågan ändrades av någon annan."
+
+
+def resolve(client, w, issue):
+    client.force_login(w.regional)
+    return client.post(reverse("deviations:systemic_resolve", args=[issue.pk]), {"outcome": "Rutinen ändrad"})
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "heading"),
+    [
+        (NotAllowed, 404, "Sidan hittades inte"),
+        (Invalid, 400, "Felaktig begäran"),
+        (Conflict, 409, "Det gick inte att genomföra"),
+    ],
+)
+def test_each_kind_of_refusal_gives_its_status_through_a_real_view(client, w, issue, error, status, heading):
+    with mock.patch.object(systemic, "resolve_systemic_issue", side_effect=error(MESSAGE)):
+        response = resolve(client, w, issue)
+    assert response.status_code == status
+    assert heading in response.content.decode()
+    assert response.templates[0].name == f"{status}.html"
+
+
+def test_a_conflict_page_shows_the_message_and_a_not_allowed_page_does_not(client, w, issue):
+    with mock.patch.object(systemic, "resolve_systemic_issue", side_effect=Conflict(MESSAGE)):
+        assert MESSAGE in resolve(client, w, issue).content.decode()
+    with mock.patch.object(systemic, "resolve_systemic_issue", side_effect=NotAllowed(MESSAGE)):
+        assert MESSAGE not in resolve(client, w, issue).content.decode()
