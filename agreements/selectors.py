@@ -43,7 +43,7 @@ from django.utils.translation import gettext_lazy
 
 from councils.models import Council, Municipality
 from deviations.models import Deviation, DeviationEvent, ResponseRequest, SystemicAction, SystemicIssue
-from deviations.selectors import is_regional_coordinator
+from deviations.selectors import sees_whole_county
 from deviations.workflow import OPEN_STATES, Status
 
 from .models import Agreement, Commitment, DeviationCategory, FollowUpAnalysis
@@ -166,11 +166,11 @@ class Scope:
 
 def sees_county(user) -> bool:
     """Regional level: superusers and regional coordinators see the whole county, unmasked."""
-    return user.is_authenticated and (user.is_superuser or is_regional_coordinator(user))
+    return sees_whole_county(user)
 
 
 def may_write_analysis(user) -> bool:
-    return user.is_authenticated and (user.is_superuser or is_regional_coordinator(user))
+    return sees_whole_county(user)
 
 
 def local_councils_of(user) -> QuerySet[Council]:
@@ -422,9 +422,7 @@ def followup_statistics(
     # 1. One pass: totals, open now, overdue now, SIP, discharge, the durations (PostgreSQL) and the
     #    id range. The overdue test runs only for open reports; PostgreSQL reads the (few) unanswered
     #    past-due requests once from their partial index (responsereq_open_due_idx).
-    overdue_request = ResponseRequest.objects.filter(
-        deviation=OuterRef("pk"), answered_at__isnull=True, cancelled_at__isnull=True, due_on__lt=today
-    )
+    overdue_request = ResponseRequest.objects.overdue(today).filter(deviation=OuterRef("pk"))
     row = qs.aggregate(
         total=Count("pk"),
         open=Count("pk", filter=Q(status__in=OPEN_STATES)),
@@ -578,7 +576,7 @@ def followup_statistics(
             total=Count("pk"),
             in_time=Count("pk", filter=Q(answered_at__isnull=False, answered_on__lte=F("due_on"))),
             late=Count("pk", filter=Q(answered_at__isnull=False, answered_on__gt=F("due_on"))),
-            overdue=Count("pk", filter=Q(answered_at__isnull=True, due_on__lt=today)),
+            overdue=Count("pk", filter=ResponseRequest.objects.overdue_condition(today)),
             pending=Count("pk", filter=Q(answered_at__isnull=True, due_on__gte=today)),
         )
         if total

@@ -290,7 +290,7 @@ class Generator:
         self.councils = councils
 
         def route(municipality_id, district_id):
-            # Same rule as deviations.services.council_for_place.
+            # Same rule as deviations.services.routing.council_for_place.
             if district_id:
                 for c in local:
                     if any(d.pk == district_id for d in c.districts.all()):

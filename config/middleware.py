@@ -79,3 +79,29 @@ class SessionRefreshMiddleware:
         if now - session.get(self.key, 0) >= settings.SESSION_REFRESH_INTERVAL:
             session[self.key] = now
         return response
+
+
+class ApplicationErrorMiddleware:
+    """Maps a service's refusal (``config.errors``) that the view did not handle to the Swedish error
+    page with its status: 404 for ``NotAllowed`` (reveals nothing), 400 for ``Invalid`` and 409 for
+    ``Conflict`` (both show the service's message). The one place where they become HTTP."""
+
+    templates = {404: "404.html", 400: "400.html", 409: "409.html"}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.shortcuts import render
+
+        from .errors import ApplicationError, NotAllowed
+
+        if not isinstance(exception, ApplicationError):
+            return None
+        status = exception.status if exception.status in self.templates else 400
+        # A 404 says nothing about why: the message could tell that the thing exists.
+        context = {} if isinstance(exception, NotAllowed) else {"message": exception.message}
+        return render(request, self.templates[status], context, status=status)

@@ -71,6 +71,8 @@ MIDDLEWARE = [
     # Request id and user id for every log line; after authentication so the user is known.
     "config.middleware.RequestIdMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A service's refusal (config.errors) the view did not handle: 404, 400 or 409 with the error page.
+    "config.middleware.ApplicationErrorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a login lockout flagged by the axes backend into the lockout page.
     "axes.middleware.AxesMiddleware",

@@ -8,8 +8,8 @@ from operator import or_
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from deviations.models import Deviation, DeviationEvent, ResponseRequest, SystemicAction, SystemicIssue
-from deviations.selectors import is_regional_coordinator
-from deviations.workflow import OPEN_STATES, Status
+from deviations.selectors import sees_whole_county
+from deviations.workflow import OPEN_STATES, REGIONAL_STATES, Status
 
 from .models import Council
 
@@ -29,7 +29,7 @@ def councils_for_packs(user) -> QuerySet[Council]:
     qs = Council.objects.filter(active=True)
     if not user.is_authenticated:
         return qs.none()
-    if user.is_superuser or is_regional_coordinator(user):
+    if sees_whole_county(user):
         return qs
     return qs.filter(memberships__user=user).distinct()
 
@@ -42,11 +42,7 @@ def council_reports(council: Council) -> QuerySet[Deviation]:
         escalated = DeviationEvent.objects.filter(
             deviation=OuterRef("pk"), kind=DeviationEvent.Kind.TRANSITION, action="escalate"
         )
-        return qs.filter(
-            Q(council=council)
-            | Q(status__in=[Status.ESCALATED, Status.REGIONAL_ANALYSIS])
-            | Q(Exists(escalated))
-        )
+        return qs.filter(Q(council=council) | Q(status__in=REGIONAL_STATES) | Q(Exists(escalated)))
     return qs.filter(council=council)
 
 
@@ -96,12 +92,8 @@ def meeting_pack(
 
     # Response requests unanswered past their due date on the meeting day.
     pack.overdue_responses = list(
-        ResponseRequest.objects.filter(
-            deviation__in=reports.values("pk"),
-            answered_at__isnull=True,
-            cancelled_at__isnull=True,
-            due_on__lt=meeting_date,
-        )
+        ResponseRequest.objects.overdue(meeting_date)
+        .filter(deviation__in=reports.values("pk"))
         .select_related("deviation", "organization")
         .order_by("due_on", "pk")[:LIST_LIMIT]
     )

@@ -1,8 +1,9 @@
 """Admin for reports and their history. Built to stay fast with a million reports: no full counts, no
 filters or widgets that list every report, and foreign keys through autocomplete or raw ids.
 
-Statuses change only through ``deviations.services.apply_transition`` (which writes the event log), so
-the status and timestamps are read-only here, reports are not added in admin, and events are view-only.
+Statuses change only through ``deviations.services.transitions.apply_transition`` (which writes the
+event log), so the status and timestamps are read-only here, reports are not added in admin, and events
+are view-only.
 """
 
 from django.contrib import admin
@@ -276,7 +277,7 @@ class SystemicActionAdmin(admin.ModelAdmin):
 
 @admin.register(ReferenceCounter)
 class ReferenceCounterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """View-only: reference numbers are handed out by ``deviations.services.next_reference``."""
+    """View-only: reference numbers are handed out by ``deviations.services.routing.next_reference``."""
 
     list_display = ["year", "last"]
     ordering = ["-year"]
@@ -284,7 +285,7 @@ class ReferenceCounterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(AccessLog)
 class AccessLogAdmin(HandledReportsMixin, admin.ModelAdmin):
-    """Read-only: who opened which report and when. Rows are written by ``services.record_access``."""
+    """Read-only: who opened which report and when. Rows are written by ``services.access.record_access``."""
 
     list_display = ["at", "user", "deviation"]
     list_filter = ["at", "deviation__council"]

@@ -33,7 +33,7 @@ from .models import (
     SystemicIssue,
     YesNoUnknown,
 )
-from .services import council_for_place
+from .services.routing import council_for_place
 from .workflow import RejectReason, Status
 
 #: The one password of every demo account (development only; printed by seed_demo).

@@ -149,12 +149,7 @@ class DeviationFilter(django_filters.FilterSet):
     def filter_overdue(self, queryset, name, value):
         if not value:
             return queryset
-        late = ResponseRequest.objects.filter(
-            deviation_id=OuterRef("pk"),
-            answered_at__isnull=True,
-            cancelled_at__isnull=True,
-            due_on__lt=self.today,
-        )
+        late = ResponseRequest.objects.overdue(self.today).filter(deviation_id=OuterRef("pk"))
         return queryset.filter(Exists(late))
 
 

@@ -1,5 +1,5 @@
-"""Forms of the deviations app. Business rules live in ``services.report_errors``; forms collect input,
-call the rules and put each error next to its field."""
+"""Forms of the deviations app. Business rules live in ``services.reporting.report_errors``; forms
+collect input, call the rules and put each error next to its field."""
 
 import uuid
 from collections import defaultdict
@@ -18,8 +18,9 @@ from django.utils.translation import gettext_lazy as _
 from agreements.models import Agreement, Commitment, DeviationCategory, Organization
 from councils.models import District, Municipality
 
-from . import pii, services
+from . import pii
 from .models import YesNoUnknown
+from .services import reporting
 
 
 class GroupedOptionsMixin:
@@ -310,17 +311,17 @@ class ReportForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        for field, message in services.report_errors(cleaned, reporter=self.user).items():
+        for field, message in reporting.report_errors(cleaned, reporter=self.user).items():
             if field in self.fields and field not in self.errors:
                 self.add_error(field, message)
-        if not any(field in self.errors for field in services.TEXT_FIELDS):
+        if not any(field in self.errors for field in reporting.TEXT_FIELDS):
             self._warn_about_names(cleaned)
         return cleaned
 
     def _warn_about_names(self, cleaned):
         if cleaned.get("names_checked"):
             return
-        for field in services.TEXT_FIELDS:
+        for field in reporting.TEXT_FIELDS:
             text = cleaned.get(field) or ""
             # Known names only take suspects away: without a suspect there is nothing to load them for.
             names = pii.suspected_names(text) and pii.suspected_names(text, known=self.known_names)

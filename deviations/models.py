@@ -416,6 +416,28 @@ class DeviationEvent(models.Model):
         raise TypeError("Deviation events are immutable.")
 
 
+#: THE definition of an open response request: neither answered nor withdrawn. ``ResponseRequest.is_open``
+#: is the same rule for one loaded row.
+OPEN_RESPONSE_REQUEST = models.Q(answered_at__isnull=True, cancelled_at__isnull=True)
+
+
+class ResponseRequestQuerySet(models.QuerySet):
+    """The business predicates of response requests, written once (selectors, filters, the follow-up
+    and the meeting pack all use these)."""
+
+    @staticmethod
+    def overdue_condition(today) -> models.Q:
+        """Open and past its due date on ``today`` (a Swedish calendar date: ``dates.stockholm_today``).
+        A ``Q`` for aggregates and ``Exists`` subqueries; ``.overdue(today)`` filters with it."""
+        return OPEN_RESPONSE_REQUEST & models.Q(due_on__lt=today)
+
+    def open(self):
+        return self.filter(OPEN_RESPONSE_REQUEST)
+
+    def overdue(self, today):
+        return self.filter(self.overdue_condition(today))
+
+
 class ResponseRequest(models.Model):
     """A request to a counterpart organisation for a response (yttrande), answered through a signed link."""
 
@@ -443,6 +465,8 @@ class ResponseRequest(models.Model):
     overdue_marked_at = models.DateTimeField(_("markerad som försenad"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("återkallad"), null=True, blank=True)
 
+    objects = ResponseRequestQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("begäran om yttrande")
         verbose_name_plural = _("begäran om yttranden")
@@ -451,7 +475,7 @@ class ResponseRequest(models.Model):
             models.Index(
                 fields=["due_on"],
                 name="responsereq_open_due_idx",
-                condition=models.Q(answered_at__isnull=True, cancelled_at__isnull=True),
+                condition=OPEN_RESPONSE_REQUEST,
             ),
             models.Index(fields=["organization", "answered_at"], name="responsereq_org_idx"),
         ]
@@ -463,13 +487,14 @@ class ResponseRequest(models.Model):
     def is_open(self) -> bool:
         return self.answered_at is None and self.cancelled_at is None
 
-    def is_overdue(self, today=None) -> bool:
-        return self.is_open and (today or timezone.localdate()) > self.due_on
+    def is_answerable(self, today) -> bool:
+        """Whether the counterpart's signed link still takes an answer: open and not past due."""
+        return self.is_open and today <= self.due_on
 
 
 class AccessLog(models.Model):
-    """Who opened which report's detail page, and when. Written by ``services.record_access``; kept,
-    never edited, read by administrators in the admin."""
+    """Who opened which report's detail page, and when. Written by ``services.access.record_access``;
+    kept, never edited, read by administrators in the admin."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("användare")

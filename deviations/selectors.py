@@ -9,17 +9,12 @@ from agreements.models import EmailDomain
 from councils.models import Council, CouncilMembership
 
 from .models import Deviation, DeviationEvent, ResponseRequest
-from .workflow import Role, Status
-
-
-def open_response_requests() -> QuerySet[ResponseRequest]:
-    """Response requests still waiting for an answer (neither answered nor withdrawn)."""
-    return ResponseRequest.objects.filter(answered_at__isnull=True, cancelled_at__isnull=True)
+from .workflow import REGIONAL_STATES, Role, Status
 
 
 def _asked_deviation_ids(user):
     """Reports the user's organisation is currently asked to respond to (a subquery)."""
-    return open_response_requests().filter(organization_id=user.organization_id).values("deviation_id")
+    return ResponseRequest.objects.open().filter(organization_id=user.organization_id).values("deviation_id")
 
 
 COORDINATOR_ROLES = frozenset({CouncilMembership.Role.COORDINATOR, CouncilMembership.Role.CHAIR})
@@ -58,6 +53,12 @@ def is_regional_coordinator(user) -> bool:
     return any(m.regional and m.is_coordinator for m in active_memberships(user))
 
 
+def sees_whole_county(user) -> bool:
+    """THE rule for the regional level: superusers and regional coordinators see every report of the
+    county (queues, follow-up unmasked, meeting packs of every council) and handle systemic issues."""
+    return user.is_authenticated and (user.is_superuser or is_regional_coordinator(user))
+
+
 def local_council_ids(user) -> list[int]:
     """Ids of the active local councils the user is a member of (any role)."""
     return [m.council_id for m in active_memberships(user) if not m.regional]
@@ -86,7 +87,7 @@ def roles_for(user, deviation: Deviation) -> set[Role]:
                 roles.add(Role.REGIONAL_COORDINATOR)
         elif membership.council_id == deviation.council_id:
             roles.add(Role.LOCAL_COORDINATOR if membership.is_coordinator else Role.LOCAL_MEMBER)
-    asked = open_response_requests().filter(deviation=deviation, organization_id=user.organization_id)
+    asked = ResponseRequest.objects.open().filter(deviation=deviation, organization_id=user.organization_id)
     if user.organization_id and asked.exists():
         roles.add(Role.COUNTERPART)
     return roles
@@ -97,7 +98,7 @@ def deviations_visible_to(user) -> QuerySet[Deviation]:
     qs = Deviation.objects.exclude(status=Status.UNCONFIRMED)
     if not user.is_authenticated:
         return qs.none()
-    if user.is_superuser or is_regional_coordinator(user):
+    if sees_whole_county(user):
         return qs
     scope = Q(council__in=local_council_ids(user)) | Q(reporter=user)
     if user.organization_id:
@@ -122,6 +123,34 @@ def deviations_handled_by(
     if local_councils is None:
         local_councils = local_council_ids(user)
     return qs.filter(council__in=local_councils)
+
+
+def assignable_users(deviation: Deviation):
+    """Council members a report may be assigned to: members of its council and, for reports at
+    regional level, the regional council's members."""
+    from councils.models import User
+
+    scope = Q(council_id=deviation.council_id)
+    if deviation.status in REGIONAL_STATES:
+        scope |= Q(council__level=Council.Level.REGIONAL)
+    memberships = CouncilMembership.objects.filter(scope, council__active=True)
+    return (
+        User.objects.filter(is_active=True, pk__in=memberships.values("user_id"))
+        .only("username", "first_name", "last_name")
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def response_request_for_answer(pk: int) -> ResponseRequest | None:
+    """The request an answer link points at, with what the answer form shows (None if there is none).
+    Whether it still takes an answer is ``ResponseRequest.is_answerable``."""
+    return (
+        ResponseRequest.objects.select_related(
+            "deviation__agreement", "deviation__category", "deviation__municipality", "organization"
+        )
+        .filter(pk=pk)
+        .first()
+    )
 
 
 # --- Reporter journey ----------------------------------------------------------------------------
@@ -209,7 +238,7 @@ def queue_queryset(queryset: QuerySet[Deviation], *, today) -> QuerySet[Deviatio
 
     from agreements.models import Organization
 
-    late = open_response_requests().filter(due_on__lt=today).only("pk", "deviation_id")
+    late = ResponseRequest.objects.overdue(today).only("pk", "deviation_id")
     return (
         queryset.select_related("agreement", "category", "council", "reporting_organization", "assigned_to")
         .only(*QUEUE_ROW_FIELDS)

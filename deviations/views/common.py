@@ -3,9 +3,11 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 
-from deviations import selectors, services
+from deviations import selectors
+from deviations.dates import stockholm_today
 from deviations.forms_triage import AssignForm, NoteForm
 from deviations.models import DeviationEvent
+from deviations.services.access import record_access
 from deviations.workflow import HANDLERS, allowed_actions
 
 
@@ -36,7 +38,7 @@ def detail(request, reference: str):
         ),
         reference=reference,
     )
-    services.record_access(user=request.user, deviation=deviation)
+    record_access(user=request.user, deviation=deviation)
     roles = selectors.roles_for(request.user, deviation)
     is_handler = bool(roles & HANDLERS)
     events = list(deviation.events.select_related("actor").order_by("created_at", "id"))
@@ -67,11 +69,11 @@ def detail(request, reference: str):
                         "requested_at", "pk"
                     )
                 ),
-                "today": services.stockholm_today(),
+                "today": stockholm_today(),
                 "duplicates": list(deviation.duplicates.only("reference", "status")[:20]),
                 "similar": selectors.similar_deviations(deviation, user=request.user, visible=visible),
                 "assign_form": AssignForm(
-                    users=services.assignable_users(deviation),
+                    users=selectors.assignable_users(deviation),
                     initial={"assignee": deviation.assigned_to_id},
                 ),
                 "internal_note_form": NoteForm(prefix="intern"),

@@ -4,7 +4,6 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,9 +13,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from deviations import selectors, services, tokens
+from config.errors import Conflict, Invalid
+from deviations import selectors, tokens
 from deviations.forms import ReportForm
 from deviations.models import Deviation
+from deviations.services import reporting
+from deviations.services.transitions import site_language_text
 from deviations.workflow import Status
 
 #: Session key remembering the report just filed in this browser (for the "sent" page).
@@ -36,21 +38,21 @@ def report_start(request):
     )
 
 
-@sensitive_post_parameters(*services.TEXT_FIELDS, "reporter_name", "reporter_email", "reporter_phone")
+@sensitive_post_parameters(*reporting.TEXT_FIELDS, "reporter_name", "reporter_email", "reporter_phone")
 @require_http_methods(["GET", "POST"])
 def report_form(request):
     user = request.user if request.user.is_authenticated else None
     form = ReportForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         try:
-            deviation, created = services.submit_deviation(
+            deviation, created = reporting.submit_deviation(
                 data=form.cleaned_data,
                 idempotency_key=form.cleaned_data["idempotency_key"],
                 reporter=user,
             )
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+        except Invalid as exc:
+            for field, message in exc.errors.items():
+                form.add_error(field if field in form.fields else None, message)
         else:
             if created or _submitted_by(deviation, user=user, email=form.cleaned_data["reporter_email"]):
                 request.session[SESSION_KEY] = deviation.pk
@@ -107,11 +109,11 @@ def confirm(request, token: str):
         return _already_confirmed(request, deviation)
     if request.method == "POST":
         try:
-            deviation = services.confirm_deviation(
+            deviation = reporting.confirm_deviation(
                 deviation=deviation,
-                actor_label=services.site_language_text(gettext_noop("Rapportören (bekräftad via e-post)")),
+                actor_label=site_language_text(gettext_noop("Rapportören (bekräftad via e-post)")),
             )
-        except services.TransitionNotAllowed:  # confirmed by a concurrent request
+        except Conflict:  # confirmed by a concurrent request
             return _already_confirmed(request, deviation)
         messages.success(
             request,

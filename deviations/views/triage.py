@@ -10,7 +10,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from deviations import selectors, services
+from config.errors import ApplicationError
+from deviations import selectors
+from deviations.dates import stockholm_today
 from deviations.filters import DeviationFilter, form_cache_key
 from deviations.forms_triage import (
     AssignForm,
@@ -28,10 +30,10 @@ from deviations.forms_triage import (
 )
 from deviations.models import Deviation, ResponseRequest, SystemicAction, SystemicIssue
 from deviations.response_tokens import read_token
-from deviations.workflow import TRANSITIONS, Status, allowed_actions
+from deviations.services import assignment, notes, responses, systemic, transitions
+from deviations.workflow import REGIONAL_STATES, TRANSITIONS, Status, allowed_actions
 
 PAGE_SIZES = (25, 50, 100)
-ESCALATED_STATES = [Status.ESCALATED, Status.REGIONAL_ANALYSIS]
 
 
 # --- Queues ---------------------------------------------------------------------------------------
@@ -39,7 +41,7 @@ ESCALATED_STATES = [Status.ESCALATED, Status.REGIONAL_ANALYSIS]
 
 def _queue(request, *, regional: bool, local_councils=None, preset_status=None, title, url_name):
     user = request.user
-    today = services.stockholm_today()
+    today = stockholm_today()
     base = selectors.deviations_handled_by(user, regional=regional, local_councils=local_councils)
     data = request.GET.copy()
     if preset_status and not data.getlist("status"):
@@ -163,13 +165,12 @@ def queue(request):
 @login_required
 def escalated_queue(request):
     """Regional coordinators' queue: escalated reports and those under regional analysis."""
-    regional = selectors.is_regional_coordinator(request.user)
-    if not (request.user.is_superuser or regional):
+    if not selectors.sees_whole_county(request.user):
         raise Http404
     return _queue(
         request,
-        regional=regional,
-        preset_status=ESCALATED_STATES,
+        regional=selectors.is_regional_coordinator(request.user),
+        preset_status=sorted(REGIONAL_STATES),
         title=_("Eskalerade ärenden"),
         url_name="deviations:escalated",
     )
@@ -205,7 +206,7 @@ def _transition_form(transition, deviation, request, data=None):
     if transition.form == "reroute":
         return RerouteForm(data, transition=transition, deviation=deviation)
     if transition.form == "request_response":
-        return ResponseRequestForm(data, deviation=deviation, today=services.stockholm_today())
+        return ResponseRequestForm(data, deviation=deviation, today=stockholm_today())
     return TransitionForm(data, transition=transition)
 
 
@@ -228,7 +229,7 @@ def transition(request, reference: str, action: str):
         data = form.cleaned_data
         try:
             if transition_.form == "request_response":
-                services.request_response(
+                responses.request_response(
                     deviation=deviation,
                     organizations=data["organizations"],
                     actor=request.user,
@@ -236,7 +237,7 @@ def transition(request, reference: str, action: str):
                     due_on=data["due_on"],
                 )
             else:
-                services.apply_transition(
+                transitions.apply_transition(
                     deviation=deviation,
                     action=action,
                     actor=request.user,
@@ -245,8 +246,8 @@ def transition(request, reference: str, action: str):
                     reject_reason=data.get("reason", ""),
                     duplicate_of=getattr(form, "duplicate_of", None),
                 )
-        except services.TransitionNotAllowed as exc:
-            messages.error(request, str(exc))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
             return redirect("deviations:detail", deviation.reference)
         messages.success(request, _("Klart: %(action)s.") % {"action": transition_.label})
         return _after_action(request, deviation)
@@ -264,15 +265,15 @@ def assign(request, reference: str):
     if request.POST.get("me"):
         assignee = request.user
     else:
-        form = AssignForm(request.POST, users=services.assignable_users(deviation))
+        form = AssignForm(request.POST, users=selectors.assignable_users(deviation))
         if not form.is_valid():
             messages.error(request, _("Välj en ledamot i samrådet."))
             return redirect("deviations:detail", deviation.reference)
         assignee = form.cleaned_data["assignee"]
     try:
-        services.assign_deviation(deviation=deviation, assignee=assignee, actor=request.user)
-    except services.TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
+        assignment.assign_deviation(deviation=deviation, assignee=assignee, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
     else:
         messages.success(request, _("Handläggaren är ändrad."))
     return redirect("deviations:detail", deviation.reference)
@@ -289,14 +290,14 @@ def note(request, reference: str, visibility: str):
         messages.error(request, _("Anteckningen får inte vara tom."))
         return redirect("deviations:detail", deviation.reference)
     try:
-        services.add_note(
+        notes.add_note(
             deviation=deviation,
             actor=request.user,
             text=form.cleaned_data["text"],
             visible_to_reporter=visibility == "rapportor",
         )
-    except services.TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
     else:
         messages.success(request, _("Anteckningen är sparad."))
     return redirect(reverse("deviations:detail", args=[deviation.reference]) + "#handelser")
@@ -308,9 +309,9 @@ def cancel_response(request, reference: str, pk: int):
     deviation = _visible_deviation(request, reference)
     response_request = get_object_or_404(deviation.response_requests.all(), pk=pk)
     try:
-        services.cancel_response_request(response_request=response_request, actor=request.user)
-    except services.TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
+        responses.cancel_response_request(response_request=response_request, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
     else:
         messages.success(request, _("Begäran om yttrande är återkallad."))
     return redirect("deviations:detail", deviation.reference)
@@ -323,22 +324,21 @@ def respond(request, token: str):
     pk = read_token(token)
     if pk is None:
         raise Http404
-    try:
-        response_request = services.response_request_for_answer(pk)
-    except ResponseRequest.DoesNotExist:
-        raise Http404 from None
-    except services.ResponseLinkInvalid:
+    response_request = selectors.response_request_for_answer(pk)
+    if response_request is None:
+        raise Http404
+    if not response_request.is_answerable(stockholm_today()):
         return render(request, "deviations/respond_invalid.html", status=410)
     form = ResponseAnswerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.record_response(
+            responses.record_response(
                 response_request=response_request,
                 answered_by_name=form.cleaned_data["answered_by_name"],
                 what_happened=form.cleaned_data["what_happened"],
                 actions=form.cleaned_data["actions"],
             )
-        except services.ResponseLinkInvalid:
+        except responses.ResponseLinkInvalid:
             return render(request, "deviations/respond_invalid.html", status=410)
         # Redirect after the POST: reloading the receipt must not send the answer again.
         return redirect("deviations:respond_done", token)
@@ -365,7 +365,7 @@ def respond_done(request, token: str):
 
 
 def _require_regional(request):
-    if not (request.user.is_superuser or selectors.is_regional_coordinator(request.user)):
+    if not selectors.sees_whole_county(request.user):
         raise Http404
 
 
@@ -409,7 +409,7 @@ def systemic_edit(request, pk: int | None = None):
     form = SystemicIssueForm(request.POST or None, instance=issue)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        issue = services.save_systemic_issue(
+        issue = systemic.save_systemic_issue(
             actor=request.user,
             issue=issue,
             title=data["title"],
@@ -433,7 +433,7 @@ def systemic_link(request, pk: int):
         return render(
             request, "deviations/systemic_detail.html", _systemic_context(request, issue, link_form=form)
         )
-    services.link_to_systemic_issue(issue=issue, deviation=form.deviation, actor=request.user)
+    systemic.link_to_systemic_issue(issue=issue, deviation=form.deviation, actor=request.user)
     messages.success(request, _("Rapporten %(ref)s är kopplad.") % {"ref": form.deviation.reference})
     return redirect("deviations:systemic_detail", issue.pk)
 
@@ -444,7 +444,7 @@ def systemic_unlink(request, pk: int, reference: str):
     _require_regional(request)
     issue = get_object_or_404(SystemicIssue, pk=pk)
     deviation = get_object_or_404(issue.deviations.all(), reference=reference)
-    services.unlink_from_systemic_issue(deviation=deviation, actor=request.user)
+    systemic.unlink_from_systemic_issue(deviation=deviation, actor=request.user)
     messages.success(request, _("Kopplingen är borttagen."))
     return redirect("deviations:systemic_detail", issue.pk)
 
@@ -459,7 +459,7 @@ def systemic_action_add(request, pk: int):
         return render(
             request, "deviations/systemic_detail.html", _systemic_context(request, issue, action_form=form)
         )
-    services.add_systemic_action(actor=request.user, issue=issue, **form.cleaned_data)
+    systemic.add_systemic_action(actor=request.user, issue=issue, **form.cleaned_data)
     messages.success(request, _("Åtgärden är sparad."))
     return redirect("deviations:systemic_detail", issue.pk)
 
@@ -471,7 +471,7 @@ def systemic_action_state(request, pk: int, action_pk: int):
     action = get_object_or_404(SystemicAction, pk=action_pk, issue_id=pk)
     form = SystemicActionStateForm(request.POST)
     if form.is_valid():
-        services.set_systemic_action_state(
+        systemic.set_systemic_action_state(
             action=action, actor=request.user, state=form.cleaned_data["state"]
         )
         messages.success(request, _("Åtgärdens status är ändrad."))
@@ -488,7 +488,7 @@ def systemic_resolve(request, pk: int):
         return render(
             request, "deviations/systemic_detail.html", _systemic_context(request, issue, resolve_form=form)
         )
-    result = services.resolve_systemic_issue(issue=issue, actor=request.user, **form.cleaned_data)
+    result = systemic.resolve_systemic_issue(issue=issue, actor=request.user, **form.cleaned_data)
     messages.success(
         request,
         ngettext(

@@ -15,7 +15,7 @@ from agreements.selectors import (
     followup_statistics,
     percentile_cont,
 )
-from deviations.services import apply_transition
+from deviations.services.transitions import apply_transition
 from deviations.workflow import Role, Status
 from tests import factories
 from tests.agreements.dataset import TODAY, utc

@@ -540,8 +540,8 @@ def test_event_log_texts_are_saved_in_swedish_whatever_the_request_language(
     leave English texts in it."""
     from django.utils import translation
 
-    from deviations import services
     from deviations.models import DeviationEvent
+    from deviations.services import responses
     from deviations.workflow import Status
 
     w = reporting_world.build_world()
@@ -556,10 +556,10 @@ def test_event_log_texts_are_saved_in_swedish_whatever_the_request_language(
     deviation.status = Status.TRIAGE
     deviation.save()
     with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
-        (request,) = services.request_response(
+        (request,) = responses.request_response(
             deviation=deviation, organizations=[w.counterpart], actor=w.nacka_coordinator
         )
-        services.cancel_response_request(response_request=request, actor=w.nacka_coordinator)
+        responses.cancel_response_request(response_request=request, actor=w.nacka_coordinator)
     texts = list(
         deviation.events.filter(
             kind__in=[DeviationEvent.Kind.RESPONSE_REQUESTED, DeviationEvent.Kind.NOTE]

@@ -80,7 +80,7 @@ def test_axes_log_lines_carry_neither_username_nor_address():
 def test_a_day_of_work_logs_no_personal_data(client, caplog, axes_enabled):
     """Failed and successful logins, a confirmation with its e-mail, a password change, signing out
     everywhere and the retention job: the log has ids and references, never names, addresses or texts."""
-    from deviations import services
+    from deviations.services import retention, transitions
     from deviations.workflow import Status
 
     caplog.set_level(logging.DEBUG)
@@ -112,7 +112,7 @@ def test_a_day_of_work_logs_no_personal_data(client, caplog, axes_enabled):
         client.post(login, {"username": user.username, "password": factories.DEFAULT_PASSWORD}).status_code
         == 302
     )
-    services.apply_transition(deviation=report, action="confirm", actor=user)
+    transitions.apply_transition(deviation=report, action="confirm", actor=user)
     report.refresh_from_db()
     client.get(f"/rapporter/{report.reference}/")
     new = "Blåbärssoppa-i-Vasaloppet-2026"
@@ -121,7 +121,9 @@ def test_a_day_of_work_logs_no_personal_data(client, caplog, axes_enabled):
         {"old_password": factories.DEFAULT_PASSWORD, "new_password1": new, "new_password2": new},
     )
     client.post("/konto/logga-ut-overallt/", {"password": new})
-    services.erase_reporter_contacts(months=0, now=report.created_at.replace(year=report.created_at.year + 1))
+    retention.erase_reporter_contacts(
+        months=0, now=report.created_at.replace(year=report.created_at.year + 1)
+    )
 
     text = caplog.text + "".join(r.getMessage() for r in caplog.records)
     assert report.reference in text  # references are fine, and useful

@@ -87,7 +87,7 @@ def valid_post(w, **overrides) -> dict:
 
 
 def service_data(w, **overrides) -> dict:
-    """Cleaned data as the form hands it to ``services.submit_deviation``."""
+    """Cleaned data as the form hands it to ``services.reporting.submit_deviation``."""
     data = {
         "occurred_on": timezone.localdate() - datetime.timedelta(days=2),
         "agreement": w.psyk,

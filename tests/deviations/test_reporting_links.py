@@ -9,8 +9,9 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import translation
 
-from deviations import services, tokens
+from deviations import tokens
 from deviations.models import Deviation, DeviationEvent
+from deviations.services import reporting
 from deviations.workflow import Status
 from tests import factories
 from tests.deviations.reporting_world import build_world, service_data
@@ -25,7 +26,7 @@ def w(db):
 
 @pytest.fixture
 def unconfirmed(w):
-    return services.submit_deviation(data=service_data(w), idempotency_key=uuid.uuid4())[0]
+    return reporting.submit_deviation(data=service_data(w), idempotency_key=uuid.uuid4())[0]
 
 
 def confirm_url(deviation, prefix=""):
@@ -43,7 +44,7 @@ def status_url(deviation, prefix=""):
 
 def test_confirmation_link_from_the_e_mail_works(client, w, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        services.submit_deviation(data=service_data(w), idempotency_key=uuid.uuid4())
+        reporting.submit_deviation(data=service_data(w), idempotency_key=uuid.uuid4())
     link = next(line for line in mail.outbox[0].body.splitlines() if "/rapportera/bekrafta/" in line)
     path = link.strip().removeprefix("http://testserver")
     response = client.get(path)
@@ -249,7 +250,7 @@ def test_old_link_of_an_already_confirmed_report_says_confirmed_not_expired(clie
     issued = time.time() - (settings.CONFIRMATION_MAX_AGE_HOURS * 3600 + 60)
     with mock.patch("django.core.signing.time.time", return_value=issued):
         url = confirm_url(unconfirmed)
-    services.confirm_deviation(deviation=unconfirmed)
+    reporting.confirm_deviation(deviation=unconfirmed)
     response = client.get(url)
     assert response.status_code == 200
     assert "redan bekräftad" in response.content.decode()

@@ -12,7 +12,7 @@ from agreements import reference_data
 from councils.models import CouncilMembership, User
 from deviations import demo
 from deviations.models import Deviation, DeviationEvent, ReferenceCounter, ResponseRequest
-from deviations.services import council_for_place, next_reference
+from deviations.services.routing import council_for_place, next_reference
 from deviations.workflow import FINAL_STATES, TRANSITIONS, Status
 
 pytestmark = pytest.mark.django_db

@@ -1,12 +1,14 @@
 """Systemic issues: who may manage them, linking reports, decided actions, resolving with feedback."""
 
 import datetime
+from unittest import mock
 
 import pytest
 from django.urls import reverse
 
-from deviations import services
+from config.errors import Conflict, Invalid, NotAllowed
 from deviations.models import DeviationEvent, SystemicIssue
+from deviations.services import systemic
 from deviations.workflow import Status
 from tests import factories
 from tests.deviations.triage_world import build_world, fast_passwords  # noqa: F401
@@ -119,9 +121,9 @@ def test_resolving_gives_feedback_to_all_linked_reporters(
     w.dev_y.save()
     closed_one = factories.DeviationFactory(status=Status.CLOSED, reporter_email="c@example.se")
     for d in (w.dev_x, w.dev_y, closed_one):
-        services.link_to_systemic_issue(issue=issue, deviation=d, actor=w.regional)
+        systemic.link_to_systemic_issue(issue=issue, deviation=d, actor=w.regional)
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.resolve_systemic_issue(
+        result = systemic.resolve_systemic_issue(
             issue=issue,
             actor=w.regional,
             outcome="Ny länsgemensam rutin",
@@ -140,10 +142,10 @@ def test_resolving_gives_feedback_to_all_linked_reporters(
 
 
 def test_only_regional_coordinators_may_use_the_services(w, issue):
-    with pytest.raises(services.TransitionNotAllowed):
-        services.link_to_systemic_issue(issue=issue, deviation=w.dev_x, actor=w.coord_x)
-    with pytest.raises(services.TransitionNotAllowed):
-        services.resolve_systemic_issue(issue=issue, actor=w.coord_x, outcome="x")
+    with pytest.raises(NotAllowed):
+        systemic.link_to_systemic_issue(issue=issue, deviation=w.dev_x, actor=w.coord_x)
+    with pytest.raises(NotAllowed):
+        systemic.resolve_systemic_issue(issue=issue, actor=w.coord_x, outcome="x")
 
 
 @pytest.mark.parametrize(
@@ -156,7 +158,7 @@ def test_resolving_says_how_many_reports_were_closed_in_the_right_number(
     for deviation in reports:
         deviation.status = Status.REGIONAL_ANALYSIS
         deviation.save()
-        services.link_to_systemic_issue(issue=issue, deviation=deviation, actor=w.regional)
+        systemic.link_to_systemic_issue(issue=issue, deviation=deviation, actor=w.regional)
     client.force_login(w.regional)
     response = client.post(
         reverse("deviations:systemic_resolve", args=[issue.pk]),
@@ -164,3 +166,36 @@ def test_resolving_says_how_many_reports_were_closed_in_the_right_number(
         follow=True,
     )
     assert message in response.content.decode()
+
+
+# --- A refusal the view does not handle: config.middleware.ApplicationErrorMiddleware ---------------
+
+MESSAGE = "Systemfrågan ändrades av någon annan."
+
+
+def resolve(client, w, issue):
+    client.force_login(w.regional)
+    return client.post(reverse("deviations:systemic_resolve", args=[issue.pk]), {"outcome": "Rutinen ändrad"})
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "heading"),
+    [
+        (NotAllowed, 404, "Sidan hittades inte"),
+        (Invalid, 400, "Felaktig begäran"),
+        (Conflict, 409, "Det gick inte att genomföra"),
+    ],
+)
+def test_each_kind_of_refusal_gives_its_status_through_a_real_view(client, w, issue, error, status, heading):
+    with mock.patch.object(systemic, "resolve_systemic_issue", side_effect=error(MESSAGE)):
+        response = resolve(client, w, issue)
+    assert response.status_code == status
+    assert heading in response.content.decode()
+    assert response.templates[0].name == f"{status}.html"
+
+
+def test_a_conflict_page_shows_the_message_and_a_not_allowed_page_does_not(client, w, issue):
+    with mock.patch.object(systemic, "resolve_systemic_issue", side_effect=Conflict(MESSAGE)):
+        assert MESSAGE in resolve(client, w, issue).content.decode()
+    with mock.patch.object(systemic, "resolve_systemic_issue", side_effect=NotAllowed(MESSAGE)):
+        assert MESSAGE not in resolve(client, w, issue).content.decode()

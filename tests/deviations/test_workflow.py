@@ -5,9 +5,10 @@ import itertools
 import pytest
 from django.db import transaction
 
+from config.errors import ApplicationError, Invalid, NotAllowed
 from deviations.models import Deviation, DeviationEvent
 from deviations.selectors import roles_for
-from deviations.services import TransitionNotAllowed, apply_transition
+from deviations.services.transitions import apply_transition
 from deviations.workflow import TRANSITIONS, RejectReason, Role, Status, allowed_actions
 from tests import factories
 from tests.deviations.triage_world import build_world, fast_passwords  # noqa: F401
@@ -60,7 +61,7 @@ def _check_case(w, action, status, role):
         return None
     try:
         apply_transition(deviation=deviation, action=action, actor=user, text="Motivering", **kwargs)
-    except TransitionNotAllowed:
+    except ApplicationError:
         pass
     else:
         return "not in the table but applied"
@@ -76,7 +77,7 @@ def _check_case(w, action, status, role):
 @pytest.mark.parametrize("action", list(TRANSITIONS))
 def test_transition_matrix(action):
     """For this action, every status × every role: applied iff the table allows it (new state, one
-    event); otherwise TransitionNotAllowed, no state change and no event."""
+    event); otherwise refused (an ApplicationError), no state change and no event."""
     w = build_world()
     failures = []
     for status, role in itertools.product(Status.values, Role.values):
@@ -97,7 +98,7 @@ def test_transitions_needing_text_refuse_empty_text(action):
     w.dev_x.save()
     role = sorted(transition.roles)[0]
     user = _user_with_role(w, Role(role), w.dev_x)
-    with pytest.raises(TransitionNotAllowed):
+    with pytest.raises(Invalid):
         apply_transition(deviation=w.dev_x, action=action, actor=user, text="   ", target_council=w.council_z)
     w.dev_x.refresh_from_db()
     assert w.dev_x.status == status
@@ -106,7 +107,7 @@ def test_transitions_needing_text_refuse_empty_text(action):
 
 def test_unknown_action_is_refused():
     w = build_world()
-    with pytest.raises(TransitionNotAllowed):
+    with pytest.raises(Invalid):
         apply_transition(deviation=w.dev_x, action="delete_everything", actor=w.coord_x)
 
 
@@ -156,7 +157,7 @@ def test_reroute_moves_report_to_target_council_and_clears_assignment():
 
 def test_reroute_to_same_council_is_refused():
     w = build_world()
-    with pytest.raises(TransitionNotAllowed):
+    with pytest.raises(Invalid):
         apply_transition(
             deviation=w.dev_x, action="reroute", actor=w.coord_x, text="x", target_council=w.council_x
         )
@@ -166,5 +167,5 @@ def test_reroute_to_same_council_is_refused():
 def test_local_coordinator_of_other_council_has_no_role():
     w = build_world()
     assert roles_for(w.coord_y, w.dev_x) == set()
-    with pytest.raises(TransitionNotAllowed):
+    with pytest.raises(NotAllowed):
         apply_transition(deviation=w.dev_x, action="start_triage", actor=w.coord_y)
