@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "councils",
     "agreements",
     "deviations",
+    "followup",
 ]
 
 MIDDLEWARE = [

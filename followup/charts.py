@@ -1,4 +1,4 @@
-"""Server-side SVG charts: geometry here, markup in ``agreements/charts/*.svg`` templates.
+"""Server-side SVG charts: geometry here, markup in ``followup/charts/*.svg`` templates.
 
 Every chart takes the same rows as the table next to it ({"label", "count"}), so a chart never shows
 a number the accessible table does not. Colours come from presentation attributes (no inline style,
@@ -70,7 +70,7 @@ def column_chart(*, rows: list[dict], chart_id: str, title: str, description: st
         for v in (0, maximum // 2 if maximum > 1 else 0, maximum)
     ]
     return render_to_string(
-        "agreements/charts/column_chart.svg",
+        "followup/charts/column_chart.svg",
         {
             "chart_id": chart_id,
             "title": title,
@@ -112,7 +112,7 @@ def bar_chart(*, rows: list[dict], chart_id: str, title: str, description: str) 
             )
         )
     return render_to_string(
-        "agreements/charts/bar_chart.svg",
+        "followup/charts/bar_chart.svg",
         {
             "chart_id": chart_id,
             "title": title,

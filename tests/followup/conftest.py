@@ -1,6 +1,6 @@
 import pytest
 
-from tests.agreements import dataset as dataset_module
+from tests.followup import dataset as dataset_module
 
 
 @pytest.fixture(autouse=True)

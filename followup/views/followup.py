@@ -13,9 +13,9 @@ from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from . import charts, exports, selectors, services
-from .forms import AnalysisForm, FollowUpForm
-from .pdf import pdf_response
+from .. import charts, exports, selectors, services
+from ..forms import AnalysisForm, FollowUpForm
+from ..pdf import pdf_response
 
 
 def _selection(request) -> FollowUpForm:
@@ -91,7 +91,7 @@ def _page_context(request, form: FollowUpForm, analysis_form: AnalysisForm | Non
 def followup(request):
     form = _selection(request)
     status = 200 if form.is_valid() else 400
-    return render(request, "agreements/followup.html", _page_context(request, form), status=status)
+    return render(request, "followup/followup.html", _page_context(request, form), status=status)
 
 
 @login_required
@@ -102,11 +102,11 @@ def save_analysis(request):
         raise Http404
     form = _selection(request)
     if not form.is_valid():
-        return render(request, "agreements/followup.html", _page_context(request, form), status=400)
+        return render(request, "followup/followup.html", _page_context(request, form), status=400)
     analysis_form = AnalysisForm(request.POST)
     if not analysis_form.is_valid():
         return render(
-            request, "agreements/followup.html", _page_context(request, form, analysis_form), status=400
+            request, "followup/followup.html", _page_context(request, form, analysis_form), status=400
         )
     services.save_analysis(
         agreement=form.cleaned_data["agreement"],
@@ -115,7 +115,7 @@ def save_analysis(request):
         **analysis_form.cleaned_data,
     )
     messages.success(request, _("Analysen är sparad som en ny version."))
-    return redirect(f"{reverse('agreements:followup')}?{form.query_string()}#analys")
+    return redirect(f"{reverse('followup:followup')}?{form.query_string()}#analys")
 
 
 EXPORTS = {
@@ -135,7 +135,7 @@ def export(request, what: str, fmt: str):
         raise Http404
     form = _selection(request)
     if not form.is_valid():
-        return render(request, "agreements/followup.html", _page_context(request, form), status=400)
+        return render(request, "followup/followup.html", _page_context(request, form), status=400)
     data = form.cleaned_data
     if what == "rapporter":
         # The report rows need only the selection (for the file name), not the page's figures: the
@@ -162,12 +162,12 @@ def document(request):
     """The follow-up document (PDF) for the selected agreement and period, rendered in the request."""
     form = _selection(request)
     if not form.is_valid():
-        return render(request, "agreements/followup.html", _page_context(request, form), status=400)
+        return render(request, "followup/followup.html", _page_context(request, form), status=400)
     context = _page_context(request, form)
     stats = context["stats"]
     context["sections"] = exports.statistics_sections(stats)
     return pdf_response(
-        template="agreements/followup_pdf.html",
+        template="followup/followup_pdf.html",
         context=context,
         filename=exports.filename(stats, "dokument", "pdf"),
         request=request,

@@ -41,12 +41,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from agreements.models import Agreement, Commitment, DeviationCategory, FollowUpAnalysis
 from councils.models import Council, Municipality
 from deviations.models import Deviation, DeviationEvent, ResponseRequest, SystemicAction, SystemicIssue
 from deviations.selectors import is_regional_coordinator
 from deviations.workflow import OPEN_STATES, Status
-
-from .models import Agreement, Commitment, DeviationCategory, FollowUpAnalysis
 
 #: Cells for a single organisation pair below this many reports are masked outside the regional level.
 SMALL_NUMBER_THRESHOLD = 3

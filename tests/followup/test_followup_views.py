@@ -12,7 +12,7 @@ from agreements.models import FollowUpAnalysis
 from tests import factories
 
 pytestmark = pytest.mark.django_db
-URL = reverse("agreements:followup")
+URL = reverse("followup:followup")
 
 
 def params(dataset, **extra):
@@ -36,7 +36,7 @@ def test_anonymous_is_sent_to_login(client):
 def test_user_without_council_gets_404(client, dataset):
     client.force_login(dataset.outsider)
     assert client.get(URL, params(dataset)).status_code == 404
-    assert client.get(reverse("agreements:document"), params(dataset)).status_code == 404
+    assert client.get(reverse("followup:document"), params(dataset)).status_code == 404
 
 
 def test_regional_coordinator_sees_county_figures_with_charts_and_tables(
@@ -133,7 +133,7 @@ def test_page_query_count_is_bounded_whatever_the_data_size(
 
 def test_regional_coordinator_saves_versions_of_the_analysis(client, dataset, regional_coordinator):
     client.force_login(regional_coordinator)
-    url = reverse("agreements:save_analysis") + "?" + "&".join(f"{k}={v}" for k, v in params(dataset).items())
+    url = reverse("followup:save_analysis") + "?" + "&".join(f"{k}={v}" for k, v in params(dataset).items())
     for text in ("Första analysen", "Andra analysen"):
         response = client.post(url, {"analysis": text, "recommendations": "Fler SIP", "followup_areas": ""})
         assert response.status_code == 302
@@ -154,7 +154,7 @@ def test_regional_coordinator_saves_versions_of_the_analysis(client, dataset, re
 
 def test_empty_analysis_is_refused(client, dataset, regional_coordinator):
     client.force_login(regional_coordinator)
-    url = reverse("agreements:save_analysis") + "?" + "&".join(f"{k}={v}" for k, v in params(dataset).items())
+    url = reverse("followup:save_analysis") + "?" + "&".join(f"{k}={v}" for k, v in params(dataset).items())
     response = client.post(url, {"analysis": " ", "recommendations": "", "followup_areas": ""})
     assert response.status_code == 400
     assert "Skriv något i minst ett av fälten." in response.content.decode()
@@ -164,7 +164,7 @@ def test_empty_analysis_is_refused(client, dataset, regional_coordinator):
 def test_local_member_may_not_write_the_analysis(client, dataset):
     client.force_login(dataset.c1_member)
     url = (
-        reverse("agreements:save_analysis")
+        reverse("followup:save_analysis")
         + "?"
         + "&".join(f"{k}={v}" for k, v in params(dataset, scope=f"council:{dataset.c1.pk}").items())
     )
@@ -175,7 +175,7 @@ def test_local_member_may_not_write_the_analysis(client, dataset):
 
 def test_superuser_may_write_the_analysis(client, dataset, superuser):
     client.force_login(superuser)
-    url = reverse("agreements:save_analysis") + "?" + "&".join(f"{k}={v}" for k, v in params(dataset).items())
+    url = reverse("followup:save_analysis") + "?" + "&".join(f"{k}={v}" for k, v in params(dataset).items())
     assert client.post(url, {"analysis": "x", "recommendations": "", "followup_areas": ""}).status_code == 302
 
 
@@ -183,7 +183,7 @@ def test_superuser_may_write_the_analysis(client, dataset, superuser):
 
 
 def export_url(what, fmt):
-    return reverse("agreements:export", args=[what, fmt])
+    return reverse("followup:export", args=[what, fmt])
 
 
 def read_csv(response) -> list[list[str]]:
@@ -319,7 +319,7 @@ def test_pdf_document_holds_headings_key_figures_and_analysis(client, dataset, r
         followup_areas="SIP och samsjuklighet",
     )
     client.force_login(regional_coordinator)
-    response = client.get(reverse("agreements:document"), params(dataset))
+    response = client.get(reverse("followup:document"), params(dataset))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     text = pdf_text(response)
@@ -340,7 +340,7 @@ def test_pdf_document_holds_headings_key_figures_and_analysis(client, dataset, r
 
 def test_pdf_is_masked_for_local_members(client, dataset):
     client.force_login(dataset.c1_member)
-    response = client.get(reverse("agreements:document"), params(dataset, scope=f"council:{dataset.c1.pk}"))
+    response = client.get(reverse("followup:document"), params(dataset, scope=f"council:{dataset.c1.pk}"))
     assert response.status_code == 200
     text = pdf_text(response)
     assert "Under perioden rapporterades 6 samverkansbrister" in text

@@ -6,7 +6,9 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from agreements.selectors import (
+from deviations.services import apply_transition
+from deviations.workflow import Role, Status
+from followup.selectors import (
     DateBasis,
     PercentileCont,
     Period,
@@ -15,10 +17,8 @@ from agreements.selectors import (
     followup_statistics,
     percentile_cont,
 )
-from deviations.services import apply_transition
-from deviations.workflow import Role, Status
 from tests import factories
-from tests.agreements.dataset import TODAY, utc
+from tests.followup.dataset import TODAY, utc
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -105,7 +105,7 @@ def test_percentile_uses_the_postgresql_aggregate(dataset, postgres_only):
     qs = Deviation.objects.filter(reference__in=["SB-2026-00001", "SB-2026-00002", "SB-2026-00005"])
     from django.db.models import F
 
-    from agreements.selectors import EpochSeconds
+    from followup.selectors import EpochSeconds
 
     row = qs.aggregate(p=PercentileCont(EpochSeconds(F("closed_at") - F("submitted_at")), 0.5))
     assert row["p"] == 20 * 86400
@@ -292,7 +292,7 @@ def test_statistics_take_a_bounded_number_of_queries(dataset, django_assert_max_
 
 
 def test_page_and_pdf_list_only_the_most_frequent_pairs(dataset, monkeypatch):
-    from agreements import selectors
+    from followup import selectors
 
     monkeypatch.setattr(selectors, "TOP_PAIRS", 2)
     stats = stats_for(dataset)

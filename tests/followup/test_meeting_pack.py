@@ -7,9 +7,9 @@ import pytest
 from django.urls import reverse
 
 from councils.models import CouncilMembership
-from councils.selectors import meeting_pack
 from deviations.models import DeviationEvent, SystemicIssue
 from deviations.workflow import Status
+from followup.meeting_pack import meeting_pack
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -123,7 +123,7 @@ def test_regional_pack_lists_escalated_reports_and_all_open_issues(pack_data):
 
 
 def url(council, pdf=False):
-    return reverse("councils:meeting_pack_pdf" if pdf else "councils:meeting_pack", args=[council.pk])
+    return reverse("followup:meeting_pack_pdf" if pdf else "followup:meeting_pack", args=[council.pk])
 
 
 QUERY = {"meeting_date": "2026-06-10", "previous_meeting": "2026-05-10"}
@@ -164,7 +164,7 @@ def test_regional_coordinator_sees_every_pack(client, pack_data, regional_coordi
     response = client.get(url(pack_data["regional_council"]), QUERY)
     assert response.status_code == 200
     assert "Eskalerade rapporter som väntar på regional analys" in response.content.decode()
-    index = client.get(reverse("councils:index"))
+    index = client.get(reverse("followup:meeting_packs"))
     assert "Samråd Söder" in index.content.decode() and "Samråd Norr" in index.content.decode()
 
 

@@ -1,4 +1,4 @@
-"""Reads for the councils: which councils a user may see meeting packs for, and the pack itself."""
+"""Reads for the council meeting packs: which councils a user may see packs for, and the pack itself."""
 
 import datetime
 from dataclasses import dataclass, field
@@ -7,11 +7,10 @@ from operator import or_
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
+from councils.models import Council
 from deviations.models import Deviation, DeviationEvent, ResponseRequest, SystemicAction, SystemicIssue
 from deviations.selectors import is_regional_coordinator
 from deviations.workflow import OPEN_STATES, Status
-
-from .models import Council
 
 #: Proposed escalation rule: an agreement+category that recurs at least this many times in the
 #: council's reports within the window ending on the meeting date; its reports still handled locally

@@ -6,7 +6,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Agreement, FollowUpAnalysis
+from agreements.models import Agreement, FollowUpAnalysis
+
+from .meeting_pack import DEFAULT_INTERVAL_DAYS
 from .selectors import DateBasis, Period, PeriodType, Scope
 
 MAX_CUSTOM_DAYS = 366 * 10
@@ -158,4 +160,27 @@ class AnalysisForm(forms.ModelForm):
         data = super().clean()
         if not any((data.get(f) or "").strip() for f in self.Meta.fields):
             raise forms.ValidationError(_("Skriv något i minst ett av fälten."))
+        return data
+
+
+class MeetingPackForm(forms.Form):
+    meeting_date = forms.DateField(label=_("Mötesdatum"), widget=forms.DateInput(attrs={"type": "date"}))
+    previous_meeting = forms.DateField(
+        label=_("Föregående möte"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Lämna tomt för 30 dagar före mötet."),
+    )
+
+    @staticmethod
+    def initial_data() -> dict:
+        return {"meeting_date": timezone.localdate().isoformat()}
+
+    def clean(self):
+        data = super().clean()
+        meeting, previous = data.get("meeting_date"), data.get("previous_meeting")
+        if meeting and not previous:
+            data["previous_meeting"] = meeting - datetime.timedelta(days=DEFAULT_INTERVAL_DAYS)
+        elif meeting and previous and previous >= meeting:
+            self.add_error("previous_meeting", _("Föregående möte måste ligga före mötesdatumet."))
         return data
