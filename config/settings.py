@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "deviations",
     "followup",
 ]
+if DEBUG:
+    INSTALLED_APPS.append("devdata")  # demo data (seed_demo): development only, not in the wheel
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

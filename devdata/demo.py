@@ -23,8 +23,7 @@ from factory.django import DjangoModelFactory
 from agreements import reference_data as ref
 from agreements.models import Agreement, Commitment, DeviationCategory, EmailDomain, Organization
 from councils.models import Council, CouncilMembership, District, Municipality, Region, User
-
-from .models import (
+from deviations.models import (
     Deviation,
     DeviationEvent,
     ReferenceCounter,
@@ -33,8 +32,8 @@ from .models import (
     SystemicIssue,
     YesNoUnknown,
 )
-from .services import council_for_place
-from .workflow import RejectReason, Status
+from deviations.services import council_for_place
+from deviations.workflow import RejectReason, Status
 
 #: The one password of every demo account (development only; printed by seed_demo).
 DEMO_PASSWORD = "samverkan-demo-2026"

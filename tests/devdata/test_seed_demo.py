@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from agreements import reference_data
 from councils.models import CouncilMembership, User
-from deviations import demo
+from devdata import demo
 from deviations.models import Deviation, DeviationEvent, ReferenceCounter, ResponseRequest
 from deviations.services import council_for_place, next_reference
 from deviations.workflow import FINAL_STATES, TRANSITIONS, Status

@@ -37,7 +37,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Reference data created ({sum(created.values())} rows).")
 
         # factory-boy is a dev dependency: import only when actually seeding.
-        from deviations import demo
+        from devdata import demo
 
         started = time.monotonic()
         organizations = demo.ensure_organizations()
