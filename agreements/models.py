@@ -213,7 +213,7 @@ class FollowUpAnalysisQuerySet(models.QuerySet):
 
 class FollowUpAnalysis(models.Model):
     """One version of the regional council's analysis of an agreement over a period. Immutable: every
-    save through ``agreements.services.save_analysis`` adds a new version; the newest is current."""
+    save through ``followup.services.save_analysis`` adds a new version; the newest is current."""
 
     agreement = models.ForeignKey(
         Agreement, on_delete=models.PROTECT, related_name="analyses", verbose_name=_("överenskommelse")

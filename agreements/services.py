@@ -1,15 +1,13 @@
-"""Writes in the agreements area: reference data and the regional council's follow-up analysis."""
+"""Writes in the agreements area: the reference data."""
 
 from collections import Counter
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from councils.models import Council, District, Municipality, Region
 
 from . import reference_data as data
-from .models import Agreement, Commitment, DeviationCategory, FollowUpAnalysis
-from .selectors import Period, may_write_analysis
+from .models import Agreement, Commitment, DeviationCategory
 
 
 def _upsert(model, *, update: bool, defaults: dict, **lookup):
@@ -102,28 +100,3 @@ def load_reference_data(*, update: bool = False, examples: bool = True) -> Count
                 council.municipalities.set([municipalities[code] for code in spec["municipalities"]])
                 council.districts.set([districts[name] for name in spec["districts"]])
     return created
-
-
-@transaction.atomic
-def save_analysis(
-    *,
-    agreement: Agreement,
-    period: Period,
-    author,
-    analysis: str,
-    recommendations: str,
-    followup_areas: str,
-) -> FollowUpAnalysis:
-    """Add a new version of the analysis for ``agreement`` and ``period``. Earlier versions stay as they
-    were. Only regional coordinators and superusers may write."""
-    if not may_write_analysis(author):
-        raise PermissionDenied
-    return FollowUpAnalysis.objects.create(
-        agreement=agreement,
-        period_start=period.start,
-        period_end=period.end,
-        analysis=analysis.strip(),
-        recommendations=recommendations.strip(),
-        followup_areas=followup_areas.strip(),
-        author=author,
-    )

@@ -5,6 +5,7 @@ One file for every environment: development defaults are safe to run on a laptop
 """
 
 import datetime
+import importlib.util
 from pathlib import Path
 
 import environ
@@ -54,7 +55,11 @@ INSTALLED_APPS = [
     "councils",
     "agreements",
     "deviations",
+    "followup",
 ]
+if DEBUG and importlib.util.find_spec("devdata"):
+    # Demo data (seed_demo): development only, in a checkout; the wheel does not carry it.
+    INSTALLED_APPS.append("devdata")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -18,8 +18,7 @@ urlpatterns += i18n_patterns(
     path("konto/logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
     path("konto/", include("councils.urls_account")),
     path("", include("deviations.urls")),
-    path("uppfoljning/", include("agreements.urls")),
-    path("samrad/", include("councils.urls")),
+    path("", include("followup.urls")),
     path("", home, name="home"),
     prefix_default_language=False,
 )

@@ -338,7 +338,7 @@ def test_coordinator_follows_up_an_agreement_and_downloads_the_files(page, login
     report(w, category=w.sip, reported_on=reported)
     login(page, w.regional)
 
-    page.goto(url("agreements:followup"))
+    page.goto(url("followup:followup"))
     check_page(page, "j4-followup-default-sv", language="sv")
     fill_form(page, {"Överenskommelse": str(w.psyk), "Period": "Helår", "År": str(year)})
     submit(page, "Visa")
@@ -576,7 +576,7 @@ def test_pages_in_english(page, login, live_server, settings):
     year = timezone.localdate().year
     visit(
         page,
-        url("agreements:followup", **en) + f"?agreement={w.psyk.pk}&scope=county&period_type=year"
+        url("followup:followup", **en) + f"?agreement={w.psyk.pk}&scope=county&period_type=year"
         f"&year={year}&basis=reported_on",
         "followup",
     )

@@ -144,6 +144,20 @@ def test_check_deploy_is_clean_with_production_settings():
     assert "no issues" in result.stdout
 
 
+def test_demo_data_app_and_its_command_exist_only_in_development():
+    """``devdata`` (seed_demo: accounts with a known password) is installed only when DEBUG is on."""
+    apps = 'from django.conf import settings; print("devdata" in settings.INSTALLED_APPS)'
+    development = {"DEBUG": "True", "DATABASE_URL": PRODUCTION["DATABASE_URL"]}
+    assert run(apps, **development).stdout.strip() == "True"
+    production = run(apps, **PRODUCTION)
+    assert production.returncode == 0, production.stderr
+    assert production.stdout.strip() == "False"
+    help_text = run(["manage.py", "help", "seed_demo"], **PRODUCTION)
+    assert help_text.returncode != 0
+    assert "Unknown command: 'seed_demo'" in help_text.stderr
+    assert run(["manage.py", "help", "seed_demo"], **development).returncode == 0
+
+
 DB_OPTIONS = """
 import json, django
 from django.conf import settings

@@ -212,7 +212,7 @@ class Case:
 def export_url(what, fmt, scope):
     def url(w):
         value = f"council:{getattr(w, scope).pk}" if scope != "county" else "county"
-        return reverse("agreements:export", args=[what, fmt]) + followup_query(w, value)
+        return reverse("followup:export", args=[what, fmt]) + followup_query(w, value)
 
     return url
 
@@ -538,42 +538,42 @@ MATRIX: dict[str, list[Case]] = {
         ),
     ],
     # --- Follow-up ----------------------------------------------------------------------------------
-    "agreements:followup": [
+    "followup:followup": [
         Case(
             "defaults",
-            lambda w: reverse("agreements:followup"),
+            lambda w: reverse("followup:followup"),
             expect(404, anon=LOGIN, coord_x=200, coord_y=200, regional=200, admin=200),
         ),
         Case(
             "council X",
-            lambda w: reverse("agreements:followup") + followup_query(w, f"council:{w.council_x.pk}"),
+            lambda w: reverse("followup:followup") + followup_query(w, f"council:{w.council_x.pk}"),
             # Council Y's coordinator is not offered council X: a form error (400), no figures.
             expect(404, anon=LOGIN, coord_x=200, coord_y=400, regional=200, admin=200),
         ),
         Case(
             "whole county",
-            lambda w: reverse("agreements:followup") + followup_query(w, "county"),
+            lambda w: reverse("followup:followup") + followup_query(w, "county"),
             expect(404, anon=LOGIN, coord_x=400, coord_y=400, regional=200, admin=200),
         ),
     ],
-    "agreements:save_analysis": [
-        Case("GET", lambda w: reverse("agreements:save_analysis"), POST_ONLY_GET),
+    "followup:save_analysis": [
+        Case("GET", lambda w: reverse("followup:save_analysis"), POST_ONLY_GET),
         Case(
             "POST",
-            lambda w: reverse("agreements:save_analysis") + followup_query(w, "county"),
+            lambda w: reverse("followup:save_analysis") + followup_query(w, "county"),
             expect(404, anon=LOGIN, regional=302, admin=302),
             post=lambda w: {"analysis": "Ny analys", "recommendations": "", "followup_areas": ""},
             changes=frozenset({"regional", "admin"}),
         ),
     ],
-    "agreements:document": [
+    "followup:document": [
         Case(
             "PDF, council X",
-            lambda w: reverse("agreements:document") + followup_query(w, f"council:{w.council_x.pk}"),
+            lambda w: reverse("followup:document") + followup_query(w, f"council:{w.council_x.pk}"),
             expect(404, anon=LOGIN, coord_x=200, coord_y=400, regional=200, admin=200),
         ),
     ],
-    "agreements:export": [
+    "followup:export": [
         Case(
             f"{what}.{fmt}, council X",
             export_url(what, fmt, "council_x"),
@@ -585,38 +585,38 @@ MATRIX: dict[str, list[Case]] = {
     + [
         Case(
             "rapporter.csv, whole county",
-            lambda w: reverse("agreements:export", args=["rapporter", "csv"]) + followup_query(w, "county"),
+            lambda w: reverse("followup:export", args=["rapporter", "csv"]) + followup_query(w, "county"),
             expect(404, anon=LOGIN, coord_x=400, coord_y=400, regional=200, admin=200),
         ),
         Case(
             "unknown export",
-            lambda w: reverse("agreements:export", args=["kontakter", "csv"]) + followup_query(w, "county"),
+            lambda w: reverse("followup:export", args=["kontakter", "csv"]) + followup_query(w, "county"),
             expect(404, anon=LOGIN),
         ),
     ],
     # --- Council meeting packs ------------------------------------------------------------------------
-    "councils:index": [Case("index", lambda w: reverse("councils:index"), signed_in(200))],
-    "councils:meeting_pack": [
+    "followup:meeting_packs": [Case("index", lambda w: reverse("followup:meeting_packs"), signed_in(200))],
+    "followup:meeting_pack": [
         Case(
             "council X",
-            lambda w: reverse("councils:meeting_pack", args=[w.council_x.pk]),
+            lambda w: reverse("followup:meeting_pack", args=[w.council_x.pk]),
             expect(404, anon=LOGIN, coord_x=200, regional=200, admin=200),
         ),
         Case(
             "council Y",
-            lambda w: reverse("councils:meeting_pack", args=[w.council_y.pk]),
+            lambda w: reverse("followup:meeting_pack", args=[w.council_y.pk]),
             expect(404, anon=LOGIN, coord_y=200, regional=200, admin=200),
         ),
         Case(
             "regional council",
-            lambda w: reverse("councils:meeting_pack", args=[w.regional_council.pk]),
+            lambda w: reverse("followup:meeting_pack", args=[w.regional_council.pk]),
             expect(404, anon=LOGIN, regional=200, admin=200),
         ),
     ],
-    "councils:meeting_pack_pdf": [
+    "followup:meeting_pack_pdf": [
         Case(
             "council X",
-            lambda w: reverse("councils:meeting_pack_pdf", args=[w.council_x.pk]),
+            lambda w: reverse("followup:meeting_pack_pdf", args=[w.council_x.pk]),
             expect(404, anon=LOGIN, coord_x=200, regional=200, admin=200),
         ),
     ],
@@ -676,7 +676,7 @@ def test_the_walk_finds_nested_and_namespaced_patterns():
         "healthz",
         "home",
         "deviations:detail",
-        "agreements:export",
+        "followup:export",
         "account:profile",
         ADMIN_GROUP,
     } <= names
@@ -688,7 +688,7 @@ def test_the_walk_finds_nested_and_namespaced_patterns():
 @pytest.fixture(autouse=True)
 def no_pdf_rendering(monkeypatch):
     """Access is decided before a PDF is rendered; WeasyPrint would only make the matrix slow."""
-    monkeypatch.setattr("agreements.pdf.render_pdf", lambda **kwargs: b"%PDF-1.7 test")
+    monkeypatch.setattr("followup.pdf.render_pdf", lambda **kwargs: b"%PDF-1.7 test")
 
 
 class Fingerprint:

@@ -1,0 +1,186 @@
+"""Forms of the follow-up page: choosing what to follow up, and the regional council's analysis."""
+
+import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agreements.models import Agreement, FollowUpAnalysis
+
+from .meeting_pack import DEFAULT_INTERVAL_DAYS
+from .selectors import DateBasis, Period, PeriodType, Scope
+
+MAX_CUSTOM_DAYS = 366 * 10
+
+
+class FollowUpForm(forms.Form):
+    """GET form: agreement, period, scope and date basis. ``cleaned_data["period"]`` and ``["scope"]``
+    hold the resolved ``Period`` and ``Scope``. Scopes outside the user's reach are not offered, and
+    choosing one anyway is a form error."""
+
+    agreement = forms.ModelChoiceField(
+        label=_("Överenskommelse"), queryset=Agreement.objects.all(), empty_label=None
+    )
+    period_type = forms.ChoiceField(label=_("Period"), choices=PeriodType.CHOICES, initial=PeriodType.YEAR)
+    year = forms.IntegerField(label=_("År"), min_value=2000, max_value=2100, required=False)
+    half = forms.TypedChoiceField(
+        label=_("Halvår"),
+        choices=[(1, _("Första halvåret")), (2, _("Andra halvåret"))],
+        coerce=int,
+        required=False,
+    )
+    quarter = forms.TypedChoiceField(
+        label=_("Kvartal"),
+        choices=[(q, _("Kvartal %(q)s") % {"q": q}) for q in (1, 2, 3, 4)],
+        coerce=int,
+        required=False,
+    )
+    start = forms.DateField(
+        label=_("Från och med"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=_("Till och med"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    scope = forms.ChoiceField(label=_("Område"))
+    basis = forms.ChoiceField(
+        label=_("Perioden avser"),
+        choices=DateBasis.CHOICES,
+        initial=DateBasis.REPORTED,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, options: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.options = options
+        choices = []
+        if options["county"]:
+            choices.append((Scope.COUNTY, _("Hela länet")))
+        if options["councils"]:
+            choices.append((_("Samråd"), [(f"council:{c.pk}", str(c)) for c in options["councils"]]))
+        if options["municipalities"]:
+            choices.append(
+                (_("Kommun"), [(f"municipality:{m.pk}", str(m)) for m in options["municipalities"]])
+            )
+        self.fields["scope"].choices = choices
+        self.fields["year"].initial = timezone.localdate().year
+
+    @classmethod
+    def initial_data(cls, *, options: dict) -> dict:
+        """Defaults when the page is opened without parameters: the first agreement, this year, the
+        widest scope the user has, by reported date."""
+        agreement = Agreement.objects.filter(active=True).first() or Agreement.objects.first()
+        if options["county"]:
+            scope = Scope.COUNTY
+        elif options["councils"]:
+            scope = f"council:{options['councils'][0].pk}"
+        else:
+            scope = ""
+        return {
+            "agreement": agreement.pk if agreement else "",
+            "period_type": PeriodType.YEAR,
+            "year": timezone.localdate().year,
+            "scope": scope,
+            "basis": DateBasis.REPORTED,
+        }
+
+    def clean(self):
+        data = super().clean()
+        kind, year = data.get("period_type"), data.get("year")
+        period = None
+        if kind == PeriodType.CUSTOM:
+            start, end = data.get("start"), data.get("end")
+            if not start:
+                self.add_error("start", _("Ange ett startdatum."))
+            if not end:
+                self.add_error("end", _("Ange ett slutdatum."))
+            if start and end:
+                if end < start:
+                    self.add_error("end", _("Slutdatumet kan inte ligga före startdatumet."))
+                elif (end - start) > datetime.timedelta(days=MAX_CUSTOM_DAYS):
+                    self.add_error("end", _("Perioden får vara högst tio år."))
+                else:
+                    period = Period.custom(start, end)
+        elif year is None:
+            if "year" not in self.errors:
+                self.add_error("year", _("Ange år."))
+        else:
+            if kind == PeriodType.YEAR:
+                period = Period.year(year)
+            elif kind == PeriodType.HALF:
+                if data.get("half") in (1, 2):
+                    period = Period.half(year, data["half"])
+                else:
+                    self.add_error("half", _("Välj halvår."))
+            elif kind == PeriodType.QUARTER:
+                if data.get("quarter") in (1, 2, 3, 4):
+                    period = Period.quarter(year, data["quarter"])
+                else:
+                    self.add_error("quarter", _("Välj kvartal."))
+        data["period"] = period
+        if "scope" in data:
+            data["scope_obj"] = self._scope(data["scope"])
+        return data
+
+    def _scope(self, value: str) -> Scope:
+        council_ids = self.options["council_ids"]
+        if value == Scope.COUNTY:
+            return Scope(Scope.COUNTY, council_ids=council_ids)
+        kind, _sep, pk = value.partition(":")
+        if kind == "council":
+            council = next(c for c in self.options["councils"] if str(c.pk) == pk)
+            return Scope(Scope.COUNCIL, council=council, council_ids=council_ids)
+        municipality = next(m for m in self.options["municipalities"] if str(m.pk) == pk)
+        return Scope(Scope.MUNICIPALITY, municipality=municipality, council_ids=council_ids)
+
+    def query_string(self) -> str:
+        """The validated selection as a query string, for export links."""
+        from django.http import QueryDict
+
+        q = QueryDict(mutable=True)
+        for name in ("period_type", "year", "half", "quarter", "start", "end", "scope", "basis"):
+            value = self.cleaned_data.get(name)
+            if value not in (None, ""):
+                q[name] = value.isoformat() if isinstance(value, datetime.date) else str(value)
+        q["agreement"] = str(self.cleaned_data["agreement"].pk)
+        return q.urlencode()
+
+
+class AnalysisForm(forms.ModelForm):
+    class Meta:
+        model = FollowUpAnalysis
+        fields = ["analysis", "recommendations", "followup_areas"]
+        widgets = {
+            "analysis": forms.Textarea(attrs={"rows": 6}),
+            "recommendations": forms.Textarea(attrs={"rows": 5}),
+            "followup_areas": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def clean(self):
+        data = super().clean()
+        if not any((data.get(f) or "").strip() for f in self.Meta.fields):
+            raise forms.ValidationError(_("Skriv något i minst ett av fälten."))
+        return data
+
+
+class MeetingPackForm(forms.Form):
+    meeting_date = forms.DateField(label=_("Mötesdatum"), widget=forms.DateInput(attrs={"type": "date"}))
+    previous_meeting = forms.DateField(
+        label=_("Föregående möte"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Lämna tomt för 30 dagar före mötet."),
+    )
+
+    @staticmethod
+    def initial_data() -> dict:
+        return {"meeting_date": timezone.localdate().isoformat()}
+
+    def clean(self):
+        data = super().clean()
+        meeting, previous = data.get("meeting_date"), data.get("previous_meeting")
+        if meeting and not previous:
+            data["previous_meeting"] = meeting - datetime.timedelta(days=DEFAULT_INTERVAL_DAYS)
+        elif meeting and previous and previous >= meeting:
+            self.add_error("previous_meeting", _("Föregående möte måste ligga före mötesdatumet."))
+        return data
