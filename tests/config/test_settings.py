@@ -20,6 +20,7 @@ VARIABLES = (
     "SECURE_SSL_REDIRECT",
     "TIME_ZONE",
     "LANGUAGE_CODE",
+    "RELEASE",
 )
 PRODUCTION = {
     "DEBUG": "False",
@@ -164,3 +165,10 @@ def test_the_database_connection_uses_custom_plans(postgres_only):
         assert cursor.fetchone()[0] == "force_custom_plan"
         cursor.execute("SHOW enable_memoize")
         assert cursor.fetchone()[0] == "off"
+
+
+def test_the_release_comes_from_the_environment_or_the_installed_version():
+    code = "from django.conf import settings; print(settings.RELEASE)"
+    installed = run("from importlib.metadata import version; print(version('samverkansbrister'))")
+    assert run(code, **PRODUCTION).stdout.strip() == installed.stdout.strip() != ""
+    assert run(code, **PRODUCTION, RELEASE="2026.11.3-abc1234").stdout.strip() == "2026.11.3-abc1234"
