@@ -99,4 +99,3 @@ def test_an_edited_template_renders_afresh(editable_select):
     after = str(_form(_choices(), pick="3")["pick"])
     assert 'data-edited="1"' in after and "data-edited" not in before
     assert len(_cached_entries()) == 2
-
