@@ -4,8 +4,8 @@
         python -m bench.generate --reports 1000000 --reset
 
 What it writes, in one transaction:
-- reference data (``manage.py load_reference_data`` when it exists, else ``bench.reference``), bench
-  users (council handlers and reporters);
+- the product's reference data (``manage.py load_reference_data``) with the bench's organisations
+  (``bench.reference``), bench users (council handlers and reporters);
 - systemic issues with their agreements and decided actions;
 - N reports spread over ``--years`` years (volume growing over time, fewer on weekends) with a Zipf-like
   skew: a few agreements, categories and organisation pairs dominate; most reports are closed, a tail is
@@ -279,7 +279,7 @@ class Generator:
         from agreements.models import Agreement, DeviationCategory, Organization
         from councils.models import Council, Municipality
 
-        from .reference import POPULATION
+        from .reference import DEFAULT_POPULATION, POPULATION
 
         rng = self.rng
         self.municipalities = {m.id: m for m in Municipality.objects.prefetch_related("districts")}
@@ -331,7 +331,7 @@ class Generator:
             return mid, (named[0] if named else None)
 
         def weight(org):
-            pop = POPULATION.get(self.municipalities[org.principal_municipality_id].name, 20)
+            pop = POPULATION.get(self.municipalities[org.principal_municipality_id].code, DEFAULT_POPULATION)
             share = 1 / max(
                 1,
                 sum(
