@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from django.db.models import Count, Max, Q
 
 from agreements import reference_data
@@ -101,6 +102,42 @@ def check_every_report_has_a_counterpart_and_sequences_continue_after_the_copy()
         consequence="y",
     )
     assert new.pk > highest
+
+
+@pytest.mark.parametrize("status", sorted(generate.WAYS))
+def test_every_way_to_a_status_is_a_valid_path_of_the_state_machine(status):
+    generate.check_workflow()
+    for via, _weight in generate.WAYS[status]:
+        current = Status.UNCONFIRMED
+        path = generate.workflow_path(status, via)
+        for action, to_status in path:
+            assert current in TRANSITIONS[action].source, (status, via, action, current)
+            assert to_status == TRANSITIONS[action].target
+            current = to_status
+        assert current == status
+        taken = [action for action, _ in path]
+        assert [action for action in taken if action in via] == list(via)
+
+
+def test_the_ways_are_the_shortest_the_table_allows():
+    assert generate.workflow_path("closed") == [
+        ("confirm", "submitted"),
+        ("start_triage", "triage"),
+        ("close", "closed"),
+    ]
+    assert [a for a, _ in generate.workflow_path("closed", ("start_regional_analysis",))] == [
+        "confirm",
+        "start_triage",
+        "escalate",
+        "start_regional_analysis",
+        "close",
+    ]
+    assert generate.workflow_path("rejected") == [("confirm", "submitted"), ("reject", "rejected")]
+
+
+def test_an_impossible_way_is_refused():
+    with pytest.raises(ValueError, match="No way from submitted to"):
+        generate.workflow_path("unconfirmed", ("confirm",))
 
 
 def test_every_municipality_of_the_reference_data_has_a_population():
