@@ -6,6 +6,7 @@ One file for every environment: development defaults are safe to run on a laptop
 
 import datetime
 import importlib.util
+from importlib import metadata
 from pathlib import Path
 
 import environ
@@ -109,12 +110,25 @@ TEMPLATES = [
 
 # Widgets render through TEMPLATES, so templates/django/forms/ can override a built-in widget template
 # (select.html: the options inlined instead of two includes per option), and long select lists are
-# cached under a key made of their whole content (config/forms.py).
+# cached under a key made of their whole content and the release (config/forms.py).
 FORM_RENDERER = "config.forms.CachedChoicesRenderer"
 
 # Per-process cache by default (content-keyed fragments such as the queue's filter form need nothing
 # shared); CACHE_URL can name another backend (django-environ cache URL).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+
+def _installed_version() -> str:
+    try:
+        return metadata.version("samverkansbrister")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+# The deployed release (e.g. a git tag or commit, set by the deploy), by default the installed package's
+# version. Part of every render-cache key with the template sources (config/render_cache.py), so HTML
+# cached by one release is never served by the next.
+RELEASE = env.str("RELEASE", default="") or _installed_version()
 
 # --- Database: PostgreSQL everywhere (14 or newer). ---
 # ``python3 dev.py run|test`` start an embedded PostgreSQL and set DATABASE_URL (also in the

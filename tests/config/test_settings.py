@@ -20,6 +20,7 @@ VARIABLES = (
     "SECURE_SSL_REDIRECT",
     "TIME_ZONE",
     "LANGUAGE_CODE",
+    "RELEASE",
 )
 PRODUCTION = {
     "DEBUG": "False",
@@ -228,3 +229,10 @@ def test_configure_database_prints_and_applies_the_statements(db, capsys):
     ]
     call_command("configure_database")
     assert f'ALTER DATABASE "{name}" SET jit = off' in capsys.readouterr().out
+
+
+def test_the_release_comes_from_the_environment_or_the_installed_version():
+    code = "from django.conf import settings; print(settings.RELEASE)"
+    installed = run("from importlib.metadata import version; print(version('samverkansbrister'))")
+    assert run(code, **PRODUCTION).stdout.strip() == installed.stdout.strip() != ""
+    assert run(code, **PRODUCTION, RELEASE="2026.11.3-abc1234").stdout.strip() == "2026.11.3-abc1234"
