@@ -195,7 +195,7 @@ def cmd_db(extra: list[str]) -> None:
 
 
 # Where no user-facing strings live (tests/config/test_i18n.py extracts with the same list).
-MESSAGES_IGNORE = [".venv", "node_modules", "tests", "bench", "staticfiles"]
+MESSAGES_IGNORE = [".venv", ".pgdata", "node_modules", "tests", "bench", "staticfiles"]
 
 
 def cmd_messages(extra: list[str]) -> None:
