@@ -57,6 +57,10 @@ INSTALLED_APPS = [
     "agreements",
     "deviations",
     "followup",
+    "rest_framework",
+    "knox",
+    "drf_spectacular",
+    "api",
 ]
 if DEBUG and importlib.util.find_spec("devdata"):
     # Demo data (seed_demo): development only, in a checkout; the wheel does not carry it.
@@ -233,6 +237,58 @@ TASKS = {
     "default": {
         "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
     }
+}
+
+# --- The read API (/api/v1/, api/): Django REST Framework, OpenAPI 3 (drf-spectacular). ---
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Personal tokens ("Authorization: Bearer sb_…"), hashed at rest, expiring (django-rest-knox).
+        "knox.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PageLimitPagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.problems.handler",
+    # Rate limits per user (token or session) and per client address; state in CACHE_URL's cache, which
+    # must be shared by every node in production (README).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_RATE_USER", default="600/hour"),
+        "anon": env.str("API_RATE_ANON", default="60/hour"),
+    },
+}
+KNOX_TOKEN_MODEL = "api.ApiToken"
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Bearer",
+    # Recognisable in secret scanners and logs' redaction.
+    "TOKEN_PREFIX": "sb_",
+    "TOKEN_TTL": datetime.timedelta(days=90),
+}
+# The longest lifetime a user may give a token, and how many a user may hold.
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
+API_TOKENS_PER_USER = env.int("API_TOKENS_PER_USER", default=10)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Samverkansbrister API",
+    "DESCRIPTION": _("Läs-API för samverkansbrister i Stockholms län (version 1)."),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The schema is public, like /api/v1/api-info; the data behind it is not.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"YesNoUnknownEnum": "deviations.models.YesNoUnknown"},
+    # Every operation documents its problem+json answers (400, 401, 404, 429).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_problem_responses",
+    ],
 }
 
 # --- Forms. ---

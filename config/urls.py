@@ -10,6 +10,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # Outside i18n_patterns and exempt from the HTTPS redirect (SECURE_REDIRECT_EXEMPT).
     path("healthz", healthz, name="healthz"),
+    path("api/v1/", include("api.urls")),
 ]
 
 urlpatterns += i18n_patterns(
@@ -17,6 +18,7 @@ urlpatterns += i18n_patterns(
     path("konto/logga-in/", auth_views.LoginView.as_view(), name="login"),
     path("konto/logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
     path("konto/", include("councils.urls_account")),
+    path("", include("api.urls_tokens")),
     path("", include("deviations.urls")),
     path("", include("followup.urls")),
     path("", home, name="home"),

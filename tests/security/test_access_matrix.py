@@ -31,6 +31,7 @@ from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from agreements.models import FollowUpAnalysis
+from api.models import ApiToken
 from councils.models import CouncilMembership
 from deviations import response_tokens, tokens
 from deviations.models import (
@@ -621,6 +622,75 @@ MATRIX: dict[str, list[Case]] = {
         ),
     ],
     # --- Admin (one group, see the module docstring) -------------------------------------------------
+    # --- Read API (/api/v1/, session auth here; tokens in tests/api) -----------------------------------
+    "api:api_info": [Case("about the API", lambda w: "/api/v1/api-info", everyone(200))],
+    "api:schema": [Case("OpenAPI schema", lambda w: reverse("api:schema"), everyone(200))],
+    "api:not_found": [Case("unknown API path", lambda w: "/api/v1/finns-inte", everyone(404))],
+    "api:reports": [
+        # Everyone signed in gets a list: of what they may see (tests/api checks the rows).
+        Case("list", lambda w: reverse("api:reports"), expect(200, anon=401)),
+    ],
+    "api:report": [
+        Case(
+            "X1, as its detail page",
+            lambda w: reverse("api:report", args=[w.x1.reference]),
+            expect(404, anon=401, reporter_a=200, coord_x=200, regional=200, responder=200, admin=200),
+        ),
+        Case(
+            "Y1, as its detail page",
+            lambda w: reverse("api:report", args=[w.y1.reference]),
+            expect(404, anon=401, reporter_b=200, coord_y=200, regional=200, admin=200),
+        ),
+        Case(
+            "unconfirmed report",
+            lambda w: reverse("api:report", args=[w.unconfirmed.reference]),
+            expect(404, anon=401),
+        ),
+    ],
+    "api:systemic_issues": [
+        Case("list", lambda w: reverse("api:systemic_issues"), expect(404, anon=401, regional=200, admin=200))
+    ],
+    "api:systemic_issue": [
+        Case(
+            "one",
+            lambda w: reverse("api:systemic_issue", args=[w.issue.pk]),
+            expect(404, anon=401, regional=200, admin=200),
+        )
+    ],
+    "api:statistics": [
+        Case(
+            "council X, as the follow-up page",
+            lambda w: reverse("api:statistics") + followup_query(w, f"council:{w.council_x.pk}"),
+            expect(404, anon=401, coord_x=200, coord_y=400, regional=200, admin=200),
+        ),
+        Case(
+            "whole county",
+            lambda w: reverse("api:statistics") + followup_query(w, "county"),
+            expect(404, anon=401, coord_x=400, coord_y=400, regional=200, admin=200),
+        ),
+    ],
+    "api_pages:documentation": [
+        Case("API documentation", lambda w: reverse("api_pages:documentation"), everyone(200))
+    ],
+    "api_pages:tokens": [
+        Case("own tokens", lambda w: reverse("api_pages:tokens"), signed_in(200)),
+        Case(
+            "create one",
+            lambda w: reverse("api_pages:tokens"),
+            signed_in(200),
+            post=lambda w: {"name": "Matris", "days": "30"},
+            changes=frozenset(set(ROLES) - {"anon"}),
+        ),
+    ],
+    "api_pages:revoke": [
+        Case("GET", lambda w: reverse("api_pages:revoke", args=["sb_nosuchkey0"]), POST_ONLY_GET),
+        Case(
+            "someone else's or no such token",
+            lambda w: reverse("api_pages:revoke", args=["sb_nosuchkey0"]),
+            expect(404, anon=LOGIN),
+            post=lambda w: {},
+        ),
+    ],
     ADMIN_GROUP: [
         Case("index", lambda w: reverse("admin:index"), expect(ADMIN_LOGIN, admin=200)),
         Case(
@@ -707,6 +777,7 @@ class Fingerprint:
             "actions": rows(SystemicAction, "state", "description"),
             "analyses": FollowUpAnalysis.objects.count(),
             "users": rows(get_user_model(), "password", "is_active"),
+            "api_tokens": rows(ApiToken, "user"),
         }
 
 
