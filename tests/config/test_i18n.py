@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
 
+from config.i18n import DJANGO_MESSAGES
 from deviations.models import Deviation
 from tests.deviations import reporting_world, triage_world
 
@@ -38,6 +39,8 @@ SAME_IN_ENGLISH = {
     "Status",
 }
 SAME_IN_ENGLISH |= {word.lower() for word in SAME_IN_ENGLISH} | {"text"}
+# Django's own English messages, kept in our catalogues for their Swedish wording (config/i18n.py).
+SAME_IN_ENGLISH |= set(DJANGO_MESSAGES)
 
 
 # --- A small .po reader (no gettext tools or extra packages needed) -------------------------------
