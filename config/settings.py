@@ -55,6 +55,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Read-your-writes pin and X-Database-Alias when a read replica is configured (config/db_routing.py);
+    # outside the session middleware so a session save counts as a write.
+    "config.db_routing.PrimaryPinMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -117,30 +120,55 @@ if not DATABASE_URL:
         "DATABASE_URL is not set: start the embedded PostgreSQL with `python3 dev.py run` (or "
         "`python3 dev.py db`), or point DATABASE_URL at a PostgreSQL database."
     )
-DATABASES = {"default": env.db_url_config(DATABASE_URL)}
-if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+
+
+def _database(url: str) -> dict:
+    """One PostgreSQL connection's settings from its URL (DATABASE_URL, DATABASE_REPLICA_URL)."""
     from django.core.exceptions import ImproperlyConfigured
 
-    raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database (postgres://...).")
-_db_options = DATABASES["default"].setdefault("OPTIONS", {})
-# A Unix-socket directory given as ``?host=/path`` (the embedded server's URL) is the connection's host.
-if not DATABASES["default"]["HOST"] and "host" in _db_options:
-    DATABASES["default"]["HOST"] = _db_options.pop("host")
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-# Planner settings (jit, plan_cache_mode) are set on the database with ALTER DATABASE ... SET by a
-# migration and the ``configure_database`` command, not as libpq startup options, so they hold behind
-# PgBouncer too (README, "PostgreSQL settings").
-if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
-    # psycopg 3 binds parameters on the server (less Python work per query than client-side
-    # interpolation) and prepares statements run repeatedly on a persistent connection (CONN_MAX_AGE;
-    # Django turns psycopg's preparation off unless prepare_threshold is given). The database's
-    # plan_cache_mode=force_custom_plan then plans every execution for its values. Turn it off behind
-    # a connection pooler that cannot keep prepared statements (PgBouncer before 1.21 in transaction
-    # mode, or without max_prepared_statements).
-    _db_options["server_side_binding"] = True
-    _db_options["prepare_threshold"] = 5
+    database = env.db_url_config(url)
+    if database["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database (postgres://...).")
+    options = database.setdefault("OPTIONS", {})
+    # A Unix-socket directory given as ``?host=/path`` (the embedded server's URL) is the connection's host.
+    if not database["HOST"] and "host" in options:
+        database["HOST"] = options.pop("host")
+    database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    database["CONN_HEALTH_CHECKS"] = True
+    database["ATOMIC_REQUESTS"] = False
+    # Planner settings (jit, plan_cache_mode) are set on the database with ALTER DATABASE ... SET by a
+    # migration and the ``configure_database`` command, not as libpq startup options, so they hold behind
+    # PgBouncer too (README, "PostgreSQL settings").
+    if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
+        # psycopg 3 binds parameters on the server (less Python work per query than client-side
+        # interpolation) and prepares statements run repeatedly on a persistent connection (CONN_MAX_AGE;
+        # Django turns psycopg's preparation off unless prepare_threshold is given). The database's
+        # plan_cache_mode=force_custom_plan then plans every execution for its values. Turn it off behind
+        # a connection pooler that cannot keep prepared statements (PgBouncer before 1.21 in transaction
+        # mode, or without max_prepared_statements).
+        options["server_side_binding"] = True
+        options["prepare_threshold"] = 5
+    return database
+
+
+DATABASES = {"default": _database(DATABASE_URL)}
+# A streaming read replica of the primary (README, "Several nodes"): the follow-up, its exports and the
+# meeting packs read from it (config/db_routing.py); without it every query goes to the primary.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = _database(DATABASE_REPLICA_URL)
+    # A replica that does not answer costs one request at most this long per health check.
+    DATABASES["replica"]["OPTIONS"].setdefault("connect_timeout", 2)
+    # Tests run against one database: the replica alias is the test database itself.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["config.db_routing.PrimaryReplicaRouter"]
+# Reads fall back to the primary while the replica lags more than this (seconds) or does not answer;
+# the answer is cached per process for DATABASE_REPLICA_HEALTH_SECONDS. A browser that wrote stays on
+# the primary for their sum (read your writes).
+DATABASE_REPLICA_MAX_LAG_SECONDS = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS", default=5.0)
+DATABASE_REPLICA_HEALTH_SECONDS = env.float("DATABASE_REPLICA_HEALTH_SECONDS", default=3.0)
+# An X-Database-Alias response header naming the database a view's replica reads went to.
+DATABASE_ALIAS_HEADER = env.bool("DATABASE_ALIAS_HEADER", default=DEBUG)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "councils.User"

@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from agreements.pdf import pdf_response
+from config.db_routing import replica_reads
 
 from . import selectors
 from .forms import MeetingPackForm
@@ -33,6 +34,7 @@ def _pack(request, pk: int):
 
 @login_required
 @require_GET
+@replica_reads
 def meeting_pack(request, pk: int):
     council, form, pack = _pack(request, pk)
     return render(
@@ -45,6 +47,7 @@ def meeting_pack(request, pk: int):
 
 @login_required
 @require_GET
+@replica_reads
 def meeting_pack_pdf(request, pk: int):
     council, form, pack = _pack(request, pk)
     if pack is None:

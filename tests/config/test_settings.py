@@ -20,6 +20,9 @@ VARIABLES = (
     "SECURE_SSL_REDIRECT",
     "TIME_ZONE",
     "LANGUAGE_CODE",
+    "DATABASE_REPLICA_URL",
+    "DATABASE_REPLICA_MAX_LAG_SECONDS",
+    "DATABASE_POOLER",
 )
 PRODUCTION = {
     "DEBUG": "False",
@@ -114,6 +117,37 @@ def test_development_defaults():
     assert values["SITE_URL"] == "http://127.0.0.1:8000"
     assert not values["SESSION_COOKIE_SECURE"]
     assert not values["SECURE_SSL_REDIRECT"]
+
+
+REPLICA = """
+import json, django
+from django.conf import settings
+replica = settings.DATABASES.get("replica")
+print(json.dumps({
+    "replica": replica and {k: replica[k] for k in ("NAME", "HOST", "PORT", "TEST", "OPTIONS")},
+    "lag": settings.DATABASE_REPLICA_MAX_LAG_SECONDS,
+    "routers": settings.DATABASE_ROUTERS,
+}))
+"""
+
+
+def test_a_read_replica_is_a_second_alias_and_the_test_database_stands_in_for_it():
+    result = run(REPLICA, DEBUG="True", DATABASE_URL="postgres://sb@primary.example.se/samverkan")
+    assert json.loads(result.stdout.splitlines()[-1])["replica"] is None
+    result = run(
+        REPLICA,
+        DEBUG="True",
+        DATABASE_URL="postgres://sb@primary.example.se/samverkan",
+        DATABASE_REPLICA_URL="postgres://sb@replica.example.se:5433/samverkan",
+        DATABASE_REPLICA_MAX_LAG_SECONDS="2.5",
+    )
+    values = json.loads(result.stdout.splitlines()[-1])
+    assert values["replica"]["HOST"] == "replica.example.se"
+    assert values["replica"]["PORT"] == 5433
+    assert values["replica"]["TEST"] == {"MIRROR": "default"}
+    assert values["replica"]["OPTIONS"]["connect_timeout"] == 2
+    assert values["lag"] == 2.5
+    assert values["routers"] == ["config.db_routing.PrimaryReplicaRouter"]
 
 
 def test_postgresql_is_the_only_database():
