@@ -78,15 +78,15 @@ def report_data(fields: dict, *, key: str, email: str, token: str) -> dict:
         "district": "",
         "reporting_organization": fields["reporting_organization"],
         "counterpart_organizations": fields["counterpart_organizations"],
-        "description": "Utskrivning från slutenvården skedde utan att socialtjänsten fick information.",
-        "consequence": "Ingen insats var planerad vid hemkomsten.",
-        "actions_taken": "Vi kontaktade avdelningen dagen efter.",
-        "suggested_improvement": "Följ rutinen för utskrivningsmeddelanden.",
-        "sip_involved": "no",
-        "discharge_involved": "yes",
-        "reporter_name": "Rapportör Exempel",
+        "description": "Klustertest: ingen kallelse till samordnad individuell plan trots begäran.",
+        "consequence": "Planeringen försenades en vecka.",
+        "actions_taken": "",
+        "suggested_improvement": "",
+        "sip_involved": "yes",
+        "discharge_involved": "no",
+        "reporter_name": "Klustertestare",
         "reporter_email": email,
-        "reporter_phone": "08-123 456 78",
+        "reporter_phone": "",
     }
 
 
