@@ -4,6 +4,7 @@ user exactly what the pages show them (tests/security/test_access_matrix.py cove
 import django_filters
 from django.db.models import Prefetch
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -14,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agreements.models import Organization
+from config.db_routing import replica_reads
 from deviations import selectors
 from deviations.models import Deviation, SystemicIssue
 from deviations.services.access import record_access
@@ -189,6 +191,7 @@ class StatisticsView(APIView):
         parameters=STATISTICS_PARAMETERS,
         responses=StatisticsSerializer,
     )
+    @method_decorator(replica_reads)
     def get(self, request):
         options = followup.scope_options(request.user)
         if not options["county"] and not options["councils"]:

@@ -68,6 +68,9 @@ if DEBUG and importlib.util.find_spec("devdata"):
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Read-your-writes pin and X-Database-Alias when a read replica is configured (config/db_routing.py);
+    # outside the session middleware so a session save counts as a write.
+    "config.db_routing.PrimaryPinMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -145,30 +148,71 @@ if not DATABASE_URL:
         "DATABASE_URL is not set: start the embedded PostgreSQL with `python3 dev.py run` (or "
         "`python3 dev.py db`), or point DATABASE_URL at a PostgreSQL database."
     )
-DATABASES = {"default": env.db_url_config(DATABASE_URL)}
-if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+
+
+def _database(url: str, *, pooler: str) -> dict:
+    """One PostgreSQL connection's settings from its URL (DATABASE_URL, DATABASE_REPLICA_URL), reached
+    directly (``pooler`` empty) or through PgBouncer in transaction mode (``pgbouncer``)."""
     from django.core.exceptions import ImproperlyConfigured
 
-    raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database (postgres://...).")
-_db_options = DATABASES["default"].setdefault("OPTIONS", {})
-# A Unix-socket directory given as ``?host=/path`` (the embedded server's URL) is the connection's host.
-if not DATABASES["default"]["HOST"] and "host" in _db_options:
-    DATABASES["default"]["HOST"] = _db_options.pop("host")
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-# Planner settings (jit, plan_cache_mode) are set on the database with ALTER DATABASE ... SET by a
-# migration and the ``configure_database`` command, not as libpq startup options, so they hold behind
-# PgBouncer too (README, "PostgreSQL settings").
-if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
-    # psycopg 3 binds parameters on the server (less Python work per query than client-side
-    # interpolation) and prepares statements run repeatedly on a persistent connection (CONN_MAX_AGE;
-    # Django turns psycopg's preparation off unless prepare_threshold is given). The database's
-    # plan_cache_mode=force_custom_plan then plans every execution for its values. Turn it off behind
-    # a connection pooler that cannot keep prepared statements (PgBouncer before 1.21 in transaction
-    # mode, or without max_prepared_statements).
-    _db_options["server_side_binding"] = True
-    _db_options["prepare_threshold"] = 5
+    database = env.db_url_config(url)
+    if database["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database (postgres://...).")
+    if pooler not in {"", "pgbouncer"}:
+        raise ImproperlyConfigured("DATABASE_POOLER must be empty or 'pgbouncer'.")
+    options = database.setdefault("OPTIONS", {})
+    # A Unix-socket directory given as ``?host=/path`` (the embedded server's URL) is the connection's host.
+    if not database["HOST"] and "host" in options:
+        database["HOST"] = options.pop("host")
+    # Behind PgBouncer a kept connection is one to PgBouncer (cheap); it lends a server connection per
+    # transaction.
+    database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    database["CONN_HEALTH_CHECKS"] = True
+    database["ATOMIC_REQUESTS"] = False
+    # Planner settings (jit, plan_cache_mode) are set on the database with ALTER DATABASE ... SET by a
+    # migration and the ``configure_database`` command, not as libpq startup options, so they hold behind
+    # PgBouncer too (README, "PostgreSQL settings").
+    if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
+        # psycopg 3 binds parameters on the server (less Python work per query than client-side
+        # interpolation); unnamed statements work through PgBouncer in transaction mode too.
+        options["server_side_binding"] = True
+        # Statements run repeatedly on a persistent connection (CONN_MAX_AGE) are also prepared (Django
+        # turns psycopg's preparation off unless prepare_threshold is given); the database's
+        # plan_cache_mode=force_custom_plan then plans every execution for its values. Named prepared
+        # statements do not survive PgBouncer's transaction pooling before 1.21 (or without its
+        # max_prepared_statements): DATABASE_POOLER_PREPARED_STATEMENTS=True only where they do.
+        if not pooler or env.bool("DATABASE_POOLER_PREPARED_STATEMENTS", default=False):
+            options["prepare_threshold"] = 5
+    if pooler:
+        # Server-side cursors (QuerySet.iterator(): the report exports) are WITH HOLD cursors outside a
+        # transaction, which transaction pooling hands to another client. Without them an export's rows
+        # are held in memory while it is written: let exports read from a replica reached directly.
+        database["DISABLE_SERVER_SIDE_CURSORS"] = True
+    return database
+
+
+# DATABASE_POOLER=pgbouncer: DATABASE_URL names a PgBouncer in transaction mode (README, "Several nodes").
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="")
+DATABASES = {"default": _database(DATABASE_URL, pooler=DATABASE_POOLER)}
+# A streaming read replica of the primary (README, "Several nodes"): the follow-up, its exports and the
+# meeting packs read from it (config/db_routing.py); without it every query goes to the primary.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = _database(
+        DATABASE_REPLICA_URL, pooler=env.str("DATABASE_REPLICA_POOLER", default=DATABASE_POOLER)
+    )
+    # A replica that does not answer costs one request at most this long per health check.
+    DATABASES["replica"]["OPTIONS"].setdefault("connect_timeout", 2)
+    # Tests run against one database: the replica alias is the test database itself.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["config.db_routing.PrimaryReplicaRouter"]
+# Reads fall back to the primary while the replica lags more than this (seconds) or does not answer;
+# the answer is cached per process for DATABASE_REPLICA_HEALTH_SECONDS. A browser that wrote stays on
+# the primary for their sum (read your writes).
+DATABASE_REPLICA_MAX_LAG_SECONDS = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS", default=5.0)
+DATABASE_REPLICA_HEALTH_SECONDS = env.float("DATABASE_REPLICA_HEALTH_SECONDS", default=3.0)
+# An X-Database-Alias response header naming the database a view's replica reads went to.
+DATABASE_ALIAS_HEADER = env.bool("DATABASE_ALIAS_HEADER", default=DEBUG)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "councils.User"

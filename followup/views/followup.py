@@ -13,6 +13,8 @@ from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from config.db_routing import replica_reads
+
 from .. import charts, exports, selectors, services
 from ..forms import AnalysisForm, FollowUpForm
 from ..pdf import pdf_response
@@ -88,6 +90,7 @@ def _page_context(request, form: FollowUpForm, analysis_form: AnalysisForm | Non
 
 @login_required
 @require_GET
+@replica_reads
 def followup(request):
     form = _selection(request)
     status = 200 if form.is_valid() else 400
@@ -128,6 +131,7 @@ EXPORTS = {
 
 @login_required
 @require_GET
+@replica_reads
 def export(request, what: str, fmt: str):
     """Statistics or the underlying reports (no reporter contact data) as CSV or XLSX."""
     handler = EXPORTS.get((what, fmt))
@@ -158,6 +162,7 @@ def export(request, what: str, fmt: str):
 
 @login_required
 @require_GET
+@replica_reads
 def document(request):
     """The follow-up document (PDF) for the selected agreement and period, rendered in the request."""
     form = _selection(request)

@@ -4,6 +4,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from config.db_routing import replica_reads
+
 from .. import meeting_pack as packs
 from ..forms import MeetingPackForm
 from ..pdf import pdf_response
@@ -32,6 +34,7 @@ def _pack(request, pk: int):
 
 @login_required
 @require_GET
+@replica_reads
 def meeting_pack(request, pk: int):
     council, form, pack = _pack(request, pk)
     return render(
@@ -44,6 +47,7 @@ def meeting_pack(request, pk: int):
 
 @login_required
 @require_GET
+@replica_reads
 def meeting_pack_pdf(request, pk: int):
     council, form, pack = _pack(request, pk)
     if pack is None:

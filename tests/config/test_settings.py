@@ -21,6 +21,11 @@ VARIABLES = (
     "TIME_ZONE",
     "LANGUAGE_CODE",
     "RELEASE",
+    "DATABASE_REPLICA_URL",
+    "DATABASE_REPLICA_MAX_LAG_SECONDS",
+    "DATABASE_POOLER",
+    "DATABASE_REPLICA_POOLER",
+    "DATABASE_POOLER_PREPARED_STATEMENTS",
 )
 PRODUCTION = {
     "DEBUG": "False",
@@ -115,6 +120,78 @@ def test_development_defaults():
     assert values["SITE_URL"] == "http://127.0.0.1:8000"
     assert not values["SESSION_COOKIE_SECURE"]
     assert not values["SECURE_SSL_REDIRECT"]
+
+
+REPLICA = """
+import json, django
+from django.conf import settings
+replica = settings.DATABASES.get("replica")
+print(json.dumps({
+    "replica": replica and {k: replica[k] for k in ("NAME", "HOST", "PORT", "TEST", "OPTIONS")},
+    "lag": settings.DATABASE_REPLICA_MAX_LAG_SECONDS,
+    "routers": settings.DATABASE_ROUTERS,
+}))
+"""
+
+
+def test_a_read_replica_is_a_second_alias_and_the_test_database_stands_in_for_it():
+    result = run(REPLICA, DEBUG="True", DATABASE_URL="postgres://sb@primary.example.se/samverkan")
+    assert json.loads(result.stdout.splitlines()[-1])["replica"] is None
+    result = run(
+        REPLICA,
+        DEBUG="True",
+        DATABASE_URL="postgres://sb@primary.example.se/samverkan",
+        DATABASE_REPLICA_URL="postgres://sb@replica.example.se:5433/samverkan",
+        DATABASE_REPLICA_MAX_LAG_SECONDS="2.5",
+    )
+    values = json.loads(result.stdout.splitlines()[-1])
+    assert values["replica"]["HOST"] == "replica.example.se"
+    assert values["replica"]["PORT"] == 5433
+    assert values["replica"]["TEST"] == {"MIRROR": "default"}
+    assert values["replica"]["OPTIONS"]["connect_timeout"] == 2
+    assert values["lag"] == 2.5
+    assert values["routers"] == ["config.db_routing.PrimaryReplicaRouter"]
+
+
+POOLER = """
+import json, django
+from django.conf import settings
+print(json.dumps({
+    alias: {k: db.get(k) for k in ("OPTIONS", "DISABLE_SERVER_SIDE_CURSORS")}
+    for alias, db in settings.DATABASES.items()
+}))
+"""
+
+
+def test_behind_pgbouncer_server_side_cursors_and_prepared_statements_are_off():
+    urls = {
+        "DEBUG": "True",
+        "DATABASE_URL": "postgres://sb@pgbouncer.example.se:6432/samverkan",
+        "DATABASE_REPLICA_URL": "postgres://sb@replica.example.se/samverkan",
+    }
+    direct = json.loads(run(POOLER, **urls).stdout.splitlines()[-1])
+    assert not direct["default"]["DISABLE_SERVER_SIDE_CURSORS"]
+    assert direct["default"]["OPTIONS"]["prepare_threshold"] == 5
+    pooled = json.loads(run(POOLER, **urls, DATABASE_POOLER="pgbouncer").stdout.splitlines()[-1])
+    for alias in ("default", "replica"):
+        assert pooled[alias]["DISABLE_SERVER_SIDE_CURSORS"] is True
+        assert "prepare_threshold" not in pooled[alias]["OPTIONS"]
+        # Unnamed server-side statements work in transaction pooling.
+        assert pooled[alias]["OPTIONS"]["server_side_binding"] is True
+    # The replica reached directly keeps server-side cursors (streamed exports in constant memory);
+    # PgBouncer 1.21+ with max_prepared_statements keeps prepared statements.
+    mixed = json.loads(
+        run(
+            POOLER,
+            **urls,
+            DATABASE_POOLER="pgbouncer",
+            DATABASE_REPLICA_POOLER="",
+            DATABASE_POOLER_PREPARED_STATEMENTS="True",
+        ).stdout.splitlines()[-1]
+    )
+    assert mixed["default"]["OPTIONS"]["prepare_threshold"] == 5
+    assert not mixed["replica"]["DISABLE_SERVER_SIDE_CURSORS"]
+    assert run(POOLER, **urls, DATABASE_POOLER="pgpool").returncode != 0
 
 
 def test_postgresql_is_the_only_database():
