@@ -17,8 +17,8 @@ from deviations.forms import ReportForm
 from deviations.models import Deviation
 from deviations.workflow import Status
 from tests import factories
+from tests.config.test_personal_data import written_numbers
 from tests.deviations.reporting_world import build_world, valid_post
-from tests.deviations.test_pii import written_numbers
 
 pytestmark = pytest.mark.django_db
 
