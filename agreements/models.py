@@ -26,7 +26,9 @@ class Agreement(models.Model):
         MUNICIPALITIES_AND_REGION = "municipalities_region", _("Kommunerna och regionen")
         MUNICIPALITIES = "municipalities", _("Endast kommunerna")
 
-    code = models.SlugField(_("kod"), max_length=20, unique=True, allow_unicode=True)
+    code = models.SlugField(
+        _("kod"), max_length=20, unique=True, allow_unicode=True, validators=[validate_no_identity_number]
+    )
     name = models.CharField(_("namn"), max_length=200, validators=[validate_no_identity_number])
     short_name = models.CharField(
         _("kortnamn"), max_length=60, blank=True, validators=[validate_no_identity_number]
