@@ -10,6 +10,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.personal_data import validate_no_identity_number
+
 
 class AgreementQuerySet(models.QuerySet):
     def valid_on(self, date: datetime.date):
@@ -24,16 +26,22 @@ class Agreement(models.Model):
         MUNICIPALITIES_AND_REGION = "municipalities_region", _("Kommunerna och regionen")
         MUNICIPALITIES = "municipalities", _("Endast kommunerna")
 
-    code = models.SlugField(_("kod"), max_length=20, unique=True, allow_unicode=True)
-    name = models.CharField(_("namn"), max_length=200)
-    short_name = models.CharField(_("kortnamn"), max_length=60, blank=True)
-    description = models.TextField(_("beskrivning"), blank=True)
+    code = models.SlugField(
+        _("kod"), max_length=20, unique=True, allow_unicode=True, validators=[validate_no_identity_number]
+    )
+    name = models.CharField(_("namn"), max_length=200, validators=[validate_no_identity_number])
+    short_name = models.CharField(
+        _("kortnamn"), max_length=60, blank=True, validators=[validate_no_identity_number]
+    )
+    description = models.TextField(_("beskrivning"), blank=True, validators=[validate_no_identity_number])
     parties = models.CharField(
         _("parter"), max_length=30, choices=Parties.choices, default=Parties.MUNICIPALITIES_AND_REGION
     )
     valid_from = models.DateField(_("giltig från"))
     valid_to = models.DateField(_("giltig till"), null=True, blank=True)
-    document_url = models.URLField(_("länk till överenskommelsen"), blank=True)
+    document_url = models.URLField(
+        _("länk till överenskommelsen"), blank=True, validators=[validate_no_identity_number]
+    )
     order = models.PositiveSmallIntegerField(_("ordning"), default=0)
     active = models.BooleanField(_("aktiv"), default=True)
 
@@ -69,8 +77,8 @@ class Commitment(models.Model):
         Agreement, on_delete=models.CASCADE, related_name="commitments", verbose_name=_("överenskommelse")
     )
     number = models.PositiveSmallIntegerField(_("nummer"))
-    title = models.CharField(_("rubrik"), max_length=250)
-    description = models.TextField(_("beskrivning"), blank=True)
+    title = models.CharField(_("rubrik"), max_length=250, validators=[validate_no_identity_number])
+    description = models.TextField(_("beskrivning"), blank=True, validators=[validate_no_identity_number])
     active = models.BooleanField(_("aktiv"), default=True)
 
     class Meta:
@@ -88,8 +96,8 @@ class Commitment(models.Model):
 
 
 class DeviationCategory(models.Model):
-    name = models.CharField(_("namn"), max_length=150, unique=True)
-    help_text = models.TextField(_("hjälptext"), blank=True)
+    name = models.CharField(_("namn"), max_length=150, unique=True, validators=[validate_no_identity_number])
+    help_text = models.TextField(_("hjälptext"), blank=True, validators=[validate_no_identity_number])
     agreements = models.ManyToManyField(
         Agreement, related_name="categories", verbose_name=_("överenskommelser"), blank=True
     )
@@ -121,7 +129,7 @@ class Organization(models.Model):
         MUNICIPALITY = "municipality", _("Kommun")
         REGION = "region", _("Region")
 
-    name = models.CharField(_("namn"), max_length=200, unique=True)
+    name = models.CharField(_("namn"), max_length=200, unique=True, validators=[validate_no_identity_number])
     kind = models.CharField(_("typ"), max_length=30, choices=Kind.choices)
     principal_municipality = models.ForeignKey(
         "councils.Municipality",
@@ -143,6 +151,7 @@ class Organization(models.Model):
         _("kontaktadress för yttranden"),
         blank=True,
         help_text=_("Dit begäran om yttrande skickas, helst en funktionsbrevlåda."),
+        validators=[validate_no_identity_number],
     )
     active = models.BooleanField(_("aktiv"), default=True)
 
@@ -184,7 +193,10 @@ class EmailDomain(models.Model):
         Organization, on_delete=models.CASCADE, related_name="email_domains", verbose_name=_("organisation")
     )
     domain = models.CharField(
-        _("domän"), max_length=253, help_text=_("T.ex. stockholm.se eller regionstockholm.se")
+        _("domän"),
+        max_length=253,
+        help_text=_("T.ex. stockholm.se eller regionstockholm.se"),
+        validators=[validate_no_identity_number],
     )
 
     class Meta:
@@ -220,9 +232,15 @@ class FollowUpAnalysis(models.Model):
     )
     period_start = models.DateField(_("period från"))
     period_end = models.DateField(_("period till"))
-    analysis = models.TextField(_("analys och slutsatser"), blank=True)
-    recommendations = models.TextField(_("rekommendationer"), blank=True)
-    followup_areas = models.TextField(_("förslag till uppföljningsområden"), blank=True)
+    analysis = models.TextField(
+        _("analys och slutsatser"), blank=True, validators=[validate_no_identity_number]
+    )
+    recommendations = models.TextField(
+        _("rekommendationer"), blank=True, validators=[validate_no_identity_number]
+    )
+    followup_areas = models.TextField(
+        _("förslag till uppföljningsområden"), blank=True, validators=[validate_no_identity_number]
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("författare")
     )

@@ -1,4 +1,5 @@
-"""The project's form renderer: Django's ``TemplatesSetting`` plus a cache for long choice lists."""
+"""The project's form renderer (Django's ``TemplatesSetting`` plus a cache for long choice lists), and
+how a service's refusal reaches a form."""
 
 import hashlib
 
@@ -6,6 +7,7 @@ from django.core.cache import cache
 from django.forms.renderers import TemplatesSetting
 from django.utils.translation import get_language
 
+from config.errors import ApplicationError
 from config.render_cache import render_version
 
 #: Widget templates whose output is cached, and the number of options from which it pays.
@@ -51,3 +53,14 @@ class CachedChoicesRenderer(TemplatesSetting):
             html = super().render(template_name, context, request)
             cache.set(key, html, TIMEOUT)
         return html
+
+
+def add_service_errors(form, error: ApplicationError) -> None:
+    """Put a service's refusal on ``form``: each of ``error.errors`` on the form's field of that name
+    (the same message a model or form validator gives), others on the form as a whole. A refusal with
+    no field errors is not about the form: it is raised again, for the view or
+    ``ApplicationErrorMiddleware``."""
+    if not error.errors:
+        raise error
+    for field, message in error.errors.items():
+        form.add_error(field if field in form.fields else None, message)

@@ -11,6 +11,7 @@ from django import forms
 from django.db.models import F
 from django.forms.models import ModelChoiceIteratorValue
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.functional import cached_property
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -198,6 +199,9 @@ class ReportForm(forms.Form):
         label=_("Jag har kontrollerat att texten inte innehåller namn"),
         required=False,
     )
+    #: Which texts ``names_checked`` confirmed: a digest of them, rendered after a name warning. When
+    #: any text changes afterwards, every text is checked again.
+    names_checked_for = forms.CharField(required=False, widget=forms.HiddenInput)
     reporter_name = forms.CharField(label=_("Ditt namn"), max_length=150, widget=forms.TextInput())
     reporter_email = forms.EmailField(
         label=_("Din e-postadress i tjänsten"),
@@ -220,6 +224,7 @@ class ReportForm(forms.Form):
                 initial.setdefault("reporting_organization", self.user.organization_id)
         super().__init__(*args, **kwargs)
         self.name_warning = False
+        self.names_digest = ""
         self.fields["occurred_on"].widget.attrs["max"] = timezone.localdate().isoformat()
         self.fields["reporter_name"].widget.attrs["autocomplete"] = "name"
         self.fields["reporter_email"].widget.attrs["autocomplete"] = "email"
@@ -319,25 +324,40 @@ class ReportForm(forms.Form):
         return cleaned
 
     def _warn_about_names(self, cleaned):
-        if cleaned.get("names_checked"):
+        """A name in a text is an error on that field until the reporter removes it or confirms it is
+        not a name. The confirmation holds for the texts it was given for only: after any change every
+        text is checked again."""
+        texts = {field: cleaned.get(field) or "" for field in reporting.TEXT_FIELDS}
+        self.names_digest = salted_hmac(
+            "deviations.ReportForm.names_checked", "\0".join(texts.values()), algorithm="sha256"
+        ).hexdigest()
+        if cleaned.get("names_checked") and cleaned.get("names_checked_for") == self.names_digest:
             return
-        for field in reporting.TEXT_FIELDS:
-            text = cleaned.get(field) or ""
-            # Known names only take suspects away: without a suspect there is nothing to load them for.
-            names = pii.suspected_names(text) and pii.suspected_names(text, known=self.known_names)
-            if names:
-                self.name_warning = True
-                self.add_error(
-                    "names_checked",
-                    format_lazy(
-                        _(
-                            "Fältet ”{field}” verkar innehålla ett namn (”{name}”). Ta bort namn på personer "
-                            "– eller kryssa i rutan om det inte är ett namn."
-                        ),
-                        field=self.fields[field].label,
-                        name=names[0],
-                    ),
-                )
+        # Known names only take suspects away: without a suspect there is nothing to load them for.
+        warnings = {
+            field: names
+            for field, text in texts.items()
+            if (names := pii.suspected_names(text) and pii.suspected_names(text, known=self.known_names))
+        }
+        if not warnings:
+            return
+        self.name_warning = True
+        # The box is shown again unticked, and confirms the texts as they are now once ticked.
+        self.data = self.data.copy()
+        self.data.pop("names_checked", None)
+        self.data["names_checked_for"] = self.names_digest
+        confirm = self.fields["names_checked"].label
+        for field, names in warnings.items():
+            message = _(
+                "Texten verkar innehålla ett namn (”{name}”). Ta bort namn på personer, eller kryssa i "
+                "rutan ”{confirm}” om det inte är ett namn."
+            )
+            self.add_error(field, format_lazy(message, name=names[0], confirm=confirm))
+        fields = ", ".join(
+            str(format_lazy(_("”{label}”"), label=self.fields[field].label)) for field in warnings
+        )
+        message = _("Kontrollera {fields}: kryssa i rutan om det som markerats inte är namn på personer.")
+        self.add_error("names_checked", format_lazy(message, fields=fields))
 
     @property
     def show_names_checked(self) -> bool:
@@ -373,7 +393,7 @@ class ReportForm(forms.Form):
                 "suggested_improvement",
                 "sip_involved",
                 "discharge_involved",
-                *(["names_checked"] if self.show_names_checked else []),
+                *(["names_checked", "names_checked_for"] if self.show_names_checked else []),
             ),
             Fieldset(_("Dina kontaktuppgifter"), "reporter_name", "reporter_email", "reporter_phone"),
             Submit("submit", _("Skicka rapporten")),

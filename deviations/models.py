@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from config.personal_data import validate_no_identity_number
+
 from . import search
 from .workflow import RejectReason, Status
 
@@ -44,15 +46,15 @@ class SystemicIssue(models.Model):
         IN_PROGRESS = "in_progress", _("Pågår")
         RESOLVED = "resolved", _("Löst")
 
-    title = models.CharField(_("rubrik"), max_length=200)
-    description = models.TextField(_("beskrivning"))
+    title = models.CharField(_("rubrik"), max_length=200, validators=[validate_no_identity_number])
+    description = models.TextField(_("beskrivning"), validators=[validate_no_identity_number])
     agreements = models.ManyToManyField(
         "agreements.Agreement", related_name="systemic_issues", verbose_name=_("överenskommelser")
     )
     state = models.CharField(
         _("status"), max_length=12, choices=State.choices, default=State.OPEN, db_index=True
     )
-    outcome = models.TextField(_("resultat"), blank=True)
+    outcome = models.TextField(_("resultat"), blank=True, validators=[validate_no_identity_number])
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("skapad av")
     )
@@ -80,7 +82,7 @@ class SystemicAction(models.Model):
     issue = models.ForeignKey(
         SystemicIssue, on_delete=models.CASCADE, related_name="actions", verbose_name=_("systemfråga")
     )
-    description = models.TextField(_("åtgärd"))
+    description = models.TextField(_("åtgärd"), validators=[validate_no_identity_number])
     owner = models.ForeignKey(
         "agreements.Organization",
         on_delete=models.PROTECT,
@@ -191,10 +193,14 @@ class Deviation(models.Model):
         "agreements.Organization", related_name="counterpart_deviations", verbose_name=_("motpart(er)")
     )
 
-    description = models.TextField(_("vad hände"))
-    consequence = models.TextField(_("konsekvens för individen"))
-    actions_taken = models.TextField(_("åtgärder som redan vidtagits"), blank=True)
-    suggested_improvement = models.TextField(_("förslag till förbättring"), blank=True)
+    description = models.TextField(_("vad hände"), validators=[validate_no_identity_number])
+    consequence = models.TextField(_("konsekvens för individen"), validators=[validate_no_identity_number])
+    actions_taken = models.TextField(
+        _("åtgärder som redan vidtagits"), blank=True, validators=[validate_no_identity_number]
+    )
+    suggested_improvement = models.TextField(
+        _("förslag till förbättring"), blank=True, validators=[validate_no_identity_number]
+    )
     sip_involved = models.CharField(
         _("gällde det en SIP"), max_length=8, choices=YesNoUnknown.choices, default=YesNoUnknown.UNKNOWN
     )
@@ -214,9 +220,15 @@ class Deviation(models.Model):
         related_name="reported_deviations",
         verbose_name=_("rapportör (konto)"),
     )
-    reporter_name = models.CharField(_("rapportörens namn"), max_length=150, blank=True)
-    reporter_email = models.EmailField(_("rapportörens e-post"), blank=True)
-    reporter_phone = models.CharField(_("rapportörens telefon"), max_length=40, blank=True)
+    reporter_name = models.CharField(
+        _("rapportörens namn"), max_length=150, blank=True, validators=[validate_no_identity_number]
+    )
+    reporter_email = models.EmailField(
+        _("rapportörens e-post"), blank=True, validators=[validate_no_identity_number]
+    )
+    reporter_phone = models.CharField(
+        _("rapportörens telefon"), max_length=40, blank=True, validators=[validate_no_identity_number]
+    )
     contact_erased_at = models.DateTimeField(_("kontaktuppgifter raderade"), null=True, blank=True)
 
     assigned_to = models.ForeignKey(
@@ -377,13 +389,14 @@ class DeviationEvent(models.Model):
         max_length=200,
         blank=True,
         help_text=_("För händelser utan inloggad användare."),
+        validators=[validate_no_identity_number],
     )
     created_at = models.DateTimeField(_("tidpunkt"), default=timezone.now, editable=False)
     kind = models.CharField(_("typ"), max_length=20, choices=Kind.choices)
     action = models.CharField(_("åtgärd"), max_length=40, blank=True)
     from_status = models.CharField(_("från status"), max_length=20, choices=Status.choices, blank=True)
     to_status = models.CharField(_("till status"), max_length=20, choices=Status.choices, blank=True)
-    text = models.TextField(_("text"), blank=True)
+    text = models.TextField(_("text"), blank=True, validators=[validate_no_identity_number])
     visibility = models.CharField(
         _("synlighet"), max_length=10, choices=Visibility.choices, default=Visibility.INTERNAL
     )
@@ -450,17 +463,23 @@ class ResponseRequest(models.Model):
         related_name="response_requests",
         verbose_name=_("organisation"),
     )
-    email = models.EmailField(_("skickad till"))
-    message = models.TextField(_("meddelande"), blank=True)
+    email = models.EmailField(_("skickad till"), validators=[validate_no_identity_number])
+    message = models.TextField(_("meddelande"), blank=True, validators=[validate_no_identity_number])
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("begärd av")
     )
     requested_at = models.DateTimeField(_("begärd"), default=timezone.now)
     due_on = models.DateField(_("svar senast"))
     answered_at = models.DateTimeField(_("besvarad"), null=True, blank=True)
-    answered_by_name = models.CharField(_("besvarad av"), max_length=150, blank=True)
-    answer_what_happened = models.TextField(_("vad hände enligt er"), blank=True)
-    answer_actions = models.TextField(_("åtgärder vidtagna eller planerade"), blank=True)
+    answered_by_name = models.CharField(
+        _("besvarad av"), max_length=150, blank=True, validators=[validate_no_identity_number]
+    )
+    answer_what_happened = models.TextField(
+        _("vad hände enligt er"), blank=True, validators=[validate_no_identity_number]
+    )
+    answer_actions = models.TextField(
+        _("åtgärder vidtagna eller planerade"), blank=True, validators=[validate_no_identity_number]
+    )
     reminder_sent_at = models.DateTimeField(_("påminnelse skickad"), null=True, blank=True)
     overdue_marked_at = models.DateTimeField(_("markerad som försenad"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("återkallad"), null=True, blank=True)

@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from config.errors import Invalid
+from config.personal_data import guard_texts
 
 from .. import notifications
 from ..models import Deviation, DeviationEvent
@@ -17,6 +18,7 @@ def add_note(*, deviation: Deviation, actor, text: str, visible_to_reporter: boo
     text = (text or "").strip()
     if not text:
         raise Invalid(_("Anteckningen får inte vara tom."))
+    guard_texts(text=text)
     event = write_event(
         deviation=deviation,
         actor=actor,

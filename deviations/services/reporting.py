@@ -13,8 +13,9 @@ from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 
 from config.errors import Invalid
+from config.personal_data import identity_number_errors
 
-from .. import pii, selectors, tokens
+from .. import selectors, tokens
 from ..emails import absolute_url, queue_email
 from ..models import Deviation
 from ..workflow import Role, Status
@@ -23,8 +24,10 @@ from .transitions import site_language_text, transition_held
 
 logger = logging.getLogger(__name__)
 
-#: Free-text fields scanned by the personal-data guard.
+#: The report's free-text fields (also scanned for names by the form's warning).
 TEXT_FIELDS = ("description", "consequence", "actions_taken", "suggested_improvement")
+#: Every text the reporter writes, scanned by the personal-data guard.
+GUARDED_FIELDS = (*TEXT_FIELDS, "reporter_name", "reporter_email", "reporter_phone")
 _MODEL_FIELDS = (
     "agreement",
     "commitment",
@@ -47,17 +50,12 @@ def _label(field: str) -> str:
 
 
 def personal_data_errors(data: dict) -> dict[str, str]:
-    """Errors for free-text fields holding a personnummer or samordningsnummer. The message names the
-    field but never contains the number."""
-    errors = {}
-    for field in TEXT_FIELDS:
-        if pii.contains_identity_number(data.get(field) or ""):
-            errors[field] = _(
-                "Fältet ”%(field)s” verkar innehålla ett personnummer eller samordningsnummer. En rapport "
-                "får inte gå att koppla till en enskild person: ta bort numret och skicka igen. "
-                "Ingenting har sparats."
-            ) % {"field": _label(field)}
-    return errors
+    """Errors for the reporter's texts holding a personnummer or samordningsnummer
+    (``config.personal_data``). The message names the field but never contains the number."""
+    return identity_number_errors(
+        {field: data.get(field) for field in GUARDED_FIELDS},
+        labels={field: _label(field) for field in GUARDED_FIELDS},
+    )
 
 
 def _in_agreement(category, agreement) -> bool:
@@ -151,7 +149,7 @@ def _submit_deviation(*, data: dict, idempotency_key, reporter) -> tuple[Deviati
     if errors:
         raise Invalid(" ".join(errors.values()), errors=errors)
     fields = {name: data.get(name) for name in _MODEL_FIELDS}
-    for name in (*TEXT_FIELDS, "reporter_name", "reporter_email", "reporter_phone"):
+    for name in GUARDED_FIELDS:
         fields[name] = (fields[name] or "").strip()
     deviation = Deviation(
         reference=f"{UNCONFIRMED_REFERENCE_PREFIX}{uuid.UUID(str(idempotency_key)).hex[:18]}",

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from config.errors import Conflict, Invalid
+from config.personal_data import guard_texts
 
 from .. import notifications
 from ..dates import stockholm_today
@@ -39,6 +40,9 @@ def request_response(
     organizations = list(dict.fromkeys(organizations))
     if not organizations:
         raise Invalid(_("Välj minst en organisation."))
+    guard_texts(message=message)
+    for organization in organizations:
+        guard_texts(email=organization.contact_email)
     missing = [o.name for o in organizations if not o.contact_email]
     if missing:
         raise Invalid(_("Kontaktadress för yttranden saknas för: %(names)s.") % {"names": ", ".join(missing)})
@@ -127,6 +131,7 @@ def record_response(
         raise ResponseLinkInvalid
     if not (what_happened or "").strip() and not (actions or "").strip():
         raise Invalid(_("Skriv vad som hände eller vilka åtgärder som vidtagits."))
+    guard_texts(answered_by_name=answered_by_name, what_happened=what_happened, actions=actions)
     now = timezone.now()
     response_request.answered_at = now
     response_request.answered_by_name = (answered_by_name or "").strip()[:150]

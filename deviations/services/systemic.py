@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.errors import Invalid, NotAllowed
+from config.personal_data import guard_texts
 
 from .. import notifications
 from ..dates import stockholm_today
@@ -36,6 +37,7 @@ def save_systemic_issue(
 ) -> SystemicIssue:
     """Create a systemic issue, or update one (``issue``)."""
     _require_regional(actor)
+    guard_texts(title=title, description=description, outcome=outcome)
     if issue is None:
         issue = SystemicIssue(created_by=actor)
     issue.title = title.strip()
@@ -56,6 +58,7 @@ def add_systemic_action(
     *, issue: SystemicIssue, actor, description: str, owner, due_on: datetime.date
 ) -> SystemicAction:
     _require_regional(actor)
+    guard_texts(description=description)
     return SystemicAction.objects.create(
         issue=issue, description=description.strip(), owner=owner, due_on=due_on
     )
@@ -117,6 +120,7 @@ def resolve_systemic_issue(
     outcome = (outcome or "").strip()
     if not outcome:
         raise Invalid(_("Beskriv resultatet."))
+    guard_texts(outcome=outcome, feedback=feedback)
     issue.state = SystemicIssue.State.RESOLVED
     issue.outcome = outcome
     issue.resolved_at = issue.resolved_at or timezone.now()

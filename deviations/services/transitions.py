@@ -9,6 +9,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from config.errors import Conflict, Invalid, NotAllowed
+from config.personal_data import guard_texts
 from councils.models import Council
 
 from .. import notifications
@@ -30,7 +31,9 @@ def site_language_text(message: str, params: dict | None = None) -> str:
 
 
 def write_event(*, deviation, actor=None, actor_label="", **fields) -> DeviationEvent:
-    """Append one event to a report's log (the only writer of ``DeviationEvent``)."""
+    """Append one event to a report's log (the only writer of ``DeviationEvent``). Refuses (``Invalid``)
+    a text or label holding an identity number, whichever service passed it."""
+    guard_texts(text=fields.get("text"), actor_label=actor_label)
     return DeviationEvent.objects.create(
         deviation=deviation,
         actor=actor if actor and actor.is_authenticated else None,
@@ -97,6 +100,7 @@ def transition_held(
     text = (text or "").strip()
     if transition.needs_text and not text:
         raise Invalid(_("%(label)s måste fyllas i.") % {"label": transition.text_label})
+    guard_texts(text=text)
 
     now = timezone.now()
     from_status = deviation.status

@@ -14,6 +14,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from config.errors import Conflict, Invalid
+from config.forms import add_service_errors
 from deviations import selectors, tokens
 from deviations.forms import ReportForm
 from deviations.models import Deviation
@@ -51,8 +52,7 @@ def report_form(request):
                 reporter=user,
             )
         except Invalid as exc:
-            for field, message in exc.errors.items():
-                form.add_error(field if field in form.fields else None, message)
+            add_service_errors(form, exc)
         else:
             if created or _submitted_by(deviation, user=user, email=form.cleaned_data["reporter_email"]):
                 request.session[SESSION_KEY] = deviation.pk

@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from config.errors import ApplicationError
+from config.errors import ApplicationError, Invalid
+from config.forms import add_service_errors
 from deviations import selectors
 from deviations.dates import stockholm_today
 from deviations.filters import DeviationFilter, form_cache_key
@@ -31,6 +32,7 @@ from deviations.forms_triage import (
 from deviations.models import Deviation, ResponseRequest, SystemicAction, SystemicIssue
 from deviations.response_tokens import read_token
 from deviations.services import assignment, notes, responses, systemic, transitions
+from deviations.views.common import render_detail
 from deviations.workflow import REGIONAL_STATES, TRANSITIONS, Status, allowed_actions
 
 PAGE_SIZES = (25, 50, 100)
@@ -247,10 +249,13 @@ def transition(request, reference: str, action: str):
                     duplicate_of=getattr(form, "duplicate_of", None),
                 )
         except ApplicationError as exc:
-            messages.error(request, exc.message)
-            return redirect("deviations:detail", deviation.reference)
-        messages.success(request, _("Klart: %(action)s.") % {"action": transition_.label})
-        return _after_action(request, deviation)
+            if not exc.errors:
+                messages.error(request, exc.message)
+                return redirect("deviations:detail", deviation.reference)
+            add_service_errors(form, exc)  # e.g. an identity number in the text, shown on its field
+        else:
+            messages.success(request, _("Klart: %(action)s.") % {"action": transition_.label})
+            return _after_action(request, deviation)
     return render(
         request,
         "deviations/transition.html",
@@ -297,6 +302,11 @@ def note(request, reference: str, visibility: str):
             visible_to_reporter=visibility == "rapportor",
         )
     except ApplicationError as exc:
+        if exc.errors:
+            # The page again, the note kept in its form with the error on the field.
+            add_service_errors(form, exc)
+            name = "internal_note_form" if visibility == "intern" else "reporter_note_form"
+            return render_detail(request, deviation.reference, **{name: form})
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Anteckningen är sparad."))
@@ -340,8 +350,11 @@ def respond(request, token: str):
             )
         except responses.ResponseLinkInvalid:
             return render(request, "deviations/respond_invalid.html", status=410)
-        # Redirect after the POST: reloading the receipt must not send the answer again.
-        return redirect("deviations:respond_done", token)
+        except Invalid as exc:
+            add_service_errors(form, exc)
+        else:
+            # Redirect after the POST: reloading the receipt must not send the answer again.
+            return redirect("deviations:respond_done", token)
     return render(
         request,
         "deviations/respond.html",
@@ -409,17 +422,21 @@ def systemic_edit(request, pk: int | None = None):
     form = SystemicIssueForm(request.POST or None, instance=issue)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        issue = systemic.save_systemic_issue(
-            actor=request.user,
-            issue=issue,
-            title=data["title"],
-            description=data["description"],
-            agreements=data["agreements"],
-            state=data["state"],
-            outcome=data["outcome"],
-        )
-        messages.success(request, _("Systemfrågan är sparad."))
-        return redirect("deviations:systemic_detail", issue.pk)
+        try:
+            saved = systemic.save_systemic_issue(
+                actor=request.user,
+                issue=issue,
+                title=data["title"],
+                description=data["description"],
+                agreements=data["agreements"],
+                state=data["state"],
+                outcome=data["outcome"],
+            )
+        except Invalid as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Systemfrågan är sparad."))
+            return redirect("deviations:systemic_detail", saved.pk)
     return render(request, "deviations/systemic_form.html", {"form": form, "issue": issue})
 
 
@@ -455,11 +472,15 @@ def systemic_action_add(request, pk: int):
     _require_regional(request)
     issue = get_object_or_404(SystemicIssue, pk=pk)
     form = SystemicActionForm(request.POST)
-    if not form.is_valid():
+    if form.is_valid():
+        try:
+            systemic.add_systemic_action(actor=request.user, issue=issue, **form.cleaned_data)
+        except Invalid as exc:
+            add_service_errors(form, exc)
+    if form.errors:
         return render(
             request, "deviations/systemic_detail.html", _systemic_context(request, issue, action_form=form)
         )
-    systemic.add_systemic_action(actor=request.user, issue=issue, **form.cleaned_data)
     messages.success(request, _("Åtgärden är sparad."))
     return redirect("deviations:systemic_detail", issue.pk)
 
@@ -484,11 +505,16 @@ def systemic_resolve(request, pk: int):
     _require_regional(request)
     issue = get_object_or_404(SystemicIssue, pk=pk)
     form = ResolveIssueForm(request.POST)
-    if not form.is_valid():
+    result = None
+    if form.is_valid():
+        try:
+            result = systemic.resolve_systemic_issue(issue=issue, actor=request.user, **form.cleaned_data)
+        except Invalid as exc:
+            add_service_errors(form, exc)
+    if result is None:
         return render(
             request, "deviations/systemic_detail.html", _systemic_context(request, issue, resolve_form=form)
         )
-    result = systemic.resolve_systemic_issue(issue=issue, actor=request.user, **form.cleaned_data)
     messages.success(
         request,
         ngettext(

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from config.db_routing import replica_reads
+from config.errors import Invalid
+from config.forms import add_service_errors
 
 from .. import charts, exports, selectors, services
 from ..forms import AnalysisForm, FollowUpForm
@@ -107,16 +109,20 @@ def save_analysis(request):
     if not form.is_valid():
         return render(request, "followup/followup.html", _page_context(request, form), status=400)
     analysis_form = AnalysisForm(request.POST)
-    if not analysis_form.is_valid():
+    if analysis_form.is_valid():
+        try:
+            services.save_analysis(
+                agreement=form.cleaned_data["agreement"],
+                period=form.cleaned_data["period"],
+                author=request.user,
+                **analysis_form.cleaned_data,
+            )
+        except Invalid as exc:
+            add_service_errors(analysis_form, exc)
+    if analysis_form.errors:
         return render(
             request, "followup/followup.html", _page_context(request, form, analysis_form), status=400
         )
-    services.save_analysis(
-        agreement=form.cleaned_data["agreement"],
-        period=form.cleaned_data["period"],
-        author=request.user,
-        **analysis_form.cleaned_data,
-    )
     messages.success(request, _("Analysen är sparad som en ny version."))
     return redirect(f"{reverse('followup:followup')}?{form.query_string()}#analys")
 

@@ -161,6 +161,16 @@ def test_empty_analysis_is_refused(client, dataset, regional_coordinator):
     assert not FollowUpAnalysis.objects.exists()
 
 
+def test_analysis_with_an_identity_number_is_refused_on_its_field(client, dataset, regional_coordinator):
+    client.force_login(regional_coordinator)
+    url = reverse("followup:save_analysis") + "?" + "&".join(f"{k}={v}" for k, v in params(dataset).items())
+    data = {"analysis": "Bra år.", "recommendations": "Kontakta 811218-9876 igen.", "followup_areas": ""}
+    response = client.post(url, data)
+    assert response.status_code == 400
+    assert "personnummer" in " ".join(response.context["analysis_form"].errors["recommendations"])
+    assert not FollowUpAnalysis.objects.exists()
+
+
 def test_local_member_may_not_write_the_analysis(client, dataset):
     client.force_login(dataset.c1_member)
     url = (
