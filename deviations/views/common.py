@@ -41,7 +41,11 @@ def detail(request, reference: str):
     record_access(user=request.user, deviation=deviation)
     roles = selectors.roles_for(request.user, deviation)
     is_handler = bool(roles & HANDLERS)
-    events = list(deviation.events.select_related("actor").order_by("created_at", "id"))
+    events = list(
+        deviation.events.select_related(
+            "actor", "from_council", "to_council", "from_assignee", "to_assignee"
+        ).order_by("created_at", "id")
+    )
     if not is_handler:
         events = [
             event
