@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, render
 
 from deviations import selectors
 from deviations.dates import stockholm_today
-from deviations.forms_triage import AssignForm, NoteForm
+from deviations.forms_triage import AssignForm, NoteForm, RedactForm
 from deviations.models import DeviationEvent
 from deviations.services.access import record_access
 from deviations.workflow import HANDLERS, allowed_actions
@@ -80,6 +80,8 @@ def detail(request, reference: str):
                     users=selectors.assignable_users(deviation),
                     initial={"assignee": deviation.assigned_to_id},
                 ),
+                "may_redact": selectors.may_redact(request.user, deviation, roles=roles),
+                "redact_form": RedactForm(texts=()),
                 "internal_note_form": NoteForm(prefix="intern"),
                 "reporter_note_form": NoteForm(prefix="rapportor"),
             }
