@@ -6,6 +6,7 @@ import re
 import pytest
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from config.errors import Conflict, Invalid
 from deviations.models import Deviation, DeviationEvent
@@ -229,7 +230,8 @@ def test_timeline_says_who_when_what_from_to_and_the_comment(client, w):
     event = transitions_of(w.dev_x)[-1]
     html = detail_html(client, w.regional, w.dev_x)
     timeline = html[html.index('id="events-title"') :]
-    assert f'<time datetime="{event.created_at.isoformat()}' in timeline or "<time datetime=" in timeline
+    local = timezone.localtime(event.created_at)
+    assert f'<time datetime="{local.isoformat()}">{local:%Y-%m-%d %H:%M}</time>' in timeline  # when
     assert "Eskalera till regionalt samråd" in timeline  # what
     assert w.coord_x.get_full_name() in timeline  # who
     assert re.search(
@@ -245,7 +247,7 @@ def test_timeline_in_english(client, w):
     apply_transition(deviation=w.dev_x, action="escalate", actor=w.coord_x, text="Återkommer.")
     client.force_login(w.coord_x)
     html = client.get("/en" + reverse("deviations:detail", args=[w.dev_x.reference])).content.decode()
-    assert "Escalate to the regional council" in html or "Escalat" in html
+    assert "Escalate to the regional council" in html
     assert '<span class="visually-hidden">to</span>' in html
 
 
