@@ -94,6 +94,15 @@ DEVIATION_COLUMNS = [
     "updated_at",
     "closed_at",
 ]
+#: What the generated events leave empty (appended to each event row when copied): no council move,
+#: no assignee change, no details.
+EVENT_DEFAULTS = {
+    "from_council_id": None,
+    "to_council_id": None,
+    "from_assignee_id": None,
+    "to_assignee_id": None,
+    "details": "{}",
+}
 EVENT_COLUMNS = [
     "id",
     "deviation_id",
@@ -106,6 +115,7 @@ EVENT_COLUMNS = [
     "to_status",
     "text",
     "visibility",
+    *EVENT_DEFAULTS,
 ]
 RESPONSE_COLUMNS = [
     "id",
@@ -669,7 +679,12 @@ class Generator:
             nonlocal dev_rows, event_rows, response_rows, cp_rows
             copy_rows(cur, "deviations_deviation", DEVIATION_COLUMNS, dev_rows)
             copy_rows(cur, "deviations_deviation_counterpart_organizations", COUNTERPART_COLUMNS, cp_rows)
-            copy_rows(cur, "deviations_deviationevent", EVENT_COLUMNS, event_rows)
+            copy_rows(
+                cur,
+                "deviations_deviationevent",
+                EVENT_COLUMNS,
+                (row + tuple(EVENT_DEFAULTS.values()) for row in event_rows),
+            )
             copy_rows(cur, "deviations_responserequest", RESPONSE_COLUMNS, response_rows)
             dev_rows, event_rows, response_rows, cp_rows = [], [], [], []
 

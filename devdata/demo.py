@@ -945,6 +945,7 @@ def _write(reports, ctx: _Context, rng: random.Random, now) -> None:
                 action="confirm",
                 from_status=Status.UNCONFIRMED,
                 to_status=Status.SUBMITTED,
+                to_council=deviation.council,
                 created_at=deviation.submitted_at,
             )
         )
@@ -955,7 +956,7 @@ def _write(reports, ctx: _Context, rng: random.Random, now) -> None:
                 action == "close" and current == Status.REGIONAL_ANALYSIS
             )
             actor = ctx.regional_coordinator if regional else local_actor
-            text, visibility = "", DeviationEvent.Visibility.INTERNAL
+            text, visibility, details = "", DeviationEvent.Visibility.INTERNAL, {}
             if action == "request_response":
                 open_request = ResponseRequest(
                     deviation=deviation,
@@ -996,6 +997,7 @@ def _write(reports, ctx: _Context, rng: random.Random, now) -> None:
                 reason = rng.choice(list(REJECT_TEXTS))
                 text, visibility = REJECT_TEXTS[reason], DeviationEvent.Visibility.REPORTER
                 deviation.reject_reason = reason
+                details = {"reject_reason": reason}
                 deviation.closed_at = at
             if deviation.first_response_at is None:
                 deviation.first_response_at = at
@@ -1009,6 +1011,7 @@ def _write(reports, ctx: _Context, rng: random.Random, now) -> None:
                     to_status=TARGET[action],
                     text=text,
                     visibility=visibility,
+                    details=details,
                     created_at=at,
                 )
             )
@@ -1019,8 +1022,14 @@ def _write(reports, ctx: _Context, rng: random.Random, now) -> None:
                     _event(
                         deviation=deviation,
                         kind=DeviationEvent.Kind.LINKED,
+                        action="link",
                         actor=ctx.regional_coordinator,
-                        text=deviation.systemic_issue.title,
+                        details={
+                            "to_issue": {
+                                "id": deviation.systemic_issue.pk,
+                                "title": deviation.systemic_issue.title,
+                            }
+                        },
                         created_at=at + datetime.timedelta(seconds=1),
                     )
                 )

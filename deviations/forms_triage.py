@@ -11,6 +11,7 @@ from councils.models import Council
 
 from .fields import ModelChoiceField, ModelMultipleChoiceField
 from .models import SystemicAction, SystemicIssue
+from .selectors import EVERYWHERE
 from .workflow import RejectReason
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -226,3 +227,31 @@ class ResolveIssueForm(forms.Form):
         if cleaned.get("close_open_reports") and not (cleaned.get("feedback") or "").strip():
             self.add_error("feedback", _("Skriv återkopplingen som de avslutade rapporterna ska få."))
         return cleaned
+
+
+class RedactForm(forms.Form):
+    """A passage to remove from the report's texts (``services.redaction``)."""
+
+    target = forms.ChoiceField(label=_("Var finns texten?"), choices=())
+    passage = forms.CharField(
+        label=_("Text som ska tas bort"),
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Kopiera texten som den står på sidan. Varje förekomst ersätts med [borttaget] och "
+            "originalet raderas; det går inte att ångra."
+        ),
+    )
+    reason = forms.CharField(
+        label=_("Skäl"),
+        max_length=500,
+        help_text=_("Sparas i rapportens händelselogg. Upprepa inte texten som tas bort."),
+    )
+
+    def __init__(self, *args, texts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"].choices = [
+            (EVERYWHERE, _("Alla texter i rapporten")),
+            *((text.key, text.label) for text in texts),
+        ]
+        self.fields["target"].initial = EVERYWHERE

@@ -9,13 +9,14 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from config.personal_data import validate_no_identity_number
 
 from . import search
-from .workflow import RejectReason, Status
+from .workflow import TRANSITIONS, RejectReason, Status
 
 
 class YesNoUnknown(models.TextChoices):
@@ -348,12 +349,37 @@ class Deviation(models.Model):
         return self.status in OPEN_STATES
 
 
+#: Labels of the ``action`` of events other than transitions (transitions use their table's label).
+EVENT_ACTION_LABELS = {
+    "assign": _("Tilldelad"),
+    "unassign": _("Tilldelning borttagen"),
+    "link": _("Kopplad till systemfråga"),
+    "move": _("Flyttad till en annan systemfråga"),
+    "unlink": _("Kopplad bort från systemfråga"),
+    "cancel_response_request": _("Begäran om yttrande återkallad"),
+    "correct": _("Uppgifter rättade i administrationen"),
+    "redact": _("Text maskerad"),
+}
+
+#: The text fields of an event that redaction may rewrite (``DeviationEventQuerySet.redact``).
+REDACTABLE_EVENT_FIELDS = ("text", "actor_label")
+
+
 class DeviationEventQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise TypeError("Deviation events are immutable.")
 
     def delete(self):
         raise TypeError("Deviation events are immutable.")
+
+    def redact(self, *, pk: int, field: str, text: str) -> int:
+        """THE one change an event allows: its ``field`` (one of ``REDACTABLE_EVENT_FIELDS``) replaced
+        by ``text``, the same text with a passage replaced by the redaction marker. Only
+        ``deviations.services.redaction`` calls it, which checks who may and writes a REDACTION event
+        of its own; every other update or delete of events raises ``TypeError``."""
+        if field not in REDACTABLE_EVENT_FIELDS:
+            raise TypeError(f"Event field {field!r} cannot be redacted.")
+        return models.QuerySet.update(self.filter(pk=pk), **{field: text})
 
 
 class DeviationEvent(models.Model):
@@ -368,6 +394,8 @@ class DeviationEvent(models.Model):
         RESPONSE_OVERDUE = "response_overdue", _("Yttrande försenat")
         LINKED = "linked", _("Kopplad till systemfråga")
         FEEDBACK = "feedback", _("Återkoppling")
+        CORRECTION = "correction", _("Uppgifter rättade")
+        REDACTION = "redaction", _("Text maskerad")
 
     class Visibility(models.TextChoices):
         INTERNAL = "internal", _("Intern")
@@ -396,6 +424,49 @@ class DeviationEvent(models.Model):
     action = models.CharField(_("åtgärd"), max_length=40, blank=True)
     from_status = models.CharField(_("från status"), max_length=20, choices=Status.choices, blank=True)
     to_status = models.CharField(_("till status"), max_length=20, choices=Status.choices, blank=True)
+    # What changed besides the status. Read only through the report's events (event_deviation_created_idx),
+    # so no index of their own: deleting a council or a user (rare, in admin) scans for them once.
+    from_council = models.ForeignKey(
+        "councils.Council",
+        on_delete=models.PROTECT,
+        db_index=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("från samråd"),
+    )
+    to_council = models.ForeignKey(
+        "councils.Council",
+        on_delete=models.PROTECT,
+        db_index=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("till samråd"),
+    )
+    from_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        db_index=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("från handläggare"),
+    )
+    to_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        db_index=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("till handläggare"),
+    )
+    #: Structured facts of the change, never free text written by people: the rejection reason and the
+    #: duplicate's reference, the systemic issue linked or left, which fields were corrected or
+    #: redacted (never the removed text). Keys are documented where they are written
+    #: (``services.transitions``, ``services.systemic``, ``services.redaction``).
+    details = models.JSONField(_("detaljer"), default=dict, blank=True)
     text = models.TextField(_("text"), blank=True, validators=[validate_no_identity_number])
     visibility = models.CharField(
         _("synlighet"), max_length=10, choices=Visibility.choices, default=Visibility.INTERNAL
@@ -427,6 +498,57 @@ class DeviationEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Deviation events are immutable.")
+
+    @property
+    def action_label(self) -> str:
+        """What happened, for the timeline: the transition's label, or the kind of other events."""
+        if self.kind == self.Kind.TRANSITION and self.action in TRANSITIONS:
+            return str(TRANSITIONS[self.action].label)
+        return str(EVENT_ACTION_LABELS.get(self.action) or self.get_kind_display())
+
+    @property
+    def from_assignee_name(self) -> str:
+        return _person(self.from_assignee) if self.from_assignee_id else ""
+
+    @property
+    def to_assignee_name(self) -> str:
+        return _person(self.to_assignee) if self.to_assignee_id else ""
+
+    @property
+    def reject_reason_label(self) -> str:
+        return _reject_reason_label(self.details.get("reject_reason", ""))
+
+    @property
+    def cleared_reject_reason_label(self) -> str:
+        return _reject_reason_label(self.details.get("cleared_reject_reason", ""))
+
+    @property
+    def redacted_field_labels(self) -> list[str]:
+        """Which texts a REDACTION event changed, named for people ("Rapport: Vad hände")."""
+        return [
+            redactable_field_label(item.get("object", ""), item.get("field", ""))
+            for item in self.details.get("fields", [])
+        ]
+
+    @property
+    def corrections(self) -> list[dict]:
+        """A CORRECTION event's changes as ``{"label", "from", "to"}``."""
+        return [
+            {
+                "label": capfirst(Deviation._meta.get_field(item["field"]).verbose_name),
+                "from": item.get("from", ""),
+                "to": item.get("to", ""),
+            }
+            for item in self.details.get("changes", [])
+        ]
+
+
+def _person(user) -> str:
+    return user.get_full_name() or user.username
+
+
+def _reject_reason_label(reason: str) -> str:
+    return str(RejectReason(reason).label) if reason in RejectReason.values else reason
 
 
 #: THE definition of an open response request: neither answered nor withdrawn. ``ResponseRequest.is_open``
@@ -534,3 +656,29 @@ class AccessLog(models.Model):
 
     def __str__(self):
         return f"{self.user_id} → {self.deviation_id} {self.at:%Y-%m-%d %H:%M}"
+
+
+#: Every stored text people wrote about a report that may be redacted (``services.redaction``): per kind
+#: of object, its model, the label of the kind and its text fields. A new text field of these models
+#: belongs here (tests/deviations/test_redaction.py fails otherwise).
+REDACTABLE_FIELDS = {
+    "deviation": (
+        Deviation,
+        _("Rapport"),
+        ("description", "consequence", "actions_taken", "suggested_improvement"),
+    ),
+    "event": (DeviationEvent, _("Händelse"), REDACTABLE_EVENT_FIELDS),
+    "response": (
+        ResponseRequest,
+        _("Yttrande"),
+        ("message", "answered_by_name", "answer_what_happened", "answer_actions"),
+    ),
+}
+
+
+def redactable_field_label(kind: str, field: str) -> str:
+    """E.g. "Rapport: Vad hände"; the raw names for a kind or field no longer known."""
+    if kind not in REDACTABLE_FIELDS or field not in REDACTABLE_FIELDS[kind][2]:
+        return f"{kind}.{field}"
+    model, label, _fields = REDACTABLE_FIELDS[kind]
+    return f"{label}: {capfirst(model._meta.get_field(field).verbose_name)}"

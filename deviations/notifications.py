@@ -58,10 +58,15 @@ def _context(deviation: Deviation, **extra) -> dict:
     }
 
 
-def after_transition(*, deviation: Deviation, action: str, from_status: str) -> None:
+def after_transition(*, deviation: Deviation, action: str, from_status: str, event) -> None:
+    """``event``: the transition's event. On "reroute" the receiving council is told where the report
+    came from and who moved it; the reason is in the report's history (mails carry no written text)."""
     context = _context(deviation)
-    if action in {"confirm", "reroute"}:
+    if action == "confirm":
         queue_email(template="new_report", to=coordinator_emails(deviation.council), context=context)
+    elif action == "reroute":
+        context.update(from_council=event.from_council, actor=event.actor)
+        queue_email(template="rerouted", to=coordinator_emails(deviation.council), context=context)
     elif action == "escalate":
         queue_email(template="escalated", to=regional_coordinator_emails(), context=context)
     elif action in {"close", "reject"}:

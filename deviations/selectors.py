@@ -4,12 +4,13 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from agreements.models import EmailDomain
 from councils.models import Council, CouncilMembership
 
-from .models import Deviation, DeviationEvent, ResponseRequest
-from .workflow import REGIONAL_STATES, Role, Status
+from .models import REDACTABLE_FIELDS, Deviation, DeviationEvent, ResponseRequest, redactable_field_label
+from .workflow import COORDINATORS, REGIONAL_STATES, Role, Status
 
 
 def _asked_deviation_ids(user):
@@ -188,6 +189,72 @@ def deviation_for_status_link(key) -> Deviation | None:
         .filter(idempotency_key=key)
         .first()
     )
+
+
+# --- Redaction --------------------------------------------------------------------------------------
+
+#: ``target`` of ``services.redaction.redact_passage`` for every text of the report at once.
+EVERYWHERE = "all"
+
+
+@dataclass(frozen=True)
+class StoredText:
+    """One redactable text of a report: which object (``kind`` of ``models.REDACTABLE_FIELDS`` and its
+    ``pk``), which field, and its current content."""
+
+    kind: str
+    pk: int
+    field: str
+    text: str
+    label: str
+
+    @property
+    def key(self) -> str:
+        """How a form names it: ``kind:pk:field``."""
+        return f"{self.kind}:{self.pk}:{self.field}"
+
+
+def may_redact(user, deviation: Deviation, *, roles: set[Role] | None = None) -> bool:
+    """Whether ``user`` may redact the report's texts (``services.redaction``): coordinators of the
+    handling council and regional coordinators. ``roles``: ``roles_for(user, deviation)`` when the
+    caller has it."""
+    if roles is None:
+        roles = roles_for(user, deviation)
+    return deviation.status != Status.UNCONFIRMED and bool(roles & COORDINATORS)
+
+
+def stored_texts(deviation: Deviation) -> list[StoredText]:
+    """Every non-empty redactable text of ``deviation``, in the order of its detail page (three queries:
+    the report's fields are read fresh, not from the caller's possibly deferred instance)."""
+    texts = []
+    for kind, queryset, describe in (
+        ("deviation", Deviation.objects.filter(pk=deviation.pk), lambda row: ""),
+        (
+            "response",
+            ResponseRequest.objects.filter(deviation=deviation)
+            .select_related("organization")
+            .order_by("requested_at", "pk"),
+            lambda row: str(row.organization),
+        ),
+        (
+            "event",
+            DeviationEvent.objects.filter(deviation=deviation).order_by("created_at", "id"),
+            lambda row: f"{timezone.localtime(row.created_at):%Y-%m-%d %H:%M} {row.action_label}",
+        ),
+    ):
+        _model, _label, fields = REDACTABLE_FIELDS[kind]
+        condition = Q()
+        for field in fields:
+            condition |= ~Q(**{field: ""})
+        for row in queryset.filter(condition):
+            for field in fields:
+                text = getattr(row, field)
+                if text:
+                    label = redactable_field_label(kind, field)
+                    if describe(row):
+                        label = f"{label} ({describe(row)})"
+                    texts.append(StoredText(kind, row.pk, field, text, label))
+    return texts
 
 
 def reporter_visible_events(deviation: Deviation):
@@ -490,9 +557,7 @@ def _similar_ranked_in_database(deviation: Deviation, candidates: QuerySet, *, l
     words = sorted(_words(deviation.description))[:40]
     if words:
         query = SearchQuery(" | ".join(words), config="swedish", search_type="raw")
-        text = Least(
-            SearchRank("search_document", query) * Value(20.0), Value(4.0)
-        )
+        text = Least(SearchRank("search_document", query) * Value(20.0), Value(4.0))
     else:
         text = Value(0.0)
     days = Func(

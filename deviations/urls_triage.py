@@ -14,6 +14,7 @@ urlpatterns = [
         triage.cancel_response,
         name="cancel_response",
     ),
+    path("rapporter/<reference:reference>/maskera/", triage.redact, name="redact"),
     path("yttrande/<str:token>/", triage.respond, name="respond"),
     path("yttrande/<str:token>/mottaget/", triage.respond_done, name="respond_done"),
     path("systemfragor/", triage.systemic_list, name="systemic_list"),

@@ -80,6 +80,9 @@ class Transition:
     #: (reason + text, duplicate by reference), "reroute" (target council + reason) or
     #: "request_response" (organisations, message, due date; applied by services.responses.request_response).
     form: str = "text"
+    #: The service that applies it, when more than the transition must happen in the same transaction
+    #: (``apply_transition`` refuses these, so no report waits for a response nobody was asked for).
+    applied_by: str = ""
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -106,6 +109,7 @@ TRANSITIONS: dict[str, Transition] = {
             Status.AWAITING_RESPONSE,
             HANDLERS,
             form="request_response",
+            applied_by="deviations.services.responses.request_response",
         ),
         Transition(
             "resume_triage",

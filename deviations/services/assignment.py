@@ -19,7 +19,8 @@ def assign_deviation(*, deviation: Deviation, assignee, actor) -> Deviation:
     require_handler(actor, deviation)
     if assignee is not None and not assignable_users(deviation).filter(pk=assignee.pk).exists():
         raise Invalid(_("Rapporten kan bara tilldelas en ledamot i samrådet."))
-    if (assignee.pk if assignee else None) == deviation.assigned_to_id:
+    previous_id = deviation.assigned_to_id
+    if (assignee.pk if assignee else None) == previous_id:
         return deviation
     deviation.assigned_to = assignee
     deviation.save(update_fields=["assigned_to", "updated_at"])
@@ -28,6 +29,7 @@ def assign_deviation(*, deviation: Deviation, assignee, actor) -> Deviation:
         actor=actor,
         kind=DeviationEvent.Kind.ASSIGNMENT,
         action="assign" if assignee else "unassign",
-        text=(assignee.get_full_name() or assignee.username) if assignee else "",
+        from_assignee_id=previous_id,
+        to_assignee=assignee,
     )
     return deviation

@@ -17,7 +17,8 @@ from config.personal_data import guard_texts
 from .. import notifications
 from ..dates import stockholm_today
 from ..models import Deviation, DeviationEvent, ResponseRequest
-from .transitions import apply_transition, require_handler, site_language_text, write_event
+from ..workflow import Status
+from .transitions import apply_transition, require_handler, site_language_text, transition_held, write_event
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,8 @@ def request_response(
     due_on = due_on or today + datetime.timedelta(days=settings.RESPONSE_DEADLINE_DAYS)
     if due_on <= today:
         raise Invalid(_("Svarsdatumet måste ligga i framtiden."))
+    deviation = Deviation.objects.select_for_update().get(pk=deviation.pk)
+    require_handler(actor, deviation)
     already_asked = set(
         ResponseRequest.objects.open()
         .filter(deviation=deviation, organization__in=organizations)
@@ -59,12 +62,8 @@ def request_response(
         raise Conflict(
             _("Yttrande är redan begärt från: %(names)s.") % {"names": ", ".join(sorted(already_asked))}
         )
-    deviation = apply_transition(
-        deviation=deviation,
-        action="request_response",
-        actor=actor,
-        text=", ".join(o.name for o in organizations),
-    )
+    # The requests first, then the transition (which refuses "awaiting response" with nothing asked);
+    # a refused transition rolls them back with everything else.
     now = timezone.now()
     requests = [
         ResponseRequest.objects.create(
@@ -78,7 +77,15 @@ def request_response(
         )
         for organization in organizations
     ]
+    deviation = transition_held(
+        deviation=deviation,
+        action="request_response",
+        actor=actor,
+        text=", ".join(o.name for o in organizations),
+        at=now,
+    )
     for response_request in requests:
+        response_request.deviation = deviation
         write_event(
             deviation=deviation,
             actor=actor,
@@ -97,7 +104,8 @@ def request_response(
 @transaction.atomic
 def cancel_response_request(*, response_request: ResponseRequest, actor) -> ResponseRequest:
     """Withdraw an unanswered request: its link stops working and the organisation's staff lose
-    access to the report."""
+    access to the report. When it was the last open request of a report awaiting response, the report
+    goes back to triage ("resume_triage"): nothing waits for a response nobody is asked for."""
     response_request = (
         ResponseRequest.objects.select_for_update(of=("self",))
         .select_related("deviation", "organization")
@@ -118,6 +126,14 @@ def cancel_response_request(*, response_request: ResponseRequest, actor) -> Resp
             {"org": response_request.organization.name},
         ),
     )
+    deviation = response_request.deviation
+    if deviation.status == Status.AWAITING_RESPONSE and not deviation.response_requests.open().exists():
+        apply_transition(
+            deviation=deviation,
+            action="resume_triage",
+            actor=actor,
+            text=site_language_text(gettext_noop("Ingen begäran om yttrande återstår.")),
+        )
     return response_request
 
 

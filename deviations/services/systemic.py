@@ -75,19 +75,37 @@ def set_systemic_action_state(*, action: SystemicAction, actor, state: str) -> S
 
 @transaction.atomic
 def link_to_systemic_issue(*, issue: SystemicIssue, deviation: Deviation, actor) -> Deviation:
-    """Group a report under a systemic issue (moving it from another issue if needed)."""
+    """Group a report under a systemic issue (moving it from another issue if needed). The event's
+    ``details``: ``to_issue`` and, on a move, ``from_issue`` (each ``{"id", "title"}``)."""
     _require_regional(actor)
-    deviation = Deviation.objects.select_for_update().get(pk=deviation.pk)
+    deviation = (
+        Deviation.objects.select_for_update(of=("self",))
+        .select_related("systemic_issue")
+        .get(pk=deviation.pk)
+    )
     if deviation.status == Status.UNCONFIRMED:
         raise NotAllowed(_("Rapporten finns inte."))
     if deviation.systemic_issue_id == issue.pk:
         return deviation
+    previous = deviation.systemic_issue
+    details = {"to_issue": _issue_ref(issue)}
+    if previous is not None:
+        details["from_issue"] = _issue_ref(previous)
     deviation.systemic_issue = issue
     deviation.save(update_fields=["systemic_issue", "updated_at"])
     write_event(
-        deviation=deviation, actor=actor, kind=DeviationEvent.Kind.LINKED, action="link", text=issue.title
+        deviation=deviation,
+        actor=actor,
+        kind=DeviationEvent.Kind.LINKED,
+        action="move" if previous is not None else "link",
+        details=details,
     )
     return deviation
+
+
+def _issue_ref(issue: SystemicIssue) -> dict:
+    """How an event names a systemic issue: its id and its title at the time."""
+    return {"id": issue.pk, "title": issue.title}
 
 
 @transaction.atomic
@@ -100,11 +118,11 @@ def unlink_from_systemic_issue(*, deviation: Deviation, actor) -> Deviation:
     )
     if deviation.systemic_issue is None:
         return deviation
-    title = deviation.systemic_issue.title
+    details = {"from_issue": _issue_ref(deviation.systemic_issue)}
     deviation.systemic_issue = None
     deviation.save(update_fields=["systemic_issue", "updated_at"])
     write_event(
-        deviation=deviation, actor=actor, kind=DeviationEvent.Kind.LINKED, action="unlink", text=title
+        deviation=deviation, actor=actor, kind=DeviationEvent.Kind.LINKED, action="unlink", details=details
     )
     return deviation
 

@@ -2,6 +2,7 @@
 with its side effects, the immutable event and the notifications. Also the event log's one writer."""
 
 import logging
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
@@ -15,7 +16,7 @@ from councils.models import Council
 from .. import notifications
 from ..models import Deviation, DeviationEvent
 from ..selectors import roles_for
-from ..workflow import HANDLERS, TRANSITIONS, Role, Transition
+from ..workflow import HANDLERS, TRANSITIONS, RejectReason, Role, Status, Transition
 from .routing import UNCONFIRMED_REFERENCE_PREFIX, council_for_place, next_reference
 
 logger = logging.getLogger(__name__)
@@ -31,8 +32,13 @@ def site_language_text(message: str, params: dict | None = None) -> str:
 
 
 def write_event(*, deviation, actor=None, actor_label="", **fields) -> DeviationEvent:
-    """Append one event to a report's log (the only writer of ``DeviationEvent``). Refuses (``Invalid``)
-    a text or label holding an identity number, whichever service passed it."""
+    """Append one event to a report's log (the only writer of ``DeviationEvent``; refuses (``Invalid``)
+    a text or label holding an identity number, whichever service passed it; the one change an
+    event allows afterwards is redaction, ``services.redaction``).
+
+    ``fields`` are the event's own: ``kind``, ``action``, ``from_status``/``to_status``,
+    ``from_council``/``to_council``, ``from_assignee``/``to_assignee``, ``details`` (structured facts,
+    never text people wrote), ``text`` (the comment), ``visibility``, ``created_at``."""
     guard_texts(text=fields.get("text"), actor_label=actor_label)
     return DeviationEvent.objects.create(
         deviation=deviation,
@@ -60,11 +66,16 @@ def apply_transition(*, deviation: Deviation, action: str, actor, **options) -> 
     given; only token-verified flows such as the reporter's confirmation link pass them),
     ``actor_label``, ``target_council``, ``reject_reason``, ``duplicate_of``.
 
-    Raises ``Invalid`` (unknown action, missing text, bad target), ``NotAllowed`` (not for this
-    person) or ``Conflict`` (not from the report's current state).
+    Raises ``Invalid`` (unknown action, missing text, bad target, or an action applied by a service of
+    its own, ``Transition.applied_by``), ``NotAllowed`` (not for this person) or ``Conflict`` (not from
+    the report's current state).
     """
-    if action not in TRANSITIONS:
+    transition = TRANSITIONS.get(action)
+    if transition is None:
         raise Invalid(_("Okänd åtgärd."))
+    if transition.applied_by:
+        # E.g. "request_response" without the requests would leave the report waiting for nothing.
+        raise Invalid(_("Åtgärden ”%(action)s” görs i sitt eget formulär.") % {"action": transition.label})
     deviation = Deviation.objects.select_for_update().get(pk=deviation.pk)
     return transition_held(deviation=deviation, action=action, actor=actor, **options)
 
@@ -80,9 +91,12 @@ def transition_held(
     target_council: Council | None = None,
     reject_reason: str = "",
     duplicate_of: Deviation | None = None,
+    at=None,
 ) -> Deviation:
     """``apply_transition`` for a report the caller holds in its transaction: locked by
-    ``apply_transition``, or not saved yet (``reporting.submit_deviation``; then saving it inserts it)."""
+    ``apply_transition`` or by a service that does more in the same transaction (``applied_by``), or not
+    saved yet (``reporting.submit_deviation``; then saving it inserts it). ``at``: the moment (default
+    now), for a service whose other rows carry the same time."""
     transition: Transition | None = TRANSITIONS.get(action)
     if transition is None:
         raise Invalid(_("Okänd åtgärd."))
@@ -102,9 +116,12 @@ def transition_held(
         raise Invalid(_("%(label)s måste fyllas i.") % {"label": transition.text_label})
     guard_texts(text=text)
 
-    now = timezone.now()
-    from_status = deviation.status
-    _apply_side_effects(
+    if transition.target == Status.AWAITING_RESPONSE and not deviation.response_requests.open().exists():
+        raise Conflict(_("Rapporten kan inte vänta på yttrande när inget yttrande är begärt."))
+
+    now = at or timezone.now()
+    before = _Snapshot.of(deviation)
+    details = _apply_side_effects(
         deviation,
         transition,
         now=now,
@@ -115,14 +132,16 @@ def transition_held(
     if transition.target is not None:
         deviation.status = transition.target
     deviation.save()
-    write_event(
+    event = write_event(
         deviation=deviation,
         actor=actor,
         actor_label=actor_label,
         kind=DeviationEvent.Kind.TRANSITION,
         action=action,
-        from_status=from_status,
+        from_status=before.status,
         to_status=deviation.status,
+        **before.changes_to(deviation),
+        details=details,
         text=text,
         visibility=(
             DeviationEvent.Visibility.REPORTER
@@ -131,15 +150,42 @@ def transition_held(
         ),
         created_at=now,
     )
-    logger.info("deviation %s: %s (%s -> %s)", deviation.reference, action, from_status, deviation.status)
-    notifications.after_transition(deviation=deviation, action=action, from_status=from_status)
+    logger.info("deviation %s: %s (%s -> %s)", deviation.reference, action, before.status, deviation.status)
+    notifications.after_transition(deviation=deviation, action=action, from_status=before.status, event=event)
     return deviation
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """What a transition may change besides the status, before it, for the event's from→to."""
+
+    status: str
+    council_id: int | None
+    assignee_id: int | None
+
+    @classmethod
+    def of(cls, deviation: Deviation) -> "_Snapshot":
+        return cls(deviation.status, deviation.council_id, deviation.assigned_to_id)
+
+    def changes_to(self, deviation: Deviation) -> dict:
+        """The event's council and assignee fields, set only when they changed."""
+        changes = {}
+        if deviation.council_id != self.council_id:
+            changes.update(from_council_id=self.council_id, to_council_id=deviation.council_id)
+        if deviation.assigned_to_id != self.assignee_id:
+            changes.update(from_assignee_id=self.assignee_id, to_assignee_id=deviation.assigned_to_id)
+        return changes
 
 
 def _apply_side_effects(
     deviation: Deviation, transition: Transition, *, now, target_council, reject_reason, duplicate_of
-):
+) -> dict:
+    """Change ``deviation`` as ``transition`` requires; returns the event's ``details``:
+    ``reject_reason`` and ``duplicate_of`` (the other report's reference) on "reject", and on "reopen"
+    the ``cleared_reject_reason`` and ``cleared_duplicate_of`` it removes from the report (the reject
+    event keeps them too)."""
     action = transition.action
+    details = {}
     if action == "confirm":
         deviation.submitted_at = now
         deviation.reported_on = timezone.localdate(now)
@@ -160,15 +206,30 @@ def _apply_side_effects(
     elif action == "close":
         deviation.closed_at = now
     elif action == "reject":
+        if reject_reason not in RejectReason.values:
+            raise Invalid(_("Välj en avvisningsorsak."))
+        if (reject_reason == RejectReason.DUPLICATE) != (duplicate_of is not None):
+            raise Invalid(_("Ange vilken rapport det är en dubblett av, och bara när orsaken är dubblett."))
         deviation.closed_at = now
         deviation.reject_reason = reject_reason
+        details["reject_reason"] = reject_reason
         if duplicate_of is not None:
             if duplicate_of.pk == deviation.pk:
                 raise Invalid(_("En rapport kan inte vara dubblett av sig själv."))
             deviation.duplicate_of = duplicate_of
+            details["duplicate_of"] = duplicate_of.reference
     elif action == "reopen":
+        if deviation.reject_reason:
+            details["cleared_reject_reason"] = deviation.reject_reason
+        if deviation.duplicate_of_id:
+            details["cleared_duplicate_of"] = (
+                Deviation.objects.filter(pk=deviation.duplicate_of_id)
+                .values_list("reference", flat=True)
+                .get()
+            )
         deviation.closed_at = None
         deviation.reject_reason = ""
         deviation.duplicate_of = None
     if deviation.first_response_at is None and action not in {"confirm", "reroute"}:
         deviation.first_response_at = now
+    return details

@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, render
 
 from deviations import selectors
 from deviations.dates import stockholm_today
-from deviations.forms_triage import AssignForm, NoteForm
+from deviations.forms_triage import AssignForm, NoteForm, RedactForm
 from deviations.models import DeviationEvent
 from deviations.services.access import record_access
 from deviations.workflow import HANDLERS, allowed_actions
@@ -47,7 +47,11 @@ def render_detail(request, reference: str, **note_forms):
     record_access(user=request.user, deviation=deviation)
     roles = selectors.roles_for(request.user, deviation)
     is_handler = bool(roles & HANDLERS)
-    events = list(deviation.events.select_related("actor").order_by("created_at", "id"))
+    events = list(
+        deviation.events.select_related(
+            "actor", "from_council", "to_council", "from_assignee", "to_assignee"
+        ).order_by("created_at", "id")
+    )
     if not is_handler:
         events = [
             event
@@ -82,6 +86,8 @@ def render_detail(request, reference: str, **note_forms):
                     users=selectors.assignable_users(deviation),
                     initial={"assignee": deviation.assigned_to_id},
                 ),
+                "may_redact": selectors.may_redact(request.user, deviation, roles=roles),
+                "redact_form": RedactForm(texts=()),
                 "internal_note_form": NoteForm(prefix="intern"),
                 "reporter_note_form": NoteForm(prefix="rapportor"),
                 **note_forms,

@@ -19,6 +19,7 @@ from deviations.forms_triage import (
     AssignForm,
     LinkReportForm,
     NoteForm,
+    RedactForm,
     RejectForm,
     RerouteForm,
     ResolveIssueForm,
@@ -31,7 +32,7 @@ from deviations.forms_triage import (
 )
 from deviations.models import Deviation, ResponseRequest, SystemicAction, SystemicIssue
 from deviations.response_tokens import read_token
-from deviations.services import assignment, notes, responses, systemic, transitions
+from deviations.services import assignment, notes, redaction, responses, systemic, transitions
 from deviations.views.common import render_detail
 from deviations.workflow import REGIONAL_STATES, TRANSITIONS, Status, allowed_actions
 
@@ -325,6 +326,26 @@ def cancel_response(request, reference: str, pk: int):
     else:
         messages.success(request, _("Begäran om yttrande är återkallad."))
     return redirect("deviations:detail", deviation.reference)
+
+
+@login_required
+def redact(request, reference: str):
+    """GET: the form to remove a passage from the report's texts (every text, or one chosen). POST:
+    remove it. Coordinators of the handling council and regional coordinators only; 404 for others."""
+    deviation = _visible_deviation(request, reference)
+    if not selectors.may_redact(request.user, deviation):
+        raise Http404
+    form = RedactForm(request.POST or None, texts=selectors.stored_texts(deviation))
+    if request.method == "POST" and form.is_valid():
+        try:
+            redaction.redact_passage(deviation=deviation, actor=request.user, **form.cleaned_data)
+        except Invalid as exc:
+            for field, message in exc.errors.items():
+                form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, _("Texten är borttagen och ersatt med en markering."))
+            return redirect(reverse("deviations:detail", args=[deviation.reference]) + "#handelser")
+    return render(request, "deviations/redact.html", {"deviation": deviation, "form": form})
 
 
 # --- The counterpart's answer form (no login; a signed link) ---------------------------------------

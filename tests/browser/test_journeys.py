@@ -244,6 +244,21 @@ def test_local_coordinator_triages_requests_a_response_and_escalates(page, login
     assert deviation.status == Status.ESCALATED
     check_page(page, "j2-detail-escalated-sv", language="sv")
 
+    # Something identifying slipped into the report: the coordinator redacts it from every text, with
+    # the small form on the detail page; the history says who, which texts and why.
+    redact = page.locator("#maskera")
+    redact.locator("summary").click()
+    redact.get_by_label("Text som ska tas bort").fill("utan att socialtjänsten")
+    redact.get_by_label("Skäl").fill("Prov av maskering.")
+    submit(page, "Ta bort texten överallt i rapporten")
+    expect(page.get_by_role("status")).to_contain_text("Texten är borttagen")
+    expect(page.get_by_role("region", name="Händelser")).to_contain_text("Text maskerad")
+    deviation.refresh_from_db()
+    assert "utan att socialtjänsten" not in deviation.description and "[borttaget]" in deviation.description
+    page.goto(url("deviations:redact", deviation.reference))
+    expect(page.locator("h1")).to_have_text("Maskera text")
+    check_page(page, "j2-redact-sv", language="sv")
+
 
 # --- 3. A regional coordinator groups reports into a systemic issue ------------------------------
 
@@ -558,6 +573,7 @@ def test_pages_in_english(page, login, live_server, settings):
     login(page, w.coordinator)
     visit(page, url("deviations:queue", **en) + f"?category={w.discharge.pk}", "queue")
     visit(page, url("deviations:detail", w.submitted.reference, **en), "detail-submitted")
+    visit(page, url("deviations:redact", w.submitted.reference, **en), "redact")
     visit(
         page,
         url("deviations:transition", w.triage.reference, "request_response", **en),

@@ -8,6 +8,7 @@ from django.db import transaction
 from config.errors import ApplicationError, Invalid, NotAllowed
 from deviations.models import Deviation, DeviationEvent
 from deviations.selectors import roles_for
+from deviations.services import responses
 from deviations.services.transitions import apply_transition
 from deviations.workflow import TRANSITIONS, RejectReason, Role, Status, allowed_actions
 from tests import factories
@@ -31,6 +32,29 @@ def _user_with_role(w, role, deviation):
     raise AssertionError(role)
 
 
+#: Actions applied by a service of their own (``Transition.applied_by``): how the matrix applies them,
+#: and how many events they write besides the transition's.
+SERVICES = {
+    "request_response": (
+        lambda w, deviation, user: responses.request_response(
+            deviation=deviation, organizations=[w.org_psych], actor=user
+        ),
+        1,  # one RESPONSE_REQUESTED per organisation
+    ),
+}
+
+
+def _apply(w, action, deviation, user, **kwargs):
+    if action in SERVICES:
+        SERVICES[action][0](w, deviation, user)
+        return Deviation.objects.get(pk=deviation.pk)
+    return apply_transition(deviation=deviation, action=action, actor=user, **kwargs)
+
+
+def test_every_action_with_its_own_service_is_applied_through_it_in_the_matrix():
+    assert set(SERVICES) == {action for action, t in TRANSITIONS.items() if t.applied_by}
+
+
 def _check_case(w, action, status, role):
     """One cell of the matrix; returns a description of what went wrong, or None."""
     deviation = w.dev_x
@@ -46,21 +70,24 @@ def _check_case(w, action, status, role):
     if (transition in allowed_actions(status, {Role(role)})) != allowed:
         return "allowed_actions disagrees with the table"
     if allowed:
-        result = apply_transition(deviation=deviation, action=action, actor=user, text="Motivering", **kwargs)
+        result = _apply(w, action, deviation, user, text="Motivering", **kwargs)
         expected = transition.target if transition.target is not None else status
         deviation.refresh_from_db()
-        event = DeviationEvent.objects.filter(deviation=deviation).latest("id")
+        event = DeviationEvent.objects.filter(
+            deviation=deviation, kind=DeviationEvent.Kind.TRANSITION
+        ).latest("id")
         got = (result.status, deviation.status, event.kind, event.action, event.from_status, event.to_status)
         if got != (expected, expected, DeviationEvent.Kind.TRANSITION, action, status, expected):
             return f"allowed but got {got}"
+        extra = SERVICES[action][1] if action in SERVICES else 0
         if (
             event.actor_id != user.pk
-            or DeviationEvent.objects.filter(deviation=deviation).count() != events_before + 1
+            or DeviationEvent.objects.filter(deviation=deviation).count() != events_before + 1 + extra
         ):
             return "allowed but the event is wrong"
         return None
     try:
-        apply_transition(deviation=deviation, action=action, actor=user, text="Motivering", **kwargs)
+        _apply(w, action, deviation, user, text="Motivering", **kwargs)
     except ApplicationError:
         pass
     else:

@@ -391,6 +391,29 @@ MATRIX: dict[str, list[Case]] = {
             post=lambda w: {},
         ),
     ],
+    "deviations:redact": [
+        Case(
+            "form on X1",
+            lambda w: reverse("deviations:redact", args=[w.x1.reference]),
+            # Coordinators of the handling council and regional coordinators; everyone who merely sees
+            # the report (reporter, counterpart, superuser) 404.
+            expect(404, anon=LOGIN, coord_x=200, regional=200),
+        ),
+        Case(
+            "POST remove a passage from X1",
+            lambda w: reverse("deviations:redact", args=[w.x1.reference]),
+            expect(404, anon=LOGIN, coord_x=302, regional=302),
+            post=lambda w: {"target": "all", "passage": "slutenvården", "reason": "Prov."},
+            changes=frozenset({"coord_x", "regional"}),
+        ),
+        Case(
+            "POST on Y1",
+            lambda w: reverse("deviations:redact", args=[w.y1.reference]),
+            expect(404, anon=LOGIN, coord_y=302, regional=302),
+            post=lambda w: {"target": "all", "passage": "slutenvården", "reason": "Prov."},
+            changes=frozenset({"coord_y", "regional"}),
+        ),
+    ],
     "deviations:respond": [
         Case(
             "valid token of the open request",
@@ -771,6 +794,8 @@ class Fingerprint:
 
         return {
             "deviations": rows(Deviation, "status", "assigned_to", "systemic_issue", "council", "updated_at"),
+            "texts": rows(Deviation, "description", "consequence", "actions_taken", "suggested_improvement"),
+            "event_texts": rows(DeviationEvent, "text"),
             "events": DeviationEvent.objects.count(),
             "requests": rows(ResponseRequest, "answered_at", "cancelled_at"),
             "issues": rows(SystemicIssue, "title", "state", "updated_at"),
