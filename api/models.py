@@ -5,9 +5,16 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from knox.models import AbstractAuthToken
 
+from config.personal_data import validate_no_identity_number
+
 
 class ApiToken(AbstractAuthToken):
-    name = models.CharField(_("namn"), max_length=100, help_text=_("Vad nyckeln används till."))
+    name = models.CharField(
+        _("namn"),
+        max_length=100,
+        help_text=_("Vad nyckeln används till."),
+        validators=[validate_no_identity_number],
+    )
 
     class Meta:
         verbose_name = _("API-nyckel")

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from config.errors import Invalid, NotAllowed
-from deviations import pii
+from config.personal_data import guard_texts
 
 from .models import ApiToken
 
@@ -22,10 +22,7 @@ def create_token(*, user, name: str, days: int) -> tuple[ApiToken, str]:
         raise Invalid(errors={"days": _("Välj en giltighetstid i listan.")})
     if ApiToken.objects.filter(user=user).count() >= settings.API_TOKENS_PER_USER:
         raise Invalid(errors={"name": _("Du har redan så många nycklar som tillåts. Återkalla en först.")})
-    if pii.contains_identity_number(name):
-        raise Invalid(
-            errors={"name": _("Namnet får inte innehålla ett personnummer eller samordningsnummer.")}
-        )
+    guard_texts(name=name, labels={"name": ApiToken._meta.get_field("name").verbose_name})
     token, secret = ApiToken.objects.create(user=user, expiry=datetime.timedelta(days=days), name=name)
     logger.info("api_token_created user=%s key=%s", user.pk, token.token_key)
     return token, secret
