@@ -50,13 +50,14 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_filters",
-    "django_tasks_db",
     "axes",
     "csp",
     "councils",
     "agreements",
     "deviations",
     "followup",
+    # After deviations, whose db_worker command (stale-task recovery) overrides the library's.
+    "django_tasks_db",
 ]
 if DEBUG and importlib.util.find_spec("devdata"):
     # Demo data (seed_demo): development only, in a checkout; the wheel does not carry it.
@@ -214,6 +215,9 @@ _email_options = {
     "password": _email.get("EMAIL_HOST_PASSWORD"),
     "use_tls": _email.get("EMAIL_USE_TLS"),
     "use_ssl": _email.get("EMAIL_USE_SSL"),
+    # Seconds an SMTP connection may wait for the server (connect, each reply); then the attempt fails
+    # and the mail is tried again later (deviations/tasks.py).
+    "timeout": env.int("EMAIL_TIMEOUT", default=30),
 }
 MAILERS = {
     "default": {
@@ -234,6 +238,8 @@ TASKS = {
         "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
     }
 }
+# A task RUNNING for longer than this was left by a worker that died: the worker queues it again.
+TASKS_STALE_AFTER_SECONDS = env.int("TASKS_STALE_AFTER_SECONDS", default=15 * 60)
 
 # --- Forms. ---
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

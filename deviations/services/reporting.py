@@ -6,7 +6,6 @@ import uuid
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import prefetch_related_objects
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import get_language, gettext_noop
@@ -14,9 +13,9 @@ from django.utils.translation import gettext as _
 
 from config.errors import Invalid
 
-from .. import pii, selectors, tokens
-from ..emails import absolute_url, queue_email
+from .. import pii, selectors
 from ..models import Deviation
+from ..notifications import queue_email
 from ..workflow import Role, Status
 from .routing import UNCONFIRMED_REFERENCE_PREFIX
 from .transitions import site_language_text, transition_held
@@ -167,20 +166,7 @@ def _submit_deviation(*, data: dict, idempotency_key, reporter) -> tuple[Deviati
         deviation.save(force_insert=True)
     deviation.counterpart_organizations.add(*data["counterpart_organizations"])
     if reporter is None:
-        queue_email(
-            template="confirm_report",
-            to=[deviation.reporter_email],
-            context={
-                "deviation": deviation,
-                "agreement": deviation.agreement,
-                "category": deviation.category,
-                "link": absolute_url(
-                    reverse("deviations:confirm", args=[tokens.confirmation_token(deviation)])
-                ),
-                "max_age_hours": settings.CONFIRMATION_MAX_AGE_HOURS,
-            },
-            language=get_language() or settings.LANGUAGE_CODE,
-        )
+        queue_email(template="confirm_report", deviation=deviation, language=_language())
     logger.info("deviation %s submitted (confirmed: %s)", deviation.pk, reporter is not None)
     return deviation, True
 
@@ -203,15 +189,10 @@ def _confirm(*, deviation: Deviation, actor=None, actor_label: str = "") -> Devi
         roles={Role.REPORTER},
         actor_label=actor_label or site_language_text(gettext_noop("Rapportören")),
     )
-    queue_email(
-        template="receipt",
-        to=[deviation.reporter_email],
-        context={
-            "deviation": deviation,
-            "agreement": deviation.agreement,
-            "category": deviation.category,
-            "status_link": absolute_url(reverse("deviations:status", args=[tokens.status_token(deviation)])),
-        },
-        language=get_language() or settings.LANGUAGE_CODE,
-    )
+    queue_email(template="receipt", deviation=deviation, language=_language())
     return deviation
+
+
+def _language() -> str:
+    """The reporter's mails are in the language of the page they used."""
+    return get_language() or settings.LANGUAGE_CODE
