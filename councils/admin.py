@@ -3,11 +3,13 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from .forms import AdminLoginForm
 from .models import Council, CouncilMembership, District, Municipality, Region, User
 
 admin.site.site_header = _("Samverkansbrister – administration")
 admin.site.site_title = _("Samverkansbrister")
 admin.site.index_title = _("Administration")
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(Region)

@@ -195,7 +195,10 @@ def message_for(*, template: str, deviation_id: int, response_request_id: int | 
     if message.about_response:
         about = (
             ResponseRequest.objects.select_related(
-                "deviation__council", "deviation__agreement", "deviation__category", "organization",
+                "deviation__council",
+                "deviation__agreement",
+                "deviation__category",
+                "organization",
                 "requested_by",
             )
             .filter(pk=response_request_id, deviation_id=deviation_id)

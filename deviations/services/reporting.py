@@ -11,7 +11,7 @@ from django.utils.text import capfirst
 from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 
-from config.errors import Invalid
+from config.errors import Conflict, Invalid
 
 from .. import pii, selectors
 from ..models import Deviation
@@ -169,6 +169,16 @@ def _submit_deviation(*, data: dict, idempotency_key, reporter) -> tuple[Deviati
         queue_email(template="confirm_report", deviation=deviation, language=_language())
     logger.info("deviation %s submitted (confirmed: %s)", deviation.pk, reporter is not None)
     return deviation, True
+
+
+def resend_confirmation(*, deviation: Deviation) -> None:
+    """Send the reporter a new confirmation link (the first mail was lost, or its link expired). Raises
+    ``Conflict`` if the report is no longer waiting for one."""
+    if deviation.status != Status.UNCONFIRMED:
+        raise Conflict(_("Rapporten är redan bekräftad."))
+    with transaction.atomic():
+        queue_email(template="confirm_report", deviation=deviation, language=_language())
+    logger.info("deviation %s: confirmation link sent again", deviation.pk)
 
 
 @transaction.atomic
