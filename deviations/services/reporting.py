@@ -11,6 +11,7 @@ from django.utils.text import capfirst
 from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 
+from agreements.models import domain_of
 from config.errors import Conflict, Invalid
 
 from .. import pii, selectors
@@ -112,13 +113,47 @@ def report_errors(data: dict, *, reporter=None, today=None) -> dict[str, str]:
                 "Motparten kan inte enbart vara din egen organisation. Välj den organisation som "
                 "samverkan brast med."
             )
-    email = data.get("reporter_email")
-    if reporter is None and email and not selectors.email_domain_is_registered(email):
-        errors["reporter_email"] = _(
-            "Använd din e-postadress i tjänsten. Bara adresser hos anslutna organisationer godtas, och "
-            "domänen ”%(domain)s” finns inte registrerad. Logga in om du har ett konto."
-        ) % {"domain": email.rpartition("@")[2]}
+    errors.update(_address_errors(data, reporter=reporter))
     return errors
+
+
+def _address_errors(data: dict, *, reporter) -> dict[str, str]:
+    """Without an account, the address must be at a domain registered on an organisation. And every
+    address of the reporter (the one on the report, and a signed-in reporter's account address) must be
+    at a domain of the organisation reported from: the statistics per organisation pair count what
+    each organisation's own staff reported. One query."""
+    email = data.get("reporter_email") or ""
+    own = data.get("reporting_organization")
+    if reporter is None:
+        if not email:
+            return {}
+        registered_by = selectors.organizations_with_email_domain(email)
+        if not registered_by:
+            return {
+                "reporter_email": _(
+                    "Använd din e-postadress i tjänsten. Bara adresser hos anslutna organisationer "
+                    "godtas, och domänen ”%(domain)s” finns inte registrerad. Logga in om du har ett konto."
+                )
+                % {"domain": email.rpartition("@")[2]}
+            }
+        foreign = [] if own is None or own.pk in registered_by else [domain_of(email)]
+    else:
+        addresses = [a for a in (email, reporter.email) if a]
+        if own is None or not addresses:
+            return {}
+        # Prefetched on the instance: the form's check and the service's check share one query.
+        prefetch_related_objects([own], "email_domains")
+        own_domains = {registered.domain.lower() for registered in own.email_domains.all()}
+        foreign = [domain_of(a) for a in addresses if domain_of(a) not in own_domains]
+    if not foreign:
+        return {}
+    return {
+        "reporting_organization": _(
+            "E-postadresser på domänen ”%(domain)s” hör inte till %(organization)s. Välj den "
+            "organisation du arbetar i och rapporterar från, med din e-postadress där."
+        )
+        % {"domain": foreign[0], "organization": own}
+    }
 
 
 def submit_deviation(*, data: dict, idempotency_key, reporter=None) -> tuple[Deviation, bool]:
