@@ -323,3 +323,30 @@ def test_the_daily_prune_deletes_finished_rows(smtp, w):
     call_command("prune_db_task_results", queue_name="*", min_age_days=7, verbosity=0)
     (row,) = rows()
     assert row.status == TaskResultStatus.READY
+
+
+def test_a_running_worker_looks_for_stale_tasks_every_interval(smtp, w, settings, monkeypatch):
+    """Not only at start: the worker's background thread hands stale tasks back while it runs."""
+    import threading
+
+    from deviations.management.commands import db_worker
+
+    file_anonymously(w)
+    DBTaskResult.objects.update(
+        status=TaskResultStatus.RUNNING, started_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    settings.TASKS_STALE_AFTER_SECONDS = 60
+    monkeypatch.setattr(db_worker, "STALE_CHECK_INTERVAL", 0.05)
+    stop = threading.Event()
+    thread = threading.Thread(target=db_worker._keep_requeueing, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).exists():
+            assert time.monotonic() < deadline, "the thread never requeued the task"
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join()
+    (row,) = rows()
+    assert row.status == TaskResultStatus.READY and row.started_at is None
