@@ -142,16 +142,24 @@ class PrivateResponsesMiddleware:
         return response
 
 
+#: The referrer policy of token pages: the ``Referer`` of every request the page causes (its
+#: stylesheets, scripts, links followed, forms posted) is the site's origin at most, never the path
+#: with the link, on our own site too (a proxy's access log records referrers). Not ``no-referrer``:
+#: browsers then send ``Origin: null`` with the page's forms (confirming, answering, the language
+#: switch), which Django's CSRF check rightly refuses.
+TOKEN_PAGE_REFERRER_POLICY = "strict-origin"
+
+
 def token_page(view):
     """For pages whose address holds a signed link (status page, confirmation, the answer form): never
-    stored (``Cache-Control: no-store``), and ``Referrer-Policy: no-referrer`` so the address, and
-    with it the link, is not sent along with the next request anywhere, our own site included."""
+    stored (``Cache-Control: no-store``), and the address, with the link, never sent on as a referrer
+    (``TOKEN_PAGE_REFERRER_POLICY``)."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
         add_never_cache_headers(response)
-        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Referrer-Policy"] = TOKEN_PAGE_REFERRER_POLICY
         return response
 
     return wrapped
