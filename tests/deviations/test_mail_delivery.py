@@ -350,3 +350,26 @@ def test_a_running_worker_looks_for_stale_tasks_every_interval(smtp, w, settings
         thread.join()
     (row,) = rows()
     assert row.status == TaskResultStatus.READY and row.started_at is None
+
+
+def test_the_upgrade_deletes_task_rows_that_hold_mail_bodies(smtp, w):
+    """Rows queued before mails became references (subject, body, addresses) are deleted by migration
+    0009; reference rows and other tasks stay."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("deviations.migrations.0009_delete_email_tasks_with_bodies")
+    common = {
+        "task_path": "deviations.tasks.send_email",
+        "backend_name": "default",
+        "run_after": timezone.now(),
+    }
+    DBTaskResult.objects.create(
+        args_kwargs={"args": [], "kwargs": {"subject": "Kvitto", "body": "länk", "to": ["a@nacka.se"]}},
+        **common,
+    )
+    deviation = file_anonymously(w)
+    migration.delete_tasks_with_bodies(apps, None)
+    (row,) = rows()
+    assert row.args_kwargs["kwargs"]["deviation_id"] == deviation.pk
