@@ -186,8 +186,23 @@ class Organization(models.Model):
             raise ValidationError(_("Ange exakt en huvudman: en kommun eller en region."))
 
 
+def domain_of(email: str) -> str:
+    """The domain of an e-mail address, as ``EmailDomain`` stores it (lower case)."""
+    return email.rpartition("@")[2].strip().lower() if "@" in (email or "") else ""
+
+
+class EmailDomainQuerySet(models.QuerySet):
+    def of_addresses(self, *emails: str) -> "EmailDomainQuerySet":
+        """Registrations of the domains of ``emails`` (case-insensitive); ``domain_lower`` is annotated."""
+        domains = {domain_of(email) for email in emails} - {""}
+        return self.annotate(domain_lower=Lower("domain")).filter(domain_lower__in=domains)
+
+
 class EmailDomain(models.Model):
-    """An e-mail domain an organisation's staff use; reports without an account must come from one."""
+    """An e-mail domain an organisation's staff use. Every reporter's address must be at a domain of
+    the organisation they report from (``deviations.services.reporting.report_errors``), and a user's
+    address at a domain of the organisation they belong to (``councils.models.User.clean``): so the
+    statistics per organisation pair count what the organisations' own staff reported."""
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="email_domains", verbose_name=_("organisation")
@@ -198,6 +213,8 @@ class EmailDomain(models.Model):
         help_text=_("T.ex. stockholm.se eller regionstockholm.se"),
         validators=[validate_no_identity_number],
     )
+
+    objects = EmailDomainQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("e-postdomän")

@@ -5,7 +5,8 @@ a view did not handle itself into a response, in one place (HackSoft's Django st
 
 - ``NotAllowed``: not for this person → 404 (a page that does not say whether the thing exists);
 - ``Invalid``: the input breaks a rule → 400 with the message;
-- ``Conflict``: the data's current state does not allow it (already done, changed meanwhile) → 409.
+- ``Conflict``: the data's current state does not allow it (already done, changed meanwhile) → 409;
+- ``RateLimited``: too many attempts from one address, or for one e-mail address → 429.
 
 Messages are user-facing (Swedish through gettext) and never contain personal data.
 """
@@ -39,3 +40,9 @@ class Conflict(ApplicationError):
     """The state of the data does not allow it now: already confirmed, answered or withdrawn."""
 
     status = 409
+
+
+class RateLimited(ApplicationError):
+    """Too many attempts in a short time (``config.ratelimits``): try again later."""
+
+    status = 429

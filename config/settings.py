@@ -50,7 +50,6 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_filters",
-    "django_tasks_db",
     "axes",
     "csp",
     "councils",
@@ -61,6 +60,8 @@ INSTALLED_APPS = [
     "knox",
     "drf_spectacular",
     "api",
+    # After deviations, whose db_worker command (stale-task recovery) overrides the library's.
+    "django_tasks_db",
 ]
 if DEBUG and importlib.util.find_spec("devdata"):
     # Demo data (seed_demo): development only, in a checkout; the wheel does not carry it.
@@ -81,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: no-store on every response to a signed-in user.
+    "config.middleware.PrivateResponsesMiddleware",
     # Request id and user id for every log line; after authentication so the user is known.
     "config.middleware.RequestIdMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -262,6 +265,9 @@ _email_options = {
     "password": _email.get("EMAIL_HOST_PASSWORD"),
     "use_tls": _email.get("EMAIL_USE_TLS"),
     "use_ssl": _email.get("EMAIL_USE_SSL"),
+    # Seconds an SMTP connection may wait for the server (connect, each reply); then the attempt fails
+    # and the mail is tried again later (deviations/tasks.py).
+    "timeout": env.int("EMAIL_TIMEOUT", default=30),
 }
 MAILERS = {
     "default": {
@@ -282,6 +288,8 @@ TASKS = {
         "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
     }
 }
+# A task RUNNING for longer than this was left by a worker that died: the worker queues it again.
+TASKS_STALE_AFTER_SECONDS = env.int("TASKS_STALE_AFTER_SECONDS", default=15 * 60)
 
 # --- The read API (/api/v1/, api/): Django REST Framework, OpenAPI 3 (drf-spectacular). ---
 REST_FRAMEWORK = {
@@ -431,10 +439,42 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", d
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
-# The address is REMOTE_ADDR (django-ipware is not installed); see docs/operations.md for proxies.
 # Axes logs usernames and addresses by default: log neither (usernames may be e-mail addresses).
 AXES_CLIENT_STR_CALLABLE = "config.log.axes_client_str"
 AXES_VERBOSE = False
+
+# --- The client's address: login throttling (axes, through django-ipware) and the rate limits. ---
+# TRUSTED_PROXY_COUNT reverse proxies stand in front of the app, each appending the address it was
+# called from to X-Forwarded-For (nginx: $proxy_add_x_forwarded_for). The client is then the entry that
+# many places from the right: entries further left are whatever the client sent, and are ignored. A
+# header with fewer entries did not pass all the proxies and is not believed (REMOTE_ADDR is used). 0
+# (the default): REMOTE_ADDR, X-Forwarded-For ignored. The app must be reachable only through them.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    # django-ipware counts the proxies that appear in the header: all but the one calling the app.
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT - 1
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+    AXES_IPWARE_PROXY_COUNT = None
+# Optionally also the proxies' addresses (IPs, prefixes or networks), matched against the header's
+# rightmost entries.
+AXES_IPWARE_PROXY_TRUSTED_IPS = env.list("TRUSTED_PROXY_IPS", default=[]) or None
+# Axes asks the same function as the rate limits (which reads the settings above through django-ipware).
+AXES_CLIENT_IP_CALLABLE = "config.ratelimits.client_address"
+# More entries than the proxies account for are expected (a client's own forward proxy adds one), not
+# a reason to distrust the header: the client is still counted from the right.
+IPWARE_STRICT = False
+
+# --- Rate limits on anonymous POSTs (config/ratelimits.py), counted in a cache all nodes share. ---
+# The default is PostgreSQL (the cache table is created by a migration): shared by every process and
+# node with nothing more to run. RATELIMIT_CACHE_URL may name another shared cache (redis://…).
+CACHES["ratelimit"] = env.cache("RATELIMIT_CACHE_URL", default="dbcache://ratelimit_cache")
+if CACHES["ratelimit"]["BACKEND"].endswith("DatabaseCache"):
+    # One row per counter; expired rows are deleted first when the table grows past this.
+    CACHES["ratelimit"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 10_000)
+RATELIMIT_USE_CACHE = "ratelimit"
+RATELIMIT_IP_META_KEY = "config.ratelimits.client_address"
 
 # --- Logging: key=value lines with request id, user id and reference numbers only. ---
 # Never log e-mail addresses, names or report texts. ``config.log`` documents the format.

@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config.views import healthz
+from councils.forms import LoginForm
 from deviations.views.common import home
 
 urlpatterns = [
@@ -15,7 +16,7 @@ urlpatterns = [
 
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
-    path("konto/logga-in/", auth_views.LoginView.as_view(), name="login"),
+    path("konto/logga-in/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("konto/logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
     path("konto/", include("councils.urls_account")),
     path("", include("api.urls_tokens")),

@@ -1,6 +1,32 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import authenticate
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
+
+
+class UsernameLengthMixin:
+    """Refuses a username longer than any account's as a form error, before ``authenticate()``: Django
+    only sets the field's ``maxlength`` attribute, and django-axes would fail (a 500) to record a
+    failed login with a username longer than its column."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["username"]
+        field.validators.append(
+            MaxLengthValidator(
+                field.max_length, message=_("Användarnamnet kan vara högst %(limit_value)d tecken långt.")
+            )
+        )
+
+
+class LoginForm(UsernameLengthMixin, AuthenticationForm):
+    pass
+
+
+class AdminLoginForm(UsernameLengthMixin, AdminAuthenticationForm):
+    pass
 
 
 class ConfirmPasswordForm(forms.Form):

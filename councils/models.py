@@ -6,11 +6,13 @@ samråd) covers the whole county. Users work for an organisation and sit in coun
 """
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from agreements.models import EmailDomain, domain_of
 from config.personal_data import validate_no_identity_number
 
 
@@ -158,6 +160,24 @@ class User(AbstractUser):
                 Lower("email"), name="user_unique_email_ci", condition=~models.Q(email="")
             ),
         ]
+
+    def clean(self):
+        """A user's address must be at a domain registered on their organisation (admin forms call
+        this): reports they file count for that organisation in the statistics."""
+        super().clean()
+        if self.organization_id and self.email:
+            domains = EmailDomain.objects.of_addresses(self.email)
+            if not domains.filter(organization_id=self.organization_id).exists():
+                raise ValidationError(
+                    {
+                        "organization": _(
+                            "E-postadressens domän ”%(domain)s” är inte registrerad för organisationen. "
+                            "Registrera domänen på organisationen, eller välj den organisation "
+                            "användaren arbetar i."
+                        )
+                        % {"domain": domain_of(self.email)}
+                    }
+                )
 
 
 class CouncilMembership(models.Model):

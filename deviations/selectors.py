@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from agreements.models import EmailDomain
@@ -157,15 +156,13 @@ def response_request_for_answer(pk: int) -> ResponseRequest | None:
 # --- Reporter journey ----------------------------------------------------------------------------
 
 
-def email_domain_is_registered(email: str) -> bool:
-    """Whether ``email`` is at a domain registered on an active organisation (case-insensitive)."""
-    domain = email.rpartition("@")[2].strip().lower()
-    if not domain:
-        return False
-    return (
-        EmailDomain.objects.alias(domain_lower=Lower("domain"))
-        .filter(domain_lower=domain, organization__active=True)
-        .exists()
+def organizations_with_email_domain(email: str) -> set[int]:
+    """The active organisations that registered the domain of ``email`` (case-insensitive), by id;
+    empty when the domain is not registered."""
+    return set(
+        EmailDomain.objects.of_addresses(email)
+        .filter(organization__active=True)
+        .values_list("organization_id", flat=True)
     )
 
 

@@ -140,11 +140,25 @@ class _Echo:
         return value
 
 
+#: A text cell starting with one of these is read as a formula by Excel and LibreOffice (CSV
+#: injection: ``=HYPERLINK(…)``, ``@SUM(…)``, ``-2+3``; tab and CR as well).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(value):
+    """A text cell that a spreadsheet would run as a formula, made plain text with a leading ``'``
+    (OWASP's advice; the apostrophe is not shown). Numbers, dates and other text pass unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv_stream(rows: Iterable[list]) -> Iterator[str]:
+    """Every CSV the product writes goes through here: each text cell neutralised."""
     writer = csv.writer(_Echo(), delimiter=CSV_DELIMITER)
     yield "\ufeff"  # BOM so Excel reads UTF-8
     for row in rows:
-        yield writer.writerow(row)
+        yield writer.writerow([neutralise_formula(value) for value in row])
 
 
 def _csv_value(value):

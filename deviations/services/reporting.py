@@ -6,18 +6,18 @@ import uuid
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import prefetch_related_objects
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 
-from config.errors import Invalid
+from agreements.models import domain_of
+from config.errors import Conflict, Invalid
 from config.personal_data import identity_number_errors
 
-from .. import selectors, tokens
-from ..emails import absolute_url, queue_email
+from .. import selectors
 from ..models import Deviation
+from ..notifications import queue_email
 from ..workflow import Role, Status
 from .routing import UNCONFIRMED_REFERENCE_PREFIX
 from .transitions import site_language_text, transition_held
@@ -111,13 +111,47 @@ def report_errors(data: dict, *, reporter=None, today=None) -> dict[str, str]:
                 "Motparten kan inte enbart vara din egen organisation. Välj den organisation som "
                 "samverkan brast med."
             )
-    email = data.get("reporter_email")
-    if reporter is None and email and not selectors.email_domain_is_registered(email):
-        errors["reporter_email"] = _(
-            "Använd din e-postadress i tjänsten. Bara adresser hos anslutna organisationer godtas, och "
-            "domänen ”%(domain)s” finns inte registrerad. Logga in om du har ett konto."
-        ) % {"domain": email.rpartition("@")[2]}
+    errors.update(_address_errors(data, reporter=reporter))
     return errors
+
+
+def _address_errors(data: dict, *, reporter) -> dict[str, str]:
+    """Without an account, the address must be at a domain registered on an organisation. And every
+    address of the reporter (the one on the report, and a signed-in reporter's account address) must be
+    at a domain of the organisation reported from: the statistics per organisation pair count what
+    each organisation's own staff reported. One query."""
+    email = data.get("reporter_email") or ""
+    own = data.get("reporting_organization")
+    if reporter is None:
+        if not email:
+            return {}
+        registered_by = selectors.organizations_with_email_domain(email)
+        if not registered_by:
+            return {
+                "reporter_email": _(
+                    "Använd din e-postadress i tjänsten. Bara adresser hos anslutna organisationer "
+                    "godtas, och domänen ”%(domain)s” finns inte registrerad. Logga in om du har ett konto."
+                )
+                % {"domain": email.rpartition("@")[2]}
+            }
+        foreign = [] if own is None or own.pk in registered_by else [domain_of(email)]
+    else:
+        addresses = [a for a in (email, reporter.email) if a]
+        if own is None or not addresses:
+            return {}
+        # Prefetched on the instance: the form's check and the service's check share one query.
+        prefetch_related_objects([own], "email_domains")
+        own_domains = {registered.domain.lower() for registered in own.email_domains.all()}
+        foreign = [domain_of(a) for a in addresses if domain_of(a) not in own_domains]
+    if not foreign:
+        return {}
+    return {
+        "reporting_organization": _(
+            "E-postadresser på domänen ”%(domain)s” hör inte till %(organization)s. Välj den "
+            "organisation du arbetar i och rapporterar från, med din e-postadress där."
+        )
+        % {"domain": foreign[0], "organization": own}
+    }
 
 
 def submit_deviation(*, data: dict, idempotency_key, reporter=None) -> tuple[Deviation, bool]:
@@ -165,22 +199,19 @@ def _submit_deviation(*, data: dict, idempotency_key, reporter) -> tuple[Deviati
         deviation.save(force_insert=True)
     deviation.counterpart_organizations.add(*data["counterpart_organizations"])
     if reporter is None:
-        queue_email(
-            template="confirm_report",
-            to=[deviation.reporter_email],
-            context={
-                "deviation": deviation,
-                "agreement": deviation.agreement,
-                "category": deviation.category,
-                "link": absolute_url(
-                    reverse("deviations:confirm", args=[tokens.confirmation_token(deviation)])
-                ),
-                "max_age_hours": settings.CONFIRMATION_MAX_AGE_HOURS,
-            },
-            language=get_language() or settings.LANGUAGE_CODE,
-        )
+        queue_email(template="confirm_report", deviation=deviation, language=_language())
     logger.info("deviation %s submitted (confirmed: %s)", deviation.pk, reporter is not None)
     return deviation, True
+
+
+def resend_confirmation(*, deviation: Deviation) -> None:
+    """Send the reporter a new confirmation link (the first mail was lost, or its link expired). Raises
+    ``Conflict`` if the report is no longer waiting for one."""
+    if deviation.status != Status.UNCONFIRMED:
+        raise Conflict(_("Rapporten är redan bekräftad."))
+    with transaction.atomic():
+        queue_email(template="confirm_report", deviation=deviation, language=_language())
+    logger.info("deviation %s: confirmation link sent again", deviation.pk)
 
 
 @transaction.atomic
@@ -201,15 +232,10 @@ def _confirm(*, deviation: Deviation, actor=None, actor_label: str = "") -> Devi
         roles={Role.REPORTER},
         actor_label=actor_label or site_language_text(gettext_noop("Rapportören")),
     )
-    queue_email(
-        template="receipt",
-        to=[deviation.reporter_email],
-        context={
-            "deviation": deviation,
-            "agreement": deviation.agreement,
-            "category": deviation.category,
-            "status_link": absolute_url(reverse("deviations:status", args=[tokens.status_token(deviation)])),
-        },
-        language=get_language() or settings.LANGUAGE_CODE,
-    )
+    queue_email(template="receipt", deviation=deviation, language=_language())
     return deviation
+
+
+def _language() -> str:
+    """The reporter's mails are in the language of the page they used."""
+    return get_language() or settings.LANGUAGE_CODE

@@ -132,7 +132,7 @@ def transition_held(
     if transition.target is not None:
         deviation.status = transition.target
     deviation.save()
-    event = write_event(
+    write_event(
         deviation=deviation,
         actor=actor,
         actor_label=actor_label,
@@ -151,7 +151,7 @@ def transition_held(
         created_at=now,
     )
     logger.info("deviation %s: %s (%s -> %s)", deviation.reference, action, before.status, deviation.status)
-    notifications.after_transition(deviation=deviation, action=action, from_status=before.status, event=event)
+    notifications.after_transition(deviation=deviation, action=action, from_status=before.status)
     return deviation
 
 

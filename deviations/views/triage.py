@@ -10,8 +10,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from config import ratelimits
 from config.errors import ApplicationError, Invalid
 from config.forms import add_service_errors
+from config.middleware import token_page
 from deviations import selectors
 from deviations.dates import stockholm_today
 from deviations.filters import DeviationFilter, form_cache_key
@@ -351,6 +353,7 @@ def redact(request, reference: str):
 # --- The counterpart's answer form (no login; a signed link) ---------------------------------------
 
 
+@token_page
 def respond(request, token: str):
     pk = read_token(token)
     if pk is None:
@@ -360,6 +363,8 @@ def respond(request, token: str):
         raise Http404
     if not response_request.is_answerable(stockholm_today()):
         return render(request, "deviations/respond_invalid.html", status=410)
+    if request.method == "POST":
+        ratelimits.limit(request, action="respond", email=response_request.email)
     form = ResponseAnswerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -383,6 +388,7 @@ def respond(request, token: str):
     )
 
 
+@token_page
 def respond_done(request, token: str):
     """The receipt after answering, at its own address (same signed link). A request not answered yet
     goes back to its form."""

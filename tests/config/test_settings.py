@@ -313,3 +313,15 @@ def test_the_release_comes_from_the_environment_or_the_installed_version():
     installed = run("from importlib.metadata import version; print(version('samverkansbrister'))")
     assert run(code, **PRODUCTION).stdout.strip() == installed.stdout.strip() != ""
     assert run(code, **PRODUCTION, RELEASE="2026.11.3-abc1234").stdout.strip() == "2026.11.3-abc1234"
+
+
+def test_smtp_has_a_timeout_and_the_stale_task_limit_comes_from_the_environment():
+    code = (
+        "import json, django; from django.conf import settings as s; django.setup(); "
+        "print(json.dumps([s.MAILERS['default']['OPTIONS'].get('timeout'), s.TASKS_STALE_AFTER_SECONDS]))"
+    )
+    result = run(code, **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [30, 900]
+    result = run(code, **PRODUCTION, EMAIL_TIMEOUT="5", TASKS_STALE_AFTER_SECONDS="300")
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [5, 300]

@@ -53,11 +53,12 @@ def test_detail_page_query_count_does_not_grow_with_events_or_counterparts(clien
 
 # A signed-in reporter's POST of the report form, all of it (a transaction=True test: commit and the
 # e-mail tasks run as in production): session, user, the submitted choices (agreement, commitment,
-# category and its agreements, municipality, district, own organisation, counterparts); BEGIN, the
-# idempotency key, routing, the reference number, the report, its event, the council's coordinators,
-# its counterparts, COMMIT; the two e-mail tasks (receipt, new report); the session (BEGIN, UPDATE,
-# COMMIT) remembering the report for the "sent" page. Nothing grows with the reference data or the
-# number of reports.
+# category and its agreements, municipality, district, own organisation and its e-mail domains (the
+# reporter's addresses must be at one of them), counterparts); BEGIN, the
+# idempotency key, routing, the reference number, the report, its event, its counterparts, COMMIT; the
+# two e-mail tasks (receipt, new report: references only, the worker looks up the recipients); the
+# session (BEGIN, UPDATE, COMMIT) remembering the report for the "sent" page. Nothing grows with the
+# reference data or the number of reports.
 FILING_POST_BUDGET = 24
 # The form: session, user, one query per table of choices (agreements, commitments, categories with
 # their agreements, municipalities, districts, organisations), the menu.

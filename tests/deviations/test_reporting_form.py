@@ -302,6 +302,7 @@ def test_signed_in_form_is_prefilled(client, w):
 
 
 def test_signed_in_submit_is_confirmed_and_shows_the_receipt(client, w, django_capture_on_commit_callbacks):
+    factories.EmailDomainFactory(organization=w.own, domain="x.se")  # the organisation's own domain
     user = factories.UserFactory(email="anna@x.se", organization=w.own)
     client.force_login(user)
     with django_capture_on_commit_callbacks(execute=True):

@@ -101,9 +101,11 @@ def test_confirming_twice_is_refused(w):
 
 
 def test_signed_in_reporter_is_confirmed_in_the_same_transaction(w, django_capture_on_commit_callbacks):
+    # An account holder's address need not be at a domain registered for anonymous reporting, only at
+    # one of their own organisation (registered here).
+    factories.EmailDomainFactory(organization=w.own, domain="example.org")
     user = factories.UserFactory(email="anna@example.org", organization=w.own)
     with django_capture_on_commit_callbacks(execute=True):
-        # No domain restriction for account holders.
         deviation, created = submit(w, reporter=user, reporter_email="anna@example.org")
     assert created and deviation.status == Status.SUBMITTED
     assert deviation.reporter == user

@@ -218,6 +218,10 @@ def export_url(what, fmt, scope):
     return url
 
 
+def resend_url(w):
+    return reverse("deviations:resend_confirmation", args=[tokens.confirmation_token(w.unconfirmed)])
+
+
 def detail_of(attr):
     return lambda w: reverse("deviations:detail", args=[getattr(w, attr).reference])
 
@@ -268,6 +272,27 @@ MATRIX: dict[str, list[Case]] = {
         Case(
             "tampered token, POST",
             lambda w: reverse("deviations:confirm", args=[tamper(tokens.confirmation_token(w.unconfirmed))]),
+            everyone(404),
+            post=lambda w: {},
+        ),
+    ],
+    "deviations:resend_confirmation": [
+        Case(
+            "GET",
+            resend_url,
+            everyone(405),
+        ),
+        Case(
+            "POST, valid token: a new link to the report's address, which the page does not show",
+            resend_url,
+            everyone(200),
+            post=lambda w: {},
+        ),
+        Case(
+            "POST, tampered token",
+            lambda w: reverse(
+                "deviations:resend_confirmation", args=[tamper(tokens.confirmation_token(w.unconfirmed))]
+            ),
             everyone(404),
             post=lambda w: {},
         ),
