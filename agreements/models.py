@@ -28,6 +28,14 @@ class Agreement(models.Model):
     name = models.CharField(_("namn"), max_length=200)
     short_name = models.CharField(_("kortnamn"), max_length=60, blank=True)
     description = models.TextField(_("beskrivning"), blank=True)
+    scope = models.TextField(
+        _("vad den gäller, i klartext"),
+        blank=True,
+        help_text=_(
+            "En eller två meningar på enkel svenska om vem och vad överenskommelsen gäller. Visas i "
+            "rapportformuläret som hjälp att välja överenskommelse."
+        ),
+    )
     parties = models.CharField(
         _("parter"), max_length=30, choices=Parties.choices, default=Parties.MUNICIPALITIES_AND_REGION
     )
