@@ -127,12 +127,44 @@ def test_answer_link_round_trip_is_single_use(client, w, mailoutbox, django_capt
     assert rr.answer_actions == "Ny rutin"
 
 
-def test_tampered_or_unknown_token_is_404(client, w):
+def test_tampered_or_unknown_token_is_the_friendly_link_page(client, w):
     rr = _request(w)
     token = make_token(rr)
-    assert client.get(reverse("deviations:respond", args=[token[:-2] + "xx"])).status_code == 404
-    assert client.get(reverse("deviations:respond", args=["nonsense"])).status_code == 404
-    assert client.get(reverse("deviations:respond_done", args=[token[:-2] + "xx"])).status_code == 404
+    unknown = ResponseRequest(pk=rr.pk + 1000)
+    for url in (
+        reverse("deviations:respond", args=[token[:-2] + "xx"]),
+        reverse("deviations:respond", args=["nonsense"]),
+        reverse("deviations:respond", args=[make_token(unknown)]),
+        reverse("deviations:respond_done", args=[token[:-2] + "xx"]),
+        reverse("deviations:respond_done", args=[make_token(unknown)]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert response.templates[0].name == "deviations/reporting/link_invalid.html", url
+    response = client.post(reverse("deviations:respond", args=["nonsense"]), {"answered_by_name": "X"})
+    assert response.status_code == 404
+    assert "Länken fungerar inte" in response.content.decode()
+    response = client.get("/en" + reverse("deviations:respond", args=["nonsense"]))
+    assert response.status_code == 404
+    assert "The link does not work" in response.content.decode()
+
+
+def test_answer_page_shows_who_reported_and_the_councils_question(client, w):
+    rr = _request(w)
+    content = client.get(reverse("deviations:respond", args=[make_token(rr)])).content.decode()
+    assert "Socialtjänst X" in content  # the reporting organisation
+    assert "Samråd X" in content  # the council asking
+    assert "Samrådets fråga" in content
+    assert '<p lang="sv">Hur gick det till?</p>' in content
+    # Never the reporter's contact details.
+    assert "a@example.se" not in content
+
+
+def test_answer_page_without_a_message_asks_the_default_question(client, w, django_assert_max_num_queries):
+    rr = factories.ResponseRequestFactory(deviation=w.dev_x, organization=w.org_psych, message="")
+    with django_assert_max_num_queries(3):
+        content = client.get(reverse("deviations:respond", args=[make_token(rr)])).content.decode()
+    assert "Samrådet ber er beskriva vad som hände" in content
 
 
 def test_the_receipt_of_an_unanswered_request_is_its_form(client, w):
