@@ -1,18 +1,21 @@
 """The reporter's journey: the rules a new report must meet, filing it and confirming it."""
 
+import datetime
 import logging
 import uuid
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import prefetch_related_objects
+from django.db.models import Min, prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 
-from config.errors import Invalid
+from agreements.models import Agreement
+from config.errors import Conflict, Invalid
 
 from .. import pii, selectors, tokens
 from ..emails import absolute_url, queue_email
@@ -40,6 +43,22 @@ _MODEL_FIELDS = (
     "reporter_email",
     "reporter_phone",
 )
+
+
+#: The answer to the form's first question that sends the reporter to the BUS process instead.
+CONCERNS_CHILD = "yes"
+#: A second report with the same content from the same reporter within this time is the first one
+#: again (the browser's Back button and "Skicka" once more), not a new report.
+DUPLICATE_WINDOW = datetime.timedelta(minutes=30)
+#: New confirmation links one report may ask for per ``RESEND_WINDOW`` seconds.
+RESEND_LIMIT = 3
+RESEND_WINDOW = 60 * 60
+
+
+def belongs_to_bus(data: dict) -> bool:
+    """Whether the reporter answered that the deviation concerns a person under 18: such reports are
+    handled in the BUS process (``settings.BUS_URL``), never here."""
+    return data.get("concerns_child") == CONCERNS_CHILD
 
 
 def _label(field: str) -> str:
@@ -76,11 +95,21 @@ def report_errors(data: dict, *, reporter=None, today=None) -> dict[str, str]:
     ``data`` (already refused by the form) are skipped. Used by the form and by ``submit_deviation``."""
     today = today or timezone.localdate()
     errors = personal_data_errors(data)
+    if belongs_to_bus(data):
+        errors["concerns_child"] = _(
+            "Brister i samverkan kring barn och unga under 18 år rapporteras i BUS-processen, inte här. "
+            "Ingenting har sparats."
+        )
     agreement = data.get("agreement")
     occurred_on = data.get("occurred_on")
     if occurred_on and occurred_on > today:
         errors["occurred_on"] = _("Datumet kan inte ligga i framtiden.")
-    if agreement and occurred_on and not agreement.is_valid_on(occurred_on):
+    elif occurred_on and not (agreement and agreement.is_valid_on(occurred_on)):
+        # Only when the choice does not fit the date: the happy path costs no query.
+        no_agreement = _no_agreement_message(occurred_on)
+        if no_agreement:
+            errors["occurred_on"] = no_agreement
+    if agreement and occurred_on and "occurred_on" not in errors and not agreement.is_valid_on(occurred_on):
         errors["agreement"] = _(
             "Överenskommelsen ”%(agreement)s” gällde inte %(date)s. Välj en överenskommelse som gällde "
             "när bristen inträffade."
@@ -122,10 +151,27 @@ def report_errors(data: dict, *, reporter=None, today=None) -> dict[str, str]:
     return errors
 
 
+def _no_agreement_message(date: datetime.date) -> str:
+    """Why nothing can be reported for ``date`` when no agreement was in force then; "" if one was."""
+    if Agreement.objects.valid_on(date).exists():
+        return ""
+    first = Agreement.objects.filter(active=True).aggregate(first=Min("valid_from"))["first"]
+    if first is None or date > first:
+        return _("Ingen av överenskommelserna gällde %(date)s. Kontrollera datumet.") % {
+            "date": date.isoformat()
+        }
+    return _(
+        "Ingen av överenskommelserna gällde %(date)s: den tidigaste började gälla %(first)s. Kontrollera "
+        "datumet."
+    ) % {"date": date.isoformat(), "first": first.isoformat()}
+
+
 def submit_deviation(*, data: dict, idempotency_key, reporter=None) -> tuple[Deviation, bool]:
     """File a report; returns ``(deviation, created)``.
 
-    The same ``idempotency_key`` always gives the same report (double clicks, resubmits), created once.
+    The same ``idempotency_key`` always gives the same report (double clicks, resubmits), created once;
+    so does the same content from the same reporter within ``DUPLICATE_WINDOW`` (the form sent again
+    after going back in the browser, which may carry a new key).
     Without an account the report waits, unconfirmed, for the reporter to follow the e-mailed link;
     a signed-in ``reporter`` is confirmed (and routed) in the same transaction.
     Raises ``Invalid`` (its ``errors`` by field) if a rule in ``report_errors`` is broken; nothing is
@@ -150,6 +196,9 @@ def _submit_deviation(*, data: dict, idempotency_key, reporter) -> tuple[Deviati
     errors = report_errors(data, reporter=reporter)
     if errors:
         raise Invalid(" ".join(errors.values()), errors=errors)
+    existing = _same_report(data, reporter=reporter)
+    if existing is not None:
+        return existing, False
     fields = {name: data.get(name) for name in _MODEL_FIELDS}
     for name in (*TEXT_FIELDS, "reporter_name", "reporter_email", "reporter_phone"):
         fields[name] = (fields[name] or "").strip()
@@ -167,22 +216,76 @@ def _submit_deviation(*, data: dict, idempotency_key, reporter) -> tuple[Deviati
         deviation.save(force_insert=True)
     deviation.counterpart_organizations.add(*data["counterpart_organizations"])
     if reporter is None:
-        queue_email(
-            template="confirm_report",
-            to=[deviation.reporter_email],
-            context={
-                "deviation": deviation,
-                "agreement": deviation.agreement,
-                "category": deviation.category,
-                "link": absolute_url(
-                    reverse("deviations:confirm", args=[tokens.confirmation_token(deviation)])
-                ),
-                "max_age_hours": settings.CONFIRMATION_MAX_AGE_HOURS,
-            },
-            language=get_language() or settings.LANGUAGE_CODE,
-        )
+        _send_confirmation_link(deviation)
     logger.info("deviation %s submitted (confirmed: %s)", deviation.pk, reporter is not None)
     return deviation, True
+
+
+def _same_report(data: dict, *, reporter) -> Deviation | None:
+    """The report this reporter filed with the same content within ``DUPLICATE_WINDOW``, if any."""
+    if reporter is not None:
+        same_reporter = {"reporter": reporter}
+    else:
+        same_reporter = {
+            "reporter__isnull": True,
+            "reporter_email__iexact": (data["reporter_email"] or "").strip(),
+        }
+    return (
+        Deviation.objects.filter(
+            created_at__gte=timezone.now() - DUPLICATE_WINDOW,
+            agreement=data["agreement"],
+            category=data["category"],
+            occurred_on=data["occurred_on"],
+            municipality=data["municipality"],
+            description=(data["description"] or "").strip(),
+            consequence=(data["consequence"] or "").strip(),
+            **same_reporter,
+        )
+        .order_by("created_at", "pk")
+        .first()
+    )
+
+
+def _send_confirmation_link(deviation: Deviation) -> None:
+    queue_email(
+        template="confirm_report",
+        to=[deviation.reporter_email],
+        context={
+            "deviation": deviation,
+            "agreement": deviation.agreement,
+            "category": deviation.category,
+            "link": absolute_url(reverse("deviations:confirm", args=[tokens.confirmation_token(deviation)])),
+            "max_age_hours": settings.CONFIRMATION_MAX_AGE_HOURS,
+        },
+        language=get_language() or settings.LANGUAGE_CODE,
+    )
+
+
+def resend_confirmation_link(*, deviation: Deviation) -> None:
+    """E-mail a new confirmation link for a report still unconfirmed (its link expired), to the address
+    given in the report (never another). Raises ``Conflict`` if it is already confirmed, ``Invalid`` if
+    it has asked for too many links lately."""
+    if deviation.status != Status.UNCONFIRMED:
+        raise Conflict(_("Rapporten är redan bekräftad."))
+    if not _within_rate_limit(f"deviations:resend-confirmation:{deviation.pk}", RESEND_LIMIT, RESEND_WINDOW):
+        raise Invalid(
+            _("Vi har redan skickat flera nya länkar för den här rapporten. Vänta en stund och försök igen.")
+        )
+    _send_confirmation_link(deviation)
+    logger.info("deviation %s: new confirmation link sent", deviation.pk)
+
+
+def _within_rate_limit(key: str, limit: int, window: int) -> bool:
+    """Count one attempt under ``key``; false once more than ``limit`` were made within ``window``
+    seconds (fixed window, in the cache). The project's one rate limiter for such links: replace the
+    body, not the callers, when a shared one arrives."""
+    cache.add(key, 0, timeout=window)
+    try:
+        attempts = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+        attempts = 1
+    return attempts <= limit
 
 
 @transaction.atomic

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from config.errors import Conflict, Invalid
 from deviations import selectors, tokens
@@ -19,7 +19,7 @@ from deviations.forms import ReportForm
 from deviations.models import Deviation
 from deviations.services import reporting
 from deviations.services.transitions import site_language_text
-from deviations.workflow import Status
+from deviations.workflow import RejectReason, Status
 
 #: Session key remembering the report just filed in this browser (for the "sent" page).
 SESSION_KEY = "deviations_last_report"
@@ -43,7 +43,11 @@ def report_start(request):
 def report_form(request):
     user = request.user if request.user.is_authenticated else None
     form = ReportForm(request.POST or None, user=user)
-    if request.method == "POST" and form.is_valid():
+    valid = request.method == "POST" and form.is_valid()
+    if form.belongs_to_bus:
+        # Nothing is stored; the reporter is sent to the BUS process (report_form.js says so at once).
+        return render(request, TEMPLATES + "bus.html", {"bus_url": settings.BUS_URL})
+    if valid:
         try:
             deviation, created = reporting.submit_deviation(
                 data=form.cleaned_data,
@@ -56,6 +60,14 @@ def report_form(request):
         else:
             if created or _submitted_by(deviation, user=user, email=form.cleaned_data["reporter_email"]):
                 request.session[SESSION_KEY] = deviation.pk
+                if not created:
+                    messages.info(
+                        request,
+                        _(
+                            "Du har redan skickat den här rapporten, så vi har inte tagit emot den en gång "
+                            "till. Här är rapporten du skickade först."
+                        ),
+                    )
             return redirect("deviations:report_sent")
     return render(request, TEMPLATES + "form.html", {"form": form})
 
@@ -99,7 +111,8 @@ def confirm(request, token: str):
         deviation = reports.filter(idempotency_key=expired.key).first()
         if deviation is not None and deviation.status != Status.UNCONFIRMED:
             return _already_confirmed(request, deviation)
-        return render(request, TEMPLATES + "link_expired.html", status=400)
+        # The unconfirmed report is kept (until purged): a new link confirms what was typed.
+        return render(request, TEMPLATES + "link_expired.html", {"deviation": deviation}, status=400)
     except tokens.InvalidToken:
         return render(request, TEMPLATES + "link_invalid.html", status=404)
     deviation = reports.filter(idempotency_key=key).first()
@@ -127,6 +140,34 @@ def confirm(request, token: str):
     return render(request, TEMPLATES + "confirm.html", {"deviation": deviation})
 
 
+@never_cache
+@require_POST
+def resend_confirmation(request, token: str):
+    """A new confirmation link for the report an expired (or still valid) link names, e-mailed to the
+    address given in that report; rate limited in ``reporting.resend_confirmation_link``."""
+    try:
+        key = tokens.read_confirmation_token(token)
+    except tokens.ExpiredToken as expired:
+        key = expired.key
+    except tokens.InvalidToken:
+        return render(request, TEMPLATES + "link_invalid.html", status=404)
+    deviation = Deviation.objects.select_related("agreement", "category").filter(idempotency_key=key).first()
+    if deviation is None:
+        return render(request, TEMPLATES + "link_invalid.html", status=404)
+    try:
+        reporting.resend_confirmation_link(deviation=deviation)
+    except Conflict:
+        return _already_confirmed(request, deviation)
+    except Invalid as exc:
+        return render(
+            request,
+            TEMPLATES + "link_expired.html",
+            {"deviation": deviation, "error": exc.message},
+            status=429,
+        )
+    return render(request, TEMPLATES + "link_resent.html", {"deviation": deviation})
+
+
 def _already_confirmed(request, deviation):
     return render(
         request,
@@ -148,11 +189,15 @@ def status(request, token: str):
     deviation = selectors.deviation_for_status_link(key)
     if deviation is None:
         return render(request, TEMPLATES + "link_invalid.html", status=404)
-    return render(
-        request,
-        TEMPLATES + "status.html",
-        {"deviation": deviation, "events": selectors.reporter_visible_events(deviation)},
-    )
+    context = {
+        "deviation": deviation,
+        "events": selectors.reporter_visible_events(deviation),
+        # The texts only to the signed-in reporter: the link alone may have been forwarded.
+        "show_text": request.user.is_authenticated and deviation.reporter_id == request.user.pk,
+    }
+    if deviation.reject_reason == RejectReason.BELONGS_TO_BUS:
+        context["bus_url"] = settings.BUS_URL
+    return render(request, TEMPLATES + "status.html", context)
 
 
 @login_required

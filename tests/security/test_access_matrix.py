@@ -271,6 +271,33 @@ MATRIX: dict[str, list[Case]] = {
             post=lambda w: {},
         ),
     ],
+    "deviations:resend_confirmation": [
+        Case(
+            "GET is not allowed",
+            lambda w: reverse(
+                "deviations:resend_confirmation", args=[tokens.confirmation_token(w.unconfirmed)]
+            ),
+            everyone(405),
+        ),
+        Case(
+            # The token is the credential; the new link goes to the report's own address. Three new
+            # links an hour per report, whoever asks: the fourth request is refused.
+            "valid token, POST",
+            lambda w: reverse(
+                "deviations:resend_confirmation", args=[tokens.confirmation_token(w.unconfirmed)]
+            ),
+            expect(429, anon=200, reporter_a=200, reporter_b=200),
+            post=lambda w: {},
+        ),
+        Case(
+            "tampered token, POST",
+            lambda w: reverse(
+                "deviations:resend_confirmation", args=[tamper(tokens.confirmation_token(w.unconfirmed))]
+            ),
+            everyone(404),
+            post=lambda w: {},
+        ),
+    ],
     "deviations:status": [
         Case(
             "valid token",
