@@ -57,6 +57,8 @@
       details.hidden = child || (!checked && !hasErrors);
     }
     Array.prototype.forEach.call(radios, function (radio) { radio.addEventListener("change", update); });
+    // Also when the browser has put back what was typed (Back, reload): that fires no change event.
+    window.addEventListener("pageshow", update);
     update();
   }
 
@@ -99,6 +101,7 @@
     if (chosen && chosenList) {
       chosen.hidden = false;
       picker.addEventListener("change", showChosen);
+      window.addEventListener("pageshow", showChosen);
       showChosen();
     }
     if (filterBox && input && count) {
