@@ -536,6 +536,13 @@ def test_a_report_about_a_child_is_sent_to_the_bus_process(page, live_server, se
     press_until(page, "ArrowUp", lambda: page.get_by_label(NOT_A_CHILD).is_checked())
     expect(details).to_be_visible()
     expect(notice).to_be_hidden()
+    # Help with the agreement: what each covers; a date before any applied says so (no empty list).
+    page.get_by_text("Vilken överenskommelse ska jag välja?").click()
+    expect(page.locator(".agreement-guide")).to_contain_text(w.psyk.scope)
+    page.get_by_label("Datum då bristen inträffade").fill("2010-06-01")
+    expect(page.locator("#agreement-none")).to_contain_text("Ingen av överenskommelserna gällde")
+    expect(page.locator("#id_agreement option:not([hidden])")).to_have_count(1)  # "Välj överenskommelse"
+    check_page(page, "j7-no-agreement-on-date-sv", language="sv")
 
     # Without the script the whole form shows; "Ja" is refused by the server, nothing is stored.
     context = page.context.browser.new_context(
