@@ -34,6 +34,15 @@ class Agreement(models.Model):
         _("kortnamn"), max_length=60, blank=True, validators=[validate_no_identity_number]
     )
     description = models.TextField(_("beskrivning"), blank=True, validators=[validate_no_identity_number])
+    scope = models.TextField(
+        _("vad den gäller, i klartext"),
+        blank=True,
+        validators=[validate_no_identity_number],
+        help_text=_(
+            "En eller två meningar på enkel svenska om vem och vad överenskommelsen gäller. Visas i "
+            "rapportformuläret som hjälp att välja överenskommelse."
+        ),
+    )
     parties = models.CharField(
         _("parter"), max_length=30, choices=Parties.choices, default=Parties.MUNICIPALITIES_AND_REGION
     )

@@ -86,6 +86,10 @@ AGREEMENTS: list[dict] = [
             "vuxna med psykisk sjukdom eller psykisk funktionsnedsättning: gemensamma mål, "
             "ansvarsfördelning och samverkan på individ-, verksamhets- och ledningsnivå."
         ),
+        "scope": (
+            "Vuxna med psykisk sjukdom eller psykisk funktionsnedsättning som behöver stöd både från "
+            "kommunen och från vården, till exempel vid utskrivning från psykiatrin eller när en SIP behövs."
+        ),
         "commitments": [
             "Samordnad individuell plan (SIP) upprättas när den enskilde har behov av insatser från "
             "både socialtjänst och hälso- och sjukvård",
@@ -109,6 +113,10 @@ AGREEMENTS: list[dict] = [
             "Överenskommelse mellan kommunerna i Stockholms län och Region Stockholm om samverkan kring "
             "personer med missbruk eller beroende av alkohol, narkotika, läkemedel och andra "
             "beroendeframkallande medel. Personer med samsjuklighet är en prioriterad målgrupp."
+        ),
+        "scope": (
+            "Vuxna med problem med alkohol, narkotika, läkemedel eller andra beroendeframkallande "
+            "medel, också när personen samtidigt har psykisk ohälsa."
         ),
         "commitments": [
             "Samordnad individuell plan (SIP) upprättas vid behov och när den enskilde så önskar",
@@ -135,6 +143,10 @@ AGREEMENTS: list[dict] = [
             "Tillägg till överenskommelsen om missbruk/beroende som omfattar personer med missbruk eller "
             "beroende av spel om pengar, som sedan 2018 är ett gemensamt ansvar för kommun och region."
         ),
+        "scope": (
+            "Vuxna med problem med spel om pengar. Välj den här när spelproblemet är det som samverkan "
+            "gällde."
+        ),
         "commitments": [
             "Ansvarsfördelningen mellan kommun och region vid spelproblem är tydlig och känd",
             "Samordnad individuell plan (SIP) upprättas vid behov",
@@ -153,6 +165,10 @@ AGREEMENTS: list[dict] = [
         "description": (
             "Överenskommelse mellan kommunerna i Stockholms län om vilken kommun som har ärendeansvaret "
             "för personer i hemlöshet. Regionen är inte part."
+        ),
+        "scope": (
+            "Personer i hemlöshet, när det är oklart eller omstritt vilken kommun som ansvarar för "
+            "ärendet. Gäller bara mellan kommuner, inte vården."
         ),
         "commitments": [
             "Det klarläggs utan dröjsmål vilken kommun som har ärendeansvaret",

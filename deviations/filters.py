@@ -16,6 +16,7 @@ from councils.models import Council, Municipality
 
 from . import search
 from .fields import PlainQueryChoiceIterator
+from .forms import SwedishSelect
 from .models import Deviation, ResponseRequest
 from .workflow import Status
 
@@ -88,8 +89,13 @@ class DeviationFilter(django_filters.FilterSet):
         # SELECT DISTINCT would sort every matching row (seconds over a million closed reports).
         distinct=False,
     )
-    agreement = ReferenceChoiceFilter(label=_("Överenskommelse"), queryset=Agreement.objects.all())
-    category = ReferenceChoiceFilter(label=_("Kategori"), queryset=DeviationCategory.objects.all())
+    # Stored Swedish names: their options say so on English pages (lang="sv").
+    agreement = ReferenceChoiceFilter(
+        label=_("Överenskommelse"), queryset=Agreement.objects.all(), widget=SwedishSelect
+    )
+    category = ReferenceChoiceFilter(
+        label=_("Kategori"), queryset=DeviationCategory.objects.all(), widget=SwedishSelect
+    )
     council = ReferenceChoiceFilter(label=_("Samråd"), queryset=Council.objects.all())
     municipality = ReferenceChoiceFilter(label=_("Kommun"), queryset=Municipality.objects.all())
     organization = ReferenceChoiceFilter(

@@ -6,8 +6,9 @@ from collections import defaultdict
 from functools import partial
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Fieldset, Layout, Submit
+from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout, Submit
 from django import forms
+from django.conf import settings
 from django.db.models import F
 from django.forms.models import ModelChoiceIteratorValue
 from django.utils import timezone
@@ -47,11 +48,42 @@ class GroupedSelect(GroupedOptionsMixin, forms.Select):
     pass
 
 
-class GroupedSelectMultiple(GroupedOptionsMixin, forms.SelectMultiple):
+class GroupedCheckboxSelectMultiple(GroupedOptionsMixin, forms.CheckboxSelectMultiple):
+    """Checkboxes in groups; rendered by ``COUNTERPART_TEMPLATE`` (a fieldset per group) and enhanced
+    with a filter field and a list of what is chosen by ``static/js/report_form.js``."""
+
+    def optgroups(self, name, value, attrs=None):
+        groups = super().optgroups(name, value, attrs)
+        # One running number (id_x_0, id_x_1, ...) instead of Django's per-group "0_0", "1_0": the
+        # error summary links a checkbox list's first box as ``<auto_id>_0``.
+        if attrs and attrs.get("id"):
+            options = (option for _group, group_options, _index in groups for option in group_options)
+            for number, option in enumerate(options):
+                option["attrs"]["id"] = f"{attrs['id']}_{number}"
+        return groups
+
+
+class SwedishOptionsMixin:
+    """Options labelled with stored Swedish names (agreements, commitments, categories) get
+    ``lang="sv"``, so an English page says which language they are in (WCAG 3.1.2). The empty choice is
+    interface text and keeps the page's language."""
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        if value != "":
+            option["attrs"]["lang"] = "sv"
+        return option
+
+
+class SwedishSelect(SwedishOptionsMixin, forms.Select):
     pass
 
 
-class AgreementSelect(forms.Select):
+class SwedishGroupedSelect(SwedishOptionsMixin, GroupedSelect):
+    pass
+
+
+class AgreementSelect(SwedishOptionsMixin, forms.Select):
     """Each agreement option carries its validity period, so the script can hide agreements that were
     not in force on the chosen date. The server checks it again (``report_errors``)."""
 
@@ -99,6 +131,7 @@ LISTED_CHOICES = (
 )
 YES_NO_UNKNOWN = YesNoUnknown.choices
 TEXTAREA = {"rows": 5}
+COUNTERPART_TEMPLATE = "deviations/reporting/counterpart_field.html"
 
 
 class ReportForm(forms.Form):
@@ -106,6 +139,15 @@ class ReportForm(forms.Form):
     and the combination is validated on the server."""
 
     idempotency_key = forms.UUIDField(label=_("Formulärnyckel"), widget=forms.HiddenInput)
+    concerns_child = forms.ChoiceField(
+        label=_("Gäller bristen ett barn eller en ung person under 18 år?"),
+        choices=[
+            ("no", _("Nej, personen är 18 år eller äldre")),
+            (reporting.CONCERNS_CHILD, _("Ja, personen är under 18 år")),
+        ],
+        widget=forms.RadioSelect,
+        help_text=_("Brister i samverkan kring barn och unga rapporteras i BUS-processen, inte här."),
+    )
     occurred_on = forms.DateField(
         label=_("Datum då bristen inträffade"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -122,13 +164,13 @@ class ReportForm(forms.Form):
         label=_("Åtagande som bristen gäller"),
         queryset=Commitment.objects.filter(active=True),
         required=False,
-        widget=GroupedSelect,
+        widget=SwedishGroupedSelect,
         help_text=_("Frivilligt. Välj ett åtagande under den överenskommelse du valt."),
     )
     category = forms.ModelChoiceField(
         label=_("Kategori"),
         queryset=DeviationCategory.objects.filter(active=True),
-        widget=GroupedSelect,
+        widget=SwedishGroupedSelect,
         help_text=_("Välj en kategori under den överenskommelse du valt."),
     )
     municipality = forms.ModelChoiceField(
@@ -152,11 +194,8 @@ class ReportForm(forms.Form):
     counterpart_organizations = forms.ModelMultipleChoiceField(
         label=_("Motpart(er)"),
         queryset=Organization.objects.filter(active=True),
-        widget=GroupedSelectMultiple(attrs={"size": 8}),
-        help_text=_(
-            "Den eller de organisationer som samverkan brast med. Håll ned Ctrl (Cmd på Mac) för att välja "
-            "flera."
-        ),
+        widget=GroupedCheckboxSelectMultiple,
+        help_text=_("Den eller de organisationer som samverkan brast med. Du kan välja flera."),
     )
     description = forms.CharField(
         label=_("Vad hände"),
@@ -246,6 +285,26 @@ class ReportForm(forms.Form):
         return self._choices[name][1]
 
     @property
+    def agreement_guide(self) -> list[Agreement]:
+        """The agreements offered, each with ``scope``: what it covers, in plain Swedish."""
+        return self._choices["agreements"]
+
+    @property
+    def first_agreement_date(self):
+        """The earliest date an offered agreement applied from (``None`` without agreements)."""
+        return min((a.valid_from for a in self.agreement_guide), default=None)
+
+    @property
+    def belongs_to_bus(self) -> bool:
+        """The reporter answered that it concerns a child: the report belongs to the BUS process (set
+        by ``clean``, before the refusal takes the answer out of ``cleaned_data``)."""
+        return getattr(self, "_belongs_to_bus", False)
+
+    @property
+    def bus_url(self) -> str:
+        return settings.BUS_URL
+
+    @property
     def municipalities_with_districts(self) -> list[int]:
         return self._choices["municipalities_with_districts"]
 
@@ -258,7 +317,9 @@ class ReportForm(forms.Form):
     def _choices(self) -> dict:
         """Every list of choices, grouped, from one query per table with only the columns shown."""
         fields = self.fields
-        agreements = list(fields["agreement"].queryset.only("name", "short_name", "valid_from", "valid_to"))
+        agreements = list(
+            fields["agreement"].queryset.only("name", "short_name", "scope", "valid_from", "valid_to")
+        )
         commitments = defaultdict(list)
         for commitment in fields["commitment"].queryset.only("agreement", "number", "title"):
             commitments[commitment.agreement_id].append((commitment.pk, str(commitment)))
@@ -295,6 +356,7 @@ class ReportForm(forms.Form):
         known_names += [label for group in districts.values() for _pk, label in group]
         known_names += [str(m) for m in municipalities.values()]
         return {
+            "agreements": agreements,
             "agreement": (_model_choices(fields["agreement"], agreements), []),
             "commitment": _grouped(
                 [(pk, label, commitments[pk]) for pk, label in by_agreement],
@@ -316,6 +378,7 @@ class ReportForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        self._belongs_to_bus = reporting.belongs_to_bus(cleaned)
         for field, message in reporting.report_errors(cleaned, reporter=self.user).items():
             if field in self.fields and field not in self.errors:
                 self.add_error(field, message)
@@ -370,32 +433,48 @@ class ReportForm(forms.Form):
         helper.attrs = {"novalidate": "", "id": "report-form"}
         helper.layout = Layout(
             "idempotency_key",
-            Fieldset(_("Vad gäller bristen?"), "occurred_on", "agreement", "commitment", "category"),
-            Fieldset(_("Var inträffade den?"), "municipality", "district"),
-            Fieldset(
-                _("Mellan vilka organisationer?"), "reporting_organization", "counterpart_organizations"
-            ),
-            Fieldset(
-                _("Beskrivning"),
-                HTML(
-                    format_lazy(
-                        '<p class="alert alert-warning">{}</p>',
-                        _(
-                            "Beskriv vad som hände i samverkan – inte vem det gällde. Skriv aldrig namn, "
-                            "personnummer, samordningsnummer eller andra uppgifter som kan identifiera "
-                            "personen."
-                        ),
-                    )
+            # Asked first: reports about children go to the BUS process (report_form.js shows the rest
+            # of the form only after "Nej").
+            "concerns_child",
+            HTML('{% include "deviations/reporting/bus_notice.html" %}'),
+            Div(
+                Fieldset(
+                    _("Vad gäller bristen?"),
+                    "occurred_on",
+                    "agreement",
+                    HTML('{% include "deviations/reporting/agreement_guide.html" %}'),
+                    "commitment",
+                    "category",
                 ),
-                "description",
-                "consequence",
-                "actions_taken",
-                "suggested_improvement",
-                "sip_involved",
-                "discharge_involved",
-                *(["names_checked", "names_checked_for"] if self.show_names_checked else []),
+                Fieldset(_("Var inträffade den?"), "municipality", "district"),
+                Fieldset(
+                    _("Mellan vilka organisationer?"),
+                    "reporting_organization",
+                    Field("counterpart_organizations", template=COUNTERPART_TEMPLATE),
+                ),
+                Fieldset(
+                    _("Beskrivning"),
+                    HTML(
+                        format_lazy(
+                            '<p class="alert alert-warning">{}</p>',
+                            _(
+                                "Beskriv vad som hände i samverkan – inte vem det gällde. Skriv aldrig namn, "
+                                "personnummer, samordningsnummer eller andra uppgifter som kan identifiera "
+                                "personen."
+                            ),
+                        )
+                    ),
+                    "description",
+                    "consequence",
+                    "actions_taken",
+                    "suggested_improvement",
+                    "sip_involved",
+                    "discharge_involved",
+                    *(["names_checked", "names_checked_for"] if self.show_names_checked else []),
+                ),
+                Fieldset(_("Dina kontaktuppgifter"), "reporter_name", "reporter_email", "reporter_phone"),
+                Submit("submit", _("Skicka rapporten")),
+                css_id="report-details",
             ),
-            Fieldset(_("Dina kontaktuppgifter"), "reporter_name", "reporter_email", "reporter_phone"),
-            Submit("submit", _("Skicka rapporten")),
         )
         return helper

@@ -146,7 +146,12 @@ def response_request_for_answer(pk: int) -> ResponseRequest | None:
     Whether it still takes an answer is ``ResponseRequest.is_answerable``."""
     return (
         ResponseRequest.objects.select_related(
-            "deviation__agreement", "deviation__category", "deviation__municipality", "organization"
+            "deviation__agreement",
+            "deviation__category",
+            "deviation__municipality",
+            "deviation__reporting_organization",
+            "deviation__council",
+            "organization",
         )
         .filter(pk=pk)
         .first()

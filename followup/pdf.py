@@ -19,7 +19,11 @@ def render_pdf(*, template: str, context: dict, request=None) -> bytes:
 
     html = render_to_string(template, context, request=request)
     css_path = finders.find(PRINT_CSS) or str(Path(settings.BASE_DIR) / "static" / PRINT_CSS)
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(stylesheets=[CSS(filename=css_path)])
+    # PDF/UA-1: a tagged PDF (headings, tables, lists in a structure tree) with the document language
+    # from the template's <html lang>, for screen readers.
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(
+        stylesheets=[CSS(filename=css_path)], pdf_variant="pdf/ua-1"
+    )
 
 
 def pdf_response(*, template: str, context: dict, filename: str, request=None) -> HttpResponse:

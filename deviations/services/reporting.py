@@ -1,17 +1,18 @@
 """The reporter's journey: the rules a new report must meet, filing it and confirming it."""
 
+import datetime
 import logging
 import uuid
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import prefetch_related_objects
+from django.db.models import Min, prefetch_related_objects
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 
-from agreements.models import domain_of
+from agreements.models import Agreement, domain_of
 from config.errors import Conflict, Invalid
 from config.personal_data import identity_number_errors
 
@@ -45,6 +46,19 @@ _MODEL_FIELDS = (
 )
 
 
+#: The answer to the form's first question that sends the reporter to the BUS process instead.
+CONCERNS_CHILD = "yes"
+#: A second report with the same content from the same reporter within this time is the first one
+#: again (the browser's Back button and "Skicka" once more), not a new report.
+DUPLICATE_WINDOW = datetime.timedelta(minutes=30)
+
+
+def belongs_to_bus(data: dict) -> bool:
+    """Whether the reporter answered that the deviation concerns a person under 18: such reports are
+    handled in the BUS process (``settings.BUS_URL``), never here."""
+    return data.get("concerns_child") == CONCERNS_CHILD
+
+
 def _label(field: str) -> str:
     return capfirst(Deviation._meta.get_field(field).verbose_name)
 
@@ -74,11 +88,21 @@ def report_errors(data: dict, *, reporter=None, today=None) -> dict[str, str]:
     ``data`` (already refused by the form) are skipped. Used by the form and by ``submit_deviation``."""
     today = today or timezone.localdate()
     errors = personal_data_errors(data)
+    if belongs_to_bus(data):
+        errors["concerns_child"] = _(
+            "Brister i samverkan kring barn och unga under 18 år rapporteras i BUS-processen, inte här. "
+            "Ingenting har sparats."
+        )
     agreement = data.get("agreement")
     occurred_on = data.get("occurred_on")
     if occurred_on and occurred_on > today:
         errors["occurred_on"] = _("Datumet kan inte ligga i framtiden.")
-    if agreement and occurred_on and not agreement.is_valid_on(occurred_on):
+    elif occurred_on and not (agreement and agreement.is_valid_on(occurred_on)):
+        # Only when the choice does not fit the date: the happy path costs no query.
+        no_agreement = _no_agreement_message(occurred_on)
+        if no_agreement:
+            errors["occurred_on"] = no_agreement
+    if agreement and occurred_on and "occurred_on" not in errors and not agreement.is_valid_on(occurred_on):
         errors["agreement"] = _(
             "Överenskommelsen ”%(agreement)s” gällde inte %(date)s. Välj en överenskommelse som gällde "
             "när bristen inträffade."
@@ -154,10 +178,27 @@ def _address_errors(data: dict, *, reporter) -> dict[str, str]:
     }
 
 
+def _no_agreement_message(date: datetime.date) -> str:
+    """Why nothing can be reported for ``date`` when no agreement was in force then; "" if one was."""
+    if Agreement.objects.valid_on(date).exists():
+        return ""
+    first = Agreement.objects.filter(active=True).aggregate(first=Min("valid_from"))["first"]
+    if first is None or date > first:
+        return _("Ingen av överenskommelserna gällde %(date)s. Kontrollera datumet.") % {
+            "date": date.isoformat()
+        }
+    return _(
+        "Ingen av överenskommelserna gällde %(date)s: den tidigaste började gälla %(first)s. Kontrollera "
+        "datumet."
+    ) % {"date": date.isoformat(), "first": first.isoformat()}
+
+
 def submit_deviation(*, data: dict, idempotency_key, reporter=None) -> tuple[Deviation, bool]:
     """File a report; returns ``(deviation, created)``.
 
-    The same ``idempotency_key`` always gives the same report (double clicks, resubmits), created once.
+    The same ``idempotency_key`` always gives the same report (double clicks, resubmits), created once;
+    so does the same content from the same reporter within ``DUPLICATE_WINDOW`` (the form sent again
+    after going back in the browser, which may carry a new key).
     Without an account the report waits, unconfirmed, for the reporter to follow the e-mailed link;
     a signed-in ``reporter`` is confirmed (and routed) in the same transaction.
     Raises ``Invalid`` (its ``errors`` by field) if a rule in ``report_errors`` is broken; nothing is
@@ -182,6 +223,9 @@ def _submit_deviation(*, data: dict, idempotency_key, reporter) -> tuple[Deviati
     errors = report_errors(data, reporter=reporter)
     if errors:
         raise Invalid(" ".join(errors.values()), errors=errors)
+    existing = _same_report(data, reporter=reporter)
+    if existing is not None:
+        return existing, False
     fields = {name: data.get(name) for name in _MODEL_FIELDS}
     for name in GUARDED_FIELDS:
         fields[name] = (fields[name] or "").strip()
@@ -212,6 +256,31 @@ def resend_confirmation(*, deviation: Deviation) -> None:
     with transaction.atomic():
         queue_email(template="confirm_report", deviation=deviation, language=_language())
     logger.info("deviation %s: confirmation link sent again", deviation.pk)
+
+
+def _same_report(data: dict, *, reporter) -> Deviation | None:
+    """The report this reporter filed with the same content within ``DUPLICATE_WINDOW``, if any."""
+    if reporter is not None:
+        same_reporter = {"reporter": reporter}
+    else:
+        same_reporter = {
+            "reporter__isnull": True,
+            "reporter_email__iexact": (data["reporter_email"] or "").strip(),
+        }
+    return (
+        Deviation.objects.filter(
+            created_at__gte=timezone.now() - DUPLICATE_WINDOW,
+            agreement=data["agreement"],
+            category=data["category"],
+            occurred_on=data["occurred_on"],
+            municipality=data["municipality"],
+            description=(data["description"] or "").strip(),
+            consequence=(data["consequence"] or "").strip(),
+            **same_reporter,
+        )
+        .order_by("created_at", "pk")
+        .first()
+    )
 
 
 @transaction.atomic

@@ -22,7 +22,7 @@ from deviations.forms import ReportForm
 from deviations.models import Deviation
 from deviations.services import reporting
 from deviations.services.transitions import site_language_text
-from deviations.workflow import Status
+from deviations.workflow import RejectReason, Status
 
 #: Session key remembering the report just filed in this browser (for the "sent" page).
 SESSION_KEY = "deviations_last_report"
@@ -48,7 +48,11 @@ def report_form(request):
     if request.method == "POST":
         ratelimits.limit(request, action="report", email=request.POST.get("reporter_email", ""))
     form = ReportForm(request.POST or None, user=user)
-    if request.method == "POST" and form.is_valid():
+    valid = request.method == "POST" and form.is_valid()
+    if form.belongs_to_bus:
+        # Nothing is stored; the reporter is sent to the BUS process (report_form.js says so at once).
+        return render(request, TEMPLATES + "bus.html", {"bus_url": settings.BUS_URL})
+    if valid:
         try:
             deviation, created = reporting.submit_deviation(
                 data=form.cleaned_data,
@@ -60,6 +64,14 @@ def report_form(request):
         else:
             if created or _submitted_by(deviation, user=user, email=form.cleaned_data["reporter_email"]):
                 request.session[SESSION_KEY] = deviation.pk
+                if not created:
+                    messages.info(
+                        request,
+                        _(
+                            "Du har redan skickat den här rapporten, så vi har inte tagit emot den en gång "
+                            "till. Här är rapporten du skickade först."
+                        ),
+                    )
             return redirect("deviations:report_sent")
     return render(request, TEMPLATES + "form.html", {"form": form})
 
@@ -186,11 +198,15 @@ def status(request, token: str):
     deviation = selectors.deviation_for_status_link(key)
     if deviation is None:
         return render(request, TEMPLATES + "link_invalid.html", status=404)
-    return render(
-        request,
-        TEMPLATES + "status.html",
-        {"deviation": deviation, "events": selectors.reporter_visible_events(deviation)},
-    )
+    context = {
+        "deviation": deviation,
+        "events": selectors.reporter_visible_events(deviation),
+        # The texts only to the signed-in reporter: the link alone may have been forwarded.
+        "show_text": request.user.is_authenticated and deviation.reporter_id == request.user.pk,
+    }
+    if deviation.reject_reason == RejectReason.BELONGS_TO_BUS:
+        context["bus_url"] = settings.BUS_URL
+    return render(request, TEMPLATES + "status.html", context)
 
 
 @login_required

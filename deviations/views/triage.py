@@ -353,14 +353,16 @@ def redact(request, reference: str):
 # --- The counterpart's answer form (no login; a signed link) ---------------------------------------
 
 
+#: The page for a link that was altered, cut short or names nothing (the same as the reporter's links).
+LINK_INVALID = "deviations/reporting/link_invalid.html"
+
+
 @token_page
 def respond(request, token: str):
     pk = read_token(token)
-    if pk is None:
-        raise Http404
-    response_request = selectors.response_request_for_answer(pk)
+    response_request = None if pk is None else selectors.response_request_for_answer(pk)
     if response_request is None:
-        raise Http404
+        return render(request, LINK_INVALID, status=404)
     if not response_request.is_answerable(stockholm_today()):
         return render(request, "deviations/respond_invalid.html", status=410)
     if request.method == "POST":
@@ -393,9 +395,11 @@ def respond_done(request, token: str):
     """The receipt after answering, at its own address (same signed link). A request not answered yet
     goes back to its form."""
     pk = read_token(token)
-    if pk is None:
-        raise Http404
-    response_request = get_object_or_404(ResponseRequest.objects.select_related("deviation"), pk=pk)
+    response_request = (
+        None if pk is None else ResponseRequest.objects.select_related("deviation").filter(pk=pk).first()
+    )
+    if response_request is None:
+        return render(request, LINK_INVALID, status=404)
     if response_request.answered_at is None:
         return redirect("deviations:respond", token)
     return render(request, "deviations/respond_done.html", {"response_request": response_request})

@@ -307,7 +307,7 @@ def download(page, trigger, *, timeout: float = 30_000) -> tuple[str, bytes]:
     with b"PK"; a PDF starts with b"%PDF-"). ``timeout`` (ms): files rendered in the request (the
     PDF) take a while on a busy machine."""
     with page.expect_download(timeout=timeout) as info:
-        trigger.click()
+        trigger.click(timeout=timeout)  # the click waits for the response too
     download = info.value
     failure = download.failure()
     assert failure is None, f"Download of {download.suggested_filename} failed: {failure}"

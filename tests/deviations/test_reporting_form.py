@@ -328,9 +328,9 @@ def test_form_answers_only_get_and_post(client, w):
     assert client.put(FORM_URL).status_code == 405
 
 
-def test_random_idempotency_key_is_a_new_report(client, w):
+def test_new_idempotency_key_with_other_content_is_a_new_report(client, w):
     post(client, w)
-    post(client, w, idempotency_key=str(uuid.uuid4()))
+    post(client, w, idempotency_key=str(uuid.uuid4()), description="En annan brist i samverkan.")
     assert Deviation.objects.count() == 2
 
 

@@ -1,6 +1,7 @@
 """Services of the reporter journey: submit, confirm, routing, reference numbers, e-mails, purge."""
 
 import datetime
+import itertools
 import uuid
 from unittest import mock
 
@@ -24,12 +25,18 @@ from tests.deviations.reporting_world import build_world, service_data
 pytestmark = pytest.mark.django_db
 
 
+NUMBERS = itertools.count(1)
+
+
 @pytest.fixture
 def w(db):
     return build_world()
 
 
 def submit(w, *, key=None, reporter=None, **overrides):
+    """A new report each call (its own text: the same content again within the window is the same
+    report) unless ``description`` is given."""
+    overrides.setdefault("description", f"Utskrivning utan information, rapport {next(NUMBERS)}.")
     return reporting.submit_deviation(
         data=service_data(w, **overrides), idempotency_key=key or uuid.uuid4(), reporter=reporter
     )

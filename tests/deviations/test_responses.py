@@ -7,13 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils import timezone
 
 from config.errors import Invalid, NotAllowed
 from deviations.dates import stockholm_today
 from deviations.models import DeviationEvent, ResponseRequest
-from deviations.response_tokens import make_token
+from deviations.response_tokens import make_token, read_token
 from deviations.services import responses
 from deviations.workflow import Status
 from tests import factories
@@ -107,9 +107,11 @@ def test_answer_link_round_trip_is_single_use(client, w, mailoutbox, django_capt
             path,
             {"answered_by_name": "Enhetschef", "what_happened": "Brist i rutinen", "actions": "Ny rutin"},
         )
-    # Redirected to the receipt, which can be reloaded without answering again.
-    done = reverse("deviations:respond_done", args=[make_token(rr)])
-    assert response.status_code == 302 and response["Location"] == done
+    # Redirected to the receipt, which can be reloaded without answering again. (Its token is signed
+    # with a timestamp: compare what it names, not its text, which changes with the second.)
+    done = response["Location"]
+    assert response.status_code == 302
+    assert resolve(done).url_name == "respond_done" and read_token(resolve(done).kwargs["token"]) == rr.pk
     for _ in range(2):
         receipt = client.get(done)
         assert receipt.status_code == 200 and "Tack för ert yttrande" in receipt.content.decode()
@@ -127,12 +129,44 @@ def test_answer_link_round_trip_is_single_use(client, w, mailoutbox, django_capt
     assert rr.answer_actions == "Ny rutin"
 
 
-def test_tampered_or_unknown_token_is_404(client, w):
+def test_tampered_or_unknown_token_is_the_friendly_link_page(client, w):
     rr = _request(w)
     token = make_token(rr)
-    assert client.get(reverse("deviations:respond", args=[token[:-2] + "xx"])).status_code == 404
-    assert client.get(reverse("deviations:respond", args=["nonsense"])).status_code == 404
-    assert client.get(reverse("deviations:respond_done", args=[token[:-2] + "xx"])).status_code == 404
+    unknown = ResponseRequest(pk=rr.pk + 1000)
+    for url in (
+        reverse("deviations:respond", args=[token[:-2] + "xx"]),
+        reverse("deviations:respond", args=["nonsense"]),
+        reverse("deviations:respond", args=[make_token(unknown)]),
+        reverse("deviations:respond_done", args=[token[:-2] + "xx"]),
+        reverse("deviations:respond_done", args=[make_token(unknown)]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert response.templates[0].name == "deviations/reporting/link_invalid.html", url
+    response = client.post(reverse("deviations:respond", args=["nonsense"]), {"answered_by_name": "X"})
+    assert response.status_code == 404
+    assert "Länken fungerar inte" in response.content.decode()
+    response = client.get("/en" + reverse("deviations:respond", args=["nonsense"]))
+    assert response.status_code == 404
+    assert "The link does not work" in response.content.decode()
+
+
+def test_answer_page_shows_who_reported_and_the_councils_question(client, w):
+    rr = _request(w)
+    content = client.get(reverse("deviations:respond", args=[make_token(rr)])).content.decode()
+    assert "Socialtjänst X" in content  # the reporting organisation
+    assert "Samråd X" in content  # the council asking
+    assert "Samrådets fråga" in content
+    assert '<p lang="sv">Hur gick det till?</p>' in content
+    # Never the reporter's contact details.
+    assert "a@example.se" not in content
+
+
+def test_answer_page_without_a_message_asks_the_default_question(client, w, django_assert_max_num_queries):
+    rr = factories.ResponseRequestFactory(deviation=w.dev_x, organization=w.org_psych, message="")
+    with django_assert_max_num_queries(3):
+        content = client.get(reverse("deviations:respond", args=[make_token(rr)])).content.decode()
+    assert "Samrådet ber er beskriva vad som hände" in content
 
 
 def test_the_receipt_of_an_unanswered_request_is_its_form(client, w):

@@ -207,3 +207,18 @@ def test_pdf_pack_holds_headings_and_references(client, pack_data):
         "Nykterhetskrav i psykiatrin",
     ):
         assert expected in text
+
+
+@pytest.mark.parametrize(("prefix", "language"), [("", "sv"), ("/en", "en")])
+def test_pdf_pack_is_tagged_with_the_document_language(client, pack_data, prefix, language):
+    """PDF/UA: a structure tree (headings, tables) for screen readers, marked as tagged, and the
+    language of the page it was asked for."""
+    from pypdf import PdfReader
+
+    client.force_login(pack_data["member"])
+    response = client.get(prefix + url(pack_data["council"], pdf=True), QUERY)
+    assert response.status_code == 200
+    catalog = PdfReader(io.BytesIO(response.content)).trailer["/Root"]
+    assert catalog["/Lang"] == language
+    assert catalog["/MarkInfo"]["/Marked"]
+    assert "/StructTreeRoot" in catalog
