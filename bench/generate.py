@@ -43,6 +43,7 @@ OWNED_TABLES = [
     "deviations_deviationevent",
     "deviations_responserequest",
     "deviations_deviation_counterpart_organizations",
+    "deviations_deviation_contributing_factors",
     "deviations_deviation",
     "deviations_systemicaction",
     "deviations_systemicissue_agreements",
@@ -58,6 +59,10 @@ BULK_TABLES = [
     "deviations_responserequest",
     "deviations_deviation_counterpart_organizations",
 ]
+
+#: The reporter's grade of the consequence (deviations.models.Severity), weighted by repetition; "" is a
+#: report filed before the question was asked.
+SEVERITIES = ["none"] * 5 + ["moderate"] * 8 + ["serious"] * 4 + ["very_serious"] + ["unknown"] * 2 + [""]
 
 DEVIATION_COLUMNS = [
     "id",
@@ -76,6 +81,7 @@ DEVIATION_COLUMNS = [
     "consequence",
     "actions_taken",
     "suggested_improvement",
+    "severity",
     "sip_involved",
     "discharge_involved",
     "reporter_id",
@@ -908,6 +914,7 @@ class Generator:
                     texts_c[int(rand() * len(texts_c))],
                     ACTIONS[int(rand() * len(ACTIONS))],
                     SUGGESTIONS[int(rand() * len(SUGGESTIONS))],
+                    SEVERITIES[int(rand() * len(SEVERITIES))],
                     yes_no(rng),
                     yes_no(rng),
                     reporter_id,

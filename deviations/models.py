@@ -22,6 +22,26 @@ class YesNoUnknown(models.TextChoices):
     UNKNOWN = "unknown", _("Vet inte")
 
 
+class Severity(models.TextChoices):
+    """How serious the consequence was for the person, as the reporter judges it (``SEVERITY_HELP``)."""
+
+    NONE = "none", _("Ingen eller liten")
+    MODERATE = "moderate", _("Måttlig")
+    SERIOUS = "serious", _("Allvarlig")
+    VERY_SERIOUS = "very_serious", _("Mycket allvarlig")
+    UNKNOWN = "unknown", _("Vet inte")
+
+
+SEVERITY_HELP = _(
+    "Ingen eller liten: personen märkte inte av bristen, eller bara en kort stund. "
+    "Måttlig: personen fick vänta på vård eller stöd, eller fick berätta sin historia igen, men utan "
+    "bestående följd. "
+    "Allvarlig: personen blev utan vård, stöd eller boende en tid, eller mådde sämre. "
+    "Mycket allvarlig: personens liv, hälsa eller boende var i fara, till exempel vid självskada, akut "
+    "försämring eller utan tak över huvudet."
+)
+
+
 class ReferenceCounter(models.Model):
     """The last reference number handed out per year; incremented under a row lock."""
 
@@ -195,6 +215,20 @@ class Deviation(models.Model):
     consequence = models.TextField(_("konsekvens för individen"))
     actions_taken = models.TextField(_("åtgärder som redan vidtagits"), blank=True)
     suggested_improvement = models.TextField(_("förslag till förbättring"), blank=True)
+    severity = models.CharField(
+        _("hur allvarlig var följden för personen"),
+        max_length=14,
+        choices=Severity.choices,
+        blank=True,
+        help_text=SEVERITY_HELP,
+    )
+    contributing_factors = models.ManyToManyField(
+        "agreements.ContributingFactor",
+        blank=True,
+        related_name="deviations",
+        verbose_name=_("bidragande faktorer"),
+        help_text=_("Sätts av samrådet vid bedömningen."),
+    )
     sip_involved = models.CharField(
         _("gällde det en SIP"), max_length=8, choices=YesNoUnknown.choices, default=YesNoUnknown.UNKNOWN
     )
@@ -356,6 +390,7 @@ class DeviationEvent(models.Model):
         RESPONSE_OVERDUE = "response_overdue", _("Yttrande försenat")
         LINKED = "linked", _("Kopplad till systemfråga")
         FEEDBACK = "feedback", _("Återkoppling")
+        FACTORS = "factors", _("Bidragande faktorer")
 
     class Visibility(models.TextChoices):
         INTERNAL = "internal", _("Intern")

@@ -9,6 +9,7 @@ from factory.django import DjangoModelFactory
 from agreements.models import (
     Agreement,
     Commitment,
+    ContributingFactor,
     DeviationCategory,
     EmailDomain,
     FollowUpAnalysis,
@@ -166,6 +167,15 @@ class DeviationCategoryFactory(DjangoModelFactory):
             self.agreements.set(extracted)
 
 
+class ContributingFactorFactory(DjangoModelFactory):
+    """A main factor; pass ``parent`` for a sub-factor."""
+
+    class Meta:
+        model = ContributingFactor
+
+    name = factory.Sequence(lambda n: f"Faktor {n}")
+
+
 class DeviationFactory(DjangoModelFactory):
     """A submitted, routed report. Pass ``status=Status.UNCONFIRMED`` for one awaiting confirmation."""
 
@@ -197,6 +207,11 @@ class DeviationFactory(DjangoModelFactory):
         self.counterpart_organizations.set(
             extracted if extracted is not None else [RegionOrganizationFactory()]
         )
+
+    @factory.post_generation
+    def factors(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.contributing_factors.set(extracted)
 
 
 class DeviationEventFactory(DjangoModelFactory):

@@ -16,7 +16,7 @@ from config.errors import Invalid
 
 from .. import pii, selectors, tokens
 from ..emails import absolute_url, queue_email
-from ..models import Deviation
+from ..models import Deviation, Severity
 from ..workflow import Role, Status
 from .routing import UNCONFIRMED_REFERENCE_PREFIX
 from .transitions import site_language_text, transition_held
@@ -34,6 +34,7 @@ _MODEL_FIELDS = (
     "district",
     "reporting_organization",
     *TEXT_FIELDS,
+    "severity",
     "sip_involved",
     "discharge_involved",
     "reporter_name",
@@ -76,6 +77,8 @@ def report_errors(data: dict, *, reporter=None, today=None) -> dict[str, str]:
     ``data`` (already refused by the form) are skipped. Used by the form and by ``submit_deviation``."""
     today = today or timezone.localdate()
     errors = personal_data_errors(data)
+    if data.get("severity") not in (None, "", *Severity.values):
+        errors["severity"] = _("Välj en av nivåerna.")
     agreement = data.get("agreement")
     occurred_on = data.get("occurred_on")
     if occurred_on and occurred_on > today:
@@ -151,7 +154,7 @@ def _submit_deviation(*, data: dict, idempotency_key, reporter) -> tuple[Deviati
     if errors:
         raise Invalid(" ".join(errors.values()), errors=errors)
     fields = {name: data.get(name) for name in _MODEL_FIELDS}
-    for name in (*TEXT_FIELDS, "reporter_name", "reporter_email", "reporter_phone"):
+    for name in (*TEXT_FIELDS, "severity", "reporter_name", "reporter_email", "reporter_phone"):
         fields[name] = (fields[name] or "").strip()
     deviation = Deviation(
         reference=f"{UNCONFIRMED_REFERENCE_PREFIX}{uuid.UUID(str(idempotency_key)).hex[:18]}",

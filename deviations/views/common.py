@@ -62,6 +62,7 @@ def detail(request, reference: str):
         "reporter_visibility": DeviationEvent.Visibility.REPORTER,
     }
     if is_handler:
+        factor_groups, factors = selectors.contributing_factor_groups(deviation)
         context.update(
             {
                 "response_requests": list(
@@ -76,6 +77,8 @@ def detail(request, reference: str):
                     users=selectors.assignable_users(deviation),
                     initial={"assignee": deviation.assigned_to_id},
                 ),
+                "factors": factors,
+                "factor_groups": factor_groups,
                 "internal_note_form": NoteForm(prefix="intern"),
                 "reporter_note_form": NoteForm(prefix="rapportor"),
             }

@@ -123,6 +123,7 @@ def build_world():
         answered_by_name="Enhetschef",
         answer_what_happened="Vi missade meddelandet.",
     )
+    w.factor = factories.ContributingFactorFactory(name="Informationsöverföring")
     w.issue = factories.SystemicIssueFactory(created_by=w.regional, agreements=[w.agreement])
     w.x1.systemic_issue = w.issue
     w.x1.save(update_fields=["systemic_issue"])
@@ -367,6 +368,16 @@ MATRIX: dict[str, list[Case]] = {
             lambda w: reverse("deviations:note", args=[w.x1.reference, "intern"]),
             expect(404, anon=LOGIN, reporter_a=302, coord_x=302, regional=302, responder=302, admin=302),
             post=lambda w: {"intern-text": "Intern anteckning."},
+            changes=frozenset({"coord_x", "regional"}),
+        ),
+    ],
+    "deviations:set_factors": [
+        Case("GET", lambda w: reverse("deviations:set_factors", args=[w.x1.reference]), POST_ONLY_GET),
+        Case(
+            "POST tag X1 with a contributing factor",
+            lambda w: reverse("deviations:set_factors", args=[w.x1.reference]),
+            expect(404, anon=LOGIN, reporter_a=302, coord_x=302, regional=302, responder=302, admin=302),
+            post=lambda w: {"factors": [w.factor.pk]},
             changes=frozenset({"coord_x", "regional"}),
         ),
     ],
@@ -702,6 +713,7 @@ class Fingerprint:
         return {
             "deviations": rows(Deviation, "status", "assigned_to", "systemic_issue", "council", "updated_at"),
             "events": DeviationEvent.objects.count(),
+            "factors": rows(Deviation.contributing_factors.through, "deviation", "contributingfactor"),
             "requests": rows(ResponseRequest, "answered_at", "cancelled_at"),
             "issues": rows(SystemicIssue, "title", "state", "updated_at"),
             "actions": rows(SystemicAction, "state", "description"),
