@@ -49,6 +49,7 @@ OWNED_TABLES = [
     "deviations_systemicissue_agreements",
     "deviations_systemicissue",
     "deviations_referencecounter",
+    "deviations_followupsummary",
 ]
 # Emptied with --reset too: e-mail tasks queued by earlier filing runs (no worker runs during a bench).
 RESET_ALSO = ["django_tasks_database_dbtaskresult"]
@@ -1019,6 +1020,8 @@ def main(argv=None) -> int:
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from deviations import summary
+
     from .reference import ensure_reference_data
 
     check_model_columns()
@@ -1072,6 +1075,9 @@ def main(argv=None) -> int:
             with step("foreign-key check", gen.timings):
                 cur.execute("SET LOCAL session_replication_role = origin")
                 check_foreign_keys(cur)
+        # Loaded past the services that keep it current: count the follow-up summary once.
+        with step("follow-up summary", gen.timings):
+            summary.rebuild()
     if not args.no_vacuum:
         with step("VACUUM ANALYZE", gen.timings), connection.cursor() as c:
             for table in OWNED_TABLES:

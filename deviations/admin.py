@@ -12,10 +12,12 @@ from django.db import connections
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from . import summary
 from .models import (
     AccessLog,
     Deviation,
     DeviationEvent,
+    FollowUpSummary,
     ReferenceCounter,
     ResponseRequest,
     SystemicAction,
@@ -212,6 +214,17 @@ class DeviationAdmin(HandledReportsMixin, ReferenceSearchMixin, admin.ModelAdmin
         # Reports come in through the reporting form, which assigns the reference and writes the log.
         return False
 
+    def save_model(self, request, obj, form, change):
+        # An edit here (agreement, category, place, counterparts...) changes what the follow-up counts:
+        # take the report's contribution before saving, add the difference once its relations are saved.
+        request._followup_summary = summary.Tracker()
+        request._followup_summary.add(Deviation.objects.get(pk=obj.pk))
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        request._followup_summary.apply()
+
 
 @admin.register(DeviationEvent)
 class DeviationEventAdmin(HandledReportsMixin, ReferenceSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -281,6 +294,17 @@ class ReferenceCounterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     list_display = ["year", "last"]
     ordering = ["-year"]
+
+
+@admin.register(FollowUpSummary)
+class FollowUpSummaryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """View-only derived data: kept by the services (``deviations.summary``), rebuilt with
+    ``manage.py rebuild_followup_summary``."""
+
+    list_display = ["agreement_pk", "basis", "month", "council_pk", "municipality_pk", "measure", "key", "n"]
+    list_filter = ["basis", "measure"]
+    ordering = ["agreement_pk", "basis", "month", "municipality_pk", "council_pk", "measure", "key"]
+    show_full_result_count = False
 
 
 @admin.register(AccessLog)

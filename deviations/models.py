@@ -550,3 +550,40 @@ class AccessLog(models.Model):
 
     def __str__(self):
         return f"{self.user_id} → {self.deviation_id} {self.at:%Y-%m-%d %H:%M}"
+
+
+class FollowUpSummary(models.Model):
+    """Derived data: what the follow-up counts, per agreement, date basis, month, place, measure and key
+    (``deviations.summary`` says what each measure is, keeps the rows current and rebuilds them). Plain
+    ids instead of foreign keys: the rows are rebuilt from the reports, never edited.
+    ``municipality_pk = council_pk = 0`` is the whole county; ``council_pk = 0`` alone, a report no
+    council handles."""
+
+    agreement_pk = models.PositiveIntegerField()
+    basis = models.CharField(max_length=12)
+    month = models.DateField()
+    council_pk = models.PositiveIntegerField()
+    municipality_pk = models.PositiveIntegerField()
+    measure = models.CharField(max_length=24)
+    key = models.CharField(max_length=64, blank=True)
+    n = models.BigIntegerField(default=0)
+    seconds = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("uppföljningssammanställning")
+        verbose_name_plural = _("uppföljningssammanställningar")
+        constraints = [
+            # Also the index of the county's and a municipality's reads (agreement, basis, place, months).
+            models.UniqueConstraint(
+                fields=["agreement_pk", "basis", "municipality_pk", "council_pk", "month", "measure", "key"],
+                name="followupsummary_unique_cell",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["agreement_pk", "basis", "council_pk", "month"], name="followupsummary_council_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.agreement_pk} {self.basis} {self.month:%Y-%m} {self.measure}={self.key}: {self.n}"

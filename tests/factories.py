@@ -20,6 +20,7 @@ from deviations.models import (
     AccessLog,
     Deviation,
     DeviationEvent,
+    FollowUpSummary,
     ResponseRequest,
     SystemicAction,
     SystemicIssue,
@@ -212,6 +213,21 @@ class DeviationFactory(DjangoModelFactory):
     def factors(self, create, extracted, **kwargs):
         if create and extracted:
             self.contributing_factors.set(extracted)
+
+
+class FollowUpSummaryFactory(DjangoModelFactory):
+    """A row of the follow-up summary; the services and ``deviations.summary.rebuild`` make the real ones."""
+
+    class Meta:
+        model = FollowUpSummary
+
+    agreement_pk = 1
+    basis = "reported_on"
+    month = datetime.date(2026, 1, 1)
+    council_pk = 0
+    municipality_pk = 0
+    measure = "total"
+    n = 1
 
 
 class DeviationEventFactory(DjangoModelFactory):

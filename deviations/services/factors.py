@@ -9,6 +9,7 @@ from django.utils.translation import gettext_noop
 from agreements.models import ContributingFactor
 from config.errors import Invalid
 
+from .. import summary
 from ..models import Deviation, DeviationEvent
 from .transitions import require_handler, site_language_text, write_event
 
@@ -30,7 +31,9 @@ def set_contributing_factors(
     added = wanted - current
     if added and ContributingFactor.objects.selectable().filter(pk__in=added).count() != len(added):
         raise Invalid(_("En av faktorerna går inte att välja längre. Ladda om sidan och försök igen."))
-    deviation.contributing_factors.set(wanted)
+    with summary.tracking() as tracker:
+        tracker.add(deviation, locked=True)
+        deviation.contributing_factors.set(wanted)
     deviation.save(update_fields=["updated_at"])
     chosen = ContributingFactor.objects.filter(pk__in=wanted).select_related("parent")
     names = sorted(str(factor) for factor in chosen)

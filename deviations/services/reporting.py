@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from config.errors import Invalid
 
-from .. import pii, selectors, tokens
+from .. import pii, selectors, summary, tokens
 from ..emails import absolute_url, queue_email
 from ..models import Deviation, Severity
 from ..workflow import Role, Status
@@ -163,12 +163,14 @@ def _submit_deviation(*, data: dict, idempotency_key, reporter) -> tuple[Deviati
         reporter=reporter,
         **fields,
     )
-    if reporter is not None:
-        # Confirmed before it is first saved: one INSERT of the routed, numbered report.
-        deviation = _confirm(deviation=deviation, actor=reporter)
-    else:
-        deviation.save(force_insert=True)
-    deviation.counterpart_organizations.add(*data["counterpart_organizations"])
+    with summary.tracking() as tracker:
+        tracker.add(deviation)  # new: counted once confirmed, with its counterparts
+        if reporter is not None:
+            # Confirmed before it is first saved: one INSERT of the routed, numbered report.
+            deviation = _confirm(deviation=deviation, actor=reporter)
+        else:
+            deviation.save(force_insert=True)
+        deviation.counterpart_organizations.add(*data["counterpart_organizations"])
     if reporter is None:
         queue_email(
             template="confirm_report",

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_noop
 
 from config.errors import Conflict, Invalid
 
-from .. import notifications
+from .. import notifications, summary
 from ..dates import stockholm_today
 from ..models import Deviation, DeviationEvent, ResponseRequest
 from .transitions import apply_transition, require_handler, site_language_text, write_event
@@ -55,25 +55,28 @@ def request_response(
         raise Conflict(
             _("Yttrande är redan begärt från: %(names)s.") % {"names": ", ".join(sorted(already_asked))}
         )
-    deviation = apply_transition(
-        deviation=deviation,
-        action="request_response",
-        actor=actor,
-        text=", ".join(o.name for o in organizations),
-    )
-    now = timezone.now()
-    requests = [
-        ResponseRequest.objects.create(
+    # The transition takes the report's lock and its contribution to the summary before the change;
+    # the requests are counted when this outer tracking ends.
+    with summary.tracking():
+        deviation = apply_transition(
             deviation=deviation,
-            organization=organization,
-            email=organization.contact_email,
-            message=(message or "").strip(),
-            requested_by=actor,
-            requested_at=now,
-            due_on=due_on,
+            action="request_response",
+            actor=actor,
+            text=", ".join(o.name for o in organizations),
         )
-        for organization in organizations
-    ]
+        now = timezone.now()
+        requests = [
+            ResponseRequest.objects.create(
+                deviation=deviation,
+                organization=organization,
+                email=organization.contact_email,
+                message=(message or "").strip(),
+                requested_by=actor,
+                requested_at=now,
+                due_on=due_on,
+            )
+            for organization in organizations
+        ]
     for response_request in requests:
         write_event(
             deviation=deviation,
@@ -102,8 +105,10 @@ def cancel_response_request(*, response_request: ResponseRequest, actor) -> Resp
     require_handler(actor, response_request.deviation)
     if not response_request.is_open:
         raise Conflict(_("Begäran är redan besvarad eller återkallad."))
-    response_request.cancelled_at = timezone.now()
-    response_request.save(update_fields=["cancelled_at"])
+    with summary.tracking() as tracker:
+        tracker.add(response_request.deviation)
+        response_request.cancelled_at = timezone.now()
+        response_request.save(update_fields=["cancelled_at"])
     write_event(
         deviation=response_request.deviation,
         actor=actor,
@@ -128,12 +133,14 @@ def record_response(
     if not (what_happened or "").strip() and not (actions or "").strip():
         raise Invalid(_("Skriv vad som hände eller vilka åtgärder som vidtagits."))
     now = timezone.now()
-    response_request.answered_at = now
-    response_request.answered_by_name = (answered_by_name or "").strip()[:150]
-    response_request.answer_what_happened = (what_happened or "").strip()
-    response_request.answer_actions = (actions or "").strip()
-    response_request.save()
     deviation = response_request.deviation
+    with summary.tracking() as tracker:
+        tracker.add(deviation)
+        response_request.answered_at = now
+        response_request.answered_by_name = (answered_by_name or "").strip()[:150]
+        response_request.answer_what_happened = (what_happened or "").strip()
+        response_request.answer_actions = (actions or "").strip()
+        response_request.save()
     write_event(
         deviation=deviation,
         actor_label=f"{response_request.organization.name} ({response_request.answered_by_name})"[:200],

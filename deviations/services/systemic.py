@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from config.errors import Invalid, NotAllowed
 
-from .. import notifications
+from .. import notifications, summary
 from ..dates import stockholm_today
 from ..models import Deviation, DeviationEvent, SystemicAction, SystemicIssue
 from ..selectors import roles_for, sees_whole_county
@@ -79,8 +79,10 @@ def link_to_systemic_issue(*, issue: SystemicIssue, deviation: Deviation, actor)
         raise NotAllowed(_("Rapporten finns inte."))
     if deviation.systemic_issue_id == issue.pk:
         return deviation
-    deviation.systemic_issue = issue
-    deviation.save(update_fields=["systemic_issue", "updated_at"])
+    with summary.tracking() as tracker:
+        tracker.add(deviation, locked=True)
+        deviation.systemic_issue = issue
+        deviation.save(update_fields=["systemic_issue", "updated_at"])
     write_event(
         deviation=deviation, actor=actor, kind=DeviationEvent.Kind.LINKED, action="link", text=issue.title
     )
@@ -98,8 +100,10 @@ def unlink_from_systemic_issue(*, deviation: Deviation, actor) -> Deviation:
     if deviation.systemic_issue is None:
         return deviation
     title = deviation.systemic_issue.title
-    deviation.systemic_issue = None
-    deviation.save(update_fields=["systemic_issue", "updated_at"])
+    with summary.tracking() as tracker:
+        tracker.add(deviation, locked=True)
+        deviation.systemic_issue = None
+        deviation.save(update_fields=["systemic_issue", "updated_at"])
     write_event(
         deviation=deviation, actor=actor, kind=DeviationEvent.Kind.LINKED, action="unlink", text=title
     )

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from config.errors import Conflict, Invalid, NotAllowed
 from councils.models import Council
 
-from .. import notifications
+from .. import notifications, summary
 from ..models import Deviation, DeviationEvent
 from ..selectors import roles_for
 from ..workflow import HANDLERS, TRANSITIONS, Role, Transition
@@ -98,35 +98,37 @@ def transition_held(
     if transition.needs_text and not text:
         raise Invalid(_("%(label)s måste fyllas i.") % {"label": transition.text_label})
 
-    now = timezone.now()
-    from_status = deviation.status
-    _apply_side_effects(
-        deviation,
-        transition,
-        now=now,
-        target_council=target_council,
-        reject_reason=reject_reason,
-        duplicate_of=duplicate_of,
-    )
-    if transition.target is not None:
-        deviation.status = transition.target
-    deviation.save()
-    write_event(
-        deviation=deviation,
-        actor=actor,
-        actor_label=actor_label,
-        kind=DeviationEvent.Kind.TRANSITION,
-        action=action,
-        from_status=from_status,
-        to_status=deviation.status,
-        text=text,
-        visibility=(
-            DeviationEvent.Visibility.REPORTER
-            if transition.text_visible_to_reporter
-            else DeviationEvent.Visibility.INTERNAL
-        ),
-        created_at=now,
-    )
+    with summary.tracking() as tracker:
+        tracker.add(deviation, locked=True)
+        now = timezone.now()
+        from_status = deviation.status
+        _apply_side_effects(
+            deviation,
+            transition,
+            now=now,
+            target_council=target_council,
+            reject_reason=reject_reason,
+            duplicate_of=duplicate_of,
+        )
+        if transition.target is not None:
+            deviation.status = transition.target
+        deviation.save()
+        write_event(
+            deviation=deviation,
+            actor=actor,
+            actor_label=actor_label,
+            kind=DeviationEvent.Kind.TRANSITION,
+            action=action,
+            from_status=from_status,
+            to_status=deviation.status,
+            text=text,
+            visibility=(
+                DeviationEvent.Visibility.REPORTER
+                if transition.text_visible_to_reporter
+                else DeviationEvent.Visibility.INTERNAL
+            ),
+            created_at=now,
+        )
     logger.info("deviation %s: %s (%s -> %s)", deviation.reference, action, from_status, deviation.status)
     notifications.after_transition(deviation=deviation, action=action, from_status=from_status)
     return deviation

@@ -56,10 +56,11 @@ def test_detail_page_query_count_does_not_grow_with_events_or_counterparts(clien
 # e-mail tasks run as in production): session, user, the submitted choices (agreement, commitment,
 # category and its agreements, municipality, district, own organisation, counterparts); BEGIN, the
 # idempotency key, routing, the reference number, the report, its event, the council's coordinators,
-# its counterparts, COMMIT; the two e-mail tasks (receipt, new report); the session (BEGIN, UPDATE,
+# its counterparts, what it adds to the follow-up summary and that addition (deviations/summary.py), COMMIT;
+# the two e-mail tasks (receipt, new report); the session (BEGIN, UPDATE,
 # COMMIT) remembering the report for the "sent" page. Nothing grows with the reference data or the
 # number of reports.
-FILING_POST_BUDGET = 24
+FILING_POST_BUDGET = 26
 # The form: session, user, one query per table of choices (agreements, commitments, categories with
 # their agreements, municipalities, districts, organisations), the menu.
 FILING_FORM_BUDGET = 9
@@ -75,8 +76,9 @@ def _grow_reference_data(w):
         factories.DistrictFactory(municipality=municipality)
         factories.OrganizationFactory(principal_municipality=municipality)
         factories.RegionOrganizationFactory(principal_region=w.region)
-    for _ in range(3):
-        factories.DeviationFactory()
+    for i in range(3):
+        # A year of their own: the reports filed through the form are numbered SB-2026-00001 onwards.
+        factories.DeviationFactory(reference=f"SB-1999-{i + 1:05d}")
 
 
 def _filing_queries(client, w, *, key, **overrides) -> int:

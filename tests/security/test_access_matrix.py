@@ -570,11 +570,18 @@ MATRIX: dict[str, list[Case]] = {
     "followup:save_analysis": [
         Case("GET", lambda w: reverse("followup:save_analysis"), POST_ONLY_GET),
         Case(
-            "POST",
+            "POST, whole county",
             lambda w: reverse("followup:save_analysis") + followup_query(w, "county"),
             expect(404, anon=LOGIN, regional=302, admin=302),
             post=lambda w: {"analysis": "Ny analys", "recommendations": "", "followup_areas": ""},
             changes=frozenset({"regional", "admin"}),
+        ),
+        Case(
+            "POST, council X (its coordinator writes its own analysis)",
+            lambda w: reverse("followup:save_analysis") + followup_query(w, f"council:{w.council_x.pk}"),
+            expect(404, anon=LOGIN, coord_x=302, regional=302, admin=302),
+            post=lambda w: {"summary": "Rådets sammanfattning"},
+            changes=frozenset({"coord_x", "regional", "admin"}),
         ),
     ],
     "followup:document": [
@@ -582,6 +589,18 @@ MATRIX: dict[str, list[Case]] = {
             "PDF, council X",
             lambda w: reverse("followup:document") + followup_query(w, f"council:{w.council_x.pk}"),
             expect(404, anon=LOGIN, coord_x=200, coord_y=400, regional=200, admin=200),
+        ),
+    ],
+    "followup:document_docx": [
+        Case(
+            "Word, council X",
+            lambda w: reverse("followup:document_docx") + followup_query(w, f"council:{w.council_x.pk}"),
+            expect(404, anon=LOGIN, coord_x=200, coord_y=400, regional=200, admin=200),
+        ),
+        Case(
+            "Word, whole county",
+            lambda w: reverse("followup:document_docx") + followup_query(w, "county"),
+            expect(404, anon=LOGIN, coord_x=400, coord_y=400, regional=200, admin=200),
         ),
     ],
     "followup:export": [
