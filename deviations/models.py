@@ -574,14 +574,25 @@ class FollowUpSummary(models.Model):
         verbose_name_plural = _("uppföljningssammanställningar")
         constraints = [
             # Also the index of the county's and a municipality's reads (agreement, basis, place, months).
+            # Covering (the counts included): the follow-up's reads are index-only scans.
             models.UniqueConstraint(
                 fields=["agreement_pk", "basis", "municipality_pk", "council_pk", "month", "measure", "key"],
+                include=["n", "seconds"],
                 name="followupsummary_unique_cell",
             ),
         ]
         indexes = [
+            # A council's reads.
             models.Index(
-                fields=["agreement_pk", "basis", "council_pk", "month"], name="followupsummary_council_idx"
+                fields=["agreement_pk", "basis", "council_pk", "month"],
+                include=["municipality_pk", "measure", "key", "n", "seconds"],
+                name="followupsummary_council_idx",
+            ),
+            # The county's breakdown per place (one measure over every place).
+            models.Index(
+                fields=["agreement_pk", "basis", "measure", "month"],
+                include=["council_pk", "municipality_pk", "n"],
+                name="followupsummary_measure_idx",
             ),
         ]
 

@@ -102,6 +102,9 @@ q AS (
     FROM deviations_responserequest q
     WHERE q.cancelled_at IS NULL AND q.deviation_id IN (SELECT id FROM r)
 ),
+open_due AS (
+    SELECT deviation_id, min(due_on) AS due FROM q WHERE outcome = 'open' GROUP BY deviation_id
+),
 f AS (
     SELECT DISTINCT t.deviation_id, coalesce(cf.parent_id, cf.id) AS main_id
     FROM deviations_deviation_contributing_factors t
@@ -110,7 +113,8 @@ f AS (
 ),
 m AS (
     SELECT {_PLACE}, v.measure, v.key, 0::bigint AS seconds
-    FROM r CROSS JOIN LATERAL (VALUES
+    FROM r LEFT JOIN open_due od ON od.deviation_id = r.id
+    CROSS JOIN LATERAL (VALUES
         ('total', ''),
         ('status', r.status),
         ('sip', r.sip_involved),
@@ -129,9 +133,7 @@ m AS (
         ('factor_tagged', CASE WHEN r.tagged THEN '' END),
         ('commitment_severe', CASE WHEN r.severity IN ('{SEVERE[0]}', '{SEVERE[1]}')
                                    THEN coalesce(r.commitment_id::text, '') END),
-        ('open_due', CASE WHEN r.status = ANY(%(open_states)s)
-                          THEN (SELECT min(q.due_on)::text FROM q
-                                WHERE q.deviation_id = r.id AND q.outcome = 'open') END)
+        ('open_due', CASE WHEN r.status = ANY(%(open_states)s) THEN od.due::text END)
     ) AS v(measure, key)
     WHERE v.key IS NOT NULL
   UNION ALL
@@ -330,15 +332,18 @@ def rebuild() -> int:
         cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")  # writers wait; readers read the old rows
         cursor.execute(f"DELETE FROM {table}")  # noqa: S608
         rows_sql = ROWS_SQL.replace("{where}", "true")
-        insert = f"INSERT INTO {table} ({COLUMNS}, n, seconds) SELECT * FROM ({rows_sql}) x"  # noqa: S608
-        cursor.execute(insert, _params({}))
+        # In the order of the unique index, so that the rows a follow-up reads lie together.
+        cursor.execute("DROP TABLE IF EXISTS summary_rebuild")
+        cursor.execute(f"CREATE TEMPORARY TABLE summary_rebuild ON COMMIT DROP AS {rows_sql}", _params({}))
         cursor.execute(
             f"INSERT INTO {table} ({COLUMNS}, n, seconds) "  # noqa: S608
-            f"SELECT agreement_pk, basis, month, {COUNTY}, {COUNTY}, measure, key, sum(n), sum(seconds) "
-            f"FROM {table} WHERE municipality_pk <> {COUNTY} "
-            "GROUP BY agreement_pk, basis, month, measure, key"
+            "SELECT agreement_id, basis, month, council_pk, municipality_id, measure, key, n, seconds "
+            "FROM (SELECT * FROM summary_rebuild UNION ALL "
+            f"SELECT agreement_id, basis, month, {COUNTY}, {COUNTY}, measure, key, sum(n), sum(seconds) "
+            "FROM summary_rebuild GROUP BY agreement_id, basis, month, measure, key) x "
+            "ORDER BY agreement_id, basis, municipality_id, council_pk, month, measure, key"
         )
-        cursor.execute(f"ANALYZE {table}")
+        cursor.execute(f"ANALYZE {table}")  # VACUUM (outside the transaction) sets the visibility map
     return FollowUpSummary.objects.count()
 
 

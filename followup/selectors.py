@@ -353,28 +353,23 @@ def read_summary(*, agreement: Agreement, period: Period, scope: Scope, basis: s
     ]
     county = scope.is_whole_county
     if whole:
+        cells = FollowUpSummary.objects.filter(
+            agreement_pk=agreement.pk, basis=basis, month__gte=whole[0], month__lte=whole[-1]
+        )
+        fields = ("month", "council_pk", "municipality_pk", "measure", "key", "n", "seconds")
         if county:
-            condition = Q(municipality_pk=summary.COUNTY) | (
-                ~Q(municipality_pk=summary.COUNTY) & Q(measure="total")
-            )
+            # Two index-only scans: the county's own rows, and the reports per place for the breakdown.
+            for row in cells.filter(municipality_pk=summary.COUNTY, council_pk=summary.COUNTY).values_list(
+                *fields
+            ):
+                tally.add(*row, place=False)
+            for row in (
+                cells.filter(measure="total").exclude(municipality_pk=summary.COUNTY).values_list(*fields)
+            ):
+                tally.add(*row, total=False)
         else:
-            condition = scope.place_q()
-        rows = FollowUpSummary.objects.filter(
-            condition, agreement_pk=agreement.pk, basis=basis, month__gte=whole[0], month__lte=whole[-1]
-        ).values_list("month", "council_pk", "municipality_pk", "measure", "key", "n", "seconds")
-        for month, council_pk, municipality_pk, measure, key, n, seconds in rows:
-            is_county_row = municipality_pk == summary.COUNTY
-            tally.add(
-                month,
-                council_pk,
-                municipality_pk,
-                measure,
-                key,
-                n,
-                seconds,
-                total=is_county_row or not county,
-                place=not is_county_row,
-            )
+            for row in cells.filter(scope.place_q()).values_list(*fields):
+                tally.add(*row)
     for start, end in partial:
         live = summary.live_rows(agreement_pk=agreement.pk, basis=basis, start=start, end=end)
         for (_agr, _basis, month, council_pk, municipality_pk, measure, key), (n, seconds) in live.items():
