@@ -122,6 +122,62 @@ class DeviationCategory(models.Model):
         return self.name
 
 
+class ContributingFactorQuerySet(models.QuerySet):
+    def selectable(self):
+        """Active factors whose main factor, if they have one, is active too: what a handler may tag."""
+        return self.filter(active=True).filter(models.Q(parent__isnull=True) | models.Q(parent__active=True))
+
+
+class ContributingFactor(models.Model):
+    """A contributing factor (bidragande faktor) behind a deviation, in two levels: a main factor such as
+    information transfer or unclear responsibility, and its sub-factors. Handlers tag reports with them
+    during triage; the follow-up counts them and proposes the hindering factors from them."""
+
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        limit_choices_to={"parent__isnull": True},
+        verbose_name=_("huvudfaktor"),
+        help_text=_("Lämna tomt för en huvudfaktor. En underfaktor hör till en huvudfaktor (två nivåer)."),
+    )
+    name = models.CharField(_("namn"), max_length=150, validators=[validate_no_identity_number])
+    help_text = models.TextField(_("hjälptext"), blank=True, validators=[validate_no_identity_number])
+    order = models.PositiveSmallIntegerField(_("ordning"), default=0)
+    active = models.BooleanField(_("aktiv"), default=True)
+
+    objects = ContributingFactorQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("bidragande faktor")
+        verbose_name_plural = _("bidragande faktorer")
+        ordering = ["order", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="factor_unique_name_per_parent"),
+            models.UniqueConstraint(
+                fields=["name"], condition=models.Q(parent__isnull=True), name="factor_unique_main_name"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(parent=models.F("pk")), name="factor_not_its_own_parent"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.parent.name} – {self.name}" if self.parent_id else self.name
+
+    @property
+    def main(self) -> "ContributingFactor":
+        return self.parent if self.parent_id else self
+
+    def clean(self):
+        if self.parent_id and (self.parent_id == self.pk or self.parent.parent_id):
+            raise ValidationError({"parent": _("Välj en huvudfaktor: taxonomin har två nivåer.")})
+        if self.parent_id and self.pk and self.children.exists():
+            raise ValidationError({"parent": _("Faktorn har underfaktorer och måste vara en huvudfaktor.")})
+
+
 class Organization(models.Model):
     """An organisation staff work in; its principal (huvudman) is a municipality or a region."""
 
@@ -250,23 +306,55 @@ class FollowUpAnalysisQuerySet(models.QuerySet):
 
 
 class FollowUpAnalysis(models.Model):
-    """One version of the regional council's analysis of an agreement over a period. Immutable: every
-    save through ``followup.services.save_analysis`` adds a new version; the newest is current."""
+    """One version of the written analysis of an agreement over a period, for one scope: the county
+    (no council, no municipality), a council, a municipality, or a municipality's reports handled by one
+    council. A scope's document shows only its own analysis. Immutable: every save through
+    ``followup.services.save_analysis`` adds a new version; the newest is current.
+
+    The texts follow the sections of a follow-up report (seed 003): summary, recommendations, proposed
+    follow-up areas, purpose and focus areas, results and analysis per commitment (``commitment_texts``:
+    ``{"<commitment id>": {"results": "...", "analysis": "..."}}``), promoting and hindering factors as
+    lists, overall analysis and conclusions, references."""
 
     agreement = models.ForeignKey(
         Agreement, on_delete=models.PROTECT, related_name="analyses", verbose_name=_("överenskommelse")
     )
     period_start = models.DateField(_("period från"))
     period_end = models.DateField(_("period till"))
-    analysis = models.TextField(
-        _("analys och slutsatser"), blank=True, validators=[validate_no_identity_number]
+    council = models.ForeignKey(
+        "councils.Council",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("samråd"),
+        help_text=_("Tomt för hela länet."),
     )
+    municipality = models.ForeignKey(
+        "councils.Municipality",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("kommun"),
+    )
+    summary = models.TextField(_("sammanfattning"), blank=True, validators=[validate_no_identity_number])
     recommendations = models.TextField(
         _("rekommendationer"), blank=True, validators=[validate_no_identity_number]
     )
     followup_areas = models.TextField(
         _("förslag till uppföljningsområden"), blank=True, validators=[validate_no_identity_number]
     )
+    purpose = models.TextField(
+        _("uppdrag, syfte och fokusområden"), blank=True, validators=[validate_no_identity_number]
+    )
+    commitment_texts = models.JSONField(_("resultat och analys per åtagande"), default=dict, blank=True)
+    promoting_factors = models.JSONField(_("främjande faktorer"), default=list, blank=True)
+    hindering_factors = models.JSONField(_("hindrande faktorer"), default=list, blank=True)
+    analysis = models.TextField(
+        _("analys och slutsatser"), blank=True, validators=[validate_no_identity_number]
+    )
+    references = models.TextField(_("referenser"), blank=True, validators=[validate_no_identity_number])
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("författare")
     )
@@ -280,8 +368,8 @@ class FollowUpAnalysis(models.Model):
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(
-                fields=["agreement", "period_start", "period_end", "-created_at"],
-                name="followupanalysis_period_idx",
+                fields=["agreement", "period_start", "period_end", "council", "municipality", "-created_at"],
+                name="followupanalysis_scope_idx",
             ),
         ]
         constraints = [
@@ -292,7 +380,10 @@ class FollowUpAnalysis(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.agreement} {self.period_start}–{self.period_end} ({self.created_at:%Y-%m-%d %H:%M})"
+        return (
+            f"{self.agreement} {self.period_start}–{self.period_end}, {self.scope_label} "
+            f"({self.created_at:%Y-%m-%d %H:%M})"
+        )
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
@@ -301,3 +392,15 @@ class FollowUpAnalysis(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Analysis versions are immutable.")
+
+    @property
+    def scope_label(self) -> str:
+        if self.municipality_id and self.council_id:
+            return _("%(municipality)s, rapporter i %(council)s") % {
+                "municipality": self.municipality,
+                "council": self.council,
+            }
+        return str(self.municipality or self.council or _("Hela länet"))
+
+    def commitment_text(self, commitment_id: int, part: str) -> str:
+        return (self.commitment_texts or {}).get(str(commitment_id), {}).get(part, "")

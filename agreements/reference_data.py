@@ -250,6 +250,89 @@ CATEGORIES: list[dict] = [
     },
 ]
 
+#: The default taxonomy of contributing factors (bidragande faktorer), two levels: main factor, help text,
+#: sub-factors. Built from the hindering factors a real follow-up names (seed 003: staff turnover,
+#: unregulated collaboration, poor access, unclear leadership and organisation, lack of dialogue,
+#: unrealistic expectations, different legislation) and the categories above. Maintained in admin.
+CONTRIBUTING_FACTORS: list[dict] = [
+    {
+        "name": "Informationsöverföring",
+        "help_text": "Information nådde inte fram, kom för sent eller var ofullständig.",
+        "children": [
+            "Meddelande om in- eller utskrivning skickades inte",
+            "Informationen kom för sent",
+            "Informationen var ofullständig eller otydlig",
+            "Samtycke saknades eller sekretessen hindrade",
+            "Kontaktuppgifter saknades eller var fel",
+        ],
+    },
+    {
+        "name": "Otydligt ansvar",
+        "help_text": "Det var oklart eller omtvistat vem som skulle göra vad.",
+        "children": [
+            "Oklart vilken huvudman som ansvarar",
+            "Oenighet om betalningsansvar",
+            "Oklart vilken kommun som har ärendeansvaret",
+            "Ingen samordnande kontaktperson utsedd",
+        ],
+    },
+    {
+        "name": "Tillgänglighet",
+        "help_text": "Vården eller stödet gick inte att få eller nå i tid.",
+        "children": [
+            "Lång väntetid",
+            "Svårt att nå verksamheten",
+            "Ingen plats eller insats att tillgå",
+            "Krav på nykterhet eller drogfrihet för vård",
+        ],
+    },
+    {
+        "name": "Kompetens och kunskap",
+        "help_text": "Kunskap om överenskommelsen, den andra partens uppdrag eller arbetssätt saknades.",
+        "children": [
+            "Bristande kunskap om överenskommelsen",
+            "Bristande kunskap om den andra partens uppdrag",
+            "Bristande kunskap om SIP",
+        ],
+    },
+    {
+        "name": "Rutiner",
+        "help_text": "En gemensam rutin saknades, var okänd eller följdes inte.",
+        "children": [
+            "Gemensam rutin saknas",
+            "Rutinen är okänd i verksamheten",
+            "Rutinen följdes inte",
+        ],
+    },
+    {
+        "name": "Samordnad planering",
+        "help_text": "Samordnad individuell plan (SIP) eller annan gemensam planering brast.",
+        "children": [
+            "SIP kallades inte till",
+            "En part uteblev från SIP-mötet",
+            "Planen följdes inte upp",
+        ],
+    },
+    {
+        "name": "Bemanning och resurser",
+        "help_text": "Personalomsättning, vakanser eller arbetsbelastning påverkade samverkan.",
+        "children": [
+            "Personalomsättning eller vakanser",
+            "Hög arbetsbelastning",
+        ],
+    },
+    {
+        "name": "Dialog och förtroende",
+        "help_text": "Parterna hade inte kontakt, eller förväntningarna på varandra skilde sig åt.",
+        "children": [
+            "Ingen fungerande kontaktväg mellan parterna",
+            "Olika förväntningar på varandra",
+            "Olika lagstiftning eller regelverk",
+        ],
+    },
+    {"name": "Övrigt", "help_text": "En annan bidragande faktor.", "children": []},
+]
+
 REGIONAL_COUNCIL = "Regionala samrådet för missbruk och psykiatri"
 
 #: Example local councils. The real grouping is not published in our sources; these make demo and

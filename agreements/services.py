@@ -7,7 +7,7 @@ from django.db import transaction
 from councils.models import Council, District, Municipality, Region
 
 from . import reference_data as data
-from .models import Agreement, Commitment, DeviationCategory
+from .models import Agreement, Commitment, ContributingFactor, DeviationCategory
 
 
 def _upsert(model, *, update: bool, defaults: dict, **lookup):
@@ -79,6 +79,25 @@ def load_reference_data(*, update: bool = False, examples: bool = True) -> Count
         )
         if count("category", was_created) or update:
             category.agreements.set([agreements[code] for code in spec["agreements"]])
+
+    for order, spec in enumerate(data.CONTRIBUTING_FACTORS, start=1):
+        main, was_created = _upsert(
+            ContributingFactor,
+            update=update,
+            parent=None,
+            name=spec["name"],
+            defaults={"help_text": spec["help_text"], "order": order, "active": True},
+        )
+        count("contributing_factor", was_created)
+        for child_order, name in enumerate(spec["children"], start=1):
+            _, was_created = _upsert(
+                ContributingFactor,
+                update=update,
+                parent=main,
+                name=name,
+                defaults={"order": child_order, "active": True},
+            )
+            count("contributing_factor", was_created)
 
     _, was_created = _upsert(
         Council,

@@ -43,11 +43,13 @@ OWNED_TABLES = [
     "deviations_deviationevent",
     "deviations_responserequest",
     "deviations_deviation_counterpart_organizations",
+    "deviations_deviation_contributing_factors",
     "deviations_deviation",
     "deviations_systemicaction",
     "deviations_systemicissue_agreements",
     "deviations_systemicissue",
     "deviations_referencecounter",
+    "deviations_followupsummary",
 ]
 # Emptied with --reset too: e-mail tasks queued by earlier filing runs (no worker runs during a bench).
 RESET_ALSO = ["django_tasks_database_dbtaskresult"]
@@ -58,6 +60,10 @@ BULK_TABLES = [
     "deviations_responserequest",
     "deviations_deviation_counterpart_organizations",
 ]
+
+#: The reporter's grade of the consequence (deviations.models.Severity), weighted by repetition; "" is a
+#: report filed before the question was asked.
+SEVERITIES = ["none"] * 5 + ["moderate"] * 8 + ["serious"] * 4 + ["very_serious"] + ["unknown"] * 2 + [""]
 
 DEVIATION_COLUMNS = [
     "id",
@@ -76,6 +82,7 @@ DEVIATION_COLUMNS = [
     "consequence",
     "actions_taken",
     "suggested_improvement",
+    "severity",
     "sip_involved",
     "discharge_involved",
     "reporter_id",
@@ -923,6 +930,7 @@ class Generator:
                     texts_c[int(rand() * len(texts_c))],
                     ACTIONS[int(rand() * len(ACTIONS))],
                     SUGGESTIONS[int(rand() * len(SUGGESTIONS))],
+                    SEVERITIES[int(rand() * len(SEVERITIES))],
                     yes_no(rng),
                     yes_no(rng),
                     reporter_id,
@@ -1027,6 +1035,8 @@ def main(argv=None) -> int:
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from deviations import summary
+
     from .reference import ensure_reference_data
 
     check_model_columns()
@@ -1080,6 +1090,9 @@ def main(argv=None) -> int:
             with step("foreign-key check", gen.timings):
                 cur.execute("SET LOCAL session_replication_role = origin")
                 check_foreign_keys(cur)
+        # Loaded past the services that keep it current: count the follow-up summary once.
+        with step("follow-up summary", gen.timings):
+            summary.rebuild()
     if not args.no_vacuum:
         with step("VACUUM ANALYZE", gen.timings), connection.cursor() as c:
             for table in OWNED_TABLES:

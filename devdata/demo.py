@@ -21,8 +21,16 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from agreements import reference_data as ref
-from agreements.models import Agreement, Commitment, DeviationCategory, EmailDomain, Organization
+from agreements.models import (
+    Agreement,
+    Commitment,
+    ContributingFactor,
+    DeviationCategory,
+    EmailDomain,
+    Organization,
+)
 from councils.models import Council, CouncilMembership, District, Municipality, Region, User
+from deviations import summary
 from deviations.models import (
     Deviation,
     DeviationEvent,
@@ -492,6 +500,9 @@ def _pick(options):
     return factory.random.randgen.choice(options)
 
 
+DEMO_SEVERITIES = ["none", "moderate", "moderate", "serious", "serious", "very_serious", "unknown"]
+
+
 class DemoDeviationFactory(DjangoModelFactory):
     """A report with texts fitting its category. Built (not saved) and written with bulk_create."""
 
@@ -524,7 +535,54 @@ class DemoDeviationFactory(DjangoModelFactory):
             else _pick([YesNoUnknown.NO, YesNoUnknown.NO, YesNoUnknown.UNKNOWN])
         )
     )
+    severity = factory.LazyFunction(
+        lambda: _pick(
+            ["none", "moderate", "moderate", "moderate", "serious", "serious", "very_serious", "unknown"]
+        )
+    )
     reporter_name = factory.Faker("name", locale="sv_SE")
+
+
+#: The main contributing factor that most often lies behind a category, for tagging handled demo reports.
+CATEGORY_FACTORS = {
+    ref.CATEGORY_DISCHARGE: "Informationsöverföring",
+    ref.CATEGORY_SIP: "Samordnad planering",
+    ref.CATEGORY_RESPONSIBILITY: "Otydligt ansvar",
+    ref.CATEGORY_REFERRAL: "Dialog och förtroende",
+    ref.CATEGORY_ACCESSIBILITY: "Tillgänglighet",
+    ref.CATEGORY_SOBER: "Tillgänglighet",
+    ref.CATEGORY_HOMELESS: "Otydligt ansvar",
+    ref.CATEGORY_OTHER: "Rutiner",
+}
+SECONDARY_FACTORS = ["Rutiner", "Kompetens och kunskap", "Bemanning och resurser"]
+
+
+def _tag_factors(reports, rng: random.Random) -> None:
+    """Handled reports get the factor their category suggests (a sub-factor, or the main factor itself)
+    and sometimes a second one, as handlers would tag them in triage."""
+    children = defaultdict(list)
+    mains = {}
+    for factor in ContributingFactor.objects.all():
+        if factor.parent_id is None:
+            mains[factor.name] = factor
+        else:
+            children[factor.parent_id].append(factor)
+    if not mains:
+        return
+    Through = Deviation.contributing_factors.through
+    rows = []
+    for deviation, _counterparts, status, _path in reports:
+        if status in (Status.SUBMITTED, Status.REJECTED) or rng.random() < 0.25:
+            continue
+        picked = {CATEGORY_FACTORS.get(deviation.category.name, "Rutiner")}
+        if rng.random() < 0.3:
+            picked.add(rng.choice(SECONDARY_FACTORS))
+        for name in picked:
+            main = mains.get(name)
+            if main is not None:
+                factor = rng.choice(children[main.pk] or [main])
+                rows.append(Through(deviation_id=deviation.pk, contributingfactor_id=factor.pk))
+    Through.objects.bulk_create(rows, batch_size=5000)
 
 
 def _event(**fields) -> DeviationEvent:
@@ -912,6 +970,8 @@ def create_reports(*, count: int, organizations: dict, users: list[DemoUser], se
     with transaction.atomic():
         _assign_references([r[0] for r in reports], tz)
         _write(reports, ctx, rng, now)
+        _tag_factors(reports, rng)
+        summary.rebuild()  # written in bulk, past the services that keep it current
     return len(reports)
 
 

@@ -30,6 +30,7 @@ from .models import (
     AccessLog,
     Deviation,
     DeviationEvent,
+    FollowUpSummary,
     ReferenceCounter,
     ResponseRequest,
     SystemicAction,
@@ -208,6 +209,7 @@ class DeviationAdmin(HandledReportsMixin, ReferenceSearchMixin, admin.ModelAdmin
         "suggested_improvement",
         "assigned_to",
         "systemic_issue",
+        "contributing_factors",
         "created_at",
         "submitted_at",
         "first_response_at",
@@ -237,6 +239,7 @@ class DeviationAdmin(HandledReportsMixin, ReferenceSearchMixin, admin.ModelAdmin
                         "counterpart_organizations",
                         "sip_involved",
                         "discharge_involved",
+                        "severity",
                     ]
                 },
             ),
@@ -244,7 +247,7 @@ class DeviationAdmin(HandledReportsMixin, ReferenceSearchMixin, admin.ModelAdmin
                 _("Beskrivning"),
                 {"fields": ["description", "consequence", "actions_taken", "suggested_improvement"]},
             ),
-            (_("Handläggning"), {"fields": ["assigned_to", "systemic_issue"]}),
+            (_("Handläggning"), {"fields": ["assigned_to", "systemic_issue", "contributing_factors"]}),
             (
                 _("Tidpunkter"),
                 {
@@ -503,6 +506,17 @@ class ReferenceCounterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     list_display = ["year", "last"]
     ordering = ["-year"]
+
+
+@admin.register(FollowUpSummary)
+class FollowUpSummaryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """View-only derived data: kept by the services (``deviations.summary``), rebuilt with
+    ``manage.py rebuild_followup_summary``."""
+
+    list_display = ["agreement_pk", "basis", "month", "council_pk", "municipality_pk", "measure", "key", "n"]
+    list_filter = ["basis", "measure"]
+    ordering = ["agreement_pk", "basis", "month", "municipality_pk", "council_pk", "measure", "key"]
+    show_full_result_count = False
 
 
 @admin.register(AccessLog)

@@ -21,7 +21,7 @@ from agreements.models import Agreement, Commitment, DeviationCategory, Organiza
 from councils.models import District, Municipality
 
 from . import pii
-from .models import YesNoUnknown
+from .models import SEVERITY_HELP, Severity, YesNoUnknown
 from .services import reporting
 
 
@@ -211,6 +211,13 @@ class ReportForm(forms.Form):
         max_length=5000,
         widget=forms.Textarea(attrs=TEXTAREA),
         help_text=_("Vad blev följden för personen? Skriv utan namn och personnummer."),
+    )
+    severity = forms.ChoiceField(
+        label=_("Hur allvarlig var följden för personen?"),
+        choices=Severity.choices,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=SEVERITY_HELP,
     )
     actions_taken = forms.CharField(
         label=_("Åtgärder som redan vidtagits"),
@@ -466,6 +473,7 @@ class ReportForm(forms.Form):
                     ),
                     "description",
                     "consequence",
+                    "severity",
                     "actions_taken",
                     "suggested_improvement",
                     "sip_involved",

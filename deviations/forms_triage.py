@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from agreements.models import Agreement, Organization
+from agreements.models import Agreement, ContributingFactor, Organization
 from councils.models import Council
 
 from .fields import ModelChoiceField, ModelMultipleChoiceField
@@ -119,6 +119,18 @@ class ResponseRequestForm(forms.Form):
 class NoteForm(forms.Form):
     text = forms.CharField(
         label=_("Anteckning"), widget=forms.Textarea(attrs={"rows": 3}), max_length=TEXT_MAX
+    )
+
+
+class FactorsForm(forms.Form):
+    """The contributing factors of a report. The template lists them grouped by main factor, each group a
+    fieldset (``factor_groups``); what may be chosen is the service's rule."""
+
+    factors = ModelMultipleChoiceField(
+        label=_("Bidragande faktorer"),
+        queryset=ContributingFactor.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
 
 

@@ -25,6 +25,26 @@ class YesNoUnknown(models.TextChoices):
     UNKNOWN = "unknown", _("Vet inte")
 
 
+class Severity(models.TextChoices):
+    """How serious the consequence was for the person, as the reporter judges it (``SEVERITY_HELP``)."""
+
+    NONE = "none", _("Ingen eller liten")
+    MODERATE = "moderate", _("Måttlig")
+    SERIOUS = "serious", _("Allvarlig")
+    VERY_SERIOUS = "very_serious", _("Mycket allvarlig")
+    UNKNOWN = "unknown", _("Vet inte")
+
+
+SEVERITY_HELP = _(
+    "Ingen eller liten: personen märkte inte av bristen, eller bara en kort stund. "
+    "Måttlig: personen fick vänta på vård eller stöd, eller fick berätta sin historia igen, men utan "
+    "bestående följd. "
+    "Allvarlig: personen blev utan vård, stöd eller boende en tid, eller mådde sämre. "
+    "Mycket allvarlig: personens liv, hälsa eller boende var i fara, till exempel vid självskada, akut "
+    "försämring eller utan tak över huvudet."
+)
+
+
 class ReferenceCounter(models.Model):
     """The last reference number handed out per year; incremented under a row lock."""
 
@@ -201,6 +221,20 @@ class Deviation(models.Model):
     )
     suggested_improvement = models.TextField(
         _("förslag till förbättring"), blank=True, validators=[validate_no_identity_number]
+    )
+    severity = models.CharField(
+        _("hur allvarlig var följden för personen"),
+        max_length=14,
+        choices=Severity.choices,
+        blank=True,
+        help_text=SEVERITY_HELP,
+    )
+    contributing_factors = models.ManyToManyField(
+        "agreements.ContributingFactor",
+        blank=True,
+        related_name="deviations",
+        verbose_name=_("bidragande faktorer"),
+        help_text=_("Sätts av samrådet vid bedömningen."),
     )
     sip_involved = models.CharField(
         _("gällde det en SIP"), max_length=8, choices=YesNoUnknown.choices, default=YesNoUnknown.UNKNOWN
@@ -396,6 +430,7 @@ class DeviationEvent(models.Model):
         FEEDBACK = "feedback", _("Återkoppling")
         CORRECTION = "correction", _("Uppgifter rättade")
         REDACTION = "redaction", _("Text maskerad")
+        FACTORS = "factors", _("Bidragande faktorer")
 
     class Visibility(models.TextChoices):
         INTERNAL = "internal", _("Intern")
@@ -682,3 +717,51 @@ def redactable_field_label(kind: str, field: str) -> str:
         return f"{kind}.{field}"
     model, label, _fields = REDACTABLE_FIELDS[kind]
     return f"{label}: {capfirst(model._meta.get_field(field).verbose_name)}"
+
+
+class FollowUpSummary(models.Model):
+    """Derived data: what the follow-up counts, per agreement, date basis, month, place, measure and key
+    (``deviations.summary`` says what each measure is, keeps the rows current and rebuilds them). Plain
+    ids instead of foreign keys: the rows are rebuilt from the reports, never edited.
+    ``municipality_pk = council_pk = 0`` is the whole county; ``council_pk = 0`` alone, a report no
+    council handles."""
+
+    agreement_pk = models.PositiveIntegerField()
+    basis = models.CharField(max_length=12)
+    month = models.DateField()
+    council_pk = models.PositiveIntegerField()
+    municipality_pk = models.PositiveIntegerField()
+    measure = models.CharField(max_length=24)
+    key = models.CharField(max_length=64, blank=True)
+    n = models.BigIntegerField(default=0)
+    seconds = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("uppföljningssammanställning")
+        verbose_name_plural = _("uppföljningssammanställningar")
+        constraints = [
+            # Also the index of the county's and a municipality's reads (agreement, basis, place, months).
+            # Covering (the counts included): the follow-up's reads are index-only scans.
+            models.UniqueConstraint(
+                fields=["agreement_pk", "basis", "municipality_pk", "council_pk", "month", "measure", "key"],
+                include=["n", "seconds"],
+                name="followupsummary_unique_cell",
+            ),
+        ]
+        indexes = [
+            # A council's reads.
+            models.Index(
+                fields=["agreement_pk", "basis", "council_pk", "month"],
+                include=["municipality_pk", "measure", "key", "n", "seconds"],
+                name="followupsummary_council_idx",
+            ),
+            # The county's breakdown per place (one measure over every place).
+            models.Index(
+                fields=["agreement_pk", "basis", "measure", "month"],
+                include=["council_pk", "municipality_pk", "n"],
+                name="followupsummary_measure_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.agreement_pk} {self.basis} {self.month:%Y-%m} {self.measure}={self.key}: {self.n}"

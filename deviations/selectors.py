@@ -2,10 +2,10 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from agreements.models import EmailDomain
+from agreements.models import ContributingFactor, EmailDomain
 from councils.models import Council, CouncilMembership
 
 from .models import REDACTABLE_FIELDS, Deviation, DeviationEvent, ResponseRequest, redactable_field_label
@@ -608,3 +608,24 @@ def reports_of_issue(issue, *, user, limit: int = 200):
         .select_related("agreement", "category", "council")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+def contributing_factor_groups(deviation) -> tuple[list[dict], list]:
+    """The contributing-factor taxonomy for a report's triage form, in one query: every main factor with
+    its sub-factors (``[{"main", "children"}]``), those that may be chosen plus any the report already
+    has (so an old, deactivated tag can still be removed), and the report's own factors."""
+    tagged = Deviation.contributing_factors.through.objects.filter(
+        deviation_id=deviation.pk, contributingfactor_id=OuterRef("pk")
+    )
+    factors = list(
+        ContributingFactor.objects.annotate(tagged=Exists(tagged))
+        .filter(Q(tagged=True) | Q(pk__in=ContributingFactor.objects.selectable()))
+        .select_related("parent")
+        .order_by("order", "name")
+    )
+    groups = [{"main": f, "children": []} for f in factors if f.parent_id is None]
+    by_main = {group["main"].pk: group for group in groups}
+    for factor in factors:
+        if factor.parent_id in by_main:
+            by_main[factor.parent_id]["children"].append(factor)
+    return groups, sorted((f for f in factors if f.tagged), key=str)

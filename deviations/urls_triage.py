@@ -9,6 +9,7 @@ urlpatterns = [
     path("rapporter/<reference:reference>/atgard/<slug:action>/", triage.transition, name="transition"),
     path("rapporter/<reference:reference>/tilldela/", triage.assign, name="assign"),
     path("rapporter/<reference:reference>/anteckning/<slug:visibility>/", triage.note, name="note"),
+    path("rapporter/<reference:reference>/faktorer/", triage.set_factors, name="set_factors"),
     path(
         "rapporter/<reference:reference>/yttrande/<int:pk>/aterkalla/",
         triage.cancel_response,

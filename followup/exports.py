@@ -9,6 +9,7 @@ import csv
 import datetime
 import tempfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
@@ -21,7 +22,20 @@ from deviations.workflow import Status
 from .selectors import REPORT_COLUMNS, FollowUpStatistics, report_rows
 
 CHUNK_SIZE = 2000
-CSV_DELIMITER = ";"  # what Excel with Swedish regional settings expects
+
+
+@dataclass(frozen=True)
+class CsvDialect:
+    """How a CSV file writes its separator and decimals. Excel with Swedish regional settings reads ";"
+    and a decimal comma; most other programs (and Excel elsewhere) read "," and a decimal point."""
+
+    name: str
+    delimiter: str
+    decimal: str
+
+
+SWEDISH = CsvDialect("sv", ";", ",")
+INTERNATIONAL = CsvDialect("int", ",", ".")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -59,6 +73,11 @@ def statistics_sections(stats: FollowUpStatistics) -> list[dict]:
                 ],
                 [_("Tid till avslut, median (dagar)"), _num(durations["closure"]["median_days"])],
                 [_("Tid till avslut, 90:e percentil (dagar)"), _num(durations["closure"]["p90_days"])],
+                [_("Tid till motpartens yttrande, median (dagar)"), _num(durations["answer"]["median_days"])],
+                [
+                    _("Tid till motpartens yttrande, 90:e percentil (dagar)"),
+                    _num(durations["answer"]["p90_days"]),
+                ],
                 [_("Begärda yttranden"), responses["total"]],
                 [_("Yttranden besvarade i tid"), responses["in_time"]],
                 [_("Yttranden besvarade för sent"), responses["late"]],
@@ -68,6 +87,17 @@ def statistics_sections(stats: FollowUpStatistics) -> list[dict]:
                 [_("Eskalerade"), handling["escalated"]],
                 [_("Andel åtgärdade lokalt (%)"), _num(handling["resolved_locally_share"])],
                 [_("Andel eskalerade (%)"), _num(handling["escalated_share"])],
+                [_("Med allvarlig eller mycket allvarlig följd"), summary["severe"]],
+                [_("Med angivna bidragande faktorer"), stats.factor_tagged],
+                [_("Uttaget"), stats.extracted_at],
+            ],
+        },
+        {
+            "title": _("Jämförelse"),
+            "headers": [_("Mått"), _("Perioden"), _("Föregående period"), _("Förändring")],
+            "rows": [
+                [r["label"], _num(r["current"]), _num(r["previous"]), _num(r["change"])]
+                for r in stats.comparison
             ],
         },
         {
@@ -82,15 +112,84 @@ def statistics_sections(stats: FollowUpStatistics) -> list[dict]:
         },
         {
             "title": _("Per åtagande"),
-            "headers": [_("Åtagande"), *count_share],
-            "rows": [[r["label"], r["count"], _num(r["share"])] for r in stats.by_commitment],
+            "headers": [
+                _("Åtagande"),
+                *count_share,
+                _("Föregående period"),
+                _("Förändring"),
+                _("Allvarlig följd"),
+            ],
+            "rows": [
+                [
+                    r["label"],
+                    r["count"],
+                    _num(r["share"]),
+                    _num(r.get("previous")),
+                    _num(r.get("change")),
+                    r["severe"],
+                ]
+                for r in stats.commitments
+            ],
         },
         {
-            "title": _("Per organisationspar"),
-            "headers": [_("Rapporterande organisation"), _("Motpart"), *count_share],
+            "title": _("Bidragande faktorer"),
+            "headers": [_("Huvudfaktor"), _("Underfaktor"), *count_share],
             "rows": [
-                [r["reporting"], r["counterpart"], r["count_display"], _num(r["share_display"])]
-                for r in stats.by_organization_pair
+                row
+                for r in stats.by_factor
+                for row in [
+                    [r["label"], "", r["count"], _num(r["share"])],
+                    *[[r["label"], c["label"], c["count"], _num(c["share"])] for c in r["children"]],
+                ]
+            ],
+        },
+        {
+            "title": _("Följd för personen"),
+            "headers": [_("Grad"), *count_share],
+            "rows": [[r["label"], r["count"], _num(r["share"])] for r in stats.by_severity],
+        },
+        *[
+            {
+                "title": title,
+                "headers": [header, *count_share, _("Föregående period")],
+                "rows": [
+                    [
+                        r["label"],
+                        r["count_display"],
+                        _num(r["share_display"]),
+                        _num(r.get("previous_display")),
+                    ]
+                    for r in rows
+                ],
+            }
+            for title, header, rows in (
+                (_("Per samråd"), _("Samråd"), stats.by_council),
+                (_("Per kommun"), _("Kommun"), stats.by_municipality),
+            )
+        ],
+        {
+            "title": _("Per organisationspar"),
+            "headers": [
+                _("Rapporterande organisation"),
+                _("Motpart"),
+                *count_share,
+                _("Första åtgärd, medel (dagar)"),
+                _("Begärda yttranden"),
+                _("Yttrande, medel (dagar)"),
+                _("Andel yttranden i tid (%)"),
+            ],
+            "rows": [
+                [
+                    r["reporting"],
+                    r["counterpart"],
+                    r["count_display"],
+                    _num(p["share_display"]),
+                    _num(r["first_action_days"]),
+                    _num(r["requests"]),
+                    _num(r["answer_days"]),
+                    _num(r["in_time_share"]),
+                ]
+                for r, p in zip(stats.pair_times, stats.by_organization_pair, strict=True)
             ],
         },
         {
@@ -153,34 +252,37 @@ def neutralise_formula(value):
     return value
 
 
-def _csv_stream(rows: Iterable[list]) -> Iterator[str]:
+def _csv_stream(rows: Iterable[list], dialect: CsvDialect) -> Iterator[str]:
     """Every CSV the product writes goes through here: each text cell neutralised."""
-    writer = csv.writer(_Echo(), delimiter=CSV_DELIMITER)
+    writer = csv.writer(_Echo(), delimiter=dialect.delimiter)
     yield "\ufeff"  # BOM so Excel reads UTF-8
     for row in rows:
         yield writer.writerow([neutralise_formula(value) for value in row])
 
 
-def _csv_value(value):
+def _csv_value(value, dialect: CsvDialect):
     if isinstance(value, datetime.datetime):
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, datetime.date):
         return value.isoformat()
+    if isinstance(value, float):
+        return repr(value).replace(".", dialect.decimal)
     return value
 
 
-def statistics_csv(stats: FollowUpStatistics) -> StreamingHttpResponse:
+def statistics_csv(stats: FollowUpStatistics, *, dialect: CsvDialect = SWEDISH) -> StreamingHttpResponse:
     def rows():
         for section in statistics_sections(stats):
             yield [section["title"]]
             yield section["headers"]
             for row in section["rows"]:
-                yield [_csv_value(v) for v in row]
+                yield [_csv_value(v, dialect) for v in row]
             yield []
 
+    kind = "statistik" if dialect is SWEDISH else "statistik-int"
     return _attachment(
-        StreamingHttpResponse(_csv_stream(rows()), content_type="text/csv; charset=utf-8"),
-        filename(stats, "statistik", "csv"),
+        StreamingHttpResponse(_csv_stream(rows(), dialect), content_type="text/csv; charset=utf-8"),
+        filename(stats, kind, "csv"),
     )
 
 
@@ -227,19 +329,20 @@ def _report_converter():
     return convert
 
 
-def reports_csv(stats: FollowUpStatistics, qs) -> StreamingHttpResponse:
+def reports_csv(stats: FollowUpStatistics, qs, *, dialect: CsvDialect = SWEDISH) -> StreamingHttpResponse:
     def rows():
         yield [str(label) for label, _key in REPORT_COLUMNS]
         convert = _report_converter()
         for row in report_rows(qs).iterator(chunk_size=CHUNK_SIZE):
             yield [
-                v.strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime.datetime) else _csv_value(v)
+                v.strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime.datetime) else _csv_value(v, dialect)
                 for v in convert(row)
             ]
 
+    kind = "rapporter" if dialect is SWEDISH else "rapporter-int"
     return _attachment(
-        StreamingHttpResponse(_csv_stream(rows()), content_type="text/csv; charset=utf-8"),
-        filename(stats, "rapporter", "csv"),
+        StreamingHttpResponse(_csv_stream(rows(), dialect), content_type="text/csv; charset=utf-8"),
+        filename(stats, kind, "csv"),
     )
 
 
@@ -300,6 +403,8 @@ class _XlsxFile:
             elif value is None or value == "":
                 continue
             elif isinstance(value, datetime.datetime):
+                if timezone.is_aware(value):  # spreadsheets have no time zones: Swedish wall-clock time
+                    value = timezone.localtime(value).replace(tzinfo=None)
                 sheet.write_datetime(row, column, value, self.datetime)
             elif isinstance(value, datetime.date):
                 sheet.write_datetime(row, column, value, self.date)

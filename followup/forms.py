@@ -6,12 +6,24 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agreements.models import Agreement, FollowUpAnalysis
+from agreements.models import Agreement
 
 from .meeting_pack import DEFAULT_INTERVAL_DAYS
 from .selectors import DateBasis, Period, PeriodType, Scope
+from .services import TEXT_FIELDS
 
 MAX_CUSTOM_DAYS = 366 * 10
+
+
+def _municipality_choice(municipality, council) -> tuple[str, str]:
+    """A municipality, or (for local members) its reports handled by their council."""
+    if council is None:
+        return f"municipality:{municipality.pk}", str(municipality)
+    label = _("%(municipality)s (rapporter i %(council)s)") % {
+        "municipality": municipality,
+        "council": council,
+    }
+    return f"municipality:{municipality.pk}:{council.pk}", label
 
 
 class FollowUpForm(forms.Form):
@@ -59,9 +71,7 @@ class FollowUpForm(forms.Form):
         if options["councils"]:
             choices.append((_("Samråd"), [(f"council:{c.pk}", str(c)) for c in options["councils"]]))
         if options["municipalities"]:
-            choices.append(
-                (_("Kommun"), [(f"municipality:{m.pk}", str(m)) for m in options["municipalities"]])
-            )
+            choices.append((_("Kommun"), [_municipality_choice(m, c) for m, c in options["municipalities"]]))
         self.fields["scope"].choices = choices
         self.fields["year"].initial = timezone.localdate().year
 
@@ -130,8 +140,10 @@ class FollowUpForm(forms.Form):
         if kind == "council":
             council = next(c for c in self.options["councils"] if str(c.pk) == pk)
             return Scope(Scope.COUNCIL, council=council, council_ids=council_ids)
-        municipality = next(m for m in self.options["municipalities"] if str(m.pk) == pk)
-        return Scope(Scope.MUNICIPALITY, municipality=municipality, council_ids=council_ids)
+        municipality, council = next(
+            (m, c) for m, c in self.options["municipalities"] if _municipality_choice(m, c)[0] == value
+        )
+        return Scope(Scope.MUNICIPALITY, municipality=municipality, council=council, council_ids=council_ids)
 
     def query_string(self) -> str:
         """The validated selection as a query string, for export links."""
@@ -146,21 +158,93 @@ class FollowUpForm(forms.Form):
         return q.urlencode()
 
 
-class AnalysisForm(forms.ModelForm):
-    class Meta:
-        model = FollowUpAnalysis
-        fields = ["analysis", "recommendations", "followup_areas"]
-        widgets = {
-            "analysis": forms.Textarea(attrs={"rows": 6}),
-            "recommendations": forms.Textarea(attrs={"rows": 5}),
-            "followup_areas": forms.Textarea(attrs={"rows": 4}),
-        }
+class AnalysisForm(forms.Form):
+    """A new version of the written analysis: the texts of a follow-up report's sections, the promoting
+    and hindering factors one per line, and per commitment of the agreement its results and the analysis
+    against it (fields ``results_<id>`` and ``analysis_<id>``)."""
+
+    summary = forms.CharField(
+        label=_("Sammanfattning"), required=False, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    recommendations = forms.CharField(
+        label=_("Rekommendationer"), required=False, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    followup_areas = forms.CharField(
+        label=_("Förslag till uppföljningsområden"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    purpose = forms.CharField(
+        label=_("Uppdrag, syfte och fokusområden"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    promoting_factors = forms.CharField(
+        label=_("Främjande faktorer"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("En faktor per rad."),
+    )
+    hindering_factors = forms.CharField(
+        label=_("Hindrande faktorer"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("En faktor per rad. Förslaget bygger på rapporternas bidragande faktorer."),
+    )
+    analysis = forms.CharField(
+        label=_("Sammanfattande analys och slutsatser"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    references = forms.CharField(
+        label=_("Referenser"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("En referens per rad. Överenskommelsen och uttaget ur systemet skrivs in automatiskt."),
+    )
+
+    def __init__(self, *args, commitments=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.commitments = list(commitments)
+        for commitment in self.commitments:
+            self.fields[f"results_{commitment.pk}"] = forms.CharField(
+                label=_("Resultat: %(commitment)s") % {"commitment": commitment},
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 3}),
+            )
+            self.fields[f"analysis_{commitment.pk}"] = forms.CharField(
+                label=_("Analys mot målsättningen: %(commitment)s") % {"commitment": commitment},
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 3}),
+            )
+
+    @staticmethod
+    def initial_from(version, commitments, *, proposed_hindering=()) -> dict:
+        """The form's starting texts: the current version, or the system's proposal of hindering factors
+        when nothing is written yet."""
+        if version is None:
+            return {"hindering_factors": "\n".join(proposed_hindering)}
+        initial = {name: getattr(version, name) for name in TEXT_FIELDS}
+        initial["promoting_factors"] = "\n".join(version.promoting_factors)
+        initial["hindering_factors"] = "\n".join(version.hindering_factors)
+        for commitment in commitments:
+            for part in ("results", "analysis"):
+                initial[f"{part}_{commitment.pk}"] = version.commitment_text(commitment.pk, part)
+        return initial
 
     def clean(self):
         data = super().clean()
-        if not any((data.get(f) or "").strip() for f in self.Meta.fields):
+        if not any((value or "").strip() for value in data.values()):
             raise forms.ValidationError(_("Skriv något i minst ett av fälten."))
         return data
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            **{name: data.get(name) or "" for name in TEXT_FIELDS},
+            "promoting_factors": (data.get("promoting_factors") or "").splitlines(),
+            "hindering_factors": (data.get("hindering_factors") or "").splitlines(),
+            "commitment_texts": {
+                str(c.pk): {part: data.get(f"{part}_{c.pk}") or "" for part in ("results", "analysis")}
+                for c in self.commitments
+            },
+        }
 
 
 class MeetingPackForm(forms.Form):

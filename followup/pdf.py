@@ -1,7 +1,9 @@
 """PDF documents rendered with WeasyPrint from ordinary templates, in the request.
 
-Measured (see the final report / README): the follow-up document of one agreement-year renders in well
-under a second, because it only ever holds aggregated rows; so no background task is needed.
+Tagged and accessible: WeasyPrint writes PDF/UA-1 (a structure tree of headings, lists, tables and
+figures, the document language from ``<html lang>``, the title from ``<title>`` shown as the window
+title). The documents only ever hold aggregated rows, so they render in the request, no background
+task needed.
 """
 
 from pathlib import Path
@@ -12,6 +14,7 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 
 PRINT_CSS = "css/print.css"
+PDF_VARIANT = "pdf/ua-1"
 
 
 def render_pdf(*, template: str, context: dict, request=None) -> bytes:
@@ -22,7 +25,7 @@ def render_pdf(*, template: str, context: dict, request=None) -> bytes:
     # PDF/UA-1: a tagged PDF (headings, tables, lists in a structure tree) with the document language
     # from the template's <html lang>, for screen readers.
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(
-        stylesheets=[CSS(filename=css_path)], pdf_variant="pdf/ua-1"
+        stylesheets=[CSS(filename=css_path)], pdf_variant=PDF_VARIANT
     )
 
 

@@ -8,7 +8,8 @@ urlpatterns = [
     # The follow-up per agreement and period.
     path("uppfoljning/", followup.followup, name="followup"),
     path("uppfoljning/analys/", followup.save_analysis, name="save_analysis"),
-    path("uppfoljning/dokument.pdf", followup.document, name="document"),
+    path("uppfoljning/dokument.pdf", followup.document_pdf, name="document"),
+    path("uppfoljning/dokument.docx", followup.document_docx, name="document_docx"),
     path("uppfoljning/export/<slug:what>.<slug:fmt>", followup.export, name="export"),
     # Council meeting packs.
     path("samrad/", meeting_pack.index, name="meeting_packs"),

@@ -9,6 +9,7 @@ from factory.django import DjangoModelFactory
 from agreements.models import (
     Agreement,
     Commitment,
+    ContributingFactor,
     DeviationCategory,
     EmailDomain,
     FollowUpAnalysis,
@@ -19,6 +20,7 @@ from deviations.models import (
     AccessLog,
     Deviation,
     DeviationEvent,
+    FollowUpSummary,
     ResponseRequest,
     SystemicAction,
     SystemicIssue,
@@ -166,6 +168,15 @@ class DeviationCategoryFactory(DjangoModelFactory):
             self.agreements.set(extracted)
 
 
+class ContributingFactorFactory(DjangoModelFactory):
+    """A main factor; pass ``parent`` for a sub-factor."""
+
+    class Meta:
+        model = ContributingFactor
+
+    name = factory.Sequence(lambda n: f"Faktor {n}")
+
+
 class DeviationFactory(DjangoModelFactory):
     """A submitted, routed report. Pass ``status=Status.UNCONFIRMED`` for one awaiting confirmation."""
 
@@ -197,6 +208,26 @@ class DeviationFactory(DjangoModelFactory):
         self.counterpart_organizations.set(
             extracted if extracted is not None else [RegionOrganizationFactory()]
         )
+
+    @factory.post_generation
+    def factors(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.contributing_factors.set(extracted)
+
+
+class FollowUpSummaryFactory(DjangoModelFactory):
+    """A row of the follow-up summary; the services and ``deviations.summary.rebuild`` make the real ones."""
+
+    class Meta:
+        model = FollowUpSummary
+
+    agreement_pk = 1
+    basis = "reported_on"
+    month = datetime.date(2026, 1, 1)
+    council_pk = 0
+    municipality_pk = 0
+    measure = "total"
+    n = 1
 
 
 class DeviationEventFactory(DjangoModelFactory):

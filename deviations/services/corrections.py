@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from config.errors import Invalid, NotAllowed
 
+from .. import summary
 from ..models import Deviation, DeviationEvent
 from ..selectors import deviations_handled_by
 from .transitions import write_event
@@ -28,6 +29,7 @@ CORRECTABLE_FIELDS = (
     "reporting_organization",
     "sip_involved",
     "discharge_involved",
+    "severity",
 )
 
 
@@ -63,26 +65,29 @@ def correct_report(*, deviation: Deviation, actor, values: dict) -> Deviation:
     current = Deviation.objects.select_for_update(of=("self",)).get(pk=deviation.pk)
     if not may_correct(actor, current):
         raise NotAllowed(_("Du har inte behörighet att rätta rapporten."))
-    changes = []
-    for name, value in values.items():
-        field = Deviation._meta.get_field(name)
-        before = _shown(current, field)
-        setattr(current, name, value)
-        after = _shown(current, field)
-        if before != after:
-            changes.append({"field": name, "from": before, "to": after})
-    if not changes:
-        return current
-    checked = {*values, "reported_on"}  # the occurrence date is checked against it
-    try:
-        current.full_clean(
-            exclude=[f.name for f in Deviation._meta.concrete_fields if f.name not in checked],
-            validate_unique=False,
-        )
-    except ValidationError as error:
-        errors = {field: " ".join(messages) for field, messages in error.message_dict.items()}
-        raise Invalid(" ".join(error.messages), errors=errors) from error
-    current.save(update_fields=[change["field"] for change in changes] + ["updated_at"])
+    # What the follow-up counts follows the correction (deviations.summary).
+    with summary.tracking() as tracker:
+        tracker.add(current, locked=True)
+        changes = []
+        for name, value in values.items():
+            field = Deviation._meta.get_field(name)
+            before = _shown(current, field)
+            setattr(current, name, value)
+            after = _shown(current, field)
+            if before != after:
+                changes.append({"field": name, "from": before, "to": after})
+        if not changes:
+            return current
+        checked = {*values, "reported_on"}  # the occurrence date is checked against it
+        try:
+            current.full_clean(
+                exclude=[f.name for f in Deviation._meta.concrete_fields if f.name not in checked],
+                validate_unique=False,
+            )
+        except ValidationError as error:
+            errors = {field: " ".join(messages) for field, messages in error.message_dict.items()}
+            raise Invalid(" ".join(error.messages), errors=errors) from error
+        current.save(update_fields=[change["field"] for change in changes] + ["updated_at"])
     write_event(
         deviation=current,
         actor=actor,

@@ -16,8 +16,8 @@ from agreements.models import Agreement, domain_of
 from config.errors import Conflict, Invalid
 from config.personal_data import identity_number_errors
 
-from .. import selectors
-from ..models import Deviation
+from .. import selectors, summary
+from ..models import Deviation, Severity
 from ..notifications import queue_email
 from ..workflow import Role, Status
 from .routing import UNCONFIRMED_REFERENCE_PREFIX
@@ -38,6 +38,7 @@ _MODEL_FIELDS = (
     "district",
     "reporting_organization",
     *TEXT_FIELDS,
+    "severity",
     "sip_involved",
     "discharge_involved",
     "reporter_name",
@@ -93,6 +94,8 @@ def report_errors(data: dict, *, reporter=None, today=None) -> dict[str, str]:
             "Brister i samverkan kring barn och unga under 18 år rapporteras i BUS-processen, inte här. "
             "Ingenting har sparats."
         )
+    if data.get("severity") not in (None, "", *Severity.values):
+        errors["severity"] = _("Välj en av nivåerna.")
     agreement = data.get("agreement")
     occurred_on = data.get("occurred_on")
     if occurred_on and occurred_on > today:
@@ -227,7 +230,7 @@ def _submit_deviation(*, data: dict, idempotency_key, reporter) -> tuple[Deviati
     if existing is not None:
         return existing, False
     fields = {name: data.get(name) for name in _MODEL_FIELDS}
-    for name in GUARDED_FIELDS:
+    for name in (*GUARDED_FIELDS, "severity"):
         fields[name] = (fields[name] or "").strip()
     deviation = Deviation(
         reference=f"{UNCONFIRMED_REFERENCE_PREFIX}{uuid.UUID(str(idempotency_key)).hex[:18]}",
@@ -236,12 +239,14 @@ def _submit_deviation(*, data: dict, idempotency_key, reporter) -> tuple[Deviati
         reporter=reporter,
         **fields,
     )
-    if reporter is not None:
-        # Confirmed before it is first saved: one INSERT of the routed, numbered report.
-        deviation = _confirm(deviation=deviation, actor=reporter)
-    else:
-        deviation.save(force_insert=True)
-    deviation.counterpart_organizations.add(*data["counterpart_organizations"])
+    with summary.tracking() as tracker:
+        tracker.add(deviation)  # new: counted once confirmed, with its counterparts
+        if reporter is not None:
+            # Confirmed before it is first saved: one INSERT of the routed, numbered report.
+            deviation = _confirm(deviation=deviation, actor=reporter)
+        else:
+            deviation.save(force_insert=True)
+        deviation.counterpart_organizations.add(*data["counterpart_organizations"])
     if reporter is None:
         queue_email(template="confirm_report", deviation=deviation, language=_language())
     logger.info("deviation %s submitted (confirmed: %s)", deviation.pk, reporter is not None)

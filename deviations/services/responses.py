@@ -14,7 +14,7 @@ from django.utils.translation import gettext_noop
 from config.errors import Conflict, Invalid
 from config.personal_data import guard_texts
 
-from .. import notifications
+from .. import notifications, summary
 from ..dates import stockholm_today
 from ..models import Deviation, DeviationEvent, ResponseRequest
 from ..workflow import Status
@@ -63,27 +63,30 @@ def request_response(
             _("Yttrande är redan begärt från: %(names)s.") % {"names": ", ".join(sorted(already_asked))}
         )
     # The requests first, then the transition (which refuses "awaiting response" with nothing asked);
-    # a refused transition rolls them back with everything else.
-    now = timezone.now()
-    requests = [
-        ResponseRequest.objects.create(
+    # a refused transition rolls them back with everything else. The follow-up summary takes the
+    # report's contribution before both and adds the difference after them.
+    with summary.tracking() as tracker:
+        tracker.add(deviation, locked=True)
+        now = timezone.now()
+        requests = [
+            ResponseRequest.objects.create(
+                deviation=deviation,
+                organization=organization,
+                email=organization.contact_email,
+                message=(message or "").strip(),
+                requested_by=actor,
+                requested_at=now,
+                due_on=due_on,
+            )
+            for organization in organizations
+        ]
+        deviation = transition_held(
             deviation=deviation,
-            organization=organization,
-            email=organization.contact_email,
-            message=(message or "").strip(),
-            requested_by=actor,
-            requested_at=now,
-            due_on=due_on,
+            action="request_response",
+            actor=actor,
+            text=", ".join(o.name for o in organizations),
+            at=now,
         )
-        for organization in organizations
-    ]
-    deviation = transition_held(
-        deviation=deviation,
-        action="request_response",
-        actor=actor,
-        text=", ".join(o.name for o in organizations),
-        at=now,
-    )
     for response_request in requests:
         response_request.deviation = deviation
         write_event(
@@ -114,8 +117,10 @@ def cancel_response_request(*, response_request: ResponseRequest, actor) -> Resp
     require_handler(actor, response_request.deviation)
     if not response_request.is_open:
         raise Conflict(_("Begäran är redan besvarad eller återkallad."))
-    response_request.cancelled_at = timezone.now()
-    response_request.save(update_fields=["cancelled_at"])
+    with summary.tracking() as tracker:
+        tracker.add(response_request.deviation)
+        response_request.cancelled_at = timezone.now()
+        response_request.save(update_fields=["cancelled_at"])
     write_event(
         deviation=response_request.deviation,
         actor=actor,
@@ -149,12 +154,14 @@ def record_response(
         raise Invalid(_("Skriv vad som hände eller vilka åtgärder som vidtagits."))
     guard_texts(answered_by_name=answered_by_name, what_happened=what_happened, actions=actions)
     now = timezone.now()
-    response_request.answered_at = now
-    response_request.answered_by_name = (answered_by_name or "").strip()[:150]
-    response_request.answer_what_happened = (what_happened or "").strip()
-    response_request.answer_actions = (actions or "").strip()
-    response_request.save()
     deviation = response_request.deviation
+    with summary.tracking() as tracker:
+        tracker.add(deviation)
+        response_request.answered_at = now
+        response_request.answered_by_name = (answered_by_name or "").strip()[:150]
+        response_request.answer_what_happened = (what_happened or "").strip()
+        response_request.answer_actions = (actions or "").strip()
+        response_request.save()
     write_event(
         deviation=deviation,
         actor_label=f"{response_request.organization.name} ({response_request.answered_by_name})"[:200],

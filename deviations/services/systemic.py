@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from config.errors import Invalid, NotAllowed
 from config.personal_data import guard_texts
 
-from .. import notifications
+from .. import notifications, summary
 from ..dates import stockholm_today
 from ..models import Deviation, DeviationEvent, SystemicAction, SystemicIssue
 from ..selectors import roles_for, sees_whole_county
@@ -91,8 +91,10 @@ def link_to_systemic_issue(*, issue: SystemicIssue, deviation: Deviation, actor)
     details = {"to_issue": _issue_ref(issue)}
     if previous is not None:
         details["from_issue"] = _issue_ref(previous)
-    deviation.systemic_issue = issue
-    deviation.save(update_fields=["systemic_issue", "updated_at"])
+    with summary.tracking() as tracker:
+        tracker.add(deviation, locked=True)
+        deviation.systemic_issue = issue
+        deviation.save(update_fields=["systemic_issue", "updated_at"])
     write_event(
         deviation=deviation,
         actor=actor,
@@ -119,8 +121,10 @@ def unlink_from_systemic_issue(*, deviation: Deviation, actor) -> Deviation:
     if deviation.systemic_issue is None:
         return deviation
     details = {"from_issue": _issue_ref(deviation.systemic_issue)}
-    deviation.systemic_issue = None
-    deviation.save(update_fields=["systemic_issue", "updated_at"])
+    with summary.tracking() as tracker:
+        tracker.add(deviation, locked=True)
+        deviation.systemic_issue = None
+        deviation.save(update_fields=["systemic_issue", "updated_at"])
     write_event(
         deviation=deviation, actor=actor, kind=DeviationEvent.Kind.LINKED, action="unlink", details=details
     )

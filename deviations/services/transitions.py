@@ -13,7 +13,7 @@ from config.errors import Conflict, Invalid, NotAllowed
 from config.personal_data import guard_texts
 from councils.models import Council
 
-from .. import notifications
+from .. import notifications, summary
 from ..models import Deviation, DeviationEvent
 from ..selectors import roles_for
 from ..workflow import HANDLERS, TRANSITIONS, RejectReason, Role, Status, Transition
@@ -119,37 +119,39 @@ def transition_held(
     if transition.target == Status.AWAITING_RESPONSE and not deviation.response_requests.open().exists():
         raise Conflict(_("Rapporten kan inte vänta på yttrande när inget yttrande är begärt."))
 
-    now = at or timezone.now()
-    before = _Snapshot.of(deviation)
-    details = _apply_side_effects(
-        deviation,
-        transition,
-        now=now,
-        target_council=target_council,
-        reject_reason=reject_reason,
-        duplicate_of=duplicate_of,
-    )
-    if transition.target is not None:
-        deviation.status = transition.target
-    deviation.save()
-    write_event(
-        deviation=deviation,
-        actor=actor,
-        actor_label=actor_label,
-        kind=DeviationEvent.Kind.TRANSITION,
-        action=action,
-        from_status=before.status,
-        to_status=deviation.status,
-        **before.changes_to(deviation),
-        details=details,
-        text=text,
-        visibility=(
-            DeviationEvent.Visibility.REPORTER
-            if transition.text_visible_to_reporter
-            else DeviationEvent.Visibility.INTERNAL
-        ),
-        created_at=now,
-    )
+    with summary.tracking() as tracker:
+        tracker.add(deviation, locked=True)
+        now = at or timezone.now()
+        before = _Snapshot.of(deviation)
+        details = _apply_side_effects(
+            deviation,
+            transition,
+            now=now,
+            target_council=target_council,
+            reject_reason=reject_reason,
+            duplicate_of=duplicate_of,
+        )
+        if transition.target is not None:
+            deviation.status = transition.target
+        deviation.save()
+        write_event(
+            deviation=deviation,
+            actor=actor,
+            actor_label=actor_label,
+            kind=DeviationEvent.Kind.TRANSITION,
+            action=action,
+            from_status=before.status,
+            to_status=deviation.status,
+            **before.changes_to(deviation),
+            details=details,
+            text=text,
+            visibility=(
+                DeviationEvent.Visibility.REPORTER
+                if transition.text_visible_to_reporter
+                else DeviationEvent.Visibility.INTERNAL
+            ),
+            created_at=now,
+        )
     logger.info("deviation %s: %s (%s -> %s)", deviation.reference, action, before.status, deviation.status)
     notifications.after_transition(deviation=deviation, action=action, from_status=before.status)
     return deviation

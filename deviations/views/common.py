@@ -72,6 +72,7 @@ def render_detail(request, reference: str, **note_forms):
         "reporter_visibility": DeviationEvent.Visibility.REPORTER,
     }
     if is_handler:
+        factor_groups, factors = selectors.contributing_factor_groups(deviation)
         context.update(
             {
                 "response_requests": list(
@@ -88,6 +89,8 @@ def render_detail(request, reference: str, **note_forms):
                 ),
                 "may_redact": selectors.may_redact(request.user, deviation, roles=roles),
                 "redact_form": RedactForm(texts=()),
+                "factors": factors,
+                "factor_groups": factor_groups,
                 "internal_note_form": NoteForm(prefix="intern"),
                 "reporter_note_form": NoteForm(prefix="rapportor"),
                 **note_forms,

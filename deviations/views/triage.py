@@ -19,6 +19,7 @@ from deviations.dates import stockholm_today
 from deviations.filters import DeviationFilter, form_cache_key
 from deviations.forms_triage import (
     AssignForm,
+    FactorsForm,
     LinkReportForm,
     NoteForm,
     RedactForm,
@@ -34,7 +35,7 @@ from deviations.forms_triage import (
 )
 from deviations.models import Deviation, ResponseRequest, SystemicAction, SystemicIssue
 from deviations.response_tokens import read_token
-from deviations.services import assignment, notes, redaction, responses, systemic, transitions
+from deviations.services import assignment, factors, notes, redaction, responses, systemic, transitions
 from deviations.views.common import render_detail
 from deviations.workflow import REGIONAL_STATES, TRANSITIONS, Status, allowed_actions
 
@@ -285,6 +286,26 @@ def assign(request, reference: str):
     else:
         messages.success(request, _("Handläggaren är ändrad."))
     return redirect("deviations:detail", deviation.reference)
+
+
+@login_required
+@require_POST
+def set_factors(request, reference: str):
+    """Tag the report with contributing factors (triage); the service decides who may."""
+    deviation = _visible_deviation(request, reference)
+    form = FactorsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Välj bland faktorerna i listan."))
+        return redirect("deviations:detail", deviation.reference)
+    try:
+        factors.set_contributing_factors(
+            deviation=deviation, factors=form.cleaned_data["factors"], actor=request.user
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("De bidragande faktorerna är sparade."))
+    return redirect(f"{reverse('deviations:detail', args=[deviation.reference])}#faktorer")
 
 
 @login_required

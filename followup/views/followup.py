@@ -1,7 +1,9 @@
-"""Follow-up (uppföljning) per agreement: the page, the regional council's analysis, exports and the PDF.
+"""Follow-up (uppföljning) per agreement: the page, the written analysis, the document (PDF, Word) and
+the exports.
 
 Every view resolves the same GET selection (``FollowUpForm``) and calls the same selector; the page,
-the CSV/XLSX files and the PDF are three renderings of one ``FollowUpStatistics``.
+the PDF and the Word file render one ``followup.document.Document`` built from one
+``FollowUpStatistics``, and the CSV/XLSX files its tables.
 """
 
 from django.contrib import messages
@@ -17,7 +19,7 @@ from config.db_routing import replica_reads
 from config.errors import Invalid
 from config.forms import add_service_errors
 
-from .. import charts, exports, selectors, services
+from .. import charts, document, exports, selectors, services, word
 from ..forms import AnalysisForm, FollowUpForm
 from ..pdf import pdf_response
 
@@ -64,28 +66,39 @@ def chart_context(stats: selectors.FollowUpStatistics) -> dict:
     }
 
 
-def _page_context(request, form: FollowUpForm, analysis_form: AnalysisForm | None = None) -> dict:
-    # Regional level (regional coordinators, superusers) = may write the analysis, sees unmasked figures.
-    context = {"form": form, "may_write_analysis": form.options["regional"]}
+def _analysis_forms(request, stats, form_data=None):
+    """The analysis versions of the selection's scope, the current one, and the form for a new version
+    when the user may write this scope's analysis."""
+    versions = selectors.analysis_versions(agreement=stats.agreement, period=stats.period, scope=stats.scope)
+    current = versions[0] if versions else None
+    commitments = [row["commitment"] for row in stats.commitments if row["commitment"] is not None]
+    analysis_form = None
+    if selectors.may_write_analysis(request.user, stats.scope):
+        analysis_form = AnalysisForm(
+            form_data,
+            commitments=commitments,
+            initial=AnalysisForm.initial_from(
+                current, commitments, proposed_hindering=document.proposed_hindering_factors(stats)
+            ),
+        )
+    return versions, current, analysis_form
+
+
+def _page_context(request, form: FollowUpForm, analysis_data=None) -> dict:
+    context = {"form": form}
     if form.is_valid():
         stats = _statistics(form)
-        versions = selectors.analysis_versions(agreement=stats.agreement, period=stats.period)
-        current = versions[0] if versions else None
-        if context["may_write_analysis"] and analysis_form is None:
-            analysis_form = AnalysisForm(
-                initial={
-                    "analysis": current.analysis if current else "",
-                    "recommendations": current.recommendations if current else "",
-                    "followup_areas": current.followup_areas if current else "",
-                }
-            )
+        versions, current, analysis_form = _analysis_forms(request, stats, analysis_data)
+        charts = chart_context(stats)
         context.update(
             stats=stats,
             query_string=form.query_string(),
             analysis=current,
             analysis_versions=versions,
             analysis_form=analysis_form,
-            **chart_context(stats),
+            may_write_analysis=analysis_form is not None,
+            document=document.build_document(stats, current, charts=charts),
+            **charts,
         )
     return context
 
@@ -102,36 +115,39 @@ def followup(request):
 @login_required
 @require_POST
 def save_analysis(request):
-    """Save a new version of the regional council's analysis for the selected agreement and period."""
-    if not selectors.may_write_analysis(request.user):
-        raise Http404
+    """Save a new version of the written analysis for the selected agreement, period and scope."""
     form = _selection(request)
     if not form.is_valid():
+        if not selectors.sees_county(request.user):
+            raise Http404
         return render(request, "followup/followup.html", _page_context(request, form), status=400)
-    analysis_form = AnalysisForm(request.POST)
-    if analysis_form.is_valid():
-        try:
-            services.save_analysis(
-                agreement=form.cleaned_data["agreement"],
-                period=form.cleaned_data["period"],
-                author=request.user,
-                **analysis_form.cleaned_data,
-            )
-        except Invalid as exc:
-            add_service_errors(analysis_form, exc)
-    if analysis_form.errors:
-        return render(
-            request, "followup/followup.html", _page_context(request, form, analysis_form), status=400
+    scope = form.cleaned_data["scope_obj"]
+    if not selectors.may_write_analysis(request.user, scope):
+        raise Http404
+    context = _page_context(request, form, analysis_data=request.POST)
+    analysis_form = context["analysis_form"]
+    if not analysis_form.is_valid():
+        return render(request, "followup/followup.html", context, status=400)
+    try:
+        services.save_analysis(
+            agreement=form.cleaned_data["agreement"],
+            period=form.cleaned_data["period"],
+            scope=scope,
+            author=request.user,
+            **analysis_form.service_arguments(),
         )
+    except Invalid as exc:
+        add_service_errors(analysis_form, exc)
+        return render(request, "followup/followup.html", context, status=400)
     messages.success(request, _("Analysen är sparad som en ny version."))
-    return redirect(f"{reverse('followup:followup')}?{form.query_string()}#analys")
+    return redirect(f"{reverse('followup:followup')}?{form.query_string()}#analys-form")
 
 
 EXPORTS = {
-    ("statistik", "csv"): lambda stats, qs: exports.statistics_csv(stats),
-    ("statistik", "xlsx"): lambda stats, qs: exports.statistics_xlsx(stats),
-    ("rapporter", "csv"): exports.reports_csv,
-    ("rapporter", "xlsx"): exports.reports_xlsx,
+    ("statistik", "csv"): lambda stats, qs, dialect: exports.statistics_csv(stats, dialect=dialect),
+    ("statistik", "xlsx"): lambda stats, qs, dialect: exports.statistics_xlsx(stats),
+    ("rapporter", "csv"): lambda stats, qs, dialect: exports.reports_csv(stats, qs, dialect=dialect),
+    ("rapporter", "xlsx"): lambda stats, qs, dialect: exports.reports_xlsx(stats, qs),
 }
 
 
@@ -139,7 +155,9 @@ EXPORTS = {
 @require_GET
 @replica_reads
 def export(request, what: str, fmt: str):
-    """Statistics or the underlying reports (no reporter contact data) as CSV or XLSX."""
+    """Statistics or the underlying reports (no reporter contact data) as CSV or XLSX. CSV comes in the
+    Swedish dialect (";" and decimal comma, what Excel with Swedish settings reads) unless
+    ``dialect=int`` asks for the international one ("," and decimal point)."""
     handler = EXPORTS.get((what, fmt))
     if handler is None:
         raise Http404
@@ -148,8 +166,7 @@ def export(request, what: str, fmt: str):
         return render(request, "followup/followup.html", _page_context(request, form), status=400)
     data = form.cleaned_data
     if what == "rapporter":
-        # The report rows need only the selection (for the file name), not the page's figures: the
-        # statistics are a dozen aggregates over the period, seconds at a million reports.
+        # The report rows need only the selection (for the file name), not the page's figures.
         stats = selectors.FollowUpStatistics(
             agreement=data["agreement"],
             period=data["period"],
@@ -163,23 +180,40 @@ def export(request, what: str, fmt: str):
     qs = selectors.followup_reports(
         agreement=data["agreement"], period=data["period"], scope=data["scope_obj"], basis=data["basis"]
     )
-    return handler(stats, qs)
+    dialect = exports.INTERNATIONAL if request.GET.get("dialect") == "int" else exports.SWEDISH
+    return handler(stats, qs, dialect)
+
+
+def _document(request, form: FollowUpForm, *, charts: bool):
+    stats = _statistics(form)
+    _versions, current, _form = _analysis_forms(request, stats)
+    return stats, document.build_document(stats, current, charts=chart_context(stats) if charts else None)
 
 
 @login_required
 @require_GET
 @replica_reads
-def document(request):
-    """The follow-up document (PDF) for the selected agreement and period, rendered in the request."""
+def document_pdf(request):
+    """The follow-up document as a tagged PDF (PDF/UA), rendered in the request."""
     form = _selection(request)
     if not form.is_valid():
         return render(request, "followup/followup.html", _page_context(request, form), status=400)
-    context = _page_context(request, form)
-    stats = context["stats"]
-    context["sections"] = exports.statistics_sections(stats)
+    stats, doc = _document(request, form, charts=True)
     return pdf_response(
         template="followup/followup_pdf.html",
-        context=context,
+        context={"stats": stats, "document": doc},
         filename=exports.filename(stats, "dokument", "pdf"),
         request=request,
     )
+
+
+@login_required
+@require_GET
+@replica_reads
+def document_docx(request):
+    """The same document as a Word file, to finish in Word: real headings, tables as Word tables."""
+    form = _selection(request)
+    if not form.is_valid():
+        return render(request, "followup/followup.html", _page_context(request, form), status=400)
+    stats, doc = _document(request, form, charts=False)
+    return word.docx_response(doc, filename=exports.filename(stats, "dokument", "docx"))

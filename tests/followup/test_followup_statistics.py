@@ -1,4 +1,4 @@
-"""Exact figures of the follow-up selector on the known dataset (tests/agreements/dataset.py)."""
+"""Exact figures of the follow-up selector on the known dataset (tests/followup/dataset.py)."""
 
 import datetime
 from unittest import mock
@@ -6,15 +6,16 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
+from deviations import summary
 from deviations.services.transitions import apply_transition
 from deviations.workflow import Role, Status
 from followup.selectors import (
     DateBasis,
-    PercentileCont,
     Period,
     Scope,
     followup_reports,
     followup_statistics,
+    percentile_cont,
 )
 from tests import factories
 from tests.followup.dataset import TODAY, utc
@@ -98,21 +99,29 @@ def test_median_and_90th_percentile_of_response_and_closure_times(dataset):
     assert stats.durations["closure"] == {"count": 4, "median_days": 25.0, "p90_days": 37.0}
 
 
-def test_percentile_uses_the_postgresql_aggregate(dataset):
-    from deviations.models import Deviation
+@pytest.mark.parametrize(
+    "values",
+    [[1], [1, 1, 2, 3, 4, 5, 6, 10], [10, 20, 30, 40], [0, 0, 0, 7], [3, 950, 12, 12, 12, 400, 1]],
+)
+@pytest.mark.parametrize("p", [0, 0.1, 0.5, 0.9, 1])
+def test_percentile_of_a_histogram_equals_postgresqls_percentile_cont(values, p):
+    from django.db import connection
 
-    qs = Deviation.objects.filter(reference__in=["SB-2026-00001", "SB-2026-00002", "SB-2026-00005"])
-    from django.db.models import F
-
-    from followup.selectors import EpochSeconds
-
-    row = qs.aggregate(p=PercentileCont(EpochSeconds(F("closed_at") - F("submitted_at")), 0.5))
-    assert row["p"] == 20 * 86400
+    histogram: dict[int, int] = {}
+    for value in values:
+        histogram[value] = histogram.get(value, 0) + 1
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT percentile_cont(%s) WITHIN GROUP (ORDER BY x) FROM unnest(%s::int[]) x", [p, values]
+        )
+        expected = cursor.fetchone()[0]
+    assert percentile_cont(histogram, p) == pytest.approx(expected)
 
 
 def test_percentile_refuses_a_fraction_outside_0_to_1():
     with pytest.raises(ValueError):
-        PercentileCont("x", 1.5)
+        percentile_cont({1: 1}, 1.5)
+    assert percentile_cont({}, 0.5) is None
 
 
 def test_responses_in_time_use_the_swedish_date_and_leave_pending_out(dataset):
@@ -253,7 +262,9 @@ def test_report_confirmed_just_after_midnight_swedish_time_counts_in_the_new_yea
 
 
 def test_empty_selection_gives_zeros_not_errors(dataset, django_assert_num_queries):
-    with django_assert_num_queries(1):  # the first pass finds no reports: nothing else is read
+    # The summary of the period and of the previous one (the county's rows and the places' counts,
+    # each), and the agreement's commitments.
+    with django_assert_num_queries(5):
         stats = stats_for(dataset, period=Period.year(2020))
     assert stats.total == 0
     assert stats.durations["response"] == {"count": 0, "median_days": None, "p90_days": None}
@@ -278,6 +289,10 @@ def test_statistics_take_a_bounded_number_of_queries(dataset, django_assert_max_
             reported_on=D(2026, 6, 1),
             occurred_on=D(2026, 5, 1),
         )
+    summary.rebuild()  # made by factories, past the services
+    # The summary of the period and of the previous one (two each for the county); the names of
+    # categories, commitments, organisations, councils, municipalities and factors; the systemic issues
+    # with their actions.
     with django_assert_max_num_queries(11):
         stats = stats_for(dataset)
     assert stats.total == 29
@@ -293,10 +308,9 @@ def test_page_and_pdf_list_only_the_most_frequent_pairs(dataset, monkeypatch):
     assert stats.organization_pairs_left_out == 3
 
 
-def test_reports_outside_the_selection_within_its_id_range_do_not_count(dataset):
-    """The related tables are read within the id range of the selected reports: reports of another
-    agreement, of another year and unconfirmed ones whose ids lie inside that range, with counterparts,
-    handling events, response requests and a systemic issue of their own, must not leak in."""
+def test_reports_outside_the_selection_do_not_count(dataset):
+    """Reports of another agreement, of another year and unconfirmed ones, with counterparts, handling
+    events, response requests and a systemic issue of their own, must not leak in."""
     from deviations.models import DeviationEvent
 
     interlopers = [
@@ -324,7 +338,7 @@ def test_reports_outside_the_selection_within_its_id_range_do_not_count(dataset)
         )
         deviation.systemic_issue = dataset.issue
         deviation.save(update_fields=["systemic_issue"])
-    # A selected report created after them, so that the selection's id range spans them.
+    # A selected report created after them.
     factories.DeviationFactory(
         agreement=dataset.agreement,
         category=dataset.k3,
@@ -335,6 +349,7 @@ def test_reports_outside_the_selection_within_its_id_range_do_not_count(dataset)
         reporting_organization=dataset.s2,
         counterparts=[dataset.psych],
     )
+    summary.rebuild()  # made by factories, past the services
     stats = stats_for(dataset)
     assert stats.total == 10
     assert counts(stats.by_organization_pair)["Socialtjänst Ett → Beroendecentrum"] == 1

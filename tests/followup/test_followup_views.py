@@ -9,6 +9,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from agreements.models import FollowUpAnalysis
+from deviations import summary
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -51,8 +52,9 @@ def test_regional_coordinator_sees_county_figures_with_charts_and_tables(
     assert '<th scope="col">Månad</th>' in html
     assert "<caption>Per kategori</caption>" in html
     assert " style=" not in html  # CSP: no inline styles
-    # Unmasked at the regional level.
-    assert "&lt; 3" not in html
+    # Organisation pairs unmasked at the regional level (places are always masked below 3).
+    pairs = html.split('id="table-pairs"')[1].split("</table>")[0]
+    assert "Beroendecentrum" in pairs and "&lt; 3" not in pairs
 
 
 def test_page_without_parameters_uses_defaults(client, dataset, regional_coordinator):
@@ -124,6 +126,7 @@ def test_page_query_count_is_bounded_whatever_the_data_size(
             reported_on=datetime.date(2026, 6, 1),
             occurred_on=datetime.date(2026, 5, 1),
         )
+    summary.rebuild()  # made by factories, past the services
     client.force_login(regional_coordinator)
     client.get(URL, params(dataset))  # a fresh session is saved once (SessionRefreshMiddleware)
     with django_assert_max_num_queries(23):
@@ -196,25 +199,60 @@ def export_url(what, fmt):
     return reverse("followup:export", args=[what, fmt])
 
 
-def read_csv(response) -> list[list[str]]:
+def read_csv(response, delimiter=";") -> list[list[str]]:
     text = b"".join(response.streaming_content).decode("utf-8-sig")
-    return list(csv.reader(io.StringIO(text), delimiter=";"))
+    return list(csv.reader(io.StringIO(text), delimiter=delimiter))
 
 
-def test_statistics_csv_holds_the_page_numbers(client, dataset, regional_coordinator):
+def csv_sections(rows) -> dict[str, list[list[str]]]:
+    """The statistics CSV's sections: a title row, a header row, the rows, an empty row."""
+    sections, title = {}, None
+    for row in rows:
+        if not row:
+            title = None
+        elif title is None:
+            title = row[0]
+            sections[title] = []
+        else:
+            sections[title].append(row)
+    return sections
+
+
+def test_statistics_csv_holds_the_page_numbers_with_decimal_commas(client, dataset, regional_coordinator):
     client.force_login(regional_coordinator)
     response = client.get(export_url("statistik", "csv"), params(dataset))
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith('attachment; filename="uppfoljning-psyk-2026-01-01')
-    rows = read_csv(response)
-    as_dict = {row[0]: row[1:] for row in rows if row}
-    assert as_dict["Antal rapporter"] == ["9"]
-    assert as_dict["Tid till första åtgärd, median (dagar)"] == ["3.5"]
-    assert as_dict["Tid till första åtgärd, 90:e percentil (dagar)"] == ["7.2"]
-    assert as_dict["Tid till avslut, 90:e percentil (dagar)"] == ["37.0"]
-    assert as_dict["Utskrivning utan information"] == ["5", "55.6"]
-    assert as_dict["2026-01-01"] == ["2", "22.2"]
-    assert as_dict["Socialtjänst Ett"][0:2] in (["Psykiatri Syd", "6"], ["Beroendecentrum", "1"])
+    sections = csv_sections(read_csv(response))
+    summary_rows = {row[0]: row[1:] for row in sections["Sammanfattning"]}
+    assert summary_rows["Antal rapporter"] == ["9"]
+    assert summary_rows["Tid till första åtgärd, median (dagar)"] == ["3,5"]
+    assert summary_rows["Tid till första åtgärd, 90:e percentil (dagar)"] == ["7,2"]
+    assert summary_rows["Tid till avslut, 90:e percentil (dagar)"] == ["37,0"]
+    assert {row[0]: row[1:] for row in sections["Per kategori"]}["Utskrivning utan information"] == [
+        "5",
+        "55,6",
+    ]
+    assert sections["Per månad"][1][:3] == ["2026-01-01", "2", "22,2"]
+    assert sections["Per organisationspar"][1][:4] == ["Socialtjänst Ett", "Psykiatri Syd", "6", "66,7"]
+    comparison = {row[0]: row[1:] for row in sections["Jämförelse"]}
+    assert comparison["Antal rapporter"] == ["9", "1", "8"]
+
+
+def test_international_csv_has_commas_and_decimal_points(client, dataset, regional_coordinator):
+    client.force_login(regional_coordinator)
+    response = client.get(export_url("statistik", "csv"), {**params(dataset), "dialect": "int"})
+    assert "statistik-int.csv" in response["Content-Disposition"]
+    sections = csv_sections(read_csv(response, delimiter=","))
+    summary_rows = {row[0]: row[1:] for row in sections["Sammanfattning"]}
+    assert summary_rows["Tid till första åtgärd, median (dagar)"] == ["3.5"]
+    assert {row[0]: row[1:] for row in sections["Per kategori"]}["Utskrivning utan information"] == [
+        "5",
+        "55.6",
+    ]
+    response = client.get(export_url("rapporter", "csv"), {**params(dataset), "dialect": "int"})
+    rows = read_csv(response, delimiter=",")
+    assert rows[0][:2] == ["Referensnummer", "Status"] and len(rows) == 10
 
 
 def test_statistics_csv_is_masked_for_local_members(client, dataset):
@@ -222,7 +260,7 @@ def test_statistics_csv_is_masked_for_local_members(client, dataset):
     response = client.get(export_url("statistik", "csv"), params(dataset, scope=f"council:{dataset.c1.pk}"))
     rows = read_csv(response)
     pair_rows = [row for row in rows if row[:2] == ["Socialtjänst Ett", "Beroendecentrum"]]
-    assert pair_rows == [["Socialtjänst Ett", "Beroendecentrum", "< 3", "< 3"]]
+    assert pair_rows == [["Socialtjänst Ett", "Beroendecentrum", "< 3", "< 3", "", "", "", ""]]
 
 
 def test_statistics_xlsx_has_typed_cells(client, dataset, regional_coordinator):
@@ -335,17 +373,23 @@ def test_pdf_document_holds_headings_key_figures_and_analysis(client, dataset, r
     text = pdf_text(response)
     for heading in (
         "Uppföljning av överenskommelse",
+        "Innehåll",
         "Sammanfattning",
-        "Resultat per område",
-        "Systemfrågor och beslutade åtgärder",
         "Rekommendationer",
         "Förslag till uppföljningsområden",
+        "1. Uppdrag, syfte och fokusområden",
+        "2. Metod och avgränsningar",
+        "3. Resultat",
+        "3.10 Systemfrågor och beslutade åtgärder",
+        "4. Analys och slutsatser",
+        "5. Referenser",
     ):
         assert heading in text
     assert "Under perioden rapporterades 9 samverkansbrister" in text
     assert "Utskrivningar utan information dominerar." in text
     assert "Länsgemensam rutin för utskrivning" in text
     assert "Psykiatri Syd" in text
+    assert "sida 1 av" in text
 
 
 def test_pdf_is_masked_for_local_members(client, dataset):

@@ -124,6 +124,7 @@ def build_world():
         answered_by_name="Enhetschef",
         answer_what_happened="Vi missade meddelandet.",
     )
+    w.factor = factories.ContributingFactorFactory(name="Informationsöverföring")
     w.issue = factories.SystemicIssueFactory(created_by=w.regional, agreements=[w.agreement])
     w.x1.systemic_issue = w.issue
     w.x1.save(update_fields=["systemic_issue"])
@@ -396,6 +397,16 @@ MATRIX: dict[str, list[Case]] = {
             changes=frozenset({"coord_x", "regional"}),
         ),
     ],
+    "deviations:set_factors": [
+        Case("GET", lambda w: reverse("deviations:set_factors", args=[w.x1.reference]), POST_ONLY_GET),
+        Case(
+            "POST tag X1 with a contributing factor",
+            lambda w: reverse("deviations:set_factors", args=[w.x1.reference]),
+            expect(404, anon=LOGIN, reporter_a=302, coord_x=302, regional=302, responder=302, admin=302),
+            post=lambda w: {"factors": [w.factor.pk]},
+            changes=frozenset({"coord_x", "regional"}),
+        ),
+    ],
     "deviations:cancel_response": [
         Case(
             "GET",
@@ -608,11 +619,18 @@ MATRIX: dict[str, list[Case]] = {
     "followup:save_analysis": [
         Case("GET", lambda w: reverse("followup:save_analysis"), POST_ONLY_GET),
         Case(
-            "POST",
+            "POST, whole county",
             lambda w: reverse("followup:save_analysis") + followup_query(w, "county"),
             expect(404, anon=LOGIN, regional=302, admin=302),
             post=lambda w: {"analysis": "Ny analys", "recommendations": "", "followup_areas": ""},
             changes=frozenset({"regional", "admin"}),
+        ),
+        Case(
+            "POST, council X (its coordinator writes its own analysis)",
+            lambda w: reverse("followup:save_analysis") + followup_query(w, f"council:{w.council_x.pk}"),
+            expect(404, anon=LOGIN, coord_x=302, regional=302, admin=302),
+            post=lambda w: {"summary": "Rådets sammanfattning"},
+            changes=frozenset({"coord_x", "regional", "admin"}),
         ),
     ],
     "followup:document": [
@@ -620,6 +638,18 @@ MATRIX: dict[str, list[Case]] = {
             "PDF, council X",
             lambda w: reverse("followup:document") + followup_query(w, f"council:{w.council_x.pk}"),
             expect(404, anon=LOGIN, coord_x=200, coord_y=400, regional=200, admin=200),
+        ),
+    ],
+    "followup:document_docx": [
+        Case(
+            "Word, council X",
+            lambda w: reverse("followup:document_docx") + followup_query(w, f"council:{w.council_x.pk}"),
+            expect(404, anon=LOGIN, coord_x=200, coord_y=400, regional=200, admin=200),
+        ),
+        Case(
+            "Word, whole county",
+            lambda w: reverse("followup:document_docx") + followup_query(w, "county"),
+            expect(404, anon=LOGIN, coord_x=400, coord_y=400, regional=200, admin=200),
         ),
     ],
     "followup:export": [
@@ -822,6 +852,7 @@ class Fingerprint:
             "texts": rows(Deviation, "description", "consequence", "actions_taken", "suggested_improvement"),
             "event_texts": rows(DeviationEvent, "text"),
             "events": DeviationEvent.objects.count(),
+            "factors": rows(Deviation.contributing_factors.through, "deviation", "contributingfactor"),
             "requests": rows(ResponseRequest, "answered_at", "cancelled_at"),
             "issues": rows(SystemicIssue, "title", "state", "updated_at"),
             "actions": rows(SystemicAction, "state", "description"),
