@@ -279,6 +279,7 @@ def _same_report(data: dict, *, reporter) -> Deviation | None:
             category=data["category"],
             occurred_on=data["occurred_on"],
             municipality=data["municipality"],
+            reporting_organization=data["reporting_organization"],
             description=(data["description"] or "").strip(),
             consequence=(data["consequence"] or "").strip(),
             **same_reporter,

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from api import services
 from api.models import ApiToken
+from deviations import summary
 from deviations.models import AccessLog
 from deviations.workflow import Status
 from tests import factories
@@ -48,6 +49,7 @@ def world(db):
     w.y = factories.DeviationFactory(council=w.council_y, agreement=w.agreement)
     w.unconfirmed = factories.DeviationFactory(status=Status.UNCONFIRMED, council=w.council_x)
     w.issue = factories.SystemicIssueFactory(created_by=w.regional, agreements=[w.agreement])
+    summary.rebuild()  # the reports were made by factories, past the services that keep it
     return w
 
 

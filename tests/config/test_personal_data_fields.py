@@ -287,6 +287,7 @@ WRITERS: dict[str, Callable] = {
             "agreements.Agreement.name",
             "agreements.Agreement.short_name",
             "agreements.Agreement.description",
+            "agreements.Agreement.scope",
             "agreements.Agreement.document_url",
             "agreements.Commitment.title",
             "agreements.Commitment.description",

@@ -195,7 +195,9 @@ def test_new_link_confirms_the_report_as_it_was_typed(
 RESEND_LIMIT = int(ratelimits.LIMITS["resend"][1].split("/")[0])
 
 
-def test_new_links_are_rate_limited(client, unconfirmed, settings, django_capture_on_commit_callbacks):
+def test_new_links_are_rate_limited(
+    client, unconfirmed, settings, django_capture_on_commit_callbacks, ratelimits_enabled
+):
     mail.outbox.clear()
     url = reverse("deviations:resend_confirmation", args=[old_token(unconfirmed, settings)])
     with django_capture_on_commit_callbacks(execute=True):

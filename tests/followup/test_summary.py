@@ -170,7 +170,7 @@ def test_a_failed_change_adds_nothing(w):
 
 def test_rebuild_command_counts_again_and_check_finds_drift(w, capsys):
     submit(w, reporter=w.reporter)
-    submit(w, reporter=w.reporter, sip_involved="yes")
+    submit(w, reporter=w.reporter, sip_involved="yes", description="En annan brist i samverkan.")
     call_command("rebuild_followup_summary", "--check")
     FollowUpSummary.objects.filter(measure="total").update(n=99)
     with pytest.raises(CommandError, match="differs from a recount"):

@@ -99,11 +99,14 @@ def test_counts_are_kept_in_the_shared_database_cache_without_addresses_in_clear
 
 
 def test_confirming_is_limited_per_e_mail_address(client, w):
-    for _ in range(2):
-        deviation, _ = reporting.submit_deviation(data=service_data(w), idempotency_key=uuid.uuid4())
+    # Three different reports (the same text twice would be the same report: duplicate protection).
+    for n in range(2):
+        data = service_data(w, description=f"Utskrivning utan information, gång {n}.")
+        deviation, _ = reporting.submit_deviation(data=data, idempotency_key=uuid.uuid4())
         url = reverse("deviations:confirm", args=[tokens.confirmation_token(deviation)])
         assert client.post(url).status_code == 302
-    deviation, _ = reporting.submit_deviation(data=service_data(w), idempotency_key=uuid.uuid4())
+    data = service_data(w, description="Utskrivning utan information, en tredje gång.")
+    deviation, _ = reporting.submit_deviation(data=data, idempotency_key=uuid.uuid4())
     url = reverse("deviations:confirm", args=[tokens.confirmation_token(deviation)])
     assert refused(client.post(url))
     assert Deviation.objects.get(pk=deviation.pk).status == Status.UNCONFIRMED
