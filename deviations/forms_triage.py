@@ -10,7 +10,8 @@ from agreements.models import Agreement, Organization
 from councils.models import Council
 
 from .fields import ModelChoiceField, ModelMultipleChoiceField
-from .models import SystemicAction, SystemicIssue
+from .models import SavedFilter, SystemicAction, SystemicIssue
+from .services.bulk import MAX_REPORTS
 from .workflow import RejectReason
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -226,3 +227,64 @@ class ResolveIssueForm(forms.Form):
         if cleaned.get("close_open_reports") and not (cleaned.get("feedback") or "").strip():
             self.add_error("feedback", _("Skriv återkopplingen som de avslutade rapporterna ska få."))
         return cleaned
+
+
+class ReferenceListField(forms.Field):
+    """The references of the rows ticked in a queue (several values of one name), without repeats."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "required": _("Markera minst en rapport."),
+        "too_many": _("Markera högst %(n)d rapporter åt gången."),
+        "invalid": _("Ogiltigt referensnummer."),
+    }
+
+    def to_python(self, value):
+        if not value:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        references = list(dict.fromkeys(str(v).strip().upper() for v in value if str(v).strip()))
+        if len(references) > MAX_REPORTS:
+            raise forms.ValidationError(self.error_messages["too_many"] % {"n": MAX_REPORTS}, code="too_many")
+        if any(len(reference) > 20 for reference in references):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return references
+
+
+class BulkActionForm(forms.Form):
+    """An action on the rows ticked in a queue."""
+
+    queue = forms.ChoiceField(choices=SavedFilter.Queue.choices, widget=forms.HiddenInput)
+    action = forms.ChoiceField(
+        label=_("Åtgärd"),
+        choices=[("assign", _("Tilldela handläggare")), ("start_triage", _("Påbörja bedömning"))],
+    )
+    assignee = ModelChoiceField(label=_("Tilldela till"), queryset=None, required=False, empty_label=None)
+    reports = ReferenceListField()
+
+    def __init__(self, *args, users, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = users
+        self.fields["assignee"].label_from_instance = lambda u: u.get_full_name() or u.username
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("action") == "assign" and not cleaned.get("assignee"):
+            self.add_error("assignee", _("Välj vem rapporterna ska tilldelas."))
+        return cleaned
+
+
+class SaveFilterForm(forms.Form):
+    """The queue's current filter under a name, for oneself or shared with a council."""
+
+    queue = forms.ChoiceField(choices=SavedFilter.Queue.choices, widget=forms.HiddenInput)
+    query = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
+    name = forms.CharField(label=_("Namn på filtret"), max_length=100)
+    council = forms.TypedChoiceField(label=_("Dela med"), coerce=int, required=False, empty_value=None)
+
+    def __init__(self, *args, councils, **kwargs):
+        """``councils``: (id, name) of the councils the user may share with (their own)."""
+        super().__init__(*args, **kwargs)
+        self.fields["council"].choices = [("", _("Ingen (bara för mig)")), *councils]
+        self.fields["name"].error_messages["required"] = _("Ge filtret ett namn.")

@@ -20,6 +20,7 @@ from deviations.models import (
     Deviation,
     DeviationEvent,
     ResponseRequest,
+    SavedFilter,
     SystemicAction,
     SystemicIssue,
     YesNoUnknown,
@@ -218,6 +219,15 @@ class ResponseRequestFactory(DjangoModelFactory):
     requested_by = factory.SubFactory(UserFactory)
     due_on = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=60))
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """As the services do: the report's response summaries follow its requests."""
+        from deviations.services.responses import sync_response_summaries
+
+        request = super()._create(model_class, *args, **kwargs)
+        sync_response_summaries([request.deviation_id])
+        return request
+
 
 class SystemicIssueFactory(DjangoModelFactory):
     class Meta:
@@ -263,3 +273,12 @@ class FollowUpAnalysisFactory(DjangoModelFactory):
     recommendations = "Gemensam rutin för utskrivningsmeddelanden."
     followup_areas = "SIP"
     author = factory.SubFactory(UserFactory)
+
+
+class SavedFilterFactory(DjangoModelFactory):
+    class Meta:
+        model = SavedFilter
+
+    owner = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"Filter {n}")
+    query = "status=submitted"

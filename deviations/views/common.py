@@ -3,7 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 
-from deviations import selectors
+from deviations import queues, selectors
 from deviations.dates import stockholm_today
 from deviations.forms_triage import AssignForm, NoteForm
 from deviations.models import DeviationEvent
@@ -12,7 +12,16 @@ from deviations.workflow import HANDLERS, allowed_actions
 
 
 def home(request):
-    return render(request, "deviations/home.html")
+    """Signed-in staff land on "Att göra" (what needs them, each a count and a link to the queue listing
+    exactly that); everyone else on the public start page."""
+    tiles = queues.start_page_tiles(request.user, today=stockholm_today())
+    if not tiles:
+        return render(request, "deviations/home.html")
+    return render(
+        request,
+        "deviations/start_staff.html",
+        {"tiles": tiles, "nothing_to_do": not any(tile.count for tile in tiles)},
+    )
 
 
 @login_required

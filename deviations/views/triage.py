@@ -1,9 +1,10 @@
-"""Triage pages: the queues, transitions, assignment, notes, response requests and the public answer
-form, and systemic issues. Views translate HTTP to selector/service calls; the rules live there."""
+"""Triage pages: transitions, assignment, notes, response requests and the public answer form, and
+systemic issues (the queues are in ``views/queues.py``). Views translate HTTP to selector/service calls;
+the rules live there."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, QueryDict
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -13,7 +14,6 @@ from django.views.decorators.http import require_POST
 from config.errors import ApplicationError
 from deviations import selectors
 from deviations.dates import stockholm_today
-from deviations.filters import DeviationFilter, form_cache_key
 from deviations.forms_triage import (
     AssignForm,
     LinkReportForm,
@@ -31,150 +31,7 @@ from deviations.forms_triage import (
 from deviations.models import Deviation, ResponseRequest, SystemicAction, SystemicIssue
 from deviations.response_tokens import read_token
 from deviations.services import assignment, notes, responses, systemic, transitions
-from deviations.workflow import REGIONAL_STATES, TRANSITIONS, Status, allowed_actions
-
-PAGE_SIZES = (25, 50, 100)
-
-
-# --- Queues ---------------------------------------------------------------------------------------
-
-
-def _queue(request, *, regional: bool, local_councils=None, preset_status=None, title, url_name):
-    user = request.user
-    today = stockholm_today()
-    base = selectors.deviations_handled_by(user, regional=regional, local_councils=local_councils)
-    data = request.GET.copy()
-    if preset_status and not data.getlist("status"):
-        data.setlist("status", preset_status)
-    filterset = DeviationFilter(data, queryset=base, user=user, today=today, request=request)
-    if filterset.is_valid():
-        filtered = filterset.qs
-        # Counts per status: the same filters except the status filter (one bounded statement).
-        counts_qs = filterset.queryset_without("status")
-    else:
-        filtered = base.none()
-        # An invalid status value alone must not hide the counts of the other filters.
-        without_status = data.copy()
-        without_status.pop("status", None)
-        counts_filter = DeviationFilter(
-            without_status, queryset=base, user=user, today=today, request=request
-        )
-        counts_qs = counts_filter.qs if counts_filter.is_valid() else base.none()
-    counts = selectors.status_counts(counts_qs)
-
-    # Search results come best first unless another order is chosen.
-    default_sort = "-relevance" if "search_rank" in filtered.query.annotations else "-created"
-    sort = request.GET.get("sort", default_sort)
-    if sort.lstrip("-") not in selectors.QUEUE_SORTS:
-        sort = default_sort
-    try:
-        size = int(request.GET.get("size", PAGE_SIZES[0]))
-    except ValueError:
-        size = PAGE_SIZES[0]
-    size = size if size in PAGE_SIZES else PAGE_SIZES[0]
-    page = selectors.keyset_page(
-        selectors.queue_queryset(filtered, today=today),
-        sort=sort,
-        after=request.GET.get("after"),
-        before=request.GET.get("before"),
-        size=size,
-    )
-
-    keep = QueryDict(mutable=True)
-    for key, values in data.lists():
-        if key not in {"after", "before"}:
-            keep.setlist(key, values)
-    without_sort = keep.copy()
-    without_sort.pop("sort", None)
-    columns = []
-    for key, label in (
-        ("reference", _("Referens")),
-        ("status", _("Status")),
-        ("occurred", _("Inträffade")),
-        ("reported", _("Rapporterad")),
-        ("created", _("Skapad")),
-    ):
-        current = sort.lstrip("-") == key
-        descending = sort.startswith("-")
-        next_sort = key if current and descending else f"-{key}"
-        columns.append(
-            {
-                "key": key,
-                "label": label,
-                "current": current,
-                "aria_sort": ("descending" if descending else "ascending") if current else None,
-                "query": f"{without_sort.urlencode()}&sort={next_sort}".lstrip("&"),
-            }
-        )
-    # A count is "this status with the other filters": its link keeps them (not the page cursor).
-    # Counts are bounded (selectors.status_counts): above the limit the page says "more than".
-    limit = selectors.STATUS_COUNT_LIMIT
-    other_filters = keep.copy()
-    other_filters.pop("status", None)
-    status_rows = []
-    for value, label in Status.choices:
-        if value == Status.UNCONFIRMED:
-            continue
-        query = other_filters.copy()
-        query["status"] = value
-        count = counts.get(value, 0)
-        status_rows.append(
-            {
-                "value": value,
-                "label": label,
-                "count": min(count, limit),
-                "capped": count > limit,
-                "query": query.urlencode(),
-            }
-        )
-    total_capped = any(row["capped"] for row in status_rows)
-    context = {
-        "title": title,
-        "url_name": url_name,
-        "filter": filterset,
-        "filter_cache_key": form_cache_key(filterset),
-        "page": page,
-        "status_rows": status_rows,
-        "total_in_statuses": sum(row["count"] for row in status_rows),
-        "total_capped": total_capped,
-        "count_limit": limit,
-        "query_string": keep.urlencode(),
-        "columns": columns,
-        "page_sizes": PAGE_SIZES,
-        "size": size,
-        "is_regional": regional or user.is_superuser,
-    }
-    return render(request, "deviations/queue.html", context)
-
-
-@login_required
-def queue(request):
-    """The work queue of the user's councils (every report for regional coordinators)."""
-    regional, local_councils = selectors.queue_scope(request.user)
-    if local_councils is None:
-        raise Http404
-    return _queue(
-        request,
-        regional=regional,
-        local_councils=local_councils,
-        title=_("Ärenden"),
-        url_name="deviations:queue",
-    )
-
-
-@login_required
-def escalated_queue(request):
-    """Regional coordinators' queue: escalated reports and those under regional analysis."""
-    if not selectors.sees_whole_county(request.user):
-        raise Http404
-    return _queue(
-        request,
-        regional=selectors.is_regional_coordinator(request.user),
-        preset_status=sorted(REGIONAL_STATES),
-        title=_("Eskalerade ärenden"),
-        url_name="deviations:escalated",
-    )
-
+from deviations.workflow import TRANSITIONS, allowed_actions
 
 # --- Actions on one report ------------------------------------------------------------------------
 
@@ -376,10 +233,19 @@ def systemic_list(request):
     state = request.GET.get("state")
     if state in SystemicIssue.State.values:
         issues = issues.filter(state=state)
+    # "atgarder=forsenade": the issues with actions past their date (the start page's tile).
+    overdue_only = request.GET.get("atgarder") == "forsenade"
+    if overdue_only:
+        issues = issues.filter(overdue_actions__gt=0)
     return render(
         request,
         "deviations/systemic_list.html",
-        {"issues": issues, "states": SystemicIssue.State.choices, "state": state},
+        {
+            "issues": issues,
+            "states": SystemicIssue.State.choices,
+            "state": state,
+            "overdue_only": overdue_only,
+        },
     )
 
 

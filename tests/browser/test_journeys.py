@@ -180,7 +180,7 @@ def test_local_coordinator_triages_requests_a_response_and_escalates(page, login
 
     page.goto(url("deviations:queue"))
     check_page(page, "j2-queue-sv", language="sv")
-    page.get_by_text("Filter och sökning").click()
+    page.get_by_text("Fler filter").click()
     fill_form(page, {"Kategori": str(w.discharge)})
     submit(page, "Filtrera")
     table = page.get_by_role("table")
