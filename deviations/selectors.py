@@ -390,33 +390,45 @@ class KeysetPage:
         return len(self.object_list)
 
 
-def _encode_cursor(obj, field: str) -> str:
-    from django.core import signing
-
-    value = getattr(obj, field)
-    return signing.dumps(
-        [value.isoformat() if hasattr(value, "isoformat") else value, obj.pk], salt=CURSOR_SALT
-    )
+#: Rows without a value in a nullable sort column (the response summaries) come last, newest first,
+#: in either direction: the order of the default queue, served by the same indexes.
+NULLS_ORDER = "created_at"
 
 
 def _nullable(field: str) -> bool:
     return field != "search_rank" and Deviation._meta.get_field(field).null
 
 
+def _cursor_key(obj, field: str) -> str:
+    """The column the cursor of ``obj`` is on: ``field``, or ``NULLS_ORDER`` for a row without a value."""
+    return NULLS_ORDER if getattr(obj, field) is None and _nullable(field) else field
+
+
+def _encode_cursor(obj, field: str) -> str:
+    from django.core import signing
+
+    key = _cursor_key(obj, field)
+    value = getattr(obj, key)
+    return signing.dumps(
+        [key == field, value.isoformat() if hasattr(value, "isoformat") else value, obj.pk], salt=CURSOR_SALT
+    )
+
+
 def _decode_cursor(cursor: str, field: str):
+    """(column, value, pk) of a signed cursor for a list sorted by ``field``, or None if it is not one."""
     from django.core import signing
     from django.core.exceptions import ValidationError
 
     try:
-        value, pk = signing.loads(cursor, salt=CURSOR_SALT)
-        if not isinstance(pk, int):
+        on_field, value, pk = signing.loads(cursor, salt=CURSOR_SALT)
+        if not isinstance(pk, int) or not isinstance(on_field, bool):
             return None
         if field == "search_rank":
-            return float(value), pk
-        if value is None:
-            # A row without a value: only a nullable column has them.
-            return (None, pk) if _nullable(field) else None
-        model_field = Deviation._meta.get_field(field)
+            return (field, float(value), pk) if on_field else None
+        key = field if on_field else NULLS_ORDER
+        if not on_field and not _nullable(field):
+            return None
+        model_field = Deviation._meta.get_field(key)
         if model_field.get_internal_type() == "DateTimeField":
             from django.utils.dateparse import parse_datetime
 
@@ -425,7 +437,7 @@ def _decode_cursor(cursor: str, field: str):
             value = model_field.to_python(value)
         if value is None:
             return None
-        return value, pk
+        return key, value, pk
     except (signing.BadSignature, ValueError, TypeError, ValidationError):
         return None
 
@@ -441,48 +453,47 @@ def keyset_page(
     """A page of ``queryset`` ordered by a whitelisted column and the primary key.
 
     A nullable column (the response summaries) is walked in two segments, each an index range scan:
-    the rows that have a value, ordered by it, then those without, ordered by id (last in either sort
-    direction, so walking backwards meets them first). The second segment is read only when the page
-    reaches it."""
+    the rows that have a value, ordered by it (a partial index), then those without, newest first (the
+    queue's default order and indexes), last in either sort direction, so walking backwards meets them
+    first. The second segment is read only when the page reaches it."""
     descending = sort.startswith("-")
     field = QUEUE_SORTS.get(sort.lstrip("-"), "created_at")
     if field == "search_rank" and field not in queryset.query.annotations:
         field = "created_at"
     backwards = bool(before) and not after
     cursor = _decode_cursor(before if backwards else after, field) if (before or after) else None
-    # Walking backwards flips the order; the rows are reversed again below.
-    walk_descending = descending != backwards
-    op = "lt" if walk_descending else "gt"
-    prefix = "-" if walk_descending else ""
+    # Segments in the order of the walk: (rows, column, descending). Walking backwards flips the order;
+    # the rows are reversed again below.
     if _nullable(field):
-        valued = (queryset.filter(**{f"{field}__isnull": False}), field)
-        empty = (queryset.filter(**{f"{field}__isnull": True}), None)
-        segments = [empty, valued] if backwards else [valued, empty]
+        segments = [
+            (queryset.filter(**{f"{field}__isnull": False}), field, descending != backwards),
+            (queryset.filter(**{f"{field}__isnull": True}), NULLS_ORDER, not backwards),
+        ]
+        if backwards:
+            segments.reverse()
     else:
-        segments = [(queryset, field)]
+        segments = [(queryset, field, descending != backwards)]
     if cursor is not None:
-        value, pk = cursor
+        key, value, pk = cursor
         # The segments before the cursor's are behind it; only the cursor's own is cut.
-        while (segments[0][1] is None) != (value is None):
+        while segments[0][1] != key:
             segments.pop(0)
-        segment, key = segments[0]
-        if key is None:
-            segment = segment.filter(**{f"pk__{op}": pk})
-        else:
-            # (field, pk) beyond the cursor. The redundant ``field <= value`` (``>=``) bounds the index
-            # scan, so a deep page starts where the cursor points instead of filtering from the first row.
-            segment = segment.filter(
-                Q(**{f"{key}__{op}e": value}),
-                Q(**{f"{key}__{op}": value}) | Q(**{f"pk__{op}": pk}),
-            )
-        segments[0] = (segment, key)
+        segment, key, walk_descending = segments[0]
+        op = "lt" if walk_descending else "gt"
+        # (column, pk) beyond the cursor. The redundant ``column <= value`` (``>=``) bounds the index
+        # scan, so a deep page starts where the cursor points instead of filtering from the first row.
+        segment = segment.filter(
+            Q(**{f"{key}__{op}e": value}),
+            Q(**{f"{key}__{op}": value}) | Q(**{f"pk__{op}": pk}),
+        )
+        segments[0] = (segment, key, walk_descending)
     from config.db import QUEUE_PLANNER_SETTINGS, planner_settings
 
     rows: list[Deviation] = []
     with planner_settings(QUEUE_PLANNER_SETTINGS, using=queryset.db):
-        for segment, key in segments:
-            order = (f"{prefix}{key}", f"{prefix}pk") if key else (f"{prefix}pk",)
-            rows += segment.order_by(*order)[: size + 1 - len(rows)]
+        for segment, key, walk_descending in segments:
+            prefix = "-" if walk_descending else ""
+            rows += segment.order_by(f"{prefix}{key}", f"{prefix}pk")[: size + 1 - len(rows)]
             if len(rows) > size:
                 break
     more = len(rows) > size
@@ -506,8 +517,10 @@ def queue_ordering(queryset: QuerySet[Deviation], sort: str) -> list:
     if field == "search_rank" and field not in queryset.query.annotations:
         field = "created_at"
     descending = sort.startswith("-")
-    column = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
-    return [column, "-pk" if descending else "pk"]
+    if _nullable(field):
+        column = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+        return [column, F(NULLS_ORDER).desc(), "-pk"]
+    return [F(field).desc() if descending else F(field).asc(), "-pk" if descending else "pk"]
 
 
 # --- Saved queue filters ----------------------------------------------------------------------------

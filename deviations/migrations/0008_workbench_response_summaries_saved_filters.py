@@ -62,7 +62,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='deviation',
-            index=models.Index(condition=models.Q(('response_received_at__isnull', False)), fields=['response_received_at', 'id'], name='deviation_response_recv_idx'),
+            index=models.Index(condition=models.Q(('response_received_at__isnull', False), ('status__in', ['awaiting_response', 'escalated', 'regional_analysis', 'resolved_locally', 'submitted', 'triage'])), fields=['response_received_at', 'id'], name='deviation_response_recv_idx'),
         ),
         migrations.AddField(
             model_name='savedfilter',

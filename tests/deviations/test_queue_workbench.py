@@ -246,6 +246,9 @@ def test_response_columns_sort_with_keyset_pages_rows_without_last(client, w, wi
     assert every[: len(with_value)] == with_value  # rows without a value come last, whichever direction
     values = [getattr(reports[r], field) for r in with_value]
     assert values == sorted(values, reverse=sort.startswith("-"))
+    # The rest newest first, as the default queue (and its indexes).
+    rest = [(reports[r].created_at, reports[r].pk) for r in every[len(with_value) :]]
+    assert rest == sorted(rest, reverse=True)
 
 
 def test_response_columns_are_shown(client, w, with_responses):
