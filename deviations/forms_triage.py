@@ -181,10 +181,18 @@ class SystemicActionForm(forms.ModelForm):
         fields = ["description", "owner", "due_on"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3}), "due_on": DATE_INPUT}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, today=None, **kwargs):
         super().__init__(*args, **kwargs)
-        # Django's own blank label ("- Select an option -") has no Swedish translation.
+        self.today = today
         self.fields["owner"].empty_label = _("Välj organisation")
+        if today is not None:
+            self.fields["due_on"].widget.attrs["min"] = today.isoformat()
+
+    def clean_due_on(self):
+        due_on = self.cleaned_data["due_on"]
+        if self.today is not None and due_on < self.today:
+            raise forms.ValidationError(_("Datumet kan inte ligga i det förflutna."))
+        return due_on
 
 
 class SystemicActionStateForm(forms.Form):
@@ -205,6 +213,17 @@ class LinkReportForm(forms.Form):
         if self.deviation is None:
             raise forms.ValidationError(_("Det finns ingen rapport med det referensnumret."))
         return reference
+
+
+class LinkToIssueForm(forms.Form):
+    """The detail page's choice of a systemic issue for the report (issues not yet resolved)."""
+
+    issue = ModelChoiceField(
+        label=_("Systemfråga"),
+        queryset=SystemicIssue.objects.exclude(state=SystemicIssue.State.RESOLVED).order_by("title"),
+        empty_label=_("Välj systemfråga"),
+        error_messages={"required": _("Välj en systemfråga."), "invalid_choice": _("Välj en systemfråga.")},
+    )
 
 
 class ResolveIssueForm(forms.Form):

@@ -24,6 +24,11 @@ urlpatterns = [
         triage.cancel_response,
         name="cancel_response",
     ),
+    path(
+        "rapporter/<reference:reference>/systemfraga/",
+        triage.report_systemic_link,
+        name="report_systemic_link",
+    ),
     path("yttrande/<str:token>/", triage.respond, name="respond"),
     path("yttrande/<str:token>/mottaget/", triage.respond_done, name="respond_done"),
     path("systemfragor/", triage.systemic_list, name="systemic_list"),

@@ -1,14 +1,22 @@
 """Pages shared by every role: the start page and a report's detail page."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 
 from deviations import queues, selectors
 from deviations.dates import stockholm_today
-from deviations.forms_triage import AssignForm, NoteForm
+from deviations.forms_triage import AssignForm, LinkToIssueForm, NoteForm
 from deviations.models import DeviationEvent
 from deviations.services.access import record_access
 from deviations.workflow import HANDLERS, allowed_actions
+
+
+def errors_as_messages(request, form) -> None:
+    """A form posted from another page (the queue's, the detail page's): its errors as messages there."""
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
 
 
 def home(request):
@@ -86,6 +94,10 @@ def detail(request, reference: str):
                     initial={"assignee": deviation.assigned_to_id},
                 ),
                 "internal_note_form": NoteForm(prefix="intern"),
+                # Regional level: group the report under a systemic issue from here.
+                "systemic_form": LinkToIssueForm(initial={"issue": deviation.systemic_issue_id})
+                if selectors.sees_whole_county(request.user)
+                else None,
                 "reporter_note_form": NoteForm(prefix="rapportor"),
             }
         )

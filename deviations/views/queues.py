@@ -19,6 +19,7 @@ from deviations.dates import stockholm_today
 from deviations.filters import folded_filters_in_use, form_cache_key
 from deviations.forms_triage import BulkActionForm, SaveFilterForm
 from deviations.services import bulk, saved_filters
+from deviations.views.common import errors_as_messages
 from deviations.workflow import Status
 
 PAGE_SIZES = (25, 50, 100)
@@ -234,9 +235,7 @@ def bulk_action(request):
     queue_ = _posted_queue(request)
     form = BulkActionForm(request.POST, users=_bulk_assignees(request.user))
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        errors_as_messages(request, form)
         return _back(request, queue_)
     references = form.cleaned_data["reports"]
     found = {
@@ -286,9 +285,7 @@ def save_filter(request):
     queue_ = _posted_queue(request)
     form = SaveFilterForm(request.POST, councils=_shareable_councils(request.user))
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        errors_as_messages(request, form)
         return _back(request, queue_)
     council_id = form.cleaned_data["council"]
     saved = saved_filters.save_filter(

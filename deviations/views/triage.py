@@ -17,6 +17,7 @@ from deviations.dates import stockholm_today
 from deviations.forms_triage import (
     AssignForm,
     LinkReportForm,
+    LinkToIssueForm,
     NoteForm,
     RejectForm,
     RerouteForm,
@@ -31,6 +32,7 @@ from deviations.forms_triage import (
 from deviations.models import Deviation, ResponseRequest, SystemicAction, SystemicIssue
 from deviations.response_tokens import read_token
 from deviations.services import assignment, notes, responses, systemic, transitions
+from deviations.views.common import errors_as_messages
 from deviations.workflow import TRANSITIONS, allowed_actions
 
 # --- Actions on one report ------------------------------------------------------------------------
@@ -257,12 +259,16 @@ def systemic_detail(request, pk: int):
 
 
 def _systemic_context(request, issue, **forms):
+    today = stockholm_today()
+    actions = list(issue.actions.select_related("owner"))
+    for action in actions:
+        action.overdue = action.is_overdue(today)
     return {
         "issue": issue,
         "reports": selectors.reports_of_issue(issue, user=request.user),
-        "actions": issue.actions.select_related("owner"),
+        "actions": actions,
         "link_form": forms.get("link_form") or LinkReportForm(visible_reports=None),
-        "action_form": forms.get("action_form") or SystemicActionForm(),
+        "action_form": forms.get("action_form") or SystemicActionForm(today=today),
         "resolve_form": forms.get("resolve_form") or ResolveIssueForm(initial={"outcome": issue.outcome}),
         "state_choices": SystemicAction.State.choices,
     }
@@ -289,19 +295,76 @@ def systemic_edit(request, pk: int | None = None):
     return render(request, "deviations/systemic_form.html", {"form": form, "issue": issue})
 
 
+def _link_or_confirm(request, *, issue, deviation, back: str):
+    """Link ``deviation`` to ``issue``, or first ask to confirm what the link would change (a move
+    from another issue, an agreement that is not the issue's)."""
+    if deviation.systemic_issue_id == issue.pk:
+        messages.info(request, _("Rapporten är redan kopplad till systemfrågan."))
+        return redirect(back)
+    warnings = systemic.link_warnings(issue=issue, deviation=deviation)
+    if warnings and request.POST.get("confirm") != "1":
+        return render(
+            request,
+            "deviations/systemic_link_confirm.html",
+            {
+                "issue": issue,
+                "deviation": deviation,
+                "warnings": warnings,
+                "post": request.POST,
+                "back": back,
+            },
+        )
+    try:
+        systemic.link_to_systemic_issue(issue=issue, deviation=deviation, actor=request.user, move=True)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Rapporten %(ref)s är kopplad till ”%(title)s”.")
+            % {"ref": deviation.reference, "title": issue.title},
+        )
+    return redirect(back)
+
+
 @login_required
 @require_POST
 def systemic_link(request, pk: int):
     _require_regional(request)
     issue = get_object_or_404(SystemicIssue, pk=pk)
-    form = LinkReportForm(request.POST, visible_reports=selectors.deviations_visible_to(request.user))
+    form = LinkReportForm(
+        request.POST,
+        visible_reports=selectors.deviations_visible_to(request.user).select_related(
+            "systemic_issue", "agreement"
+        ),
+    )
     if not form.is_valid():
         return render(
             request, "deviations/systemic_detail.html", _systemic_context(request, issue, link_form=form)
         )
-    systemic.link_to_systemic_issue(issue=issue, deviation=form.deviation, actor=request.user)
-    messages.success(request, _("Rapporten %(ref)s är kopplad.") % {"ref": form.deviation.reference})
-    return redirect("deviations:systemic_detail", issue.pk)
+    return _link_or_confirm(
+        request,
+        issue=issue,
+        deviation=form.deviation,
+        back=reverse("deviations:systemic_detail", args=[issue.pk]),
+    )
+
+
+@login_required
+@require_POST
+def report_systemic_link(request, reference: str):
+    """Link the report to a systemic issue from its own detail page (regional level)."""
+    _require_regional(request)
+    deviation = get_object_or_404(
+        selectors.deviations_visible_to(request.user).select_related("systemic_issue", "agreement"),
+        reference=reference,
+    )
+    back = reverse("deviations:detail", args=[deviation.reference])
+    form = LinkToIssueForm(request.POST)
+    if not form.is_valid():
+        errors_as_messages(request, form)
+        return redirect(back)
+    return _link_or_confirm(request, issue=form.cleaned_data["issue"], deviation=deviation, back=back)
 
 
 @login_required
@@ -320,7 +383,7 @@ def systemic_unlink(request, pk: int, reference: str):
 def systemic_action_add(request, pk: int):
     _require_regional(request)
     issue = get_object_or_404(SystemicIssue, pk=pk)
-    form = SystemicActionForm(request.POST)
+    form = SystemicActionForm(request.POST, today=stockholm_today())
     if not form.is_valid():
         return render(
             request, "deviations/systemic_detail.html", _systemic_context(request, issue, action_form=form)
@@ -360,8 +423,14 @@ def systemic_resolve(request, pk: int):
         ngettext(
             "Systemfrågan är löst. %(closed)d rapport avslutades, %(informed)d fick återkoppling.",
             "Systemfrågan är löst. %(closed)d rapporter avslutades, %(informed)d fick återkoppling.",
-            result["closed"],
+            result.closed,
         )
-        % result,
+        % {"closed": result.closed, "informed": result.informed},
     )
+    for reference, why in result.still_open:
+        messages.warning(
+            request,
+            _("%(ref)s är fortfarande öppen och fick ingen återkoppling: %(why)s")
+            % {"ref": reference, "why": why},
+        )
     return redirect("deviations:systemic_detail", issue.pk)

@@ -552,6 +552,18 @@ MATRIX: dict[str, list[Case]] = {
             changes=frozenset({"regional", "admin"}),
         ),
     ],
+    "deviations:report_systemic_link": [
+        Case(
+            "GET", lambda w: reverse("deviations:report_systemic_link", args=[w.y1.reference]), POST_ONLY_GET
+        ),
+        Case(
+            "POST link Y1 from its page",
+            lambda w: reverse("deviations:report_systemic_link", args=[w.y1.reference]),
+            expect(404, anon=LOGIN, regional=302, admin=302),
+            post=lambda w: {"issue": w.issue.pk},
+            changes=frozenset({"regional", "admin"}),
+        ),
+    ],
     "deviations:systemic_unlink": [
         Case(
             "GET",
