@@ -263,6 +263,33 @@ def test_only_the_regional_level_links_from_the_report_page(client, w, issue, us
     assert w.dev_x.systemic_issue is None
 
 
+def test_anonymous_cannot_link_from_the_report_page(client, w, issue):
+    response = link_from_report(client, w.dev_x, issue, confirm="1")
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    w.dev_x.refresh_from_db()
+    assert w.dev_x.systemic_issue is None and not w.dev_x.events.exists()
+
+
+def test_a_local_coordinator_cannot_confirm_a_move(client, w, issue):
+    other = factories.SystemicIssueFactory(created_by=w.regional, agreements=[w.agreement])
+    systemic.link_to_systemic_issue(issue=issue, deviation=w.dev_x, actor=w.regional)
+    client.force_login(w.coord_x)
+    assert link_from_report(client, w.dev_x, other, confirm="1").status_code == 404
+    w.dev_x.refresh_from_db()
+    assert w.dev_x.systemic_issue == issue
+    assert not w.dev_x.events.filter(action="move").exists()
+
+
+def test_an_unconfirmed_report_cannot_be_linked_from_its_page(client, w, issue):
+    unconfirmed = factories.DeviationFactory(
+        council=w.council_x, municipality=w.muni_x, agreement=w.agreement, status=Status.UNCONFIRMED
+    )
+    client.force_login(w.regional)
+    assert link_from_report(client, unconfirmed, issue, confirm="1").status_code == 404
+    unconfirmed.refresh_from_db()
+    assert unconfirmed.systemic_issue is None
+
+
 def test_a_resolved_issue_or_nonsense_is_not_offered(client, w, issue):
     resolved = factories.SystemicIssueFactory(created_by=w.regional, state=SystemicIssue.State.RESOLVED)
     client.force_login(w.regional)
@@ -295,6 +322,37 @@ def test_moving_a_report_to_another_issue_asks_first_and_is_recorded(client, w, 
     assert w.dev_x.systemic_issue == other
     move = w.dev_x.events.get(action="move")
     assert move.kind == DeviationEvent.Kind.LINKED and issue.title in move.text and "Annan fråga" in move.text
+
+
+def test_the_move_shows_in_the_reports_history_for_handlers_only(client, w, issue):
+    other = factories.SystemicIssueFactory(
+        created_by=w.regional, title="Annan fråga", agreements=[w.agreement]
+    )
+    systemic.link_to_systemic_issue(issue=issue, deviation=w.dev_x, actor=w.regional)
+    client.force_login(w.regional)
+    link_from_report(client, w.dev_x, other, confirm="1")
+    moved = f"Flyttad från ”{issue.title}” till ”Annan fråga”."
+    assert moved in client.get(reverse("deviations:detail", args=[w.dev_x.reference])).content.decode()
+    assert w.dev_x.events.get(action="move").visibility == DeviationEvent.Visibility.INTERNAL
+    client.force_login(w.reporter_a)
+    reporter_view = client.get(reverse("deviations:detail", args=[w.dev_x.reference]))
+    assert reporter_view.status_code == 200 and moved not in reporter_view.content.decode()
+
+
+def test_a_move_to_an_issue_of_another_agreement_shows_both_warnings_and_a_way_back(client, w, issue):
+    other = factories.SystemicIssueFactory(
+        created_by=w.regional, agreements=[factories.AgreementFactory(code="SPEL", name="Spel om pengar")]
+    )
+    systemic.link_to_systemic_issue(issue=issue, deviation=w.dev_x, actor=w.regional)
+    client.force_login(w.regional)
+    response = link_from_report(client, w.dev_x, other)
+    assert response.status_code == 200
+    warnings = response.context["warnings"]
+    assert len(warnings) == 2
+    assert "flyttas därifrån" in warnings[0] and "hör inte till systemfrågans" in warnings[1]
+    assert f'href="{reverse("deviations:detail", args=[w.dev_x.reference])}"' in response.content.decode()
+    w.dev_x.refresh_from_db()
+    assert w.dev_x.systemic_issue == issue
 
 
 def test_moving_from_the_issue_page_asks_too(client, w, issue):
@@ -338,7 +396,7 @@ def test_a_report_of_another_agreement_is_linked_only_after_a_warning(client, w,
 
 def test_a_due_date_in_the_past_is_refused_on_entry(client, w, issue):
     client.force_login(w.regional)
-    yesterday = stockholm_today() - datetime.timedelta(days=2)
+    yesterday = stockholm_today() - datetime.timedelta(days=1)
     response = client.post(
         reverse("deviations:systemic_action_add", args=[issue.pk]),
         {"description": "Rutin", "owner": w.org_psych.pk, "due_on": yesterday.isoformat()},
@@ -380,3 +438,107 @@ def test_resolving_lists_the_reports_that_stay_open_with_the_reason(client, w, i
     content = response.content.decode()
     assert "0 rapporter avslutades, 0 fick återkoppling" in content
     assert f"{w.dev_x.reference} är fortfarande öppen och fick ingen återkoppling" in content
+
+
+def test_today_is_a_valid_due_date_and_the_date_field_says_so(client, w, issue):
+    today = stockholm_today()
+    client.force_login(w.regional)
+    page = client.get(reverse("deviations:systemic_detail", args=[issue.pk])).content.decode()
+    assert f'min="{today.isoformat()}"' in page
+    response = client.post(
+        reverse("deviations:systemic_action_add", args=[issue.pk]),
+        {"description": "Rutin", "owner": w.org_psych.pk, "due_on": today.isoformat()},
+    )
+    assert response.status_code == 302
+    action = issue.actions.get()
+    assert action.due_on == today and not action.is_overdue(today)
+
+
+def test_an_action_due_today_is_not_flagged(client, w, issue):
+    factories.SystemicActionFactory(issue=issue, due_on=stockholm_today())
+    client.force_login(w.regional)
+    response = client.get(reverse("deviations:systemic_detail", args=[issue.pk]))
+    assert not any(a.overdue for a in response.context["actions"])
+    assert "Försenad</span>" not in response.content.decode()
+    listing = client.get(reverse("deviations:systemic_list"), {"atgarder": "forsenade"})
+    assert list(listing.context["issues"]) == []
+
+
+def resolve_with_feedback(client, issue, **extra):
+    return client.post(
+        reverse("deviations:systemic_resolve", args=[issue.pk]),
+        {"outcome": "Ny rutin", "feedback": "Rutinen är ändrad.", **extra},
+        follow=True,
+    )
+
+
+def test_resolving_from_the_issue_page_closes_through_the_state_machine_and_tells_only_the_closed(
+    client, w, issue, mailoutbox, django_capture_on_commit_callbacks
+):
+    closable, stuck = w.dev_x, w.dev_y
+    closable.status = Status.REGIONAL_ANALYSIS
+    closable.save()
+    stuck.status = Status.ESCALATED  # the state machine does not close from here
+    stuck.save()
+    already_closed = factories.DeviationFactory(status=Status.CLOSED, reporter_email="c@example.se")
+    for deviation in (closable, stuck, already_closed):
+        systemic.link_to_systemic_issue(issue=issue, deviation=deviation, actor=w.regional)
+    client.force_login(w.regional)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = resolve_with_feedback(client, issue, close_open_reports="on")
+    content = response.content.decode()
+    assert "Systemfrågan är löst. 1 rapport avslutades, 1 fick återkoppling." in content
+    assert f"{stuck.reference} är fortfarande öppen och fick ingen återkoppling" in content
+    assert closable.reference + " är fortfarande öppen" not in content
+    # Closed by the state machine's own transition, with the feedback for the reporter.
+    closable.refresh_from_db()
+    assert closable.status == Status.CLOSED
+    close = closable.events.get(kind=DeviationEvent.Kind.TRANSITION)
+    assert (close.action, close.to_status, close.text) == ("close", Status.CLOSED, "Rutinen är ändrad.")
+    assert close.visibility == DeviationEvent.Visibility.REPORTER
+    # The one that stays open: unchanged, no feedback, no mail; its reporter reads nothing about it.
+    stuck.refresh_from_db()
+    assert stuck.status == Status.ESCALATED
+    assert list(stuck.events.values_list("kind", flat=True)) == [DeviationEvent.Kind.LINKED]
+    assert sorted(m.to[0] for m in mailoutbox) == ["a@example.se", "c@example.se"]
+    client.force_login(w.reporter_b)
+    own_page = client.get(reverse("deviations:detail", args=[stuck.reference]))
+    assert own_page.status_code == 200 and "Rutinen är ändrad." not in own_page.content.decode()
+    client.force_login(w.reporter_a)
+    own_page = client.get(reverse("deviations:detail", args=[closable.reference]))
+    assert "Rutinen är ändrad." in own_page.content.decode()
+
+
+def test_resolving_without_closing_lists_the_open_reports_and_leaves_them_alone(client, w, issue):
+    w.dev_x.status = Status.TRIAGE
+    w.dev_x.save()
+    systemic.link_to_systemic_issue(issue=issue, deviation=w.dev_x, actor=w.regional)
+    client.force_login(w.regional)
+    content = resolve_with_feedback(client, issue).content.decode()
+    assert f"{w.dev_x.reference} är fortfarande öppen och fick ingen återkoppling" in content
+    assert "Öppna rapporter skulle inte avslutas." in content
+    w.dev_x.refresh_from_db()
+    assert w.dev_x.status == Status.TRIAGE
+    assert not w.dev_x.events.exclude(kind=DeviationEvent.Kind.LINKED).exists()
+
+
+@pytest.mark.parametrize("username", ["coord_x", "member_x", "reporter_a", "responder"])
+def test_only_the_regional_level_resolves_or_adds_actions(client, w, issue, username):
+    w.dev_x.status = Status.TRIAGE
+    w.dev_x.save()
+    systemic.link_to_systemic_issue(issue=issue, deviation=w.dev_x, actor=w.regional)
+    client.force_login(getattr(w, username))
+    response = client.post(
+        reverse("deviations:systemic_resolve", args=[issue.pk]),
+        {"outcome": "Ny rutin", "feedback": "Löst.", "close_open_reports": "on"},
+    )
+    assert response.status_code == 404
+    response = client.post(
+        reverse("deviations:systemic_action_add", args=[issue.pk]),
+        {"description": "Rutin", "owner": w.org_psych.pk, "due_on": stockholm_today().isoformat()},
+    )
+    assert response.status_code == 404
+    issue.refresh_from_db()
+    w.dev_x.refresh_from_db()
+    assert issue.state != SystemicIssue.State.RESOLVED and not issue.actions.exists()
+    assert w.dev_x.status == Status.TRIAGE
