@@ -15,7 +15,7 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from deviations import selectors
+from deviations import queues, selectors
 from deviations.dates import stockholm_today
 from deviations.models import Deviation, DeviationEvent, SavedFilter
 from deviations.services import responses
@@ -119,6 +119,18 @@ def test_filter_offers_only_the_users_municipalities(client, w):
     assert refs(response) == []
     client.force_login(w.regional)
     assert other in set(client.get(QUEUE).context["filter"].form.fields["municipality"].queryset)
+
+
+def test_a_council_outside_the_users_is_refused_not_widened(client, w):
+    factories.CouncilMembershipFactory(council=w.council_y, user=w.coord_x)
+    z_report = factories.DeviationFactory(council=w.council_z)
+    client.force_login(w.coord_x)
+    for tampered in (w.council_z.pk, w.regional_council.pk, 999999, "x"):
+        response = client.get(QUEUE, {"council": tampered})
+        assert "council" in response.context["filter"].form.errors, tampered
+        assert refs(response) == []
+    assert z_report.reference not in refs(client.get(QUEUE))
+    assert refs(client.get(QUEUE, {"council": w.council_y.pk})) == [w.dev_y.reference]
 
 
 def test_my_councils_filter_for_a_regional_coordinator_in_a_local_council(client, w):
@@ -379,6 +391,46 @@ def test_saving_a_filter_refuses_bad_input(client, w):
     assert save(client).status_code == 404
 
 
+def test_tampered_saved_filter_ids_are_not_found(client, w):
+    colleagues = factories.SavedFilterFactory(owner=w.member_x)  # same council, not shared
+    other_councils = factories.SavedFilterFactory(owner=w.coord_y, council=w.council_y)
+    client.force_login(w.coord_x)
+    assert client.get(QUEUE).context["saved_filters"] == []
+    for pk in (colleagues.pk, other_councils.pk, other_councils.pk + 1000):
+        assert client.post(reverse("deviations:delete_filter", args=[pk])).status_code == 404
+    assert SavedFilter.objects.count() == 2
+
+
+@pytest.mark.parametrize("council", ["x", "999999", "council_z"])
+def test_sharing_with_a_made_up_council_is_refused(client, w, council):
+    client.force_login(w.coord_x)
+    value = w.council_z.pk if council == "council_z" else council
+    response = save(client, council=value)
+    assert response.status_code == 302 and messages_of(response)
+    assert not SavedFilter.objects.exists()
+
+
+def test_a_shared_filter_goes_with_the_membership(client, w):
+    factories.CouncilMembershipFactory(council=w.council_y, user=w.coord_x)
+    saved = factories.SavedFilterFactory(owner=w.coord_y, council=w.council_y)
+    client.force_login(w.coord_x)
+    assert [s for s, _ in client.get(QUEUE).context["saved_filters"]] == [saved]
+    w.coord_x.memberships.filter(council=w.council_y).delete()
+    assert client.get(QUEUE).context["saved_filters"] == []
+    assert client.post(reverse("deviations:delete_filter", args=[saved.pk])).status_code == 404
+    assert SavedFilter.objects.filter(pk=saved.pk).exists()
+
+
+def test_a_saved_filters_name_and_query_are_escaped(client, w):
+    client.force_login(w.coord_x)
+    save(client, name="<script>alert(1)</script>", query='status=submitted&q="><script>x</script>')
+    saved = SavedFilter.objects.get()
+    assert saved.query == "status=submitted&q=%22%3E%3Cscript%3Ex%3C%2Fscript%3E"
+    html = client.get(QUEUE).content.decode()
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert '"><script>x' not in html
+
+
 # --- Actions on selected rows ---------------------------------------------------------------------
 
 
@@ -470,6 +522,41 @@ def test_bulk_by_someone_without_the_report_changes_nothing(client, w, username)
     assert w.dev_x.status == Status.SUBMITTED
 
 
+def test_bulk_on_a_queue_that_is_not_mine_or_unknown_is_not_found(client, w):
+    client.force_login(w.coord_x)
+    for queue in ("escalated", "okand", ""):
+        assert bulk(client, [w.dev_x.reference], action="start_triage", queue=queue).status_code == 404
+    w.dev_x.refresh_from_db()
+    assert w.dev_x.status == Status.SUBMITTED
+
+
+def test_bulk_never_sends_the_user_to_another_site(client, w):
+    client.force_login(w.coord_x)
+    response = bulk(client, [w.dev_x.reference], action="start_triage", next="https://evil.example/")
+    assert response.status_code == 302 and response["Location"] == QUEUE
+    w.dev_x.refresh_from_db()
+    assert w.dev_x.status == Status.TRIAGE
+
+
+def test_bulk_from_the_escalated_queue_changes_only_what_it_lists(client, w):
+    escalated = factories.DeviationFactory(
+        status=Status.ESCALATED, council=w.council_y, municipality=w.muni_y
+    )
+    client.force_login(w.regional)
+    response = bulk(
+        client,
+        [w.dev_x.reference, escalated.reference],
+        action="assign",
+        assignee=w.regional.pk,
+        queue="escalated",
+    )
+    assert f"{w.dev_x.reference}: Rapporten finns inte i din kö." in messages_of(response)
+    escalated.refresh_from_db()
+    w.dev_x.refresh_from_db()
+    assert escalated.assigned_to == w.regional
+    assert w.dev_x.assigned_to is None and not w.dev_x.events.exists()
+
+
 def test_bulk_query_count_grows_only_per_row(client, w):
     client.force_login(w.coord_x)
     first = [x_report(w) for _ in range(2)]
@@ -550,6 +637,43 @@ def test_escalated_export_is_for_the_regional_level(client, w):
     assert client.get(reverse("deviations:escalated_export", args=["csv"])).status_code == 404
 
 
+def exported_text(response, fmt) -> str:
+    content = b"".join(response.streaming_content)
+    if fmt == "csv":
+        return content.decode("utf-8-sig")
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    return "\n".join(";".join(str(c.value) for c in row) for row in sheet.iter_rows())
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_never_leaves_the_users_councils_whatever_the_filter(client, w, fmt):
+    y_closed = factories.DeviationFactory(status=Status.CLOSED, council=w.council_y, municipality=w.muni_y)
+    client.force_login(w.coord_x)
+    every_status = queues.MAIN.statuses()
+    for params in (
+        {"status": every_status},
+        {"status": every_status, "municipality": w.muni_y.pk},
+        {"status": every_status, "council": w.council_y.pk},
+        {"q": w.dev_y.reference},
+    ):
+        response = export(client, fmt, **params)
+        assert response.status_code == 200
+        text = exported_text(response, fmt)
+        assert "Referensnummer" in text
+        assert w.dev_y.reference not in text and y_closed.reference not in text, params
+    assert w.dev_x.reference in exported_text(export(client, fmt, status=every_status), fmt)
+
+
+@pytest.mark.parametrize("username", ["reporter_a", "responder", "member_x"])
+def test_export_is_for_council_members(client, w, username):
+    client.force_login(getattr(w, username))
+    response = export(client, "csv")
+    if username == "member_x":  # a member works the council's queue: the same rows as its coordinator
+        assert w.dev_x.reference in exported_text(response, "csv")
+    else:
+        assert response.status_code == 404
+
+
 def test_export_query_count_does_not_grow_with_rows(client, w):
     client.force_login(w.coord_x)
     client.get(QUEUE)  # a fresh session is saved once
@@ -560,3 +684,4 @@ def test_export_query_count_does_not_grow_with_rows(client, w):
     with CaptureQueriesContext(connection) as many:
         b"".join(export(client, "csv").streaming_content)
     assert len(few) == len(many)
+

@@ -98,6 +98,17 @@ def test_every_tile_links_to_a_queue_listing_exactly_what_it_counts(client, w, u
         assert len(listed(client, tile.url)) == tile.count, tile.key
 
 
+def test_due_within_7_days_means_up_to_and_including_the_seventh_day(client, w):
+    today = stockholm_today()
+    x = {"council": w.council_x, "municipality": w.muni_x, "status": Status.AWAITING_RESPONSE}
+    seventh, eighth = factories.DeviationFactory(**x), factories.DeviationFactory(**x)
+    factories.ResponseRequestFactory(deviation=seventh, due_on=today + datetime.timedelta(days=7))
+    factories.ResponseRequestFactory(deviation=eighth, due_on=today + datetime.timedelta(days=8))
+    tile = tiles_of(client, w.coord_x)["responses_due"]
+    assert tile.count == 3
+    assert listed(client, tile.url) == sorted([w.overdue_x.reference, w.soon_x.reference, seventh.reference])
+
+
 def test_regional_coordinator_gets_escalated_and_overdue_actions(client, w):
     tiles = tiles_of(client, w.regional)
     assert "new" not in tiles  # no local council
