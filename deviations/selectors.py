@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, prefetch_related_objects
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy
 
@@ -489,15 +489,19 @@ def keyset_page(
         segments[0] = (segment, key, walk_descending)
     from config.db import QUEUE_PLANNER_SETTINGS, planner_settings
 
+    # The related rows are fetched once for the page, not once per segment (nor for the look-ahead row).
+    prefetch = queryset._prefetch_related_lookups
     rows: list[Deviation] = []
     with planner_settings(QUEUE_PLANNER_SETTINGS, using=queryset.db):
         for segment, key, walk_descending in segments:
             prefix = "-" if walk_descending else ""
-            rows += segment.order_by(f"{prefix}{key}", f"{prefix}pk")[: size + 1 - len(rows)]
+            segment = segment.prefetch_related(None).order_by(f"{prefix}{key}", f"{prefix}pk")
+            rows += segment[: size + 1 - len(rows)]
             if len(rows) > size:
                 break
     more = len(rows) > size
     rows = rows[:size]
+    prefetch_related_objects(rows, *prefetch)
     if backwards:
         rows.reverse()
         next_cursor = _encode_cursor(rows[-1], field) if rows and cursor else None
@@ -658,9 +662,7 @@ def _similar_ranked_in_database(deviation: Deviation, candidates: QuerySet, *, l
     words = sorted(_words(deviation.description))[:40]
     if words:
         query = SearchQuery(" | ".join(words), config="swedish", search_type="raw")
-        text = Least(
-            SearchRank("search_document", query) * Value(20.0), Value(4.0)
-        )
+        text = Least(SearchRank("search_document", query) * Value(20.0), Value(4.0))
     else:
         text = Value(0.0)
     days = Func(
