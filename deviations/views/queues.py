@@ -8,7 +8,7 @@ from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from config.errors import ApplicationError
@@ -23,13 +23,14 @@ from deviations.views.common import errors_as_messages
 from deviations.workflow import Status
 
 PAGE_SIZES = (25, 50, 100)
+# Lazy: translated in the language of each request, not of the import.
 SORTABLE_COLUMNS = (
-    ("reference", _("Referens")),
-    ("status", _("Status")),
-    ("occurred", _("Inträffade")),
-    ("created", _("Skapad")),
-    ("response_due", _("Yttrande senast")),
-    ("response_received", _("Yttrande inkommet")),
+    ("reference", gettext_lazy("Referens")),
+    ("status", gettext_lazy("Status")),
+    ("occurred", gettext_lazy("Inträffade")),
+    ("created", gettext_lazy("Skapad")),
+    ("response_due", gettext_lazy("Yttrande senast")),
+    ("response_received", gettext_lazy("Yttrande inkommet")),
 )
 
 

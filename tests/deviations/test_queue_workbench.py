@@ -14,6 +14,7 @@ from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from deviations import queues, selectors
 from deviations.dates import stockholm_today
@@ -141,6 +142,17 @@ def test_my_councils_filter_for_a_regional_coordinator_in_a_local_council(client
     assert refs(client.get(QUEUE, {"my_councils": "on"})) == [w.dev_x.reference]
     client.force_login(w.coord_x)
     assert "my_councils" not in client.get(QUEUE).context["filter"].form.fields
+
+
+def test_column_headings_follow_the_language_of_the_request(client, w):
+    client.force_login(w.coord_x)
+    assert ">Inträffade</a>" in client.get(QUEUE).content.decode()
+    with translation.override("en"):
+        english = client.get(reverse("deviations:queue")).content.decode()
+    for heading in ("Reference", "Occurred", "Created", "Response due", "Response received"):
+        assert f">{heading}</a>" in english
+    assert "Inträffade" not in english and "Yttrande senast" not in english
+    assert ">Inträffade</a>" in client.get(QUEUE).content.decode()
 
 
 def test_filter_form_is_compact_common_filters_first_the_rest_folded(client, w):
