@@ -1,12 +1,14 @@
 """The coordinator's workbench in a real browser: the start page ("Att göra") → the queue → assigning the
-selected rows; the queue and the menu at 1280 px; screenshots of both pages at 1280 and 320 px."""
+selected rows; the queue and the menu at 1280 px, in Swedish and English; both pages checked with axe
+and screenshotted at 1280 and 320 px (test-artifacts/screenshots/workbench-*)."""
 
 import datetime
 import io
 
+import pytest
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from agreements.models import Agreement, DeviationCategory
 from agreements.reference_data import CATEGORY_DISCHARGE, REGIONAL_COUNCIL
@@ -14,7 +16,7 @@ from councils.models import Council, CouncilMembership, Municipality
 from deviations.models import DeviationEvent
 from deviations.workflow import Status
 from tests import factories
-from tests.browser.helpers import check_page, require_playwright, screenshot
+from tests.browser.helpers import axe_check, check_page, require_playwright, screenshot
 
 expect = require_playwright().expect
 
@@ -53,10 +55,12 @@ def build_county():
 
 
 def at_width(page, width: int, name: str) -> None:
-    """A screenshot of the page as it is at ``width`` px (the viewport is restored afterwards)."""
+    """axe-core and a screenshot of the page as it is at ``width`` px (the viewport is restored
+    afterwards); ``check_page`` has already checked that nothing scrolls sideways at 320 px."""
     original = page.viewport_size
     page.set_viewport_size({"width": width, "height": 900})
     try:
+        axe_check(page, name)
         screenshot(page, name)
     finally:
         page.set_viewport_size(original)
@@ -70,17 +74,25 @@ def assert_fits_1280(page) -> None:
         """() => {
           const root = document.documentElement;
           const box = document.querySelector('.table-responsive');
-          const tops = [...document.querySelectorAll('header .navbar-brand, header .nav-item')]
+          const items = [...document.querySelectorAll('header .navbar-brand, header .nav-item')];
+          const tops = items
             .map(e => Math.round(e.getBoundingClientRect().top + e.getBoundingClientRect().height / 2));
           const lines = cell => { const r = document.createRange(); r.selectNodeContents(cell);
                                   return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; };
           const broken = [...document.querySelectorAll('.queue-table td.text-nowrap')]
             .filter(cell => lines(cell) > 1).map(cell => cell.textContent.trim());
-          return {page: [root.scrollWidth, root.clientWidth], box: box && [box.scrollWidth, box.clientWidth],
-                  menuRows: new Set(tops.map(t => Math.round(t / 8))).size, broken};
+          return {page: [root.scrollWidth, root.clientWidth], innerWidth: window.innerWidth,
+                  box: box && [box.scrollWidth, box.clientWidth],
+                  menuRows: new Set(tops.map(t => Math.round(t / 8))).size,
+                  // The menu is open (not behind the toggler), so "one row" is about its items.
+                  hiddenItems: items.filter(e => !e.getClientRects().length).length,
+                  toggler: !!document.querySelector('header .navbar-toggler').getClientRects().length,
+                  broken};
         }"""
     )
+    assert layout["page"][0] <= layout["innerWidth"], layout
     assert layout["page"][0] <= layout["page"][1], layout
+    assert not layout["toggler"] and layout["hiddenItems"] == 0, layout
     assert layout["box"] is None or layout["box"][0] <= layout["box"][1], layout
     assert layout["menuRows"] == 1, layout
     assert layout["broken"] == [], layout
@@ -95,7 +107,8 @@ def test_coordinators_day_start_page_to_queue_to_bulk_assign(page, login):
     new_tile = page.get_by_role("link", name="Nya rapporter i mina samråd")
     expect(new_tile).to_contain_text("3")
     expect(page.get_by_role("link", name="Öppna rapporter tilldelade mig")).to_contain_text("1")
-    check_page(page, "workbench-start-sv", language="sv")
+    assert_fits_1280(page)
+    check_page(page, "workbench-start-1280-sv", language="sv")
     at_width(page, 320, "workbench-start-320-sv")
 
     new_tile.click()
@@ -107,7 +120,7 @@ def test_coordinators_day_start_page_to_queue_to_bulk_assign(page, login):
     # One council: no council column.
     expect(table.get_by_role("columnheader", name="Samråd")).to_have_count(0)
     assert_fits_1280(page)
-    check_page(page, "workbench-queue-sv", language="sv")
+    check_page(page, "workbench-queue-1280-sv", language="sv")
     at_width(page, 320, "workbench-queue-320-sv")
 
     # Tick two rows and assign them to a member of the council.
@@ -151,6 +164,29 @@ def test_the_widest_menu_and_the_county_queue_fit_1280(page, login):
     page.goto(reverse("deviations:queue") + "?status=submitted&status=escalated&status=awaiting_response")
     expect(page.get_by_role("table").get_by_role("columnheader", name="Samråd")).to_be_visible()
     assert_fits_1280(page)
-    check_page(page, "workbench-queue-county-sv", language="sv")
+    check_page(page, "workbench-queue-county-1280-sv", language="sv")
     page.goto(reverse("home"))
     assert_fits_1280(page)
+
+
+@pytest.mark.parametrize("browser_locale", ["en-GB"])
+def test_start_page_and_queue_in_english(page, login):
+    """English labels are longer: the same pages fit 1280 px, pass axe at 1280 and 320 px."""
+    council, coordinator, member, new, awaiting = build_county()
+    login(page, coordinator)
+    with translation.override("en"):
+        home, queue = reverse("home"), reverse("deviations:queue")
+    page.goto(home)
+    expect(page.locator("h1")).to_have_text("To do")
+    assert_fits_1280(page)
+    check_page(page, "workbench-start-1280-en", language="en")
+    at_width(page, 320, "workbench-start-320-en")
+    page.goto(queue)
+    table = page.get_by_role("table")
+    for deviation in new:
+        expect(table.get_by_role("link", name=deviation.reference)).to_be_visible()
+    for heading in ("Reference", "Occurred", "Response due", "Response received"):
+        expect(table.get_by_role("columnheader", name=heading)).to_be_visible()
+    assert_fits_1280(page)
+    check_page(page, "workbench-queue-1280-en", language="en")
+    at_width(page, 320, "workbench-queue-320-en")
