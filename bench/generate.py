@@ -100,6 +100,8 @@ DEVIATION_COLUMNS = [
     "first_response_at",
     "updated_at",
     "closed_at",
+    "response_due_on",
+    "response_received_at",
 ]
 #: What the generated events leave empty (appended to each event row when copied): no council move,
 #: no assignee change, no details.
@@ -779,7 +781,8 @@ class Generator:
                 contact_erased_at = closed_at + retention + dt.timedelta(hours=2)
                 reporter_name = reporter_email = reporter_phone = ""
 
-            # Events.
+            # Events; the response summaries (services.responses.sync_response_summaries) on the way.
+            response_due_on = response_received_at = None
             from_status = "unconfirmed"
             for (action, to_status), ts in zip(path, step_times, strict=True):
                 at = fromts(ts, UTC)
@@ -835,6 +838,9 @@ class Generator:
                             step_times[path.index(("close", "closed"))] if status == "closed" else now_ts - 60
                         )
                         answered_at = fromts(ts + (next_ts - ts) * rand(), UTC)
+                        response_received_at = max(filter(None, (response_received_at, answered_at)))
+                    else:
+                        response_due_on = min(filter(None, (response_due_on, due_on)))
                     for org in counterparts:
                         response_id += 1
                         overdue = not answered and due_on < today
@@ -948,6 +954,8 @@ class Generator:
                     first_response_at,
                     updated_at,
                     closed_at,
+                    response_due_on,
+                    response_received_at,
                 )
             )
             for org in counterparts:

@@ -349,6 +349,8 @@ SPECTACULAR_SETTINGS = {
 # --- Forms. ---
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+# The blank choice of django-filter's selects (Django's own is set in deviations.apps).
+FILTERS_EMPTY_CHOICE_LABEL = _("Alla")
 
 # --- Domain settings. ---
 # Days a counterpart organisation has to answer a response request (yttrande).

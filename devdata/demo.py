@@ -40,6 +40,7 @@ from deviations.models import (
     SystemicIssue,
     YesNoUnknown,
 )
+from deviations.services.responses import sync_response_summaries
 from deviations.services.routing import council_for_place
 from deviations.workflow import RejectReason, Status
 
@@ -1118,6 +1119,7 @@ def _write(reports, ctx: _Context, rng: random.Random, now) -> None:
     for request in requests:
         request.deviation_id = request.deviation.pk
     ResponseRequest.objects.bulk_create(requests, batch_size=batch)
+    sync_response_summaries({request.deviation_id for request in requests})
 
 
 def _systemic_issues(ctx: _Context, rng: random.Random, now) -> dict[str, SystemicIssue]:

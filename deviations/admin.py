@@ -33,6 +33,7 @@ from .models import (
     FollowUpSummary,
     ReferenceCounter,
     ResponseRequest,
+    SavedFilter,
     SystemicAction,
     SystemicIssue,
 )
@@ -539,3 +540,13 @@ class AccessLogAdmin(HandledReportsMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(SavedFilter)
+class SavedFilterAdmin(admin.ModelAdmin):
+    list_display = ["name", "queue", "owner", "council", "created_at"]
+    list_filter = ["queue"]
+    search_fields = ["name", "owner__username"]
+    ordering = ["name", "pk"]
+    list_select_related = ["owner", "council"]
+    raw_id_fields = ["owner"]

@@ -16,7 +16,9 @@ from django.utils.translation import pgettext_lazy
 from config.personal_data import validate_no_identity_number
 
 from . import search
-from .workflow import TRANSITIONS, RejectReason, Status
+from .workflow import OPEN_STATES, TRANSITIONS, RejectReason, Status
+
+OPEN_STATUS_LIST = sorted(OPEN_STATES)
 
 
 class YesNoUnknown(models.TextChoices):
@@ -92,6 +94,13 @@ class SystemicIssue(models.Model):
         return self.title
 
 
+class SystemicActionQuerySet(models.QuerySet):
+    def overdue(self, today):
+        """THE definition of an overdue action: not done and past its due date on ``today`` (a Swedish
+        calendar date: ``dates.stockholm_today``)."""
+        return self.exclude(state=SystemicAction.State.DONE).filter(due_on__lt=today)
+
+
 class SystemicAction(models.Model):
     """An action decided for a systemic issue, owned by an organisation, with a due date."""
 
@@ -115,6 +124,8 @@ class SystemicAction(models.Model):
     decided_on = models.DateField(_("beslutad"), default=timezone.localdate)
     done_on = models.DateField(_("genomförd"), null=True, blank=True)
 
+    objects = SystemicActionQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("beslutad åtgärd")
         verbose_name_plural = _("beslutade åtgärder")
@@ -122,6 +133,10 @@ class SystemicAction(models.Model):
 
     def __str__(self):
         return self.description[:80]
+
+    def is_overdue(self, today) -> bool:
+        """``SystemicActionQuerySet.overdue`` for one loaded row."""
+        return self.state != self.State.DONE and self.due_on < today
 
 
 #: Columns the follow-up (agreements/selectors.followup_statistics) reads from an agreement's reports
@@ -303,6 +318,23 @@ class Deviation(models.Model):
     first_response_at = models.DateTimeField(_("första åtgärd"), null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(_("uppdaterad"), auto_now=True)
     closed_at = models.DateTimeField(_("avslutad"), null=True, blank=True, editable=False)
+    # Summaries of the report's response requests, kept by services.responses.sync_response_summaries
+    # (every write of a request calls it) so the queue filters and sorts on them with an index and keyset
+    # pagination: the earliest due date of the open requests, and when the latest answer came in.
+    response_due_on = models.DateField(
+        _("yttrande senast"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Tidigaste svarsdatum bland de öppna begärandena om yttrande."),
+    )
+    response_received_at = models.DateTimeField(
+        _("yttrande inkommet"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("När det senaste yttrandet kom in."),
+    )
     # The texts as a Swedish tsvector, kept by PostgreSQL (deviations/search.py); never loaded by default.
     search_document = models.GeneratedField(
         expression=search.document(), output_field=SearchVectorField(), db_persist=True, editable=False
@@ -354,6 +386,20 @@ class Deviation(models.Model):
             # Similar reports: the nearest occurrences in the same category (selectors.similar_deviations).
             models.Index(fields=["category", "occurred_on"], name="deviation_cat_occurred_idx"),
             models.Index(fields=["assigned_to", "status"], name="deviation_assignee_idx"),
+            # Queue sorts and filters on the response summaries (selectors.keyset_page walks the rows
+            # that have one in this order, then those without by id): only reports with a request.
+            models.Index(
+                fields=["response_due_on", "id"],
+                name="deviation_response_due_idx",
+                condition=models.Q(response_due_on__isnull=False),
+            ),
+            # Answers: of open reports only (the default queue, the start page's "answers" tile); most
+            # answered reports are closed, and a sort of closed ones is bounded by one council's.
+            models.Index(
+                fields=["response_received_at", "id"],
+                name="deviation_response_recv_idx",
+                condition=models.Q(response_received_at__isnull=False, status__in=OPEN_STATUS_LIST),
+            ),
             # Search: the texts (search.py); category and commitment are matched by id.
             GinIndex(fields=["search_document"], name="deviation_search_idx"),
         ]
@@ -381,6 +427,13 @@ class Deviation(models.Model):
         from .workflow import OPEN_STATES
 
         return self.status in OPEN_STATES
+
+    @staticmethod
+    def response_overdue_condition(today) -> models.Q:
+        """Reports with an overdue response request on ``today``, from their summary: the earliest due
+        date of the open requests is past exactly when one of them is overdue
+        (``ResponseRequestQuerySet.overdue_condition``). Uses the summary's partial index."""
+        return models.Q(response_due_on__lt=today)
 
 
 #: Labels of the ``action`` of events other than transitions (transitions use their table's label).
@@ -765,3 +818,45 @@ class FollowUpSummary(models.Model):
 
     def __str__(self):
         return f"{self.agreement_pk} {self.basis} {self.month:%Y-%m} {self.measure}={self.key}: {self.n}"
+
+
+class SavedFilter(models.Model):
+    """A queue filter saved under a name: for its owner, or shared with one of the owner's councils
+    (its members see it; the owner and the council's coordinators may delete it)."""
+
+    class Queue(models.TextChoices):
+        MAIN = "queue", _("Ärenden")
+        ESCALATED = "escalated", _("Eskalerade ärenden")
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="saved_filters",
+        verbose_name=_("ägare"),
+    )
+    council = models.ForeignKey(
+        "councils.Council",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="saved_filters",
+        verbose_name=_("delat med samråd"),
+    )
+    name = models.CharField(_("namn"), max_length=100, validators=[validate_no_identity_number])
+    queue = models.CharField(_("kö"), max_length=12, choices=Queue.choices, default=Queue.MAIN)
+    #: The queue's query string without the page cursor (``after``/``before``).
+    query = models.CharField(
+        _("filtervillkor"), max_length=2000, blank=True, validators=[validate_no_identity_number]
+    )
+    created_at = models.DateTimeField(_("skapad"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("sparat filter")
+        verbose_name_plural = _("sparade filter")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "queue", "name"], name="savedfilter_owner_queue_name"),
+        ]
+
+    def __str__(self):
+        return self.name

@@ -5,38 +5,23 @@ XlsxWriter (constant-memory mode) from ``.iterator(chunk_size=...)`` over ``valu
 temporary file the response streams, so memory stays constant whatever the number of reports.
 """
 
-import csv
-import datetime
-import tempfile
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-
 from django.http import FileResponse, StreamingHttpResponse
-from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from config.spreadsheets import (
+    SWEDISH,
+    CsvDialect,
+    XlsxFile,
+    csv_response,
+    csv_value,
+    table_csv,
+    table_xlsx,
+)
 from deviations.models import YesNoUnknown
 from deviations.workflow import Status
 
 from .selectors import REPORT_COLUMNS, FollowUpStatistics, report_rows
-
-CHUNK_SIZE = 2000
-
-
-@dataclass(frozen=True)
-class CsvDialect:
-    """How a CSV file writes its separator and decimals. Excel with Swedish regional settings reads ";"
-    and a decimal comma; most other programs (and Excel elsewhere) read "," and a decimal point."""
-
-    name: str
-    delimiter: str
-    decimal: str
-
-
-SWEDISH = CsvDialect("sv", ";", ",")
-INTERNATIONAL = CsvDialect("int", ",", ".")
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _num(value):
@@ -234,60 +219,21 @@ def filename(stats: FollowUpStatistics, kind: str, extension: str) -> str:
     return f"uppfoljning-{agreement}-{period}-{kind}.{extension}"
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-#: A text cell starting with one of these is read as a formula by Excel and LibreOffice (CSV
-#: injection: ``=HYPERLINK(…)``, ``@SUM(…)``, ``-2+3``; tab and CR as well).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise_formula(value):
-    """A text cell that a spreadsheet would run as a formula, made plain text with a leading ``'``
-    (OWASP's advice; the apostrophe is not shown). Numbers, dates and other text pass unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def _csv_stream(rows: Iterable[list], dialect: CsvDialect) -> Iterator[str]:
-    """Every CSV the product writes goes through here: each text cell neutralised."""
-    writer = csv.writer(_Echo(), delimiter=dialect.delimiter)
-    yield "\ufeff"  # BOM so Excel reads UTF-8
-    for row in rows:
-        yield writer.writerow([neutralise_formula(value) for value in row])
-
-
-def _csv_value(value, dialect: CsvDialect):
-    if isinstance(value, datetime.datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, float):
-        return repr(value).replace(".", dialect.decimal)
-    return value
-
-
 def statistics_csv(stats: FollowUpStatistics, *, dialect: CsvDialect = SWEDISH) -> StreamingHttpResponse:
     def rows():
         for section in statistics_sections(stats):
             yield [section["title"]]
             yield section["headers"]
             for row in section["rows"]:
-                yield [_csv_value(v, dialect) for v in row]
+                yield [csv_value(v, dialect) for v in row]
             yield []
 
     kind = "statistik" if dialect is SWEDISH else "statistik-int"
-    return _attachment(
-        StreamingHttpResponse(_csv_stream(rows(), dialect), content_type="text/csv; charset=utf-8"),
-        filename(stats, kind, "csv"),
-    )
+    return csv_response(rows(), filename(stats, kind, "csv"), dialect)
 
 
 def statistics_xlsx(stats: FollowUpStatistics) -> FileResponse:
-    with _XlsxFile(filename(stats, "statistik", "xlsx")) as book:
+    with XlsxFile(filename(stats, "statistik", "xlsx")) as book:
         for section in statistics_sections(stats):
             sheet = book.sheet(section["title"])
             book.write_row(sheet, 0, [str(h) for h in section["headers"]], header=True)
@@ -296,126 +242,31 @@ def statistics_xlsx(stats: FollowUpStatistics) -> FileResponse:
     return book.response
 
 
-def _sheet_title(title: str) -> str:
-    return "".join(ch for ch in str(title) if ch not in "[]:*?/\\")[:31]
-
-
-def _report_converter():
-    """A function turning a ``report_rows`` row into export values: labels for status and yes/no codes,
-    local wall-clock time for timestamps (spreadsheets have no time zones), "" for missing values.
-
-    Labels and the time zone are looked up once per export, not once per row and cell."""
-    keys = [key for _label, key in REPORT_COLUMNS]
-    labels = {
-        keys.index("status"): {value: str(label) for value, label in Status.choices},
-        keys.index("sip_involved"): {value: str(label) for value, label in YesNoUnknown.choices},
-        keys.index("discharge_involved"): {value: str(label) for value, label in YesNoUnknown.choices},
-    }
-    tz = timezone.get_current_timezone()
-
-    def convert(row: tuple) -> list:
-        values = [
-            ""
-            if v is None
-            else v.astimezone(tz).replace(tzinfo=None)
-            if isinstance(v, datetime.datetime)
-            else v
-            for v in row
-        ]
-        for i, names in labels.items():
-            values[i] = str(names.get(row[i], row[i]))
-        return values
-
-    return convert
+#: Coded columns of the report exports and their labels.
+REPORT_CHOICES = {
+    "status": Status.choices,
+    "sip_involved": YesNoUnknown.choices,
+    "discharge_involved": YesNoUnknown.choices,
+}
 
 
 def reports_csv(stats: FollowUpStatistics, qs, *, dialect: CsvDialect = SWEDISH) -> StreamingHttpResponse:
-    def rows():
-        yield [str(label) for label, _key in REPORT_COLUMNS]
-        convert = _report_converter()
-        for row in report_rows(qs).iterator(chunk_size=CHUNK_SIZE):
-            yield [
-                v.strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime.datetime) else _csv_value(v, dialect)
-                for v in convert(row)
-            ]
-
     kind = "rapporter" if dialect is SWEDISH else "rapporter-int"
-    return _attachment(
-        StreamingHttpResponse(_csv_stream(rows(), dialect), content_type="text/csv; charset=utf-8"),
-        filename(stats, kind, "csv"),
+    return table_csv(
+        REPORT_COLUMNS,
+        report_rows(qs),
+        choices=REPORT_CHOICES,
+        name=filename(stats, kind, "csv"),
+        dialect=dialect,
     )
 
 
 def reports_xlsx(stats: FollowUpStatistics, qs) -> FileResponse:
-    """The reports as XLSX, written row by row (XlsxWriter's constant-memory mode) from
-    ``.iterator(chunk_size=...)``, into a temporary file that the response then streams: memory stays
-    constant whatever the number of reports."""
-    with _XlsxFile(filename(stats, "rapporter", "xlsx")) as book:
-        sheet = book.sheet(_("Rapporter"))
-        book.write_row(sheet, 0, [str(label) for label, _key in REPORT_COLUMNS], header=True)
-        convert = _report_converter()
-        for number, row in enumerate(report_rows(qs).iterator(chunk_size=CHUNK_SIZE), start=1):
-            book.write_row(sheet, number, convert(row))
-    return book.response
-
-
-class _XlsxFile:
-    """An XLSX download built with XlsxWriter in constant-memory mode (rows go to temporary files as
-    they are written; the workbook is assembled into a temporary file on close) and served by
-    ``FileResponse``, which streams and closes it.
-
-    Every text is written as text (``write_string``): a description starting with ``=`` or holding a
-    web address stays plain text, never a formula or a link. Dates and times get date formats;
-    ``""`` and ``None`` leave the cell empty."""
-
-    def __init__(self, name: str):
-        import xlsxwriter
-
-        self.name = name
-        self.handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-        self.workbook = xlsxwriter.Workbook(self.handle, {"constant_memory": True})
-        self.bold = self.workbook.add_format({"bold": True})
-        self.date = self.workbook.add_format({"num_format": "yyyy-mm-dd"})
-        self.datetime = self.workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
-        self.response = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, traceback):
-        if exc_type is not None:
-            self.handle.close()
-            return False
-        self.workbook.close()
-        self.handle.seek(0)
-        self.response = FileResponse(
-            self.handle, as_attachment=True, filename=self.name, content_type=XLSX_CONTENT_TYPE
-        )
-        return False
-
-    def sheet(self, title):
-        return self.workbook.add_worksheet(_sheet_title(title))
-
-    def write_row(self, sheet, row: int, values, *, header: bool = False) -> None:
-        for column, value in enumerate(values):
-            if header:
-                sheet.write_string(row, column, value, self.bold)
-            elif value is None or value == "":
-                continue
-            elif isinstance(value, datetime.datetime):
-                if timezone.is_aware(value):  # spreadsheets have no time zones: Swedish wall-clock time
-                    value = timezone.localtime(value).replace(tzinfo=None)
-                sheet.write_datetime(row, column, value, self.datetime)
-            elif isinstance(value, datetime.date):
-                sheet.write_datetime(row, column, value, self.date)
-            elif isinstance(value, bool):
-                sheet.write_boolean(row, column, value)
-            elif isinstance(value, int | float):
-                sheet.write_number(row, column, value)
-            else:
-                sheet.write_string(row, column, str(value))
-
-
-def _attachment(response, name: str):
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    """The reports as XLSX, in constant memory whatever their number (``config.spreadsheets``)."""
+    return table_xlsx(
+        REPORT_COLUMNS,
+        report_rows(qs),
+        choices=REPORT_CHOICES,
+        name=filename(stats, "rapporter", "xlsx"),
+        title=_("Rapporter"),
+    )

@@ -14,8 +14,7 @@ import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.db.models import CharField, F, OuterRef, Prefetch, Q, QuerySet, StringAgg, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,7 +30,7 @@ from agreements.models import (
 from councils.models import Council, Municipality
 from deviations import summary
 from deviations.models import Deviation, FollowUpSummary, Severity, SystemicAction, SystemicIssue
-from deviations.selectors import active_memberships, sees_whole_county
+from deviations.selectors import active_memberships, counterpart_names, sees_whole_county
 from deviations.workflow import OPEN_STATES, Status
 
 #: Cells for a single organisation pair below this many reports are masked outside the regional level.
@@ -1014,24 +1013,8 @@ def report_rows(qs: QuerySet) -> QuerySet:
     """``values_list`` rows in ``REPORT_COLUMNS`` order: one query per chunk when iterated with
     ``.iterator(chunk_size=...)``; counterparts aggregated in the database."""
     keys = [key for _label, key in REPORT_COLUMNS]
-    # A correlated subquery per row rather than a join + GROUP BY over every report: rows then flow
-    # in index order from the first one instead of after grouping the whole period.
-    through = Deviation.counterpart_organizations.through
-    names = (
-        through.objects.filter(deviation_id=OuterRef("pk"))
-        .order_by()
-        .values("deviation_id")
-        .annotate(
-            names=StringAgg(
-                "organization__name",
-                delimiter=Value(", "),
-                order_by="organization__name",
-            )
-        )
-        .values("names")
-    )
     return (
-        qs.annotate(counterparts=Coalesce(Subquery(names), Value(""), output_field=CharField()))
+        qs.annotate(counterparts=counterpart_names())
         .order_by(F("reported_on"), "reference")
         .values_list(*keys)
     )

@@ -22,6 +22,7 @@ from deviations.models import (
     DeviationEvent,
     FollowUpSummary,
     ResponseRequest,
+    SavedFilter,
     SystemicAction,
     SystemicIssue,
     YesNoUnknown,
@@ -249,6 +250,15 @@ class ResponseRequestFactory(DjangoModelFactory):
     requested_by = factory.SubFactory(UserFactory)
     due_on = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=60))
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """As the services do: the report's response summaries follow its requests."""
+        from deviations.services.responses import sync_response_summaries
+
+        request = super()._create(model_class, *args, **kwargs)
+        sync_response_summaries([request.deviation_id])
+        return request
+
 
 class SystemicIssueFactory(DjangoModelFactory):
     class Meta:
@@ -294,3 +304,12 @@ class FollowUpAnalysisFactory(DjangoModelFactory):
     recommendations = "Gemensam rutin för utskrivningsmeddelanden."
     followup_areas = "SIP"
     author = factory.SubFactory(UserFactory)
+
+
+class SavedFilterFactory(DjangoModelFactory):
+    class Meta:
+        model = SavedFilter
+
+    owner = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"Filter {n}")
+    query = "status=submitted"

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max, Min, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -25,6 +26,23 @@ logger = logging.getLogger(__name__)
 
 class ResponseLinkInvalid(Conflict):
     """The answer link was already used, withdrawn or is past its due date."""
+
+
+def sync_response_summaries(deviation_ids: Iterable[int] | None = None) -> int:
+    """Recompute the reports' response summaries from their requests (``Deviation.response_due_on``:
+    the earliest due date of the open requests; ``response_received_at``: the latest answer), in one
+    UPDATE. Every writer of response requests calls it for the reports it touched (these services,
+    the demo data, the bench); ``None`` recomputes every report (the migration that added them).
+    Returns the number of reports changed."""
+    open_requests = ResponseRequest.objects.open().filter(deviation_id=OuterRef("pk"))
+    answered = ResponseRequest.objects.filter(deviation_id=OuterRef("pk"), answered_at__isnull=False)
+    due = open_requests.order_by().values("deviation_id").annotate(due=Min("due_on")).values("due")
+    received = answered.order_by().values("deviation_id").annotate(at=Max("answered_at")).values("at")
+    if deviation_ids is None:
+        reports = Deviation.objects.filter(pk__in=ResponseRequest.objects.values("deviation_id"))
+    else:
+        reports = Deviation.objects.filter(pk__in=list(deviation_ids))
+    return reports.update(response_due_on=Subquery(due), response_received_at=Subquery(received))
 
 
 @transaction.atomic
@@ -87,6 +105,8 @@ def request_response(
             text=", ".join(o.name for o in organizations),
             at=now,
         )
+        # After the transition, whose save() writes the report as it was read.
+        sync_response_summaries([deviation.pk])
     for response_request in requests:
         response_request.deviation = deviation
         write_event(
@@ -121,6 +141,7 @@ def cancel_response_request(*, response_request: ResponseRequest, actor) -> Resp
         tracker.add(response_request.deviation)
         response_request.cancelled_at = timezone.now()
         response_request.save(update_fields=["cancelled_at"])
+    sync_response_summaries([response_request.deviation_id])
     write_event(
         deviation=response_request.deviation,
         actor=actor,
@@ -162,6 +183,7 @@ def record_response(
         response_request.answer_what_happened = (what_happened or "").strip()
         response_request.answer_actions = (actions or "").strip()
         response_request.save()
+    sync_response_summaries([response_request.deviation_id])
     write_event(
         deviation=deviation,
         actor_label=f"{response_request.organization.name} ({response_request.answered_by_name})"[:200],

@@ -3,19 +3,20 @@ decided for them, and the feedback their outcome gives. Regional coordinators on
 
 import datetime
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.errors import Invalid, NotAllowed
+from config.errors import ApplicationError, Conflict, Invalid, NotAllowed
 from config.personal_data import guard_texts
 
 from .. import notifications, summary
 from ..dates import stockholm_today
 from ..models import Deviation, DeviationEvent, SystemicAction, SystemicIssue
-from ..selectors import roles_for, sees_whole_county
-from ..workflow import Status, allowed_actions
+from ..selectors import sees_whole_county
+from ..workflow import OPEN_STATES, Status
 from .transitions import apply_transition, write_event
 
 
@@ -57,7 +58,11 @@ def save_systemic_issue(
 def add_systemic_action(
     *, issue: SystemicIssue, actor, description: str, owner, due_on: datetime.date
 ) -> SystemicAction:
+    """A decided action; its due date may not lie in the past (Swedish calendar)."""
     _require_regional(actor)
+    if due_on < stockholm_today():
+        message = _("Datumet kan inte ligga i det förflutna.")
+        raise Invalid(message, errors={"due_on": message})
     guard_texts(description=description)
     return SystemicAction.objects.create(
         issue=issue, description=description.strip(), owner=owner, due_on=due_on
@@ -73,10 +78,30 @@ def set_systemic_action_state(*, action: SystemicAction, actor, state: str) -> S
     return action
 
 
+def link_warnings(*, issue: SystemicIssue, deviation: Deviation) -> list[str]:
+    """What the person linking a report should confirm first: the report is grouped under another
+    issue (it would move), or its agreement is not one of the issue's."""
+    warnings = []
+    if deviation.systemic_issue_id and deviation.systemic_issue_id != issue.pk:
+        warnings.append(
+            _("Rapporten är kopplad till systemfrågan ”%(title)s” och flyttas därifrån.")
+            % {"title": deviation.systemic_issue.title}
+        )
+    if not issue.agreements.filter(pk=deviation.agreement_id).exists():
+        warnings.append(
+            _("Rapportens överenskommelse (%(agreement)s) hör inte till systemfrågans.")
+            % {"agreement": deviation.agreement}
+        )
+    return warnings
+
+
 @transaction.atomic
-def link_to_systemic_issue(*, issue: SystemicIssue, deviation: Deviation, actor) -> Deviation:
-    """Group a report under a systemic issue (moving it from another issue if needed). The event's
-    ``details``: ``to_issue`` and, on a move, ``from_issue`` (each ``{"id", "title"}``)."""
+def link_to_systemic_issue(
+    *, issue: SystemicIssue, deviation: Deviation, actor, move: bool = False
+) -> Deviation:
+    """Group a report under a systemic issue. A report grouped under another issue moves only with
+    ``move`` (the person confirmed it). The event's ``details``: ``to_issue`` and, on a move,
+    ``from_issue`` (each ``{"id", "title"}``: both titles as they were)."""
     _require_regional(actor)
     deviation = (
         Deviation.objects.select_for_update(of=("self",))
@@ -88,6 +113,10 @@ def link_to_systemic_issue(*, issue: SystemicIssue, deviation: Deviation, actor)
     if deviation.systemic_issue_id == issue.pk:
         return deviation
     previous = deviation.systemic_issue
+    if previous is not None and not move:
+        raise Conflict(
+            _("Rapporten är redan kopplad till systemfrågan ”%(title)s”.") % {"title": previous.title}
+        )
     details = {"to_issue": _issue_ref(issue)}
     if previous is not None:
         details["from_issue"] = _issue_ref(previous)
@@ -131,13 +160,23 @@ def unlink_from_systemic_issue(*, deviation: Deviation, actor) -> Deviation:
     return deviation
 
 
+@dataclass(frozen=True)
+class Resolution:
+    closed: int
+    informed: int
+    #: (reference, why) of the linked reports that stay open: they get no feedback.
+    still_open: list[tuple[str, str]]
+
+
 @transaction.atomic
 def resolve_systemic_issue(
     *, issue: SystemicIssue, actor, outcome: str, feedback: str = "", close_open_reports: bool = False
-) -> dict[str, int]:
-    """Mark an issue resolved with its outcome. With ``feedback``, every linked report gets it: open
-    reports that may be closed are closed with it (``close_open_reports``); the others get a FEEDBACK
-    event visible to the reporter and an e-mail."""
+) -> Resolution:
+    """Mark an issue resolved with its outcome. With ``feedback`` and ``close_open_reports``, every
+    linked open report is closed with it through the state machine, each on its own (a report the
+    state machine does not close from its status, or this person may not close, stays open and is
+    listed with the reason). Closed and rejected reports get the feedback as an event visible to the
+    reporter and an e-mail. A report that stays open never gets feedback saying the issue is resolved."""
     _require_regional(actor)
     outcome = (outcome or "").strip()
     if not outcome:
@@ -148,15 +187,22 @@ def resolve_systemic_issue(
     issue.resolved_at = issue.resolved_at or timezone.now()
     issue.save(update_fields=["state", "outcome", "resolved_at", "updated_at"])
     closed = informed = 0
+    still_open = []
     feedback = (feedback or "").strip()
     if not feedback:
-        return {"closed": 0, "informed": 0}
+        return Resolution(0, 0, [])
     for deviation in issue.deviations.exclude(status=Status.UNCONFIRMED).order_by("pk").iterator():
-        if close_open_reports and "close" in {
-            t.action for t in allowed_actions(deviation.status, roles_for(actor, deviation))
-        }:
-            apply_transition(deviation=deviation, action="close", actor=actor, text=feedback)
-            closed += 1
+        if deviation.status in OPEN_STATES:
+            if not close_open_reports:
+                still_open.append((deviation.reference, _("Öppna rapporter skulle inte avslutas.")))
+                continue
+            try:
+                with transaction.atomic():
+                    apply_transition(deviation=deviation, action="close", actor=actor, text=feedback)
+            except ApplicationError as exc:
+                still_open.append((deviation.reference, exc.message))
+            else:
+                closed += 1
             continue
         write_event(
             deviation=deviation,
@@ -167,4 +213,4 @@ def resolve_systemic_issue(
         )
         notifications.feedback_given(deviation=deviation)
         informed += 1
-    return {"closed": closed, "informed": informed}
+    return Resolution(closed, informed, still_open)

@@ -1,18 +1,35 @@
 """Pages shared by every role: the start page and a report's detail page."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 
-from deviations import selectors
+from deviations import queues, selectors
 from deviations.dates import stockholm_today
-from deviations.forms_triage import AssignForm, NoteForm, RedactForm
+from deviations.forms_triage import AssignForm, LinkToIssueForm, NoteForm, RedactForm
 from deviations.models import DeviationEvent
 from deviations.services.access import record_access
 from deviations.workflow import HANDLERS, allowed_actions
 
 
+def errors_as_messages(request, form) -> None:
+    """A form posted from another page (the queue's, the detail page's): its errors as messages there."""
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
+
+
 def home(request):
-    return render(request, "deviations/home.html")
+    """Signed-in staff land on "Att göra" (what needs them, each a count and a link to the queue listing
+    exactly that); everyone else on the public start page."""
+    tiles = queues.start_page_tiles(request.user, today=stockholm_today())
+    if not tiles:
+        return render(request, "deviations/home.html")
+    return render(
+        request,
+        "deviations/start_staff.html",
+        {"tiles": tiles, "nothing_to_do": not any(tile.count for tile in tiles)},
+    )
 
 
 @login_required
@@ -92,6 +109,10 @@ def render_detail(request, reference: str, **note_forms):
                 "factors": factors,
                 "factor_groups": factor_groups,
                 "internal_note_form": NoteForm(prefix="intern"),
+                # Regional level: group the report under a systemic issue from here.
+                "systemic_form": LinkToIssueForm(initial={"issue": deviation.systemic_issue_id})
+                if selectors.sees_whole_county(request.user)
+                else None,
                 "reporter_note_form": NoteForm(prefix="rapportor"),
                 **note_forms,
             }

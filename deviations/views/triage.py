@@ -1,9 +1,10 @@
-"""Triage pages: the queues, transitions, assignment, notes, response requests and the public answer
-form, and systemic issues. Views translate HTTP to selector/service calls; the rules live there."""
+"""Triage pages: transitions, assignment, notes, response requests and the public answer form, and
+systemic issues (the queues are in ``views/queues.py``). Views translate HTTP to selector/service calls;
+the rules live there."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, QueryDict
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -16,11 +17,11 @@ from config.forms import add_service_errors
 from config.middleware import token_page
 from deviations import selectors
 from deviations.dates import stockholm_today
-from deviations.filters import DeviationFilter, form_cache_key
 from deviations.forms_triage import (
     AssignForm,
     FactorsForm,
     LinkReportForm,
+    LinkToIssueForm,
     NoteForm,
     RedactForm,
     RejectForm,
@@ -36,151 +37,8 @@ from deviations.forms_triage import (
 from deviations.models import Deviation, ResponseRequest, SystemicAction, SystemicIssue
 from deviations.response_tokens import read_token
 from deviations.services import assignment, factors, notes, redaction, responses, systemic, transitions
-from deviations.views.common import render_detail
-from deviations.workflow import REGIONAL_STATES, TRANSITIONS, Status, allowed_actions
-
-PAGE_SIZES = (25, 50, 100)
-
-
-# --- Queues ---------------------------------------------------------------------------------------
-
-
-def _queue(request, *, regional: bool, local_councils=None, preset_status=None, title, url_name):
-    user = request.user
-    today = stockholm_today()
-    base = selectors.deviations_handled_by(user, regional=regional, local_councils=local_councils)
-    data = request.GET.copy()
-    if preset_status and not data.getlist("status"):
-        data.setlist("status", preset_status)
-    filterset = DeviationFilter(data, queryset=base, user=user, today=today, request=request)
-    if filterset.is_valid():
-        filtered = filterset.qs
-        # Counts per status: the same filters except the status filter (one bounded statement).
-        counts_qs = filterset.queryset_without("status")
-    else:
-        filtered = base.none()
-        # An invalid status value alone must not hide the counts of the other filters.
-        without_status = data.copy()
-        without_status.pop("status", None)
-        counts_filter = DeviationFilter(
-            without_status, queryset=base, user=user, today=today, request=request
-        )
-        counts_qs = counts_filter.qs if counts_filter.is_valid() else base.none()
-    counts = selectors.status_counts(counts_qs)
-
-    # Search results come best first unless another order is chosen.
-    default_sort = "-relevance" if "search_rank" in filtered.query.annotations else "-created"
-    sort = request.GET.get("sort", default_sort)
-    if sort.lstrip("-") not in selectors.QUEUE_SORTS:
-        sort = default_sort
-    try:
-        size = int(request.GET.get("size", PAGE_SIZES[0]))
-    except ValueError:
-        size = PAGE_SIZES[0]
-    size = size if size in PAGE_SIZES else PAGE_SIZES[0]
-    page = selectors.keyset_page(
-        selectors.queue_queryset(filtered, today=today),
-        sort=sort,
-        after=request.GET.get("after"),
-        before=request.GET.get("before"),
-        size=size,
-    )
-
-    keep = QueryDict(mutable=True)
-    for key, values in data.lists():
-        if key not in {"after", "before"}:
-            keep.setlist(key, values)
-    without_sort = keep.copy()
-    without_sort.pop("sort", None)
-    columns = []
-    for key, label in (
-        ("reference", _("Referens")),
-        ("status", _("Status")),
-        ("occurred", _("Inträffade")),
-        ("reported", _("Rapporterad")),
-        ("created", _("Skapad")),
-    ):
-        current = sort.lstrip("-") == key
-        descending = sort.startswith("-")
-        next_sort = key if current and descending else f"-{key}"
-        columns.append(
-            {
-                "key": key,
-                "label": label,
-                "current": current,
-                "aria_sort": ("descending" if descending else "ascending") if current else None,
-                "query": f"{without_sort.urlencode()}&sort={next_sort}".lstrip("&"),
-            }
-        )
-    # A count is "this status with the other filters": its link keeps them (not the page cursor).
-    # Counts are bounded (selectors.status_counts): above the limit the page says "more than".
-    limit = selectors.STATUS_COUNT_LIMIT
-    other_filters = keep.copy()
-    other_filters.pop("status", None)
-    status_rows = []
-    for value, label in Status.choices:
-        if value == Status.UNCONFIRMED:
-            continue
-        query = other_filters.copy()
-        query["status"] = value
-        count = counts.get(value, 0)
-        status_rows.append(
-            {
-                "value": value,
-                "label": label,
-                "count": min(count, limit),
-                "capped": count > limit,
-                "query": query.urlencode(),
-            }
-        )
-    total_capped = any(row["capped"] for row in status_rows)
-    context = {
-        "title": title,
-        "url_name": url_name,
-        "filter": filterset,
-        "filter_cache_key": form_cache_key(filterset),
-        "page": page,
-        "status_rows": status_rows,
-        "total_in_statuses": sum(row["count"] for row in status_rows),
-        "total_capped": total_capped,
-        "count_limit": limit,
-        "query_string": keep.urlencode(),
-        "columns": columns,
-        "page_sizes": PAGE_SIZES,
-        "size": size,
-        "is_regional": regional or user.is_superuser,
-    }
-    return render(request, "deviations/queue.html", context)
-
-
-@login_required
-def queue(request):
-    """The work queue of the user's councils (every report for regional coordinators)."""
-    regional, local_councils = selectors.queue_scope(request.user)
-    if local_councils is None:
-        raise Http404
-    return _queue(
-        request,
-        regional=regional,
-        local_councils=local_councils,
-        title=_("Ärenden"),
-        url_name="deviations:queue",
-    )
-
-
-@login_required
-def escalated_queue(request):
-    """Regional coordinators' queue: escalated reports and those under regional analysis."""
-    if not selectors.sees_whole_county(request.user):
-        raise Http404
-    return _queue(
-        request,
-        regional=selectors.is_regional_coordinator(request.user),
-        preset_status=sorted(REGIONAL_STATES),
-        title=_("Eskalerade ärenden"),
-        url_name="deviations:escalated",
-    )
-
+from deviations.views.common import errors_as_messages, render_detail
+from deviations.workflow import TRANSITIONS, allowed_actions
 
 # --- Actions on one report ------------------------------------------------------------------------
 
@@ -441,10 +299,19 @@ def systemic_list(request):
     state = request.GET.get("state")
     if state in SystemicIssue.State.values:
         issues = issues.filter(state=state)
+    # "atgarder=forsenade": the issues with actions past their date (the start page's tile).
+    overdue_only = request.GET.get("atgarder") == "forsenade"
+    if overdue_only:
+        issues = issues.filter(overdue_actions__gt=0)
     return render(
         request,
         "deviations/systemic_list.html",
-        {"issues": issues, "states": SystemicIssue.State.choices, "state": state},
+        {
+            "issues": issues,
+            "states": SystemicIssue.State.choices,
+            "state": state,
+            "overdue_only": overdue_only,
+        },
     )
 
 
@@ -456,12 +323,16 @@ def systemic_detail(request, pk: int):
 
 
 def _systemic_context(request, issue, **forms):
+    today = stockholm_today()
+    actions = list(issue.actions.select_related("owner"))
+    for action in actions:
+        action.overdue = action.is_overdue(today)
     return {
         "issue": issue,
         "reports": selectors.reports_of_issue(issue, user=request.user),
-        "actions": issue.actions.select_related("owner"),
+        "actions": actions,
         "link_form": forms.get("link_form") or LinkReportForm(visible_reports=None),
-        "action_form": forms.get("action_form") or SystemicActionForm(),
+        "action_form": forms.get("action_form") or SystemicActionForm(today=today),
         "resolve_form": forms.get("resolve_form") or ResolveIssueForm(initial={"outcome": issue.outcome}),
         "state_choices": SystemicAction.State.choices,
     }
@@ -492,19 +363,76 @@ def systemic_edit(request, pk: int | None = None):
     return render(request, "deviations/systemic_form.html", {"form": form, "issue": issue})
 
 
+def _link_or_confirm(request, *, issue, deviation, back: str):
+    """Link ``deviation`` to ``issue``, or first ask to confirm what the link would change (a move
+    from another issue, an agreement that is not the issue's)."""
+    if deviation.systemic_issue_id == issue.pk:
+        messages.info(request, _("Rapporten är redan kopplad till systemfrågan."))
+        return redirect(back)
+    warnings = systemic.link_warnings(issue=issue, deviation=deviation)
+    if warnings and request.POST.get("confirm") != "1":
+        return render(
+            request,
+            "deviations/systemic_link_confirm.html",
+            {
+                "issue": issue,
+                "deviation": deviation,
+                "warnings": warnings,
+                "post": request.POST,
+                "back": back,
+            },
+        )
+    try:
+        systemic.link_to_systemic_issue(issue=issue, deviation=deviation, actor=request.user, move=True)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Rapporten %(ref)s är kopplad till ”%(title)s”.")
+            % {"ref": deviation.reference, "title": issue.title},
+        )
+    return redirect(back)
+
+
 @login_required
 @require_POST
 def systemic_link(request, pk: int):
     _require_regional(request)
     issue = get_object_or_404(SystemicIssue, pk=pk)
-    form = LinkReportForm(request.POST, visible_reports=selectors.deviations_visible_to(request.user))
+    form = LinkReportForm(
+        request.POST,
+        visible_reports=selectors.deviations_visible_to(request.user).select_related(
+            "systemic_issue", "agreement"
+        ),
+    )
     if not form.is_valid():
         return render(
             request, "deviations/systemic_detail.html", _systemic_context(request, issue, link_form=form)
         )
-    systemic.link_to_systemic_issue(issue=issue, deviation=form.deviation, actor=request.user)
-    messages.success(request, _("Rapporten %(ref)s är kopplad.") % {"ref": form.deviation.reference})
-    return redirect("deviations:systemic_detail", issue.pk)
+    return _link_or_confirm(
+        request,
+        issue=issue,
+        deviation=form.deviation,
+        back=reverse("deviations:systemic_detail", args=[issue.pk]),
+    )
+
+
+@login_required
+@require_POST
+def report_systemic_link(request, reference: str):
+    """Link the report to a systemic issue from its own detail page (regional level)."""
+    _require_regional(request)
+    deviation = get_object_or_404(
+        selectors.deviations_visible_to(request.user).select_related("systemic_issue", "agreement"),
+        reference=reference,
+    )
+    back = reverse("deviations:detail", args=[deviation.reference])
+    form = LinkToIssueForm(request.POST)
+    if not form.is_valid():
+        errors_as_messages(request, form)
+        return redirect(back)
+    return _link_or_confirm(request, issue=form.cleaned_data["issue"], deviation=deviation, back=back)
 
 
 @login_required
@@ -523,7 +451,7 @@ def systemic_unlink(request, pk: int, reference: str):
 def systemic_action_add(request, pk: int):
     _require_regional(request)
     issue = get_object_or_404(SystemicIssue, pk=pk)
-    form = SystemicActionForm(request.POST)
+    form = SystemicActionForm(request.POST, today=stockholm_today())
     if form.is_valid():
         try:
             systemic.add_systemic_action(actor=request.user, issue=issue, **form.cleaned_data)
@@ -572,8 +500,14 @@ def systemic_resolve(request, pk: int):
         ngettext(
             "Systemfrågan är löst. %(closed)d rapport avslutades, %(informed)d fick återkoppling.",
             "Systemfrågan är löst. %(closed)d rapporter avslutades, %(informed)d fick återkoppling.",
-            result["closed"],
+            result.closed,
         )
-        % result,
+        % {"closed": result.closed, "informed": result.informed},
     )
+    for reference, why in result.still_open:
+        messages.warning(
+            request,
+            _("%(ref)s är fortfarande öppen och fick ingen återkoppling: %(why)s")
+            % {"ref": reference, "why": why},
+        )
     return redirect("deviations:systemic_detail", issue.pk)

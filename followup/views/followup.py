@@ -15,6 +15,7 @@ from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from config import spreadsheets
 from config.db_routing import replica_reads
 from config.errors import Invalid
 from config.forms import add_service_errors
@@ -180,7 +181,7 @@ def export(request, what: str, fmt: str):
     qs = selectors.followup_reports(
         agreement=data["agreement"], period=data["period"], scope=data["scope_obj"], basis=data["basis"]
     )
-    dialect = exports.INTERNATIONAL if request.GET.get("dialect") == "int" else exports.SWEDISH
+    dialect = spreadsheets.INTERNATIONAL if request.GET.get("dialect") == "int" else spreadsheets.SWEDISH
     return handler(stats, qs, dialect)
 
 

@@ -12,6 +12,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from django.apps import apps
@@ -28,7 +29,7 @@ from api import services as api_services
 from config.errors import Invalid
 from config.personal_data import validate_no_identity_number
 from councils.models import Region
-from deviations.services import notes, reporting, responses, systemic, transitions
+from deviations.services import notes, reporting, responses, saved_filters, systemic, transitions
 from deviations.workflow import Status
 from followup import services as followup_services
 from followup.selectors import Period, Scope
@@ -49,6 +50,7 @@ NOT_HUMAN_WRITTEN = {
     "councils.CouncilMembership.role": "choice",
     "deviations.SystemicIssue.state": "choice",
     "deviations.SystemicAction.state": "choice",
+    "deviations.SavedFilter.queue": "choice",
     "deviations.Deviation.status": "choice (the workflow's states)",
     "deviations.Deviation.sip_involved": "choice",
     "deviations.Deviation.severity": "choice",
@@ -263,6 +265,12 @@ WRITERS: dict[str, Callable] = {
     "deviations.SystemicIssue.title": save_issue("title"),
     "deviations.SystemicIssue.description": save_issue("description"),
     "deviations.SystemicIssue.outcome": save_issue("outcome"),
+    "deviations.SavedFilter.name": lambda w, text: saved_filters.save_filter(
+        owner=w.nacka_coordinator, name=text, queue="queue", query="status=triage"
+    ),
+    "deviations.SavedFilter.query": lambda w, text: saved_filters.save_filter(
+        owner=w.nacka_coordinator, name="Mitt filter", queue="queue", query=urlencode({"q": text})
+    ),
     "deviations.SystemicAction.description": lambda w, text: systemic.add_systemic_action(
         issue=w.issue,
         actor=w.regional_coordinator,

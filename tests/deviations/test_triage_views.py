@@ -321,10 +321,10 @@ def test_queue_filters(client, w):
     refs, response = _queue_refs(client, overdue="on")
     assert refs == [late.reference]
     # The row is flagged (the overdue requests are read for the page's rows only).
-    assert [d.reference for d in response.context["page"] if d.overdue_responses] == [late.reference]
+    assert [d.reference for d in response.context["page"] if d.response_overdue] == [late.reference]
     assert 'text-bg-danger">Försenat yttrande' in response.content.decode()
     _, everything = _queue_refs(client)
-    assert [d.reference for d in everything.context["page"] if d.overdue_responses] == [late.reference]
+    assert [d.reference for d in everything.context["page"] if d.response_overdue] == [late.reference]
     assert _queue_refs(client, organization=other_org.pk)[0] == [late.reference]
     # Counterpart organisations count too.
     assert set(_queue_refs(client, organization=w.org_psych.pk)[0]) == {w.dev_x.reference}

@@ -10,8 +10,8 @@ import itertools
 import pytest
 from django.urls import reverse
 
+from config.spreadsheets import FORMULA_STARTS, neutralise_formula
 from deviations.models import Deviation
-from followup.exports import FORMULA_STARTS, neutralise_formula
 
 pytestmark = pytest.mark.django_db
 

@@ -38,6 +38,7 @@ from deviations.models import (
     Deviation,
     DeviationEvent,
     ResponseRequest,
+    SavedFilter,
     SystemicAction,
     SystemicIssue,
 )
@@ -129,6 +130,7 @@ def build_world():
     w.x1.systemic_issue = w.issue
     w.x1.save(update_fields=["systemic_issue"])
     w.action = factories.SystemicActionFactory(issue=w.issue, owner=w.org_psych)
+    w.saved_filter = factories.SavedFilterFactory(owner=w.coord_x, council=w.council_x, name="Nya i X")
     w.analysis = factories.FollowUpAnalysisFactory(
         agreement=w.agreement,
         period_start=datetime.date(today.year, 1, 1),
@@ -349,6 +351,71 @@ MATRIX: dict[str, list[Case]] = {
     "deviations:escalated": [
         Case("regional queue", lambda w: reverse("deviations:escalated"), REGIONAL_ONLY)
     ],
+    "deviations:queue_export": [
+        Case(
+            f"work queue as {fmt}",
+            lambda w, fmt=fmt: reverse("deviations:queue_export", args=[fmt]) + "?status=triage",
+            expect(404, anon=LOGIN, coord_x=200, coord_y=200, regional=200, admin=200),
+        )
+        for fmt in ("csv", "xlsx")
+    ]
+    + [
+        Case(
+            "unknown format",
+            lambda w: reverse("deviations:queue_export", args=["pdf"]),
+            expect(404, anon=LOGIN),
+        )
+    ],
+    "deviations:escalated_export": [
+        Case(
+            "regional queue as CSV",
+            lambda w: reverse("deviations:escalated_export", args=["csv"]),
+            REGIONAL_ONLY,
+        )
+    ],
+    "deviations:bulk_action": [
+        Case("GET", lambda w: reverse("deviations:bulk_action"), POST_ONLY_GET),
+        Case(
+            "POST assign X2 to council X's coordinator",
+            lambda w: reverse("deviations:bulk_action"),
+            # Whoever may not assign to coord_x gets the form back as a message (302), nothing changes.
+            expect(404, anon=LOGIN, coord_x=302, coord_y=302, regional=302, admin=302),
+            post=lambda w: {
+                "queue": "queue",
+                "action": "assign",
+                "assignee": w.coord_x.pk,
+                "reports": [w.x2.reference],
+            },
+            changes=frozenset({"coord_x"}),
+        ),
+        Case(
+            "POST start triage on X2 from the escalated queue",
+            lambda w: reverse("deviations:bulk_action"),
+            # X2 is not escalated: not in that queue, reported per row, nothing changes.
+            expect(404, anon=LOGIN, regional=302, admin=302),
+            post=lambda w: {"queue": "escalated", "action": "start_triage", "reports": [w.x2.reference]},
+        ),
+    ],
+    "deviations:save_filter": [
+        Case("GET", lambda w: reverse("deviations:save_filter"), POST_ONLY_GET),
+        Case(
+            "POST a filter for oneself",
+            lambda w: reverse("deviations:save_filter"),
+            expect(404, anon=LOGIN, coord_x=302, coord_y=302, regional=302, admin=302),
+            post=lambda w: {"queue": "queue", "name": "Mina", "query": "status=triage"},
+            changes=frozenset({"coord_x", "coord_y", "regional", "admin"}),
+        ),
+    ],
+    "deviations:delete_filter": [
+        Case("GET", lambda w: reverse("deviations:delete_filter", args=[w.saved_filter.pk]), POST_ONLY_GET),
+        Case(
+            "POST delete coord_x's filter shared with council X",
+            lambda w: reverse("deviations:delete_filter", args=[w.saved_filter.pk]),
+            expect(404, anon=LOGIN, coord_x=302),
+            post=lambda w: {},
+            changes=frozenset({"coord_x"}),
+        ),
+    ],
     "deviations:transition": [
         Case(
             "form of 'close' on X1",
@@ -542,6 +609,18 @@ MATRIX: dict[str, list[Case]] = {
             lambda w: reverse("deviations:systemic_link", args=[w.issue.pk]),
             expect(404, anon=LOGIN, regional=302, admin=302),
             post=lambda w: {"reference": w.y1.reference},
+            changes=frozenset({"regional", "admin"}),
+        ),
+    ],
+    "deviations:report_systemic_link": [
+        Case(
+            "GET", lambda w: reverse("deviations:report_systemic_link", args=[w.y1.reference]), POST_ONLY_GET
+        ),
+        Case(
+            "POST link Y1 from its page",
+            lambda w: reverse("deviations:report_systemic_link", args=[w.y1.reference]),
+            expect(404, anon=LOGIN, regional=302, admin=302),
+            post=lambda w: {"issue": w.issue.pk},
             changes=frozenset({"regional", "admin"}),
         ),
     ],
@@ -857,6 +936,7 @@ class Fingerprint:
             "issues": rows(SystemicIssue, "title", "state", "updated_at"),
             "actions": rows(SystemicAction, "state", "description"),
             "analyses": FollowUpAnalysis.objects.count(),
+            "saved_filters": rows(SavedFilter, "name", "query", "council"),
             "users": rows(get_user_model(), "password", "is_active"),
             "api_tokens": rows(ApiToken, "user"),
         }
