@@ -115,6 +115,12 @@ class ResponseRequestForm(forms.Form):
         return due_on
 
 
+class ExtendDeadlineForm(forms.Form):
+    """A later due date for an open response request (the service checks it against the current one)."""
+
+    due_on = forms.DateField(label=_("Nytt svarsdatum"), widget=DATE_INPUT)
+
+
 class NoteForm(forms.Form):
     text = forms.CharField(
         label=_("Anteckning"), widget=forms.Textarea(attrs={"rows": 3}), max_length=TEXT_MAX

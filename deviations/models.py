@@ -458,6 +458,11 @@ class ResponseRequest(models.Model):
     requested_at = models.DateTimeField(_("begärd"), default=timezone.now)
     due_on = models.DateField(_("svar senast"))
     answered_at = models.DateTimeField(_("besvarad"), null=True, blank=True)
+    answered_late = models.BooleanField(
+        _("besvarad efter svarsdatum"),
+        default=False,
+        help_text=_("Yttrandet kom in efter svarsdatumet och togs emot som sent."),
+    )
     answered_by_name = models.CharField(_("besvarad av"), max_length=150, blank=True)
     answer_what_happened = models.TextField(_("vad hände enligt er"), blank=True)
     answer_actions = models.TextField(_("åtgärder vidtagna eller planerade"), blank=True)
@@ -487,9 +492,16 @@ class ResponseRequest(models.Model):
     def is_open(self) -> bool:
         return self.answered_at is None and self.cancelled_at is None
 
-    def is_answerable(self, today) -> bool:
-        """Whether the counterpart's signed link still takes an answer: open and not past due."""
-        return self.is_open and today <= self.due_on
+    @property
+    def is_answerable(self) -> bool:
+        """Whether the counterpart's signed link still takes an answer: while the request is open, also
+        after the due date (the answer is then marked late, ``answered_late``)."""
+        return self.is_open
+
+    def is_late(self, today) -> bool:
+        """Open and past its due date on ``today``: an answer now is late (``overdue_condition`` for a
+        queryset)."""
+        return self.is_open and today > self.due_on
 
 
 class AccessLog(models.Model):

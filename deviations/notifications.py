@@ -88,6 +88,15 @@ def response_reminder(*, response_request) -> None:
     _mail_counterpart("response_reminder", response_request)
 
 
+def response_deadline_extended(*, response_request) -> None:
+    _mail_counterpart("response_extended", response_request)
+
+
+def response_overdue_to_counterpart(*, response_request) -> None:
+    """Past the due date: the counterpart may still answer through the same link (marked late)."""
+    _mail_counterpart("response_overdue_counterpart", response_request)
+
+
 def _mail_counterpart(template: str, response_request) -> None:
     """The request (or its reminder) to the counterpart, with the signed answer link."""
     from .response_tokens import response_link

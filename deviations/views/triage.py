@@ -3,6 +3,7 @@ form, and systemic issues. Views translate HTTP to selector/service calls; the r
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,6 +17,7 @@ from deviations.dates import stockholm_today
 from deviations.filters import DeviationFilter, form_cache_key
 from deviations.forms_triage import (
     AssignForm,
+    ExtendDeadlineForm,
     LinkReportForm,
     NoteForm,
     RejectForm,
@@ -29,7 +31,7 @@ from deviations.forms_triage import (
     TransitionForm,
 )
 from deviations.models import Deviation, ResponseRequest, SystemicAction, SystemicIssue
-from deviations.response_tokens import read_token
+from deviations.response_tokens import make_token, read_token
 from deviations.services import assignment, notes, responses, systemic, transitions
 from deviations.workflow import REGIONAL_STATES, TRANSITIONS, Status, allowed_actions
 
@@ -317,6 +319,64 @@ def cancel_response(request, reference: str, pk: int):
     return redirect("deviations:detail", deviation.reference)
 
 
+def _responses_section(deviation):
+    return redirect(reverse("deviations:detail", args=[deviation.reference]) + "#yttranden")
+
+
+@login_required
+@require_POST
+def extend_response(request, reference: str, pk: int):
+    deviation = _visible_deviation(request, reference)
+    response_request = get_object_or_404(deviation.response_requests.all(), pk=pk)
+    form = ExtendDeadlineForm(request.POST, prefix=f"rr{pk}")
+    if not form.is_valid():
+        messages.error(request, _("Ange ett giltigt nytt svarsdatum."))
+        return _responses_section(deviation)
+    try:
+        responses.extend_response_deadline(
+            response_request=response_request, actor=request.user, due_on=form.cleaned_data["due_on"]
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Svarstiden är förlängd och organisationen har fått besked."))
+    return _responses_section(deviation)
+
+
+@login_required
+@require_POST
+def resend_response(request, reference: str, pk: int):
+    deviation = _visible_deviation(request, reference)
+    response_request = get_object_or_404(deviation.response_requests.all(), pk=pk)
+    try:
+        responses.resend_response_link(response_request=response_request, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Länken är skickad igen."))
+    return _responses_section(deviation)
+
+
+@login_required
+def my_response_requests(request):
+    """A signed-in counterpart's list: the open requests to their organisation, with their answer links."""
+    if not request.user.organization_id:
+        raise Http404
+    page = Paginator(selectors.open_requests_to_organization(request.user.organization_id), 25).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "deviations/my_response_requests.html",
+        {
+            "organization": request.user.organization,
+            "page_obj": page,
+            "rows": [(rr, make_token(rr)) for rr in page.object_list],
+            "today": stockholm_today(),
+        },
+    )
+
+
 # --- The counterpart's answer form (no login; a signed link) ---------------------------------------
 
 
@@ -327,7 +387,7 @@ def respond(request, token: str):
     response_request = selectors.response_request_for_answer(pk)
     if response_request is None:
         raise Http404
-    if not response_request.is_answerable(stockholm_today()):
+    if not response_request.is_answerable:
         return render(request, "deviations/respond_invalid.html", status=410)
     form = ResponseAnswerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -345,7 +405,12 @@ def respond(request, token: str):
     return render(
         request,
         "deviations/respond.html",
-        {"response_request": response_request, "deviation": response_request.deviation, "form": form},
+        {
+            "response_request": response_request,
+            "deviation": response_request.deviation,
+            "form": form,
+            "late": response_request.is_late(stockholm_today()),
+        },
     )
 
 

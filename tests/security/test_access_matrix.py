@@ -391,6 +391,56 @@ MATRIX: dict[str, list[Case]] = {
             post=lambda w: {},
         ),
     ],
+    "deviations:extend_response": [
+        Case(
+            "GET",
+            lambda w: reverse("deviations:extend_response", args=[w.x1.reference, w.open_request.pk]),
+            POST_ONLY_GET,
+        ),
+        Case(
+            "POST a later due date for the open request on X1",
+            lambda w: reverse("deviations:extend_response", args=[w.x1.reference, w.open_request.pk]),
+            expect(404, anon=LOGIN, reporter_a=302, coord_x=302, regional=302, responder=302, admin=302),
+            post=lambda w: {
+                f"rr{w.open_request.pk}-due_on": (
+                    timezone.localdate() + datetime.timedelta(days=90)
+                ).isoformat()
+            },
+            changes=frozenset({"coord_x", "regional"}),
+        ),
+        Case(
+            "POST with X1's request id under Y1's reference",
+            lambda w: reverse("deviations:extend_response", args=[w.y1.reference, w.open_request.pk]),
+            expect(404, anon=LOGIN),
+            post=lambda w: {
+                f"rr{w.open_request.pk}-due_on": (
+                    timezone.localdate() + datetime.timedelta(days=90)
+                ).isoformat()
+            },
+        ),
+    ],
+    "deviations:resend_response": [
+        Case(
+            "GET",
+            lambda w: reverse("deviations:resend_response", args=[w.x1.reference, w.open_request.pk]),
+            POST_ONLY_GET,
+        ),
+        Case(
+            "POST send the open request's link on X1 again",
+            lambda w: reverse("deviations:resend_response", args=[w.x1.reference, w.open_request.pk]),
+            expect(404, anon=LOGIN, reporter_a=302, coord_x=302, regional=302, responder=302, admin=302),
+            post=lambda w: {},
+            changes=frozenset({"coord_x", "regional"}),
+        ),
+    ],
+    "deviations:my_response_requests": [
+        # Only staff of an organisation have such a list (here: the responder's organisation).
+        Case(
+            "own organisation's open requests",
+            lambda w: reverse("deviations:my_response_requests"),
+            expect(404, anon=LOGIN, responder=200),
+        ),
+    ],
     "deviations:respond": [
         Case(
             "valid token of the open request",
@@ -772,7 +822,7 @@ class Fingerprint:
         return {
             "deviations": rows(Deviation, "status", "assigned_to", "systemic_issue", "council", "updated_at"),
             "events": DeviationEvent.objects.count(),
-            "requests": rows(ResponseRequest, "answered_at", "cancelled_at"),
+            "requests": rows(ResponseRequest, "answered_at", "cancelled_at", "due_on", "email"),
             "issues": rows(SystemicIssue, "title", "state", "updated_at"),
             "actions": rows(SystemicAction, "state", "description"),
             "analyses": FollowUpAnalysis.objects.count(),
