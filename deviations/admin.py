@@ -18,6 +18,7 @@ from .models import (
     DeviationEvent,
     ReferenceCounter,
     ResponseRequest,
+    ResponseTemplate,
     SystemicAction,
     SystemicIssue,
 )
@@ -303,3 +304,16 @@ class AccessLogAdmin(HandledReportsMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ResponseTemplate)
+class ResponseTemplateAdmin(admin.ModelAdmin):
+    """Standard texts coordinators insert into requests, feedback and rejection reasons."""
+
+    list_display = ["title", "purpose", "agreement", "category", "order", "active"]
+    list_filter = ["purpose", "active", "agreement"]
+    list_editable = ["order", "active"]
+    search_fields = ["title", "text_sv", "text_en"]
+    autocomplete_fields = ["agreement", "category"]
+    list_select_related = ["agreement", "category"]
+    fields = ["title", "purpose", "agreement", "category", "text_sv", "text_en", "order", "active"]

@@ -504,6 +504,63 @@ class ResponseRequest(models.Model):
         return self.is_open and today > self.due_on
 
 
+class ResponseTemplateQuerySet(models.QuerySet):
+    def for_report(self, *, purpose: str, deviation: Deviation):
+        """The active standard texts of ``purpose`` that fit the report: for its agreement (or any)
+        and its category (or any), in the admins' order."""
+        return self.filter(
+            models.Q(agreement__isnull=True) | models.Q(agreement_id=deviation.agreement_id),
+            models.Q(category__isnull=True) | models.Q(category_id=deviation.category_id),
+            active=True,
+            purpose=purpose,
+        ).order_by("order", "title", "pk")
+
+
+class ResponseTemplate(models.Model):
+    """A standard text (mall) maintained by administrators, which coordinators insert into requests for
+    a response, feedback to the reporter and reasons for a rejection. Never sent by itself."""
+
+    class Purpose(models.TextChoices):
+        REQUEST = "request", _("Begäran om yttrande")
+        FEEDBACK = "feedback", _("Återkoppling till rapportören")
+        REJECTION = "rejection", _("Skäl för avvisning")
+
+    title = models.CharField(_("rubrik"), max_length=120)
+    purpose = models.CharField(_("används för"), max_length=12, choices=Purpose.choices)
+    agreement = models.ForeignKey(
+        "agreements.Agreement",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("överenskommelse"),
+        help_text=_("Tomt: gäller alla överenskommelser."),
+    )
+    category = models.ForeignKey(
+        "agreements.DeviationCategory",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("kategori"),
+        help_text=_("Tomt: gäller alla kategorier."),
+    )
+    text_sv = models.TextField(_("text på svenska"), help_text=_("Skriv inga personuppgifter."))
+    text_en = models.TextField(_("text på engelska"), blank=True)
+    order = models.PositiveSmallIntegerField(_("ordning"), default=0)
+    active = models.BooleanField(_("aktiv"), default=True)
+
+    objects = ResponseTemplateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("standardtext")
+        verbose_name_plural = _("standardtexter")
+        ordering = ["purpose", "order", "title"]
+
+    def __str__(self):
+        return self.title
+
+
 class AccessLog(models.Model):
     """Who opened which report's detail page, and when. Written by ``services.access.record_access``;
     kept, never edited, read by administrators in the admin."""

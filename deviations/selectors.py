@@ -501,9 +501,7 @@ def _similar_ranked_in_database(deviation: Deviation, candidates: QuerySet, *, l
     words = sorted(_words(deviation.description))[:40]
     if words:
         query = SearchQuery(" | ".join(words), config="swedish", search_type="raw")
-        text = Least(
-            SearchRank("search_document", query) * Value(20.0), Value(4.0)
-        )
+        text = Least(SearchRank("search_document", query) * Value(20.0), Value(4.0))
     else:
         text = Value(0.0)
     days = Func(

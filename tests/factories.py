@@ -20,6 +20,7 @@ from deviations.models import (
     Deviation,
     DeviationEvent,
     ResponseRequest,
+    ResponseTemplate,
     SystemicAction,
     SystemicIssue,
     YesNoUnknown,
@@ -217,6 +218,16 @@ class ResponseRequestFactory(DjangoModelFactory):
     email = factory.LazyAttribute(lambda o: o.organization.contact_email or "yttrande@example.se")
     requested_by = factory.SubFactory(UserFactory)
     due_on = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=60))
+
+
+class ResponseTemplateFactory(DjangoModelFactory):
+    class Meta:
+        model = ResponseTemplate
+
+    title = factory.Sequence(lambda n: f"Standardtext {n}")
+    purpose = ResponseTemplate.Purpose.REQUEST
+    text_sv = "Beskriv hur er rutin ser ut och vad ni gör för att bristen inte ska upprepas."
+    text_en = "Describe your routine and what you do so that the deviation does not recur."
 
 
 class SystemicIssueFactory(DjangoModelFactory):

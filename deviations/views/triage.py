@@ -197,19 +197,20 @@ def _after_action(request, deviation: Deviation):
     return redirect("deviations:queue")
 
 
-def _transition_form(transition, deviation, request, data=None):
+def _transition_form(transition, deviation, request, data=None, initial=None):
     if transition.form == "reject":
         return RejectForm(
             data,
+            initial=initial,
             transition=transition,
             deviation=deviation,
             visible_reports=selectors.deviations_visible_to(request.user),
         )
     if transition.form == "reroute":
-        return RerouteForm(data, transition=transition, deviation=deviation)
+        return RerouteForm(data, initial=initial, transition=transition, deviation=deviation)
     if transition.form == "request_response":
-        return ResponseRequestForm(data, deviation=deviation, today=stockholm_today())
-    return TransitionForm(data, transition=transition)
+        return ResponseRequestForm(data, initial=initial, deviation=deviation, today=stockholm_today())
+    return TransitionForm(data, initial=initial, transition=transition, deviation=deviation)
 
 
 @login_required
@@ -227,7 +228,10 @@ def transition(request, reference: str, action: str):
     form = _transition_form(
         transition_, deviation, request, request.POST if request.method == "POST" else None
     )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.USE_TEMPLATE in request.POST:
+        # "Use the standard text" without JavaScript: the same form again, the text inserted, no errors.
+        form = _transition_form(transition_, deviation, request, initial=form.initial_with_template())
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             if transition_.form == "request_response":
