@@ -90,7 +90,7 @@ class UserAdmin(DjangoUserAdmin):
     autocomplete_fields = ["organization"]
     fieldsets = [
         *DjangoUserAdmin.fieldsets[:2],
-        (_("Arbetsplats"), {"fields": ["organization", "phone"]}),
+        (_("Arbetsplats"), {"fields": ["organization", "phone", "notification_mode"]}),
         *DjangoUserAdmin.fieldsets[2:],
     ]
     add_fieldsets = [

@@ -122,6 +122,10 @@ class Council(models.Model):
 class User(AbstractUser):
     """A person who signs in: coordinators, council members, responders, reporters and admins."""
 
+    class NotificationMode(models.TextChoices):
+        IMMEDIATE = "immediate", _("Ett e-postmeddelande för varje händelse")
+        DAILY = "daily", _("En daglig sammanfattning")
+
     organization = models.ForeignKey(
         "agreements.Organization",
         on_delete=models.SET_NULL,
@@ -131,6 +135,13 @@ class User(AbstractUser):
         verbose_name=_("organisation"),
     )
     phone = models.CharField(_("telefon"), max_length=40, blank=True)
+    notification_mode = models.CharField(
+        _("e-postaviseringar"),
+        max_length=10,
+        choices=NotificationMode.choices,
+        default=NotificationMode.IMMEDIATE,
+        help_text=_("Hur du får besked när något väntar på dig (tilldelningar, nya och återförda ärenden)."),
+    )
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("användare")

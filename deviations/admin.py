@@ -16,6 +16,7 @@ from .models import (
     AccessLog,
     Deviation,
     DeviationEvent,
+    PendingNotification,
     ReferenceCounter,
     ResponseRequest,
     ResponseTemplate,
@@ -317,3 +318,14 @@ class ResponseTemplateAdmin(admin.ModelAdmin):
     autocomplete_fields = ["agreement", "category"]
     list_select_related = ["agreement", "category"]
     fields = ["title", "purpose", "agreement", "category", "text_sv", "text_en", "order", "active"]
+
+
+@admin.register(PendingNotification)
+class PendingNotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What waits for the daily digests (and what went out in the last 30 days): view only."""
+
+    list_display = ["user", "subject", "created_at", "sent_at"]
+    list_filter = [("sent_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "subject"]
+    ordering = ["-created_at", "-pk"]

@@ -561,6 +561,39 @@ class ResponseTemplate(models.Model):
         return self.title
 
 
+class PendingNotification(models.Model):
+    """A hand-off notification kept for a user who chose one daily digest instead of immediate e-mails
+    (``User.notification_mode``); ``services.digests.send_digests`` sends and marks them. Holds the
+    subject line (a reference number, never report text) and the link, nothing else."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="pending_notifications",
+        verbose_name=_("mottagare"),
+    )
+    subject = models.CharField(_("ämne"), max_length=300)
+    link = models.CharField(_("länk"), max_length=500)
+    created_at = models.DateTimeField(_("skapad"), default=timezone.now)
+    sent_at = models.DateTimeField(_("skickad i sammanfattning"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("avisering i väntan på sammanfattning")
+        verbose_name_plural = _("aviseringar i väntan på sammanfattning")
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["user", "created_at"],
+                name="pendingnotif_unsent_idx",
+                condition=models.Q(sent_at__isnull=True),
+            ),
+            models.Index(fields=["sent_at"], name="pendingnotif_sent_idx"),
+        ]
+
+    def __str__(self):
+        return self.subject
+
+
 class AccessLog(models.Model):
     """Who opened which report's detail page, and when. Written by ``services.access.record_access``;
     kept, never edited, read by administrators in the admin."""

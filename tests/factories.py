@@ -19,6 +19,7 @@ from deviations.models import (
     AccessLog,
     Deviation,
     DeviationEvent,
+    PendingNotification,
     ResponseRequest,
     ResponseTemplate,
     SystemicAction,
@@ -228,6 +229,15 @@ class ResponseTemplateFactory(DjangoModelFactory):
     purpose = ResponseTemplate.Purpose.REQUEST
     text_sv = "Beskriv hur er rutin ser ut och vad ni gör för att bristen inte ska upprepas."
     text_en = "Describe your routine and what you do so that the deviation does not recur."
+
+
+class PendingNotificationFactory(DjangoModelFactory):
+    class Meta:
+        model = PendingNotification
+
+    user = factory.SubFactory(UserFactory)
+    subject = factory.Sequence(lambda n: f"Tilldelad dig: samverkansbrist SB-2026-{n + 1:05d}")
+    link = "http://testserver/rapporter/SB-2026-00001/"
 
 
 class SystemicIssueFactory(DjangoModelFactory):

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from config.errors import Invalid
 
+from .. import notifications
 from ..models import Deviation, DeviationEvent
 from ..selectors import assignable_users
 from .transitions import require_handler, write_event
@@ -30,4 +31,5 @@ def assign_deviation(*, deviation: Deviation, assignee, actor) -> Deviation:
         action="assign" if assignee else "unassign",
         text=(assignee.get_full_name() or assignee.username) if assignee else "",
     )
+    notifications.assigned(deviation=deviation, assignee=assignee, actor=actor)
     return deviation

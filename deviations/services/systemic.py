@@ -56,9 +56,11 @@ def add_systemic_action(
     *, issue: SystemicIssue, actor, description: str, owner, due_on: datetime.date
 ) -> SystemicAction:
     _require_regional(actor)
-    return SystemicAction.objects.create(
+    action = SystemicAction.objects.create(
         issue=issue, description=description.strip(), owner=owner, due_on=due_on
     )
+    notifications.systemic_action_decided(action=action)
+    return action
 
 
 @transaction.atomic

@@ -128,7 +128,7 @@ def transition_held(
         created_at=now,
     )
     logger.info("deviation %s: %s (%s -> %s)", deviation.reference, action, from_status, deviation.status)
-    notifications.after_transition(deviation=deviation, action=action, from_status=from_status)
+    notifications.after_transition(deviation=deviation, action=action, from_status=from_status, text=text)
     return deviation
 
 

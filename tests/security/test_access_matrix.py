@@ -237,6 +237,16 @@ MATRIX: dict[str, list[Case]] = {
     ],
     # --- Account ----------------------------------------------------------------------------------
     "account:profile": [Case("own profile", lambda w: reverse("account:profile"), signed_in(200))],
+    "account:notification_mode": [
+        Case("GET", lambda w: reverse("account:notification_mode"), POST_ONLY_GET),
+        Case(
+            "POST one daily digest",
+            lambda w: reverse("account:notification_mode"),
+            signed_in(302),
+            post=lambda w: {"notification_mode": "daily"},
+            changes=frozenset(set(ROLES) - {"anon"}),
+        ),
+    ],
     "account:password_change": [Case("form", lambda w: reverse("account:password_change"), signed_in(200))],
     "account:sign_out_everywhere": [
         Case("form", lambda w: reverse("account:sign_out_everywhere"), signed_in(200)),
@@ -826,7 +836,7 @@ class Fingerprint:
             "issues": rows(SystemicIssue, "title", "state", "updated_at"),
             "actions": rows(SystemicAction, "state", "description"),
             "analyses": FollowUpAnalysis.objects.count(),
-            "users": rows(get_user_model(), "password", "is_active"),
+            "users": rows(get_user_model(), "password", "is_active", "notification_mode"),
             "api_tokens": rows(ApiToken, "user"),
         }
 
