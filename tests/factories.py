@@ -14,7 +14,7 @@ from agreements.models import (
     FollowUpAnalysis,
     Organization,
 )
-from councils.models import Council, CouncilMembership, District, Municipality, Region, User
+from councils.models import Council, CouncilMeeting, CouncilMembership, District, Municipality, Region, User
 from deviations.models import (
     AccessLog,
     Deviation,
@@ -74,6 +74,15 @@ class CouncilFactory(DjangoModelFactory):
     def districts(self, create, extracted, **kwargs):
         if create and extracted:
             self.districts.set(extracted)
+
+
+class CouncilMeetingFactory(DjangoModelFactory):
+    class Meta:
+        model = CouncilMeeting
+
+    council = factory.SubFactory(CouncilFactory)
+    held_on = factory.Sequence(lambda n: datetime.date(2026, 1, 1) + datetime.timedelta(days=30 * n))
+    attendees = "Samordnare, Socialtjänsten\nEnhetschef, Psykiatrin"
 
 
 class RegionalCouncilFactory(CouncilFactory):
