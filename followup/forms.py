@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agreements.models import Agreement, FollowUpAnalysis
 
-from .meeting_pack import DEFAULT_INTERVAL_DAYS
+from .meeting_pack import since_previous_meeting
 from .selectors import DateBasis, Period, PeriodType, Scope
 
 MAX_CUSTOM_DAYS = 366 * 10
@@ -169,8 +169,14 @@ class MeetingPackForm(forms.Form):
         label=_("Föregående möte"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_("Lämna tomt för 30 dagar före mötet."),
+        help_text=_(
+            "Lämna tomt för samrådets senaste registrerade möte före mötesdatumet (annars 30 dagar före)."
+        ),
     )
+
+    def __init__(self, *args, council, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.council = council
 
     @staticmethod
     def initial_data() -> dict:
@@ -180,7 +186,7 @@ class MeetingPackForm(forms.Form):
         data = super().clean()
         meeting, previous = data.get("meeting_date"), data.get("previous_meeting")
         if meeting and not previous:
-            data["previous_meeting"] = meeting - datetime.timedelta(days=DEFAULT_INTERVAL_DAYS)
+            data["previous_meeting"] = since_previous_meeting(self.council, meeting)
         elif meeting and previous and previous >= meeting:
             self.add_error("previous_meeting", _("Föregående möte måste ligga före mötesdatumet."))
         return data
