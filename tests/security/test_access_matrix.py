@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from agreements.models import FollowUpAnalysis
 from api.models import ApiToken
-from councils.models import CouncilMembership
+from councils.models import CouncilMeeting, CouncilMembership
 from deviations import response_tokens, tokens
 from deviations.models import (
     Deviation,
@@ -128,6 +128,7 @@ def build_world():
     w.x1.systemic_issue = w.issue
     w.x1.save(update_fields=["systemic_issue"])
     w.action = factories.SystemicActionFactory(issue=w.issue, owner=w.org_psych)
+    w.meeting_x = factories.CouncilMeetingFactory(council=w.council_x, held_on=today, minutes="Möte.")
     w.analysis = factories.FollowUpAnalysisFactory(
         agreement=w.agreement,
         period_start=datetime.date(today.year, 1, 1),
@@ -681,6 +682,90 @@ MATRIX: dict[str, list[Case]] = {
             expect(404, anon=LOGIN, coord_x=200, regional=200, admin=200),
         ),
     ],
+    # --- Council meetings: members read, the council's coordinators write ---------------------------
+    "followup:meetings": [
+        Case(
+            "council X's meetings",
+            lambda w: reverse("followup:meetings", args=[w.council_x.pk]),
+            expect(404, anon=LOGIN, coord_x=200, regional=200, admin=200),
+        ),
+    ],
+    "followup:meeting_create": [
+        Case(
+            "form, council X",
+            lambda w: reverse("followup:meeting_create", args=[w.council_x.pk]),
+            expect(404, anon=LOGIN, coord_x=200),
+        ),
+        Case(
+            "POST, council X",
+            lambda w: reverse("followup:meeting_create", args=[w.council_x.pk]),
+            expect(404, anon=LOGIN, coord_x=302),
+            post=lambda w: {"held_on": "2026-01-15", "attendees": "", "minutes": "Nytt möte."},
+            changes=frozenset({"coord_x"}),
+        ),
+    ],
+    "followup:meeting": [
+        Case(
+            "minutes of council X's meeting",
+            lambda w: reverse("followup:meeting", args=[w.council_x.pk, w.meeting_x.pk]),
+            expect(404, anon=LOGIN, coord_x=200, regional=200, admin=200),
+        ),
+        Case(
+            "council X's meeting under council Y's id",
+            lambda w: reverse("followup:meeting", args=[w.council_y.pk, w.meeting_x.pk]),
+            expect(404, anon=LOGIN),
+        ),
+    ],
+    "followup:meeting_edit": [
+        Case(
+            "form",
+            lambda w: reverse("followup:meeting_edit", args=[w.council_x.pk, w.meeting_x.pk]),
+            expect(404, anon=LOGIN, coord_x=200),
+        ),
+        Case(
+            "POST",
+            lambda w: reverse("followup:meeting_edit", args=[w.council_x.pk, w.meeting_x.pk]),
+            expect(404, anon=LOGIN, coord_x=302),
+            post=lambda w: {
+                "held_on": w.meeting_x.held_on.isoformat(),
+                "attendees": "",
+                "minutes": "Ändrat.",
+            },
+            changes=frozenset({"coord_x"}),
+        ),
+    ],
+    "followup:meeting_decisions": [
+        Case(
+            "GET",
+            lambda w: reverse("followup:meeting_decisions", args=[w.council_x.pk, w.meeting_x.pk]),
+            POST_ONLY_GET,
+        ),
+        Case(
+            "POST close X1 and X2",
+            lambda w: reverse("followup:meeting_decisions", args=[w.council_x.pk, w.meeting_x.pk]),
+            expect(404, anon=LOGIN, coord_x=302),
+            post=lambda w: {
+                "action": "close",
+                "references": f"{w.x1.reference} {w.x2.reference}",
+                "text": "Klart.",
+            },
+            changes=frozenset({"coord_x"}),
+        ),
+    ],
+    "followup:meeting_meeting_pack": [
+        Case(
+            "pack of council X's meeting",
+            lambda w: reverse("followup:meeting_meeting_pack", args=[w.council_x.pk, w.meeting_x.pk]),
+            expect(404, anon=LOGIN, coord_x=200, regional=200, admin=200),
+        ),
+    ],
+    "followup:meeting_meeting_pack_pdf": [
+        Case(
+            "PDF of council X's meeting",
+            lambda w: reverse("followup:meeting_meeting_pack_pdf", args=[w.council_x.pk, w.meeting_x.pk]),
+            expect(404, anon=LOGIN, coord_x=200, regional=200, admin=200),
+        ),
+    ],
     # --- Admin (one group, see the module docstring) -------------------------------------------------
     # --- Read API (/api/v1/, session auth here; tokens in tests/api) -----------------------------------
     "api:api_info": [Case("about the API", lambda w: "/api/v1/api-info", everyone(200))],
@@ -838,6 +923,7 @@ class Fingerprint:
             "analyses": FollowUpAnalysis.objects.count(),
             "users": rows(get_user_model(), "password", "is_active", "notification_mode"),
             "api_tokens": rows(ApiToken, "user"),
+            "meetings": rows(CouncilMeeting, "held_on", "minutes"),
         }
 
 
