@@ -236,10 +236,11 @@ class MeetingDecisionForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, actions: dict, proposed: list[str], **kwargs):
+    def __init__(self, *args, actions: dict, proposed: list[tuple[str, str]], **kwargs):
+        """``actions``: {action: label}; ``proposed``: (reference, label) of the pack's proposals."""
         super().__init__(*args, **kwargs)
         self.fields["action"].choices = list(actions.items())
-        self.fields["proposed"].choices = [(ref, ref) for ref in proposed]
+        self.fields["proposed"].choices = proposed
         if not proposed:
             del self.fields["proposed"]
 

@@ -104,7 +104,14 @@ def meeting_edit(request, pk: int, meeting_pk: int | None = None):
 
 
 def _decision_form(council, pack, data=None):
-    proposed = [d.reference for group in pack.proposed_escalations for d in group["reports"]]
+    proposed = [
+        (
+            d.reference,
+            " · ".join((d.reference, group["category"], f"{d.reported_on:%Y-%m-%d}", d.get_status_display())),
+        )
+        for group in pack.proposed_escalations
+        for d in group["reports"]
+    ]
     return MeetingDecisionForm(data, actions=services.decision_actions(council), proposed=proposed)
 
 
