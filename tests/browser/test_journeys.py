@@ -562,6 +562,9 @@ def english_world():
     w.response_request = factories.ResponseRequestFactory(
         deviation=report(w, status=Status.AWAITING_RESPONSE), organization=w.counterpart
     )
+    w.meeting = factories.CouncilMeetingFactory(
+        council=w.nacka_council, held_on=timezone.localdate(), minutes="Discharges without notice recur."
+    )
     return w
 
 
@@ -620,6 +623,10 @@ def test_pages_in_english(page, login, live_server, settings):
         "transition-request-response",
     )
     visit(page, url("deviations:transition", w.triage.reference, "escalate", **en), "transition-escalate")
+    council, meeting = w.nacka_council.pk, w.meeting.pk
+    visit(page, url("followup:meetings", council, **en), "meetings")
+    visit(page, url("followup:meeting", council, meeting, **en), "meeting-minutes")
+    visit(page, url("followup:meeting_meeting_pack", council, meeting, **en), "meeting-pack")
     page.context.clear_cookies()
 
     # The regional coordinator.
