@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from config.admin_lookups import FilterLookupsOnlyMixin
 
 from .forms import AdminLoginForm
-from .models import Council, CouncilMembership, District, Municipality, Region, User
+from .models import Council, CouncilMeeting, CouncilMembership, District, Municipality, Region, User
 from .rights import PRIVILEGE_FIELDS, councils_managed_by, may_manage_account
 
 admin.site.site_header = _("Samverkansbrister – administration")
@@ -171,7 +171,7 @@ class UserAdmin(SavesManagedMembershipsMixin, FilterLookupsOnlyMixin, DjangoUser
     autocomplete_fields = ["organization"]
     fieldsets = [
         *DjangoUserAdmin.fieldsets[:2],
-        (_("Arbetsplats"), {"fields": ["organization", "phone"]}),
+        (_("Arbetsplats"), {"fields": ["organization", "phone", "notification_mode"]}),
         *DjangoUserAdmin.fieldsets[2:],
     ]
     add_fieldsets = [
@@ -214,3 +214,23 @@ class UserAdmin(SavesManagedMembershipsMixin, FilterLookupsOnlyMixin, DjangoUser
         if not request.user.is_superuser and {"groups", "user_permissions"} & set(form.fields):
             raise PermissionDenied
         super().save_related(request, form, formsets, change)
+
+
+@admin.register(CouncilMeeting)
+class CouncilMeetingAdmin(admin.ModelAdmin):
+    """Council meetings; attendees and minutes refuse identity numbers (the model's validators), as
+    ``followup.services.save_meeting`` does."""
+
+    fields = ["council", "held_on", "attendees", "minutes", "created_by", "created_at", "updated_at"]
+    list_display = ["council", "held_on", "created_by"]
+    list_filter = ["council"]
+    date_hierarchy = "held_on"
+    search_fields = ["council__name", "minutes"]
+    list_select_related = ["council", "created_by"]
+    autocomplete_fields = ["council"]
+    readonly_fields = ["created_by", "created_at", "updated_at"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

@@ -51,3 +51,15 @@ class ConfirmPasswordForm(forms.Form):
         if authenticate(self.request, username=user.get_username(), password=password) != user:
             raise forms.ValidationError(_("Lösenordet stämmer inte."), code="password_incorrect")
         return password
+
+
+class NotificationModeForm(forms.Form):
+    notification_mode = forms.ChoiceField(
+        label=_("Hur vill du få e-post om det som väntar på dig?"),
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["notification_mode"].choices = user.NotificationMode.choices
+        self.fields["notification_mode"].initial = user.notification_mode

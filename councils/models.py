@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -140,6 +141,10 @@ class User(AbstractUser):
     last_name = _guarded("last_name")
     email = _guarded("email")
 
+    class NotificationMode(models.TextChoices):
+        IMMEDIATE = "immediate", _("Ett e-postmeddelande för varje händelse")
+        DAILY = "daily", _("En daglig sammanfattning")
+
     organization = models.ForeignKey(
         "agreements.Organization",
         on_delete=models.SET_NULL,
@@ -150,6 +155,13 @@ class User(AbstractUser):
     )
     phone = models.CharField(
         _("telefon"), max_length=40, blank=True, validators=[validate_no_identity_number]
+    )
+    notification_mode = models.CharField(
+        _("e-postaviseringar"),
+        max_length=10,
+        choices=NotificationMode.choices,
+        default=NotificationMode.IMMEDIATE,
+        help_text=_("Hur du får besked när något väntar på dig (tilldelningar, nya och återförda ärenden)."),
     )
 
     class Meta(AbstractUser.Meta):
@@ -208,3 +220,55 @@ class CouncilMembership(models.Model):
     @property
     def is_coordinator(self) -> bool:
         return self.role in (self.Role.COORDINATOR, self.Role.CHAIR)
+
+
+class CouncilMeeting(models.Model):
+    """A meeting of a council: its date, who attended (free text) and the minutes. The meeting pack of
+    a meeting covers the time since the council's previous meeting; decisions taken at it are applied
+    to the reports from the minutes page (``followup.services.apply_meeting_decisions``). Written by
+    ``followup.services.save_meeting`` and its admin, which refuse identity numbers in the texts
+    (the fields' validators, ``config.personal_data``)."""
+
+    council = models.ForeignKey(
+        Council, on_delete=models.PROTECT, related_name="meetings", verbose_name=_("samråd")
+    )
+    held_on = models.DateField(_("mötesdatum"))
+    attendees = models.TextField(
+        _("närvarande"),
+        blank=True,
+        max_length=2000,
+        help_text=_("Namn och organisation, en per rad."),
+        validators=[validate_no_identity_number],
+    )
+    minutes = models.TextField(
+        _("minnesanteckningar"),
+        blank=True,
+        max_length=20_000,
+        help_text=_("Skriv inga uppgifter om enskilda personer; hänvisa till rapporternas referensnummer."),
+        validators=[validate_no_identity_number],
+    )
+    created_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("skapat av"),
+    )
+    created_at = models.DateTimeField(_("skapat"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("uppdaterat"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("samrådsmöte")
+        verbose_name_plural = _("samrådsmöten")
+        ordering = ["council", "-held_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["council", "held_on"],
+                name="councilmeeting_one_per_day",
+                violation_error_message=_("Samrådet har redan ett möte det datumet."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.council} {self.held_on:%Y-%m-%d}"

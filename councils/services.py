@@ -19,3 +19,12 @@ def sign_out_everywhere(*, user, raw_password: str) -> None:
     user.set_password(raw_password)
     user.save(update_fields=["password"])
     logger.info("user %s signed out on all devices", user.pk)
+
+
+@transaction.atomic
+def set_notification_mode(*, user, mode: str) -> None:
+    """Immediate e-mails, or one daily digest (``send_digests``), for the hand-offs meant for ``user``."""
+    if mode not in user.NotificationMode.values:
+        raise ValueError(mode)
+    user.notification_mode = mode
+    user.save(update_fields=["notification_mode"])

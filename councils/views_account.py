@@ -8,10 +8,10 @@ from django.contrib.messages.views import SuccessMessageMixin
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from . import services
-from .forms import ConfirmPasswordForm
+from .forms import ConfirmPasswordForm, NotificationModeForm
 
 
 @login_required
@@ -22,8 +22,25 @@ def profile(request):
     return render(
         request,
         "councils/profile.html",
-        {"profile_user": user, "organization": organization, "memberships": memberships},
+        {
+            "profile_user": user,
+            "organization": organization,
+            "memberships": memberships,
+            "notification_form": NotificationModeForm(user=user),
+        },
     )
+
+
+@login_required
+@require_POST
+def notification_mode(request):
+    form = NotificationModeForm(request.POST, user=request.user)
+    if form.is_valid():
+        services.set_notification_mode(user=request.user, mode=form.cleaned_data["notification_mode"])
+        messages.success(request, _("Ditt val av e-postaviseringar är sparat."))
+    else:
+        messages.error(request, _("Välj hur du vill få e-post."))
+    return redirect("account:profile")
 
 
 class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):

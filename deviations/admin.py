@@ -31,8 +31,10 @@ from .models import (
     Deviation,
     DeviationEvent,
     FollowUpSummary,
+    PendingNotification,
     ReferenceCounter,
     ResponseRequest,
+    ResponseTemplate,
     SavedFilter,
     SystemicAction,
     SystemicIssue,
@@ -550,3 +552,27 @@ class SavedFilterAdmin(admin.ModelAdmin):
     ordering = ["name", "pk"]
     list_select_related = ["owner", "council"]
     raw_id_fields = ["owner"]
+
+
+@admin.register(ResponseTemplate)
+class ResponseTemplateAdmin(admin.ModelAdmin):
+    """Standard texts coordinators insert into requests, feedback and rejection reasons."""
+
+    list_display = ["title", "purpose", "agreement", "category", "order", "active"]
+    list_filter = ["purpose", "active", "agreement"]
+    list_editable = ["order", "active"]
+    search_fields = ["title", "text_sv", "text_en"]
+    autocomplete_fields = ["agreement", "category"]
+    list_select_related = ["agreement", "category"]
+    fields = ["title", "purpose", "agreement", "category", "text_sv", "text_en", "order", "active"]
+
+
+@admin.register(PendingNotification)
+class PendingNotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What waits for the daily digests (and what went out in the last 30 days): view only."""
+
+    list_display = ["user", "subject", "created_at", "sent_at"]
+    list_filter = [("sent_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "subject"]
+    ordering = ["-created_at", "-pk"]

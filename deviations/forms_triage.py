@@ -10,7 +10,7 @@ from agreements.models import Agreement, ContributingFactor, Organization
 from councils.models import Council
 
 from .fields import ModelChoiceField, ModelMultipleChoiceField
-from .models import SavedFilter, SystemicAction, SystemicIssue
+from .models import ResponseTemplate, SavedFilter, SystemicAction, SystemicIssue
 from .selectors import EVERYWHERE
 from .services.bulk import MAX_REPORTS
 from .workflow import RejectReason
@@ -19,12 +19,81 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TEXT_MAX = 10_000
 
 
-class TransitionForm(forms.Form):
+class TemplateSelect(forms.Select):
+    """A select of standard texts; each option carries its text (``data-text``), which
+    static/js/response_templates.js inserts into the form's text field on choice."""
+
+    def __init__(self, *args, texts=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.texts = texts or {}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if str(value) in self.texts:
+            option["attrs"]["data-text"] = self.texts[str(value)]
+        return option
+
+
+class StandardTextMixin:
+    """Adds a choice of the administrators' standard texts (``ResponseTemplate``) for ``purpose`` before
+    the text field ``target``. Without JavaScript the "use template" button posts the form and the
+    view renders it again with the text inserted (``initial_with_template``)."""
+
+    USE_TEMPLATE = "use_template"
+
+    def add_standard_texts(self, *, purpose: str | None, deviation, target: str) -> None:
+        self.template_target = target
+        if purpose is None:
+            return
+        texts, choices = {}, [("", _("Välj en standardtext"))]
+        for template in ResponseTemplate.objects.for_report(purpose=purpose, deviation=deviation):
+            for language, text, label in (
+                ("sv", template.text_sv, _("%(title)s (svenska)")),
+                ("en", template.text_en, _("%(title)s (engelska)")),
+            ):
+                if text.strip():
+                    value = f"{template.pk}:{language}"
+                    choices.append((value, label % {"title": template.title}))
+                    texts[value] = text.strip()
+        if len(choices) == 1:
+            return
+        self.fields["template"] = forms.ChoiceField(
+            label=_("Standardtext"),
+            required=False,
+            choices=choices,
+            widget=TemplateSelect(texts=texts, attrs={"data-template-target": f"id_{target}"}),
+            help_text=_("Infogas i textfältet nedan, där du kan ändra den."),
+        )
+        self.template_texts = texts
+        order = list(self.fields)
+        order.remove("template")
+        order.insert(order.index(target), "template")
+        self.order_fields(order)
+
+    def initial_with_template(self) -> dict:
+        """The submitted values as initial data, with the chosen standard text added to the text field
+        (after what is already written)."""
+        values = {name: self[name].value() for name in self.fields if name != "template"}
+        text = getattr(self, "template_texts", {}).get(self.data.get(self.add_prefix("template"), ""))
+        if text:
+            written = (values.get(self.template_target) or "").strip()
+            values[self.template_target] = f"{written}\n\n{text}" if written else text
+        return values
+
+
+#: Which standard texts a transition's form offers.
+STANDARD_TEXT_PURPOSE = {
+    "close": ResponseTemplate.Purpose.FEEDBACK,
+    "reject": ResponseTemplate.Purpose.REJECTION,
+}
+
+
+class TransitionForm(StandardTextMixin, forms.Form):
     """The comment of a transition; required when the table says so (motivation, feedback, reason)."""
 
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=TEXT_MAX)
 
-    def __init__(self, *args, transition, **kwargs):
+    def __init__(self, *args, transition, deviation=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.transition = transition
         field = self.fields["text"]
@@ -35,6 +104,11 @@ class TransitionForm(forms.Form):
         else:
             field.help_text = _("Texten är intern och visas inte för rapportören.")
         field.error_messages["required"] = _("%(label)s måste fyllas i.") % {"label": field.label}
+        self.add_standard_texts(
+            purpose=STANDARD_TEXT_PURPOSE.get(transition.action) if deviation else None,
+            deviation=deviation,
+            target="text",
+        )
 
 
 class RejectForm(TransitionForm):
@@ -48,7 +122,7 @@ class RejectForm(TransitionForm):
     field_order = ["reason", "duplicate_reference", "text"]
 
     def __init__(self, *args, deviation, visible_reports, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, deviation=deviation, **kwargs)
         self.deviation = deviation
         self.visible_reports = visible_reports
         self.duplicate_of = None
@@ -82,7 +156,7 @@ class RerouteForm(TransitionForm):
         ).exclude(pk=deviation.council_id)
 
 
-class ResponseRequestForm(forms.Form):
+class ResponseRequestForm(StandardTextMixin, forms.Form):
     organizations = ModelMultipleChoiceField(
         label=_("Organisationer som ska yttra sig"),
         queryset=Organization.objects.none(),
@@ -109,12 +183,21 @@ class ResponseRequestForm(forms.Form):
             "name"
         )
         self.fields["due_on"].initial = today + datetime.timedelta(days=settings.RESPONSE_DEADLINE_DAYS)
+        self.add_standard_texts(
+            purpose=ResponseTemplate.Purpose.REQUEST, deviation=deviation, target="message"
+        )
 
     def clean_due_on(self):
         due_on = self.cleaned_data["due_on"]
         if due_on <= self.today:
             raise forms.ValidationError(_("Svarsdatumet måste ligga i framtiden."))
         return due_on
+
+
+class ExtendDeadlineForm(forms.Form):
+    """A later due date for an open response request (the service checks it against the current one)."""
+
+    due_on = forms.DateField(label=_("Nytt svarsdatum"), widget=DATE_INPUT)
 
 
 class NoteForm(forms.Form):

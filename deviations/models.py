@@ -681,6 +681,11 @@ class ResponseRequest(models.Model):
     requested_at = models.DateTimeField(_("begärd"), default=timezone.now)
     due_on = models.DateField(_("svar senast"))
     answered_at = models.DateTimeField(_("besvarad"), null=True, blank=True)
+    answered_late = models.BooleanField(
+        _("besvarad efter svarsdatum"),
+        default=False,
+        help_text=_("Yttrandet kom in efter svarsdatumet och togs emot som sent."),
+    )
     answered_by_name = models.CharField(
         _("besvarad av"), max_length=150, blank=True, validators=[validate_no_identity_number]
     )
@@ -716,9 +721,110 @@ class ResponseRequest(models.Model):
     def is_open(self) -> bool:
         return self.answered_at is None and self.cancelled_at is None
 
-    def is_answerable(self, today) -> bool:
-        """Whether the counterpart's signed link still takes an answer: open and not past due."""
-        return self.is_open and today <= self.due_on
+    @property
+    def is_answerable(self) -> bool:
+        """Whether the counterpart's signed link still takes an answer: while the request is open, also
+        after the due date (the answer is then marked late, ``answered_late``)."""
+        return self.is_open
+
+    def is_late(self, today) -> bool:
+        """Open and past its due date on ``today``: an answer now is late (``overdue_condition`` for a
+        queryset)."""
+        return self.is_open and today > self.due_on
+
+
+class ResponseTemplateQuerySet(models.QuerySet):
+    def for_report(self, *, purpose: str, deviation: Deviation):
+        """The active standard texts of ``purpose`` that fit the report: for its agreement (or any)
+        and its category (or any), in the admins' order."""
+        return self.filter(
+            models.Q(agreement__isnull=True) | models.Q(agreement_id=deviation.agreement_id),
+            models.Q(category__isnull=True) | models.Q(category_id=deviation.category_id),
+            active=True,
+            purpose=purpose,
+        ).order_by("order", "title", "pk")
+
+
+class ResponseTemplate(models.Model):
+    """A standard text (mall) maintained by administrators, which coordinators insert into requests for
+    a response, feedback to the reporter and reasons for a rejection. Never sent by itself."""
+
+    class Purpose(models.TextChoices):
+        REQUEST = "request", _("Begäran om yttrande")
+        FEEDBACK = "feedback", _("Återkoppling till rapportören")
+        REJECTION = "rejection", _("Skäl för avvisning")
+
+    title = models.CharField(_("rubrik"), max_length=120, validators=[validate_no_identity_number])
+    purpose = models.CharField(_("används för"), max_length=12, choices=Purpose.choices)
+    agreement = models.ForeignKey(
+        "agreements.Agreement",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("överenskommelse"),
+        help_text=_("Tomt: gäller alla överenskommelser."),
+    )
+    category = models.ForeignKey(
+        "agreements.DeviationCategory",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("kategori"),
+        help_text=_("Tomt: gäller alla kategorier."),
+    )
+    text_sv = models.TextField(
+        _("text på svenska"),
+        help_text=_("Skriv inga personuppgifter."),
+        validators=[validate_no_identity_number],
+    )
+    text_en = models.TextField(_("text på engelska"), blank=True, validators=[validate_no_identity_number])
+    order = models.PositiveSmallIntegerField(_("ordning"), default=0)
+    active = models.BooleanField(_("aktiv"), default=True)
+
+    objects = ResponseTemplateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("standardtext")
+        verbose_name_plural = _("standardtexter")
+        ordering = ["purpose", "order", "title"]
+
+    def __str__(self):
+        return self.title
+
+
+class PendingNotification(models.Model):
+    """A hand-off notification kept for a user who chose one daily digest instead of immediate e-mails
+    (``User.notification_mode``); ``services.digests.send_digests`` sends and marks them. Holds the
+    subject line (a reference number, never report text) and the link, nothing else."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="pending_notifications",
+        verbose_name=_("mottagare"),
+    )
+    subject = models.CharField(_("ämne"), max_length=300)
+    link = models.CharField(_("länk"), max_length=500)
+    created_at = models.DateTimeField(_("skapad"), default=timezone.now)
+    sent_at = models.DateTimeField(_("skickad i sammanfattning"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("avisering i väntan på sammanfattning")
+        verbose_name_plural = _("aviseringar i väntan på sammanfattning")
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["user", "created_at"],
+                name="pendingnotif_unsent_idx",
+                condition=models.Q(sent_at__isnull=True),
+            ),
+            models.Index(fields=["sent_at"], name="pendingnotif_sent_idx"),
+        ]
+
+    def __str__(self):
+        return self.subject
 
 
 class AccessLog(models.Model):

@@ -162,6 +162,17 @@ def response_request_for_answer(pk: int) -> ResponseRequest | None:
     )
 
 
+def open_requests_to_organization(organization_id: int) -> QuerySet[ResponseRequest]:
+    """The open response requests to one organisation (a signed-in counterpart's list), due first."""
+    return (
+        ResponseRequest.objects.open()
+        .filter(organization_id=organization_id)
+        .exclude(deviation__status=Status.UNCONFIRMED)
+        .select_related("deviation__agreement", "deviation__category", "deviation__council")
+        .order_by("due_on", "pk")
+    )
+
+
 # --- Reporter journey ----------------------------------------------------------------------------
 
 

@@ -63,19 +63,24 @@ def smtp_failure(exc: Exception) -> tuple[bool, str] | None:
 def send_email(
     *,
     template: str,
-    deviation_id: int,
+    deviation_id: int | None = None,
     response_request_id: int | None = None,
+    object_id: int | None = None,
+    skip_user_ids: list[int] | None = None,
     language: str = "sv",
     attempt: int = 1,
 ) -> int:
     """Compose and send one queued mail (``notifications.MESSAGES[template]``); returns how many were
-    sent (0 when there is nobody to tell any more)."""
+    sent (0 when there is nobody to tell any more). ``object_id``: the systemic action or the user a
+    mail that is not about a report is about; ``skip_user_ids``: users who get it in their digest."""
     from .notifications import message_for
 
     reference = {
         "template": template,
         "deviation_id": deviation_id,
         "response_request_id": response_request_id,
+        "object_id": object_id,
+        "skip_user_ids": skip_user_ids,
         "language": language,
     }
     message = message_for(**reference)
@@ -88,7 +93,7 @@ def send_email(
         if failure is None:
             raise
         transient, description = failure
-    where = f"{template} mail about deviation {deviation_id}, attempt {attempt}"
+    where = f"{template} mail about {deviation_id or object_id}, attempt {attempt}"
     if not transient or attempt > len(RETRY_DELAYS) or not send_email.get_backend().supports_defer:
         logger.error("%s failed: %s; not sent", where, description)
         raise MailNotSent(f"{description} (attempt {attempt})")

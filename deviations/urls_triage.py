@@ -31,6 +31,17 @@ urlpatterns = [
         triage.report_systemic_link,
         name="report_systemic_link",
     ),
+    path(
+        "rapporter/<reference:reference>/yttrande/<int:pk>/forlang/",
+        triage.extend_response,
+        name="extend_response",
+    ),
+    path(
+        "rapporter/<reference:reference>/yttrande/<int:pk>/skicka-igen/",
+        triage.resend_response,
+        name="resend_response",
+    ),
+    path("yttranden/", triage.my_response_requests, name="my_response_requests"),
     path("yttrande/<str:token>/", triage.respond, name="respond"),
     path("yttrande/<str:token>/mottaget/", triage.respond_done, name="respond_done"),
     path("systemfragor/", triage.systemic_list, name="systemic_list"),

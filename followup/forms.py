@@ -1,14 +1,17 @@
-"""Forms of the follow-up page: choosing what to follow up, and the regional council's analysis."""
+"""Forms of the follow-up page (choosing what to follow up, the regional council's analysis) and of the
+council meetings (the pack's dates, recording a meeting, the decisions taken at it)."""
 
 import datetime
+import re
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agreements.models import Agreement
+from councils.models import CouncilMeeting
 
-from .meeting_pack import DEFAULT_INTERVAL_DAYS
+from .meeting_pack import since_previous_meeting
 from .selectors import DateBasis, Period, PeriodType, Scope
 from .services import TEXT_FIELDS
 
@@ -253,8 +256,14 @@ class MeetingPackForm(forms.Form):
         label=_("Föregående möte"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_("Lämna tomt för 30 dagar före mötet."),
+        help_text=_(
+            "Lämna tomt för samrådets senaste registrerade möte före mötesdatumet (annars 30 dagar före)."
+        ),
     )
+
+    def __init__(self, *args, council, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.council = council
 
     @staticmethod
     def initial_data() -> dict:
@@ -264,7 +273,68 @@ class MeetingPackForm(forms.Form):
         data = super().clean()
         meeting, previous = data.get("meeting_date"), data.get("previous_meeting")
         if meeting and not previous:
-            data["previous_meeting"] = meeting - datetime.timedelta(days=DEFAULT_INTERVAL_DAYS)
+            data["previous_meeting"] = since_previous_meeting(self.council, meeting)
         elif meeting and previous and previous >= meeting:
             self.add_error("previous_meeting", _("Föregående möte måste ligga före mötesdatumet."))
+        return data
+
+
+class CouncilMeetingForm(forms.ModelForm):
+    class Meta:
+        model = CouncilMeeting
+        fields = ["held_on", "attendees", "minutes"]
+        widgets = {
+            "held_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "attendees": forms.Textarea(attrs={"rows": 4}),
+            "minutes": forms.Textarea(attrs={"rows": 10}),
+        }
+
+
+#: The most reports one decision of a meeting takes (each is its own transition and event).
+MAX_DECISION_REPORTS = 200
+
+
+class MeetingDecisionForm(forms.Form):
+    """Decisions taken at a meeting: one action (from the council's level) for the chosen reports, with
+    the motivation or feedback that each report's event gets."""
+
+    action = forms.ChoiceField(label=_("Beslut"), widget=forms.RadioSelect)
+    proposed = forms.MultipleChoiceField(
+        label=_("Föreslagna för eskalering"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    references = forms.CharField(
+        label=_("Fler rapporter (referensnummer)"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Ett eller flera, åtskilda med mellanslag, komma eller radbrytning, t.ex. SB-2026-00042."
+        ),
+    )
+    text = forms.CharField(
+        label=_("Motivering eller återkoppling"),
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Sparas på varje rapport. Vid avslut visas den för rapportören. Skriv inga personuppgifter."
+        ),
+    )
+
+    def __init__(self, *args, actions: dict, proposed: list[tuple[str, str]], **kwargs):
+        """``actions``: {action: label}; ``proposed``: (reference, label) of the pack's proposals."""
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = list(actions.items())
+        self.fields["proposed"].choices = proposed
+        if not proposed:
+            del self.fields["proposed"]
+
+    def clean(self):
+        data = super().clean()
+        typed = re.split(r"[\s,;]+", (data.get("references") or "").upper())
+        chosen = [*data.get("proposed", []), *(ref for ref in typed if ref)]
+        data["chosen"] = list(dict.fromkeys(chosen))
+        if not data["chosen"] and not self.errors:
+            raise forms.ValidationError(_("Välj eller skriv in minst en rapport."))
+        if len(data["chosen"]) > MAX_DECISION_REPORTS:
+            raise forms.ValidationError(_("Högst %(n)s rapporter per beslut.") % {"n": MAX_DECISION_REPORTS})
         return data

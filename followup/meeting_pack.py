@@ -1,4 +1,5 @@
-"""Reads for the council meeting packs: which councils a user may see packs for, and the pack itself."""
+"""Reads for the council meetings and their packs: which councils a user may see packs for (and keep
+meetings of), a council's meetings, and the pack itself."""
 
 import datetime
 from dataclasses import dataclass, field
@@ -6,11 +7,12 @@ from functools import reduce
 from operator import or_
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
-from councils.models import Council
+from councils.models import Council, CouncilMeeting
 from deviations.models import Deviation, DeviationEvent, ResponseRequest, SystemicAction, SystemicIssue
-from deviations.selectors import sees_whole_county
-from deviations.workflow import OPEN_STATES, REGIONAL_STATES, Status
+from deviations.selectors import active_memberships, sees_whole_county
+from deviations.workflow import OPEN_STATES, REGIONAL_STATES, TRANSITIONS, Status
 
 #: Proposed escalation rule: an agreement+category that recurs at least this many times in the
 #: council's reports within the window ending on the meeting date; its reports still handled locally
@@ -19,7 +21,8 @@ RECURRENCE_THRESHOLD = 3
 RECURRENCE_WINDOW_DAYS = 180
 LIST_LIMIT = 500
 DEFAULT_INTERVAL_DAYS = 30
-LOCALLY_HANDLED = (Status.TRIAGE, Status.AWAITING_RESPONSE, Status.RESOLVED_LOCALLY)
+#: Open reports still handled by the local council: exactly those a meeting's decision can escalate.
+LOCALLY_HANDLED = TRANSITIONS["escalate"].source
 
 
 def councils_for_packs(user) -> QuerySet[Council]:
@@ -31,6 +34,39 @@ def councils_for_packs(user) -> QuerySet[Council]:
     if sees_whole_county(user):
         return qs
     return qs.filter(memberships__user=user).distinct()
+
+
+def may_keep_meetings(user, council: Council) -> bool:
+    """Whether ``user`` records meetings of ``council`` and applies their decisions: its coordinators
+    and chairs. Its other members (and regional coordinators) read them."""
+    return any(m.council_id == council.pk and m.is_coordinator for m in active_memberships(user))
+
+
+def meetings_of(council: Council) -> QuerySet[CouncilMeeting]:
+    return CouncilMeeting.objects.filter(council=council).order_by("-held_on", "-pk")
+
+
+def meeting_held(meeting: CouncilMeeting) -> bool:
+    """Whether the meeting has taken place (today counts), so that decisions taken at it can be entered."""
+    return meeting.held_on <= timezone.localdate()
+
+
+def previous_meeting_date(council: Council, before: datetime.date) -> datetime.date | None:
+    """The date of the council's last recorded meeting before ``before``: where "since the previous
+    meeting" starts (None when there is none)."""
+    return (
+        CouncilMeeting.objects.filter(council=council, held_on__lt=before)
+        .order_by("-held_on")
+        .values_list("held_on", flat=True)
+        .first()
+    )
+
+
+def since_previous_meeting(council: Council, meeting_date: datetime.date) -> datetime.date:
+    """The previous recorded meeting's date, or ``DEFAULT_INTERVAL_DAYS`` before ``meeting_date``."""
+    return previous_meeting_date(council, meeting_date) or meeting_date - datetime.timedelta(
+        days=DEFAULT_INTERVAL_DAYS
+    )
 
 
 def council_reports(council: Council) -> QuerySet[Deviation]:
@@ -50,6 +86,9 @@ class MeetingPack:
     council: Council
     meeting_date: datetime.date
     previous_meeting: datetime.date
+    meeting: CouncilMeeting | None = None
+    #: Whether ``previous_meeting`` is a recorded meeting (else ``DEFAULT_INTERVAL_DAYS`` before).
+    previous_recorded: bool = False
     new_reports: list = field(default_factory=list)
     new_count: int = 0
     open_by_status: list = field(default_factory=list)
@@ -62,12 +101,31 @@ class MeetingPack:
     recurrence_window_days: int = RECURRENCE_WINDOW_DAYS
 
 
+def pack_for_meeting(meeting: CouncilMeeting) -> MeetingPack:
+    """The pack of a recorded meeting: since the council's previous recorded meeting."""
+    previous = previous_meeting_date(meeting.council, meeting.held_on)
+    pack = meeting_pack(
+        council=meeting.council,
+        meeting_date=meeting.held_on,
+        previous_meeting=previous or meeting.held_on - datetime.timedelta(days=DEFAULT_INTERVAL_DAYS),
+        meeting=meeting,
+    )
+    pack.previous_recorded = previous is not None
+    return pack
+
+
 def meeting_pack(
-    *, council: Council, meeting_date: datetime.date, previous_meeting: datetime.date
+    *,
+    council: Council,
+    meeting_date: datetime.date,
+    previous_meeting: datetime.date,
+    meeting: CouncilMeeting | None = None,
 ) -> MeetingPack:
     """Everything a council needs before a meeting, in a bounded number of queries."""
     reports = council_reports(council)
-    pack = MeetingPack(council=council, meeting_date=meeting_date, previous_meeting=previous_meeting)
+    pack = MeetingPack(
+        council=council, meeting_date=meeting_date, previous_meeting=previous_meeting, meeting=meeting
+    )
     related = ("agreement", "category", "municipality", "district", "reporting_organization")
 
     # New since the last meeting: reported after the previous meeting, up to and including this one.
@@ -123,10 +181,15 @@ def meeting_pack(
 
 
 def _proposed_escalations(reports: QuerySet, meeting_date: datetime.date, related) -> list[dict]:
-    window_start = meeting_date - datetime.timedelta(days=RECURRENCE_WINDOW_DAYS)
+    """Per recurring agreement and category (``RECURRENCE_THRESHOLD`` reports of any status in the
+    window): its reports in the window that are still open and handled locally. ``count`` is the number
+    of those rows (what the page lists); ``recurrences`` the reports of any status behind the rule."""
+    in_window = reports.filter(
+        reported_on__gt=meeting_date - datetime.timedelta(days=RECURRENCE_WINDOW_DAYS),
+        reported_on__lte=meeting_date,
+    )
     groups = list(
-        reports.filter(reported_on__gt=window_start, reported_on__lte=meeting_date)
-        .values("agreement_id", "agreement__name", "category_id", "category__name")
+        in_window.values("agreement_id", "agreement__name", "category_id", "category__name")
         .annotate(n=Count("pk"))
         .filter(n__gte=RECURRENCE_THRESHOLD)
         .order_by("-n", "agreement__name", "category__name")
@@ -135,7 +198,7 @@ def _proposed_escalations(reports: QuerySet, meeting_date: datetime.date, relate
         return []
     condition = reduce(or_, (Q(agreement_id=g["agreement_id"], category_id=g["category_id"]) for g in groups))
     candidates = list(
-        reports.filter(condition, status__in=LOCALLY_HANDLED)
+        in_window.filter(condition, status__in=LOCALLY_HANDLED)
         .select_related(*related)
         .order_by("reported_on", "reference")[:LIST_LIMIT]
     )
@@ -149,7 +212,8 @@ def _proposed_escalations(reports: QuerySet, meeting_date: datetime.date, relate
                 {
                     "agreement": g["agreement__name"],
                     "category": g["category__name"],
-                    "count": g["n"],
+                    "count": len(group_reports),
+                    "recurrences": g["n"],
                     "reports": group_reports,
                 }
             )

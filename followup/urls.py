@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import followup, meeting_pack
+from .views import followup, meeting_pack, meetings
 
 app_name = "followup"
 
@@ -15,4 +15,22 @@ urlpatterns = [
     path("samrad/", meeting_pack.index, name="meeting_packs"),
     path("samrad/<int:pk>/motesunderlag/", meeting_pack.meeting_pack, name="meeting_pack"),
     path("samrad/<int:pk>/motesunderlag.pdf", meeting_pack.meeting_pack_pdf, name="meeting_pack_pdf"),
+    # Council meetings: minutes, decisions and the pack of each meeting.
+    path("samrad/<int:pk>/moten/", meetings.meeting_list, name="meetings"),
+    path("samrad/<int:pk>/moten/nytt/", meetings.meeting_edit, name="meeting_create"),
+    path("samrad/<int:pk>/moten/<int:meeting_pk>/", meetings.meeting_detail, name="meeting"),
+    path("samrad/<int:pk>/moten/<int:meeting_pk>/andra/", meetings.meeting_edit, name="meeting_edit"),
+    path(
+        "samrad/<int:pk>/moten/<int:meeting_pk>/beslut/", meetings.meeting_decisions, name="meeting_decisions"
+    ),
+    path(
+        "samrad/<int:pk>/moten/<int:meeting_pk>/motesunderlag/",
+        meetings.meeting_pack_page,
+        name="meeting_meeting_pack",
+    ),
+    path(
+        "samrad/<int:pk>/moten/<int:meeting_pk>/motesunderlag.pdf",
+        meetings.meeting_pack_pdf,
+        name="meeting_meeting_pack_pdf",
+    ),
 ]

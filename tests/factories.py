@@ -15,13 +15,15 @@ from agreements.models import (
     FollowUpAnalysis,
     Organization,
 )
-from councils.models import Council, CouncilMembership, District, Municipality, Region, User
+from councils.models import Council, CouncilMeeting, CouncilMembership, District, Municipality, Region, User
 from deviations.models import (
     AccessLog,
     Deviation,
     DeviationEvent,
     FollowUpSummary,
+    PendingNotification,
     ResponseRequest,
+    ResponseTemplate,
     SavedFilter,
     SystemicAction,
     SystemicIssue,
@@ -75,6 +77,15 @@ class CouncilFactory(DjangoModelFactory):
     def districts(self, create, extracted, **kwargs):
         if create and extracted:
             self.districts.set(extracted)
+
+
+class CouncilMeetingFactory(DjangoModelFactory):
+    class Meta:
+        model = CouncilMeeting
+
+    council = factory.SubFactory(CouncilFactory)
+    held_on = factory.Sequence(lambda n: datetime.date(2026, 1, 1) + datetime.timedelta(days=30 * n))
+    attendees = "Samordnare, Socialtjänsten\nEnhetschef, Psykiatrin"
 
 
 class RegionalCouncilFactory(CouncilFactory):
@@ -258,6 +269,25 @@ class ResponseRequestFactory(DjangoModelFactory):
         request = super()._create(model_class, *args, **kwargs)
         sync_response_summaries([request.deviation_id])
         return request
+
+
+class ResponseTemplateFactory(DjangoModelFactory):
+    class Meta:
+        model = ResponseTemplate
+
+    title = factory.Sequence(lambda n: f"Standardtext {n}")
+    purpose = ResponseTemplate.Purpose.REQUEST
+    text_sv = "Beskriv hur er rutin ser ut och vad ni gör för att bristen inte ska upprepas."
+    text_en = "Describe your routine and what you do so that the deviation does not recur."
+
+
+class PendingNotificationFactory(DjangoModelFactory):
+    class Meta:
+        model = PendingNotification
+
+    user = factory.SubFactory(UserFactory)
+    subject = factory.Sequence(lambda n: f"Tilldelad dig: samverkansbrist SB-2026-{n + 1:05d}")
+    link = "http://testserver/rapporter/SB-2026-00001/"
 
 
 class SystemicIssueFactory(DjangoModelFactory):

@@ -7,6 +7,7 @@
 - ``assignment``: who handles a report.
 - ``notes``: internal notes and notes the reporter sees.
 - ``responses``: response requests to counterpart organisations, their answers and reminders.
+- ``digests``: the daily digest of notifications for users who chose it.
 - ``systemic``: systemic issues, their decided actions and linked reports.
 - ``routing``: which council a report goes to, and its reference number.
 - ``retention``: erasing reporters' contact details and purging unconfirmed reports.

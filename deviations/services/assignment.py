@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from config.errors import Invalid
 
+from .. import notifications
 from ..models import Deviation, DeviationEvent
 from ..selectors import assignable_users
 from .transitions import require_handler, write_event
@@ -32,4 +33,5 @@ def assign_deviation(*, deviation: Deviation, assignee, actor) -> Deviation:
         from_assignee_id=previous_id,
         to_assignee=assignee,
     )
+    notifications.assigned(deviation=deviation, assignee=assignee, actor=actor)
     return deviation

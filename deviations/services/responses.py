@@ -1,5 +1,6 @@
-"""Responses from counterpart organisations (yttranden): asking for one, withdrawing the request, the
-answer through the signed link, and the daily reminders and overdue marks."""
+"""Responses from counterpart organisations (yttranden): asking for one, withdrawing the request,
+extending its deadline, re-sending its link, the answer through the signed link (also after the due
+date, then marked late), and the daily reminders and overdue marks."""
 
 import datetime
 import logging
@@ -129,14 +130,7 @@ def cancel_response_request(*, response_request: ResponseRequest, actor) -> Resp
     """Withdraw an unanswered request: its link stops working and the organisation's staff lose
     access to the report. When it was the last open request of a report awaiting response, the report
     goes back to triage ("resume_triage"): nothing waits for a response nobody is asked for."""
-    response_request = (
-        ResponseRequest.objects.select_for_update(of=("self",))
-        .select_related("deviation", "organization")
-        .get(pk=response_request.pk)
-    )
-    require_handler(actor, response_request.deviation)
-    if not response_request.is_open:
-        raise Conflict(_("Begäran är redan besvarad eller återkallad."))
+    response_request = _open_request_held(response_request, actor)
     with summary.tracking() as tracker:
         tracker.add(response_request.deviation)
         response_request.cancelled_at = timezone.now()
@@ -163,13 +157,88 @@ def cancel_response_request(*, response_request: ResponseRequest, actor) -> Resp
     return response_request
 
 
+def _open_request_held(response_request: ResponseRequest, actor) -> ResponseRequest:
+    """The request locked for this transaction, after checking that ``actor`` handles its report and
+    that it is still open."""
+    response_request = (
+        ResponseRequest.objects.select_for_update(of=("self",))
+        .select_related("deviation", "organization")
+        .get(pk=response_request.pk)
+    )
+    require_handler(actor, response_request.deviation)
+    if not response_request.is_open:
+        raise Conflict(_("Begäran är redan besvarad eller återkallad."))
+    return response_request
+
+
+@transaction.atomic
+def extend_response_deadline(
+    *, response_request: ResponseRequest, actor, due_on: datetime.date
+) -> ResponseRequest:
+    """Give the counterpart more time: a later due date for an open request (also one already past its
+    due date). The reminder and the overdue mark apply again to the new date; the counterpart is told."""
+    response_request = _open_request_held(response_request, actor)
+    if due_on <= stockholm_today():
+        raise Invalid(_("Svarsdatumet måste ligga i framtiden."))
+    if due_on <= response_request.due_on:
+        raise Invalid(_("Det nya svarsdatumet måste ligga efter det nuvarande."))
+    previous = response_request.due_on
+    with summary.tracking() as tracker:  # "answered on time" is counted against the due date
+        tracker.add(response_request.deviation)
+        response_request.due_on = due_on
+        response_request.reminder_sent_at = None
+        response_request.overdue_marked_at = None
+        response_request.save(update_fields=["due_on", "reminder_sent_at", "overdue_marked_at"])
+    sync_response_summaries([response_request.deviation_id])
+    write_event(
+        deviation=response_request.deviation,
+        actor=actor,
+        kind=DeviationEvent.Kind.NOTE,
+        action="extend_response_deadline",
+        text=site_language_text(
+            gettext_noop("Svarstiden för yttrande från %(org)s förlängd från %(old)s till %(new)s."),
+            {
+                "org": response_request.organization.name,
+                "old": previous.isoformat(),
+                "new": due_on.isoformat(),
+            },
+        ),
+    )
+    notifications.response_deadline_extended(response_request=response_request)
+    return response_request
+
+
+@transaction.atomic
+def resend_response_link(*, response_request: ResponseRequest, actor) -> ResponseRequest:
+    """Send the answer link of an open request again, to the organisation's current contact address
+    (corrected in admin since, perhaps). The link stays the same."""
+    response_request = _open_request_held(response_request, actor)
+    contact = response_request.organization.contact_email
+    if contact and contact != response_request.email:
+        response_request.email = contact
+        response_request.save(update_fields=["email"])
+    write_event(
+        deviation=response_request.deviation,
+        actor=actor,
+        kind=DeviationEvent.Kind.NOTE,
+        action="resend_response_link",
+        text=site_language_text(
+            gettext_noop("Länken till begäran om yttrande skickad igen till %(org)s."),
+            {"org": response_request.organization.name},
+        ),
+    )
+    notifications.response_requested(response_request=response_request)
+    return response_request
+
+
 @transaction.atomic
 def record_response(
     *, response_request: ResponseRequest, answered_by_name: str, what_happened: str, actions: str
 ) -> ResponseRequest:
-    """Store the counterpart's answer (once), log it on the report and tell the coordinators."""
+    """Store the counterpart's answer (once), log it on the report and tell the coordinators. An answer
+    after the due date is taken too, marked late (``answered_late``) here and in the event log."""
     response_request = ResponseRequest.objects.select_for_update().get(pk=response_request.pk)
-    if not response_request.is_answerable(stockholm_today()):
+    if not response_request.is_answerable:
         raise ResponseLinkInvalid
     if not (what_happened or "").strip() and not (actions or "").strip():
         raise Invalid(_("Skriv vad som hände eller vilka åtgärder som vidtagits."))
@@ -178,17 +247,26 @@ def record_response(
     deviation = response_request.deviation
     with summary.tracking() as tracker:
         tracker.add(deviation)
+        response_request.answered_late = response_request.is_late(stockholm_today(now))
         response_request.answered_at = now
         response_request.answered_by_name = (answered_by_name or "").strip()[:150]
         response_request.answer_what_happened = (what_happened or "").strip()
         response_request.answer_actions = (actions or "").strip()
         response_request.save()
     sync_response_summaries([response_request.deviation_id])
+    if response_request.answered_late:
+        text = site_language_text(
+            gettext_noop("%(org)s – sent yttrande (svar senast %(due)s)"),
+            {"org": response_request.organization.name, "due": response_request.due_on.isoformat()},
+        )
+    else:
+        text = response_request.organization.name
     write_event(
         deviation=deviation,
         actor_label=f"{response_request.organization.name} ({response_request.answered_by_name})"[:200],
         kind=DeviationEvent.Kind.RESPONSE_RECEIVED,
-        text=response_request.organization.name,
+        action="answered_late" if response_request.answered_late else "",
+        text=text,
         created_at=now,
     )
     Deviation.objects.filter(pk=deviation.pk).update(updated_at=now)
@@ -202,7 +280,8 @@ def response_reminder_days() -> int:
 
 def send_response_reminders(*, now: datetime.datetime | None = None) -> dict[str, int]:
     """The daily run: remind organisations ``RESPONSE_REMINDER_DAYS`` before the due date (once per
-    request) and mark requests past their due date as overdue (once). Safe to run twice, or twice at
+    request) and mark requests past their due date as overdue (once), telling both the handlers and
+    the counterpart (whose link still takes a late answer). Safe to run twice, or twice at
     the same time: each row is claimed with a conditional UPDATE before anything is sent."""
     now = now or timezone.now()
     today = stockholm_today(now)
@@ -243,6 +322,7 @@ def send_response_reminders(*, now: datetime.datetime | None = None) -> dict[str
                 created_at=now,
             )
             notifications.response_overdue(response_request=response_request)
+            notifications.response_overdue_to_counterpart(response_request=response_request)
             overdue += 1
     logger.info("response reminders: %d reminded, %d marked overdue", reminded, overdue)
     return {"reminded": reminded, "overdue": overdue}

@@ -64,9 +64,11 @@ def add_systemic_action(
         message = _("Datumet kan inte ligga i det förflutna.")
         raise Invalid(message, errors={"due_on": message})
     guard_texts(description=description)
-    return SystemicAction.objects.create(
+    action = SystemicAction.objects.create(
         issue=issue, description=description.strip(), owner=owner, due_on=due_on
     )
+    notifications.systemic_action_decided(action=action)
+    return action
 
 
 @transaction.atomic

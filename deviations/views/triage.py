@@ -4,6 +4,7 @@ the rules live there."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,6 +20,7 @@ from deviations import selectors
 from deviations.dates import stockholm_today
 from deviations.forms_triage import (
     AssignForm,
+    ExtendDeadlineForm,
     FactorsForm,
     LinkReportForm,
     LinkToIssueForm,
@@ -35,7 +37,7 @@ from deviations.forms_triage import (
     TransitionForm,
 )
 from deviations.models import Deviation, ResponseRequest, SystemicAction, SystemicIssue
-from deviations.response_tokens import read_token
+from deviations.response_tokens import make_token, read_token
 from deviations.services import assignment, factors, notes, redaction, responses, systemic, transitions
 from deviations.views.common import errors_as_messages, render_detail
 from deviations.workflow import TRANSITIONS, allowed_actions
@@ -59,19 +61,20 @@ def _after_action(request, deviation: Deviation):
     return redirect("deviations:queue")
 
 
-def _transition_form(transition, deviation, request, data=None):
+def _transition_form(transition, deviation, request, data=None, initial=None):
     if transition.form == "reject":
         return RejectForm(
             data,
+            initial=initial,
             transition=transition,
             deviation=deviation,
             visible_reports=selectors.deviations_visible_to(request.user),
         )
     if transition.form == "reroute":
-        return RerouteForm(data, transition=transition, deviation=deviation)
+        return RerouteForm(data, initial=initial, transition=transition, deviation=deviation)
     if transition.form == "request_response":
-        return ResponseRequestForm(data, deviation=deviation, today=stockholm_today())
-    return TransitionForm(data, transition=transition)
+        return ResponseRequestForm(data, initial=initial, deviation=deviation, today=stockholm_today())
+    return TransitionForm(data, initial=initial, transition=transition, deviation=deviation)
 
 
 @login_required
@@ -89,7 +92,10 @@ def transition(request, reference: str, action: str):
     form = _transition_form(
         transition_, deviation, request, request.POST if request.method == "POST" else None
     )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.USE_TEMPLATE in request.POST:
+        # "Use the standard text" without JavaScript: the same form again, the text inserted, no errors.
+        form = _transition_form(transition_, deviation, request, initial=form.initial_with_template())
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             if transition_.form == "request_response":
@@ -229,6 +235,64 @@ def redact(request, reference: str):
     return render(request, "deviations/redact.html", {"deviation": deviation, "form": form})
 
 
+def _responses_section(deviation):
+    return redirect(reverse("deviations:detail", args=[deviation.reference]) + "#yttranden")
+
+
+@login_required
+@require_POST
+def extend_response(request, reference: str, pk: int):
+    deviation = _visible_deviation(request, reference)
+    response_request = get_object_or_404(deviation.response_requests.all(), pk=pk)
+    form = ExtendDeadlineForm(request.POST, prefix=f"rr{pk}")
+    if not form.is_valid():
+        messages.error(request, _("Ange ett giltigt nytt svarsdatum."))
+        return _responses_section(deviation)
+    try:
+        responses.extend_response_deadline(
+            response_request=response_request, actor=request.user, due_on=form.cleaned_data["due_on"]
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Svarstiden är förlängd och organisationen har fått besked."))
+    return _responses_section(deviation)
+
+
+@login_required
+@require_POST
+def resend_response(request, reference: str, pk: int):
+    deviation = _visible_deviation(request, reference)
+    response_request = get_object_or_404(deviation.response_requests.all(), pk=pk)
+    try:
+        responses.resend_response_link(response_request=response_request, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Länken är skickad igen."))
+    return _responses_section(deviation)
+
+
+@login_required
+def my_response_requests(request):
+    """A signed-in counterpart's list: the open requests to their organisation, with their answer links."""
+    if not request.user.organization_id:
+        raise Http404
+    page = Paginator(selectors.open_requests_to_organization(request.user.organization_id), 25).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "deviations/my_response_requests.html",
+        {
+            "organization": request.user.organization,
+            "page_obj": page,
+            "rows": [(rr, make_token(rr)) for rr in page.object_list],
+            "today": stockholm_today(),
+        },
+    )
+
+
 # --- The counterpart's answer form (no login; a signed link) ---------------------------------------
 
 
@@ -242,7 +306,7 @@ def respond(request, token: str):
     response_request = None if pk is None else selectors.response_request_for_answer(pk)
     if response_request is None:
         return render(request, LINK_INVALID, status=404)
-    if not response_request.is_answerable(stockholm_today()):
+    if not response_request.is_answerable:
         return render(request, "deviations/respond_invalid.html", status=410)
     if request.method == "POST":
         ratelimits.limit(request, action="respond", email=response_request.email)
@@ -265,7 +329,12 @@ def respond(request, token: str):
     return render(
         request,
         "deviations/respond.html",
-        {"response_request": response_request, "deviation": response_request.deviation, "form": form},
+        {
+            "response_request": response_request,
+            "deviation": response_request.deviation,
+            "form": form,
+            "late": response_request.is_late(stockholm_today()),
+        },
     )
 
 

@@ -1,5 +1,6 @@
 """Council meeting packs (mötesunderlag): a page and a PDF to send out before the meeting."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
@@ -21,7 +22,7 @@ def index(request):
 def _pack(request, pk: int):
     """Members of the council, regional coordinators and superusers only; everyone else gets 404."""
     council = get_object_or_404(packs.councils_for_packs(request.user), pk=pk)
-    form = MeetingPackForm(request.GET or MeetingPackForm.initial_data())
+    form = MeetingPackForm(request.GET or MeetingPackForm.initial_data(), council=council)
     pack = None
     if form.is_valid():
         pack = packs.meeting_pack(
@@ -57,9 +58,14 @@ def meeting_pack_pdf(request, pk: int):
             {"council": council, "form": form, "pack": None},
             status=400,
         )
+    return pack_pdf(request, pack)
+
+
+def pack_pdf(request, pack):
+    """The pack as a PDF; its references link to the reports on the site (absolute links)."""
     return pdf_response(
         template="followup/meeting_pack_pdf.html",
-        context={"council": council, "pack": pack},
-        filename=f"motesunderlag-{council.pk}-{pack.meeting_date.isoformat()}.pdf",
+        context={"council": pack.council, "pack": pack, "link_base": settings.SITE_URL},
+        filename=f"motesunderlag-{pack.council.pk}-{pack.meeting_date.isoformat()}.pdf",
         request=request,
     )

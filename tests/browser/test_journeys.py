@@ -390,6 +390,62 @@ def test_coordinator_follows_up_an_agreement_and_downloads_the_files(page, login
     assert w.psyk.name in " ".join(text.split()), "the PDF lacks the agreement's heading"
 
 
+# --- 4b. A council meeting: record it, read its pack, apply its decisions --------------------------
+
+
+def test_coordinator_records_a_meeting_and_applies_its_decisions(page, login):
+    """Three reports of one kind in triage are proposed for escalation in the pack of a meeting
+    recorded today; the coordinator escalates two from the minutes page, one event each."""
+    w = build_county()
+    today = timezone.localdate()
+    first, second, third = (
+        report(w, status=Status.TRIAGE, reported_on=today - datetime.timedelta(days=n)) for n in (3, 2, 1)
+    )
+    login(page, w.coordinator)
+
+    page.goto(url("followup:meetings", w.nacka_council.pk))
+    check_page(page, "j4b-meetings-sv", language="sv")
+    page.get_by_role("link", name="Nytt möte").click()
+    check_page(page, "j4b-meeting-new-sv", language="sv")
+    fill_form(
+        page,
+        {
+            "Mötesdatum": today.isoformat(),
+            "Närvarande": "Samordnare, socialtjänsten\nEnhetschef, psykiatrin",
+            "Minnesanteckningar": "Utskrivningar utan information återkommer.",
+        },
+    )
+    submit(page, "Spara mötet")
+    expect(page.get_by_role("status")).to_contain_text("Mötet är sparat")
+    check_page(page, "j4b-minutes-sv", language="sv")
+
+    page.get_by_role("main").get_by_role("link", name="Mötesunderlag", exact=True).click()
+    proposals = page.get_by_role("table", name=CATEGORY_DISCHARGE)
+    for deviation in (first, second, third):
+        expect(proposals.get_by_role("link", name=deviation.reference)).to_be_visible()
+    check_page(page, "j4b-meeting-pack-sv", language="sv")
+    page.go_back()
+
+    fill_form(
+        page,
+        {
+            "Beslut": "Eskalera till regionalt samråd",
+            "Föreslagna för eskalering": [
+                f"{d.reference} · {CATEGORY_DISCHARGE} · {d.reported_on:%Y-%m-%d} · Under bedömning"
+                for d in (first, second)
+            ],
+            "Motivering eller återkoppling": "Återkommande i hela området; kräver länsgemensam rutin.",
+        },
+    )
+    submit(page, "Utför beslutet")
+    expect(page.get_by_role("status")).to_contain_text(f"2 rapporter ({first.reference}, {second.reference})")
+    check_page(page, "j4b-minutes-decided-sv", language="sv")
+    for deviation, status in ((first, Status.ESCALATED), (second, Status.ESCALATED), (third, Status.TRIAGE)):
+        deviation.refresh_from_db()
+        assert deviation.status == status
+    assert DeviationEvent.objects.filter(action="escalate").count() == 2
+
+
 # --- 5. No peeking at another council's report ---------------------------------------------------
 
 
@@ -729,6 +785,9 @@ def english_world():
     w.response_request = factories.ResponseRequestFactory(
         deviation=report(w, status=Status.AWAITING_RESPONSE), organization=w.counterpart
     )
+    w.meeting = factories.CouncilMeetingFactory(
+        council=w.nacka_council, held_on=timezone.localdate(), minutes="Discharges without notice recur."
+    )
     return w
 
 
@@ -796,6 +855,10 @@ def test_pages_in_english(page, login, live_server, settings):
         "transition-request-response",
     )
     visit(page, url("deviations:transition", w.triage.reference, "escalate", **en), "transition-escalate")
+    council, meeting = w.nacka_council.pk, w.meeting.pk
+    visit(page, url("followup:meetings", council, **en), "meetings")
+    visit(page, url("followup:meeting", council, meeting, **en), "meeting-minutes")
+    visit(page, url("followup:meeting_meeting_pack", council, meeting, **en), "meeting-pack")
     page.context.clear_cookies()
 
     # The regional coordinator.

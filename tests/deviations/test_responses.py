@@ -107,11 +107,12 @@ def test_answer_link_round_trip_is_single_use(client, w, mailoutbox, django_capt
             path,
             {"answered_by_name": "Enhetschef", "what_happened": "Brist i rutinen", "actions": "Ny rutin"},
         )
-    # Redirected to the receipt, which can be reloaded without answering again. (Its token is signed
-    # with a timestamp: compare what it names, not its text, which changes with the second.)
-    done = response["Location"]
+    # Redirected to the receipt, which can be reloaded without answering again. (Compared by the request
+    # the token names: a token made a second later carries another timestamp.)
     assert response.status_code == 302
-    assert resolve(done).url_name == "respond_done" and read_token(resolve(done).kwargs["token"]) == rr.pk
+    done = response["Location"]
+    assert resolve(done).url_name == "respond_done"
+    assert read_token(resolve(done).kwargs["token"]) == rr.pk
     for _ in range(2):
         receipt = client.get(done)
         assert receipt.status_code == 200 and "Tack för ert yttrande" in receipt.content.decode()
@@ -176,13 +177,43 @@ def test_the_receipt_of_an_unanswered_request_is_its_form(client, w):
     assert response["Location"] == reverse("deviations:respond", args=[make_token(rr)])
 
 
-def test_link_expires_after_due_date(client, w):
+def test_a_late_answer_is_taken_and_marked_late(client, w, mailoutbox, django_capture_on_commit_callbacks):
+    """Past the due date the link still works: the form says the answer is late, and the answer is
+    marked late on the request, in the event log and on the detail page."""
+    due = stockholm_today() - datetime.timedelta(days=1)
     rr = factories.ResponseRequestFactory(
-        deviation=w.dev_x,
-        organization=w.org_psych,
-        due_on=stockholm_today() - datetime.timedelta(days=1),
+        deviation=w.dev_x, organization=w.org_psych, requested_by=w.coord_x, due_on=due
     )
-    assert client.get(reverse("deviations:respond", args=[make_token(rr)])).status_code == 410
+    path = reverse("deviations:respond", args=[make_token(rr)])
+    page = client.get(path)
+    assert page.status_code == 200
+    assert "markeras som sent" in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            path, {"answered_by_name": "Enhetschef", "what_happened": "Sent men svar", "actions": "Rutin"}
+        )
+    assert response.status_code == 302
+    rr.refresh_from_db()
+    assert rr.answered_at and rr.answered_late
+    event = w.dev_x.events.get(kind=DeviationEvent.Kind.RESPONSE_RECEIVED)
+    assert event.action == "answered_late" and due.isoformat() in event.text
+    assert mailoutbox and "Sent men svar" not in mailoutbox[-1].body
+    client.force_login(w.coord_x)
+    detail = client.get(reverse("deviations:detail", args=[w.dev_x.reference])).content.decode()
+    assert detail.count("Sent svar") == 2  # the request's badge and the timeline's
+    # Still single use.
+    again = client.post(path, {"answered_by_name": "X", "what_happened": "Y", "actions": "Z"})
+    assert again.status_code == 410
+
+
+def test_an_answer_on_the_due_date_is_not_late(w):
+    rr = factories.ResponseRequestFactory(
+        deviation=w.dev_x, organization=w.org_psych, due_on=stockholm_today()
+    )
+    responses.record_response(response_request=rr, answered_by_name="A", what_happened="B", actions="C")
+    rr.refresh_from_db()
+    assert rr.answered_at and not rr.answered_late
+    assert w.dev_x.events.get(kind=DeviationEvent.Kind.RESPONSE_RECEIVED).action == ""
 
 
 def test_answering_with_empty_form_keeps_input_and_shows_errors(client, w):
@@ -235,9 +266,13 @@ def test_reminder_sent_once_and_overdue_marked_once(
     rr.refresh_from_db()
     assert rr.reminder_sent_at and rr.overdue_marked_at
     assert w.dev_x.events.filter(kind=DeviationEvent.Kind.RESPONSE_OVERDUE).count() == 1
-    overdue_mail = mailoutbox[-1]
-    assert sorted(overdue_mail.to) == sorted(["coord_x@example.se", "x@example.se", rr.requested_by.email])
-    assert w.dev_x.description not in overdue_mail.body
+    # The handlers are told, and so is the counterpart, whose link still takes a (late) answer.
+    handlers_mail, counterpart_mail = mailoutbox[-2:]
+    assert sorted(handlers_mail.to) == sorted(["coord_x@example.se", "x@example.se", rr.requested_by.email])
+    assert counterpart_mail.to == ["svar@psyk.example.se"]
+    assert "/yttrande/" in counterpart_mail.body and "sent" in counterpart_mail.body
+    for mail in (handlers_mail, counterpart_mail):
+        assert w.dev_x.description not in mail.body
 
 
 @pytest.mark.parametrize("server_tz", ["UTC", "America/New_York", "Asia/Tokyo", "Europe/Stockholm"])
@@ -325,9 +360,9 @@ def test_cancelling_a_request_ends_link_and_counterpart_access(client, w):
 
 
 def test_open_and_overdue_are_one_rule_for_querysets_and_rows(w):
-    """ResponseRequest.objects.open()/.overdue(today) and the row's is_open/is_answerable agree: due
-    today is open and answerable, not overdue; the day after it is overdue; answered or withdrawn is
-    neither."""
+    """ResponseRequest.objects.open()/.overdue(today) and the row's is_open/is_late agree: due today is
+    open, not overdue; the day after it is overdue and an answer is late (still taken); answered or
+    withdrawn is neither."""
     today = stockholm_today()
     make = partial(factories.ResponseRequestFactory, deviation=w.dev_x)
     due_today = make(due_on=today)
@@ -337,9 +372,9 @@ def test_open_and_overdue_are_one_rule_for_querysets_and_rows(w):
     assert set(ResponseRequest.objects.open()) == {due_today, late}
     assert set(ResponseRequest.objects.overdue(today)) == {late}
     rows = (due_today, late, answered, withdrawn)
-    assert [(r.is_open, r.is_answerable(today)) for r in rows] == [
-        (True, True),
-        (True, False),
-        (False, False),
-        (False, False),
+    assert [(r.is_open, r.is_answerable, r.is_late(today)) for r in rows] == [
+        (True, True, False),
+        (True, True, True),
+        (False, False, False),
+        (False, False, False),
     ]

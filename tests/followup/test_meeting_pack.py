@@ -79,6 +79,7 @@ def pack_data(regional_council):
         "member": member,
         "other_member": other_member,
         "reports": r,
+        "report": report,
     }
 
 
@@ -222,3 +223,38 @@ def test_pdf_pack_is_tagged_with_the_document_language(client, pack_data, prefix
     assert catalog["/Lang"] == language
     assert catalog["/MarkInfo"]["/Marked"]
     assert "/StructTreeRoot" in catalog
+
+
+def test_proposed_escalations_list_only_open_locally_handled_reports_in_the_window(pack_data):
+    """The rule counts every report of the kind in the window; the list (and its count) holds only
+    those still open and handled locally, reported within the window."""
+    council, report = pack_data["council"], pack_data["report"]  # of the recurring kind
+    report("SB-2026-00110", D(2026, 3, 1), Status.ESCALATED)  # counts for the rule, not proposed
+    report("SB-2026-00111", D(2026, 3, 2), Status.CLOSED)  # counts for the rule, not proposed
+    report("SB-2026-00112", D(2026, 3, 3), Status.SUBMITTED)  # not triaged yet: not proposed
+    report("SB-2025-00113", D(2025, 11, 1), Status.TRIAGE)  # before the window: neither
+    pack = meeting_pack(council=council, meeting_date=MEETING, previous_meeting=PREVIOUS)
+    (group,) = pack.proposed_escalations
+    assert [d.reference for d in group["reports"]] == ["SB-2026-00101", "SB-2026-00102", "SB-2026-00103"]
+    assert group["count"] == len(group["reports"]) == 3
+    assert group["recurrences"] == 6
+
+
+def test_every_reference_in_the_pack_links_to_the_report(client, pack_data):
+    client.force_login(pack_data["member"])
+    html = client.get(url(pack_data["council"]), QUERY).content.decode()
+    for ref in ("SB-2026-00101", "SB-2026-00102", "SB-2026-00103"):
+        assert f'href="{reverse("deviations:detail", args=[ref])}"' in html
+    assert (
+        html.count(f'href="{reverse("deviations:detail", args=["SB-2026-00103"])}"') == 3
+    )  # new, overdue, proposed
+
+
+def test_previous_meeting_defaults_to_the_last_recorded_meeting(client, pack_data):
+    factories.CouncilMeetingFactory(council=pack_data["council"], held_on=D(2026, 5, 20))
+    factories.CouncilMeetingFactory(council=pack_data["council"], held_on=D(2026, 6, 10))  # the day itself
+    factories.CouncilMeetingFactory(council=pack_data["other_council"], held_on=D(2026, 6, 1))
+    client.force_login(pack_data["member"])
+    response = client.get(url(pack_data["council"]), {"meeting_date": "2026-06-10"})
+    assert response.context["pack"].previous_meeting == D(2026, 5, 20)
+    assert [d.reference for d in response.context["pack"].new_reports] == ["SB-2026-00103"]

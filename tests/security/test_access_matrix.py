@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from agreements.models import FollowUpAnalysis
 from api.models import ApiToken
-from councils.models import CouncilMembership
+from councils.models import CouncilMeeting, CouncilMembership
 from deviations import response_tokens, tokens
 from deviations.models import (
     Deviation,
@@ -131,6 +131,7 @@ def build_world():
     w.x1.save(update_fields=["systemic_issue"])
     w.action = factories.SystemicActionFactory(issue=w.issue, owner=w.org_psych)
     w.saved_filter = factories.SavedFilterFactory(owner=w.coord_x, council=w.council_x, name="Nya i X")
+    w.meeting_x = factories.CouncilMeetingFactory(council=w.council_x, held_on=today, minutes="Möte.")
     w.analysis = factories.FollowUpAnalysisFactory(
         agreement=w.agreement,
         period_start=datetime.date(today.year, 1, 1),
@@ -244,6 +245,16 @@ MATRIX: dict[str, list[Case]] = {
     ],
     # --- Account ----------------------------------------------------------------------------------
     "account:profile": [Case("own profile", lambda w: reverse("account:profile"), signed_in(200))],
+    "account:notification_mode": [
+        Case("GET", lambda w: reverse("account:notification_mode"), POST_ONLY_GET),
+        Case(
+            "POST one daily digest",
+            lambda w: reverse("account:notification_mode"),
+            signed_in(302),
+            post=lambda w: {"notification_mode": "daily"},
+            changes=frozenset(set(ROLES) - {"anon"}),
+        ),
+    ],
     "account:password_change": [Case("form", lambda w: reverse("account:password_change"), signed_in(200))],
     "account:sign_out_everywhere": [
         Case("form", lambda w: reverse("account:sign_out_everywhere"), signed_in(200)),
@@ -517,6 +528,56 @@ MATRIX: dict[str, list[Case]] = {
             changes=frozenset({"coord_y", "regional"}),
         ),
     ],
+    "deviations:extend_response": [
+        Case(
+            "GET",
+            lambda w: reverse("deviations:extend_response", args=[w.x1.reference, w.open_request.pk]),
+            POST_ONLY_GET,
+        ),
+        Case(
+            "POST a later due date for the open request on X1",
+            lambda w: reverse("deviations:extend_response", args=[w.x1.reference, w.open_request.pk]),
+            expect(404, anon=LOGIN, reporter_a=302, coord_x=302, regional=302, responder=302, admin=302),
+            post=lambda w: {
+                f"rr{w.open_request.pk}-due_on": (
+                    timezone.localdate() + datetime.timedelta(days=90)
+                ).isoformat()
+            },
+            changes=frozenset({"coord_x", "regional"}),
+        ),
+        Case(
+            "POST with X1's request id under Y1's reference",
+            lambda w: reverse("deviations:extend_response", args=[w.y1.reference, w.open_request.pk]),
+            expect(404, anon=LOGIN),
+            post=lambda w: {
+                f"rr{w.open_request.pk}-due_on": (
+                    timezone.localdate() + datetime.timedelta(days=90)
+                ).isoformat()
+            },
+        ),
+    ],
+    "deviations:resend_response": [
+        Case(
+            "GET",
+            lambda w: reverse("deviations:resend_response", args=[w.x1.reference, w.open_request.pk]),
+            POST_ONLY_GET,
+        ),
+        Case(
+            "POST send the open request's link on X1 again",
+            lambda w: reverse("deviations:resend_response", args=[w.x1.reference, w.open_request.pk]),
+            expect(404, anon=LOGIN, reporter_a=302, coord_x=302, regional=302, responder=302, admin=302),
+            post=lambda w: {},
+            changes=frozenset({"coord_x", "regional"}),
+        ),
+    ],
+    "deviations:my_response_requests": [
+        # Only staff of an organisation have such a list (here: the responder's organisation).
+        Case(
+            "own organisation's open requests",
+            lambda w: reverse("deviations:my_response_requests"),
+            expect(404, anon=LOGIN, responder=200),
+        ),
+    ],
     "deviations:respond": [
         Case(
             "valid token of the open request",
@@ -778,6 +839,90 @@ MATRIX: dict[str, list[Case]] = {
             expect(404, anon=LOGIN, coord_x=200, regional=200, admin=200),
         ),
     ],
+    # --- Council meetings: members read, the council's coordinators write ---------------------------
+    "followup:meetings": [
+        Case(
+            "council X's meetings",
+            lambda w: reverse("followup:meetings", args=[w.council_x.pk]),
+            expect(404, anon=LOGIN, coord_x=200, regional=200, admin=200),
+        ),
+    ],
+    "followup:meeting_create": [
+        Case(
+            "form, council X",
+            lambda w: reverse("followup:meeting_create", args=[w.council_x.pk]),
+            expect(404, anon=LOGIN, coord_x=200),
+        ),
+        Case(
+            "POST, council X",
+            lambda w: reverse("followup:meeting_create", args=[w.council_x.pk]),
+            expect(404, anon=LOGIN, coord_x=302),
+            post=lambda w: {"held_on": "2026-01-15", "attendees": "", "minutes": "Nytt möte."},
+            changes=frozenset({"coord_x"}),
+        ),
+    ],
+    "followup:meeting": [
+        Case(
+            "minutes of council X's meeting",
+            lambda w: reverse("followup:meeting", args=[w.council_x.pk, w.meeting_x.pk]),
+            expect(404, anon=LOGIN, coord_x=200, regional=200, admin=200),
+        ),
+        Case(
+            "council X's meeting under council Y's id",
+            lambda w: reverse("followup:meeting", args=[w.council_y.pk, w.meeting_x.pk]),
+            expect(404, anon=LOGIN),
+        ),
+    ],
+    "followup:meeting_edit": [
+        Case(
+            "form",
+            lambda w: reverse("followup:meeting_edit", args=[w.council_x.pk, w.meeting_x.pk]),
+            expect(404, anon=LOGIN, coord_x=200),
+        ),
+        Case(
+            "POST",
+            lambda w: reverse("followup:meeting_edit", args=[w.council_x.pk, w.meeting_x.pk]),
+            expect(404, anon=LOGIN, coord_x=302),
+            post=lambda w: {
+                "held_on": w.meeting_x.held_on.isoformat(),
+                "attendees": "",
+                "minutes": "Ändrat.",
+            },
+            changes=frozenset({"coord_x"}),
+        ),
+    ],
+    "followup:meeting_decisions": [
+        Case(
+            "GET",
+            lambda w: reverse("followup:meeting_decisions", args=[w.council_x.pk, w.meeting_x.pk]),
+            POST_ONLY_GET,
+        ),
+        Case(
+            "POST close X1 and X2",
+            lambda w: reverse("followup:meeting_decisions", args=[w.council_x.pk, w.meeting_x.pk]),
+            expect(404, anon=LOGIN, coord_x=302),
+            post=lambda w: {
+                "action": "close",
+                "references": f"{w.x1.reference} {w.x2.reference}",
+                "text": "Klart.",
+            },
+            changes=frozenset({"coord_x"}),
+        ),
+    ],
+    "followup:meeting_meeting_pack": [
+        Case(
+            "pack of council X's meeting",
+            lambda w: reverse("followup:meeting_meeting_pack", args=[w.council_x.pk, w.meeting_x.pk]),
+            expect(404, anon=LOGIN, coord_x=200, regional=200, admin=200),
+        ),
+    ],
+    "followup:meeting_meeting_pack_pdf": [
+        Case(
+            "PDF of council X's meeting",
+            lambda w: reverse("followup:meeting_meeting_pack_pdf", args=[w.council_x.pk, w.meeting_x.pk]),
+            expect(404, anon=LOGIN, coord_x=200, regional=200, admin=200),
+        ),
+    ],
     # --- Admin (one group, see the module docstring) -------------------------------------------------
     # --- Read API (/api/v1/, session auth here; tokens in tests/api) -----------------------------------
     "api:api_info": [Case("about the API", lambda w: "/api/v1/api-info", everyone(200))],
@@ -932,13 +1077,14 @@ class Fingerprint:
             "event_texts": rows(DeviationEvent, "text"),
             "events": DeviationEvent.objects.count(),
             "factors": rows(Deviation.contributing_factors.through, "deviation", "contributingfactor"),
-            "requests": rows(ResponseRequest, "answered_at", "cancelled_at"),
+            "requests": rows(ResponseRequest, "answered_at", "cancelled_at", "due_on", "email"),
             "issues": rows(SystemicIssue, "title", "state", "updated_at"),
             "actions": rows(SystemicAction, "state", "description"),
             "analyses": FollowUpAnalysis.objects.count(),
             "saved_filters": rows(SavedFilter, "name", "query", "council"),
-            "users": rows(get_user_model(), "password", "is_active"),
+            "users": rows(get_user_model(), "password", "is_active", "notification_mode"),
             "api_tokens": rows(ApiToken, "user"),
+            "meetings": rows(CouncilMeeting, "held_on", "minutes"),
         }
 
 
