@@ -51,6 +51,10 @@ NOT_HUMAN_WRITTEN = {
     "deviations.SystemicIssue.state": "choice",
     "deviations.SystemicAction.state": "choice",
     "deviations.SavedFilter.queue": "choice",
+    "deviations.ResponseTemplate.purpose": "choice",
+    "councils.User.notification_mode": "choice",
+    "deviations.PendingNotification.subject": "generated: the subject line of a hand-off mail (a reference)",
+    "deviations.PendingNotification.link": "generated: the link to the report",
     "deviations.Deviation.status": "choice (the workflow's states)",
     "deviations.Deviation.sip_involved": "choice",
     "deviations.Deviation.severity": "choice",
@@ -213,6 +217,19 @@ def save_analysis(field: str) -> Callable:
     return write
 
 
+def save_meeting(field: str) -> Callable:
+    def write(w, text):
+        texts = {"attendees": "Samordnare, Nacka kommun", "minutes": "Genomgång av nya rapporter."}
+        followup_services.save_meeting(
+            actor=w.nacka_coordinator,
+            council=w.nacka_council,
+            held_on=timezone.localdate(),
+            **{**texts, field: text},
+        )
+
+    return write
+
+
 def admin_form(name: str) -> Callable:
     """The model's form in Django admin (the registered ModelAdmin's form, as admin builds it for a
     change), bound with ``text`` in the field: it must refuse it on that field, so admin stores nothing."""
@@ -281,6 +298,8 @@ WRITERS: dict[str, Callable] = {
     "api.ApiToken.name": lambda w, text: api_services.create_token(
         user=w.nacka_coordinator, name=text, days=30
     ),
+    "councils.CouncilMeeting.attendees": save_meeting("attendees"),
+    "councils.CouncilMeeting.minutes": save_meeting("minutes"),
     "agreements.FollowUpAnalysis.analysis": save_analysis("analysis"),
     "agreements.FollowUpAnalysis.recommendations": save_analysis("recommendations"),
     "agreements.FollowUpAnalysis.followup_areas": save_analysis("followup_areas"),
@@ -301,6 +320,9 @@ WRITERS: dict[str, Callable] = {
             "agreements.Commitment.description",
             "agreements.DeviationCategory.name",
             "agreements.DeviationCategory.help_text",
+            "deviations.ResponseTemplate.title",
+            "deviations.ResponseTemplate.text_sv",
+            "deviations.ResponseTemplate.text_en",
             "agreements.ContributingFactor.name",
             "agreements.ContributingFactor.help_text",
             "agreements.Organization.name",

@@ -50,6 +50,7 @@ def user_form(user, **changes):
         "email": user.email,
         "organization": "",
         "phone": "",
+        "notification_mode": "immediate",
         "is_active": "on",
         "last_login_0": "",
         "last_login_1": "",

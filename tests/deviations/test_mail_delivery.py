@@ -132,6 +132,8 @@ def test_a_queued_mail_holds_references_only(smtp, w):
             "template": "confirm_report",
             "deviation_id": deviation.pk,
             "response_request_id": None,
+            "object_id": None,
+            "skip_user_ids": [],
             "language": "sv",
         },
     }

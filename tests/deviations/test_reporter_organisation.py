@@ -133,6 +133,7 @@ def user_form(user, **changes) -> dict:
         "last_name": user.last_name,
         "organization": organization.pk if organization else "",
         "phone": "",
+        "notification_mode": "immediate",
         "is_active": "on",
         "date_joined_0": "2026-01-01",
         "date_joined_1": "08:00:00",
