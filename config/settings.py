@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "councils",
     "agreements",
     "deviations",
+    "pages",
 ]
 
 MIDDLEWARE = [
@@ -226,6 +227,29 @@ UNCONFIRMED_RETENTION_DAYS = env.int("UNCONFIRMED_RETENTION_DAYS", default=7)
 CONFIRMATION_MAX_AGE_HOURS = env.int("CONFIRMATION_MAX_AGE_HOURS", default=24)
 # Where reports about children and young people go instead (the BUS process).
 BUS_URL = env.str("BUS_URL", default="https://www.storsthlm.se/verksamhetsomraden/socialtjanst/bus")
+
+# --- The deploying organisation: named on the legal pages (pages/), receives accessibility feedback. ---
+# ``manage.py check --deploy`` warns while the example values below are still in place (pages/checks.py).
+ORGANIZATION_NAME = env.str("ORGANIZATION_NAME", default="Exempelorganisationen")
+ORGANIZATION_NUMBER = env.str("ORGANIZATION_NUMBER", default="")
+ORGANIZATION_ADDRESS = env.str("ORGANIZATION_ADDRESS", default="")
+ORGANIZATION_EMAIL = env.str("ORGANIZATION_EMAIL", default="registrator@example.se")
+ORGANIZATION_PHONE = env.str("ORGANIZATION_PHONE", default="")
+# The data protection officer (dataskyddsombud) of the organisation responsible for the personal data.
+DPO_EMAIL = env.str("DPO_EMAIL", default="dataskyddsombud@example.se")
+DPO_PHONE = env.str("DPO_PHONE", default="")
+# Where the accessibility statement's feedback form sends its messages (default: the organisation).
+ACCESSIBILITY_EMAIL = env.str("ACCESSIBILITY_EMAIL", default=ORGANIZATION_EMAIL)
+# The deploying organisation's own assessment of the service and the statement's last update (ISO dates).
+ACCESSIBILITY_ASSESSED_ON = datetime.date.fromisoformat(
+    env.str("ACCESSIBILITY_ASSESSED_ON", default="2026-12-01")
+)
+ACCESSIBILITY_UPDATED_ON = datetime.date.fromisoformat(
+    env.str("ACCESSIBILITY_UPDATED_ON", default="2026-12-01")
+)
+# Days the login records (django-axes: username, address, browser) are kept: what the privacy page
+# states; the daily ``axes_reset_logs --age`` job must use the same number (docs/operations.md).
+LOGIN_LOG_RETENTION_DAYS = env.int("LOGIN_LOG_RETENTION_DAYS", default=30)
 
 # --- Sessions and security. Production-safe whenever DEBUG is off. ---
 # A session ends after SESSION_COOKIE_AGE seconds *without activity*. Its expiry is pushed forward by

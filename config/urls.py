@@ -20,6 +20,7 @@ urlpatterns += i18n_patterns(
     path("", include("deviations.urls")),
     path("uppfoljning/", include("agreements.urls")),
     path("samrad/", include("councils.urls")),
+    path("", include("pages.urls")),
     path("", home, name="home"),
     prefix_default_language=False,
 )

@@ -234,6 +234,19 @@ MATRIX: dict[str, list[Case]] = {
         Case("GET is not allowed", lambda w: reverse("logout"), everyone(405)),
         Case("POST", lambda w: reverse("logout"), everyone(302), post=lambda w: {}),
     ],
+    # --- Pages the law requires (public) -----------------------------------------------------------
+    "pages:accessibility": [
+        Case("statement", lambda w: reverse("pages:accessibility"), everyone(200)),
+        # Feedback is mailed, never stored: nothing in the database changes for anyone.
+        Case(
+            "POST feedback",
+            lambda w: reverse("pages:accessibility"),
+            everyone(302),
+            post=lambda w: {"message": "Kontrasten är för låg."},
+        ),
+    ],
+    "pages:privacy": [Case("personal data", lambda w: reverse("pages:privacy"), everyone(200))],
+    "pages:cookies": [Case("cookies", lambda w: reverse("pages:cookies"), everyone(200))],
     # --- Account ----------------------------------------------------------------------------------
     "account:profile": [Case("own profile", lambda w: reverse("account:profile"), signed_in(200))],
     "account:password_change": [Case("form", lambda w: reverse("account:password_change"), signed_in(200))],
