@@ -31,7 +31,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin on a site that requires two-step verification (identity/admin_site.py).
+    "identity.admin_apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -52,6 +53,9 @@ INSTALLED_APPS = [
     "agreements",
     "deviations",
     "pages",
+    "identity",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
@@ -66,6 +70,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): a code from the user's TOTP device was entered in this session.
+    "django_otp.middleware.OTPMiddleware",
+    # Superusers and staff go to two-step verification (or its setup) before anything else.
+    "identity.middleware.TwoFactorRequiredMiddleware",
     # Request id and user id for every log line; after authentication so the user is known.
     "config.middleware.RequestIdMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -148,8 +156,13 @@ AUTH_USER_MODEL = "councils.User"
 # django-axes first: it refuses a locked-out login before the password is even checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's password check, off when LOCAL_LOGIN_ENABLED is False.
+    "identity.backends.LocalPasswordBackend",
 ]
+# False: nobody signs in with a password (login page, admin); only through an identity provider.
+LOCAL_LOGIN_ENABLED = env.bool("LOCAL_LOGIN_ENABLED", default=True)
+# The name authenticator apps show next to the code (django-otp).
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Samverkansbrister")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

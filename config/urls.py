@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from config.views import healthz
 from deviations.views.common import home
+from identity import views as identity_views
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
@@ -14,9 +15,10 @@ urlpatterns = [
 
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
-    path("konto/logga-in/", auth_views.LoginView.as_view(), name="login"),
+    path("konto/logga-in/", identity_views.LoginView.as_view(), name="login"),
     path("konto/logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
     path("konto/", include("councils.urls_account")),
+    path("konto/", include("identity.urls")),
     path("", include("deviations.urls")),
     path("uppfoljning/", include("agreements.urls")),
     path("samrad/", include("councils.urls")),

@@ -263,3 +263,14 @@ class FollowUpAnalysisFactory(DjangoModelFactory):
     recommendations = "Gemensam rutin för utskrivningsmeddelanden."
     followup_areas = "SIP"
     author = factory.SubFactory(UserFactory)
+
+
+class TOTPDeviceFactory(DjangoModelFactory):
+    """A confirmed authenticator app (random key); ``tests.identity.totp.code(device)`` gives its code."""
+
+    class Meta:
+        model = "otp_totp.TOTPDevice"
+
+    user = factory.SubFactory(UserFactory)
+    name = "Autentiseringsapp"
+    confirmed = True

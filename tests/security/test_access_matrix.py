@@ -29,6 +29,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agreements.models import FollowUpAnalysis
 from councils.models import CouncilMembership
@@ -257,6 +258,38 @@ MATRIX: dict[str, list[Case]] = {
             lambda w: reverse("account:sign_out_everywhere"),
             signed_in(200),
             post=lambda w: {"password": "fel-lösenord"},
+        ),
+    ],
+    # --- Two-step verification (identity) ----------------------------------------------------------
+    "identity:verify": [
+        # Anonymous without a password step: back to login. Signed in: on to setup (no app yet) or,
+        # already verified (the superuser), on to where they were going.
+        Case("code step", lambda w: reverse("identity:verify"), expect(302, anon=LOGIN)),
+        Case(
+            "wrong code",
+            lambda w: reverse("identity:verify"),
+            expect(302, anon=LOGIN),
+            post=lambda w: {"token": "000000"},
+        ),
+    ],
+    "identity:two_factor": [
+        Case("setup or status", lambda w: reverse("identity:two_factor"), signed_in(200)),
+        Case(
+            "wrong code turns nothing on",
+            lambda w: reverse("identity:two_factor"),
+            # The superuser's app is already on: the status page, nothing to turn on.
+            expect(400, anon=LOGIN, admin=200),
+            post=lambda w: {"token": "000000"},
+        ),
+    ],
+    "identity:two_factor_disable": [
+        Case("GET", lambda w: reverse("identity:two_factor_disable"), POST_ONLY_GET),
+        Case(
+            "wrong code turns nothing off",
+            lambda w: reverse("identity:two_factor_disable"),
+            # Only the superuser has an app; the others are sent to set one up.
+            expect(302, anon=LOGIN, admin=400),
+            post=lambda w: {"token": "000000"},
         ),
     ],
     # --- Reporter journey -------------------------------------------------------------------------
@@ -720,6 +753,7 @@ class Fingerprint:
             "actions": rows(SystemicAction, "state", "description"),
             "analyses": FollowUpAnalysis.objects.count(),
             "users": rows(get_user_model(), "password", "is_active"),
+            "devices": sorted(TOTPDevice.objects.filter(confirmed=True).values_list("pk", "user")),
         }
 
 
