@@ -53,9 +53,16 @@ INSTALLED_APPS = [
     "agreements",
     "deviations",
     "pages",
+    # Before allauth: its templates (socialaccount/…) are overridden here.
     "identity",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # Federated login over OpenID Connect (identity/adapters.py); allauth.account is required by it,
+    # its own pages are not mounted.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
 ]
 
 MIDDLEWARE = [
@@ -74,6 +81,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # Superusers and staff go to two-step verification (or its setup) before anything else.
     "identity.middleware.TwoFactorRequiredMiddleware",
+    # django-allauth's request context (federated login).
+    "allauth.account.middleware.AccountMiddleware",
     # Request id and user id for every log line; after authentication so the user is known.
     "config.middleware.RequestIdMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -163,6 +172,50 @@ AUTHENTICATION_BACKENDS = [
 LOCAL_LOGIN_ENABLED = env.bool("LOCAL_LOGIN_ENABLED", default=True)
 # The name authenticator apps show next to the code (django-otp).
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Samverkansbrister")
+
+# --- Federated login (identity/; README "Federated login"). ---
+# OpenID Connect providers: added in the admin (Social applications, provider "OpenID Connect") or
+# here as JSON, a list of {"provider_id", "name", "client_id", "secret", "settings": {"server_url",
+# "accepted_acr", …}}.
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "APPS": env.json("SSO_OIDC_PROVIDERS", default=[]),
+        "OAUTH_PKCE_ENABLED": True,
+    }
+}
+SOCIALACCOUNT_ADAPTER = "identity.adapters.SocialAccountAdapter"
+ACCOUNT_ADAPTER = "identity.adapters.AccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+# Logins start with a POST from the login page (CSRF-protected), never from a plain link.
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_UNIQUE_EMAIL = True
+# Accepted assurance levels (OIDC acr, SAML AuthnContextClassRef); empty accepts any. A login below
+# them is refused with a message. E.g. http://id.elegnamnden.se/loa/1.0/loa3 for LoA3.
+SSO_ACCEPTED_ACR = env.list("SSO_ACCEPTED_ACR", default=[])
+# Levels that prove multi-factor authentication: such a login counts as two-step verification
+# (superusers and staff need no TOTP code on top).
+SSO_MULTI_FACTOR_ACR = env.list(
+    "SSO_MULTI_FACTOR_ACR",
+    default=[
+        "http://id.elegnamnden.se/loa/1.0/loa3",
+        "http://id.elegnamnden.se/loa/1.0/loa4",
+        "http://id.swedenconnect.se/loa/1.0/uncertified-loa3",
+    ],
+)
+# Claim (OIDC) / attribute (SAML) names for the user's e-mail and name.
+SSO_CLAIM_NAMES = {
+    "email": env.str("SSO_CLAIM_EMAIL", default="email"),
+    "first_name": env.str("SSO_CLAIM_FIRST_NAME", default="given_name"),
+    "last_name": env.str("SSO_CLAIM_LAST_NAME", default="family_name"),
+}
+# Claims/attributes holding an organisation identifier (organisation number, HSA-id), tried in order
+# against the admin's Organisationsidentiteter; then the e-mail domain decides.
+SSO_ORGANIZATION_CLAIMS = env.list(
+    "SSO_ORGANIZATION_CLAIMS", default=["organization_number", "orgAffiliation", "hsa_id"]
+)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

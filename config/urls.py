@@ -11,6 +11,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # Outside i18n_patterns and exempt from the HTTPS redirect (SECURE_REDIRECT_EXEMPT).
     path("healthz", healthz, name="healthz"),
+    # Federated login: outside the language prefix, so the addresses registered at the identity
+    # providers (callback, SAML ACS) are the same whatever language the user reads in.
+    path("konto/sso/", include("identity.urls_sso")),
 ]
 
 urlpatterns += i18n_patterns(

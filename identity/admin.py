@@ -7,6 +7,8 @@ import django_otp.plugins.otp_totp.admin  # noqa: F401  (registers first, so it 
 from django.contrib import admin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .models import OrganizationIdentifier
+
 admin.site.unregister(TOTPDevice)
 
 
@@ -23,3 +25,14 @@ class TOTPDeviceAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(OrganizationIdentifier)
+class OrganizationIdentifierAdmin(admin.ModelAdmin):
+    """Organisation numbers and HSA-ids that identity providers assert, so a federated login finds
+    the user's organisation (identity/claims.py)."""
+
+    list_display = ["value", "kind", "organization"]
+    list_filter = ["kind"]
+    search_fields = ["value", "organization__name"]
+    autocomplete_fields = ["organization"]

@@ -18,7 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import mfa, services
+from . import mfa, services, views_sso
 from .forms import TokenForm
 
 #: The user who gave the right password and still owes a code: {"user", "backend", "at"}.
@@ -41,7 +41,11 @@ class LoginView(auth_views.LoginView):
     have an authenticator app. Refuses passwords when ``LOCAL_LOGIN_ENABLED`` is off."""
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "local_login_enabled": settings.LOCAL_LOGIN_ENABLED}
+        return {
+            **super().get_context_data(**kwargs),
+            "local_login_enabled": settings.LOCAL_LOGIN_ENABLED,
+            "identity_providers": views_sso.identity_providers(self.request),
+        }
 
     def post(self, request, *args, **kwargs):
         if not settings.LOCAL_LOGIN_ENABLED:

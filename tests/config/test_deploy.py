@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-APP_DIRS = ["templates", "agreements", "councils", "deviations", "pages"]
+APP_DIRS = ["templates", "agreements", "councils", "deviations", "pages", "identity"]
 
 
 def production_environment(tmp_path) -> dict:

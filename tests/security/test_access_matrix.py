@@ -292,6 +292,32 @@ MATRIX: dict[str, list[Case]] = {
             post=lambda w: {"token": "000000"},
         ),
     ],
+    # --- Federated login (allauth's OIDC views; tests/identity/test_oidc.py runs the real flow) -----
+    "openid_connect_login": [
+        Case("unknown provider", lambda w: "/konto/sso/oidc/okand/login/", everyone(404)),
+        Case(
+            "unknown provider, POST",
+            lambda w: "/konto/sso/oidc/okand/login/",
+            everyone(404),
+            post=lambda w: {},
+        ),
+    ],
+    "openid_connect_callback": [
+        Case(
+            "unknown provider",
+            lambda w: "/konto/sso/oidc/okand/login/callback/?code=x&state=y",
+            everyone(404),
+        ),
+    ],
+    "socialaccount_login_cancelled": [
+        Case("cancelled at the IdP", lambda w: reverse("socialaccount_login_cancelled"), everyone(200)),
+    ],
+    "socialaccount_login_error": [
+        Case("error page", lambda w: reverse("socialaccount_login_error"), everyone(400)),
+    ],
+    "socialaccount_signup": [
+        Case("never a signup form", lambda w: reverse("socialaccount_signup"), everyone(400)),
+    ],
     # --- Reporter journey -------------------------------------------------------------------------
     "deviations:report_start": [Case("start", lambda w: reverse("deviations:report_start"), everyone(200))],
     "deviations:report_form": [Case("form", lambda w: reverse("deviations:report_form"), everyone(200))],

@@ -1,0 +1,37 @@
+"""Identifiers that identity providers use for an organisation (organisation number, HSA-id), so a
+federated login can place the user in their organisation without relying on the e-mail domain."""
+
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+
+class OrganizationIdentifier(models.Model):
+    class Kind(models.TextChoices):
+        ORGANIZATION_NUMBER = "org_number", _("Organisationsnummer")
+        HSA_ID = "hsa_id", _("HSA-id")
+        OTHER = "other", _("Annan identitet")
+
+    organization = models.ForeignKey(
+        "agreements.Organization",
+        on_delete=models.CASCADE,
+        related_name="identifiers",
+        verbose_name=_("organisation"),
+    )
+    kind = models.CharField(_("typ"), max_length=12, choices=Kind.choices)
+    value = models.CharField(
+        _("värde"),
+        max_length=100,
+        help_text=_("Som identitetsleverantören skickar det, t.ex. 2120001234 eller SE2321000016-1234."),
+    )
+
+    class Meta:
+        verbose_name = _("organisationsidentitet")
+        verbose_name_plural = _("organisationsidentiteter")
+        ordering = ["organization__name", "kind"]
+        constraints = [
+            models.UniqueConstraint(Lower("value"), name="organizationidentifier_unique_value_ci"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.value}"
