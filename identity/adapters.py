@@ -55,12 +55,15 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def pre_social_login(self, request, sociallogin):
         data, acr = oidc_data(sociallogin)
+        next_url = sociallogin.state.get("next") or ""
         required = accepted_acr(sociallogin)
         if not claims_module.acr_accepted(acr, required):
-            raise ImmediateHttpResponse(refuse(request, "assurance", asserted=acr, required=required))
+            raise ImmediateHttpResponse(
+                refuse(request, "assurance", asserted=acr, required=required, next_url=next_url)
+            )
         claims = claims_module.from_mapping(data, acr=acr)
         if not claims.email:
-            raise ImmediateHttpResponse(refuse(request, "no_email"))
+            raise ImmediateHttpResponse(refuse(request, "no_email", next_url=next_url))
         user = sociallogin.user if sociallogin.is_existing else None
         if user is None:
             user = get_user_model().objects.filter(email__iexact=claims.email).first()
@@ -68,7 +71,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 sociallogin.connect(request, user)
         if user is not None:
             if not user.is_active:
-                raise ImmediateHttpResponse(refuse(request, "inactive"))
+                raise ImmediateHttpResponse(refuse(request, "inactive", next_url=next_url))
             changed = claims_module.apply_claims(user, claims)
             if changed:
                 user.save(update_fields=changed)

@@ -45,6 +45,8 @@ class LoginView(auth_views.LoginView):
             **super().get_context_data(**kwargs),
             "local_login_enabled": settings.LOCAL_LOGIN_ENABLED,
             "identity_providers": views_sso.identity_providers(self.request),
+            # Federated logins return here; the language prefix also tells a refusal page the language.
+            "sso_next": self.get_redirect_url() or reverse(settings.LOGIN_REDIRECT_URL),
         }
 
     def post(self, request, *args, **kwargs):

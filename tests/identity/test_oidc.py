@@ -10,7 +10,7 @@ from django.test import Client
 from identity import mfa
 from identity.models import OrganizationIdentifier
 from tests import factories
-from tests.identity.conftest import ADMIN_PROVIDER, LOA2, LOA3, SETTINGS_PROVIDER
+from tests.identity.idp.harness import ADMIN_PROVIDER, LOA2, LOA3, SETTINGS_PROVIDER
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()

@@ -33,6 +33,10 @@ DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": os.envi
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "/login/"
+# Cookies do not keep ports apart: on 127.0.0.1 the IdP's session and CSRF cookies would overwrite
+# the service's (which runs on the same host in the browser tests).
+SESSION_COOKIE_NAME = "idp_sessionid"
+CSRF_COOKIE_NAME = "idp_csrftoken"
 USE_TZ = True
 # Two IdPs in one process would need two issuers; each test IdP process is one issuer.
 OAUTH2_PROVIDER = {
