@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
+    # Federated login over SAML 2.0 (identity/saml.py).
+    "djangosaml2",
 ]
 
 MIDDLEWARE = [
@@ -83,6 +85,8 @@ MIDDLEWARE = [
     "identity.middleware.TwoFactorRequiredMiddleware",
     # django-allauth's request context (federated login).
     "allauth.account.middleware.AccountMiddleware",
+    # djangosaml2 keeps the outstanding SAML requests in a cookie-backed session of its own.
+    "djangosaml2.middleware.SamlSessionMiddleware",
     # Request id and user id for every log line; after authentication so the user is known.
     "config.middleware.RequestIdMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -167,6 +171,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # Django's password check, off when LOCAL_LOGIN_ENABLED is False.
     "identity.backends.LocalPasswordBackend",
+    # SAML 2.0 assertions (djangosaml2); OIDC logins go through allauth's adapters instead.
+    "identity.saml.SamlBackend",
 ]
 # False: nobody signs in with a password (login page, admin); only through an identity provider.
 LOCAL_LOGIN_ENABLED = env.bool("LOCAL_LOGIN_ENABLED", default=True)
@@ -216,6 +222,33 @@ SSO_CLAIM_NAMES = {
 SSO_ORGANIZATION_CLAIMS = env.list(
     "SSO_ORGANIZATION_CLAIMS", default=["organization_number", "orgAffiliation", "hsa_id"]
 )
+# SAML 2.0: the service provider's key pair (PEM files) switches SAML on; IdPs from metadata files and
+# URLs here, and in the admin (SAML-identitetsleverantörer).
+SSO_SAML_SP_KEY_FILE = env.str("SSO_SAML_SP_KEY_FILE", default="")
+SSO_SAML_SP_CERT_FILE = env.str("SSO_SAML_SP_CERT_FILE", default="")
+SSO_SAML_ENTITY_ID = env.str("SSO_SAML_ENTITY_ID", default="")  # default: the metadata URL
+SSO_SAML_XMLSEC_BINARY = env.str("SSO_SAML_XMLSEC_BINARY", default="/usr/bin/xmlsec1")
+SSO_SAML_IDP_METADATA = {
+    "local": env.list("SSO_SAML_IDP_METADATA_FILES", default=[]),
+    "remote": [{"url": url} for url in env.list("SSO_SAML_IDP_METADATA_URLS", default=[])],
+}
+# Per IdP entity id, the accepted AuthnContextClassRef values (overrides SSO_ACCEPTED_ACR), as JSON.
+SSO_SAML_ACCEPTED_ACR = env.json("SSO_SAML_ACCEPTED_ACR", default={})
+# Attribute friendly names (pysaml2 maps the urn:oid names) for e-mail and name.
+SSO_SAML_ATTRIBUTES = {
+    "email": env.str("SSO_SAML_ATTRIBUTE_EMAIL", default="mail"),
+    "first_name": env.str("SSO_SAML_ATTRIBUTE_FIRST_NAME", default="givenName"),
+    "last_name": env.str("SSO_SAML_ATTRIBUTE_LAST_NAME", default="sn"),
+}
+SAML_CONFIG_LOADER = "identity.saml.config_loader"
+SAML_ATTRIBUTE_MAPPING = {saml: (field,) for field, saml in SSO_SAML_ATTRIBUTES.items()}
+SAML_DJANGO_USER_MAIN_ATTRIBUTE = "email"
+SAML_DJANGO_USER_MAIN_ATTRIBUTE_LOOKUP = "__iexact"
+SAML_CREATE_UNKNOWN_USER = True
+# The IdP posts the assertion from its own site: the SAML session cookie must be SameSite=None (and
+# therefore Secure, i.e. HTTPS); Lax only where IdP and service are one site (tests on 127.0.0.1).
+SAML_SESSION_COOKIE_SAMESITE = env.str("SSO_SAML_COOKIE_SAMESITE", default="None")
+ACS_DEFAULT_REDIRECT_URL = "/"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

@@ -7,7 +7,7 @@ import django_otp.plugins.otp_totp.admin  # noqa: F401  (registers first, so it 
 from django.contrib import admin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import OrganizationIdentifier
+from .models import OrganizationIdentifier, SamlIdentityProvider
 
 admin.site.unregister(TOTPDevice)
 
@@ -36,3 +36,12 @@ class OrganizationIdentifierAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     search_fields = ["value", "organization__name"]
     autocomplete_fields = ["organization"]
+
+
+@admin.register(SamlIdentityProvider)
+class SamlIdentityProviderAdmin(admin.ModelAdmin):
+    """SAML 2.0 identity providers from their metadata (identity/saml.py); those in settings come on top."""
+
+    list_display = ["name", "entity_id", "active"]
+    list_filter = ["active"]
+    search_fields = ["name", "entity_id"]

@@ -35,3 +35,29 @@ class OrganizationIdentifier(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.value}"
+
+
+class SamlIdentityProvider(models.Model):
+    """A SAML 2.0 identity provider added in the admin (next to those in settings,
+    ``SSO_SAML_IDP_METADATA``): its metadata from a URL or pasted as XML."""
+
+    name = models.CharField(_("namn"), max_length=100, help_text=_("Texten på inloggningsknappen."))
+    entity_id = models.CharField(_("entity id"), max_length=255, unique=True)
+    metadata_url = models.URLField(_("metadata-URL"), blank=True)
+    metadata_xml = models.TextField(_("metadata (XML)"), blank=True)
+    active = models.BooleanField(_("aktiv"), default=True)
+
+    class Meta:
+        verbose_name = _("SAML-identitetsleverantör")
+        verbose_name_plural = _("SAML-identitetsleverantörer")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(metadata_url="") | ~models.Q(metadata_xml=""),
+                name="samlidp_metadata_url_or_xml",
+                violation_error_message=_("Ange metadata-URL eller klistra in metadata."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name

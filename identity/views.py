@@ -41,13 +41,18 @@ class LoginView(auth_views.LoginView):
     have an authenticator app. Refuses passwords when ``LOCAL_LOGIN_ENABLED`` is off."""
 
     def get_context_data(self, **kwargs):
+        # Federated logins return here; the language prefix also tells a refusal page the language.
+        sso_next = self.get_redirect_url() or reverse(settings.LOGIN_REDIRECT_URL)
         return {
             **super().get_context_data(**kwargs),
             "local_login_enabled": settings.LOCAL_LOGIN_ENABLED,
-            "identity_providers": views_sso.identity_providers(self.request),
-            # Federated logins return here; the language prefix also tells a refusal page the language.
-            "sso_next": self.get_redirect_url() or reverse(settings.LOGIN_REDIRECT_URL),
+            "identity_providers": views_sso.identity_providers(self.request, sso_next),
+            "sso_next": sso_next,
         }
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        return views_sso.allow_forms_to_identity_providers(self.request, response)
 
     def post(self, request, *args, **kwargs):
         if not settings.LOCAL_LOGIN_ENABLED:

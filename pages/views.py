@@ -85,6 +85,7 @@ def cookies(request):
             "session_cookie": settings.SESSION_COOKIE_NAME,
             "csrf_cookie": settings.CSRF_COOKIE_NAME,
             "language_cookie": settings.LANGUAGE_COOKIE_NAME,
+            "saml_cookie": getattr(settings, "SAML_SESSION_COOKIE_NAME", "saml_session"),
             "session_hours": settings.SESSION_COOKIE_AGE // 3600,
             "expires_at_browser_close": settings.SESSION_EXPIRE_AT_BROWSER_CLOSE,
         },

@@ -6,7 +6,7 @@ import pytest
 
 from tests import factories
 from tests.browser.helpers import check_page, require_playwright
-from tests.identity.idp.harness import IDP_PASSWORD, LOA3, start_idp
+from tests.identity.idp.harness import IDP_PASSWORD, LOA3, self_signed, start_idp, start_saml_idp
 
 expect = require_playwright().expect
 
@@ -20,8 +20,29 @@ def browser_idp(live_server, tmp_path_factory):
 
 
 @pytest.fixture
-def page_allowed_origins(browser_idp):
-    return (browser_idp.url + "/",)
+def saml_idp(settings, tmp_path, live_server):
+    """pysaml2's IdP, knowing the service (on the live server) from its metadata view."""
+    from django.test import Client
+
+    settings.SSO_SAML_SP_KEY_FILE, settings.SSO_SAML_SP_CERT_FILE = map(str, self_signed(tmp_path, "sp"))
+    settings.SAML_SESSION_COOKIE_SAMESITE = "Lax"
+    sp_metadata = Client().get("/konto/sso/saml2/metadata/").content
+    directory = tmp_path / "saml-idp"
+    directory.mkdir()
+    process, idp = start_saml_idp(directory, sp_metadata)
+    settings.SSO_SAML_IDP_METADATA = {"local": [str(idp.metadata_file)]}
+    settings.SSO_ACCEPTED_ACR = [LOA3]
+    yield idp
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def page_allowed_origins(request, browser_idp):
+    origins = [browser_idp.url + "/"]
+    if "saml_idp" in request.fixturenames:
+        origins.append(request.getfixturevalue("saml_idp").url + "/")
+    return tuple(origins)
 
 
 @pytest.fixture
@@ -65,3 +86,22 @@ def test_a_login_below_the_required_level_is_refused_with_a_clear_message(page, 
     expect(page.get_by_role("heading", level=1)).to_have_text(heading)
     check_page(page, f"sso-refused-{language}", language=language)
     expect(page.get_by_role("button", name="Logga ut" if language == "sv" else "Sign out")).to_have_count(0)
+
+
+def test_staff_member_signs_in_through_a_saml_identity_provider(page, saml_idp):
+    page.goto("/mina-rapporter/")
+    page.get_by_role("link", name=saml_idp.entity_id).click()
+    expect(page.get_by_role("heading", name="Test-IdP SAML: logga in")).to_be_visible()
+    page.get_by_label("Användarnamn").fill("anna")
+    page.get_by_role("button", name="Logga in hos SAML-IdP").click()
+    # The IdP's page posts the signed assertion back to the service.
+    expect(page).to_have_url("/mina-rapporter/")
+    expect(page.get_by_role("banner")).to_contain_text("Anna Andersson")
+
+
+def test_the_identity_provider_button_works_under_the_sites_content_security_policy(csp_page, idp):
+    """The button posts to the service, which redirects to the IdP: the login page's form-action
+    must allow the IdP's origin (Chromium checks redirects after a form submission too)."""
+    csp_page.goto("/konto/logga-in/")
+    csp_page.get_by_role("button", name="Testkommunens inloggning").click()
+    expect(csp_page.get_by_role("heading", name="Test-IdP: logga in")).to_be_visible()

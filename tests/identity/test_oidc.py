@@ -198,3 +198,12 @@ def test_a_forged_callback_signs_nobody_in(client, idp):
     assert response.status_code == 401
     assert "Något gick fel vid inloggningen" in response.content.decode()
     assert signed_in_user(client) is None
+
+
+def test_the_login_page_lets_its_forms_lead_to_the_identity_providers_only(client, idp):
+    policy = client.get("/konto/logga-in/")["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";") if " " in part.strip())
+    assert directives["form-action"] == f"'self' {idp.url}"
+    # Other pages keep form-action 'self'.
+    policy = client.get("/tillganglighet/")["Content-Security-Policy"]
+    assert "form-action 'self';" in policy or policy.endswith("form-action 'self'")

@@ -107,7 +107,7 @@ def test_cookie_statement_lists_the_cookies_by_their_configured_names(client, se
     settings.SESSION_COOKIE_NAME = "sb_session"
     settings.CSRF_COOKIE_NAME = "sb_csrf"
     html = client.get(url("pages:cookies")).content.decode()
-    for name in ("sb_session", "sb_csrf", "django_language", "messages"):
+    for name in ("sb_session", "sb_csrf", "django_language", "messages", "saml_session"):
         assert f"<code>{name}</code>" in html
     assert "inga kakor för statistik" in html
 

@@ -318,6 +318,13 @@ MATRIX: dict[str, list[Case]] = {
     "socialaccount_signup": [
         Case("never a signup form", lambda w: reverse("socialaccount_signup"), everyone(400)),
     ],
+    # SAML is off without a key pair (the world has none; tests/identity/test_saml.py runs the flow).
+    "saml2_login": [Case("SAML off", lambda w: reverse("saml2_login"), everyone(404))],
+    "saml2_metadata": [Case("SAML off", lambda w: reverse("saml2_metadata"), everyone(404))],
+    "saml2_acs": [
+        Case("GET", lambda w: reverse("saml2_acs"), everyone(405)),
+        Case("POST without an assertion", lambda w: reverse("saml2_acs"), everyone(400), post=lambda w: {}),
+    ],
     # --- Reporter journey -------------------------------------------------------------------------
     "deviations:report_start": [Case("start", lambda w: reverse("deviations:report_start"), everyone(200))],
     "deviations:report_form": [Case("form", lambda w: reverse("deviations:report_form"), everyone(200))],

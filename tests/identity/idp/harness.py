@@ -137,3 +137,103 @@ def start_idp(tmp_path: Path, redirect_bases: list[str]) -> tuple[subprocess.Pop
         process.kill()
         raise RuntimeError(f"the test IdP did not start: {line!r}")
     return process, Idp(url=f"http://127.0.0.1:{port}")
+
+
+# --- SAML 2.0: pysaml2's IdP (saml_serve.py) -------------------------------------------------------
+
+#: The people the SAML test IdP knows: attributes (friendly names) and the AuthnContextClassRef.
+SAML_USERS = {
+    "anna": {
+        "attributes": {
+            "mail": ["Anna.Andersson@xkommun.example.se"],
+            "givenName": ["Anna"],
+            "sn": ["Andersson"],
+        },
+        "acr": LOA3,
+    },
+    "bertil": {
+        "attributes": {"mail": ["bertil@psykiatri.example.se"], "givenName": ["Bertil"], "sn": ["Berg"]},
+        "acr": LOA2,
+    },
+    "david": {
+        "attributes": {"mail": ["david@xkommun.example.se"], "givenName": ["David"], "sn": ["Dahl"]},
+        "acr": LOA3,
+    },
+}
+
+
+def self_signed(directory: Path, name: str) -> tuple[Path, Path]:
+    """A key and a self-signed certificate (PEM files) for signing SAML messages."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    key_path, cert_path = directory / f"{name}.key", directory / f"{name}.crt"
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return key_path, cert_path
+
+
+@dataclass
+class SamlIdp:
+    url: str
+    metadata_file: Path
+
+    @property
+    def entity_id(self) -> str:
+        return f"{self.url}/metadata"
+
+    def sign_in(self, redirect_url: str, username: str) -> tuple[str, dict]:
+        """Log in at the IdP; returns the form it would post back: (ACS URL, fields)."""
+        import re
+
+        session = requests.Session()
+        page = session.get(redirect_url, timeout=10)
+        assert page.status_code == 200, page.text[:500]
+        key = re.search(r'name="key" value="([^"]+)"', page.text).group(1)
+        answer = session.post(f"{self.url}/sso/login", data={"key": key, "username": username}, timeout=10)
+        assert answer.status_code == 200, answer.text[:500]
+        action = re.search(r'<form[^>]+action="([^"]+)"', answer.text).group(1)
+        fields = dict(re.findall(r'<input[^>]+name="([^"]+)"[^>]+value="([^"]*)"', answer.text))
+        return action, fields
+
+
+def start_saml_idp(directory: Path, sp_metadata: bytes) -> tuple[subprocess.Popen, SamlIdp]:
+    self_signed(directory, "idp")
+    (directory / "sp.xml").write_bytes(sp_metadata)
+    (directory / "users.json").write_text(json.dumps(SAML_USERS))
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.identity.idp.saml_serve", str(port), str(directory)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = process.stdout.readline()
+    if line.strip() != "ready":
+        process.kill()
+        raise RuntimeError(f"the SAML test IdP did not start: {line!r}")
+    idp = SamlIdp(url=f"http://127.0.0.1:{port}", metadata_file=directory / "idp.xml")
+    idp.metadata_file.write_bytes(requests.get(f"{idp.url}/metadata", timeout=10).content)
+    return process, idp

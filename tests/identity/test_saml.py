@@ -1,0 +1,114 @@
+"""Federated login over SAML 2.0 against pysaml2's own IdP running on 127.0.0.1, through the whole
+flow: the service's signed AuthnRequest (redirect binding), the IdP's login, the signed assertion
+posted back to the assertion consumer service."""
+
+import pytest
+from django.contrib.auth import SESSION_KEY, get_user_model
+from django.test import Client
+
+from identity import mfa
+from identity.models import SamlIdentityProvider
+from tests import factories
+from tests.identity.idp.harness import LOA2, LOA3
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+
+
+@pytest.fixture
+def idp(saml_idp, settings):
+    settings.SSO_ACCEPTED_ACR = [LOA3]
+    return saml_idp
+
+
+def saml_login(client, idp, username, next_url="/mina-rapporter/"):
+    response = client.get("/konto/sso/saml2/login/", {"idp": idp.entity_id, "next": next_url})
+    assert response.status_code == 302, response.content[:500]
+    assert response["Location"].startswith(f"{idp.url}/sso/redirect?SAMLRequest=")
+    assert "Signature=" in response["Location"]  # the AuthnRequest is signed
+    action, fields = idp.sign_in(response["Location"], username)
+    assert action == "http://testserver/konto/sso/saml2/acs/"
+    return client.post("/konto/sso/saml2/acs/", fields)
+
+
+def signed_in_user(client):
+    pk = client.session.get(SESSION_KEY)
+    return User.objects.get(pk=pk) if pk else None
+
+
+def test_first_saml_login_creates_the_account_from_the_attributes(client, idp):
+    organization = factories.OrganizationFactory()
+    factories.EmailDomainFactory(organization=organization, domain="xkommun.example.se")
+    response = saml_login(client, idp, "anna")
+    assert response.status_code == 302
+    assert response["Location"] == "/mina-rapporter/"
+    user = signed_in_user(client)
+    assert (user.email, user.first_name, user.last_name) == (
+        "anna.andersson@xkommun.example.se",
+        "Anna",
+        "Andersson",
+    )
+    assert user.organization == organization
+    assert not user.has_usable_password()
+    assert client.session.get(mfa.IDP_MFA_SESSION_KEY) is True
+    assert client.get("/mina-rapporter/").status_code == 200
+
+
+def test_an_existing_account_is_found_by_e_mail(client, idp):
+    local = factories.UserFactory(email="anna.andersson@xkommun.example.se")
+    saml_login(client, idp, "anna")
+    assert signed_in_user(client) == local
+    assert User.objects.filter(email__iexact="anna.andersson@xkommun.example.se").count() == 1
+
+
+def test_an_assertion_below_the_required_level_is_refused(client, idp):
+    response = saml_login(client, idp, "bertil")
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "Samverkansbrister kräver en säkrare inloggning" in html and LOA2 in html
+    assert signed_in_user(client) is None
+    assert not User.objects.filter(email="bertil@psykiatri.example.se").exists()
+
+
+def test_the_required_level_can_be_set_per_saml_idp(client, idp, settings):
+    settings.SSO_SAML_ACCEPTED_ACR = {idp.entity_id: [LOA2, LOA3]}
+    assert saml_login(client, idp, "bertil").status_code == 302
+    assert signed_in_user(client).email == "bertil@psykiatri.example.se"
+
+
+def test_a_deactivated_account_is_refused(client, idp):
+    factories.UserFactory(email="david@xkommun.example.se", is_active=False)
+    response = saml_login(client, idp, "david")
+    assert response.status_code == 403
+    assert "Ditt konto i Samverkansbrister är avstängt" in response.content.decode()
+    assert signed_in_user(client) is None
+
+
+def test_a_tampered_assertion_signs_nobody_in(client, idp):
+    response = client.get("/konto/sso/saml2/login/", {"idp": idp.entity_id, "next": "/"})
+    action, fields = idp.sign_in(response["Location"], "anna")
+    import base64
+
+    xml = base64.b64decode(fields["SAMLResponse"]).replace(b"Anna.Andersson@", b"Admin@")
+    fields["SAMLResponse"] = base64.b64encode(xml).decode()
+    response = client.post("/konto/sso/saml2/acs/", fields)
+    assert response.status_code == 400
+    assert signed_in_user(client) is None
+
+
+def test_an_idp_added_in_the_admin_from_its_metadata_appears_on_the_login_page(client, idp, settings):
+    settings.SSO_SAML_IDP_METADATA = {}
+    assert "/konto/sso/saml2/login/" not in client.get("/konto/logga-in/").content.decode()
+    SamlIdentityProvider.objects.create(
+        name="Testregionen (SAML)", entity_id=idp.entity_id, metadata_xml=idp.metadata_file.read_text()
+    )
+    html = client.get("/konto/logga-in/").content.decode()
+    assert ">Testregionen (SAML)</a>" in html
+    assert 'href="/konto/sso/saml2/login/?idp=http%3A%2F%2F127.0.0.1' in html
+    assert saml_login(Client(), idp, "anna").status_code == 302
+
+
+def test_without_a_key_pair_saml_is_off(client, settings):
+    settings.SSO_SAML_SP_KEY_FILE = ""
+    assert client.get("/konto/sso/saml2/metadata/").status_code == 404
+    assert client.get("/konto/sso/saml2/login/").status_code == 404
