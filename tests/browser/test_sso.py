@@ -6,7 +6,7 @@ import pytest
 
 from tests import factories
 from tests.browser.helpers import check_page, require_playwright
-from tests.identity.idp.harness import IDP_PASSWORD, LOA3, self_signed, start_idp, start_saml_idp
+from tests.identity.idp.harness import IDP_PASSWORD, LOA3, saml_service_and_idp, start_idp
 
 expect = require_playwright().expect
 
@@ -24,13 +24,7 @@ def saml_idp(settings, tmp_path, live_server):
     """pysaml2's IdP, knowing the service (on the live server) from its metadata view."""
     from django.test import Client
 
-    settings.SSO_SAML_SP_KEY_FILE, settings.SSO_SAML_SP_CERT_FILE = map(str, self_signed(tmp_path, "sp"))
-    settings.SAML_SESSION_COOKIE_SAMESITE = "Lax"
-    sp_metadata = Client().get("/konto/sso/saml2/metadata/").content
-    directory = tmp_path / "saml-idp"
-    directory.mkdir()
-    process, idp = start_saml_idp(directory, sp_metadata)
-    settings.SSO_SAML_IDP_METADATA = {"local": [str(idp.metadata_file)]}
+    process, idp = saml_service_and_idp(settings, tmp_path, Client())
     settings.SSO_ACCEPTED_ACR = [LOA3]
     yield idp
     process.terminate()

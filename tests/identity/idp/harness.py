@@ -117,16 +117,14 @@ def start_idp(tmp_path: Path, redirect_bases: list[str]) -> tuple[subprocess.Pop
         "IDP_USERS": json.dumps(IDP_USERS),
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    process = run_until_ready("serve", str(port), CLIENT_ID, CLIENT_SECRET, *redirect_uris, env=env)
+    return process, Idp(url=f"http://127.0.0.1:{port}")
+
+
+def run_until_ready(module: str, *args: str, env=None) -> subprocess.Popen:
+    """Start ``tests.identity.idp.<module>`` in its own process; return once it prints ``ready``."""
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.identity.idp.serve",
-            str(port),
-            CLIENT_ID,
-            CLIENT_SECRET,
-            *redirect_uris,
-        ],
+        [sys.executable, "-m", f"tests.identity.idp.{module}", *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -135,8 +133,8 @@ def start_idp(tmp_path: Path, redirect_bases: list[str]) -> tuple[subprocess.Pop
     line = process.stdout.readline()
     if line.strip() != "ready":
         process.kill()
-        raise RuntimeError(f"the test IdP did not start: {line!r}")
-    return process, Idp(url=f"http://127.0.0.1:{port}")
+        raise RuntimeError(f"the test IdP ({module}) did not start: {line!r}")
+    return process
 
 
 # --- SAML 2.0: pysaml2's IdP (saml_serve.py) -------------------------------------------------------
@@ -224,16 +222,22 @@ def start_saml_idp(directory: Path, sp_metadata: bytes) -> tuple[subprocess.Pope
     (directory / "sp.xml").write_bytes(sp_metadata)
     (directory / "users.json").write_text(json.dumps(SAML_USERS))
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.identity.idp.saml_serve", str(port), str(directory)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    line = process.stdout.readline()
-    if line.strip() != "ready":
-        process.kill()
-        raise RuntimeError(f"the SAML test IdP did not start: {line!r}")
+    process = run_until_ready("saml_serve", str(port), str(directory))
     idp = SamlIdp(url=f"http://127.0.0.1:{port}", metadata_file=directory / "idp.xml")
     idp.metadata_file.write_bytes(requests.get(f"{idp.url}/metadata", timeout=10).content)
+    return process, idp
+
+
+def saml_service_and_idp(settings, tmp_path: Path, client) -> tuple[subprocess.Popen, SamlIdp]:
+    """Give the service a SAML key pair and start pysaml2's IdP, each knowing the other from its
+    metadata (the service's as its metadata view serves it); ``client`` reaches the service."""
+    settings.SSO_SAML_SP_KEY_FILE, settings.SSO_SAML_SP_CERT_FILE = map(str, self_signed(tmp_path, "sp"))
+    # IdP and service are one site (127.0.0.1): Lax lets the SAML session cookie come with the POST.
+    settings.SAML_SESSION_COOKIE_SAMESITE = "Lax"
+    sp_metadata = client.get("/konto/sso/saml2/metadata/")
+    assert sp_metadata.status_code == 200, sp_metadata.content[:300]
+    directory = tmp_path / "saml-idp"
+    directory.mkdir()
+    process, idp = start_saml_idp(directory, sp_metadata.content)
+    settings.SSO_SAML_IDP_METADATA = {"local": [str(idp.metadata_file)]}
     return process, idp
