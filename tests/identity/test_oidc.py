@@ -207,3 +207,11 @@ def test_the_login_page_lets_its_forms_lead_to_the_identity_providers_only(clien
     # Other pages keep form-action 'self'.
     policy = client.get("/tillganglighet/")["Content-Security-Policy"]
     assert "form-action 'self';" in policy or policy.endswith("form-action 'self'")
+
+
+def test_an_account_made_by_a_federated_login_is_offered_no_password_pages(client, idp):
+    federated_login(client, idp, "anna")
+    html = client.get("/konto/profil/").content.decode()
+    assert 'href="/konto/tvastegsverifiering/"' in html
+    assert 'href="/konto/byt-losenord/"' not in html
+    assert 'href="/konto/logga-ut-overallt/"' not in html

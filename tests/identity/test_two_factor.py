@@ -291,5 +291,10 @@ def test_password_login_can_be_switched_off(client, settings):
     assert response.status_code == 403
     assert not signed_in(client)
     assert authenticate(username=user.username, password=factories.DEFAULT_PASSWORD) is None
+    # The pages that ask for the password are not offered either.
+    client.force_login(user)
+    profile = client.get("/konto/profil/").content.decode()
+    assert 'href="/konto/byt-losenord/"' not in profile
+    assert 'href="/konto/logga-ut-overallt/"' not in profile
     settings.LOCAL_LOGIN_ENABLED = True
     assert authenticate(username=user.username, password=factories.DEFAULT_PASSWORD) == user
