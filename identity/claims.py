@@ -47,10 +47,23 @@ def from_mapping(data: dict, *, acr: str = "") -> Claims:
     )
 
 
+def identifier_candidates(values: tuple[str, ...]) -> list[str]:
+    """Each asserted identifier as sent, and for a scoped value ``<person>@<organisation>`` (the
+    Swedish eID Framework's ``orgAffiliation``: the person's id at the organisation, ``@``, the
+    organisation number) also the organisation part."""
+    candidates = []
+    for value in values:
+        candidates.append(value)
+        scope = value.rpartition("@")[2]
+        if scope and scope != value:
+            candidates.append(scope)
+    return candidates
+
+
 def organization_for(claims: Claims) -> Organization | None:
     """An identifier registered for an organisation (admin: *Organisationsidentiteter*) wins; then the
     e-mail domain, when exactly one organisation has it."""
-    for value in claims.organization_ids:
+    for value in identifier_candidates(claims.organization_ids):
         match = (
             OrganizationIdentifier.objects.filter(value__iexact=value).select_related("organization").first()
         )

@@ -25,6 +25,7 @@ from deviations.models import (
     YesNoUnknown,
 )
 from deviations.workflow import Status
+from identity.models import OrganizationIdentifier
 
 DEFAULT_PASSWORD = "korrekt-hast-batteri-42"
 
@@ -110,6 +111,17 @@ class EmailDomainFactory(DjangoModelFactory):
 
     organization = factory.SubFactory(OrganizationFactory)
     domain = factory.Sequence(lambda n: f"org{n}.example.se")
+
+
+class OrganizationIdentifierFactory(DjangoModelFactory):
+    """An organisation number (or, with ``kind``, an HSA-id) a federated login may assert."""
+
+    class Meta:
+        model = OrganizationIdentifier
+
+    organization = factory.SubFactory(OrganizationFactory)
+    kind = OrganizationIdentifier.Kind.ORGANIZATION_NUMBER
+    value = factory.Sequence(lambda n: f"212000{n:04d}")
 
 
 class UserFactory(DjangoModelFactory):

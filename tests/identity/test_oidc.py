@@ -92,12 +92,29 @@ def test_an_existing_local_account_is_linked_by_e_mail_and_keeps_its_councils(cl
 
 
 def test_an_organisation_number_claim_wins_over_the_e_mail_domain(client, idp, xkommun):
-    other = factories.OrganizationFactory(name="Stadsdelsförvaltning Y")
-    OrganizationIdentifier.objects.create(
-        organization=other, kind=OrganizationIdentifier.Kind.ORGANIZATION_NUMBER, value="2120009999"
-    )
+    district = factories.OrganizationIdentifierFactory(value="2120009999").organization
     federated_login(client, idp, "cecilia")
-    assert signed_in_user(client).organization == other
+    assert signed_in_user(client).organization == district
+
+
+def test_an_hsa_id_claim_places_the_user_in_its_organisation(client, idp):
+    region = factories.OrganizationIdentifierFactory(
+        kind=OrganizationIdentifier.Kind.HSA_ID, value="se2321000016-bcd1"
+    ).organization
+    factories.OrganizationFactory(name="Annan region", domains=["regionen.example.se"])
+    federated_login(client, idp, "fredrika")
+    assert signed_in_user(client).organization == region
+
+
+def test_without_a_known_identifier_or_a_unique_e_mail_domain_the_organisation_is_left_alone(client, idp):
+    for name in ("Förvaltning A", "Förvaltning B"):
+        factories.OrganizationFactory(name=name, domains=["xkommun.example.se"])
+    previous = factories.OrganizationFactory(name="Förvaltning C")
+    local = factories.UserFactory(email="anna.andersson@xkommun.example.se", organization=previous)
+    federated_login(client, idp, "anna")
+    local.refresh_from_db()
+    assert local.organization == previous
+    assert local.first_name == "Anna"  # the rest of the claims still apply
 
 
 def test_a_login_below_the_required_assurance_level_is_refused(client, idp):

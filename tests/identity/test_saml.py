@@ -61,6 +61,21 @@ def test_an_existing_account_is_found_by_e_mail(client, idp):
     assert User.objects.filter(email__iexact="anna.andersson@xkommun.example.se").count() == 1
 
 
+def test_an_organisation_number_in_org_affiliation_wins_over_the_e_mail_domain(client, idp):
+    factories.OrganizationFactory(name="Socialtjänsten Xkommun", domains=["xkommun.example.se"])
+    district = factories.OrganizationIdentifierFactory(value="2120009999").organization
+    saml_login(client, idp, "cecilia")
+    assert signed_in_user(client).organization == district
+
+
+def test_an_assertion_without_an_e_mail_address_is_refused(client, idp):
+    response = saml_login(client, idp, "utan.epost")
+    assert response.status_code == 403
+    assert "skickade ingen e-postadress" in response.content.decode()
+    assert signed_in_user(client) is None
+    assert not User.objects.filter(first_name="Erik", last_name="Ek").exists()
+
+
 def test_an_assertion_below_the_required_level_is_refused(client, idp):
     response = saml_login(client, idp, "bertil")
     assert response.status_code == 403
@@ -82,6 +97,30 @@ def test_a_deactivated_account_is_refused(client, idp):
     assert response.status_code == 403
     assert "Ditt konto i Samverkansbrister är avstängt" in response.content.decode()
     assert signed_in_user(client) is None
+
+
+def test_a_superuser_at_a_multi_factor_level_reaches_the_admin_without_a_code(client, idp):
+    factories.UserFactory(email="anna.andersson@xkommun.example.se", is_staff=True, is_superuser=True)
+    saml_login(client, idp, "anna", next_url="/admin/")
+    assert client.get("/admin/").status_code == 200
+
+
+def test_a_superuser_at_a_single_factor_level_must_still_use_a_code(client, idp, settings):
+    settings.SSO_SAML_ACCEPTED_ACR = {idp.entity_id: [LOA2, LOA3]}
+    factories.UserFactory(email="bertil@psykiatri.example.se", is_staff=True, is_superuser=True)
+    assert saml_login(client, idp, "bertil", next_url="/admin/").status_code == 302
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/konto/tvastegsverifiering/")
+
+
+def test_saml_login_works_with_password_login_switched_off(client, idp, settings):
+    settings.LOCAL_LOGIN_ENABLED = False
+    html = client.get("/konto/logga-in/").content.decode()
+    assert 'name="password"' not in html
+    assert 'href="/konto/sso/saml2/login/?idp=' in html
+    assert saml_login(client, idp, "anna").status_code == 302
+    assert signed_in_user(client).email == "anna.andersson@xkommun.example.se"
 
 
 def test_a_tampered_assertion_signs_nobody_in(client, idp):

@@ -41,6 +41,13 @@ IDP_USERS = {
     },
     "david": {"email": "david@xkommun.example.se", "given_name": "David", "family_name": "Dahl", "acr": LOA3},
     "utan.epost": {"given_name": "Erik", "family_name": "Ek", "acr": LOA3},
+    "fredrika": {
+        "email": "fredrika@regionen.example.se",
+        "given_name": "Fredrika",
+        "family_name": "Fors",
+        "acr": LOA3,
+        "hsa_id": "SE2321000016-BCD1",
+    },
 }
 CLIENT_ID = "samverkansbrister"
 CLIENT_SECRET = "hemlig-klientnyckel-for-test"  # noqa: S105
@@ -157,6 +164,17 @@ SAML_USERS = {
         "attributes": {"mail": ["david@xkommun.example.se"], "givenName": ["David"], "sn": ["Dahl"]},
         "acr": LOA3,
     },
+    # orgAffiliation (urn:oid:1.2.752.201.3.1): the person's id at the organisation @ its number.
+    "cecilia": {
+        "attributes": {
+            "mail": ["cecilia@xkommun.example.se"],
+            "givenName": ["Cecilia"],
+            "sn": ["Carlsson"],
+            "orgAffiliation": ["cc1234@2120009999"],
+        },
+        "acr": LOA3,
+    },
+    "utan.epost": {"attributes": {"givenName": ["Erik"], "sn": ["Ek"]}, "acr": LOA3},
 }
 
 
