@@ -53,6 +53,16 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def is_auto_signup_allowed(self, request, sociallogin):
         return True
 
+    def populate_user(self, request, sociallogin, data):
+        """The username of an account made by a first login is its e-mail address, as for SAML (not
+        the IdP's ``preferred_username``); allauth falls back to one made from the names when another
+        account already has it."""
+        user = super().populate_user(request, sociallogin, data)
+        email = claims_module.from_mapping(oidc_data(sociallogin)[0]).email
+        if email:
+            user.username = email
+        return user
+
     def pre_social_login(self, request, sociallogin):
         data, acr = oidc_data(sociallogin)
         next_url = sociallogin.state.get("next") or ""

@@ -9,6 +9,7 @@ deactivated accounts refused; the claims are mapped by ``identity.claims``.
 import copy
 
 import saml2
+from allauth.account.adapter import get_adapter as get_account_adapter
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
@@ -116,14 +117,18 @@ class Refusal(PermissionDenied):
 
 class SamlBackend(Saml2Backend):
     """djangosaml2's backend: finds the user by e-mail (any case), creates one on first login with
-    the e-mail as username."""
+    the e-mail as username (as the OIDC login does), or one made from it when another account
+    already has that username."""
 
     def get_or_create_user(self, user_lookup_key, user_lookup_value, create_unknown_user, **kwargs):
         user, created = super().get_or_create_user(
             user_lookup_key, user_lookup_value, create_unknown_user, **kwargs
         )
         if created:
-            user.username = user.email = str(user_lookup_value).lower()
+            user.email = str(user_lookup_value).lower()
+            user.username = user.email
+            if get_user_model().objects.filter(username__iexact=user.email).exists():
+                user.username = get_account_adapter().generate_unique_username([user.email])
         return user, created
 
 

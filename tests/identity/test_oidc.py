@@ -58,12 +58,21 @@ def test_first_login_creates_the_account_from_the_claims(client, idp, xkommun):
         "Anna",
         "Andersson",
     )
+    assert user.username == "anna.andersson@xkommun.example.se"
     assert user.organization == xkommun  # by the e-mail domain
     assert not user.has_usable_password()
     assert SocialAccount.objects.get(user=user).provider == SETTINGS_PROVIDER
     # LoA3 is multi-factor: the session counts as two-step verified.
     assert client.session.get(mfa.IDP_MFA_SESSION_KEY) is True
     assert client.get("/mina-rapporter/").status_code == 200
+
+
+def test_a_taken_username_gives_the_new_account_another_one(client, idp):
+    other = factories.UserFactory(username="anna.andersson@xkommun.example.se", email="annan@example.se")
+    federated_login(client, idp, "anna")
+    user = signed_in_user(client)
+    assert user != other and user.email == "anna.andersson@xkommun.example.se"
+    assert user.username != other.username
 
 
 def test_next_login_finds_the_same_account_and_refreshes_the_claims(idp, xkommun):

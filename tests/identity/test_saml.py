@@ -61,6 +61,14 @@ def test_an_existing_account_is_found_by_e_mail(client, idp):
     assert User.objects.filter(email__iexact="anna.andersson@xkommun.example.se").count() == 1
 
 
+def test_a_taken_username_gives_the_new_account_another_one(client, idp):
+    other = factories.UserFactory(username="anna.andersson@xkommun.example.se", email="annan@example.se")
+    assert saml_login(client, idp, "anna").status_code == 302
+    user = signed_in_user(client)
+    assert user != other and user.email == "anna.andersson@xkommun.example.se"
+    assert user.username != other.username
+
+
 def test_an_organisation_number_in_org_affiliation_wins_over_the_e_mail_domain(client, idp):
     factories.OrganizationFactory(name="Socialtjänsten Xkommun", domains=["xkommun.example.se"])
     district = factories.OrganizationIdentifierFactory(value="2120009999").organization
