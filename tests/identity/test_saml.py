@@ -93,6 +93,14 @@ def test_an_assertion_below_the_required_level_is_refused(client, idp):
     assert not User.objects.filter(email="bertil@psykiatri.example.se").exists()
 
 
+def test_the_refusal_speaks_the_language_of_the_page_the_login_started_from(client, idp):
+    response = saml_login(client, idp, "bertil", next_url="/en/mina-rapporter/")
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert '<html lang="en"' in html
+    assert "Samverkansbrister requires a more secure sign-in" in html and LOA2 in html
+
+
 def test_the_required_level_can_be_set_per_saml_idp(client, idp, settings):
     settings.SSO_SAML_ACCEPTED_ACR = {idp.entity_id: [LOA2, LOA3]}
     assert saml_login(client, idp, "bertil").status_code == 302
