@@ -232,6 +232,8 @@ SSO_SAML_IDP_METADATA = {
     "local": env.list("SSO_SAML_IDP_METADATA_FILES", default=[]),
     "remote": [{"url": url} for url in env.list("SSO_SAML_IDP_METADATA_URLS", default=[])],
 }
+# Seconds an IdP metadata URL's answer is kept before it is fetched again (identity.saml.remote_metadata).
+SSO_SAML_METADATA_MAX_AGE = env.int("SSO_SAML_METADATA_MAX_AGE", default=3600)
 # Per IdP entity id, the accepted AuthnContextClassRef values (overrides SSO_ACCEPTED_ACR), as JSON.
 SSO_SAML_ACCEPTED_ACR = env.json("SSO_SAML_ACCEPTED_ACR", default={})
 # Attribute friendly names (pysaml2 maps the urn:oid names) for e-mail and name.

@@ -6,12 +6,15 @@ as the OIDC adapters: the required assurance level (``AuthnContextClassRef``), a
 deactivated accounts refused; the claims are mapped by ``identity.claims``.
 """
 
-import copy
+import hashlib
+import logging
 
+import requests
 import saml2
 from allauth.account.adapter import get_adapter as get_account_adapter
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import reverse
@@ -24,19 +27,60 @@ from . import mfa
 from .models import SamlIdentityProvider
 from .refusals import refuse
 
+logger = logging.getLogger(__name__)
+
+#: How long the last good copy of a metadata URL's answer stands in while the URL fails.
+STALE_METADATA_SECONDS = 7 * 24 * 3600
+#: How long after a failed fetch the URL is tried again (meanwhile the last good copy, or nothing).
+FAILED_METADATA_RETRY_SECONDS = 60
+
 
 def enabled() -> bool:
     return bool(settings.SSO_SAML_SP_KEY_FILE and settings.SSO_SAML_SP_CERT_FILE)
 
 
-def sp_config_dict(request=None) -> dict:
-    base = settings.SITE_URL
-    metadata = copy.deepcopy(settings.SSO_SAML_IDP_METADATA)
+def remote_metadata(url: str) -> bytes:
+    """An IdP's metadata from its URL, fetched at most once per ``SSO_SAML_METADATA_MAX_AGE`` seconds
+    and kept in the cache: the configuration is built on every login page and SAML request, and
+    pysaml2 itself would fetch on each. An IdP that cannot be reached leaves its last good copy in
+    use, or none (logged): the login page and the other IdPs go on working."""
+    key = f"saml-metadata:{hashlib.sha256(url.encode()).hexdigest()}"
+    xml = cache.get(key)
+    if xml is not None:
+        return xml
+    try:
+        response = requests.get(url, timeout=10)
+        response.raise_for_status()
+    except requests.RequestException as error:
+        logger.warning("SAML metadata could not be fetched from %s: %s", url, error)
+        xml = cache.get(f"{key}:stale", b"")
+        cache.set(key, xml, FAILED_METADATA_RETRY_SECONDS)
+        return xml
+    xml = response.content
+    cache.set(key, xml, settings.SSO_SAML_METADATA_MAX_AGE)
+    cache.set(f"{key}:stale", xml, STALE_METADATA_SECONDS)
+    return xml
+
+
+def idp_metadata() -> dict:
+    """pysaml2's ``metadata`` setting: files as they are, the XML pasted in the admin, and the answers
+    of the metadata URLs (settings and admin) through ``remote_metadata``."""
+    configured = settings.SSO_SAML_IDP_METADATA
+    inline = list(configured.get("inline", []))
+    urls = [entry["url"] for entry in configured.get("remote", [])]
     for idp in SamlIdentityProvider.objects.filter(active=True):
         if idp.metadata_xml:
-            metadata.setdefault("inline", []).append(idp.metadata_xml)
+            inline.append(idp.metadata_xml)
         else:
-            metadata.setdefault("remote", []).append({"url": idp.metadata_url})
+            urls.append(idp.metadata_url)
+    inline += [xml for url in urls if (xml := remote_metadata(url))]
+    metadata = {"local": list(configured.get("local", [])), "inline": inline}
+    return {kind: sources for kind, sources in metadata.items() if sources}
+
+
+def sp_config_dict(request=None) -> dict:
+    base = settings.SITE_URL
+    metadata = idp_metadata()
     return {
         "entityid": settings.SSO_SAML_ENTITY_ID or f"{base}{reverse('saml2_metadata')}",
         "xmlsec_binary": settings.SSO_SAML_XMLSEC_BINARY,
@@ -76,10 +120,16 @@ def config_loader(request=None) -> SPConfig:
 
 
 def identity_providers() -> list[dict]:
-    """The login page's SAML buttons: every IdP in the loaded metadata, by its display name."""
+    """The login page's SAML buttons: every IdP in the loaded metadata, by its display name. Metadata
+    that pysaml2 cannot load (e.g. broken XML pasted in the admin) costs the SAML buttons, logged,
+    never the login page."""
     if not enabled():
         return []
-    config = config_loader()
+    try:
+        config = config_loader()
+    except Exception:
+        logger.exception("SAML identity providers could not be loaded")
+        return []
     named = dict(SamlIdentityProvider.objects.filter(active=True).values_list("entity_id", "name"))
     return [
         {"name": named.get(entity_id) or config.metadata.name(entity_id) or entity_id, "entity_id": entity_id}

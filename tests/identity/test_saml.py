@@ -2,8 +2,12 @@
 flow: the service's signed AuthnRequest (redirect binding), the IdP's login, the signed assertion
 posted back to the assertion consumer service."""
 
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 from django.contrib.auth import SESSION_KEY, get_user_model
+from django.core.cache import cache
 from django.test import Client
 
 from identity import mfa
@@ -19,6 +23,46 @@ User = get_user_model()
 def idp(saml_idp, settings):
     settings.SSO_ACCEPTED_ACR = [LOA3]
     return saml_idp
+
+
+class MetadataServer:
+    """A plain HTTP server that hands out the test IdP's metadata and counts the requests."""
+
+    def __init__(self, metadata: bytes):
+        served = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                served.requests += 1
+                self.send_response(200)
+                self.send_header("Content-Type", "application/samlmetadata+xml")
+                self.end_headers()
+                self.wfile.write(metadata)
+
+            def log_message(self, *args):
+                pass
+
+        self.requests = 0
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/metadata.xml"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def metadata_server(idp, settings):
+    """The IdP known only from its metadata URL, entered in the admin."""
+    cache.clear()
+    server = MetadataServer(idp.metadata_file.read_bytes())
+    settings.SSO_SAML_IDP_METADATA = {}
+    SamlIdentityProvider.objects.create(
+        name="Testregionen (URL)", entity_id=idp.entity_id, metadata_url=server.url
+    )
+    yield server
+    server.stop()
 
 
 def saml_login(client, idp, username, next_url="/mina-rapporter/"):
@@ -161,6 +205,44 @@ def test_an_idp_added_in_the_admin_from_its_metadata_appears_on_the_login_page(c
     assert ">Testregionen (SAML)</a>" in html
     assert 'href="/konto/sso/saml2/login/?idp=http%3A%2F%2F127.0.0.1' in html
     assert saml_login(Client(), idp, "anna").status_code == 302
+
+
+def test_a_metadata_url_is_fetched_once_for_many_pages_and_logins(client, idp, metadata_server):
+    for _ in range(3):
+        assert ">Testregionen (URL)</a>" in client.get("/konto/logga-in/").content.decode()
+    assert saml_login(Client(), idp, "anna").status_code == 302
+    assert metadata_server.requests == 1
+
+
+def test_while_a_metadata_url_fails_its_last_good_copy_serves(client, idp, metadata_server, settings):
+    settings.SSO_SAML_METADATA_MAX_AGE = 0  # fetch on every use
+    assert ">Testregionen (URL)</a>" in client.get("/konto/logga-in/").content.decode()
+    metadata_server.stop()
+    assert ">Testregionen (URL)</a>" in client.get("/konto/logga-in/").content.decode()
+    assert saml_login(client, idp, "anna").status_code == 302
+
+
+def test_an_unreachable_metadata_url_costs_that_idp_only(client, idp, caplog):
+    cache.clear()
+    SamlIdentityProvider.objects.create(
+        name="Nere", entity_id="https://nere.example.se", metadata_url="http://127.0.0.1:9/metadata"
+    )
+    response = client.get("/konto/logga-in/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'name="password"' in html and "Nere" not in html
+    assert 'href="/konto/sso/saml2/login/?idp=http%3A%2F%2F127.0.0.1' in html  # the IdP from a file
+    assert "SAML metadata could not be fetched from http://127.0.0.1:9/metadata" in caplog.text
+
+
+def test_broken_metadata_pasted_in_the_admin_leaves_the_login_page_working(client, idp, caplog):
+    SamlIdentityProvider.objects.create(
+        name="Trasig", entity_id="https://trasig.example.se", metadata_xml="<md"
+    )
+    response = client.get("/konto/logga-in/")
+    assert response.status_code == 200
+    assert 'name="password"' in response.content.decode()
+    assert "SAML identity providers could not be loaded" in caplog.text
 
 
 def test_without_a_key_pair_saml_is_off(client, settings):
