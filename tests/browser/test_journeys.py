@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from agreements.models import Agreement, DeviationCategory
 from agreements.reference_data import CATEGORY_DISCHARGE, CATEGORY_SIP, REGIONAL_COUNCIL
 from councils.models import Council, Municipality, Region
-from deviations import tokens
+from deviations import summary, tokens
 from deviations.models import Deviation, DeviationEvent, ResponseRequest
 from deviations.response_tokens import make_token
 from deviations.workflow import Status
@@ -362,6 +362,7 @@ def test_coordinator_follows_up_an_agreement_and_downloads_the_files(page, login
     for _n in range(4):
         report(w, reported_on=reported)
     report(w, category=w.sip, reported_on=reported)
+    summary.rebuild()  # the reports were made by factories, past the services that keep it
     login(page, w.regional)
 
     page.goto(url("followup:followup"))
@@ -729,6 +730,7 @@ def english_world():
     w.response_request = factories.ResponseRequestFactory(
         deviation=report(w, status=Status.AWAITING_RESPONSE), organization=w.counterpart
     )
+    summary.rebuild()  # the reports were made by factories, past the services that keep it
     return w
 
 
