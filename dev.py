@@ -6,6 +6,7 @@
     python3 dev.py test    # the whole test suite (pytest) on PostgreSQL; extra arguments go to pytest
     python3 dev.py messages  # update locale/*/django.po from the code and compile the .mo files
     python3 dev.py db      # start the embedded PostgreSQL and keep it running until Ctrl-C
+    python3 dev.py lock    # re-pin requirements/*.lock from pyproject.toml (after changing a dependency)
 
 Only the standard library is used until the virtualenv exists: this file creates ``.venv`` with the
 first Python >= 3.12 it finds (Django 6 needs 3.12), installs the pinned dependencies and re-runs itself
@@ -32,6 +33,8 @@ VENV = ROOT / ".venv"
 VENV_PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 MIN_PYTHON = (3, 12)
 STAMP = VENV / ".installed-from"
+# Every package and version, with hashes (`python3 dev.py lock` writes them from pyproject.toml).
+DEV_LOCK = ROOT / "requirements" / "dev.lock"
 # Where the embedded PostgreSQL keeps its data (git-ignored), and the development database's name.
 PGDATA = ROOT / ".pgdata"
 DEV_DATABASE = "samverkansbrister"
@@ -63,13 +66,16 @@ def run(*args, **kwargs):
 
 
 def ensure_venv() -> None:
+    """The virtualenv with every dependency from the hash-pinned lock file (the whole tree, as CI and the
+    Docker image install it) and the project itself, editable. Re-installs when either file changes."""
     if not VENV_PYTHON.exists():
         run(find_python(), "-m", "venv", VENV)
-    pyproject = (ROOT / "pyproject.toml").read_bytes()
-    if not STAMP.exists() or STAMP.read_bytes() != pyproject:
+    wanted = (ROOT / "pyproject.toml").read_bytes() + DEV_LOCK.read_bytes()
+    if not STAMP.exists() or STAMP.read_bytes() != wanted:
         run(VENV_PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-        run(VENV_PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
-        STAMP.write_bytes(pyproject)
+        run(VENV_PYTHON, "-m", "pip", "install", "--quiet", "--require-hashes", "-r", DEV_LOCK)
+        run(VENV_PYTHON, "-m", "pip", "install", "--quiet", "--no-deps", "-e", ".")
+        STAMP.write_bytes(wanted)
 
 
 def in_venv() -> bool:
@@ -189,7 +195,7 @@ def cmd_db(extra: list[str]) -> None:
 
 
 # Where no user-facing strings live (tests/config/test_i18n.py extracts with the same list).
-MESSAGES_IGNORE = [".venv", "node_modules", "tests", "bench", "staticfiles"]
+MESSAGES_IGNORE = [".venv", ".pgdata", "node_modules", "tests", "bench", "staticfiles"]
 
 
 def cmd_messages(extra: list[str]) -> None:
@@ -203,7 +209,16 @@ def cmd_messages(extra: list[str]) -> None:
     manage("compilemessages", *ignore, env=env)
 
 
-COMMANDS = {"run": cmd_run, "test": cmd_test, "messages": cmd_messages, "db": cmd_db}
+def cmd_lock(extra: list[str]) -> None:
+    """Pin the whole dependency tree of pyproject.toml, with hashes, for every platform and Python 3.12+:
+    requirements/production.lock (the Docker image) and requirements/dev.lock (dev.py and CI)."""
+    compile_ = [VENV / "bin" / "uv", "pip", "compile", "pyproject.toml", "--universal", "--python-version",
+                "3.12", "--generate-hashes", "--no-header", "--quiet", *extra]
+    run(*compile_, "-o", ROOT / "requirements" / "production.lock")
+    run(*compile_, "--extra", "dev", "-o", DEV_LOCK)
+
+
+COMMANDS = {"run": cmd_run, "test": cmd_test, "messages": cmd_messages, "db": cmd_db, "lock": cmd_lock}
 
 
 def main() -> None:

@@ -1,7 +1,15 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Agreement, Commitment, DeviationCategory, EmailDomain, FollowUpAnalysis, Organization
+from .models import (
+    Agreement,
+    Commitment,
+    ContributingFactor,
+    DeviationCategory,
+    EmailDomain,
+    FollowUpAnalysis,
+    Organization,
+)
 
 
 class CommitmentInline(admin.TabularInline):
@@ -45,6 +53,32 @@ class DeviationCategoryAdmin(admin.ModelAdmin):
         return ", ".join(a.code for a in obj.agreements.all())
 
 
+class SubFactorInline(admin.TabularInline):
+    model = ContributingFactor
+    fk_name = "parent"
+    extra = 0
+    fields = ["name", "help_text", "order", "active"]
+    verbose_name = _("underfaktor")
+    verbose_name_plural = _("underfaktorer")
+
+
+@admin.register(ContributingFactor)
+class ContributingFactorAdmin(admin.ModelAdmin):
+    """The two-level taxonomy of contributing factors. Deactivate instead of deleting: reports keep the
+    factors they were tagged with, and a main factor that is inactive hides its sub-factors."""
+
+    list_display = ["__str__", "parent", "order", "active"]
+    list_filter = ["active", ("parent", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name", "help_text", "parent__name"]
+    ordering = ["parent__order", "parent__name", "order", "name"]
+    list_select_related = ["parent"]
+    inlines = [SubFactorInline]
+
+    def get_inlines(self, request, obj):
+        # Sub-factors are edited under their main factor; a sub-factor has none of its own.
+        return self.inlines if obj is None or obj.parent_id is None else []
+
+
 class EmailDomainInline(admin.TabularInline):
     model = EmailDomain
     extra = 1
@@ -79,12 +113,16 @@ class EmailDomainAdmin(admin.ModelAdmin):
 class FollowUpAnalysisAdmin(admin.ModelAdmin):
     """Versions of the regional council's analysis: written on the follow-up page, read-only here."""
 
-    list_display = ["agreement", "period_start", "period_end", "author", "created_at"]
-    list_filter = ["agreement"]
-    search_fields = ["analysis", "recommendations", "followup_areas"]
+    list_display = ["agreement", "period_start", "period_end", "scope_label", "author", "created_at"]
+    list_filter = ["agreement", "council"]
+    search_fields = ["summary", "analysis", "recommendations", "followup_areas"]
     date_hierarchy = "created_at"
-    list_select_related = ["agreement", "author"]
+    list_select_related = ["agreement", "author", "council", "municipality"]
     ordering = ["-created_at"]
+
+    @admin.display(description=_("område"))
+    def scope_label(self, obj):
+        return obj.scope_label
 
     def has_add_permission(self, request):
         return False

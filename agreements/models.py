@@ -10,6 +10,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.personal_data import validate_no_identity_number
+
 
 class AgreementQuerySet(models.QuerySet):
     def valid_on(self, date: datetime.date):
@@ -24,16 +26,31 @@ class Agreement(models.Model):
         MUNICIPALITIES_AND_REGION = "municipalities_region", _("Kommunerna och regionen")
         MUNICIPALITIES = "municipalities", _("Endast kommunerna")
 
-    code = models.SlugField(_("kod"), max_length=20, unique=True, allow_unicode=True)
-    name = models.CharField(_("namn"), max_length=200)
-    short_name = models.CharField(_("kortnamn"), max_length=60, blank=True)
-    description = models.TextField(_("beskrivning"), blank=True)
+    code = models.SlugField(
+        _("kod"), max_length=20, unique=True, allow_unicode=True, validators=[validate_no_identity_number]
+    )
+    name = models.CharField(_("namn"), max_length=200, validators=[validate_no_identity_number])
+    short_name = models.CharField(
+        _("kortnamn"), max_length=60, blank=True, validators=[validate_no_identity_number]
+    )
+    description = models.TextField(_("beskrivning"), blank=True, validators=[validate_no_identity_number])
+    scope = models.TextField(
+        _("vad den gäller, i klartext"),
+        blank=True,
+        validators=[validate_no_identity_number],
+        help_text=_(
+            "En eller två meningar på enkel svenska om vem och vad överenskommelsen gäller. Visas i "
+            "rapportformuläret som hjälp att välja överenskommelse."
+        ),
+    )
     parties = models.CharField(
         _("parter"), max_length=30, choices=Parties.choices, default=Parties.MUNICIPALITIES_AND_REGION
     )
     valid_from = models.DateField(_("giltig från"))
     valid_to = models.DateField(_("giltig till"), null=True, blank=True)
-    document_url = models.URLField(_("länk till överenskommelsen"), blank=True)
+    document_url = models.URLField(
+        _("länk till överenskommelsen"), blank=True, validators=[validate_no_identity_number]
+    )
     order = models.PositiveSmallIntegerField(_("ordning"), default=0)
     active = models.BooleanField(_("aktiv"), default=True)
 
@@ -69,8 +86,8 @@ class Commitment(models.Model):
         Agreement, on_delete=models.CASCADE, related_name="commitments", verbose_name=_("överenskommelse")
     )
     number = models.PositiveSmallIntegerField(_("nummer"))
-    title = models.CharField(_("rubrik"), max_length=250)
-    description = models.TextField(_("beskrivning"), blank=True)
+    title = models.CharField(_("rubrik"), max_length=250, validators=[validate_no_identity_number])
+    description = models.TextField(_("beskrivning"), blank=True, validators=[validate_no_identity_number])
     active = models.BooleanField(_("aktiv"), default=True)
 
     class Meta:
@@ -88,8 +105,8 @@ class Commitment(models.Model):
 
 
 class DeviationCategory(models.Model):
-    name = models.CharField(_("namn"), max_length=150, unique=True)
-    help_text = models.TextField(_("hjälptext"), blank=True)
+    name = models.CharField(_("namn"), max_length=150, unique=True, validators=[validate_no_identity_number])
+    help_text = models.TextField(_("hjälptext"), blank=True, validators=[validate_no_identity_number])
     agreements = models.ManyToManyField(
         Agreement, related_name="categories", verbose_name=_("överenskommelser"), blank=True
     )
@@ -103,6 +120,62 @@ class DeviationCategory(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ContributingFactorQuerySet(models.QuerySet):
+    def selectable(self):
+        """Active factors whose main factor, if they have one, is active too: what a handler may tag."""
+        return self.filter(active=True).filter(models.Q(parent__isnull=True) | models.Q(parent__active=True))
+
+
+class ContributingFactor(models.Model):
+    """A contributing factor (bidragande faktor) behind a deviation, in two levels: a main factor such as
+    information transfer or unclear responsibility, and its sub-factors. Handlers tag reports with them
+    during triage; the follow-up counts them and proposes the hindering factors from them."""
+
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        limit_choices_to={"parent__isnull": True},
+        verbose_name=_("huvudfaktor"),
+        help_text=_("Lämna tomt för en huvudfaktor. En underfaktor hör till en huvudfaktor (två nivåer)."),
+    )
+    name = models.CharField(_("namn"), max_length=150, validators=[validate_no_identity_number])
+    help_text = models.TextField(_("hjälptext"), blank=True, validators=[validate_no_identity_number])
+    order = models.PositiveSmallIntegerField(_("ordning"), default=0)
+    active = models.BooleanField(_("aktiv"), default=True)
+
+    objects = ContributingFactorQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("bidragande faktor")
+        verbose_name_plural = _("bidragande faktorer")
+        ordering = ["order", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="factor_unique_name_per_parent"),
+            models.UniqueConstraint(
+                fields=["name"], condition=models.Q(parent__isnull=True), name="factor_unique_main_name"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(parent=models.F("pk")), name="factor_not_its_own_parent"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.parent.name} – {self.name}" if self.parent_id else self.name
+
+    @property
+    def main(self) -> "ContributingFactor":
+        return self.parent if self.parent_id else self
+
+    def clean(self):
+        if self.parent_id and (self.parent_id == self.pk or self.parent.parent_id):
+            raise ValidationError({"parent": _("Välj en huvudfaktor: taxonomin har två nivåer.")})
+        if self.parent_id and self.pk and self.children.exists():
+            raise ValidationError({"parent": _("Faktorn har underfaktorer och måste vara en huvudfaktor.")})
 
 
 class Organization(models.Model):
@@ -121,7 +194,7 @@ class Organization(models.Model):
         MUNICIPALITY = "municipality", _("Kommun")
         REGION = "region", _("Region")
 
-    name = models.CharField(_("namn"), max_length=200, unique=True)
+    name = models.CharField(_("namn"), max_length=200, unique=True, validators=[validate_no_identity_number])
     kind = models.CharField(_("typ"), max_length=30, choices=Kind.choices)
     principal_municipality = models.ForeignKey(
         "councils.Municipality",
@@ -143,6 +216,7 @@ class Organization(models.Model):
         _("kontaktadress för yttranden"),
         blank=True,
         help_text=_("Dit begäran om yttrande skickas, helst en funktionsbrevlåda."),
+        validators=[validate_no_identity_number],
     )
     active = models.BooleanField(_("aktiv"), default=True)
 
@@ -177,15 +251,35 @@ class Organization(models.Model):
             raise ValidationError(_("Ange exakt en huvudman: en kommun eller en region."))
 
 
+def domain_of(email: str) -> str:
+    """The domain of an e-mail address, as ``EmailDomain`` stores it (lower case)."""
+    return email.rpartition("@")[2].strip().lower() if "@" in (email or "") else ""
+
+
+class EmailDomainQuerySet(models.QuerySet):
+    def of_addresses(self, *emails: str) -> "EmailDomainQuerySet":
+        """Registrations of the domains of ``emails`` (case-insensitive); ``domain_lower`` is annotated."""
+        domains = {domain_of(email) for email in emails} - {""}
+        return self.annotate(domain_lower=Lower("domain")).filter(domain_lower__in=domains)
+
+
 class EmailDomain(models.Model):
-    """An e-mail domain an organisation's staff use; reports without an account must come from one."""
+    """An e-mail domain an organisation's staff use. Every reporter's address must be at a domain of
+    the organisation they report from (``deviations.services.reporting.report_errors``), and a user's
+    address at a domain of the organisation they belong to (``councils.models.User.clean``): so the
+    statistics per organisation pair count what the organisations' own staff reported."""
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="email_domains", verbose_name=_("organisation")
     )
     domain = models.CharField(
-        _("domän"), max_length=253, help_text=_("T.ex. stockholm.se eller regionstockholm.se")
+        _("domän"),
+        max_length=253,
+        help_text=_("T.ex. stockholm.se eller regionstockholm.se"),
+        validators=[validate_no_identity_number],
     )
+
+    objects = EmailDomainQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("e-postdomän")
@@ -212,17 +306,55 @@ class FollowUpAnalysisQuerySet(models.QuerySet):
 
 
 class FollowUpAnalysis(models.Model):
-    """One version of the regional council's analysis of an agreement over a period. Immutable: every
-    save through ``agreements.services.save_analysis`` adds a new version; the newest is current."""
+    """One version of the written analysis of an agreement over a period, for one scope: the county
+    (no council, no municipality), a council, a municipality, or a municipality's reports handled by one
+    council. A scope's document shows only its own analysis. Immutable: every save through
+    ``followup.services.save_analysis`` adds a new version; the newest is current.
+
+    The texts follow the sections of a follow-up report (seed 003): summary, recommendations, proposed
+    follow-up areas, purpose and focus areas, results and analysis per commitment (``commitment_texts``:
+    ``{"<commitment id>": {"results": "...", "analysis": "..."}}``), promoting and hindering factors as
+    lists, overall analysis and conclusions, references."""
 
     agreement = models.ForeignKey(
         Agreement, on_delete=models.PROTECT, related_name="analyses", verbose_name=_("överenskommelse")
     )
     period_start = models.DateField(_("period från"))
     period_end = models.DateField(_("period till"))
-    analysis = models.TextField(_("analys och slutsatser"), blank=True)
-    recommendations = models.TextField(_("rekommendationer"), blank=True)
-    followup_areas = models.TextField(_("förslag till uppföljningsområden"), blank=True)
+    council = models.ForeignKey(
+        "councils.Council",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("samråd"),
+        help_text=_("Tomt för hela länet."),
+    )
+    municipality = models.ForeignKey(
+        "councils.Municipality",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("kommun"),
+    )
+    summary = models.TextField(_("sammanfattning"), blank=True, validators=[validate_no_identity_number])
+    recommendations = models.TextField(
+        _("rekommendationer"), blank=True, validators=[validate_no_identity_number]
+    )
+    followup_areas = models.TextField(
+        _("förslag till uppföljningsområden"), blank=True, validators=[validate_no_identity_number]
+    )
+    purpose = models.TextField(
+        _("uppdrag, syfte och fokusområden"), blank=True, validators=[validate_no_identity_number]
+    )
+    commitment_texts = models.JSONField(_("resultat och analys per åtagande"), default=dict, blank=True)
+    promoting_factors = models.JSONField(_("främjande faktorer"), default=list, blank=True)
+    hindering_factors = models.JSONField(_("hindrande faktorer"), default=list, blank=True)
+    analysis = models.TextField(
+        _("analys och slutsatser"), blank=True, validators=[validate_no_identity_number]
+    )
+    references = models.TextField(_("referenser"), blank=True, validators=[validate_no_identity_number])
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("författare")
     )
@@ -236,8 +368,8 @@ class FollowUpAnalysis(models.Model):
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(
-                fields=["agreement", "period_start", "period_end", "-created_at"],
-                name="followupanalysis_period_idx",
+                fields=["agreement", "period_start", "period_end", "council", "municipality", "-created_at"],
+                name="followupanalysis_scope_idx",
             ),
         ]
         constraints = [
@@ -248,7 +380,10 @@ class FollowUpAnalysis(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.agreement} {self.period_start}–{self.period_end} ({self.created_at:%Y-%m-%d %H:%M})"
+        return (
+            f"{self.agreement} {self.period_start}–{self.period_end}, {self.scope_label} "
+            f"({self.created_at:%Y-%m-%d %H:%M})"
+        )
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
@@ -257,3 +392,15 @@ class FollowUpAnalysis(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Analysis versions are immutable.")
+
+    @property
+    def scope_label(self) -> str:
+        if self.municipality_id and self.council_id:
+            return _("%(municipality)s, rapporter i %(council)s") % {
+                "municipality": self.municipality,
+                "council": self.council,
+            }
+        return str(self.municipality or self.council or _("Hela länet"))
+
+    def commitment_text(self, commitment_id: int, part: str) -> str:
+        return (self.commitment_texts or {}).get(str(commitment_id), {}).get(part, "")

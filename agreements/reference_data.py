@@ -86,6 +86,10 @@ AGREEMENTS: list[dict] = [
             "vuxna med psykisk sjukdom eller psykisk funktionsnedsättning: gemensamma mål, "
             "ansvarsfördelning och samverkan på individ-, verksamhets- och ledningsnivå."
         ),
+        "scope": (
+            "Vuxna med psykisk sjukdom eller psykisk funktionsnedsättning som behöver stöd både från "
+            "kommunen och från vården, till exempel vid utskrivning från psykiatrin eller när en SIP behövs."
+        ),
         "commitments": [
             "Samordnad individuell plan (SIP) upprättas när den enskilde har behov av insatser från "
             "både socialtjänst och hälso- och sjukvård",
@@ -109,6 +113,10 @@ AGREEMENTS: list[dict] = [
             "Överenskommelse mellan kommunerna i Stockholms län och Region Stockholm om samverkan kring "
             "personer med missbruk eller beroende av alkohol, narkotika, läkemedel och andra "
             "beroendeframkallande medel. Personer med samsjuklighet är en prioriterad målgrupp."
+        ),
+        "scope": (
+            "Vuxna med problem med alkohol, narkotika, läkemedel eller andra beroendeframkallande "
+            "medel, också när personen samtidigt har psykisk ohälsa."
         ),
         "commitments": [
             "Samordnad individuell plan (SIP) upprättas vid behov och när den enskilde så önskar",
@@ -135,6 +143,10 @@ AGREEMENTS: list[dict] = [
             "Tillägg till överenskommelsen om missbruk/beroende som omfattar personer med missbruk eller "
             "beroende av spel om pengar, som sedan 2018 är ett gemensamt ansvar för kommun och region."
         ),
+        "scope": (
+            "Vuxna med problem med spel om pengar. Välj den här när spelproblemet är det som samverkan "
+            "gällde."
+        ),
         "commitments": [
             "Ansvarsfördelningen mellan kommun och region vid spelproblem är tydlig och känd",
             "Samordnad individuell plan (SIP) upprättas vid behov",
@@ -153,6 +165,10 @@ AGREEMENTS: list[dict] = [
         "description": (
             "Överenskommelse mellan kommunerna i Stockholms län om vilken kommun som har ärendeansvaret "
             "för personer i hemlöshet. Regionen är inte part."
+        ),
+        "scope": (
+            "Personer i hemlöshet, när det är oklart eller omstritt vilken kommun som ansvarar för "
+            "ärendet. Gäller bara mellan kommuner, inte vården."
         ),
         "commitments": [
             "Det klarläggs utan dröjsmål vilken kommun som har ärendeansvaret",
@@ -232,6 +248,89 @@ CATEGORIES: list[dict] = [
         "agreements": ALL_AGREEMENTS,
         "help_text": "En annan brist i samverkan enligt överenskommelsen.",
     },
+]
+
+#: The default taxonomy of contributing factors (bidragande faktorer), two levels: main factor, help text,
+#: sub-factors. Built from the hindering factors a real follow-up names (seed 003: staff turnover,
+#: unregulated collaboration, poor access, unclear leadership and organisation, lack of dialogue,
+#: unrealistic expectations, different legislation) and the categories above. Maintained in admin.
+CONTRIBUTING_FACTORS: list[dict] = [
+    {
+        "name": "Informationsöverföring",
+        "help_text": "Information nådde inte fram, kom för sent eller var ofullständig.",
+        "children": [
+            "Meddelande om in- eller utskrivning skickades inte",
+            "Informationen kom för sent",
+            "Informationen var ofullständig eller otydlig",
+            "Samtycke saknades eller sekretessen hindrade",
+            "Kontaktuppgifter saknades eller var fel",
+        ],
+    },
+    {
+        "name": "Otydligt ansvar",
+        "help_text": "Det var oklart eller omtvistat vem som skulle göra vad.",
+        "children": [
+            "Oklart vilken huvudman som ansvarar",
+            "Oenighet om betalningsansvar",
+            "Oklart vilken kommun som har ärendeansvaret",
+            "Ingen samordnande kontaktperson utsedd",
+        ],
+    },
+    {
+        "name": "Tillgänglighet",
+        "help_text": "Vården eller stödet gick inte att få eller nå i tid.",
+        "children": [
+            "Lång väntetid",
+            "Svårt att nå verksamheten",
+            "Ingen plats eller insats att tillgå",
+            "Krav på nykterhet eller drogfrihet för vård",
+        ],
+    },
+    {
+        "name": "Kompetens och kunskap",
+        "help_text": "Kunskap om överenskommelsen, den andra partens uppdrag eller arbetssätt saknades.",
+        "children": [
+            "Bristande kunskap om överenskommelsen",
+            "Bristande kunskap om den andra partens uppdrag",
+            "Bristande kunskap om SIP",
+        ],
+    },
+    {
+        "name": "Rutiner",
+        "help_text": "En gemensam rutin saknades, var okänd eller följdes inte.",
+        "children": [
+            "Gemensam rutin saknas",
+            "Rutinen är okänd i verksamheten",
+            "Rutinen följdes inte",
+        ],
+    },
+    {
+        "name": "Samordnad planering",
+        "help_text": "Samordnad individuell plan (SIP) eller annan gemensam planering brast.",
+        "children": [
+            "SIP kallades inte till",
+            "En part uteblev från SIP-mötet",
+            "Planen följdes inte upp",
+        ],
+    },
+    {
+        "name": "Bemanning och resurser",
+        "help_text": "Personalomsättning, vakanser eller arbetsbelastning påverkade samverkan.",
+        "children": [
+            "Personalomsättning eller vakanser",
+            "Hög arbetsbelastning",
+        ],
+    },
+    {
+        "name": "Dialog och förtroende",
+        "help_text": "Parterna hade inte kontakt, eller förväntningarna på varandra skilde sig åt.",
+        "children": [
+            "Ingen fungerande kontaktväg mellan parterna",
+            "Olika förväntningar på varandra",
+            "Olika lagstiftning eller regelverk",
+        ],
+    },
+    {"name": "Övrigt", "help_text": "En annan bidragande faktor.", "children": []},
 ]
 
 REGIONAL_COUNCIL = "Regionala samrådet för missbruk och psykiatri"

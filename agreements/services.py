@@ -1,15 +1,13 @@
-"""Writes in the agreements area: reference data and the regional council's follow-up analysis."""
+"""Writes in the agreements area: the reference data."""
 
 from collections import Counter
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from councils.models import Council, District, Municipality, Region
 
 from . import reference_data as data
-from .models import Agreement, Commitment, DeviationCategory, FollowUpAnalysis
-from .selectors import Period, may_write_analysis
+from .models import Agreement, Commitment, ContributingFactor, DeviationCategory
 
 
 def _upsert(model, *, update: bool, defaults: dict, **lookup):
@@ -82,6 +80,25 @@ def load_reference_data(*, update: bool = False, examples: bool = True) -> Count
         if count("category", was_created) or update:
             category.agreements.set([agreements[code] for code in spec["agreements"]])
 
+    for order, spec in enumerate(data.CONTRIBUTING_FACTORS, start=1):
+        main, was_created = _upsert(
+            ContributingFactor,
+            update=update,
+            parent=None,
+            name=spec["name"],
+            defaults={"help_text": spec["help_text"], "order": order, "active": True},
+        )
+        count("contributing_factor", was_created)
+        for child_order, name in enumerate(spec["children"], start=1):
+            _, was_created = _upsert(
+                ContributingFactor,
+                update=update,
+                parent=main,
+                name=name,
+                defaults={"order": child_order, "active": True},
+            )
+            count("contributing_factor", was_created)
+
     _, was_created = _upsert(
         Council,
         update=update,
@@ -102,28 +119,3 @@ def load_reference_data(*, update: bool = False, examples: bool = True) -> Count
                 council.municipalities.set([municipalities[code] for code in spec["municipalities"]])
                 council.districts.set([districts[name] for name in spec["districts"]])
     return created
-
-
-@transaction.atomic
-def save_analysis(
-    *,
-    agreement: Agreement,
-    period: Period,
-    author,
-    analysis: str,
-    recommendations: str,
-    followup_areas: str,
-) -> FollowUpAnalysis:
-    """Add a new version of the analysis for ``agreement`` and ``period``. Earlier versions stay as they
-    were. Only regional coordinators and superusers may write."""
-    if not may_write_analysis(author):
-        raise PermissionDenied
-    return FollowUpAnalysis.objects.create(
-        agreement=agreement,
-        period_start=period.start,
-        period_end=period.end,
-        analysis=analysis.strip(),
-        recommendations=recommendations.strip(),
-        followup_areas=followup_areas.strip(),
-        author=author,
-    )

@@ -4,13 +4,14 @@
         python -m bench.generate --reports 1000000 --reset
 
 What it writes, in one transaction:
-- reference data (``manage.py load_reference_data`` when it exists, else ``bench.reference``), bench
-  users (council handlers and reporters);
+- the product's reference data (``manage.py load_reference_data``) with the bench's organisations
+  (``bench.reference``), bench users (council handlers and reporters);
 - systemic issues with their agreements and decided actions;
 - N reports spread over ``--years`` years (volume growing over time, fewer on weekends) with a Zipf-like
   skew: a few agreements, categories and organisation pairs dominate; most reports are closed, a tail is
-  open in every state; each report's events follow the state machine to its current status, with the
-  matching response requests, counterpart rows and systemic-issue links;
+  open in every state; each report's events follow a path to its current status found in
+  ``deviations.workflow.TRANSITIONS`` (``WAYS``, ``workflow_path``), with the matching response
+  requests, counterpart rows and systemic-issue links;
 - ReferenceCounter rows set to the highest number used per year; identity sequences set past the
   highest id.
 
@@ -29,6 +30,7 @@ import random
 import sys
 import time
 import uuid
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -41,11 +43,13 @@ OWNED_TABLES = [
     "deviations_deviationevent",
     "deviations_responserequest",
     "deviations_deviation_counterpart_organizations",
+    "deviations_deviation_contributing_factors",
     "deviations_deviation",
     "deviations_systemicaction",
     "deviations_systemicissue_agreements",
     "deviations_systemicissue",
     "deviations_referencecounter",
+    "deviations_followupsummary",
 ]
 # Emptied with --reset too: e-mail tasks queued by earlier filing runs (no worker runs during a bench).
 RESET_ALSO = ["django_tasks_database_dbtaskresult"]
@@ -56,6 +60,10 @@ BULK_TABLES = [
     "deviations_responserequest",
     "deviations_deviation_counterpart_organizations",
 ]
+
+#: The reporter's grade of the consequence (deviations.models.Severity), weighted by repetition; "" is a
+#: report filed before the question was asked.
+SEVERITIES = ["none"] * 5 + ["moderate"] * 8 + ["serious"] * 4 + ["very_serious"] + ["unknown"] * 2 + [""]
 
 DEVIATION_COLUMNS = [
     "id",
@@ -74,6 +82,7 @@ DEVIATION_COLUMNS = [
     "consequence",
     "actions_taken",
     "suggested_improvement",
+    "severity",
     "sip_involved",
     "discharge_involved",
     "reporter_id",
@@ -91,7 +100,18 @@ DEVIATION_COLUMNS = [
     "first_response_at",
     "updated_at",
     "closed_at",
+    "response_due_on",
+    "response_received_at",
 ]
+#: What the generated events leave empty (appended to each event row when copied): no council move,
+#: no assignee change, no details.
+EVENT_DEFAULTS = {
+    "from_council_id": None,
+    "to_council_id": None,
+    "from_assignee_id": None,
+    "to_assignee_id": None,
+    "details": "{}",
+}
 EVENT_COLUMNS = [
     "id",
     "deviation_id",
@@ -104,6 +124,7 @@ EVENT_COLUMNS = [
     "to_status",
     "text",
     "visibility",
+    *EVENT_DEFAULTS,
 ]
 RESPONSE_COLUMNS = [
     "id",
@@ -262,6 +283,99 @@ def step(name: str, timings: dict):
     print(f"   {name}: {timings[name]:.1f} s", flush=True)
 
 
+# --- Ways through the state machine ----------------------------------------------------------------
+
+#: How often a report still open is in each open status (``deviations.workflow.OPEN_STATES``).
+OPEN_STATE_WEIGHTS = {
+    "submitted": 15,
+    "triage": 30,
+    "awaiting_response": 25,
+    "resolved_locally": 10,
+    "escalated": 8,
+    "regional_analysis": 12,
+}
+
+#: How reports reached each status: the actions taken on the way besides the shortest path (see
+#: ``workflow_path``), with their weights. Statuses are the values of ``deviations.workflow.Status``
+#: and actions the keys of its ``TRANSITIONS``; the steps themselves come from that table.
+WAYS: dict[str, list[tuple[tuple[str, ...], int]]] = {
+    "unconfirmed": [((), 1)],
+    "submitted": [((), 1)],
+    "triage": [((), 1)],
+    "awaiting_response": [((), 1)],
+    "resolved_locally": [((), 1)],
+    "escalated": [((), 1)],
+    "regional_analysis": [((), 1)],
+    # Closed directly after triage, after a response, after local action, or after regional analysis.
+    "closed": [
+        ((), 35),
+        (("request_response",), 35),
+        (("resolve_locally",), 15),
+        (("start_regional_analysis",), 15),
+    ],
+    # Rejected on arrival or after triage.
+    "rejected": [((), 50), (("start_triage",), 50)],
+}
+
+
+def workflow_path(target: str, via: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """The (action, new status) steps of a report from unconfirmed to ``target`` that take the actions
+    ``via`` in that order and are otherwise as short as ``deviations.workflow.TRANSITIONS`` allows
+    (breadth first, in table order). ValueError when the table has no such way."""
+    from deviations.workflow import TRANSITIONS, Status
+
+    steps: list[tuple[str, str]] = []
+    status = Status.UNCONFIRMED.value
+    for action in via:
+        transition = TRANSITIONS[action]
+        steps += _shortest_steps(status, {s.value for s in transition.source})
+        steps.append((action, transition.target.value))
+        status = transition.target.value
+    return steps + _shortest_steps(status, {Status(target).value})
+
+
+def _shortest_steps(start: str, goals: set[str]) -> list[tuple[str, str]]:
+    from deviations.workflow import TRANSITIONS
+
+    if start in goals:
+        return []
+    queue, seen = deque([(start, [])]), {start}
+    while queue:
+        status, steps = queue.popleft()
+        for transition in TRANSITIONS.values():
+            target = transition.target.value if transition.target is not None else None
+            if status not in transition.source or target is None or target in seen:
+                continue
+            if target in goals:
+                return [*steps, (transition.action, target)]
+            seen.add(target)
+            queue.append((target, [*steps, (transition.action, target)]))
+    raise ValueError(f"No way from {start} to {sorted(goals)} in deviations.workflow.TRANSITIONS.")
+
+
+def check_workflow() -> None:
+    """Fail loudly if the state machine gained a status the generator does not reach, or a way of
+    ``WAYS`` is no longer possible."""
+    from deviations.workflow import OPEN_STATES, Status
+
+    if set(WAYS) != set(Status.values):
+        raise SystemExit(f"bench.generate.WAYS covers {sorted(WAYS)}, the workflow {sorted(Status.values)}.")
+    if set(OPEN_STATE_WEIGHTS) != {s.value for s in OPEN_STATES}:
+        raise SystemExit("bench.generate.OPEN_STATE_WEIGHTS does not match deviations.workflow.OPEN_STATES.")
+    try:
+        status_paths()
+    except ValueError as error:
+        raise SystemExit(f"bench.generate.WAYS: {error}") from error
+
+
+def status_paths() -> dict[str, Picker]:
+    """For every status of ``WAYS``: a weighted choice among the paths that lead there."""
+    return {
+        status: Picker([workflow_path(status, via) for via, _weight in ways], [w for _via, w in ways])
+        for status, ways in WAYS.items()
+    }
+
+
 class Generator:
     def __init__(self, *, reports: int, years: int, seed: int, chunk: int, today: dt.date):
         self.n = reports
@@ -279,7 +393,7 @@ class Generator:
         from agreements.models import Agreement, DeviationCategory, Organization
         from councils.models import Council, Municipality
 
-        from .reference import POPULATION
+        from .reference import DEFAULT_POPULATION, POPULATION
 
         rng = self.rng
         self.municipalities = {m.id: m for m in Municipality.objects.prefetch_related("districts")}
@@ -290,7 +404,7 @@ class Generator:
         self.councils = councils
 
         def route(municipality_id, district_id):
-            # Same rule as deviations.services.council_for_place.
+            # Same rule as deviations.services.routing.council_for_place.
             if district_id:
                 for c in local:
                     if any(d.pk == district_id for d in c.districts.all()):
@@ -331,7 +445,7 @@ class Generator:
             return mid, (named[0] if named else None)
 
         def weight(org):
-            pop = POPULATION.get(self.municipalities[org.principal_municipality_id].name, 20)
+            pop = POPULATION.get(self.municipalities[org.principal_municipality_id].code, DEFAULT_POPULATION)
             share = 1 / max(
                 1,
                 sum(
@@ -540,6 +654,8 @@ class Generator:
         return out
 
     def run_reports(self, cur):
+        from deviations.workflow import LOCAL, TRANSITIONS
+
         rng = self.rng
         rand = rng.random
         expo = rng.expovariate
@@ -554,18 +670,8 @@ class Generator:
         texts_c = CONSEQUENCES
         yes_no = Picker(["no", "yes", "unknown"], [5, 3, 2])
         reject_reason = Picker(["not_a_deviation", "duplicate", "bus", "personal_data"], [50, 25, 15, 10])
-        open_state = Picker(
-            [
-                "submitted",
-                "triage",
-                "awaiting_response",
-                "resolved_locally",
-                "escalated",
-                "regional_analysis",
-            ],
-            [15, 30, 25, 10, 8, 12],
-        )
-        closed_path = Picker(["direct", "response", "local", "regional"], [35, 35, 15, 15])
+        open_state = Picker(list(OPEN_STATE_WEIGHTS), list(OPEN_STATE_WEIGHTS.values()))
+        paths = status_paths()
         reporter_pool = self.reporters
         ref_counter: dict[int, int] = {}
         handlers = self.handlers
@@ -582,7 +688,12 @@ class Generator:
             nonlocal dev_rows, event_rows, response_rows, cp_rows
             copy_rows(cur, "deviations_deviation", DEVIATION_COLUMNS, dev_rows)
             copy_rows(cur, "deviations_deviation_counterpart_organizations", COUNTERPART_COLUMNS, cp_rows)
-            copy_rows(cur, "deviations_deviationevent", EVENT_COLUMNS, event_rows)
+            copy_rows(
+                cur,
+                "deviations_deviationevent",
+                EVENT_COLUMNS,
+                (row + tuple(EVENT_DEFAULTS.values()) for row in event_rows),
+            )
             copy_rows(cur, "deviations_responserequest", RESPONSE_COLUMNS, response_rows)
             dev_rows, event_rows, response_rows, cp_rows = [], [], [], []
 
@@ -637,33 +748,9 @@ class Generator:
             status_counts[status] = status_counts.get(status, 0) + 1
 
             # The path through the state machine to that status: (action, to_status) steps.
+            path = paths[status](rng)
             if status == "unconfirmed":
-                path = []
                 council_id = None
-            elif status == "submitted":
-                path = [("confirm", "submitted")]
-            elif status == "rejected":
-                path = [("confirm", "submitted")] + ([("start_triage", "triage")] if rand() < 0.5 else [])
-                path.append(("reject", "rejected"))
-            else:
-                path = [("confirm", "submitted"), ("start_triage", "triage")]
-                route = {
-                    "triage": "stay",
-                    "awaiting_response": "request",
-                    "resolved_locally": "local",
-                    "escalated": "escalate",
-                    "regional_analysis": "regional",
-                }.get(status) or closed_path(rng)  # closed: one of the ways to "close"
-                if route in ("request", "response"):
-                    path.append(("request_response", "awaiting_response"))
-                elif route == "local":
-                    path.append(("resolve_locally", "resolved_locally"))
-                elif route in ("escalate", "regional"):
-                    path.append(("escalate", "escalated"))
-                    if route == "regional" or status == "closed":
-                        path.append(("start_regional_analysis", "regional_analysis"))
-                if status == "closed":
-                    path.append(("close", "closed"))
 
             # Timestamps: gaps in seconds, squeezed so the last step is before now.
             gaps = [rng.randrange(60, 1800)] + [expo(1 / (3 * DAY)) + 600 for _ in path[1:]]
@@ -694,14 +781,13 @@ class Generator:
                 contact_erased_at = closed_at + retention + dt.timedelta(hours=2)
                 reporter_name = reporter_email = reporter_phone = ""
 
-            # Events.
+            # Events; the response summaries (services.responses.sync_response_summaries) on the way.
+            response_due_on = response_received_at = None
             from_status = "unconfirmed"
             for (action, to_status), ts in zip(path, step_times, strict=True):
                 at = fromts(ts, UTC)
                 actor = reporter_id if action == "confirm" else (assigned_to_id or handler_ids[0])
-                if action == "start_regional_analysis" or (
-                    action == "close" and from_status == "regional_analysis"
-                ):
+                if not (TRANSITIONS[action].roles & LOCAL) or from_status == "regional_analysis":
                     actor = regional_handlers[int(rand() * len(regional_handlers))]
                 text = ""
                 visibility = "internal"
@@ -752,6 +838,9 @@ class Generator:
                             step_times[path.index(("close", "closed"))] if status == "closed" else now_ts - 60
                         )
                         answered_at = fromts(ts + (next_ts - ts) * rand(), UTC)
+                        response_received_at = max(filter(None, (response_received_at, answered_at)))
+                    else:
+                        response_due_on = min(filter(None, (response_due_on, due_on)))
                     for org in counterparts:
                         response_id += 1
                         overdue = not answered and due_on < today
@@ -847,6 +936,7 @@ class Generator:
                     texts_c[int(rand() * len(texts_c))],
                     ACTIONS[int(rand() * len(ACTIONS))],
                     SUGGESTIONS[int(rand() * len(SUGGESTIONS))],
+                    SEVERITIES[int(rand() * len(SEVERITIES))],
                     yes_no(rng),
                     yes_no(rng),
                     reporter_id,
@@ -864,6 +954,8 @@ class Generator:
                     first_response_at,
                     updated_at,
                     closed_at,
+                    response_due_on,
+                    response_received_at,
                 )
             )
             for org in counterparts:
@@ -951,9 +1043,12 @@ def main(argv=None) -> int:
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from deviations import summary
+
     from .reference import ensure_reference_data
 
     check_model_columns()
+    check_workflow()
     gen = Generator(
         reports=args.reports, years=args.years, seed=args.seed, chunk=args.chunk, today=timezone.localdate()
     )
@@ -1003,6 +1098,9 @@ def main(argv=None) -> int:
             with step("foreign-key check", gen.timings):
                 cur.execute("SET LOCAL session_replication_role = origin")
                 check_foreign_keys(cur)
+        # Loaded past the services that keep it current: count the follow-up summary once.
+        with step("follow-up summary", gen.timings):
+            summary.rebuild()
     if not args.no_vacuum:
         with step("VACUUM ANALYZE", gen.timings), connection.cursor() as c:
             for table in OWNED_TABLES:

@@ -153,7 +153,8 @@ def fill_form(form: dict, overrides: dict) -> dict:
             if chosen:
                 data.setdefault(name, []).append(chosen[0].get("value", ""))
         elif f["tag"] == "textarea":
-            text = "Belastningstest: utskrivning utan information till socialtjänsten."
+            # Unique per POST: the same text from the same reporter within minutes is the same report.
+            text = f"Belastningstest {uuid.uuid4().hex[:8]}: utskrivning utan information till socialtjänsten"
             data[name] = [f.get("value", "").strip() or text]
         elif kind in ("submit", "button", "reset", "image", "file"):
             continue

@@ -5,12 +5,17 @@ One file for every environment: development defaults are safe to run on a laptop
 """
 
 import datetime
+import importlib.util
+from importlib import metadata
 from pathlib import Path
 
 import environ
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Templates, static files and translations: beside the apps in a checkout (BASE_DIR), inside the config
+# package in an installed wheel (pyproject.toml maps them there).
+SITE_DIR = BASE_DIR if (BASE_DIR / "templates" / "base.html").is_file() else Path(__file__).resolve().parent
 
 env = environ.Env()
 # Variables already in the environment win over the file; ENV_FILE points elsewhere (tests use it).
@@ -46,12 +51,12 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_filters",
-    "django_tasks_db",
     "axes",
     "csp",
     "councils",
     "agreements",
     "deviations",
+    "followup",
     "pages",
     # Before allauth: its templates (socialaccount/…) are overridden here.
     "identity",
@@ -65,10 +70,22 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.openid_connect",
     # Federated login over SAML 2.0 (identity/saml.py).
     "djangosaml2",
+    "rest_framework",
+    "knox",
+    "drf_spectacular",
+    "api",
+    # After deviations, whose db_worker command (stale-task recovery) overrides the library's.
+    "django_tasks_db",
 ]
+if DEBUG and importlib.util.find_spec("devdata"):
+    # Demo data (seed_demo): development only, in a checkout; the wheel does not carry it.
+    INSTALLED_APPS.append("devdata")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Read-your-writes pin and X-Database-Alias when a read replica is configured (config/db_routing.py);
+    # outside the session middleware so a session save counts as a write.
+    "config.db_routing.PrimaryPinMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -87,9 +104,13 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     # djangosaml2 keeps the outstanding SAML requests in a cookie-backed session of its own.
     "djangosaml2.middleware.SamlSessionMiddleware",
+    # Cache-Control: no-store on every response to a signed-in user.
+    "config.middleware.PrivateResponsesMiddleware",
     # Request id and user id for every log line; after authentication so the user is known.
     "config.middleware.RequestIdMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A service's refusal (config.errors) the view did not handle: 404, 400 or 409 with the error page.
+    "config.middleware.ApplicationErrorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a login lockout flagged by the axes backend into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -105,7 +126,7 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [SITE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -121,12 +142,25 @@ TEMPLATES = [
 
 # Widgets render through TEMPLATES, so templates/django/forms/ can override a built-in widget template
 # (select.html: the options inlined instead of two includes per option), and long select lists are
-# cached under a key made of their whole content (config/forms.py).
+# cached under a key made of their whole content and the release (config/forms.py).
 FORM_RENDERER = "config.forms.CachedChoicesRenderer"
 
 # Per-process cache by default (content-keyed fragments such as the queue's filter form need nothing
 # shared); CACHE_URL can name another backend (django-environ cache URL).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+
+def _installed_version() -> str:
+    try:
+        return metadata.version("samverkansbrister")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+# The deployed release (e.g. a git tag or commit, set by the deploy), by default the installed package's
+# version. Part of every render-cache key with the template sources (config/render_cache.py), so HTML
+# cached by one release is never served by the next.
+RELEASE = env.str("RELEASE", default="") or _installed_version()
 
 # --- Database: PostgreSQL everywhere (14 or newer). ---
 # ``python3 dev.py run|test`` start an embedded PostgreSQL and set DATABASE_URL (also in the
@@ -139,30 +173,71 @@ if not DATABASE_URL:
         "DATABASE_URL is not set: start the embedded PostgreSQL with `python3 dev.py run` (or "
         "`python3 dev.py db`), or point DATABASE_URL at a PostgreSQL database."
     )
-DATABASES = {"default": env.db_url_config(DATABASE_URL)}
-if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+
+
+def _database(url: str, *, pooler: str) -> dict:
+    """One PostgreSQL connection's settings from its URL (DATABASE_URL, DATABASE_REPLICA_URL), reached
+    directly (``pooler`` empty) or through PgBouncer in transaction mode (``pgbouncer``)."""
     from django.core.exceptions import ImproperlyConfigured
 
-    raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database (postgres://...).")
-_db_options = DATABASES["default"].setdefault("OPTIONS", {})
-# A Unix-socket directory given as ``?host=/path`` (the embedded server's URL) is the connection's host.
-if not DATABASES["default"]["HOST"] and "host" in _db_options:
-    DATABASES["default"]["HOST"] = _db_options.pop("host")
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-# Planner settings (jit, plan_cache_mode) are set on the database with ALTER DATABASE ... SET by a
-# migration and the ``configure_database`` command, not as libpq startup options, so they hold behind
-# PgBouncer too (README, "PostgreSQL settings").
-if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
-    # psycopg 3 binds parameters on the server (less Python work per query than client-side
-    # interpolation) and prepares statements run repeatedly on a persistent connection (CONN_MAX_AGE;
-    # Django turns psycopg's preparation off unless prepare_threshold is given). The database's
-    # plan_cache_mode=force_custom_plan then plans every execution for its values. Turn it off behind
-    # a connection pooler that cannot keep prepared statements (PgBouncer before 1.21 in transaction
-    # mode, or without max_prepared_statements).
-    _db_options["server_side_binding"] = True
-    _db_options["prepare_threshold"] = 5
+    database = env.db_url_config(url)
+    if database["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database (postgres://...).")
+    if pooler not in {"", "pgbouncer"}:
+        raise ImproperlyConfigured("DATABASE_POOLER must be empty or 'pgbouncer'.")
+    options = database.setdefault("OPTIONS", {})
+    # A Unix-socket directory given as ``?host=/path`` (the embedded server's URL) is the connection's host.
+    if not database["HOST"] and "host" in options:
+        database["HOST"] = options.pop("host")
+    # Behind PgBouncer a kept connection is one to PgBouncer (cheap); it lends a server connection per
+    # transaction.
+    database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    database["CONN_HEALTH_CHECKS"] = True
+    database["ATOMIC_REQUESTS"] = False
+    # Planner settings (jit, plan_cache_mode) are set on the database with ALTER DATABASE ... SET by a
+    # migration and the ``configure_database`` command, not as libpq startup options, so they hold behind
+    # PgBouncer too (README, "PostgreSQL settings").
+    if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
+        # psycopg 3 binds parameters on the server (less Python work per query than client-side
+        # interpolation); unnamed statements work through PgBouncer in transaction mode too.
+        options["server_side_binding"] = True
+        # Statements run repeatedly on a persistent connection (CONN_MAX_AGE) are also prepared (Django
+        # turns psycopg's preparation off unless prepare_threshold is given); the database's
+        # plan_cache_mode=force_custom_plan then plans every execution for its values. Named prepared
+        # statements do not survive PgBouncer's transaction pooling before 1.21 (or without its
+        # max_prepared_statements): DATABASE_POOLER_PREPARED_STATEMENTS=True only where they do.
+        if not pooler or env.bool("DATABASE_POOLER_PREPARED_STATEMENTS", default=False):
+            options["prepare_threshold"] = 5
+    if pooler:
+        # Server-side cursors (QuerySet.iterator(): the report exports) are WITH HOLD cursors outside a
+        # transaction, which transaction pooling hands to another client. Without them an export's rows
+        # are held in memory while it is written: let exports read from a replica reached directly.
+        database["DISABLE_SERVER_SIDE_CURSORS"] = True
+    return database
+
+
+# DATABASE_POOLER=pgbouncer: DATABASE_URL names a PgBouncer in transaction mode (README, "Several nodes").
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="")
+DATABASES = {"default": _database(DATABASE_URL, pooler=DATABASE_POOLER)}
+# A streaming read replica of the primary (README, "Several nodes"): the follow-up, its exports and the
+# meeting packs read from it (config/db_routing.py); without it every query goes to the primary.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = _database(
+        DATABASE_REPLICA_URL, pooler=env.str("DATABASE_REPLICA_POOLER", default=DATABASE_POOLER)
+    )
+    # A replica that does not answer costs one request at most this long per health check.
+    DATABASES["replica"]["OPTIONS"].setdefault("connect_timeout", 2)
+    # Tests run against one database: the replica alias is the test database itself.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["config.db_routing.PrimaryReplicaRouter"]
+# Reads fall back to the primary while the replica lags more than this (seconds) or does not answer;
+# the answer is cached per process for DATABASE_REPLICA_HEALTH_SECONDS. A browser that wrote stays on
+# the primary for their sum (read your writes).
+DATABASE_REPLICA_MAX_LAG_SECONDS = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS", default=5.0)
+DATABASE_REPLICA_HEALTH_SECONDS = env.float("DATABASE_REPLICA_HEALTH_SECONDS", default=3.0)
+# An X-Database-Alias response header naming the database a view's replica reads went to.
+DATABASE_ALIAS_HEADER = env.bool("DATABASE_ALIAS_HEADER", default=DEBUG)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "councils.User"
@@ -265,15 +340,15 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- Language and time: Swedish first, English available. ---
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="sv")
 LANGUAGES = [("sv", _("Svenska")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [SITE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Stockholm")
 USE_I18N = True
 USE_TZ = True
 
 # --- Static files, served by whitenoise. ---
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+STATICFILES_DIRS = [SITE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -292,6 +367,9 @@ _email_options = {
     "password": _email.get("EMAIL_HOST_PASSWORD"),
     "use_tls": _email.get("EMAIL_USE_TLS"),
     "use_ssl": _email.get("EMAIL_USE_SSL"),
+    # Seconds an SMTP connection may wait for the server (connect, each reply); then the attempt fails
+    # and the mail is tried again later (deviations/tasks.py).
+    "timeout": env.int("EMAIL_TIMEOUT", default=30),
 }
 MAILERS = {
     "default": {
@@ -312,10 +390,69 @@ TASKS = {
         "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
     }
 }
+# A task RUNNING for longer than this was left by a worker that died: the worker queues it again.
+TASKS_STALE_AFTER_SECONDS = env.int("TASKS_STALE_AFTER_SECONDS", default=15 * 60)
+
+# --- The read API (/api/v1/, api/): Django REST Framework, OpenAPI 3 (drf-spectacular). ---
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Personal tokens ("Authorization: Bearer sb_…"), hashed at rest, expiring (django-rest-knox).
+        "knox.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PageLimitPagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.problems.handler",
+    # Rate limits per user (token or session) and per client address; state in CACHE_URL's cache, which
+    # must be shared by every node in production (README).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_RATE_USER", default="600/hour"),
+        "anon": env.str("API_RATE_ANON", default="60/hour"),
+    },
+}
+KNOX_TOKEN_MODEL = "api.ApiToken"
+# knox's own migrations create its default token table even when the model is swapped (an orphan table
+# whose foreign key to users stops test databases from being flushed); our api.ApiToken is the table.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Bearer",
+    # Recognisable in secret scanners and logs' redaction.
+    "TOKEN_PREFIX": "sb_",
+    "TOKEN_TTL": datetime.timedelta(days=90),
+}
+# The longest lifetime a user may give a token, and how many a user may hold.
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
+API_TOKENS_PER_USER = env.int("API_TOKENS_PER_USER", default=10)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Samverkansbrister API",
+    "DESCRIPTION": _("Läs-API för samverkansbrister i Stockholms län (version 1)."),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The schema is public, like /api/v1/api-info; the data behind it is not.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"YesNoUnknownEnum": "deviations.models.YesNoUnknown"},
+    # Every operation documents its problem+json answers (400, 401, 404, 429).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_problem_responses",
+    ],
+}
 
 # --- Forms. ---
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+# The blank choice of django-filter's selects (Django's own is set in deviations.apps).
+FILTERS_EMPTY_CHOICE_LABEL = _("Alla")
 
 # --- Domain settings. ---
 # Days a counterpart organisation has to answer a response request (yttrande).
@@ -429,10 +566,42 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", d
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
-# The address is REMOTE_ADDR (django-ipware is not installed); see docs/operations.md for proxies.
 # Axes logs usernames and addresses by default: log neither (usernames may be e-mail addresses).
 AXES_CLIENT_STR_CALLABLE = "config.log.axes_client_str"
 AXES_VERBOSE = False
+
+# --- The client's address: login throttling (axes, through django-ipware) and the rate limits. ---
+# TRUSTED_PROXY_COUNT reverse proxies stand in front of the app, each appending the address it was
+# called from to X-Forwarded-For (nginx: $proxy_add_x_forwarded_for). The client is then the entry that
+# many places from the right: entries further left are whatever the client sent, and are ignored. A
+# header with fewer entries did not pass all the proxies and is not believed (REMOTE_ADDR is used). 0
+# (the default): REMOTE_ADDR, X-Forwarded-For ignored. The app must be reachable only through them.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    # django-ipware counts the proxies that appear in the header: all but the one calling the app.
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT - 1
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+    AXES_IPWARE_PROXY_COUNT = None
+# Optionally also the proxies' addresses (IPs, prefixes or networks), matched against the header's
+# rightmost entries.
+AXES_IPWARE_PROXY_TRUSTED_IPS = env.list("TRUSTED_PROXY_IPS", default=[]) or None
+# Axes asks the same function as the rate limits (which reads the settings above through django-ipware).
+AXES_CLIENT_IP_CALLABLE = "config.ratelimits.client_address"
+# More entries than the proxies account for are expected (a client's own forward proxy adds one), not
+# a reason to distrust the header: the client is still counted from the right.
+IPWARE_STRICT = False
+
+# --- Rate limits on anonymous POSTs (config/ratelimits.py), counted in a cache all nodes share. ---
+# The default is PostgreSQL (the cache table is created by a migration): shared by every process and
+# node with nothing more to run. RATELIMIT_CACHE_URL may name another shared cache (redis://…).
+CACHES["ratelimit"] = env.cache("RATELIMIT_CACHE_URL", default="dbcache://ratelimit_cache")
+if CACHES["ratelimit"]["BACKEND"].endswith("DatabaseCache"):
+    # One row per counter; expired rows are deleted first when the table grows past this.
+    CACHES["ratelimit"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 10_000)
+RATELIMIT_USE_CACHE = "ratelimit"
+RATELIMIT_IP_META_KEY = "config.ratelimits.client_address"
 
 # --- Logging: key=value lines with request id, user id and reference numbers only. ---
 # Never log e-mail addresses, names or report texts. ``config.log`` documents the format.

@@ -1,11 +1,27 @@
-import datetime
-
 from django import forms
 from django.contrib.auth import authenticate
-from django.utils import timezone
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
-from .selectors import DEFAULT_INTERVAL_DAYS
+
+class UsernameLengthMixin:
+    """Refuses a username longer than any account's as a form error, before ``authenticate()``: Django
+    only sets the field's ``maxlength`` attribute, and django-axes would fail (a 500) to record a
+    failed login with a username longer than its column."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["username"]
+        field.validators.append(
+            MaxLengthValidator(
+                field.max_length, message=_("Användarnamnet kan vara högst %(limit_value)d tecken långt.")
+            )
+        )
+
+
+class LoginForm(UsernameLengthMixin, AuthenticationForm):
+    pass
 
 
 class ConfirmPasswordForm(forms.Form):
@@ -30,26 +46,3 @@ class ConfirmPasswordForm(forms.Form):
         if authenticate(self.request, username=user.get_username(), password=password) != user:
             raise forms.ValidationError(_("Lösenordet stämmer inte."), code="password_incorrect")
         return password
-
-
-class MeetingPackForm(forms.Form):
-    meeting_date = forms.DateField(label=_("Mötesdatum"), widget=forms.DateInput(attrs={"type": "date"}))
-    previous_meeting = forms.DateField(
-        label=_("Föregående möte"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_("Lämna tomt för 30 dagar före mötet."),
-    )
-
-    @staticmethod
-    def initial_data() -> dict:
-        return {"meeting_date": timezone.localdate().isoformat()}
-
-    def clean(self):
-        data = super().clean()
-        meeting, previous = data.get("meeting_date"), data.get("previous_meeting")
-        if meeting and not previous:
-            data["previous_meeting"] = meeting - datetime.timedelta(days=DEFAULT_INTERVAL_DAYS)
-        elif meeting and previous and previous >= meeting:
-            self.add_error("previous_meeting", _("Föregående möte måste ligga före mötesdatumet."))
-        return data

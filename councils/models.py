@@ -6,16 +6,20 @@ samråd) covers the whole county. Users work for an organisation and sit in coun
 """
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from agreements.models import EmailDomain, domain_of
+from config.personal_data import validate_no_identity_number
+
 
 class Region(models.Model):
     """A region (healthcare principal, e.g. Region Stockholm); also the county its municipalities lie in."""
 
-    name = models.CharField(_("namn"), max_length=100, unique=True)
+    name = models.CharField(_("namn"), max_length=100, unique=True, validators=[validate_no_identity_number])
     code = models.CharField(
         _("länskod"), max_length=2, unique=True, help_text=_("Officiell tvåsiffrig länskod.")
     )
@@ -30,7 +34,7 @@ class Region(models.Model):
 
 
 class Municipality(models.Model):
-    name = models.CharField(_("namn"), max_length=100, unique=True)
+    name = models.CharField(_("namn"), max_length=100, unique=True, validators=[validate_no_identity_number])
     code = models.CharField(
         _("kommunkod"), max_length=4, unique=True, help_text=_("Officiell fyrsiffrig kommunkod, t.ex. 0180.")
     )
@@ -58,7 +62,7 @@ class District(models.Model):
     municipality = models.ForeignKey(
         Municipality, on_delete=models.PROTECT, related_name="districts", verbose_name=_("kommun")
     )
-    name = models.CharField(_("namn"), max_length=100)
+    name = models.CharField(_("namn"), max_length=100, validators=[validate_no_identity_number])
     active = models.BooleanField(_("aktiv"), default=True)
 
     class Meta:
@@ -80,7 +84,7 @@ class Council(models.Model):
         LOCAL = "local", _("Lokalt samråd")
         REGIONAL = "regional", _("Regionalt samråd")
 
-    name = models.CharField(_("namn"), max_length=150, unique=True)
+    name = models.CharField(_("namn"), max_length=150, unique=True, validators=[validate_no_identity_number])
     level = models.CharField(_("nivå"), max_length=10, choices=Level.choices, default=Level.LOCAL)
     municipalities = models.ManyToManyField(
         Municipality,
@@ -96,7 +100,7 @@ class Council(models.Model):
         verbose_name=_("stadsdelar"),
         help_text=_("Stadsdelar som samrådet täcker (för kommuner indelade i stadsdelar)."),
     )
-    email = models.EmailField(_("funktionsbrevlåda"), blank=True)
+    email = models.EmailField(_("funktionsbrevlåda"), blank=True, validators=[validate_no_identity_number])
     is_example = models.BooleanField(
         _("exempel"),
         default=False,
@@ -119,8 +123,22 @@ class Council(models.Model):
         return self.level == self.Level.REGIONAL
 
 
+def _guarded(name: str) -> models.Field:
+    """``AbstractUser``'s field ``name`` as Django defines it, also refusing identity numbers."""
+    field = AbstractUser._meta.get_field(name)
+    *_names, args, kwargs = field.deconstruct()
+    kwargs["validators"] = [*field._validators, validate_no_identity_number]
+    return type(field)(*args, **kwargs)
+
+
 class User(AbstractUser):
     """A person who signs in: coordinators, council members, responders, reporters and admins."""
+
+    # Django's own fields, with the personal-data guard (config.personal_data) added.
+    username = _guarded("username")
+    first_name = _guarded("first_name")
+    last_name = _guarded("last_name")
+    email = _guarded("email")
 
     organization = models.ForeignKey(
         "agreements.Organization",
@@ -130,7 +148,9 @@ class User(AbstractUser):
         related_name="staff",
         verbose_name=_("organisation"),
     )
-    phone = models.CharField(_("telefon"), max_length=40, blank=True)
+    phone = models.CharField(
+        _("telefon"), max_length=40, blank=True, validators=[validate_no_identity_number]
+    )
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("användare")
@@ -140,6 +160,24 @@ class User(AbstractUser):
                 Lower("email"), name="user_unique_email_ci", condition=~models.Q(email="")
             ),
         ]
+
+    def clean(self):
+        """A user's address must be at a domain registered on their organisation (admin forms call
+        this): reports they file count for that organisation in the statistics."""
+        super().clean()
+        if self.organization_id and self.email:
+            domains = EmailDomain.objects.of_addresses(self.email)
+            if not domains.filter(organization_id=self.organization_id).exists():
+                raise ValidationError(
+                    {
+                        "organization": _(
+                            "E-postadressens domän ”%(domain)s” är inte registrerad för organisationen. "
+                            "Registrera domänen på organisationen, eller välj den organisation "
+                            "användaren arbetar i."
+                        )
+                        % {"domain": domain_of(self.email)}
+                    }
+                )
 
 
 class CouncilMembership(models.Model):

@@ -1,40 +1,66 @@
 """Admin for reports and their history. Built to stay fast with a million reports: no full counts, no
 filters or widgets that list every report, and foreign keys through autocomplete or raw ids.
 
-Statuses change only through ``deviations.services.apply_transition`` (which writes the event log), so
-the status and timestamps are read-only here, reports are not added in admin, and events are view-only.
+The admin is a client of the services like any view (STYLE.md): what the state machine owns (status,
+council, assignee, systemic issue, duplicate link) and the texts are read-only here and change only
+through admin actions that call the services (``apply_transition``, ``assignment``, ``systemic``,
+``responses``), which check who may, write the report's events and send the notifications. The
+classification a person may get wrong (agreement, category, place, date...) is corrected through
+``services.corrections``, which records the change on the report. Reports are not added or deleted here,
+events are view-only, and URL lookups are limited to the list filters (``config.admin_lookups``), so no
+one probes the reporter's contact details or the texts through crafted changelist URLs.
 """
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.db import connections
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.functional import cached_property
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from config.admin_lookups import FilterLookupsOnlyMixin
+from config.errors import ApplicationError
+from councils.models import Council
 
 from .models import (
     AccessLog,
     Deviation,
     DeviationEvent,
+    FollowUpSummary,
     ReferenceCounter,
     ResponseRequest,
+    SavedFilter,
     SystemicAction,
     SystemicIssue,
 )
+from .selectors import deviations_handled_by, sees_whole_county
+from .services.assignment import assign_deviation
+from .services.corrections import correct_report
+from .services.responses import cancel_response_request
+from .services.systemic import (
+    add_systemic_action,
+    save_systemic_issue,
+    set_systemic_action_state,
+    unlink_from_systemic_issue,
+)
+from .services.transitions import apply_transition
 
 #: Reporter contact details. Only the handling council sees them (on the report's detail page); the admin
 #: never shows them, not even to superusers, and never changes them (retention erases them).
 CONTACT_FIELDS = ("reporter", "reporter_name", "reporter_email", "reporter_phone")
 
 
-class HandledReportsMixin:
+class HandledReportsMixin(FilterLookupsOnlyMixin):
     """Staff who are not superusers see only rows of reports their councils handle (the same scope as
-    their work queue, ``selectors.deviations_handled_by``)."""
+    their work queue, ``selectors.deviations_handled_by``); URL lookups only on the list filters."""
 
     deviation_lookup = "deviation"
 
     def get_queryset(self, request):
-        from .selectors import deviations_handled_by
-
         qs = super().get_queryset(request)
         if request.user.is_superuser:
             return qs
@@ -114,6 +140,31 @@ class ResponseRequestInline(ReadOnlyAdminMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("organization")
 
 
+class RerouteForm(forms.Form):
+    """The admin action's intermediate form: where to and why (like the report page's form)."""
+
+    council = forms.ModelChoiceField(
+        label=_("Flytta till samråd"),
+        queryset=Council.objects.filter(active=True, level=Council.Level.LOCAL),
+    )
+    text = forms.CharField(label=_("Skäl"), widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000)
+
+
+def _each(modeladmin, request, queryset, apply, done_message):
+    """Run ``apply(obj)`` (a service call) for every selected row in its own transaction; a refusal is
+    a message naming the row, never a 500, and does not stop the others."""
+    done = 0
+    for obj in queryset:
+        try:
+            apply(obj)
+        except ApplicationError as exc:
+            modeladmin.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
+        else:
+            done += 1
+    if done:
+        modeladmin.message_user(request, done_message(done), messages.SUCCESS)
+
+
 @admin.register(Deviation)
 class DeviationAdmin(HandledReportsMixin, ReferenceSearchMixin, admin.ModelAdmin):
     deviation_lookup = "self"
@@ -135,23 +186,31 @@ class DeviationAdmin(HandledReportsMixin, ReferenceSearchMixin, admin.ModelAdmin
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     list_per_page = 50
+    #: Only the classification (``services.corrections.CORRECTABLE_FIELDS``) is edited in the form.
     autocomplete_fields = [
         "agreement",
         "commitment",
         "category",
         "municipality",
         "district",
-        "council",
         "reporting_organization",
-        "counterpart_organizations",
-        "assigned_to",
-        "systemic_issue",
     ]
-    raw_id_fields = ["duplicate_of"]
     readonly_fields = [
         "reference",
+        "handling_link",
         "status",
         "reject_reason",
+        "duplicate_of",
+        "reported_on",
+        "council",
+        "counterpart_organizations",
+        "description",
+        "consequence",
+        "actions_taken",
+        "suggested_improvement",
+        "assigned_to",
+        "systemic_issue",
+        "contributing_factors",
         "created_at",
         "submitted_at",
         "first_response_at",
@@ -160,10 +219,11 @@ class DeviationAdmin(HandledReportsMixin, ReferenceSearchMixin, admin.ModelAdmin
         "contact_erased_at",
     ]
     inlines = [ResponseRequestInline, DeviationEventInline]
+    actions = ["reroute", "unassign", "unlink_from_systemic_issue"]
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = [
-            (None, {"fields": ["reference", "status", "reject_reason", "duplicate_of"]}),
+            (None, {"fields": ["reference", "handling_link", "status", "reject_reason", "duplicate_of"]}),
             (
                 _("Vad och var"),
                 {
@@ -180,6 +240,7 @@ class DeviationAdmin(HandledReportsMixin, ReferenceSearchMixin, admin.ModelAdmin
                         "counterpart_organizations",
                         "sip_involved",
                         "discharge_involved",
+                        "severity",
                     ]
                 },
             ),
@@ -187,7 +248,7 @@ class DeviationAdmin(HandledReportsMixin, ReferenceSearchMixin, admin.ModelAdmin
                 _("Beskrivning"),
                 {"fields": ["description", "consequence", "actions_taken", "suggested_improvement"]},
             ),
-            (_("Handläggning"), {"fields": ["assigned_to", "systemic_issue"]}),
+            (_("Handläggning"), {"fields": ["assigned_to", "systemic_issue", "contributing_factors"]}),
             (
                 _("Tidpunkter"),
                 {
@@ -207,9 +268,100 @@ class DeviationAdmin(HandledReportsMixin, ReferenceSearchMixin, admin.ModelAdmin
     def get_exclude(self, request, obj=None):
         return CONTACT_FIELDS
 
+    @admin.display(description=_("Handläggning"))
+    def handling_link(self, obj):
+        if obj is None or obj.pk is None:
+            return "–"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("deviations:detail", args=[obj.reference]),
+            _(
+                "Status, handläggare, samråd och texter ändras på rapportens sida eller med åtgärderna "
+                "i listan."
+            ),
+        )
+
     def has_add_permission(self, request):
         # Reports come in through the reporting form, which assigns the reference and writes the log.
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        # The log protects them; retention erases contact details and purges unconfirmed drafts.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        """Only a correction of the classification is saved here, on the report's record."""
+        correct_report(
+            deviation=obj,
+            actor=request.user,
+            values={name: form.cleaned_data[name] for name in form.changed_data},
+        )
+
+    @admin.action(description=_("Flytta till annat lokalt samråd (med skäl)"), permissions=["change"])
+    def reroute(self, request, queryset):
+        """An intermediate page asks for the council and the reason, then ``apply_transition``."""
+        form = RerouteForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            _each(
+                self,
+                request,
+                queryset,
+                lambda deviation: apply_transition(
+                    deviation=deviation,
+                    action="reroute",
+                    actor=request.user,
+                    text=form.cleaned_data["text"],
+                    target_council=form.cleaned_data["council"],
+                ),
+                lambda n: ngettext("%(n)d rapport flyttad.", "%(n)d rapporter flyttade.", n) % {"n": n},
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/deviations/deviation/reroute.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Flytta till annat lokalt samråd"),
+                "opts": self.model._meta,
+                "queryset": queryset,
+                "form": form,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    @admin.action(description=_("Ta bort tilldelad handläggare"), permissions=["change"])
+    def unassign(self, request, queryset):
+        _each(
+            self,
+            request,
+            queryset,
+            lambda deviation: assign_deviation(deviation=deviation, assignee=None, actor=request.user),
+            lambda n: (
+                ngettext(
+                    "Tilldelningen borttagen från %(n)d rapport.",
+                    "Tilldelningen borttagen från %(n)d rapporter.",
+                    n,
+                )
+                % {"n": n}
+            ),
+        )
+
+    @admin.action(description=_("Koppla bort från systemfråga"), permissions=["change"])
+    def unlink_from_systemic_issue(self, request, queryset):
+        _each(
+            self,
+            request,
+            queryset,
+            lambda deviation: unlink_from_systemic_issue(deviation=deviation, actor=request.user),
+            lambda n: (
+                ngettext(
+                    "%(n)d rapport bortkopplad från sin systemfråga.",
+                    "%(n)d rapporter bortkopplade från sina systemfrågor.",
+                    n,
+                )
+                % {"n": n}
+            ),
+        )
 
 
 @admin.register(DeviationEvent)
@@ -229,6 +381,9 @@ class DeviationEventAdmin(HandledReportsMixin, ReferenceSearchMixin, ReadOnlyAdm
 
 @admin.register(ResponseRequest)
 class ResponseRequestAdmin(HandledReportsMixin, admin.ModelAdmin):
+    """View-only but for withdrawing a request (``services.responses``): requests are made on the
+    report's page, answered through the signed link."""
+
     paginator = EstimatedCountPaginator
     list_display = ["deviation", "organization", "requested_at", "due_on", "answered_at", "cancelled_at"]
     list_filter = ["organization__kind", "organization"]
@@ -236,36 +391,89 @@ class ResponseRequestAdmin(HandledReportsMixin, admin.ModelAdmin):
     ordering = ["-requested_at"]
     list_select_related = ["deviation", "organization"]
     show_full_result_count = False
-    raw_id_fields = ["deviation"]
-    autocomplete_fields = ["organization", "requested_by"]
+    actions = ["cancel"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Återkalla begäran om yttrande"), permissions=["change"])
+    def cancel(self, request, queryset):
+        _each(
+            self,
+            request,
+            queryset.select_related("deviation", "organization"),
+            lambda response_request: cancel_response_request(
+                response_request=response_request, actor=request.user
+            ),
+            lambda n: ngettext("%(n)d begäran återkallad.", "%(n)d begäranden återkallade.", n) % {"n": n},
+        )
 
 
-class SystemicActionInline(admin.TabularInline):
+class RegionalOnlyMixin(FilterLookupsOnlyMixin):
+    """Systemic issues are the regional level's (``services.systemic``): staff who do not see the whole
+    county only view them."""
+
+    def _regional(self, request) -> bool:
+        return sees_whole_county(request.user)
+
+    def has_add_permission(self, request, *args):
+        return self._regional(request) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return self._regional(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class SystemicActionInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """Listed with the issue; added and moved on through their own admin (``SystemicActionAdmin``)."""
+
     model = SystemicAction
     extra = 0
     fields = ["description", "owner", "due_on", "state", "decided_on", "done_on"]
-    autocomplete_fields = ["owner"]
+    readonly_fields = fields
+    show_change_link = True
 
 
 @admin.register(SystemicIssue)
-class SystemicIssueAdmin(admin.ModelAdmin):
+class SystemicIssueAdmin(RegionalOnlyMixin, admin.ModelAdmin):
     list_display = ["title", "state", "created_by", "created_at", "resolved_at"]
     list_filter = ["state", "agreements"]
     search_fields = ["title", "description"]
     ordering = ["-created_at"]
     list_select_related = ["created_by"]
     filter_horizontal = ["agreements"]
-    readonly_fields = ["created_by", "created_at", "updated_at"]
+    readonly_fields = ["created_by", "created_at", "updated_at", "resolved_at"]
     inlines = [SystemicActionInline]
 
     def save_model(self, request, obj, form, change):
+        """Through ``services.systemic.save_systemic_issue`` (which stamps ``resolved_at``)."""
         if not change:
             obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        data = form.cleaned_data
+        save_systemic_issue(
+            actor=request.user,
+            issue=obj,
+            title=data["title"],
+            description=data["description"],
+            agreements=data["agreements"],
+            state=data["state"],
+            outcome=data["outcome"],
+        )
 
 
 @admin.register(SystemicAction)
-class SystemicActionAdmin(admin.ModelAdmin):
+class SystemicActionAdmin(RegionalOnlyMixin, admin.ModelAdmin):
+    """Added through ``services.systemic.add_systemic_action``; afterwards only its state moves on
+    (``set_systemic_action_state``), as on the systemic issue's page."""
+
     list_display = ["__str__", "issue", "owner", "due_on", "state", "done_on"]
     list_filter = ["state"]
     search_fields = ["description", "issue__title", "owner__name"]
@@ -273,18 +481,48 @@ class SystemicActionAdmin(admin.ModelAdmin):
     list_select_related = ["issue", "owner"]
     autocomplete_fields = ["issue", "owner"]
 
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ["state", "decided_on", "done_on"]
+        return ["issue", "description", "owner", "due_on", "decided_on", "done_on"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            set_systemic_action_state(action=obj, actor=request.user, state=form.cleaned_data["state"])
+            return
+        data = form.cleaned_data
+        created = add_systemic_action(
+            issue=data["issue"],
+            actor=request.user,
+            description=data["description"],
+            owner=data["owner"],
+            due_on=data["due_on"],
+        )
+        obj.pk, obj.decided_on = created.pk, created.decided_on
+
 
 @admin.register(ReferenceCounter)
 class ReferenceCounterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """View-only: reference numbers are handed out by ``deviations.services.next_reference``."""
+    """View-only: reference numbers are handed out by ``deviations.services.routing.next_reference``."""
 
     list_display = ["year", "last"]
     ordering = ["-year"]
 
 
+@admin.register(FollowUpSummary)
+class FollowUpSummaryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """View-only derived data: kept by the services (``deviations.summary``), rebuilt with
+    ``manage.py rebuild_followup_summary``."""
+
+    list_display = ["agreement_pk", "basis", "month", "council_pk", "municipality_pk", "measure", "key", "n"]
+    list_filter = ["basis", "measure"]
+    ordering = ["agreement_pk", "basis", "month", "municipality_pk", "council_pk", "measure", "key"]
+    show_full_result_count = False
+
+
 @admin.register(AccessLog)
 class AccessLogAdmin(HandledReportsMixin, admin.ModelAdmin):
-    """Read-only: who opened which report and when. Rows are written by ``services.record_access``."""
+    """Read-only: who opened which report and when. Rows are written by ``services.access.record_access``."""
 
     list_display = ["at", "user", "deviation"]
     list_filter = ["at", "deviation__council"]
@@ -302,3 +540,13 @@ class AccessLogAdmin(HandledReportsMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(SavedFilter)
+class SavedFilterAdmin(admin.ModelAdmin):
+    list_display = ["name", "queue", "owner", "council", "created_at"]
+    list_filter = ["queue"]
+    search_fields = ["name", "owner__username"]
+    ordering = ["name", "pk"]
+    list_select_related = ["owner", "council"]
+    raw_id_fields = ["owner"]

@@ -2,7 +2,7 @@
 
 from django.utils.functional import SimpleLazyObject
 
-from .selectors import active_memberships, is_regional_coordinator
+from .selectors import active_memberships, sees_whole_county
 
 
 def _areas(user) -> dict[str, bool]:
@@ -15,7 +15,7 @@ def _areas(user) -> dict[str, bool]:
         "queue": in_a_council,
         "followup": in_a_council,
         "packs": in_a_council,
-        "systemic": is_regional_coordinator(user),
+        "systemic": sees_whole_county(user),
     }
 
 

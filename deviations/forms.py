@@ -1,16 +1,18 @@
-"""Forms of the deviations app. Business rules live in ``services.report_errors``; forms collect input,
-call the rules and put each error next to its field."""
+"""Forms of the deviations app. Business rules live in ``services.reporting.report_errors``; forms
+collect input, call the rules and put each error next to its field."""
 
 import uuid
 from collections import defaultdict
 from functools import partial
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Fieldset, Layout, Submit
+from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout, Submit
 from django import forms
+from django.conf import settings
 from django.db.models import F
 from django.forms.models import ModelChoiceIteratorValue
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.functional import cached_property
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -18,8 +20,9 @@ from django.utils.translation import gettext_lazy as _
 from agreements.models import Agreement, Commitment, DeviationCategory, Organization
 from councils.models import District, Municipality
 
-from . import pii, services
-from .models import YesNoUnknown
+from . import pii
+from .models import SEVERITY_HELP, Severity, YesNoUnknown
+from .services import reporting
 
 
 class GroupedOptionsMixin:
@@ -45,11 +48,42 @@ class GroupedSelect(GroupedOptionsMixin, forms.Select):
     pass
 
 
-class GroupedSelectMultiple(GroupedOptionsMixin, forms.SelectMultiple):
+class GroupedCheckboxSelectMultiple(GroupedOptionsMixin, forms.CheckboxSelectMultiple):
+    """Checkboxes in groups; rendered by ``COUNTERPART_TEMPLATE`` (a fieldset per group) and enhanced
+    with a filter field and a list of what is chosen by ``static/js/report_form.js``."""
+
+    def optgroups(self, name, value, attrs=None):
+        groups = super().optgroups(name, value, attrs)
+        # One running number (id_x_0, id_x_1, ...) instead of Django's per-group "0_0", "1_0": the
+        # error summary links a checkbox list's first box as ``<auto_id>_0``.
+        if attrs and attrs.get("id"):
+            options = (option for _group, group_options, _index in groups for option in group_options)
+            for number, option in enumerate(options):
+                option["attrs"]["id"] = f"{attrs['id']}_{number}"
+        return groups
+
+
+class SwedishOptionsMixin:
+    """Options labelled with stored Swedish names (agreements, commitments, categories) get
+    ``lang="sv"``, so an English page says which language they are in (WCAG 3.1.2). The empty choice is
+    interface text and keeps the page's language."""
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        if value != "":
+            option["attrs"]["lang"] = "sv"
+        return option
+
+
+class SwedishSelect(SwedishOptionsMixin, forms.Select):
     pass
 
 
-class AgreementSelect(forms.Select):
+class SwedishGroupedSelect(SwedishOptionsMixin, GroupedSelect):
+    pass
+
+
+class AgreementSelect(SwedishOptionsMixin, forms.Select):
     """Each agreement option carries its validity period, so the script can hide agreements that were
     not in force on the chosen date. The server checks it again (``report_errors``)."""
 
@@ -97,6 +131,7 @@ LISTED_CHOICES = (
 )
 YES_NO_UNKNOWN = YesNoUnknown.choices
 TEXTAREA = {"rows": 5}
+COUNTERPART_TEMPLATE = "deviations/reporting/counterpart_field.html"
 
 
 class ReportForm(forms.Form):
@@ -104,6 +139,15 @@ class ReportForm(forms.Form):
     and the combination is validated on the server."""
 
     idempotency_key = forms.UUIDField(label=_("Formulärnyckel"), widget=forms.HiddenInput)
+    concerns_child = forms.ChoiceField(
+        label=_("Gäller bristen ett barn eller en ung person under 18 år?"),
+        choices=[
+            ("no", _("Nej, personen är 18 år eller äldre")),
+            (reporting.CONCERNS_CHILD, _("Ja, personen är under 18 år")),
+        ],
+        widget=forms.RadioSelect,
+        help_text=_("Brister i samverkan kring barn och unga rapporteras i BUS-processen, inte här."),
+    )
     occurred_on = forms.DateField(
         label=_("Datum då bristen inträffade"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -120,13 +164,13 @@ class ReportForm(forms.Form):
         label=_("Åtagande som bristen gäller"),
         queryset=Commitment.objects.filter(active=True),
         required=False,
-        widget=GroupedSelect,
+        widget=SwedishGroupedSelect,
         help_text=_("Frivilligt. Välj ett åtagande under den överenskommelse du valt."),
     )
     category = forms.ModelChoiceField(
         label=_("Kategori"),
         queryset=DeviationCategory.objects.filter(active=True),
-        widget=GroupedSelect,
+        widget=SwedishGroupedSelect,
         help_text=_("Välj en kategori under den överenskommelse du valt."),
     )
     municipality = forms.ModelChoiceField(
@@ -150,11 +194,8 @@ class ReportForm(forms.Form):
     counterpart_organizations = forms.ModelMultipleChoiceField(
         label=_("Motpart(er)"),
         queryset=Organization.objects.filter(active=True),
-        widget=GroupedSelectMultiple(attrs={"size": 8}),
-        help_text=_(
-            "Den eller de organisationer som samverkan brast med. Håll ned Ctrl (Cmd på Mac) för att välja "
-            "flera."
-        ),
+        widget=GroupedCheckboxSelectMultiple,
+        help_text=_("Den eller de organisationer som samverkan brast med. Du kan välja flera."),
     )
     description = forms.CharField(
         label=_("Vad hände"),
@@ -170,6 +211,13 @@ class ReportForm(forms.Form):
         max_length=5000,
         widget=forms.Textarea(attrs=TEXTAREA),
         help_text=_("Vad blev följden för personen? Skriv utan namn och personnummer."),
+    )
+    severity = forms.ChoiceField(
+        label=_("Hur allvarlig var följden för personen?"),
+        choices=Severity.choices,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=SEVERITY_HELP,
     )
     actions_taken = forms.CharField(
         label=_("Åtgärder som redan vidtagits"),
@@ -197,6 +245,9 @@ class ReportForm(forms.Form):
         label=_("Jag har kontrollerat att texten inte innehåller namn"),
         required=False,
     )
+    #: Which texts ``names_checked`` confirmed: a digest of them, rendered after a name warning. When
+    #: any text changes afterwards, every text is checked again.
+    names_checked_for = forms.CharField(required=False, widget=forms.HiddenInput)
     reporter_name = forms.CharField(label=_("Ditt namn"), max_length=150, widget=forms.TextInput())
     reporter_email = forms.EmailField(
         label=_("Din e-postadress i tjänsten"),
@@ -219,6 +270,7 @@ class ReportForm(forms.Form):
                 initial.setdefault("reporting_organization", self.user.organization_id)
         super().__init__(*args, **kwargs)
         self.name_warning = False
+        self.names_digest = ""
         self.fields["occurred_on"].widget.attrs["max"] = timezone.localdate().isoformat()
         self.fields["reporter_name"].widget.attrs["autocomplete"] = "name"
         self.fields["reporter_email"].widget.attrs["autocomplete"] = "email"
@@ -240,6 +292,26 @@ class ReportForm(forms.Form):
         return self._choices[name][1]
 
     @property
+    def agreement_guide(self) -> list[Agreement]:
+        """The agreements offered, each with ``scope``: what it covers, in plain Swedish."""
+        return self._choices["agreements"]
+
+    @property
+    def first_agreement_date(self):
+        """The earliest date an offered agreement applied from (``None`` without agreements)."""
+        return min((a.valid_from for a in self.agreement_guide), default=None)
+
+    @property
+    def belongs_to_bus(self) -> bool:
+        """The reporter answered that it concerns a child: the report belongs to the BUS process (set
+        by ``clean``, before the refusal takes the answer out of ``cleaned_data``)."""
+        return getattr(self, "_belongs_to_bus", False)
+
+    @property
+    def bus_url(self) -> str:
+        return settings.BUS_URL
+
+    @property
     def municipalities_with_districts(self) -> list[int]:
         return self._choices["municipalities_with_districts"]
 
@@ -252,7 +324,9 @@ class ReportForm(forms.Form):
     def _choices(self) -> dict:
         """Every list of choices, grouped, from one query per table with only the columns shown."""
         fields = self.fields
-        agreements = list(fields["agreement"].queryset.only("name", "short_name", "valid_from", "valid_to"))
+        agreements = list(
+            fields["agreement"].queryset.only("name", "short_name", "scope", "valid_from", "valid_to")
+        )
         commitments = defaultdict(list)
         for commitment in fields["commitment"].queryset.only("agreement", "number", "title"):
             commitments[commitment.agreement_id].append((commitment.pk, str(commitment)))
@@ -289,6 +363,7 @@ class ReportForm(forms.Form):
         known_names += [label for group in districts.values() for _pk, label in group]
         known_names += [str(m) for m in municipalities.values()]
         return {
+            "agreements": agreements,
             "agreement": (_model_choices(fields["agreement"], agreements), []),
             "commitment": _grouped(
                 [(pk, label, commitments[pk]) for pk, label in by_agreement],
@@ -310,33 +385,49 @@ class ReportForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        for field, message in services.report_errors(cleaned, reporter=self.user).items():
+        self._belongs_to_bus = reporting.belongs_to_bus(cleaned)
+        for field, message in reporting.report_errors(cleaned, reporter=self.user).items():
             if field in self.fields and field not in self.errors:
                 self.add_error(field, message)
-        if not any(field in self.errors for field in services.TEXT_FIELDS):
+        if not any(field in self.errors for field in reporting.TEXT_FIELDS):
             self._warn_about_names(cleaned)
         return cleaned
 
     def _warn_about_names(self, cleaned):
-        if cleaned.get("names_checked"):
+        """A name in a text is an error on that field until the reporter removes it or confirms it is
+        not a name. The confirmation holds for the texts it was given for only: after any change every
+        text is checked again."""
+        texts = {field: cleaned.get(field) or "" for field in reporting.TEXT_FIELDS}
+        self.names_digest = salted_hmac(
+            "deviations.ReportForm.names_checked", "\0".join(texts.values()), algorithm="sha256"
+        ).hexdigest()
+        if cleaned.get("names_checked") and cleaned.get("names_checked_for") == self.names_digest:
             return
-        for field in services.TEXT_FIELDS:
-            text = cleaned.get(field) or ""
-            # Known names only take suspects away: without a suspect there is nothing to load them for.
-            names = pii.suspected_names(text) and pii.suspected_names(text, known=self.known_names)
-            if names:
-                self.name_warning = True
-                self.add_error(
-                    "names_checked",
-                    format_lazy(
-                        _(
-                            "Fältet ”{field}” verkar innehålla ett namn (”{name}”). Ta bort namn på personer "
-                            "– eller kryssa i rutan om det inte är ett namn."
-                        ),
-                        field=self.fields[field].label,
-                        name=names[0],
-                    ),
-                )
+        # Known names only take suspects away: without a suspect there is nothing to load them for.
+        warnings = {
+            field: names
+            for field, text in texts.items()
+            if (names := pii.suspected_names(text) and pii.suspected_names(text, known=self.known_names))
+        }
+        if not warnings:
+            return
+        self.name_warning = True
+        # The box is shown again unticked, and confirms the texts as they are now once ticked.
+        self.data = self.data.copy()
+        self.data.pop("names_checked", None)
+        self.data["names_checked_for"] = self.names_digest
+        confirm = self.fields["names_checked"].label
+        for field, names in warnings.items():
+            message = _(
+                "Texten verkar innehålla ett namn (”{name}”). Ta bort namn på personer, eller kryssa i "
+                "rutan ”{confirm}” om det inte är ett namn."
+            )
+            self.add_error(field, format_lazy(message, name=names[0], confirm=confirm))
+        fields = ", ".join(
+            str(format_lazy(_("”{label}”"), label=self.fields[field].label)) for field in warnings
+        )
+        message = _("Kontrollera {fields}: kryssa i rutan om det som markerats inte är namn på personer.")
+        self.add_error("names_checked", format_lazy(message, fields=fields))
 
     @property
     def show_names_checked(self) -> bool:
@@ -349,32 +440,49 @@ class ReportForm(forms.Form):
         helper.attrs = {"novalidate": "", "id": "report-form"}
         helper.layout = Layout(
             "idempotency_key",
-            Fieldset(_("Vad gäller bristen?"), "occurred_on", "agreement", "commitment", "category"),
-            Fieldset(_("Var inträffade den?"), "municipality", "district"),
-            Fieldset(
-                _("Mellan vilka organisationer?"), "reporting_organization", "counterpart_organizations"
-            ),
-            Fieldset(
-                _("Beskrivning"),
-                HTML(
-                    format_lazy(
-                        '<p class="alert alert-warning">{}</p>',
-                        _(
-                            "Beskriv vad som hände i samverkan – inte vem det gällde. Skriv aldrig namn, "
-                            "personnummer, samordningsnummer eller andra uppgifter som kan identifiera "
-                            "personen."
-                        ),
-                    )
+            # Asked first: reports about children go to the BUS process (report_form.js shows the rest
+            # of the form only after "Nej").
+            "concerns_child",
+            HTML('{% include "deviations/reporting/bus_notice.html" %}'),
+            Div(
+                Fieldset(
+                    _("Vad gäller bristen?"),
+                    "occurred_on",
+                    "agreement",
+                    HTML('{% include "deviations/reporting/agreement_guide.html" %}'),
+                    "commitment",
+                    "category",
                 ),
-                "description",
-                "consequence",
-                "actions_taken",
-                "suggested_improvement",
-                "sip_involved",
-                "discharge_involved",
-                *(["names_checked"] if self.show_names_checked else []),
+                Fieldset(_("Var inträffade den?"), "municipality", "district"),
+                Fieldset(
+                    _("Mellan vilka organisationer?"),
+                    "reporting_organization",
+                    Field("counterpart_organizations", template=COUNTERPART_TEMPLATE),
+                ),
+                Fieldset(
+                    _("Beskrivning"),
+                    HTML(
+                        format_lazy(
+                            '<p class="alert alert-warning">{}</p>',
+                            _(
+                                "Beskriv vad som hände i samverkan – inte vem det gällde. Skriv aldrig namn, "
+                                "personnummer, samordningsnummer eller andra uppgifter som kan identifiera "
+                                "personen."
+                            ),
+                        )
+                    ),
+                    "description",
+                    "consequence",
+                    "severity",
+                    "actions_taken",
+                    "suggested_improvement",
+                    "sip_involved",
+                    "discharge_involved",
+                    *(["names_checked", "names_checked_for"] if self.show_names_checked else []),
+                ),
+                Fieldset(_("Dina kontaktuppgifter"), "reporter_name", "reporter_email", "reporter_phone"),
+                Submit("submit", _("Skicka rapporten")),
+                css_id="report-details",
             ),
-            Fieldset(_("Dina kontaktuppgifter"), "reporter_name", "reporter_email", "reporter_phone"),
-            Submit("submit", _("Skicka rapporten")),
         )
         return helper

@@ -6,11 +6,13 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from agreements.models import Agreement, Organization
+from agreements.models import Agreement, ContributingFactor, Organization
 from councils.models import Council
 
 from .fields import ModelChoiceField, ModelMultipleChoiceField
-from .models import SystemicAction, SystemicIssue
+from .models import SavedFilter, SystemicAction, SystemicIssue
+from .selectors import EVERYWHERE
+from .services.bulk import MAX_REPORTS
 from .workflow import RejectReason
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -121,6 +123,18 @@ class NoteForm(forms.Form):
     )
 
 
+class FactorsForm(forms.Form):
+    """The contributing factors of a report. The template lists them grouped by main factor, each group a
+    fieldset (``factor_groups``); what may be chosen is the service's rule."""
+
+    factors = ModelMultipleChoiceField(
+        label=_("Bidragande faktorer"),
+        queryset=ContributingFactor.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
 class AssignForm(forms.Form):
     assignee = ModelChoiceField(
         label=_("Handläggare"), queryset=None, required=False, empty_label=_("Ingen (ta bort tilldelning)")
@@ -180,10 +194,18 @@ class SystemicActionForm(forms.ModelForm):
         fields = ["description", "owner", "due_on"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3}), "due_on": DATE_INPUT}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, today=None, **kwargs):
         super().__init__(*args, **kwargs)
-        # Django's own blank label ("- Select an option -") has no Swedish translation.
+        self.today = today
         self.fields["owner"].empty_label = _("Välj organisation")
+        if today is not None:
+            self.fields["due_on"].widget.attrs["min"] = today.isoformat()
+
+    def clean_due_on(self):
+        due_on = self.cleaned_data["due_on"]
+        if self.today is not None and due_on < self.today:
+            raise forms.ValidationError(_("Datumet kan inte ligga i det förflutna."))
+        return due_on
 
 
 class SystemicActionStateForm(forms.Form):
@@ -206,6 +228,17 @@ class LinkReportForm(forms.Form):
         return reference
 
 
+class LinkToIssueForm(forms.Form):
+    """The detail page's choice of a systemic issue for the report (issues not yet resolved)."""
+
+    issue = ModelChoiceField(
+        label=_("Systemfråga"),
+        queryset=SystemicIssue.objects.exclude(state=SystemicIssue.State.RESOLVED).order_by("title"),
+        empty_label=_("Välj systemfråga"),
+        error_messages={"required": _("Välj en systemfråga."), "invalid_choice": _("Välj en systemfråga.")},
+    )
+
+
 class ResolveIssueForm(forms.Form):
     outcome = forms.CharField(
         label=_("Resultat"), widget=forms.Textarea(attrs={"rows": 4}), max_length=TEXT_MAX
@@ -226,3 +259,92 @@ class ResolveIssueForm(forms.Form):
         if cleaned.get("close_open_reports") and not (cleaned.get("feedback") or "").strip():
             self.add_error("feedback", _("Skriv återkopplingen som de avslutade rapporterna ska få."))
         return cleaned
+
+
+class RedactForm(forms.Form):
+    """A passage to remove from the report's texts (``services.redaction``)."""
+
+    target = forms.ChoiceField(label=_("Var finns texten?"), choices=())
+    passage = forms.CharField(
+        label=_("Text som ska tas bort"),
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Kopiera texten som den står på sidan. Varje förekomst ersätts med [borttaget] och "
+            "originalet raderas; det går inte att ångra."
+        ),
+    )
+    reason = forms.CharField(
+        label=_("Skäl"),
+        max_length=500,
+        help_text=_("Sparas i rapportens händelselogg. Upprepa inte texten som tas bort."),
+    )
+
+    def __init__(self, *args, texts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"].choices = [
+            (EVERYWHERE, _("Alla texter i rapporten")),
+            *((text.key, text.label) for text in texts),
+        ]
+        self.fields["target"].initial = EVERYWHERE
+
+
+class ReferenceListField(forms.Field):
+    """The references of the rows ticked in a queue (several values of one name), without repeats."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "required": _("Markera minst en rapport."),
+        "too_many": _("Markera högst %(n)d rapporter åt gången."),
+        "invalid": _("Ogiltigt referensnummer."),
+    }
+
+    def to_python(self, value):
+        if not value:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        references = list(dict.fromkeys(str(v).strip().upper() for v in value if str(v).strip()))
+        if len(references) > MAX_REPORTS:
+            raise forms.ValidationError(self.error_messages["too_many"] % {"n": MAX_REPORTS}, code="too_many")
+        if any(len(reference) > 20 for reference in references):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return references
+
+
+class BulkActionForm(forms.Form):
+    """An action on the rows ticked in a queue."""
+
+    queue = forms.ChoiceField(choices=SavedFilter.Queue.choices, widget=forms.HiddenInput)
+    action = forms.ChoiceField(
+        label=_("Åtgärd"),
+        choices=[("assign", _("Tilldela handläggare")), ("start_triage", _("Påbörja bedömning"))],
+    )
+    assignee = ModelChoiceField(label=_("Tilldela till"), queryset=None, required=False, empty_label=None)
+    reports = ReferenceListField()
+
+    def __init__(self, *args, users, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = users
+        self.fields["assignee"].label_from_instance = lambda u: u.get_full_name() or u.username
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("action") == "assign" and not cleaned.get("assignee"):
+            self.add_error("assignee", _("Välj vem rapporterna ska tilldelas."))
+        return cleaned
+
+
+class SaveFilterForm(forms.Form):
+    """The queue's current filter under a name, for oneself or shared with a council."""
+
+    queue = forms.ChoiceField(choices=SavedFilter.Queue.choices, widget=forms.HiddenInput)
+    query = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
+    name = forms.CharField(label=_("Namn på filtret"), max_length=100)
+    council = forms.TypedChoiceField(label=_("Dela med"), coerce=int, required=False, empty_value=None)
+
+    def __init__(self, *args, councils, **kwargs):
+        """``councils``: (id, name) of the councils the user may share with (their own)."""
+        super().__init__(*args, **kwargs)
+        self.fields["council"].choices = [("", _("Ingen (bara för mig)")), *councils]
+        self.fields["name"].error_messages["required"] = _("Ge filtret ett namn.")

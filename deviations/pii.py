@@ -1,95 +1,31 @@
-"""Personal-data guard for free text: Swedish personal identity numbers and names.
+"""Names of people in a report's free text: a warning the reporter can confirm past, never a refusal.
 
-A report describes a collaboration failure, never a person. ``find_identity_numbers`` finds
-personnummer and samordningsnummer (coordination numbers, day + 60) written as 10 or 12 digits, with
-or without a ``-``, ``+`` or space before the last four digits, with a valid date and a valid Luhn
-check digit. A hit refuses the whole form. Findings carry only the kind and position, never the
-digits, so callers cannot echo, log or store the number by mistake.
+Identity numbers are refused everywhere by ``config.personal_data``; a name cannot be told from an
+ordinary capitalised word with certainty, so the report form only warns (``ReportForm``), on the field
+that holds the name, and asks again whenever a text changes after the warning was confirmed.
 
-``suspected_names`` is a much weaker heuristic (a capitalised word after "patienten", "klienten",
-"herr", "fru" …, or two capitalised words in a row mid-sentence). It only warns.
+``suspected_names`` flags:
+
+- a capitalised word (or two) after "patienten", "klienten", "herr", "fru" …;
+- two capitalised words in a row mid-sentence ("vi ringde Anna Svensson");
+- one of the common Swedish given names or surnames (``data/given_names.txt``, ``data/surnames.txt``:
+  published name statistics, see their headers) written with a capital: "Hennes son Erik", "enligt
+  Lindqvist"; at the start of a sentence only a given name ("Anna, 45 år, …", "Erik skrevs ut …"),
+  unless it is also an ordinary Swedish word there ("Inga åtgärder", "Hans mamma", "Per telefon").
+
+Words of ``known`` (municipalities, districts, organisations) and ``COMMON_WORDS`` are never names.
 """
 
-import calendar
-import datetime
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
-PERSONNUMMER = "personnummer"
-SAMORDNINGSNUMMER = "samordningsnummer"
+DATA = Path(__file__).resolve().parent / "data"
 
-_DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2212"  # hyphen and the dashes word processors produce
-_SPACES = " \u00a0\u202f"  # space, no-break space, narrow no-break space
-_SEPARATOR = rf"(?:[{_SPACES}]?[{_DASHES}+][{_SPACES}]?|[{_SPACES}])?"
-# Six or eight digits (YYMMDD / YYYYMMDD), an optional separator, four digits; not part of a longer
-# run of digits (so reference numbers, bank accounts and long phone numbers do not match).
-_CANDIDATE = re.compile(
-    rf"(?<![0-9])(?P<date>(?:[0-9]{{2}})?[0-9]{{6}})(?P<sep>{_SEPARATOR})(?P<serial>[0-9]{{4}})(?![0-9])"
-)
-
-
-@dataclass(frozen=True)
-class Finding:
-    """Where an identity number was found; deliberately without the number itself."""
-
-    kind: str
-    start: int
-    end: int
-
-
-def luhn_valid(digits: str) -> bool:
-    """The Luhn (mod 10) check used by Swedish identity numbers, over the 10-digit form."""
-    total = 0
-    for index, char in enumerate(digits):
-        value = int(char) * (2 if index % 2 == 0 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
-
-
-def _date_kind(date_digits: str, *, plus: bool, today: datetime.date) -> str | None:
-    """``PERSONNUMMER``/``SAMORDNINGSNUMMER`` if the digits form a possible birth date, else None."""
-    if len(date_digits) == 8:
-        years = [int(date_digits[:4])]
-        if not 1850 <= years[0] <= today.year:
-            return None
-    else:
-        yy = int(date_digits[:2])
-        # The century is implicit: "+" marks people aged 100 or more.
-        years = [1800 + yy, 1900 + yy] if plus else [1900 + yy, 2000 + yy]
-    month, day = int(date_digits[-4:-2]), int(date_digits[-2:])
-    kind = PERSONNUMMER
-    if day > 60:
-        kind, day = SAMORDNINGSNUMMER, day - 60
-    if not 1 <= month <= 12 or day < 1:
-        return None
-    for year in years:
-        if day <= calendar.monthrange(year, month)[1] and datetime.date(year, month, day) <= today:
-            return kind
-    return None
-
-
-def find_identity_numbers(text: str, *, today: datetime.date | None = None) -> list[Finding]:
-    """Every personnummer or samordningsnummer in ``text`` (kind and position only)."""
-    if not text:
-        return []
-    today = today or datetime.date.today()
-    findings = []
-    for match in _CANDIDATE.finditer(text):
-        date_digits, serial = match["date"], match["serial"]
-        kind = _date_kind(date_digits, plus="+" in match["sep"], today=today)
-        if kind and luhn_valid(date_digits[-6:] + serial):
-            findings.append(Finding(kind=kind, start=match.start(), end=match.end()))
-    return findings
-
-
-def contains_identity_number(text: str) -> bool:
-    return bool(find_identity_numbers(text))
-
-
-# --- Names (warning only) ------------------------------------------------------------------------
-
-_WORD = r"[A-ZÅÄÖÉÜ][a-zåäöéüè]+(?:-[A-ZÅÄÖÉÜ][a-zåäöéüè]+)?"
+_UPPER = "A-ZÅÄÖÉÜ"
+_LOWER = "a-zåäöéüèáíóúëï"
+_WORD = rf"[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}][{_LOWER}]+)?"
 _TRIGGERS = (
     "patienten",
     "patient",
@@ -111,6 +47,7 @@ _AFTER_TRIGGER = re.compile(
 )
 # A lookahead, so overlapping pairs are all seen ("Igår Anna Svensson" → "Anna Svensson").
 _PAIR = re.compile(rf"(?<![\w-])(?=(?P<name>{_WORD}\s+{_WORD})(?![\w-]))")
+_SINGLE = re.compile(rf"(?<![\w-])(?P<name>{_WORD})(?![\w-])")
 # Capitalised words that are not names of people: places, authorities, common organisation words.
 _COMMON = """
     Region Stockholm Stockholms Sverige Storsthlm Södra Norra Västra Östra Centrala Sydväst Nordväst
@@ -123,30 +60,86 @@ _COMMON = """
     Frälsningsarmén Ersta Diakoni Jag Vi Han Hon Hen De Det Den Vid Efter Inför Under Enligt
 """
 COMMON_WORDS = frozenset(_COMMON.lower().split())
+# Given names of the statistics that are also ordinary Swedish words, so common at the start of a
+# sentence that flagging them there would make the warning noise ("Inga åtgärder vidtogs", "Hans
+# mamma ringde", "Per telefon", "Mina kollegor", "Dag 3", "Maj 2025"). Mid-sentence, capitalised, they
+# are still names. Written by hand: these are words, not names.
+_SENTENCE_START = """
+    inga hans per mina bo dag liv lo maj juni my del ben mark max tor tom bror stig sten björn
+    vide saga iris rosa malva viola lova love rita urban viking junior frans kaj said tim ted
+"""
+SENTENCE_START_WORDS = frozenset(_SENTENCE_START.split())
 _SENTENCE_END = ".!?:;\n•*–-\"'(”"
 
 
+def _read(name: str) -> frozenset[str]:
+    lines = (DATA / name).read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
+
+
+@cache
+def given_names() -> frozenset[str]:
+    """Common Swedish given names, lower case (``data/given_names.txt``)."""
+    return _read("given_names.txt")
+
+
+@cache
+def surnames() -> frozenset[str]:
+    """Common Swedish surnames, lower case (``data/surnames.txt``)."""
+    return _read("surnames.txt")
+
+
+def _words(phrase: str) -> list[str]:
+    return [w for w in re.split(r"[\s-]+", phrase.lower()) if w]
+
+
 def _is_common(phrase: str, known: frozenset[str]) -> bool:
-    words = re.split(r"[\s-]+", phrase.lower())
-    return any(word in COMMON_WORDS or word in known for word in words)
+    return any(word in COMMON_WORDS or word in known for word in _words(phrase))
+
+
+def _starts_sentence(text: str, position: int) -> bool:
+    before = text[:position].rstrip()
+    return not before or before[-1] in _SENTENCE_END
+
+
+def _listed_name(word: str, *, sentence_start: bool) -> bool:
+    """Whether ``word`` (a capitalised word, maybe hyphenated) is a common given name or surname."""
+    lower = word.lower()
+    if sentence_start:
+        # A surname that starts a sentence is too often a word ("Frisk", "Stark", "Strand").
+        return lower in given_names() and lower not in SENTENCE_START_WORDS
+    parts = _words(word)
+    return lower in given_names() or lower in surnames() or any(p in given_names() for p in parts)
 
 
 def suspected_names(text: str, *, known: Iterable[str] = ()) -> list[str]:
-    """Phrases in ``text`` that look like a person's name. ``known`` holds words that are not names
-    (municipalities, districts, organisations). A heuristic: use it to warn, never to refuse."""
+    """Phrases in ``text`` that look like a person's name, in order. ``known`` holds words that are not
+    names (municipalities, districts, organisations). A heuristic: use it to warn, never to refuse."""
     if not text:
         return []
-    known_words = frozenset(w for name in known for w in re.split(r"[\s-]+", name.lower()) if w)
-    found: list[str] = []
+    known_words = frozenset(w for name in known for w in _words(name))
+    spans: list[tuple[int, int, str]] = []
     for match in _AFTER_TRIGGER.finditer(text):
         name = match["name"]
         if not _is_common(name.split()[0], known_words):
-            found.append(name)
+            spans.append((match.start("name"), match.end("name"), name))
     for match in _PAIR.finditer(text):
-        before = text[: match.start()].rstrip()
-        if not before or before[-1] in _SENTENCE_END:
-            continue  # the first word starts a sentence or a list item
         name = match["name"]
-        if not _is_common(name, known_words) and name not in found:
+        if not _starts_sentence(text, match.start()) and not _is_common(name, known_words):
+            spans.append((match.start("name"), match.start("name") + len(name), name))
+    for match in _SINGLE.finditer(text):
+        name = match["name"]
+        sentence_start = _starts_sentence(text, match.start())
+        if _listed_name(name, sentence_start=sentence_start) and not _is_common(name, known_words):
+            spans.append((match.start(), match.end(), name))
+    # A name inside a longer one already found ("Lind" in "Anna-Karin Lind") is not listed again.
+    spans.sort(key=lambda span: (span[0], -span[1]))
+    found: list[str] = []
+    covered = -1
+    for _start, end, name in spans:
+        if end <= covered:
+            continue
+        covered = max(covered, end)
+        if name not in found:
             found.append(name)
     return found

@@ -2,24 +2,20 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import Exists, OuterRef, Q, QuerySet, prefetch_related_objects
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
-from agreements.models import EmailDomain
+from agreements.models import ContributingFactor, EmailDomain
 from councils.models import Council, CouncilMembership
 
-from .models import Deviation, DeviationEvent, ResponseRequest
-from .workflow import Role, Status
-
-
-def open_response_requests() -> QuerySet[ResponseRequest]:
-    """Response requests still waiting for an answer (neither answered nor withdrawn)."""
-    return ResponseRequest.objects.filter(answered_at__isnull=True, cancelled_at__isnull=True)
+from .models import REDACTABLE_FIELDS, Deviation, DeviationEvent, ResponseRequest, redactable_field_label
+from .workflow import COORDINATORS, REGIONAL_STATES, Role, Status
 
 
 def _asked_deviation_ids(user):
     """Reports the user's organisation is currently asked to respond to (a subquery)."""
-    return open_response_requests().filter(organization_id=user.organization_id).values("deviation_id")
+    return ResponseRequest.objects.open().filter(organization_id=user.organization_id).values("deviation_id")
 
 
 COORDINATOR_ROLES = frozenset({CouncilMembership.Role.COORDINATOR, CouncilMembership.Role.CHAIR})
@@ -30,6 +26,7 @@ class Membership:
     council_id: int
     regional: bool
     role: str
+    council_name: str = ""
 
     @property
     def is_coordinator(self) -> bool:
@@ -45,10 +42,12 @@ def active_memberships(user) -> tuple[Membership, ...]:
     cached = getattr(user, "_active_memberships", None)
     if cached is None:
         cached = tuple(
-            Membership(council_id, level == Council.Level.REGIONAL, role)
-            for council_id, level, role in CouncilMembership.objects.filter(
+            Membership(council_id, level == Council.Level.REGIONAL, role, name)
+            for council_id, level, role, name in CouncilMembership.objects.filter(
                 user=user, council__active=True
-            ).values_list("council_id", "council__level", "role")
+            )
+            .order_by("council__name")
+            .values_list("council_id", "council__level", "role", "council__name")
         )
         user._active_memberships = cached
     return cached
@@ -56,6 +55,12 @@ def active_memberships(user) -> tuple[Membership, ...]:
 
 def is_regional_coordinator(user) -> bool:
     return any(m.regional and m.is_coordinator for m in active_memberships(user))
+
+
+def sees_whole_county(user) -> bool:
+    """THE rule for the regional level: superusers and regional coordinators see every report of the
+    county (queues, follow-up unmasked, meeting packs of every council) and handle systemic issues."""
+    return user.is_authenticated and (user.is_superuser or is_regional_coordinator(user))
 
 
 def local_council_ids(user) -> list[int]:
@@ -86,7 +91,7 @@ def roles_for(user, deviation: Deviation) -> set[Role]:
                 roles.add(Role.REGIONAL_COORDINATOR)
         elif membership.council_id == deviation.council_id:
             roles.add(Role.LOCAL_COORDINATOR if membership.is_coordinator else Role.LOCAL_MEMBER)
-    asked = open_response_requests().filter(deviation=deviation, organization_id=user.organization_id)
+    asked = ResponseRequest.objects.open().filter(deviation=deviation, organization_id=user.organization_id)
     if user.organization_id and asked.exists():
         roles.add(Role.COUNTERPART)
     return roles
@@ -97,7 +102,7 @@ def deviations_visible_to(user) -> QuerySet[Deviation]:
     qs = Deviation.objects.exclude(status=Status.UNCONFIRMED)
     if not user.is_authenticated:
         return qs.none()
-    if user.is_superuser or is_regional_coordinator(user):
+    if sees_whole_county(user):
         return qs
     scope = Q(council__in=local_council_ids(user)) | Q(reporter=user)
     if user.organization_id:
@@ -124,18 +129,49 @@ def deviations_handled_by(
     return qs.filter(council__in=local_councils)
 
 
+def assignable_users(deviation: Deviation):
+    """Council members a report may be assigned to: members of its council and, for reports at
+    regional level, the regional council's members."""
+    from councils.models import User
+
+    scope = Q(council_id=deviation.council_id)
+    if deviation.status in REGIONAL_STATES:
+        scope |= Q(council__level=Council.Level.REGIONAL)
+    memberships = CouncilMembership.objects.filter(scope, council__active=True)
+    return (
+        User.objects.filter(is_active=True, pk__in=memberships.values("user_id"))
+        .only("username", "first_name", "last_name")
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def response_request_for_answer(pk: int) -> ResponseRequest | None:
+    """The request an answer link points at, with what the answer form shows (None if there is none).
+    Whether it still takes an answer is ``ResponseRequest.is_answerable``."""
+    return (
+        ResponseRequest.objects.select_related(
+            "deviation__agreement",
+            "deviation__category",
+            "deviation__municipality",
+            "deviation__reporting_organization",
+            "deviation__council",
+            "organization",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
 # --- Reporter journey ----------------------------------------------------------------------------
 
 
-def email_domain_is_registered(email: str) -> bool:
-    """Whether ``email`` is at a domain registered on an active organisation (case-insensitive)."""
-    domain = email.rpartition("@")[2].strip().lower()
-    if not domain:
-        return False
-    return (
-        EmailDomain.objects.alias(domain_lower=Lower("domain"))
-        .filter(domain_lower=domain, organization__active=True)
-        .exists()
+def organizations_with_email_domain(email: str) -> set[int]:
+    """The active organisations that registered the domain of ``email`` (case-insensitive), by id;
+    empty when the domain is not registered."""
+    return set(
+        EmailDomain.objects.of_addresses(email)
+        .filter(organization__active=True)
+        .values_list("organization_id", flat=True)
     )
 
 
@@ -161,6 +197,72 @@ def deviation_for_status_link(key) -> Deviation | None:
     )
 
 
+# --- Redaction --------------------------------------------------------------------------------------
+
+#: ``target`` of ``services.redaction.redact_passage`` for every text of the report at once.
+EVERYWHERE = "all"
+
+
+@dataclass(frozen=True)
+class StoredText:
+    """One redactable text of a report: which object (``kind`` of ``models.REDACTABLE_FIELDS`` and its
+    ``pk``), which field, and its current content."""
+
+    kind: str
+    pk: int
+    field: str
+    text: str
+    label: str
+
+    @property
+    def key(self) -> str:
+        """How a form names it: ``kind:pk:field``."""
+        return f"{self.kind}:{self.pk}:{self.field}"
+
+
+def may_redact(user, deviation: Deviation, *, roles: set[Role] | None = None) -> bool:
+    """Whether ``user`` may redact the report's texts (``services.redaction``): coordinators of the
+    handling council and regional coordinators. ``roles``: ``roles_for(user, deviation)`` when the
+    caller has it."""
+    if roles is None:
+        roles = roles_for(user, deviation)
+    return deviation.status != Status.UNCONFIRMED and bool(roles & COORDINATORS)
+
+
+def stored_texts(deviation: Deviation) -> list[StoredText]:
+    """Every non-empty redactable text of ``deviation``, in the order of its detail page (three queries:
+    the report's fields are read fresh, not from the caller's possibly deferred instance)."""
+    texts = []
+    for kind, queryset, describe in (
+        ("deviation", Deviation.objects.filter(pk=deviation.pk), lambda row: ""),
+        (
+            "response",
+            ResponseRequest.objects.filter(deviation=deviation)
+            .select_related("organization")
+            .order_by("requested_at", "pk"),
+            lambda row: str(row.organization),
+        ),
+        (
+            "event",
+            DeviationEvent.objects.filter(deviation=deviation).order_by("created_at", "id"),
+            lambda row: f"{timezone.localtime(row.created_at):%Y-%m-%d %H:%M} {row.action_label}",
+        ),
+    ):
+        _model, _label, fields = REDACTABLE_FIELDS[kind]
+        condition = Q()
+        for field in fields:
+            condition |= ~Q(**{field: ""})
+        for row in queryset.filter(condition):
+            for field in fields:
+                text = getattr(row, field)
+                if text:
+                    label = redactable_field_label(kind, field)
+                    if describe(row):
+                        label = f"{label} ({describe(row)})"
+                    texts.append(StoredText(kind, row.pk, field, text, label))
+    return texts
+
+
 def reporter_visible_events(deviation: Deviation):
     """Events the reporter may read: feedback and reasons, never internal notes."""
     return deviation.events.filter(visibility=DeviationEvent.Visibility.REPORTER).order_by("created_at", "id")
@@ -175,6 +277,10 @@ QUEUE_SORTS = {
     "occurred": "occurred_on",
     "reported": "reported_on",
     "status": "status",
+    # Response summaries (Deviation.response_due_on / response_received_at): reports without one come
+    # last in either direction.
+    "response_due": "response_due_on",
+    "response_received": "response_received_at",
     # Search results (deviations/search.py annotates the rank); other lists fall back to "created".
     "relevance": "search_rank",
 }
@@ -197,26 +303,78 @@ QUEUE_ROW_FIELDS = (
     "assigned_to__username",
     "assigned_to__first_name",
     "assigned_to__last_name",
+    "response_due_on",
+    "response_received_at",
 )
 
 
 def queue_queryset(queryset: QuerySet[Deviation], *, today) -> QuerySet[Deviation]:
-    """Everything a queue row shows, fetched with the page: related names in one join; counterparts and
-    the overdue response requests (``overdue_responses``) in one extra query each, for the page's rows
-    only. (An overdue flag as a subquery of the page query made PostgreSQL hash every overdue request
-    of the table on each page, since it plans for all matching rows before the LIMIT.)"""
-    from django.db.models import Prefetch
+    """Everything a queue row shows, fetched with the page: related names in one join, counterparts in
+    one extra query for the page's rows only; whether a response is overdue (``response_overdue``) from
+    the report's own response summary (an ``Exists`` over the requests made PostgreSQL hash every
+    overdue request of the table on each page, since it plans for all matching rows before the LIMIT)."""
+    from django.db.models import BooleanField, ExpressionWrapper, Prefetch
 
     from agreements.models import Organization
 
-    late = open_response_requests().filter(due_on__lt=today).only("pk", "deviation_id")
+    overdue = ExpressionWrapper(Deviation.response_overdue_condition(today), output_field=BooleanField())
     return (
         queryset.select_related("agreement", "category", "council", "reporting_organization", "assigned_to")
         .only(*QUEUE_ROW_FIELDS)
-        .prefetch_related(
-            Prefetch("counterpart_organizations", queryset=Organization.objects.only("name")),
-            Prefetch("response_requests", queryset=late, to_attr="overdue_responses"),
-        )
+        .annotate(response_overdue=overdue)
+        .prefetch_related(Prefetch("counterpart_organizations", queryset=Organization.objects.only("name")))
+    )
+
+
+def counterpart_names():
+    """Each report's counterpart organisations as one text ("A, B"), for ``annotate``: a correlated
+    subquery per row rather than a join + GROUP BY over every report, so an export's rows flow in index
+    order from the first one instead of after grouping them all."""
+    from django.db.models import CharField, OuterRef, StringAgg, Subquery, Value
+    from django.db.models.functions import Coalesce
+
+    through = Deviation.counterpart_organizations.through
+    names = (
+        through.objects.filter(deviation_id=OuterRef("pk"))
+        .order_by()
+        .values("deviation_id")
+        .annotate(names=StringAgg("organization__name", delimiter=Value(", "), order_by="organization__name"))
+        .values("names")
+    )
+    return Coalesce(Subquery(names), Value(""), output_field=CharField())
+
+
+#: The columns of the queue's exports (label, ``values_list`` key): what a row shows, with the place.
+QUEUE_EXPORT_COLUMNS = [
+    (gettext_lazy("Referensnummer"), "reference"),
+    (gettext_lazy("Status"), "status"),
+    (gettext_lazy("Överenskommelse"), "agreement__name"),
+    (gettext_lazy("Kategori"), "category__name"),
+    (gettext_lazy("Samråd"), "council__name"),
+    (gettext_lazy("Kommun"), "municipality__name"),
+    (gettext_lazy("Rapporterande organisation"), "reporting_organization__name"),
+    (gettext_lazy("Motpart(er)"), "counterparts"),
+    (gettext_lazy("Handläggare"), "handler"),
+    (gettext_lazy("Inträffade"), "occurred_on"),
+    (gettext_lazy("Rapporterad"), "reported_on"),
+    (gettext_lazy("Yttrande senast"), "response_due_on"),
+    (gettext_lazy("Yttrande inkommet"), "response_received_at"),
+    (gettext_lazy("Skapad"), "created_at"),
+]
+
+
+def queue_export_rows(queryset: QuerySet[Deviation], *, sort: str) -> QuerySet:
+    """``values_list`` rows in ``QUEUE_EXPORT_COLUMNS`` order and the queue's sort order; iterate with
+    ``.iterator(chunk_size=...)`` (one query per chunk)."""
+    from django.db.models import F, Value
+    from django.db.models.functions import Coalesce, Concat, NullIf, Trim
+
+    full_name = Trim(Concat(F("assigned_to__first_name"), Value(" "), F("assigned_to__last_name")))
+    handler = Coalesce(NullIf(full_name, Value("")), F("assigned_to__username"))
+    return (
+        queryset.annotate(counterparts=counterpart_names(), handler=handler)
+        .order_by(*queue_ordering(queryset, sort))
+        .values_list(*[key for _label, key in QUEUE_EXPORT_COLUMNS])
     )
 
 
@@ -259,6 +417,32 @@ def status_counts(queryset: QuerySet[Deviation], *, limit: int | None = None) ->
     return {value: n for value, n in zip(statuses, row, strict=True) if n}
 
 
+def bounded_counts(querysets: dict, *, limit: int | None = None) -> dict:
+    """``{key: number of rows}`` of each queryset (of any model), each capped at ``limit + 1`` like
+    ``status_counts``, in one statement of ``LIMIT``-ed subqueries: the start page's tiles cost one
+    query, bounded whatever the size of the table."""
+    from django.core.exceptions import EmptyResultSet
+    from django.db import connection
+
+    limit = STATUS_COUNT_LIMIT if limit is None else limit
+    counts = dict.fromkeys(querysets, 0)
+    parts, params, keys = [], [], []
+    for key, queryset in querysets.items():
+        try:
+            sql, sub_params = queryset.order_by().values("pk")[: limit + 1].query.sql_with_params()
+        except EmptyResultSet:
+            continue
+        # ``sql`` is compiled by the ORM, values stay parameters: nothing user-supplied is interpolated.
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted)")  # noqa: S608
+        params.extend(sub_params)
+        keys.append(key)
+    if parts:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(parts)}", params)
+            counts.update(zip(keys, cursor.fetchone(), strict=True))
+    return counts
+
+
 class KeysetPage:
     """One page of a keyset-paginated list: no OFFSET and no COUNT(*), so deep pages cost the same as
     the first one. Cursors are signed so a tampered one is simply ignored."""
@@ -275,33 +459,54 @@ class KeysetPage:
         return len(self.object_list)
 
 
+#: Rows without a value in a nullable sort column (the response summaries) come last, newest first,
+#: in either direction: the order of the default queue, served by the same indexes.
+NULLS_ORDER = "created_at"
+
+
+def _nullable(field: str) -> bool:
+    return field != "search_rank" and Deviation._meta.get_field(field).null
+
+
+def _cursor_key(obj, field: str) -> str:
+    """The column the cursor of ``obj`` is on: ``field``, or ``NULLS_ORDER`` for a row without a value."""
+    return NULLS_ORDER if getattr(obj, field) is None and _nullable(field) else field
+
+
 def _encode_cursor(obj, field: str) -> str:
     from django.core import signing
 
-    value = getattr(obj, field)
+    key = _cursor_key(obj, field)
+    value = getattr(obj, key)
     return signing.dumps(
-        [value.isoformat() if hasattr(value, "isoformat") else value, obj.pk], salt=CURSOR_SALT
+        [key == field, value.isoformat() if hasattr(value, "isoformat") else value, obj.pk], salt=CURSOR_SALT
     )
 
 
 def _decode_cursor(cursor: str, field: str):
+    """(column, value, pk) of a signed cursor for a list sorted by ``field``, or None if it is not one."""
     from django.core import signing
     from django.core.exceptions import ValidationError
 
     try:
-        value, pk = signing.loads(cursor, salt=CURSOR_SALT)
+        on_field, value, pk = signing.loads(cursor, salt=CURSOR_SALT)
+        if not isinstance(pk, int) or not isinstance(on_field, bool):
+            return None
         if field == "search_rank":
-            return float(value), pk
-        model_field = Deviation._meta.get_field(field)
+            return (field, float(value), pk) if on_field else None
+        key = field if on_field else NULLS_ORDER
+        if not on_field and not _nullable(field):
+            return None
+        model_field = Deviation._meta.get_field(key)
         if model_field.get_internal_type() == "DateTimeField":
             from django.utils.dateparse import parse_datetime
 
             value = parse_datetime(value)
         else:
             value = model_field.to_python(value)
-        if value is None or not isinstance(pk, int):
+        if value is None:
             return None
-        return value, pk
+        return key, value, pk
     except (signing.BadSignature, ValueError, TypeError, ValidationError):
         return None
 
@@ -314,31 +519,58 @@ def keyset_page(
     before: str | None = None,
     size: int = 25,
 ) -> KeysetPage:
-    """A page of ``queryset`` ordered by a whitelisted column and the primary key."""
+    """A page of ``queryset`` ordered by a whitelisted column and the primary key.
+
+    A nullable column (the response summaries) is walked in two segments, each an index range scan:
+    the rows that have a value, ordered by it (a partial index), then those without, newest first (the
+    queue's default order and indexes), last in either sort direction, so walking backwards meets them
+    first. The second segment is read only when the page reaches it."""
     descending = sort.startswith("-")
     field = QUEUE_SORTS.get(sort.lstrip("-"), "created_at")
     if field == "search_rank" and field not in queryset.query.annotations:
         field = "created_at"
     backwards = bool(before) and not after
     cursor = _decode_cursor(before if backwards else after, field) if (before or after) else None
-    # Walking backwards flips the order; the rows are reversed again below.
-    walk_descending = descending != backwards
+    # Segments in the order of the walk: (rows, column, descending). Walking backwards flips the order;
+    # the rows are reversed again below.
+    if _nullable(field):
+        segments = [
+            (queryset.filter(**{f"{field}__isnull": False}), field, descending != backwards),
+            (queryset.filter(**{f"{field}__isnull": True}), NULLS_ORDER, not backwards),
+        ]
+        if backwards:
+            segments.reverse()
+    else:
+        segments = [(queryset, field, descending != backwards)]
     if cursor is not None:
-        value, pk = cursor
+        key, value, pk = cursor
+        # The segments before the cursor's are behind it; only the cursor's own is cut.
+        while segments[0][1] != key:
+            segments.pop(0)
+        segment, key, walk_descending = segments[0]
         op = "lt" if walk_descending else "gt"
-        # (field, pk) beyond the cursor. The redundant ``field <= value`` (``>=``) bounds the index scan,
-        # so a deep page starts where the cursor points instead of filtering from the first row.
-        queryset = queryset.filter(
-            Q(**{f"{field}__{op}e": value}),
-            Q(**{f"{field}__{op}": value}) | Q(**{f"pk__{op}": pk}),
+        # (column, pk) beyond the cursor. The redundant ``column <= value`` (``>=``) bounds the index
+        # scan, so a deep page starts where the cursor points instead of filtering from the first row.
+        segment = segment.filter(
+            Q(**{f"{key}__{op}e": value}),
+            Q(**{f"{key}__{op}": value}) | Q(**{f"pk__{op}": pk}),
         )
-    prefix = "-" if walk_descending else ""
+        segments[0] = (segment, key, walk_descending)
     from config.db import QUEUE_PLANNER_SETTINGS, planner_settings
 
+    # The related rows are fetched once for the page, not once per segment (nor for the look-ahead row).
+    prefetch = queryset._prefetch_related_lookups
+    rows: list[Deviation] = []
     with planner_settings(QUEUE_PLANNER_SETTINGS, using=queryset.db):
-        rows = list(queryset.order_by(f"{prefix}{field}", f"{prefix}pk")[: size + 1])
+        for segment, key, walk_descending in segments:
+            prefix = "-" if walk_descending else ""
+            segment = segment.prefetch_related(None).order_by(f"{prefix}{key}", f"{prefix}pk")
+            rows += segment[: size + 1 - len(rows)]
+            if len(rows) > size:
+                break
     more = len(rows) > size
     rows = rows[:size]
+    prefetch_related_objects(rows, *prefetch)
     if backwards:
         rows.reverse()
         next_cursor = _encode_cursor(rows[-1], field) if rows and cursor else None
@@ -347,6 +579,44 @@ def keyset_page(
         next_cursor = _encode_cursor(rows[-1], field) if rows and more else None
         previous_cursor = _encode_cursor(rows[0], field) if rows and cursor else None
     return KeysetPage(rows, next_cursor, previous_cursor)
+
+
+def queue_ordering(queryset: QuerySet[Deviation], sort: str) -> list:
+    """The ``order_by`` of ``keyset_page`` for a whole list (the exports): the same column and
+    direction, rows without a value last."""
+    from django.db.models import F
+
+    field = QUEUE_SORTS.get(sort.lstrip("-"), "created_at")
+    if field == "search_rank" and field not in queryset.query.annotations:
+        field = "created_at"
+    descending = sort.startswith("-")
+    if _nullable(field):
+        column = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+        return [column, F(NULLS_ORDER).desc(), "-pk"]
+    return [F(field).desc() if descending else F(field).asc(), "-pk" if descending else "pk"]
+
+
+# --- Saved queue filters ----------------------------------------------------------------------------
+
+
+def saved_filters_for(user, queue: str | None = None) -> QuerySet:
+    """The user's own saved filters (of ``queue``) and those shared with their active councils."""
+    from .models import SavedFilter
+
+    councils = [m.council_id for m in active_memberships(user)]
+    filters = SavedFilter.objects.filter(Q(owner=user) | Q(council__in=councils))
+    if queue is not None:
+        filters = filters.filter(queue=queue)
+    return filters.select_related("owner", "council").order_by("name", "pk")
+
+
+def may_delete_saved_filter(user, saved_filter) -> bool:
+    """The owner, and for a shared filter the coordinators (and chairs) of its council."""
+    if saved_filter.owner_id == user.pk:
+        return True
+    return saved_filter.council_id is not None and any(
+        m.council_id == saved_filter.council_id and m.is_coordinator for m in active_memberships(user)
+    )
 
 
 # --- Similar reports -------------------------------------------------------------------------------
@@ -461,9 +731,7 @@ def _similar_ranked_in_database(deviation: Deviation, candidates: QuerySet, *, l
     words = sorted(_words(deviation.description))[:40]
     if words:
         query = SearchQuery(" | ".join(words), config="swedish", search_type="raw")
-        text = Least(
-            SearchRank("search_document", query) * Value(20.0), Value(4.0)
-        )
+        text = Least(SearchRank("search_document", query) * Value(20.0), Value(4.0))
     else:
         text = Value(0.0)
     days = Func(
@@ -495,13 +763,27 @@ def _similar_ranked_in_database(deviation: Deviation, candidates: QuerySet, *, l
 # --- Systemic issues -------------------------------------------------------------------------------
 
 
-def systemic_issues():
-    """Systemic issues with their agreements and the number of linked reports (one query + prefetch)."""
-    from django.db.models import Count
+def systemic_issues(*, today=None):
+    """Systemic issues with their agreements, the number of linked reports and of actions past their
+    date (``overdue_actions``; one query + prefetch)."""
+    from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+    from django.db.models.functions import Coalesce
 
-    from .models import SystemicIssue
+    from .dates import stockholm_today
+    from .models import SystemicAction, SystemicIssue
 
-    return SystemicIssue.objects.annotate(report_count=Count("deviations")).prefetch_related("agreements")
+    overdue = (
+        SystemicAction.objects.overdue(today or stockholm_today())
+        .filter(issue=OuterRef("pk"))
+        .order_by()
+        .values("issue")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return SystemicIssue.objects.annotate(
+        report_count=Count("deviations"),
+        overdue_actions=Coalesce(Subquery(overdue), Value(0), output_field=IntegerField()),
+    ).prefetch_related("agreements")
 
 
 def reports_of_issue(issue, *, user, limit: int = 200):
@@ -512,3 +794,24 @@ def reports_of_issue(issue, *, user, limit: int = 200):
         .select_related("agreement", "category", "council")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+def contributing_factor_groups(deviation) -> tuple[list[dict], list]:
+    """The contributing-factor taxonomy for a report's triage form, in one query: every main factor with
+    its sub-factors (``[{"main", "children"}]``), those that may be chosen plus any the report already
+    has (so an old, deactivated tag can still be removed), and the report's own factors."""
+    tagged = Deviation.contributing_factors.through.objects.filter(
+        deviation_id=deviation.pk, contributingfactor_id=OuterRef("pk")
+    )
+    factors = list(
+        ContributingFactor.objects.annotate(tagged=Exists(tagged))
+        .filter(Q(tagged=True) | Q(pk__in=ContributingFactor.objects.selectable()))
+        .select_related("parent")
+        .order_by("order", "name")
+    )
+    groups = [{"main": f, "children": []} for f in factors if f.parent_id is None]
+    by_main = {group["main"].pk: group for group in groups}
+    for factor in factors:
+        if factor.parent_id in by_main:
+            by_main[factor.parent_id]["children"].append(factor)
+    return groups, sorted((f for f in factors if f.tagged), key=str)

@@ -9,6 +9,11 @@ urlpatterns = [
     path("rapportera/formular/", reporting.report_form, name="report_form"),
     path("rapportera/skickad/", reporting.report_sent, name="report_sent"),
     path("rapportera/bekrafta/<str:token>/", reporting.confirm, name="confirm"),
+    path(
+        "rapportera/bekrafta/<str:token>/ny-lank/",
+        reporting.resend_confirmation,
+        name="resend_confirmation",
+    ),
     path("status/<str:token>/", reporting.status, name="status"),
     path("mina-rapporter/", reporting.my_reports, name="my_reports"),
 ]

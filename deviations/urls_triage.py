@@ -1,18 +1,35 @@
 from django.urls import path
 
 from . import converters  # noqa: F401  (registers the "reference" converter)
-from .views import triage
+from .views import queues, triage
 
 urlpatterns = [
-    path("arenden/", triage.queue, name="queue"),
-    path("arenden/eskalerade/", triage.escalated_queue, name="escalated"),
+    path("arenden/", queues.queue, name="queue"),
+    path("arenden/eskalerade/", queues.escalated_queue, name="escalated"),
+    path("arenden/export/<slug:fmt>/", queues.export, {"queue": "queue"}, name="queue_export"),
+    path(
+        "arenden/eskalerade/export/<slug:fmt>/",
+        queues.export,
+        {"queue": "escalated"},
+        name="escalated_export",
+    ),
+    path("arenden/markerade/", queues.bulk_action, name="bulk_action"),
+    path("arenden/sparade-filter/", queues.save_filter, name="save_filter"),
+    path("arenden/sparade-filter/<int:pk>/ta-bort/", queues.delete_filter, name="delete_filter"),
     path("rapporter/<reference:reference>/atgard/<slug:action>/", triage.transition, name="transition"),
     path("rapporter/<reference:reference>/tilldela/", triage.assign, name="assign"),
     path("rapporter/<reference:reference>/anteckning/<slug:visibility>/", triage.note, name="note"),
+    path("rapporter/<reference:reference>/faktorer/", triage.set_factors, name="set_factors"),
     path(
         "rapporter/<reference:reference>/yttrande/<int:pk>/aterkalla/",
         triage.cancel_response,
         name="cancel_response",
+    ),
+    path("rapporter/<reference:reference>/maskera/", triage.redact, name="redact"),
+    path(
+        "rapporter/<reference:reference>/systemfraga/",
+        triage.report_systemic_link,
+        name="report_systemic_link",
     ),
     path("yttrande/<str:token>/", triage.respond, name="respond"),
     path("yttrande/<str:token>/mottaget/", triage.respond_done, name="respond_done"),

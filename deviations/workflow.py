@@ -1,8 +1,8 @@
 """THE state machine of a deviation report.
 
 States, the allowed transitions and who may take each live here as data, in one table. The one
-service that applies a transition is ``deviations.services.apply_transition``; views, admin and
-commands only ever call that.
+service that applies a transition is ``deviations.services.transitions.apply_transition``; views,
+admin and commands only ever call that.
 """
 
 from dataclasses import dataclass
@@ -35,6 +35,9 @@ OPEN_STATES = frozenset(
     }
 )
 FINAL_STATES = frozenset({Status.CLOSED, Status.REJECTED})
+#: States in which a report is handled at regional level (the regional coordinators' queue; their
+#: council's members may then be assigned to it).
+REGIONAL_STATES = frozenset({Status.ESCALATED, Status.REGIONAL_ANALYSIS})
 
 
 class Role(models.TextChoices):
@@ -75,8 +78,11 @@ class Transition:
     text_visible_to_reporter: bool = False
     #: Which form the detail page shows for it: "text" (an optional or required comment), "reject"
     #: (reason + text, duplicate by reference), "reroute" (target council + reason) or
-    #: "request_response" (organisations, message, due date; applied by services.request_response).
+    #: "request_response" (organisations, message, due date; applied by services.responses.request_response).
     form: str = "text"
+    #: The service that applies it, when more than the transition must happen in the same transaction
+    #: (``apply_transition`` refuses these, so no report waits for a response nobody was asked for).
+    applied_by: str = ""
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -103,6 +109,7 @@ TRANSITIONS: dict[str, Transition] = {
             Status.AWAITING_RESPONSE,
             HANDLERS,
             form="request_response",
+            applied_by="deviations.services.responses.request_response",
         ),
         Transition(
             "resume_triage",
@@ -139,7 +146,7 @@ TRANSITIONS: dict[str, Transition] = {
         Transition(
             "return_to_local",
             _("Återför till lokalt samråd"),
-            frozenset({Status.ESCALATED, Status.REGIONAL_ANALYSIS}),
+            REGIONAL_STATES,
             Status.TRIAGE,
             REGIONAL,
             needs_text=True,

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from config.personal_data import validate_no_identity_number
+
 
 class OrganizationIdentifier(models.Model):
     class Kind(models.TextChoices):
@@ -23,6 +25,7 @@ class OrganizationIdentifier(models.Model):
         _("värde"),
         max_length=100,
         help_text=_("Som identitetsleverantören skickar det, t.ex. 2120001234 eller SE2321000016-1234."),
+        validators=[validate_no_identity_number],
     )
 
     class Meta:
@@ -41,10 +44,18 @@ class SamlIdentityProvider(models.Model):
     """A SAML 2.0 identity provider added in the admin (next to those in settings,
     ``SSO_SAML_IDP_METADATA``): its metadata from a URL or pasted as XML."""
 
-    name = models.CharField(_("namn"), max_length=100, help_text=_("Texten på inloggningsknappen."))
-    entity_id = models.CharField(_("entity id"), max_length=255, unique=True)
-    metadata_url = models.URLField(_("metadata-URL"), blank=True)
-    metadata_xml = models.TextField(_("metadata (XML)"), blank=True)
+    name = models.CharField(
+        _("namn"),
+        max_length=100,
+        help_text=_("Texten på inloggningsknappen."),
+        validators=[validate_no_identity_number],
+    )
+    entity_id = models.CharField(
+        _("entity id"), max_length=255, unique=True, validators=[validate_no_identity_number]
+    )
+    metadata_url = models.URLField(_("metadata-URL"), blank=True, validators=[validate_no_identity_number])
+    # Guarded too: metadata carries contact persons (names, addresses) written by the IdP's staff.
+    metadata_xml = models.TextField(_("metadata (XML)"), blank=True, validators=[validate_no_identity_number])
     active = models.BooleanField(_("aktiv"), default=True)
 
     class Meta:

@@ -2,25 +2,23 @@
 
 import logging
 
-from django.conf import settings
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import translation
 
-from deviations.tasks import send_email
+from config.personal_data import guard_texts
+
+from .models import AccessibilityFeedback
+from .tasks import send_accessibility_feedback as send_task
 
 logger = logging.getLogger(__name__)
 
 
-def send_accessibility_feedback(*, message: str, page: str = "", reply_to: str = "") -> None:
-    """Queue the feedback as an e-mail to ``settings.ACCESSIBILITY_EMAIL`` (sent by the worker), in
-    Swedish whatever the visitor's language. Nothing is stored in the database."""
-    context = {"message": message, "page": page, "reply_to": reply_to, "site_url": settings.SITE_URL}
-    with translation.override("sv"):
-        subject = " ".join(
-            render_to_string("pages/email/accessibility_feedback_subject.txt", context).split()
-        )
-        body = render_to_string("pages/email/accessibility_feedback_body.txt", context)
-    recipients = [settings.ACCESSIBILITY_EMAIL]
-    transaction.on_commit(lambda: send_email.enqueue(subject=subject, body=body, to=recipients))
-    logger.info("accessibility feedback queued")
+@transaction.atomic
+def send_accessibility_feedback(*, message: str, page: str = "", email: str = "") -> AccessibilityFeedback:
+    """Store the feedback and queue its mail to ``settings.ACCESSIBILITY_EMAIL`` (sent by the worker,
+    which then deletes it); ``email`` is where the visitor wants an answer. Refused with ``Invalid``
+    when a text holds an identity number."""
+    guard_texts(message=message, page=page, email=email)
+    feedback = AccessibilityFeedback.objects.create(message=message, page=page, email=email)
+    transaction.on_commit(lambda: send_task.enqueue(feedback_id=feedback.pk))
+    logger.info("accessibility feedback %s queued", feedback.pk)
+    return feedback

@@ -10,6 +10,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from config import ratelimits
+from config.errors import Invalid
+from config.forms import add_service_errors
+
 from . import services
 from .forms import AccessibilityFeedbackForm
 
@@ -35,17 +39,19 @@ def organisation() -> dict:
 @require_http_methods(["GET", "POST"])
 def accessibility(request):
     form = AccessibilityFeedbackForm(request.POST or None, initial={"page": request.GET.get("sida", "")})
+    if request.method == "POST":
+        ratelimits.limit(request, action="accessibility_feedback", email=request.POST.get("email", ""))
     if request.method == "POST" and form.is_valid():
-        services.send_accessibility_feedback(
-            message=form.cleaned_data["message"],
-            page=form.cleaned_data["page"],
-            reply_to=form.cleaned_data["email"],
-        )
-        messages.success(
-            request,
-            _("Tack! Dina synpunkter är skickade till %(name)s.") % {"name": settings.ORGANIZATION_NAME},
-        )
-        return redirect(request.path)
+        try:
+            services.send_accessibility_feedback(**form.cleaned_data)
+        except Invalid as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("Tack! Dina synpunkter är skickade till %(name)s.") % {"name": settings.ORGANIZATION_NAME},
+            )
+            return redirect(request.path)
     return render(
         request,
         "pages/accessibility.html",

@@ -20,6 +20,9 @@ def _test_environment(settings):
     # Login throttling needs the request in authenticate(), which Client.login() does not pass; tests of
     # throttling switch it on with the ``axes_enabled`` fixture (tests/councils/test_login_security.py).
     settings.AXES_ENABLED = False
+    # Rate limits on anonymous POSTs likewise (tests post many forms from one address); tests of the
+    # limits switch them on with the ``ratelimits_enabled`` fixture (tests/security/test_rate_limits.py).
+    settings.RATELIMIT_ENABLE = False
     # A fast hasher (still salted): tests log in often.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -75,3 +78,8 @@ def superuser(db):
 @pytest.fixture
 def axes_enabled(settings):
     settings.AXES_ENABLED = True
+
+
+@pytest.fixture
+def ratelimits_enabled(settings):
+    settings.RATELIMIT_ENABLE = True

@@ -9,6 +9,7 @@ from factory.django import DjangoModelFactory
 from agreements.models import (
     Agreement,
     Commitment,
+    ContributingFactor,
     DeviationCategory,
     EmailDomain,
     FollowUpAnalysis,
@@ -19,13 +20,15 @@ from deviations.models import (
     AccessLog,
     Deviation,
     DeviationEvent,
+    FollowUpSummary,
     ResponseRequest,
+    SavedFilter,
     SystemicAction,
     SystemicIssue,
     YesNoUnknown,
 )
 from deviations.workflow import Status
-from identity.models import OrganizationIdentifier
+from identity.models import OrganizationIdentifier, SamlIdentityProvider
 
 DEFAULT_PASSWORD = "korrekt-hast-batteri-42"
 
@@ -124,6 +127,17 @@ class OrganizationIdentifierFactory(DjangoModelFactory):
     value = factory.Sequence(lambda n: f"212000{n:04d}")
 
 
+class SamlIdentityProviderFactory(DjangoModelFactory):
+    """A SAML IdP added in the admin, known by its metadata URL."""
+
+    class Meta:
+        model = SamlIdentityProvider
+
+    name = factory.Sequence(lambda n: f"Identitetsleverantör {n}")
+    entity_id = factory.Sequence(lambda n: f"https://idp{n}.example.se/saml")
+    metadata_url = factory.LazyAttribute(lambda idp: f"{idp.entity_id}/metadata")
+
+
 class UserFactory(DjangoModelFactory):
     class Meta:
         model = User
@@ -178,6 +192,15 @@ class DeviationCategoryFactory(DjangoModelFactory):
             self.agreements.set(extracted)
 
 
+class ContributingFactorFactory(DjangoModelFactory):
+    """A main factor; pass ``parent`` for a sub-factor."""
+
+    class Meta:
+        model = ContributingFactor
+
+    name = factory.Sequence(lambda n: f"Faktor {n}")
+
+
 class DeviationFactory(DjangoModelFactory):
     """A submitted, routed report. Pass ``status=Status.UNCONFIRMED`` for one awaiting confirmation."""
 
@@ -210,6 +233,26 @@ class DeviationFactory(DjangoModelFactory):
             extracted if extracted is not None else [RegionOrganizationFactory()]
         )
 
+    @factory.post_generation
+    def factors(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.contributing_factors.set(extracted)
+
+
+class FollowUpSummaryFactory(DjangoModelFactory):
+    """A row of the follow-up summary; the services and ``deviations.summary.rebuild`` make the real ones."""
+
+    class Meta:
+        model = FollowUpSummary
+
+    agreement_pk = 1
+    basis = "reported_on"
+    month = datetime.date(2026, 1, 1)
+    council_pk = 0
+    municipality_pk = 0
+    measure = "total"
+    n = 1
+
 
 class DeviationEventFactory(DjangoModelFactory):
     class Meta:
@@ -229,6 +272,15 @@ class ResponseRequestFactory(DjangoModelFactory):
     email = factory.LazyAttribute(lambda o: o.organization.contact_email or "yttrande@example.se")
     requested_by = factory.SubFactory(UserFactory)
     due_on = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=60))
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """As the services do: the report's response summaries follow its requests."""
+        from deviations.services.responses import sync_response_summaries
+
+        request = super()._create(model_class, *args, **kwargs)
+        sync_response_summaries([request.deviation_id])
+        return request
 
 
 class SystemicIssueFactory(DjangoModelFactory):
@@ -275,6 +327,15 @@ class FollowUpAnalysisFactory(DjangoModelFactory):
     recommendations = "Gemensam rutin för utskrivningsmeddelanden."
     followup_areas = "SIP"
     author = factory.SubFactory(UserFactory)
+
+
+class SavedFilterFactory(DjangoModelFactory):
+    class Meta:
+        model = SavedFilter
+
+    owner = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"Filter {n}")
+    query = "status=submitted"
 
 
 class TOTPDeviceFactory(DjangoModelFactory):

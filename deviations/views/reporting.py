@@ -4,7 +4,6 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,12 +11,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from deviations import selectors, services, tokens
+from config import ratelimits
+from config.errors import Conflict, Invalid
+from config.forms import add_service_errors
+from config.middleware import token_page
+from deviations import selectors, tokens
 from deviations.forms import ReportForm
 from deviations.models import Deviation
-from deviations.workflow import Status
+from deviations.services import reporting
+from deviations.services.transitions import site_language_text
+from deviations.workflow import RejectReason, Status
 
 #: Session key remembering the report just filed in this browser (for the "sent" page).
 SESSION_KEY = "deviations_last_report"
@@ -36,24 +41,37 @@ def report_start(request):
     )
 
 
-@sensitive_post_parameters(*services.TEXT_FIELDS, "reporter_name", "reporter_email", "reporter_phone")
+@sensitive_post_parameters(*reporting.TEXT_FIELDS, "reporter_name", "reporter_email", "reporter_phone")
 @require_http_methods(["GET", "POST"])
 def report_form(request):
     user = request.user if request.user.is_authenticated else None
+    if request.method == "POST":
+        ratelimits.limit(request, action="report", email=request.POST.get("reporter_email", ""))
     form = ReportForm(request.POST or None, user=user)
-    if request.method == "POST" and form.is_valid():
+    valid = request.method == "POST" and form.is_valid()
+    if form.belongs_to_bus:
+        # Nothing is stored; the reporter is sent to the BUS process (report_form.js says so at once).
+        return render(request, TEMPLATES + "bus.html", {"bus_url": settings.BUS_URL})
+    if valid:
         try:
-            deviation, created = services.submit_deviation(
+            deviation, created = reporting.submit_deviation(
                 data=form.cleaned_data,
                 idempotency_key=form.cleaned_data["idempotency_key"],
                 reporter=user,
             )
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+        except Invalid as exc:
+            add_service_errors(form, exc)
         else:
             if created or _submitted_by(deviation, user=user, email=form.cleaned_data["reporter_email"]):
                 request.session[SESSION_KEY] = deviation.pk
+                if not created:
+                    messages.info(
+                        request,
+                        _(
+                            "Du har redan skickat den här rapporten, så vi har inte tagit emot den en gång "
+                            "till. Här är rapporten du skickade först."
+                        ),
+                    )
             return redirect("deviations:report_sent")
     return render(request, TEMPLATES + "form.html", {"form": form})
 
@@ -66,8 +84,10 @@ def _submitted_by(deviation: Deviation, *, user, email: str) -> bool:
 
 
 @never_cache
+@require_http_methods(["GET", "POST"])
 def report_sent(request):
-    """After submitting: "check your e-mail" (no account) or the receipt (signed in)."""
+    """After submitting: "check your e-mail" (no account) or the receipt (signed in). A POST sends the
+    confirmation link again (the mail did not arrive)."""
     deviation = (
         Deviation.objects.select_related("agreement", "category", "council")
         .filter(pk=request.session.get(SESSION_KEY))
@@ -75,6 +95,12 @@ def report_sent(request):
     )
     if deviation is None:
         return redirect("deviations:report_start")
+    if request.method == "POST":
+        if deviation.status == Status.UNCONFIRMED:
+            ratelimits.limit(request, action="resend", email=deviation.reporter_email)
+            reporting.resend_confirmation(deviation=deviation)
+            messages.success(request, _("Vi har skickat en ny länk. Den gäller från nu."))
+        return redirect("deviations:report_sent")
     context = {
         "deviation": deviation,
         "confirmed": deviation.status != Status.UNCONFIRMED,
@@ -85,19 +111,25 @@ def report_sent(request):
     return render(request, TEMPLATES + "sent.html", context)
 
 
-@never_cache
+@token_page
 @require_http_methods(["GET", "POST"])
 def confirm(request, token: str):
     """The one-time link e-mailed to reporters without an account. GET shows what is confirmed (mail
-    scanners that prefetch links change nothing); POST confirms."""
+    scanners that prefetch links change nothing); POST confirms. An expired link offers a new one."""
     reports = Deviation.objects.select_related("agreement", "category")
     try:
         key = tokens.read_confirmation_token(token)
     except tokens.ExpiredToken as expired:
         deviation = reports.filter(idempotency_key=expired.key).first()
         if deviation is not None and deviation.status != Status.UNCONFIRMED:
-            return _already_confirmed(request, deviation)
-        return render(request, TEMPLATES + "link_expired.html", status=400)
+            # An old link tells no more than that: the status link is in the receipt.
+            return _already_confirmed(request, deviation, with_status_link=False)
+        return render(
+            request,
+            TEMPLATES + "link_expired.html",
+            {"token": token, "can_resend": deviation is not None},
+            status=400,
+        )
     except tokens.InvalidToken:
         return render(request, TEMPLATES + "link_invalid.html", status=404)
     deviation = reports.filter(idempotency_key=key).first()
@@ -106,12 +138,13 @@ def confirm(request, token: str):
     if deviation.status != Status.UNCONFIRMED:
         return _already_confirmed(request, deviation)
     if request.method == "POST":
+        ratelimits.limit(request, action="confirm", email=deviation.reporter_email)
         try:
-            deviation = services.confirm_deviation(
+            deviation = reporting.confirm_deviation(
                 deviation=deviation,
-                actor_label=services.site_language_text(gettext_noop("Rapportören (bekräftad via e-post)")),
+                actor_label=site_language_text(gettext_noop("Rapportören (bekräftad via e-post)")),
             )
-        except services.TransitionNotAllowed:  # confirmed by a concurrent request
+        except Conflict:  # confirmed by a concurrent request
             return _already_confirmed(request, deviation)
         messages.success(
             request,
@@ -125,18 +158,37 @@ def confirm(request, token: str):
     return render(request, TEMPLATES + "confirm.html", {"deviation": deviation})
 
 
-def _already_confirmed(request, deviation):
+@token_page
+@require_POST
+def resend_confirmation(request, token: str):
+    """A new confirmation link, asked for from the page of an expired one. It goes to the address on
+    the report, which the page does not show."""
+    try:
+        key = tokens.read_confirmation_token(token)
+    except tokens.ExpiredToken as expired:
+        key = expired.key
+    except tokens.InvalidToken:
+        return render(request, TEMPLATES + "link_invalid.html", status=404)
+    deviation = Deviation.objects.filter(idempotency_key=key).first()
+    if deviation is None:
+        return render(request, TEMPLATES + "link_invalid.html", status=404)
+    if deviation.status != Status.UNCONFIRMED:
+        return _already_confirmed(request, deviation, with_status_link=False)
+    ratelimits.limit(request, action="resend", email=deviation.reporter_email)
+    reporting.resend_confirmation(deviation=deviation)
     return render(
-        request,
-        TEMPLATES + "already_confirmed.html",
-        {
-            "deviation": deviation,
-            "status_link": reverse("deviations:status", args=[tokens.status_token(deviation)]),
-        },
+        request, TEMPLATES + "link_resent.html", {"confirmation_hours": settings.CONFIRMATION_MAX_AGE_HOURS}
     )
 
 
-@never_cache
+def _already_confirmed(request, deviation, *, with_status_link: bool = True):
+    context = {"deviation": deviation}
+    if with_status_link:
+        context["status_link"] = reverse("deviations:status", args=[tokens.status_token(deviation)])
+    return render(request, TEMPLATES + "already_confirmed.html", context)
+
+
+@token_page
 def status(request, token: str):
     """The reporter's private status page: no login, reached only through the signed link."""
     try:
@@ -146,11 +198,15 @@ def status(request, token: str):
     deviation = selectors.deviation_for_status_link(key)
     if deviation is None:
         return render(request, TEMPLATES + "link_invalid.html", status=404)
-    return render(
-        request,
-        TEMPLATES + "status.html",
-        {"deviation": deviation, "events": selectors.reporter_visible_events(deviation)},
-    )
+    context = {
+        "deviation": deviation,
+        "events": selectors.reporter_visible_events(deviation),
+        # The texts only to the signed-in reporter: the link alone may have been forwarded.
+        "show_text": request.user.is_authenticated and deviation.reporter_id == request.user.pk,
+    }
+    if deviation.reject_reason == RejectReason.BELONGS_TO_BUS:
+        context["bus_url"] = settings.BUS_URL
+    return render(request, TEMPLATES + "status.html", context)
 
 
 @login_required

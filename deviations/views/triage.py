@@ -1,21 +1,29 @@
-"""Triage pages: the queues, transitions, assignment, notes, response requests and the public answer
-form, and systemic issues. Views translate HTTP to selector/service calls; the rules live there."""
+"""Triage pages: transitions, assignment, notes, response requests and the public answer form, and
+systemic issues (the queues are in ``views/queues.py``). Views translate HTTP to selector/service calls;
+the rules live there."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, QueryDict
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from deviations import selectors, services
-from deviations.filters import DeviationFilter, form_cache_key
+from config import ratelimits
+from config.errors import ApplicationError, Invalid
+from config.forms import add_service_errors
+from config.middleware import token_page
+from deviations import selectors
+from deviations.dates import stockholm_today
 from deviations.forms_triage import (
     AssignForm,
+    FactorsForm,
     LinkReportForm,
+    LinkToIssueForm,
     NoteForm,
+    RedactForm,
     RejectForm,
     RerouteForm,
     ResolveIssueForm,
@@ -28,152 +36,9 @@ from deviations.forms_triage import (
 )
 from deviations.models import Deviation, ResponseRequest, SystemicAction, SystemicIssue
 from deviations.response_tokens import read_token
-from deviations.workflow import TRANSITIONS, Status, allowed_actions
-
-PAGE_SIZES = (25, 50, 100)
-ESCALATED_STATES = [Status.ESCALATED, Status.REGIONAL_ANALYSIS]
-
-
-# --- Queues ---------------------------------------------------------------------------------------
-
-
-def _queue(request, *, regional: bool, local_councils=None, preset_status=None, title, url_name):
-    user = request.user
-    today = services.stockholm_today()
-    base = selectors.deviations_handled_by(user, regional=regional, local_councils=local_councils)
-    data = request.GET.copy()
-    if preset_status and not data.getlist("status"):
-        data.setlist("status", preset_status)
-    filterset = DeviationFilter(data, queryset=base, user=user, today=today, request=request)
-    if filterset.is_valid():
-        filtered = filterset.qs
-        # Counts per status: the same filters except the status filter (one bounded statement).
-        counts_qs = filterset.queryset_without("status")
-    else:
-        filtered = base.none()
-        # An invalid status value alone must not hide the counts of the other filters.
-        without_status = data.copy()
-        without_status.pop("status", None)
-        counts_filter = DeviationFilter(
-            without_status, queryset=base, user=user, today=today, request=request
-        )
-        counts_qs = counts_filter.qs if counts_filter.is_valid() else base.none()
-    counts = selectors.status_counts(counts_qs)
-
-    # Search results come best first unless another order is chosen.
-    default_sort = "-relevance" if "search_rank" in filtered.query.annotations else "-created"
-    sort = request.GET.get("sort", default_sort)
-    if sort.lstrip("-") not in selectors.QUEUE_SORTS:
-        sort = default_sort
-    try:
-        size = int(request.GET.get("size", PAGE_SIZES[0]))
-    except ValueError:
-        size = PAGE_SIZES[0]
-    size = size if size in PAGE_SIZES else PAGE_SIZES[0]
-    page = selectors.keyset_page(
-        selectors.queue_queryset(filtered, today=today),
-        sort=sort,
-        after=request.GET.get("after"),
-        before=request.GET.get("before"),
-        size=size,
-    )
-
-    keep = QueryDict(mutable=True)
-    for key, values in data.lists():
-        if key not in {"after", "before"}:
-            keep.setlist(key, values)
-    without_sort = keep.copy()
-    without_sort.pop("sort", None)
-    columns = []
-    for key, label in (
-        ("reference", _("Referens")),
-        ("status", _("Status")),
-        ("occurred", _("Inträffade")),
-        ("reported", _("Rapporterad")),
-        ("created", _("Skapad")),
-    ):
-        current = sort.lstrip("-") == key
-        descending = sort.startswith("-")
-        next_sort = key if current and descending else f"-{key}"
-        columns.append(
-            {
-                "key": key,
-                "label": label,
-                "current": current,
-                "aria_sort": ("descending" if descending else "ascending") if current else None,
-                "query": f"{without_sort.urlencode()}&sort={next_sort}".lstrip("&"),
-            }
-        )
-    # A count is "this status with the other filters": its link keeps them (not the page cursor).
-    # Counts are bounded (selectors.status_counts): above the limit the page says "more than".
-    limit = selectors.STATUS_COUNT_LIMIT
-    other_filters = keep.copy()
-    other_filters.pop("status", None)
-    status_rows = []
-    for value, label in Status.choices:
-        if value == Status.UNCONFIRMED:
-            continue
-        query = other_filters.copy()
-        query["status"] = value
-        count = counts.get(value, 0)
-        status_rows.append(
-            {
-                "value": value,
-                "label": label,
-                "count": min(count, limit),
-                "capped": count > limit,
-                "query": query.urlencode(),
-            }
-        )
-    total_capped = any(row["capped"] for row in status_rows)
-    context = {
-        "title": title,
-        "url_name": url_name,
-        "filter": filterset,
-        "filter_cache_key": form_cache_key(filterset),
-        "page": page,
-        "status_rows": status_rows,
-        "total_in_statuses": sum(row["count"] for row in status_rows),
-        "total_capped": total_capped,
-        "count_limit": limit,
-        "query_string": keep.urlencode(),
-        "columns": columns,
-        "page_sizes": PAGE_SIZES,
-        "size": size,
-        "is_regional": regional or user.is_superuser,
-    }
-    return render(request, "deviations/queue.html", context)
-
-
-@login_required
-def queue(request):
-    """The work queue of the user's councils (every report for regional coordinators)."""
-    regional, local_councils = selectors.queue_scope(request.user)
-    if local_councils is None:
-        raise Http404
-    return _queue(
-        request,
-        regional=regional,
-        local_councils=local_councils,
-        title=_("Ärenden"),
-        url_name="deviations:queue",
-    )
-
-
-@login_required
-def escalated_queue(request):
-    """Regional coordinators' queue: escalated reports and those under regional analysis."""
-    regional = selectors.is_regional_coordinator(request.user)
-    if not (request.user.is_superuser or regional):
-        raise Http404
-    return _queue(
-        request,
-        regional=regional,
-        preset_status=ESCALATED_STATES,
-        title=_("Eskalerade ärenden"),
-        url_name="deviations:escalated",
-    )
-
+from deviations.services import assignment, factors, notes, redaction, responses, systemic, transitions
+from deviations.views.common import errors_as_messages, render_detail
+from deviations.workflow import TRANSITIONS, allowed_actions
 
 # --- Actions on one report ------------------------------------------------------------------------
 
@@ -205,7 +70,7 @@ def _transition_form(transition, deviation, request, data=None):
     if transition.form == "reroute":
         return RerouteForm(data, transition=transition, deviation=deviation)
     if transition.form == "request_response":
-        return ResponseRequestForm(data, deviation=deviation, today=services.stockholm_today())
+        return ResponseRequestForm(data, deviation=deviation, today=stockholm_today())
     return TransitionForm(data, transition=transition)
 
 
@@ -228,7 +93,7 @@ def transition(request, reference: str, action: str):
         data = form.cleaned_data
         try:
             if transition_.form == "request_response":
-                services.request_response(
+                responses.request_response(
                     deviation=deviation,
                     organizations=data["organizations"],
                     actor=request.user,
@@ -236,7 +101,7 @@ def transition(request, reference: str, action: str):
                     due_on=data["due_on"],
                 )
             else:
-                services.apply_transition(
+                transitions.apply_transition(
                     deviation=deviation,
                     action=action,
                     actor=request.user,
@@ -245,11 +110,14 @@ def transition(request, reference: str, action: str):
                     reject_reason=data.get("reason", ""),
                     duplicate_of=getattr(form, "duplicate_of", None),
                 )
-        except services.TransitionNotAllowed as exc:
-            messages.error(request, str(exc))
-            return redirect("deviations:detail", deviation.reference)
-        messages.success(request, _("Klart: %(action)s.") % {"action": transition_.label})
-        return _after_action(request, deviation)
+        except ApplicationError as exc:
+            if not exc.errors:
+                messages.error(request, exc.message)
+                return redirect("deviations:detail", deviation.reference)
+            add_service_errors(form, exc)  # e.g. an identity number in the text, shown on its field
+        else:
+            messages.success(request, _("Klart: %(action)s.") % {"action": transition_.label})
+            return _after_action(request, deviation)
     return render(
         request,
         "deviations/transition.html",
@@ -264,18 +132,38 @@ def assign(request, reference: str):
     if request.POST.get("me"):
         assignee = request.user
     else:
-        form = AssignForm(request.POST, users=services.assignable_users(deviation))
+        form = AssignForm(request.POST, users=selectors.assignable_users(deviation))
         if not form.is_valid():
             messages.error(request, _("Välj en ledamot i samrådet."))
             return redirect("deviations:detail", deviation.reference)
         assignee = form.cleaned_data["assignee"]
     try:
-        services.assign_deviation(deviation=deviation, assignee=assignee, actor=request.user)
-    except services.TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
+        assignment.assign_deviation(deviation=deviation, assignee=assignee, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
     else:
         messages.success(request, _("Handläggaren är ändrad."))
     return redirect("deviations:detail", deviation.reference)
+
+
+@login_required
+@require_POST
+def set_factors(request, reference: str):
+    """Tag the report with contributing factors (triage); the service decides who may."""
+    deviation = _visible_deviation(request, reference)
+    form = FactorsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Välj bland faktorerna i listan."))
+        return redirect("deviations:detail", deviation.reference)
+    try:
+        factors.set_contributing_factors(
+            deviation=deviation, factors=form.cleaned_data["factors"], actor=request.user
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("De bidragande faktorerna är sparade."))
+    return redirect(f"{reverse('deviations:detail', args=[deviation.reference])}#faktorer")
 
 
 @login_required
@@ -289,14 +177,19 @@ def note(request, reference: str, visibility: str):
         messages.error(request, _("Anteckningen får inte vara tom."))
         return redirect("deviations:detail", deviation.reference)
     try:
-        services.add_note(
+        notes.add_note(
             deviation=deviation,
             actor=request.user,
             text=form.cleaned_data["text"],
             visible_to_reporter=visibility == "rapportor",
         )
-    except services.TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
+    except ApplicationError as exc:
+        if exc.errors:
+            # The page again, the note kept in its form with the error on the field.
+            add_service_errors(form, exc)
+            name = "internal_note_form" if visibility == "intern" else "reporter_note_form"
+            return render_detail(request, deviation.reference, **{name: form})
+        messages.error(request, exc.message)
     else:
         messages.success(request, _("Anteckningen är sparad."))
     return redirect(reverse("deviations:detail", args=[deviation.reference]) + "#handelser")
@@ -308,40 +201,67 @@ def cancel_response(request, reference: str, pk: int):
     deviation = _visible_deviation(request, reference)
     response_request = get_object_or_404(deviation.response_requests.all(), pk=pk)
     try:
-        services.cancel_response_request(response_request=response_request, actor=request.user)
-    except services.TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
+        responses.cancel_response_request(response_request=response_request, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
     else:
         messages.success(request, _("Begäran om yttrande är återkallad."))
     return redirect("deviations:detail", deviation.reference)
 
 
+@login_required
+def redact(request, reference: str):
+    """GET: the form to remove a passage from the report's texts (every text, or one chosen). POST:
+    remove it. Coordinators of the handling council and regional coordinators only; 404 for others."""
+    deviation = _visible_deviation(request, reference)
+    if not selectors.may_redact(request.user, deviation):
+        raise Http404
+    form = RedactForm(request.POST or None, texts=selectors.stored_texts(deviation))
+    if request.method == "POST" and form.is_valid():
+        try:
+            redaction.redact_passage(deviation=deviation, actor=request.user, **form.cleaned_data)
+        except Invalid as exc:
+            for field, message in exc.errors.items():
+                form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, _("Texten är borttagen och ersatt med en markering."))
+            return redirect(reverse("deviations:detail", args=[deviation.reference]) + "#handelser")
+    return render(request, "deviations/redact.html", {"deviation": deviation, "form": form})
+
+
 # --- The counterpart's answer form (no login; a signed link) ---------------------------------------
 
 
+#: The page for a link that was altered, cut short or names nothing (the same as the reporter's links).
+LINK_INVALID = "deviations/reporting/link_invalid.html"
+
+
+@token_page
 def respond(request, token: str):
     pk = read_token(token)
-    if pk is None:
-        raise Http404
-    try:
-        response_request = services.response_request_for_answer(pk)
-    except ResponseRequest.DoesNotExist:
-        raise Http404 from None
-    except services.ResponseLinkInvalid:
+    response_request = None if pk is None else selectors.response_request_for_answer(pk)
+    if response_request is None:
+        return render(request, LINK_INVALID, status=404)
+    if not response_request.is_answerable(stockholm_today()):
         return render(request, "deviations/respond_invalid.html", status=410)
+    if request.method == "POST":
+        ratelimits.limit(request, action="respond", email=response_request.email)
     form = ResponseAnswerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.record_response(
+            responses.record_response(
                 response_request=response_request,
                 answered_by_name=form.cleaned_data["answered_by_name"],
                 what_happened=form.cleaned_data["what_happened"],
                 actions=form.cleaned_data["actions"],
             )
-        except services.ResponseLinkInvalid:
+        except responses.ResponseLinkInvalid:
             return render(request, "deviations/respond_invalid.html", status=410)
-        # Redirect after the POST: reloading the receipt must not send the answer again.
-        return redirect("deviations:respond_done", token)
+        except Invalid as exc:
+            add_service_errors(form, exc)
+        else:
+            # Redirect after the POST: reloading the receipt must not send the answer again.
+            return redirect("deviations:respond_done", token)
     return render(
         request,
         "deviations/respond.html",
@@ -349,13 +269,16 @@ def respond(request, token: str):
     )
 
 
+@token_page
 def respond_done(request, token: str):
     """The receipt after answering, at its own address (same signed link). A request not answered yet
     goes back to its form."""
     pk = read_token(token)
-    if pk is None:
-        raise Http404
-    response_request = get_object_or_404(ResponseRequest.objects.select_related("deviation"), pk=pk)
+    response_request = (
+        None if pk is None else ResponseRequest.objects.select_related("deviation").filter(pk=pk).first()
+    )
+    if response_request is None:
+        return render(request, LINK_INVALID, status=404)
     if response_request.answered_at is None:
         return redirect("deviations:respond", token)
     return render(request, "deviations/respond_done.html", {"response_request": response_request})
@@ -365,7 +288,7 @@ def respond_done(request, token: str):
 
 
 def _require_regional(request):
-    if not (request.user.is_superuser or selectors.is_regional_coordinator(request.user)):
+    if not selectors.sees_whole_county(request.user):
         raise Http404
 
 
@@ -376,10 +299,19 @@ def systemic_list(request):
     state = request.GET.get("state")
     if state in SystemicIssue.State.values:
         issues = issues.filter(state=state)
+    # "atgarder=forsenade": the issues with actions past their date (the start page's tile).
+    overdue_only = request.GET.get("atgarder") == "forsenade"
+    if overdue_only:
+        issues = issues.filter(overdue_actions__gt=0)
     return render(
         request,
         "deviations/systemic_list.html",
-        {"issues": issues, "states": SystemicIssue.State.choices, "state": state},
+        {
+            "issues": issues,
+            "states": SystemicIssue.State.choices,
+            "state": state,
+            "overdue_only": overdue_only,
+        },
     )
 
 
@@ -391,12 +323,16 @@ def systemic_detail(request, pk: int):
 
 
 def _systemic_context(request, issue, **forms):
+    today = stockholm_today()
+    actions = list(issue.actions.select_related("owner"))
+    for action in actions:
+        action.overdue = action.is_overdue(today)
     return {
         "issue": issue,
         "reports": selectors.reports_of_issue(issue, user=request.user),
-        "actions": issue.actions.select_related("owner"),
+        "actions": actions,
         "link_form": forms.get("link_form") or LinkReportForm(visible_reports=None),
-        "action_form": forms.get("action_form") or SystemicActionForm(),
+        "action_form": forms.get("action_form") or SystemicActionForm(today=today),
         "resolve_form": forms.get("resolve_form") or ResolveIssueForm(initial={"outcome": issue.outcome}),
         "state_choices": SystemicAction.State.choices,
     }
@@ -409,18 +345,54 @@ def systemic_edit(request, pk: int | None = None):
     form = SystemicIssueForm(request.POST or None, instance=issue)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        issue = services.save_systemic_issue(
-            actor=request.user,
-            issue=issue,
-            title=data["title"],
-            description=data["description"],
-            agreements=data["agreements"],
-            state=data["state"],
-            outcome=data["outcome"],
-        )
-        messages.success(request, _("Systemfrågan är sparad."))
-        return redirect("deviations:systemic_detail", issue.pk)
+        try:
+            saved = systemic.save_systemic_issue(
+                actor=request.user,
+                issue=issue,
+                title=data["title"],
+                description=data["description"],
+                agreements=data["agreements"],
+                state=data["state"],
+                outcome=data["outcome"],
+            )
+        except Invalid as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Systemfrågan är sparad."))
+            return redirect("deviations:systemic_detail", saved.pk)
     return render(request, "deviations/systemic_form.html", {"form": form, "issue": issue})
+
+
+def _link_or_confirm(request, *, issue, deviation, back: str):
+    """Link ``deviation`` to ``issue``, or first ask to confirm what the link would change (a move
+    from another issue, an agreement that is not the issue's)."""
+    if deviation.systemic_issue_id == issue.pk:
+        messages.info(request, _("Rapporten är redan kopplad till systemfrågan."))
+        return redirect(back)
+    warnings = systemic.link_warnings(issue=issue, deviation=deviation)
+    if warnings and request.POST.get("confirm") != "1":
+        return render(
+            request,
+            "deviations/systemic_link_confirm.html",
+            {
+                "issue": issue,
+                "deviation": deviation,
+                "warnings": warnings,
+                "post": request.POST,
+                "back": back,
+            },
+        )
+    try:
+        systemic.link_to_systemic_issue(issue=issue, deviation=deviation, actor=request.user, move=True)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Rapporten %(ref)s är kopplad till ”%(title)s”.")
+            % {"ref": deviation.reference, "title": issue.title},
+        )
+    return redirect(back)
 
 
 @login_required
@@ -428,14 +400,39 @@ def systemic_edit(request, pk: int | None = None):
 def systemic_link(request, pk: int):
     _require_regional(request)
     issue = get_object_or_404(SystemicIssue, pk=pk)
-    form = LinkReportForm(request.POST, visible_reports=selectors.deviations_visible_to(request.user))
+    form = LinkReportForm(
+        request.POST,
+        visible_reports=selectors.deviations_visible_to(request.user).select_related(
+            "systemic_issue", "agreement"
+        ),
+    )
     if not form.is_valid():
         return render(
             request, "deviations/systemic_detail.html", _systemic_context(request, issue, link_form=form)
         )
-    services.link_to_systemic_issue(issue=issue, deviation=form.deviation, actor=request.user)
-    messages.success(request, _("Rapporten %(ref)s är kopplad.") % {"ref": form.deviation.reference})
-    return redirect("deviations:systemic_detail", issue.pk)
+    return _link_or_confirm(
+        request,
+        issue=issue,
+        deviation=form.deviation,
+        back=reverse("deviations:systemic_detail", args=[issue.pk]),
+    )
+
+
+@login_required
+@require_POST
+def report_systemic_link(request, reference: str):
+    """Link the report to a systemic issue from its own detail page (regional level)."""
+    _require_regional(request)
+    deviation = get_object_or_404(
+        selectors.deviations_visible_to(request.user).select_related("systemic_issue", "agreement"),
+        reference=reference,
+    )
+    back = reverse("deviations:detail", args=[deviation.reference])
+    form = LinkToIssueForm(request.POST)
+    if not form.is_valid():
+        errors_as_messages(request, form)
+        return redirect(back)
+    return _link_or_confirm(request, issue=form.cleaned_data["issue"], deviation=deviation, back=back)
 
 
 @login_required
@@ -444,7 +441,7 @@ def systemic_unlink(request, pk: int, reference: str):
     _require_regional(request)
     issue = get_object_or_404(SystemicIssue, pk=pk)
     deviation = get_object_or_404(issue.deviations.all(), reference=reference)
-    services.unlink_from_systemic_issue(deviation=deviation, actor=request.user)
+    systemic.unlink_from_systemic_issue(deviation=deviation, actor=request.user)
     messages.success(request, _("Kopplingen är borttagen."))
     return redirect("deviations:systemic_detail", issue.pk)
 
@@ -454,12 +451,16 @@ def systemic_unlink(request, pk: int, reference: str):
 def systemic_action_add(request, pk: int):
     _require_regional(request)
     issue = get_object_or_404(SystemicIssue, pk=pk)
-    form = SystemicActionForm(request.POST)
-    if not form.is_valid():
+    form = SystemicActionForm(request.POST, today=stockholm_today())
+    if form.is_valid():
+        try:
+            systemic.add_systemic_action(actor=request.user, issue=issue, **form.cleaned_data)
+        except Invalid as exc:
+            add_service_errors(form, exc)
+    if form.errors:
         return render(
             request, "deviations/systemic_detail.html", _systemic_context(request, issue, action_form=form)
         )
-    services.add_systemic_action(actor=request.user, issue=issue, **form.cleaned_data)
     messages.success(request, _("Åtgärden är sparad."))
     return redirect("deviations:systemic_detail", issue.pk)
 
@@ -471,7 +472,7 @@ def systemic_action_state(request, pk: int, action_pk: int):
     action = get_object_or_404(SystemicAction, pk=action_pk, issue_id=pk)
     form = SystemicActionStateForm(request.POST)
     if form.is_valid():
-        services.set_systemic_action_state(
+        systemic.set_systemic_action_state(
             action=action, actor=request.user, state=form.cleaned_data["state"]
         )
         messages.success(request, _("Åtgärdens status är ändrad."))
@@ -484,18 +485,29 @@ def systemic_resolve(request, pk: int):
     _require_regional(request)
     issue = get_object_or_404(SystemicIssue, pk=pk)
     form = ResolveIssueForm(request.POST)
-    if not form.is_valid():
+    result = None
+    if form.is_valid():
+        try:
+            result = systemic.resolve_systemic_issue(issue=issue, actor=request.user, **form.cleaned_data)
+        except Invalid as exc:
+            add_service_errors(form, exc)
+    if result is None:
         return render(
             request, "deviations/systemic_detail.html", _systemic_context(request, issue, resolve_form=form)
         )
-    result = services.resolve_systemic_issue(issue=issue, actor=request.user, **form.cleaned_data)
     messages.success(
         request,
         ngettext(
             "Systemfrågan är löst. %(closed)d rapport avslutades, %(informed)d fick återkoppling.",
             "Systemfrågan är löst. %(closed)d rapporter avslutades, %(informed)d fick återkoppling.",
-            result["closed"],
+            result.closed,
         )
-        % result,
+        % {"closed": result.closed, "informed": result.informed},
     )
+    for reference, why in result.still_open:
+        messages.warning(
+            request,
+            _("%(ref)s är fortfarande öppen och fick ingen återkoppling: %(why)s")
+            % {"ref": reference, "why": why},
+        )
     return redirect("deviations:systemic_detail", issue.pk)

@@ -2,7 +2,7 @@ import pytest
 from django.core.management import call_command
 
 from agreements import reference_data
-from agreements.models import Agreement, Commitment, DeviationCategory
+from agreements.models import Agreement, Commitment, ContributingFactor, DeviationCategory
 from councils.models import Council, District, Municipality, Region
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +49,9 @@ def snapshot():
             (c.pk, c.name, c.order, sorted(c.agreements.values_list("code", flat=True)))
             for c in DeviationCategory.objects.order_by("pk")
         ],
+        "factors": list(
+            ContributingFactor.objects.order_by("pk").values_list("pk", "parent", "name", "order")
+        ),
         "councils": [
             (
                 c.pk,
@@ -180,3 +183,18 @@ def test_reference_urls_and_codes_are_valid():
     call_command("load_reference_data", verbosity=0)
     for obj in [*Agreement.objects.all(), *Municipality.objects.all(), *Commitment.objects.all()]:
         obj.full_clean()
+
+
+def test_default_contributing_factors_are_a_two_level_taxonomy():
+    call_command("load_reference_data", verbosity=0)
+    mains = {f.name: f for f in ContributingFactor.objects.filter(parent=None)}
+    assert {
+        "Informationsöverföring",
+        "Otydligt ansvar",
+        "Tillgänglighet",
+        "Kompetens och kunskap",
+        "Rutiner",
+    } <= set(mains)
+    assert mains["Informationsöverföring"].children.filter(name="Informationen kom för sent").exists()
+    assert not ContributingFactor.objects.filter(parent__parent__isnull=False).exists()
+    assert ContributingFactor.objects.selectable().count() == ContributingFactor.objects.count()

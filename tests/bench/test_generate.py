@@ -2,9 +2,14 @@
 
 import re
 
+import pytest
 from django.db.models import Count, Max, Q
 
+from agreements import reference_data
+from agreements.models import Agreement, DeviationCategory
 from bench import generate
+from bench.reference import POPULATION
+from councils.models import Council, District, Municipality
 from deviations.models import Deviation, DeviationEvent, ReferenceCounter, ResponseRequest, SystemicIssue
 from deviations.workflow import OPEN_STATES, TRANSITIONS, Status
 
@@ -14,6 +19,7 @@ def test_generated_data_obeys_the_rules_of_the_application(db):
     generate.main(["--reports", "400", "--reset", "--no-vacuum", "--chunk", "150", "--seed", "7"])
 
     check_counts_and_a_tail_open()
+    check_places_agreements_and_councils_are_the_products_reference_data()
     check_references_are_unique_per_year_and_counters_hold_the_highest_number()
     check_every_transition_event_follows_the_state_machine()
     check_timestamps_are_consistent()
@@ -30,6 +36,20 @@ def check_counts_and_a_tail_open():
     )
     assert SystemicIssue.objects.exists()
     assert ResponseRequest.objects.exists()
+
+
+def check_places_agreements_and_councils_are_the_products_reference_data():
+    councils = {reference_data.REGIONAL_COUNCIL} | {c["name"] for c in reference_data.EXAMPLE_COUNCILS}
+    assert set(Council.objects.values_list("name", flat=True)) == councils
+    assert set(District.objects.values_list("name", flat=True)) == set(reference_data.STOCKHOLM_DISTRICTS)
+    assert dict(Municipality.objects.values_list("code", "name")) == reference_data.MUNICIPALITIES
+    reports = Deviation.objects.exclude(status=Status.UNCONFIRMED)
+    assert set(reports.values_list("council__name", flat=True)) <= councils
+    used_districts = set(reports.filter(district__isnull=False).values_list("district__name", flat=True))
+    assert used_districts and used_districts <= set(reference_data.STOCKHOLM_DISTRICTS)
+    assert set(Agreement.objects.values_list("code", flat=True)) == set(reference_data.ALL_AGREEMENTS)
+    categories = {c["name"] for c in reference_data.CATEGORIES}
+    assert set(DeviationCategory.objects.values_list("name", flat=True)) == categories
 
 
 def check_references_are_unique_per_year_and_counters_hold_the_highest_number():
@@ -82,6 +102,46 @@ def check_every_report_has_a_counterpart_and_sequences_continue_after_the_copy()
         consequence="y",
     )
     assert new.pk > highest
+
+
+@pytest.mark.parametrize("status", sorted(generate.WAYS))
+def test_every_way_to_a_status_is_a_valid_path_of_the_state_machine(status):
+    generate.check_workflow()
+    for via, _weight in generate.WAYS[status]:
+        current = Status.UNCONFIRMED
+        path = generate.workflow_path(status, via)
+        for action, to_status in path:
+            assert current in TRANSITIONS[action].source, (status, via, action, current)
+            assert to_status == TRANSITIONS[action].target
+            current = to_status
+        assert current == status
+        taken = [action for action, _ in path]
+        assert [action for action in taken if action in via] == list(via)
+
+
+def test_the_ways_are_the_shortest_the_table_allows():
+    assert generate.workflow_path("closed") == [
+        ("confirm", "submitted"),
+        ("start_triage", "triage"),
+        ("close", "closed"),
+    ]
+    assert [a for a, _ in generate.workflow_path("closed", ("start_regional_analysis",))] == [
+        "confirm",
+        "start_triage",
+        "escalate",
+        "start_regional_analysis",
+        "close",
+    ]
+    assert generate.workflow_path("rejected") == [("confirm", "submitted"), ("reject", "rejected")]
+
+
+def test_an_impossible_way_is_refused():
+    with pytest.raises(ValueError, match="No way from submitted to"):
+        generate.workflow_path("unconfirmed", ("confirm",))
+
+
+def test_every_municipality_of_the_reference_data_has_a_population():
+    assert set(POPULATION) == set(reference_data.MUNICIPALITIES)
 
 
 def models_f(name):

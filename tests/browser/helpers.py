@@ -108,8 +108,15 @@ def check_reflow(page, width: int = 320) -> None:
             """() => {
               const root = document.documentElement;
               if (root.scrollWidth <= root.clientWidth) return null;
+              // What sticks out of the page, not what scrolls inside its own box (.table-responsive).
+              const inScrollBox = el => {
+                for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+                  if (["auto", "scroll", "hidden"].includes(getComputedStyle(up).overflowX)) return true;
+                }
+                return false;
+              };
               const wide = [...document.body.querySelectorAll("*")]
-                .filter(el => el.getBoundingClientRect().right > root.clientWidth + 1)
+                .filter(el => el.getBoundingClientRect().right > root.clientWidth + 1 && !inScrollBox(el))
                 .slice(0, 5)
                 .map(el => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
                            + (el.className && typeof el.className === "string"
@@ -307,7 +314,7 @@ def download(page, trigger, *, timeout: float = 30_000) -> tuple[str, bytes]:
     with b"PK"; a PDF starts with b"%PDF-"). ``timeout`` (ms): files rendered in the request (the
     PDF) take a while on a busy machine."""
     with page.expect_download(timeout=timeout) as info:
-        trigger.click()
+        trigger.click(timeout=timeout)  # the click waits for the response too
     download = info.value
     failure = download.failure()
     assert failure is None, f"Download of {download.suggested_filename} failed: {failure}"

@@ -8,8 +8,11 @@ visits the English version of each of those pages, signed in as the role that se
 
 import datetime
 import io
+import time
 from types import SimpleNamespace
+from unittest import mock
 
+from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -17,7 +20,7 @@ from django.utils import timezone, translation
 from agreements.models import Agreement, DeviationCategory
 from agreements.reference_data import CATEGORY_DISCHARGE, CATEGORY_SIP, REGIONAL_COUNCIL
 from councils.models import Council, Municipality, Region
-from deviations import tokens
+from deviations import summary, tokens
 from deviations.models import Deviation, DeviationEvent, ResponseRequest
 from deviations.response_tokens import make_token
 from deviations.workflow import Status
@@ -25,12 +28,15 @@ from tests import factories
 from tests.browser.helpers import (
     assert_error_summary_focused,
     assert_focus_visible,
+    axe_check,
     check_page,
+    check_reflow,
     download,
     fill_form,
     link_from_last_email,
     press_until,
     require_playwright,
+    screenshot,
     select_by_keyboard,
     tab_through_page,
     tab_to,
@@ -43,6 +49,8 @@ NACKA_COUNCIL = "Lokalt samråd Nacka-Värmdö (exempel)"
 PERSONNUMMER = "121212-1212"
 DESCRIPTION = "Utskrivning från slutenvården skedde utan att socialtjänsten fick information."
 CONSEQUENCE = "Ingen insats var planerad vid hemkomsten."
+BUS_QUESTION = "Gäller bristen ett barn eller en ung person under 18 år?"
+NOT_A_CHILD = "Nej, personen är 18 år eller äldre"
 
 
 def build_county() -> SimpleNamespace:
@@ -119,6 +127,7 @@ def test_reporter_without_account_files_confirms_and_follows_a_report(page):
     fill_form(
         page,
         {
+            BUS_QUESTION: NOT_A_CHILD,
             "Datum då bristen inträffade": occurred,
             "Överenskommelse": str(w.psyk),
             "Kategori": str(w.discharge),
@@ -180,7 +189,7 @@ def test_local_coordinator_triages_requests_a_response_and_escalates(page, login
 
     page.goto(url("deviations:queue"))
     check_page(page, "j2-queue-sv", language="sv")
-    page.get_by_text("Filter och sökning").click()
+    page.get_by_text("Fler filter").click()
     fill_form(page, {"Kategori": str(w.discharge)})
     submit(page, "Filtrera")
     table = page.get_by_role("table")
@@ -243,6 +252,21 @@ def test_local_coordinator_triages_requests_a_response_and_escalates(page, login
     deviation.refresh_from_db()
     assert deviation.status == Status.ESCALATED
     check_page(page, "j2-detail-escalated-sv", language="sv")
+
+    # Something identifying slipped into the report: the coordinator redacts it from every text, with
+    # the small form on the detail page; the history says who, which texts and why.
+    redact = page.locator("#maskera")
+    redact.locator("summary").click()
+    redact.get_by_label("Text som ska tas bort").fill("utan att socialtjänsten")
+    redact.get_by_label("Skäl").fill("Prov av maskering.")
+    submit(page, "Ta bort texten överallt i rapporten")
+    expect(page.get_by_role("status")).to_contain_text("Texten är borttagen")
+    expect(page.get_by_role("region", name="Händelser")).to_contain_text("Text maskerad")
+    deviation.refresh_from_db()
+    assert "utan att socialtjänsten" not in deviation.description and "[borttaget]" in deviation.description
+    page.goto(url("deviations:redact", deviation.reference))
+    expect(page.locator("h1")).to_have_text("Maskera text")
+    check_page(page, "j2-redact-sv", language="sv")
 
 
 # --- 3. A regional coordinator groups reports into a systemic issue ------------------------------
@@ -307,14 +331,16 @@ def test_regional_coordinator_resolves_a_systemic_issue_with_feedback(page, logi
     )
     submit(page, "Markera som löst")
     expect(page.get_by_role("status")).to_contain_text("Systemfrågan är löst")
-    check_page(page, "j3-systemic-resolved-sv", language="sv")
     # The report under regional analysis is closed with the feedback; the one still escalated (the
-    # state machine does not close from there) gets the feedback as a message to its reporter.
+    # state machine does not close from there) stays open, is listed with the reason, and gets no
+    # feedback saying the issue is resolved.
+    expect(page.get_by_role("status")).to_contain_text(f"{similar.reference} är fortfarande öppen")
+    check_page(page, "j3-systemic-resolved-sv", language="sv")
     first.refresh_from_db()
     similar.refresh_from_db()
     assert first.status == Status.CLOSED
     assert similar.status == Status.ESCALATED
-    assert similar.events.filter(kind=DeviationEvent.Kind.FEEDBACK, text=feedback).exists()
+    assert not similar.events.filter(kind=DeviationEvent.Kind.FEEDBACK).exists()
 
     # The reporter's status page (their personal link) shows the feedback.
     page.context.clear_cookies()
@@ -336,9 +362,10 @@ def test_coordinator_follows_up_an_agreement_and_downloads_the_files(page, login
     for _n in range(4):
         report(w, reported_on=reported)
     report(w, category=w.sip, reported_on=reported)
+    summary.rebuild()  # the reports were made by factories, past the services that keep it
     login(page, w.regional)
 
-    page.goto(url("agreements:followup"))
+    page.goto(url("followup:followup"))
     check_page(page, "j4-followup-default-sv", language="sv")
     fill_form(page, {"Överenskommelse": str(w.psyk), "Period": "Helår", "År": str(year)})
     submit(page, "Visa")
@@ -426,12 +453,18 @@ def type_date(page, field, date: datetime.date) -> None:
 def test_filing_form_with_the_keyboard_only(page):
     w = build_county()
     page.goto(url("deviations:report_form"))
-    # Every stop on the page shows where the focus is.
+    # The first question; the rest of the form shows once it is answered "Nej".
+    expect(page.locator("#report-details")).to_be_hidden()
+    check_radio_by_keyboard(page, page.locator("#div_id_concerns_child"), NOT_A_CHILD)
+    expect(page.locator("#report-details")).to_be_visible()
+    # Every stop on the page shows where the focus is (round from the skip link).
+    page.locator(".skip-link").focus()
     stops = tab_through_page(page)
     assert len(stops) > 20, stops
 
-    # A failed submit (empty form): Enter on the button, the error summary gets focus.
+    # A failed submit (nothing but the first answer): Enter on the button, the error summary gets focus.
     page.reload()
+    check_radio_by_keyboard(page, page.locator("#div_id_concerns_child"), NOT_A_CHILD)
     tab_to(page, page.get_by_role("button", name="Skicka rapporten"))
     with page.expect_navigation():
         page.keyboard.press("Enter")
@@ -447,10 +480,10 @@ def test_filing_form_with_the_keyboard_only(page):
     select_by_keyboard(page, page.locator("#id_category"), str(w.discharge))
     select_by_keyboard(page, page.locator("#id_municipality"), "Nacka")
     select_by_keyboard(page, page.locator("#id_reporting_organization"), str(w.own))
-    counterparts = page.locator("#id_counterpart_organizations")
-    tab_to(page, counterparts)
-    chosen = "el => [...el.selectedOptions].map(o => o.label)"
-    press_until(page, "ArrowDown", lambda: counterparts.evaluate(chosen) == [str(w.counterpart)])
+    counterpart = page.get_by_role("checkbox", name=str(w.counterpart), exact=True)
+    tab_to(page, counterpart)
+    page.keyboard.press("Space")
+    expect(counterpart).to_be_checked()
     assert_focus_visible(page)
     tab_to(page, page.locator("#id_description"))
     page.keyboard.type(DESCRIPTION)
@@ -477,6 +510,197 @@ def test_filing_form_with_the_keyboard_only(page):
     assert list(deviation.counterpart_organizations.all()) == [w.counterpart]
     assert (deviation.sip_involved, deviation.discharge_involved) == ("no", "yes")
     assert deviation.reporter_name == "Rapportör Exempel"
+
+
+# --- 7. Issue 18: the BUS question, Back and "Skicka" again, an expired link, the counterparts -----
+
+YES_A_CHILD = "Ja, personen är under 18 år"
+
+
+def fill_report(page, w) -> None:
+    """The whole report form with the mouse, as journey 1 fills it."""
+    fill_form(
+        page,
+        {
+            BUS_QUESTION: NOT_A_CHILD,
+            "Datum då bristen inträffade": (timezone.localdate() - datetime.timedelta(days=3)).isoformat(),
+            "Överenskommelse": str(w.psyk),
+            "Kategori": str(w.discharge),
+            "Kommun där bristen inträffade": "Nacka",
+            "Din organisation": str(w.own),
+            "Motpart(er)": str(w.counterpart),
+            "Vad hände": DESCRIPTION,
+            "Konsekvens för individen": CONSEQUENCE,
+            "Gällde det en SIP (samordnad individuell plan)?": "Nej",
+            "Gällde det utskrivning från slutenvård?": "Ja",
+            "Ditt namn": "Rapportör Exempel",
+            "Din e-postadress i tjänsten": "rapportor@nacka.se",
+        },
+    )
+
+
+def test_a_report_about_a_child_is_sent_to_the_bus_process(page, live_server, settings):
+    w = build_county()
+    page.goto(url("deviations:report_form"))
+    details = page.locator("#report-details")
+    expect(details).to_be_hidden()  # nothing to type before the first answer
+    check_radio_by_keyboard(page, page.locator("#div_id_concerns_child"), YES_A_CHILD)
+    notice = page.locator("#bus-notice")
+    expect(notice).to_be_visible()
+    expect(notice.get_by_role("link")).to_have_attribute("href", settings.BUS_URL)
+    expect(details).to_be_hidden()  # no form, no button to send it with
+    check_page(page, "j7-bus-notice-sv", language="sv")
+    # A wrong answer is corrected with the arrow keys: the form comes back.
+    press_until(page, "ArrowUp", lambda: page.get_by_label(NOT_A_CHILD).is_checked())
+    expect(details).to_be_visible()
+    expect(notice).to_be_hidden()
+    # Help with the agreement: what each covers; a date before any applied says so (no empty list).
+    page.get_by_text("Vilken överenskommelse ska jag välja?").click()
+    expect(page.locator(".agreement-guide")).to_contain_text(w.psyk.scope)
+    page.get_by_label("Datum då bristen inträffade").fill("2010-06-01")
+    expect(page.locator("#agreement-none")).to_contain_text("Ingen av överenskommelserna gällde")
+    expect(page.locator("#id_agreement option:not([hidden])")).to_have_count(1)  # "Välj överenskommelse"
+    check_page(page, "j7-no-agreement-on-date-sv", language="sv")
+
+    # Without the script the whole form shows; "Ja" is refused by the server, nothing is stored.
+    context = page.context.browser.new_context(
+        base_url=live_server.url, locale="sv-SE", java_script_enabled=False
+    )
+    try:
+        plain = context.new_page()
+        plain.goto(url("deviations:report_form"))
+        fill_report(plain, w)
+        plain.get_by_label(YES_A_CHILD).check()
+        submit(plain, "Skicka rapporten")
+        expect(plain.locator("h1")).to_have_text("Rapportera i BUS-processen")
+        expect(
+            plain.get_by_role("link", name="Läs om BUS-processen och hur du rapporterar där")
+        ).to_have_attribute("href", settings.BUS_URL)
+    finally:
+        context.close()
+    assert not Deviation.objects.exists()
+
+    # A report the council rejected as BUS shows the way there on its status page.
+    rejected = report(w, status=Status.REJECTED, reject_reason="bus")
+    page.goto(url("deviations:status", tokens.status_token(rejected)))
+    expect(
+        page.get_by_role("main").get_by_role("link", name="Läs om BUS-processen och hur du rapporterar där")
+    ).to_have_attribute("href", settings.BUS_URL)
+    check_page(page, "j7-status-rejected-bus-sv", language="sv")
+
+
+def test_back_and_send_again_gives_one_report(page):
+    w = build_county()
+    page.goto(url("deviations:report_form"))
+    fill_report(page, w)
+    submit(page, "Skicka rapporten")
+    expect(page.locator("h1")).to_have_text("Bekräfta din rapport")
+    assert Deviation.objects.count() == 1
+
+    # Back in the browser: the form as it was, and its button works again.
+    page.go_back()
+    expect(page.locator("h1")).to_have_text("Rapportera en samverkansbrist")
+    expect(page.locator("#id_description")).to_have_value(DESCRIPTION)
+    expect(page.locator("#report-details")).to_be_visible()
+    submit(page, "Skicka rapporten")
+    expect(page.get_by_role("status")).to_contain_text("Du har redan skickat den här rapporten")
+    expect(page.locator("main")).to_contain_text("rapportor@nacka.se")
+    check_page(page, "j7-sent-again-sv", language="sv")
+    assert Deviation.objects.count() == 1
+
+    # A fresh form (a new key) with the same content from the same reporter: still the same report.
+    page.goto(url("deviations:report_form"))
+    fill_report(page, w)
+    submit(page, "Skicka rapporten")
+    expect(page.get_by_role("status")).to_contain_text("Du har redan skickat den här rapporten")
+    assert Deviation.objects.count() == 1
+    assert len([m for m in mail.outbox if "rapportor@nacka.se" in m.to]) == 1
+
+
+def test_an_expired_link_sends_a_new_one_and_keeps_the_report(page, settings):
+    w = build_county()
+    deviation = report(w, status=Status.UNCONFIRMED, council=None, description=DESCRIPTION)
+    issued = time.time() - (settings.CONFIRMATION_MAX_AGE_HOURS * 3600 + 60)
+    with mock.patch("django.core.signing.time.time", return_value=issued):
+        token = tokens.confirmation_token(deviation)
+    response = page.goto(url("deviations:confirm", token))
+    assert response.status == 400
+    expect(page.locator("h1")).to_have_text("Länken har gått ut")
+    check_page(page, "j7-link-expired-sv", language="sv")
+    submit(page, "Skicka en ny länk")
+    expect(page.locator("h1")).to_have_text("En ny länk är skickad")
+    check_page(page, "j7-link-resent-sv", language="sv")
+
+    page.goto(link_from_last_email(to="rapportor@nacka.se", containing="/bekrafta/"))
+    submit(page, "Bekräfta och skicka rapporten")
+    deviation.refresh_from_db()
+    assert deviation.status == Status.SUBMITTED
+    assert deviation.description == DESCRIPTION  # what was typed, not lost
+    expect(page.locator("h1")).to_have_text(f"Status för rapport {deviation.reference}")
+
+
+def test_choosing_counterparts_by_keyboard_at_320_px(page):
+    w = build_county()
+    other = factories.RegionOrganizationFactory(name="Beroendecentrum Stockholm", principal_region=w.region)
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.goto(url("deviations:report_form"))
+    check_radio_by_keyboard(page, page.locator("#div_id_concerns_child"), NOT_A_CHILD)
+
+    chosen = page.locator(".counterpart-chosen")
+    expect(chosen).to_contain_text("Ingen vald ännu.")
+    search = page.get_by_label("Sök bland organisationerna")
+    tab_to(page, search)
+    page.keyboard.type("psyk")
+    counterpart = page.get_by_role("checkbox", name=str(w.counterpart), exact=True)
+    expect(counterpart).to_be_visible()
+    expect(page.get_by_role("checkbox", name=str(other), exact=True)).to_be_hidden()
+    expect(page.locator("#id_counterpart_organizations_filter_count")).to_contain_text("Visar 1 av")
+    page.keyboard.press("Enter")  # in the filter field: does not send the form
+    expect(page.locator("h1")).to_have_text("Rapportera en samverkansbrist")
+    expect(search).to_be_focused()
+
+    tab_to(page, counterpart)
+    page.keyboard.press("Space")
+    expect(counterpart).to_be_checked()
+    expect(chosen).to_contain_text(str(w.counterpart))
+    # Back to the filter, emptied: every organisation again; a second one with Space.
+    tab_to(page, search, backwards=True)
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Backspace")
+    second = page.get_by_role("checkbox", name=str(other), exact=True)
+    tab_to(page, second)
+    page.keyboard.press("Space")
+    expect(chosen).to_contain_text(f"{other}, {w.counterpart}")  # in the order of the list
+    # Unchecked again by keyboard.
+    page.keyboard.press("Space")
+    expect(chosen).not_to_contain_text(str(other))
+    check_reflow(page)
+    axe_check(page, "j7-counterparts-320px")
+    screenshot(page, "j7-counterparts-320px-sv")
+
+
+def test_report_pages_and_the_meeting_pack_print_without_navigation(page, login):
+    w = build_county()
+    reporter = factories.UserFactory(username="skrivare", email="rapportor@nacka.se", organization=w.own)
+    deviation = report(w, reporter=reporter, description=DESCRIPTION)
+    login(page, w.coordinator)
+    pages = [
+        url("deviations:detail", deviation.reference),
+        url("followup:meeting_pack", w.nacka_council.pk),
+        url("deviations:status", tokens.status_token(deviation)),
+    ]
+    for path in pages:
+        page.goto(path)
+        page.emulate_media(media="print")
+        try:
+            for hidden in ("body > header", "body > footer", "main form", ".skip-link"):
+                for element in page.locator(hidden).all():
+                    expect(element).to_be_hidden()
+            expect(page.locator("main h1")).to_be_visible()
+            screenshot(page, "j7-print-" + path.strip("/").replace("/", "-")[:40])
+        finally:
+            page.emulate_media(media="screen")
+        expect(page.locator("body > header")).to_be_visible()
 
 
 # --- Every page of the journeys, in English --------------------------------------------------------
@@ -506,6 +730,7 @@ def english_world():
     w.response_request = factories.ResponseRequestFactory(
         deviation=report(w, status=Status.AWAITING_RESPONSE), organization=w.counterpart
     )
+    summary.rebuild()  # the reports were made by factories, past the services that keep it
     return w
 
 
@@ -537,6 +762,10 @@ def test_pages_in_english(page, login, live_server, settings):
     # Reporters without an account, and the counterpart (signed links, no session).
     visit(page, url("deviations:report_start", **en), "report-start")
     visit(page, url("deviations:report_form", **en), "report-form")
+    page.get_by_label("Yes, the person is under 18").check()
+    expect(page.locator("#bus-notice")).to_be_visible()
+    check_page(page, "report-form-bus-en", language="en")
+    page.get_by_label("No, the person is 18 or older").check()
     with page.expect_navigation():
         page.locator("#report-form [type=submit]").click()
     assert_error_summary_focused(page)
@@ -544,6 +773,10 @@ def test_pages_in_english(page, login, live_server, settings):
     session_with(live_server, page, **{SESSION_KEY: w.unconfirmed.pk})
     visit(page, url("deviations:report_sent", **en), "report-sent")
     visit(page, url("deviations:confirm", tokens.confirmation_token(w.unconfirmed), **en), "confirm")
+    issued = time.time() - (settings.CONFIRMATION_MAX_AGE_HOURS * 3600 + 60)
+    with mock.patch("django.core.signing.time.time", return_value=issued):
+        expired = tokens.confirmation_token(w.unconfirmed)
+    visit(page, url("deviations:confirm", expired, **en), "link-expired", status=400)
     visit(page, url("deviations:status", tokens.status_token(w.closed), **en), "status-closed")
     visit(page, url("deviations:respond", make_token(w.response_request), **en), "respond")
     page.locator("#id_answered_by_name").fill("Unit manager")
@@ -558,6 +791,7 @@ def test_pages_in_english(page, login, live_server, settings):
     login(page, w.coordinator)
     visit(page, url("deviations:queue", **en) + f"?category={w.discharge.pk}", "queue")
     visit(page, url("deviations:detail", w.submitted.reference, **en), "detail-submitted")
+    visit(page, url("deviations:redact", w.submitted.reference, **en), "redact")
     visit(
         page,
         url("deviations:transition", w.triage.reference, "request_response", **en),
@@ -576,7 +810,7 @@ def test_pages_in_english(page, login, live_server, settings):
     year = timezone.localdate().year
     visit(
         page,
-        url("agreements:followup", **en) + f"?agreement={w.psyk.pk}&scope=county&period_type=year"
+        url("followup:followup", **en) + f"?agreement={w.psyk.pk}&scope=county&period_type=year"
         f"&year={year}&basis=reported_on",
         "followup",
     )

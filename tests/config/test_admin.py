@@ -193,6 +193,7 @@ def test_user_admin_shows_organization_and_memberships(client, superuser):
 
 def test_superuser_creates_a_user_with_organization_in_admin(client, superuser):
     organization = factories.OrganizationFactory(name="Socialtjänsten Ny")
+    factories.EmailDomainFactory(organization=organization, domain="example.se")  # the user's domain
     client.force_login(superuser)
     response = client.post(
         url(type(superuser), "add"),

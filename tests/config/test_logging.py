@@ -80,7 +80,7 @@ def test_axes_log_lines_carry_neither_username_nor_address():
 def test_a_day_of_work_logs_no_personal_data(client, caplog, axes_enabled):
     """Failed and successful logins, a confirmation with its e-mail, a password change, signing out
     everywhere and the retention job: the log has ids and references, never names, addresses or texts."""
-    from deviations import services
+    from deviations.services import retention, transitions
     from deviations.workflow import Status
 
     caplog.set_level(logging.DEBUG)
@@ -112,7 +112,7 @@ def test_a_day_of_work_logs_no_personal_data(client, caplog, axes_enabled):
         client.post(login, {"username": user.username, "password": factories.DEFAULT_PASSWORD}).status_code
         == 302
     )
-    services.apply_transition(deviation=report, action="confirm", actor=user)
+    transitions.apply_transition(deviation=report, action="confirm", actor=user)
     report.refresh_from_db()
     client.get(f"/rapporter/{report.reference}/")
     new = "Blåbärssoppa-i-Vasaloppet-2026"
@@ -121,7 +121,9 @@ def test_a_day_of_work_logs_no_personal_data(client, caplog, axes_enabled):
         {"old_password": factories.DEFAULT_PASSWORD, "new_password1": new, "new_password2": new},
     )
     client.post("/konto/logga-ut-overallt/", {"password": new})
-    services.erase_reporter_contacts(months=0, now=report.created_at.replace(year=report.created_at.year + 1))
+    retention.erase_reporter_contacts(
+        months=0, now=report.created_at.replace(year=report.created_at.year + 1)
+    )
 
     text = caplog.text + "".join(r.getMessage() for r in caplog.records)
     assert report.reference in text  # references are fine, and useful
@@ -136,3 +138,89 @@ def test_a_day_of_work_logs_no_personal_data(client, caplog, axes_enabled):
         new,
     ):
         assert secret.lower() not in text.lower(), secret
+
+
+# --- Signed links never reach the logs --------------------------------------------------------------
+
+
+def logged_lines(caplog) -> str:
+    """What the console handler would write, with its filter and formatter."""
+    return "\n".join(KeyValueFormatter().format(record) for record in caplog.records)
+
+
+@pytest.mark.django_db
+def test_the_request_log_names_the_route_never_the_path_with_its_token(client, caplog):
+    from deviations import tokens
+    from deviations.response_tokens import make_token
+
+    capture(caplog)
+    deviation = factories.DeviationFactory()
+    status_token = tokens.status_token(deviation)
+    answer_token = make_token(factories.ResponseRequestFactory())
+    assert client.get(f"/status/{status_token}/").status_code == 200
+    assert client.get(f"/en/status/{status_token}/").status_code == 200
+    assert client.get(f"/yttrande/{answer_token}/").status_code == 200
+    assert client.get(f"/rapportera/bekrafta/{status_token}/").status_code == 404  # not a confirmation link
+    assert client.get(f"/status/{status_token}x/").status_code == 404  # tampered
+    assert client.get("/finns-inte/").status_code == 404
+
+    text = logged_lines(caplog)
+    for token in (status_token, answer_token, status_token.split(":")[-1]):
+        assert token not in text
+    requests = [r.getMessage() for r in caplog.records if r.name == "config.request"]
+    assert [" ".join(line.split()[:3]) for line in requests] == [
+        "GET status/<str:token>/ 200",
+        "GET en/status/<str:token>/ 200",
+        "GET yttrande/<str:token>/ 200",
+        "GET rapportera/bekrafta/<str:token>/ 404",
+        "GET status/<str:token>/ 404",
+        "GET - 404",
+    ]
+    assert all(line.endswith("ms") for line in requests)
+    # Django's own line about the 404 names the route too.
+    not_found = [r.getMessage() for r in caplog.records if r.name == "django.request"]
+    assert "Not Found: -" in not_found
+
+
+def test_django_request_lines_get_the_route_in_place_of_the_path():
+    from types import SimpleNamespace
+
+    request = SimpleNamespace(
+        path="/status/abc:secret/", resolver_match=SimpleNamespace(route="status/<str:token>/")
+    )
+    record = logging.LogRecord(
+        "django.request", logging.WARNING, __file__, 1, "%s: %s", ("Not Found", request.path), None
+    )
+    record.request = request
+    RequestContextFilter().filter(record)
+    assert record.getMessage() == "Not Found: status/<str:token>/"
+
+
+def test_development_server_lines_lose_long_path_segments():
+    record = logging.LogRecord(
+        "django.server",
+        logging.INFO,
+        __file__,
+        1,
+        '"%s" %s %s',
+        (
+            "GET /status/0f8fad5b-d9cb-469f-a165-70867728950e:abcdefghijklmnopqrstuvwxyz/ HTTP/1.1",
+            "200",
+            "1234",
+        ),
+        None,
+    )
+    RequestContextFilter().filter(record)
+    assert record.getMessage() == '"GET /status/…/ HTTP/1.1" 200 1234'
+
+
+def test_no_server_configuration_writes_an_access_log():
+    """gunicorn logs no request lines unless told to: nothing in the image or compose file tells it."""
+    from pathlib import Path
+
+    root = Path(settings.BASE_DIR)
+    for name in ("Dockerfile", "docker-compose.yml"):
+        text = (root / name).read_text()
+        assert "gunicorn" in text
+        for option in ("--access-logfile", "--access-log", "accesslog", "access_log_format"):
+            assert option not in text, f"{name}: {option}"

@@ -20,6 +20,12 @@ VARIABLES = (
     "SECURE_SSL_REDIRECT",
     "TIME_ZONE",
     "LANGUAGE_CODE",
+    "RELEASE",
+    "DATABASE_REPLICA_URL",
+    "DATABASE_REPLICA_MAX_LAG_SECONDS",
+    "DATABASE_POOLER",
+    "DATABASE_REPLICA_POOLER",
+    "DATABASE_POOLER_PREPARED_STATEMENTS",
 )
 PRODUCTION = {
     "DEBUG": "False",
@@ -120,6 +126,78 @@ def test_development_defaults():
     assert not values["SECURE_SSL_REDIRECT"]
 
 
+REPLICA = """
+import json, django
+from django.conf import settings
+replica = settings.DATABASES.get("replica")
+print(json.dumps({
+    "replica": replica and {k: replica[k] for k in ("NAME", "HOST", "PORT", "TEST", "OPTIONS")},
+    "lag": settings.DATABASE_REPLICA_MAX_LAG_SECONDS,
+    "routers": settings.DATABASE_ROUTERS,
+}))
+"""
+
+
+def test_a_read_replica_is_a_second_alias_and_the_test_database_stands_in_for_it():
+    result = run(REPLICA, DEBUG="True", DATABASE_URL="postgres://sb@primary.example.se/samverkan")
+    assert json.loads(result.stdout.splitlines()[-1])["replica"] is None
+    result = run(
+        REPLICA,
+        DEBUG="True",
+        DATABASE_URL="postgres://sb@primary.example.se/samverkan",
+        DATABASE_REPLICA_URL="postgres://sb@replica.example.se:5433/samverkan",
+        DATABASE_REPLICA_MAX_LAG_SECONDS="2.5",
+    )
+    values = json.loads(result.stdout.splitlines()[-1])
+    assert values["replica"]["HOST"] == "replica.example.se"
+    assert values["replica"]["PORT"] == 5433
+    assert values["replica"]["TEST"] == {"MIRROR": "default"}
+    assert values["replica"]["OPTIONS"]["connect_timeout"] == 2
+    assert values["lag"] == 2.5
+    assert values["routers"] == ["config.db_routing.PrimaryReplicaRouter"]
+
+
+POOLER = """
+import json, django
+from django.conf import settings
+print(json.dumps({
+    alias: {k: db.get(k) for k in ("OPTIONS", "DISABLE_SERVER_SIDE_CURSORS")}
+    for alias, db in settings.DATABASES.items()
+}))
+"""
+
+
+def test_behind_pgbouncer_server_side_cursors_and_prepared_statements_are_off():
+    urls = {
+        "DEBUG": "True",
+        "DATABASE_URL": "postgres://sb@pgbouncer.example.se:6432/samverkan",
+        "DATABASE_REPLICA_URL": "postgres://sb@replica.example.se/samverkan",
+    }
+    direct = json.loads(run(POOLER, **urls).stdout.splitlines()[-1])
+    assert not direct["default"]["DISABLE_SERVER_SIDE_CURSORS"]
+    assert direct["default"]["OPTIONS"]["prepare_threshold"] == 5
+    pooled = json.loads(run(POOLER, **urls, DATABASE_POOLER="pgbouncer").stdout.splitlines()[-1])
+    for alias in ("default", "replica"):
+        assert pooled[alias]["DISABLE_SERVER_SIDE_CURSORS"] is True
+        assert "prepare_threshold" not in pooled[alias]["OPTIONS"]
+        # Unnamed server-side statements work in transaction pooling.
+        assert pooled[alias]["OPTIONS"]["server_side_binding"] is True
+    # The replica reached directly keeps server-side cursors (streamed exports in constant memory);
+    # PgBouncer 1.21+ with max_prepared_statements keeps prepared statements.
+    mixed = json.loads(
+        run(
+            POOLER,
+            **urls,
+            DATABASE_POOLER="pgbouncer",
+            DATABASE_REPLICA_POOLER="",
+            DATABASE_POOLER_PREPARED_STATEMENTS="True",
+        ).stdout.splitlines()[-1]
+    )
+    assert mixed["default"]["OPTIONS"]["prepare_threshold"] == 5
+    assert not mixed["replica"]["DISABLE_SERVER_SIDE_CURSORS"]
+    assert run(POOLER, **urls, DATABASE_POOLER="pgpool").returncode != 0
+
+
 def test_postgresql_is_the_only_database():
     result = run(PRINT, DEBUG="True")
     assert result.returncode != 0
@@ -146,6 +224,20 @@ def test_check_deploy_is_clean_with_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_demo_data_app_and_its_command_exist_only_in_development():
+    """``devdata`` (seed_demo: accounts with a known password) is installed only when DEBUG is on."""
+    apps = 'from django.conf import settings; print("devdata" in settings.INSTALLED_APPS)'
+    development = {"DEBUG": "True", "DATABASE_URL": PRODUCTION["DATABASE_URL"]}
+    assert run(apps, **development).stdout.strip() == "True"
+    production = run(apps, **PRODUCTION)
+    assert production.returncode == 0, production.stderr
+    assert production.stdout.strip() == "False"
+    help_text = run(["manage.py", "help", "seed_demo"], **PRODUCTION)
+    assert help_text.returncode != 0
+    assert "Unknown command: 'seed_demo'" in help_text.stderr
+    assert run(["manage.py", "help", "seed_demo"], **development).returncode == 0
 
 
 DB_OPTIONS = """
@@ -218,3 +310,22 @@ def test_configure_database_prints_and_applies_the_statements(db, capsys):
     ]
     call_command("configure_database")
     assert f'ALTER DATABASE "{name}" SET jit = off' in capsys.readouterr().out
+
+
+def test_the_release_comes_from_the_environment_or_the_installed_version():
+    code = "from django.conf import settings; print(settings.RELEASE)"
+    installed = run("from importlib.metadata import version; print(version('samverkansbrister'))")
+    assert run(code, **PRODUCTION).stdout.strip() == installed.stdout.strip() != ""
+    assert run(code, **PRODUCTION, RELEASE="2026.11.3-abc1234").stdout.strip() == "2026.11.3-abc1234"
+
+
+def test_smtp_has_a_timeout_and_the_stale_task_limit_comes_from_the_environment():
+    code = (
+        "import json, django; from django.conf import settings as s; django.setup(); "
+        "print(json.dumps([s.MAILERS['default']['OPTIONS'].get('timeout'), s.TASKS_STALE_AFTER_SECONDS]))"
+    )
+    result = run(code, **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [30, 900]
+    result = run(code, **PRODUCTION, EMAIL_TIMEOUT="5", TASKS_STALE_AFTER_SECONDS="300")
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [5, 300]

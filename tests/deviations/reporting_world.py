@@ -64,6 +64,7 @@ def build_world() -> SimpleNamespace:
 def valid_post(w, **overrides) -> dict:
     data = {
         "idempotency_key": "7f8f7d0e-7c5b-4a57-9b8a-2d4b1f0b1c11",
+        "concerns_child": "no",
         "occurred_on": (timezone.localdate() - datetime.timedelta(days=2)).isoformat(),
         "agreement": w.psyk.pk,
         "commitment": w.psyk_commitment.pk,
@@ -87,7 +88,7 @@ def valid_post(w, **overrides) -> dict:
 
 
 def service_data(w, **overrides) -> dict:
-    """Cleaned data as the form hands it to ``services.submit_deviation``."""
+    """Cleaned data as the form hands it to ``services.reporting.submit_deviation``."""
     data = {
         "occurred_on": timezone.localdate() - datetime.timedelta(days=2),
         "agreement": w.psyk,

@@ -4,7 +4,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from deviations.models import Deviation, DeviationEvent
-from deviations.services import next_reference
+from deviations.services.routing import next_reference
 from tests import factories
 from tests.concurrency import run_at_once
 

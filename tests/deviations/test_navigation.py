@@ -15,7 +15,12 @@ def menu_links(client, user):
     html = client.get(reverse("home")).content.decode()
     return {
         name: reverse(name) in html
-        for name in ("deviations:queue", "deviations:systemic_list", "agreements:followup", "councils:index")
+        for name in (
+            "deviations:queue",
+            "deviations:systemic_list",
+            "followup:followup",
+            "followup:meeting_packs",
+        )
     }
 
 
@@ -29,8 +34,8 @@ def test_local_member_sees_queue_followup_and_packs_but_not_systemic_issues(clie
     assert menu_links(client, member) == {
         "deviations:queue": True,
         "deviations:systemic_list": False,
-        "agreements:followup": True,
-        "councils:index": True,
+        "followup:followup": True,
+        "followup:meeting_packs": True,
     }
 
 

@@ -12,8 +12,9 @@ import pytest
 from django.core import mail
 from django.db import DatabaseError, OperationalError, connection
 
-from deviations import notifications, services
+from deviations import notifications
 from deviations.models import Deviation, DeviationEvent
+from deviations.services import transitions
 from deviations.workflow import Status
 from tests import factories
 
@@ -35,7 +36,7 @@ def unconfirmed():
 
 
 def confirm(report, reporter):
-    return services.apply_transition(deviation=report, action="confirm", actor=reporter)
+    return transitions.apply_transition(deviation=report, action="confirm", actor=reporter)
 
 
 def assert_nothing_happened(report):
@@ -59,7 +60,7 @@ def test_a_successful_confirmation_commits_everything_and_sends_after_commit(unc
 def test_failure_while_writing_the_event_leaves_no_status_change(unconfirmed):
     report, reporter = unconfirmed
     with (
-        mock.patch.object(services, "_event", side_effect=DatabaseError("disk full")),
+        mock.patch.object(transitions, "write_event", side_effect=DatabaseError("disk full")),
         pytest.raises(DatabaseError),
     ):
         confirm(report, reporter)
@@ -86,7 +87,9 @@ def test_a_lost_connection_inside_the_transaction_leaves_nothing(unconfirmed):
     """Simulated on any database: the driver raises OperationalError mid-transaction."""
     report, reporter = unconfirmed
     with (
-        mock.patch.object(services, "_event", side_effect=OperationalError("server closed the connection")),
+        mock.patch.object(
+            transitions, "write_event", side_effect=OperationalError("server closed the connection")
+        ),
         pytest.raises(OperationalError),
     ):
         confirm(report, reporter)
@@ -123,7 +126,7 @@ def test_connection_terminated_during_submission_never_gives_a_receipt_without_a
         cursor.execute("SELECT pg_backend_pid()")
         pid = cursor.fetchone()[0]
 
-    real_event, real_notify = services._event, notifications.after_transition
+    real_event, real_notify = transitions.write_event, notifications.after_transition
 
     def event(**kwargs):
         if moment == "before_event":
@@ -137,7 +140,7 @@ def test_connection_terminated_during_submission_never_gives_a_receipt_without_a
 
     error = None
     with (
-        mock.patch.object(services, "_event", side_effect=event),
+        mock.patch.object(transitions, "write_event", side_effect=event),
         mock.patch.object(notifications, "after_transition", side_effect=notify),
     ):
         try:

@@ -3,6 +3,7 @@ the name warning, the domain restriction and idempotent submits."""
 
 import datetime
 import logging
+import re
 import uuid
 
 import pytest
@@ -17,8 +18,8 @@ from deviations.forms import ReportForm
 from deviations.models import Deviation
 from deviations.workflow import Status
 from tests import factories
+from tests.config.test_personal_data import written_numbers
 from tests.deviations.reporting_world import build_world, valid_post
-from tests.deviations.test_pii import written_numbers
 
 pytestmark = pytest.mark.django_db
 
@@ -201,6 +202,14 @@ def test_identity_number_refuses_the_whole_form_without_echoing_it(client, w, ca
     assert number not in caplog.text
 
 
+def confirmation_of(response) -> str:
+    """The hidden digest a browser sends back with the ticked name box (the texts it confirms)."""
+    content = response.content.decode()
+    match = re.search(r'name="names_checked_for" value="([0-9a-f]+)"', content)
+    assert match, "the name warning renders the digest of the texts it is about"
+    return match[1]
+
+
 def test_name_warning_can_be_confirmed_past(client, w):
     text = "Vi ringde Anna Svensson på avdelningen men fick inget svar."
     response = post(client, w, description=text)
@@ -208,9 +217,74 @@ def test_name_warning_can_be_confirmed_past(client, w):
     assert "names_checked" in response.context["form"].errors
     assert 'name="names_checked"' in response.content.decode()
     assert Deviation.objects.count() == 0
-    response = post(client, w, description=text, names_checked="on")
+    response = post(
+        client, w, description=text, names_checked="on", names_checked_for=confirmation_of(response)
+    )
     assert response.status_code == 302
     assert Deviation.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "name"),
+    [
+        ("consequence", "Hennes son Erik fick vänta på hemtjänst i tre dagar.", "Erik"),
+        ("description", "Anna, 45 år, skrevs ut utan att någon kallade till SIP.", "Anna"),
+        ("actions_taken", "Erik ringde till mottagningen dagen efter.", "Erik"),
+    ],
+)
+def test_name_warning_points_at_the_field_that_holds_the_name(client, w, field, text, name):
+    response = post(client, w, **{field: text})
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert f"”{name}”" in " ".join(form.errors[field])
+    assert set(form.errors) == {field, "names_checked"}
+    assert str(form.fields[field].label) in " ".join(form.errors["names_checked"])
+    assert Deviation.objects.count() == 0
+
+
+def test_a_confirmation_does_not_cover_texts_changed_after_it(client, w):
+    first = post(client, w, description="Vi ringde Anna Svensson på avdelningen.")
+    confirmation = confirmation_of(first)
+    # The reporter confirms, but has meanwhile written a name in another field.
+    response = post(
+        client,
+        w,
+        description="Vi ringde Anna Svensson på avdelningen.",
+        consequence="Hennes son Erik fick vänta i tre dagar.",
+        names_checked="on",
+        names_checked_for=confirmation,
+    )
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert {"description", "consequence", "names_checked"} <= set(form.errors)
+    content = response.content.decode()
+    checkbox = re.search(r'<input[^>]*name="names_checked"[^>]*>', content)[0]
+    assert not re.search(r"\schecked\b", checkbox)  # shown unticked: it must be ticked for these texts
+    assert Deviation.objects.count() == 0
+    # Ticked again for the texts as they are now, it is accepted.
+    response = post(
+        client,
+        w,
+        description="Vi ringde Anna Svensson på avdelningen.",
+        consequence="Hennes son Erik fick vänta i tre dagar.",
+        names_checked="on",
+        names_checked_for=confirmation_of(response),
+    )
+    assert response.status_code == 302
+    assert Deviation.objects.count() == 1
+
+
+def test_a_confirmation_cannot_be_made_up(client, w):
+    response = post(
+        client,
+        w,
+        description="Vi ringde Anna Svensson på avdelningen.",
+        names_checked="on",
+        names_checked_for="0" * 64,
+    )
+    assert response.status_code == 200
+    assert "description" in response.context["form"].errors
+    assert Deviation.objects.count() == 0
 
 
 def test_place_and_organisation_names_do_not_trigger_the_name_warning(client, w):
@@ -228,6 +302,7 @@ def test_signed_in_form_is_prefilled(client, w):
 
 
 def test_signed_in_submit_is_confirmed_and_shows_the_receipt(client, w, django_capture_on_commit_callbacks):
+    factories.EmailDomainFactory(organization=w.own, domain="x.se")  # the organisation's own domain
     user = factories.UserFactory(email="anna@x.se", organization=w.own)
     client.force_login(user)
     with django_capture_on_commit_callbacks(execute=True):
@@ -253,9 +328,9 @@ def test_form_answers_only_get_and_post(client, w):
     assert client.put(FORM_URL).status_code == 405
 
 
-def test_random_idempotency_key_is_a_new_report(client, w):
+def test_new_idempotency_key_with_other_content_is_a_new_report(client, w):
     post(client, w)
-    post(client, w, idempotency_key=str(uuid.uuid4()))
+    post(client, w, idempotency_key=str(uuid.uuid4()), description="En annan brist i samverkan.")
     assert Deviation.objects.count() == 2
 
 

@@ -9,8 +9,9 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import translation
 
-from deviations import services, tokens
+from deviations import tokens
 from deviations.models import Deviation, DeviationEvent
+from deviations.services import reporting
 from deviations.workflow import Status
 from tests import factories
 from tests.deviations.reporting_world import build_world, service_data
@@ -25,7 +26,7 @@ def w(db):
 
 @pytest.fixture
 def unconfirmed(w):
-    return services.submit_deviation(data=service_data(w), idempotency_key=uuid.uuid4())[0]
+    return reporting.submit_deviation(data=service_data(w), idempotency_key=uuid.uuid4())[0]
 
 
 def confirm_url(deviation, prefix=""):
@@ -43,7 +44,7 @@ def status_url(deviation, prefix=""):
 
 def test_confirmation_link_from_the_e_mail_works(client, w, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        services.submit_deviation(data=service_data(w), idempotency_key=uuid.uuid4())
+        reporting.submit_deviation(data=service_data(w), idempotency_key=uuid.uuid4())
     link = next(line for line in mail.outbox[0].body.splitlines() if "/rapportera/bekrafta/" in line)
     path = link.strip().removeprefix("http://testserver")
     response = client.get(path)
@@ -249,7 +250,113 @@ def test_old_link_of_an_already_confirmed_report_says_confirmed_not_expired(clie
     issued = time.time() - (settings.CONFIRMATION_MAX_AGE_HOURS * 3600 + 60)
     with mock.patch("django.core.signing.time.time", return_value=issued):
         url = confirm_url(unconfirmed)
-    services.confirm_deviation(deviation=unconfirmed)
+    reporting.confirm_deviation(deviation=unconfirmed)
     response = client.get(url)
     assert response.status_code == 200
     assert "redan bekräftad" in response.content.decode()
+
+
+# --- Expired links, a new link, and what the token pages tell browsers ---------------------------
+
+
+def expired_confirm_url(deviation, settings):
+    issued = time.time() - (settings.CONFIRMATION_MAX_AGE_HOURS * 3600 + 60)
+    with mock.patch("django.core.signing.time.time", return_value=issued):
+        return confirm_url(deviation)
+
+
+def links_in(message, part: str) -> list[str]:
+    lines = message.body.splitlines()
+    return [line.strip().removeprefix("http://testserver") for line in lines if part in line]
+
+
+def test_an_expired_link_of_a_confirmed_report_does_not_reveal_the_status_link(client, unconfirmed, settings):
+    url = expired_confirm_url(unconfirmed, settings)
+    reporting.confirm_deviation(deviation=unconfirmed)
+    for method in (client.get, client.post):
+        content = method(url).content.decode()
+        assert "redan bekräftad" in content
+        assert "/status/" not in content
+        assert tokens.status_token(Deviation.objects.get()) not in content
+    # A link still within its time may show it (it is as good as the receipt).
+    assert "/status/" in client.get(confirm_url(unconfirmed)).content.decode()
+
+
+def test_an_expired_link_offers_a_new_one_sent_to_the_address_on_the_report(
+    client, unconfirmed, settings, django_capture_on_commit_callbacks
+):
+    url = expired_confirm_url(unconfirmed, settings)
+    page = client.get(url)
+    assert page.status_code == 400
+    resend = reverse("deviations:resend_confirmation", args=[url.rstrip("/").rsplit("/", 1)[-1]])
+    assert f'action="{resend}"' in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(resend)
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "En ny länk är skickad" in content and "rapportor@nacka.se" not in content
+    (message,) = mail.outbox
+    assert message.to == ["rapportor@nacka.se"]
+    (new_link,) = links_in(message, "/rapportera/bekrafta/")
+    assert client.post(new_link).status_code == 302
+    assert Deviation.objects.get().status == Status.SUBMITTED
+    # Once confirmed, the old link asks for nothing more and sends nothing.
+    mail.outbox.clear()
+    assert "redan bekräftad" in client.post(resend).content.decode()
+    assert mail.outbox == []
+
+
+def test_no_new_link_for_a_purged_report_or_a_forged_token(client, unconfirmed, settings):
+    url = expired_confirm_url(unconfirmed, settings)
+    token = url.rstrip("/").rsplit("/", 1)[-1]
+    forged = reverse("deviations:resend_confirmation", args=[token[:-1] + ("A" if token[-1] != "A" else "B")])
+    assert client.post(forged).status_code == 404
+    Deviation.objects.all().delete()
+    assert client.post(reverse("deviations:resend_confirmation", args=[token])).status_code == 404
+    page = client.get(url).content.decode()
+    assert "Till formuläret" in page and "Skicka en ny länk" not in page
+    assert mail.outbox == []
+
+
+def test_the_check_your_mail_page_sends_the_link_again(client, w, django_capture_on_commit_callbacks):
+    from tests.deviations.reporting_world import valid_post
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("deviations:report_form"), valid_post(w))
+    page = client.get(reverse("deviations:report_sent")).content.decode()
+    assert "Skicka länken igen" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("deviations:report_sent"), follow=True)
+    assert "Vi har skickat en ny länk" in response.content.decode()
+    first, second = mail.outbox
+    assert first.to == second.to == ["rapportor@Nacka.se"]
+    assert links_in(second, "/rapportera/bekrafta/")
+    # Nothing to send for a report already confirmed.
+    reporting.confirm_deviation(deviation=Deviation.objects.get())
+    mail.outbox.clear()
+    client.post(reverse("deviations:report_sent"))
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize("page", ["confirm", "status", "respond", "respond_done"])
+def test_token_pages_are_not_stored_and_never_send_their_address_as_referrer(client, w, page):
+    deviation = factories.DeviationFactory(status=Status.UNCONFIRMED, reporter_email="a@nacka.se")
+    if page == "confirm":
+        url = confirm_url(deviation)
+    elif page == "status":
+        deviation.status = Status.SUBMITTED
+        deviation.save()
+        url = status_url(deviation)
+    else:
+        from deviations.response_tokens import make_token
+
+        request = factories.ResponseRequestFactory()
+        url = reverse(f"deviations:{page}", args=[make_token(request)])
+    response = client.get(url)
+    assert response.status_code in (200, 302)
+    assert "no-store" in response["Cache-Control"]
+    # The origin at most, never the path with the link; "no-referrer" would make browsers post the
+    # page's forms with "Origin: null", which the CSRF check refuses (tests/browser journeys).
+    assert response["Referrer-Policy"] == "strict-origin"
+    # Other pages keep the site's policy.
+    assert client.get(reverse("deviations:report_start"))["Referrer-Policy"] == "same-origin"

@@ -2,16 +2,19 @@
 
 import datetime
 import re
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils import timezone
 
-from deviations import services
+from config.errors import Invalid, NotAllowed
+from deviations.dates import stockholm_today
 from deviations.models import DeviationEvent, ResponseRequest
-from deviations.response_tokens import make_token
+from deviations.response_tokens import make_token, read_token
+from deviations.services import responses
 from deviations.workflow import Status
 from tests import factories
 from tests.deviations.triage_world import build_world, fast_passwords  # noqa: F401
@@ -29,7 +32,7 @@ def w(db):
 
 
 def _request(w, **kwargs):
-    return services.request_response(
+    return responses.request_response(
         deviation=w.dev_x,
         organizations=[w.org_psych],
         actor=w.coord_x,
@@ -50,7 +53,7 @@ def test_request_response_creates_requests_transition_and_mails(
         rr = _request(w)
     w.dev_x.refresh_from_db()
     assert w.dev_x.status == Status.AWAITING_RESPONSE
-    assert rr.due_on == services.stockholm_today() + datetime.timedelta(days=60)
+    assert rr.due_on == stockholm_today() + datetime.timedelta(days=60)
     assert rr.email == "yttrande@psyk.example.se"
     kinds = list(w.dev_x.events.values_list("kind", flat=True))
     assert kinds == [DeviationEvent.Kind.TRANSITION, DeviationEvent.Kind.RESPONSE_REQUESTED]
@@ -63,15 +66,15 @@ def test_request_response_creates_requests_transition_and_mails(
 
 
 def test_only_handlers_may_request_a_response(w):
-    with pytest.raises(services.TransitionNotAllowed):
-        services.request_response(deviation=w.dev_x, organizations=[w.org_psych], actor=w.coord_y)
+    with pytest.raises(NotAllowed):
+        responses.request_response(deviation=w.dev_x, organizations=[w.org_psych], actor=w.coord_y)
     assert not ResponseRequest.objects.exists()
 
 
 def test_organization_without_contact_address_is_refused(w):
     org = factories.OrganizationFactory(contact_email="")
-    with pytest.raises(services.TransitionNotAllowed):
-        services.request_response(deviation=w.dev_x, organizations=[org], actor=w.coord_x)
+    with pytest.raises(Invalid):
+        responses.request_response(deviation=w.dev_x, organizations=[org], actor=w.coord_x)
     w.dev_x.refresh_from_db()
     assert w.dev_x.status == Status.TRIAGE and not w.dev_x.events.exists()
 
@@ -81,7 +84,7 @@ def test_request_response_via_the_view(client, w, mailoutbox, django_capture_on_
     url = reverse("deviations:transition", args=[w.dev_x.reference, "request_response"])
     page = client.get(url).content.decode()
     assert "Psykiatri Syd" in page
-    due = (services.stockholm_today() + datetime.timedelta(days=10)).isoformat()
+    due = (stockholm_today() + datetime.timedelta(days=10)).isoformat()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, {"organizations": [w.org_psych.pk], "message": "", "due_on": due})
     assert response.status_code == 302
@@ -104,9 +107,11 @@ def test_answer_link_round_trip_is_single_use(client, w, mailoutbox, django_capt
             path,
             {"answered_by_name": "Enhetschef", "what_happened": "Brist i rutinen", "actions": "Ny rutin"},
         )
-    # Redirected to the receipt, which can be reloaded without answering again.
-    done = reverse("deviations:respond_done", args=[make_token(rr)])
-    assert response.status_code == 302 and response["Location"] == done
+    # Redirected to the receipt, which can be reloaded without answering again. (Its token is signed
+    # with a timestamp: compare what it names, not its text, which changes with the second.)
+    done = response["Location"]
+    assert response.status_code == 302
+    assert resolve(done).url_name == "respond_done" and read_token(resolve(done).kwargs["token"]) == rr.pk
     for _ in range(2):
         receipt = client.get(done)
         assert receipt.status_code == 200 and "Tack för ert yttrande" in receipt.content.decode()
@@ -124,12 +129,44 @@ def test_answer_link_round_trip_is_single_use(client, w, mailoutbox, django_capt
     assert rr.answer_actions == "Ny rutin"
 
 
-def test_tampered_or_unknown_token_is_404(client, w):
+def test_tampered_or_unknown_token_is_the_friendly_link_page(client, w):
     rr = _request(w)
     token = make_token(rr)
-    assert client.get(reverse("deviations:respond", args=[token[:-2] + "xx"])).status_code == 404
-    assert client.get(reverse("deviations:respond", args=["nonsense"])).status_code == 404
-    assert client.get(reverse("deviations:respond_done", args=[token[:-2] + "xx"])).status_code == 404
+    unknown = ResponseRequest(pk=rr.pk + 1000)
+    for url in (
+        reverse("deviations:respond", args=[token[:-2] + "xx"]),
+        reverse("deviations:respond", args=["nonsense"]),
+        reverse("deviations:respond", args=[make_token(unknown)]),
+        reverse("deviations:respond_done", args=[token[:-2] + "xx"]),
+        reverse("deviations:respond_done", args=[make_token(unknown)]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert response.templates[0].name == "deviations/reporting/link_invalid.html", url
+    response = client.post(reverse("deviations:respond", args=["nonsense"]), {"answered_by_name": "X"})
+    assert response.status_code == 404
+    assert "Länken fungerar inte" in response.content.decode()
+    response = client.get("/en" + reverse("deviations:respond", args=["nonsense"]))
+    assert response.status_code == 404
+    assert "The link does not work" in response.content.decode()
+
+
+def test_answer_page_shows_who_reported_and_the_councils_question(client, w):
+    rr = _request(w)
+    content = client.get(reverse("deviations:respond", args=[make_token(rr)])).content.decode()
+    assert "Socialtjänst X" in content  # the reporting organisation
+    assert "Samråd X" in content  # the council asking
+    assert "Samrådets fråga" in content
+    assert '<p lang="sv">Hur gick det till?</p>' in content
+    # Never the reporter's contact details.
+    assert "a@example.se" not in content
+
+
+def test_answer_page_without_a_message_asks_the_default_question(client, w, django_assert_max_num_queries):
+    rr = factories.ResponseRequestFactory(deviation=w.dev_x, organization=w.org_psych, message="")
+    with django_assert_max_num_queries(3):
+        content = client.get(reverse("deviations:respond", args=[make_token(rr)])).content.decode()
+    assert "Samrådet ber er beskriva vad som hände" in content
 
 
 def test_the_receipt_of_an_unanswered_request_is_its_form(client, w):
@@ -143,7 +180,7 @@ def test_link_expires_after_due_date(client, w):
     rr = factories.ResponseRequestFactory(
         deviation=w.dev_x,
         organization=w.org_psych,
-        due_on=services.stockholm_today() - datetime.timedelta(days=1),
+        due_on=stockholm_today() - datetime.timedelta(days=1),
     )
     assert client.get(reverse("deviations:respond", args=[make_token(rr)])).status_code == 410
 
@@ -179,19 +216,22 @@ def test_reminder_sent_once_and_overdue_marked_once(
     )
     # Too early: nothing.
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.send_response_reminders(now=_at(2026, 5, 12)) == {"reminded": 0, "overdue": 0}
+        assert responses.send_response_reminders(now=_at(2026, 5, 12)) == {"reminded": 0, "overdue": 0}
     # Seven days before: one reminder; running again the same or next day sends no second one.
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.send_response_reminders(now=_at(2026, 5, 13)) == {"reminded": 1, "overdue": 0}
-        assert services.send_response_reminders(now=_at(2026, 5, 13, 18)) == {"reminded": 0, "overdue": 0}
-        assert services.send_response_reminders(now=_at(2026, 5, 14)) == {"reminded": 0, "overdue": 0}
+        assert responses.send_response_reminders(now=_at(2026, 5, 13)) == {"reminded": 1, "overdue": 0}
+        assert responses.send_response_reminders(now=_at(2026, 5, 13, 18)) == {"reminded": 0, "overdue": 0}
+        assert responses.send_response_reminders(now=_at(2026, 5, 14)) == {"reminded": 0, "overdue": 0}
     assert [m.to for m in mailoutbox] == [["svar@psyk.example.se"]]
     assert "/yttrande/" in mailoutbox[0].body
     # On the due date itself it is not overdue yet; the day after it is, once.
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.send_response_reminders(now=_at(2026, 5, 20, 23, 59)) == {"reminded": 0, "overdue": 0}
-        assert services.send_response_reminders(now=_at(2026, 5, 21, 0, 1)) == {"reminded": 0, "overdue": 1}
-        assert services.send_response_reminders(now=_at(2026, 5, 22)) == {"reminded": 0, "overdue": 0}
+        assert responses.send_response_reminders(now=_at(2026, 5, 20, 23, 59)) == {
+            "reminded": 0,
+            "overdue": 0,
+        }
+        assert responses.send_response_reminders(now=_at(2026, 5, 21, 0, 1)) == {"reminded": 0, "overdue": 1}
+        assert responses.send_response_reminders(now=_at(2026, 5, 22)) == {"reminded": 0, "overdue": 0}
     rr.refresh_from_db()
     assert rr.reminder_sent_at and rr.overdue_marked_at
     assert w.dev_x.events.filter(kind=DeviationEvent.Kind.RESPONSE_OVERDUE).count() == 1
@@ -209,8 +249,8 @@ def test_overdue_follows_the_stockholm_calendar_across_dst(w, settings, server_t
     )
     before = datetime.datetime(2026, 3, 29, 21, 59, tzinfo=UTC)  # 23:59 CEST on the 29th
     after = datetime.datetime(2026, 3, 29, 22, 30, tzinfo=UTC)  # 00:30 CEST on the 30th
-    assert services.send_response_reminders(now=before)["overdue"] == 0
-    assert services.send_response_reminders(now=after)["overdue"] == 1
+    assert responses.send_response_reminders(now=before)["overdue"] == 0
+    assert responses.send_response_reminders(now=after)["overdue"] == 1
 
 
 def test_overdue_at_the_end_of_summer_time(w):
@@ -219,34 +259,34 @@ def test_overdue_at_the_end_of_summer_time(w):
         deviation=w.dev_x, organization=w.org_psych, due_on=datetime.date(2026, 10, 25)
     )
     assert (
-        services.send_response_reminders(now=datetime.datetime(2026, 10, 25, 22, 59, tzinfo=UTC))["overdue"]
+        responses.send_response_reminders(now=datetime.datetime(2026, 10, 25, 22, 59, tzinfo=UTC))["overdue"]
         == 0
     )
     assert (
-        services.send_response_reminders(now=datetime.datetime(2026, 10, 25, 23, 0, tzinfo=UTC))["overdue"]
+        responses.send_response_reminders(now=datetime.datetime(2026, 10, 25, 23, 0, tzinfo=UTC))["overdue"]
         == 1
     )
 
 
 def test_answered_and_cancelled_requests_get_no_reminder(w):
-    today = services.stockholm_today()
+    today = stockholm_today()
     factories.ResponseRequestFactory(deviation=w.dev_x, due_on=today, answered_at=timezone.now())
     factories.ResponseRequestFactory(
         deviation=w.dev_x, due_on=today - datetime.timedelta(days=3), cancelled_at=timezone.now()
     )
-    assert services.send_response_reminders() == {"reminded": 0, "overdue": 0}
+    assert responses.send_response_reminders() == {"reminded": 0, "overdue": 0}
 
 
 def test_command_is_idempotent(w, mailoutbox):
     factories.ResponseRequestFactory(
         deviation=w.dev_x,
         organization=w.org_psych,
-        due_on=services.stockholm_today() + datetime.timedelta(days=2),
+        due_on=stockholm_today() + datetime.timedelta(days=2),
     )
     factories.ResponseRequestFactory(
         deviation=w.dev_x,
         organization=w.org_psych,
-        due_on=services.stockholm_today() - datetime.timedelta(days=2),
+        due_on=stockholm_today() - datetime.timedelta(days=2),
     )
     call_command("send_response_reminders")
     first = ResponseRequest.objects.values_list("reminder_sent_at", "overdue_marked_at")
@@ -263,7 +303,7 @@ def test_counterpart_responder_role_ends_when_answered(w):
 
     rr = _request(w)
     assert roles_for(w.responder, w.dev_x) == {Role.COUNTERPART}
-    services.record_response(response_request=rr, answered_by_name="A", what_happened="B", actions="C")
+    responses.record_response(response_request=rr, answered_by_name="A", what_happened="B", actions="C")
     assert roles_for(w.responder, w.dev_x) == set()
 
 
@@ -282,3 +322,24 @@ def test_cancelling_a_request_ends_link_and_counterpart_access(client, w):
     assert client.get(reverse("deviations:respond", args=[make_token(rr)])).status_code == 410
     client.force_login(w.responder)
     assert client.get(reverse("deviations:detail", args=[w.dev_x.reference])).status_code == 404
+
+
+def test_open_and_overdue_are_one_rule_for_querysets_and_rows(w):
+    """ResponseRequest.objects.open()/.overdue(today) and the row's is_open/is_answerable agree: due
+    today is open and answerable, not overdue; the day after it is overdue; answered or withdrawn is
+    neither."""
+    today = stockholm_today()
+    make = partial(factories.ResponseRequestFactory, deviation=w.dev_x)
+    due_today = make(due_on=today)
+    late = make(due_on=today - datetime.timedelta(days=1))
+    answered = make(due_on=today - datetime.timedelta(days=1), answered_at=timezone.now())
+    withdrawn = make(due_on=today - datetime.timedelta(days=1), cancelled_at=timezone.now())
+    assert set(ResponseRequest.objects.open()) == {due_today, late}
+    assert set(ResponseRequest.objects.overdue(today)) == {late}
+    rows = (due_today, late, answered, withdrawn)
+    assert [(r.is_open, r.is_answerable(today)) for r in rows] == [
+        (True, True),
+        (True, False),
+        (False, False),
+        (False, False),
+    ]

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from deviations.models import Deviation
-from deviations.services import erase_reporter_contacts, months_before
+from deviations.services.retention import erase_reporter_contacts, months_before
 from deviations.workflow import Status
 from tests import factories
 

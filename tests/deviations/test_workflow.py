@@ -5,9 +5,11 @@ import itertools
 import pytest
 from django.db import transaction
 
+from config.errors import ApplicationError, Invalid, NotAllowed
 from deviations.models import Deviation, DeviationEvent
 from deviations.selectors import roles_for
-from deviations.services import TransitionNotAllowed, apply_transition
+from deviations.services import responses
+from deviations.services.transitions import apply_transition
 from deviations.workflow import TRANSITIONS, RejectReason, Role, Status, allowed_actions
 from tests import factories
 from tests.deviations.triage_world import build_world, fast_passwords  # noqa: F401
@@ -30,6 +32,29 @@ def _user_with_role(w, role, deviation):
     raise AssertionError(role)
 
 
+#: Actions applied by a service of their own (``Transition.applied_by``): how the matrix applies them,
+#: and how many events they write besides the transition's.
+SERVICES = {
+    "request_response": (
+        lambda w, deviation, user: responses.request_response(
+            deviation=deviation, organizations=[w.org_psych], actor=user
+        ),
+        1,  # one RESPONSE_REQUESTED per organisation
+    ),
+}
+
+
+def _apply(w, action, deviation, user, **kwargs):
+    if action in SERVICES:
+        SERVICES[action][0](w, deviation, user)
+        return Deviation.objects.get(pk=deviation.pk)
+    return apply_transition(deviation=deviation, action=action, actor=user, **kwargs)
+
+
+def test_every_action_with_its_own_service_is_applied_through_it_in_the_matrix():
+    assert set(SERVICES) == {action for action, t in TRANSITIONS.items() if t.applied_by}
+
+
 def _check_case(w, action, status, role):
     """One cell of the matrix; returns a description of what went wrong, or None."""
     deviation = w.dev_x
@@ -45,22 +70,25 @@ def _check_case(w, action, status, role):
     if (transition in allowed_actions(status, {Role(role)})) != allowed:
         return "allowed_actions disagrees with the table"
     if allowed:
-        result = apply_transition(deviation=deviation, action=action, actor=user, text="Motivering", **kwargs)
+        result = _apply(w, action, deviation, user, text="Motivering", **kwargs)
         expected = transition.target if transition.target is not None else status
         deviation.refresh_from_db()
-        event = DeviationEvent.objects.filter(deviation=deviation).latest("id")
+        event = DeviationEvent.objects.filter(
+            deviation=deviation, kind=DeviationEvent.Kind.TRANSITION
+        ).latest("id")
         got = (result.status, deviation.status, event.kind, event.action, event.from_status, event.to_status)
         if got != (expected, expected, DeviationEvent.Kind.TRANSITION, action, status, expected):
             return f"allowed but got {got}"
+        extra = SERVICES[action][1] if action in SERVICES else 0
         if (
             event.actor_id != user.pk
-            or DeviationEvent.objects.filter(deviation=deviation).count() != events_before + 1
+            or DeviationEvent.objects.filter(deviation=deviation).count() != events_before + 1 + extra
         ):
             return "allowed but the event is wrong"
         return None
     try:
-        apply_transition(deviation=deviation, action=action, actor=user, text="Motivering", **kwargs)
-    except TransitionNotAllowed:
+        _apply(w, action, deviation, user, text="Motivering", **kwargs)
+    except ApplicationError:
         pass
     else:
         return "not in the table but applied"
@@ -76,7 +104,7 @@ def _check_case(w, action, status, role):
 @pytest.mark.parametrize("action", list(TRANSITIONS))
 def test_transition_matrix(action):
     """For this action, every status × every role: applied iff the table allows it (new state, one
-    event); otherwise TransitionNotAllowed, no state change and no event."""
+    event); otherwise refused (an ApplicationError), no state change and no event."""
     w = build_world()
     failures = []
     for status, role in itertools.product(Status.values, Role.values):
@@ -97,7 +125,7 @@ def test_transitions_needing_text_refuse_empty_text(action):
     w.dev_x.save()
     role = sorted(transition.roles)[0]
     user = _user_with_role(w, Role(role), w.dev_x)
-    with pytest.raises(TransitionNotAllowed):
+    with pytest.raises(Invalid):
         apply_transition(deviation=w.dev_x, action=action, actor=user, text="   ", target_council=w.council_z)
     w.dev_x.refresh_from_db()
     assert w.dev_x.status == status
@@ -106,7 +134,7 @@ def test_transitions_needing_text_refuse_empty_text(action):
 
 def test_unknown_action_is_refused():
     w = build_world()
-    with pytest.raises(TransitionNotAllowed):
+    with pytest.raises(Invalid):
         apply_transition(deviation=w.dev_x, action="delete_everything", actor=w.coord_x)
 
 
@@ -156,7 +184,7 @@ def test_reroute_moves_report_to_target_council_and_clears_assignment():
 
 def test_reroute_to_same_council_is_refused():
     w = build_world()
-    with pytest.raises(TransitionNotAllowed):
+    with pytest.raises(Invalid):
         apply_transition(
             deviation=w.dev_x, action="reroute", actor=w.coord_x, text="x", target_council=w.council_x
         )
@@ -166,5 +194,5 @@ def test_reroute_to_same_council_is_refused():
 def test_local_coordinator_of_other_council_has_no_role():
     w = build_world()
     assert roles_for(w.coord_y, w.dev_x) == set()
-    with pytest.raises(TransitionNotAllowed):
+    with pytest.raises(NotAllowed):
         apply_transition(deviation=w.dev_x, action="start_triage", actor=w.coord_y)

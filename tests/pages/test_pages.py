@@ -2,14 +2,18 @@
 
 import datetime
 import re
+import smtplib
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend
+from django.core.management import call_command
 from django.template.loader import get_template
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
+from pages.models import AccessibilityFeedback
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -145,6 +149,63 @@ def test_feedback_is_mailed_to_the_organisation_in_swedish(
     assert "Svar önskas till: besokare@example.se" in message.body
     followed = client.get(response["Location"]).content.decode()
     assert "Thank you! Your feedback has been sent to Storsthlm Testförbund." in followed
+
+
+def test_feedback_with_an_identity_number_is_refused_on_its_field_and_not_stored(
+    client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            url("pages:accessibility"),
+            {"message": "Knappen fungerar inte.", "page": "/status/811218-9876/", "email": ""},
+        )
+    assert response.status_code == 400
+    assert "personnummer" in " ".join(response.context["form"].errors["page"])
+    assert not AccessibilityFeedback.objects.exists()
+    assert mail.outbox == []
+
+
+class BusyServerBackend(EmailBackend):
+    """The outbox as Django's test backend keeps it, behind a server that answers 451 the first
+    ``busy`` times."""
+
+    busy = 0
+
+    def send_messages(self, messages):
+        if BusyServerBackend.busy:
+            BusyServerBackend.busy -= 1
+            raise smtplib.SMTPDataError(451, "Mailbox busy, try again later")
+        return super().send_messages(messages)
+
+
+def run_worker():
+    call_command("db_worker", batch=True, reload=False, startup_delay=False, interval=0, verbosity=0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_feedback_is_queued_by_reference_kept_until_mailed_then_deleted(client, organisation):
+    from django_tasks_db.models import DBTaskResult
+
+    organisation.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    organisation.MAILERS = {"default": {"BACKEND": f"{__name__}.BusyServerBackend"}}
+    BusyServerBackend.busy = 1
+    text = "Knappen Skicka går inte att nå med tangentbordet."
+    response = client.post(url("pages:accessibility"), {"message": text, "email": "besokare@example.se"})
+    assert response.status_code == 302
+    feedback = AccessibilityFeedback.objects.get()
+    [queued] = DBTaskResult.objects.all()
+    # The task table holds the feedback's id, never its text or the visitor's address.
+    assert queued.args_kwargs == {"args": [], "kwargs": {"feedback_id": feedback.pk}}
+    run_worker()  # the server is busy: the feedback stays for the next attempt
+    assert mail.outbox == []
+    assert AccessibilityFeedback.objects.filter(pk=feedback.pk).exists()
+    retry = DBTaskResult.objects.order_by("enqueued_at").last()
+    assert retry.args_kwargs["kwargs"] == {"feedback_id": feedback.pk, "attempt": 2}
+    DBTaskResult.objects.filter(pk=retry.pk).update(run_after=timezone.now())
+    run_worker()
+    assert [message.to for message in mail.outbox] == [["tillganglighet@storsthlm.example.se"]]
+    assert text in mail.outbox[0].body
+    assert not AccessibilityFeedback.objects.exists()
 
 
 def test_feedback_without_a_message_is_refused(client):

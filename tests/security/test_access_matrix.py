@@ -32,12 +32,14 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agreements.models import FollowUpAnalysis
+from api.models import ApiToken
 from councils.models import CouncilMembership
 from deviations import response_tokens, tokens
 from deviations.models import (
     Deviation,
     DeviationEvent,
     ResponseRequest,
+    SavedFilter,
     SystemicAction,
     SystemicIssue,
 )
@@ -124,10 +126,12 @@ def build_world():
         answered_by_name="Enhetschef",
         answer_what_happened="Vi missade meddelandet.",
     )
+    w.factor = factories.ContributingFactorFactory(name="Informationsöverföring")
     w.issue = factories.SystemicIssueFactory(created_by=w.regional, agreements=[w.agreement])
     w.x1.systemic_issue = w.issue
     w.x1.save(update_fields=["systemic_issue"])
     w.action = factories.SystemicActionFactory(issue=w.issue, owner=w.org_psych)
+    w.saved_filter = factories.SavedFilterFactory(owner=w.coord_x, council=w.council_x, name="Nya i X")
     w.analysis = factories.FollowUpAnalysisFactory(
         agreement=w.agreement,
         period_start=datetime.date(today.year, 1, 1),
@@ -213,9 +217,13 @@ class Case:
 def export_url(what, fmt, scope):
     def url(w):
         value = f"council:{getattr(w, scope).pk}" if scope != "county" else "county"
-        return reverse("agreements:export", args=[what, fmt]) + followup_query(w, value)
+        return reverse("followup:export", args=[what, fmt]) + followup_query(w, value)
 
     return url
+
+
+def resend_url(w):
+    return reverse("deviations:resend_confirmation", args=[tokens.confirmation_token(w.unconfirmed)])
 
 
 def detail_of(attr):
@@ -350,6 +358,27 @@ MATRIX: dict[str, list[Case]] = {
             post=lambda w: {},
         ),
     ],
+    "deviations:resend_confirmation": [
+        Case(
+            "GET",
+            resend_url,
+            everyone(405),
+        ),
+        Case(
+            "POST, valid token: a new link to the report's address, which the page does not show",
+            resend_url,
+            everyone(200),
+            post=lambda w: {},
+        ),
+        Case(
+            "POST, tampered token",
+            lambda w: reverse(
+                "deviations:resend_confirmation", args=[tamper(tokens.confirmation_token(w.unconfirmed))]
+            ),
+            everyone(404),
+            post=lambda w: {},
+        ),
+    ],
     "deviations:status": [
         Case(
             "valid token",
@@ -401,6 +430,71 @@ MATRIX: dict[str, list[Case]] = {
     "deviations:escalated": [
         Case("regional queue", lambda w: reverse("deviations:escalated"), REGIONAL_ONLY)
     ],
+    "deviations:queue_export": [
+        Case(
+            f"work queue as {fmt}",
+            lambda w, fmt=fmt: reverse("deviations:queue_export", args=[fmt]) + "?status=triage",
+            expect(404, anon=LOGIN, coord_x=200, coord_y=200, regional=200, admin=200),
+        )
+        for fmt in ("csv", "xlsx")
+    ]
+    + [
+        Case(
+            "unknown format",
+            lambda w: reverse("deviations:queue_export", args=["pdf"]),
+            expect(404, anon=LOGIN),
+        )
+    ],
+    "deviations:escalated_export": [
+        Case(
+            "regional queue as CSV",
+            lambda w: reverse("deviations:escalated_export", args=["csv"]),
+            REGIONAL_ONLY,
+        )
+    ],
+    "deviations:bulk_action": [
+        Case("GET", lambda w: reverse("deviations:bulk_action"), POST_ONLY_GET),
+        Case(
+            "POST assign X2 to council X's coordinator",
+            lambda w: reverse("deviations:bulk_action"),
+            # Whoever may not assign to coord_x gets the form back as a message (302), nothing changes.
+            expect(404, anon=LOGIN, coord_x=302, coord_y=302, regional=302, admin=302),
+            post=lambda w: {
+                "queue": "queue",
+                "action": "assign",
+                "assignee": w.coord_x.pk,
+                "reports": [w.x2.reference],
+            },
+            changes=frozenset({"coord_x"}),
+        ),
+        Case(
+            "POST start triage on X2 from the escalated queue",
+            lambda w: reverse("deviations:bulk_action"),
+            # X2 is not escalated: not in that queue, reported per row, nothing changes.
+            expect(404, anon=LOGIN, regional=302, admin=302),
+            post=lambda w: {"queue": "escalated", "action": "start_triage", "reports": [w.x2.reference]},
+        ),
+    ],
+    "deviations:save_filter": [
+        Case("GET", lambda w: reverse("deviations:save_filter"), POST_ONLY_GET),
+        Case(
+            "POST a filter for oneself",
+            lambda w: reverse("deviations:save_filter"),
+            expect(404, anon=LOGIN, coord_x=302, coord_y=302, regional=302, admin=302),
+            post=lambda w: {"queue": "queue", "name": "Mina", "query": "status=triage"},
+            changes=frozenset({"coord_x", "coord_y", "regional", "admin"}),
+        ),
+    ],
+    "deviations:delete_filter": [
+        Case("GET", lambda w: reverse("deviations:delete_filter", args=[w.saved_filter.pk]), POST_ONLY_GET),
+        Case(
+            "POST delete coord_x's filter shared with council X",
+            lambda w: reverse("deviations:delete_filter", args=[w.saved_filter.pk]),
+            expect(404, anon=LOGIN, coord_x=302),
+            post=lambda w: {},
+            changes=frozenset({"coord_x"}),
+        ),
+    ],
     "deviations:transition": [
         Case(
             "form of 'close' on X1",
@@ -449,6 +543,16 @@ MATRIX: dict[str, list[Case]] = {
             changes=frozenset({"coord_x", "regional"}),
         ),
     ],
+    "deviations:set_factors": [
+        Case("GET", lambda w: reverse("deviations:set_factors", args=[w.x1.reference]), POST_ONLY_GET),
+        Case(
+            "POST tag X1 with a contributing factor",
+            lambda w: reverse("deviations:set_factors", args=[w.x1.reference]),
+            expect(404, anon=LOGIN, reporter_a=302, coord_x=302, regional=302, responder=302, admin=302),
+            post=lambda w: {"factors": [w.factor.pk]},
+            changes=frozenset({"coord_x", "regional"}),
+        ),
+    ],
     "deviations:cancel_response": [
         Case(
             "GET",
@@ -467,6 +571,29 @@ MATRIX: dict[str, list[Case]] = {
             lambda w: reverse("deviations:cancel_response", args=[w.y1.reference, w.open_request.pk]),
             expect(404, anon=LOGIN),
             post=lambda w: {},
+        ),
+    ],
+    "deviations:redact": [
+        Case(
+            "form on X1",
+            lambda w: reverse("deviations:redact", args=[w.x1.reference]),
+            # Coordinators of the handling council and regional coordinators; everyone who merely sees
+            # the report (reporter, counterpart, superuser) 404.
+            expect(404, anon=LOGIN, coord_x=200, regional=200),
+        ),
+        Case(
+            "POST remove a passage from X1",
+            lambda w: reverse("deviations:redact", args=[w.x1.reference]),
+            expect(404, anon=LOGIN, coord_x=302, regional=302),
+            post=lambda w: {"target": "all", "passage": "slutenvården", "reason": "Prov."},
+            changes=frozenset({"coord_x", "regional"}),
+        ),
+        Case(
+            "POST on Y1",
+            lambda w: reverse("deviations:redact", args=[w.y1.reference]),
+            expect(404, anon=LOGIN, coord_y=302, regional=302),
+            post=lambda w: {"target": "all", "passage": "slutenvården", "reason": "Prov."},
+            changes=frozenset({"coord_y", "regional"}),
         ),
     ],
     "deviations:respond": [
@@ -564,6 +691,18 @@ MATRIX: dict[str, list[Case]] = {
             changes=frozenset({"regional", "admin"}),
         ),
     ],
+    "deviations:report_systemic_link": [
+        Case(
+            "GET", lambda w: reverse("deviations:report_systemic_link", args=[w.y1.reference]), POST_ONLY_GET
+        ),
+        Case(
+            "POST link Y1 from its page",
+            lambda w: reverse("deviations:report_systemic_link", args=[w.y1.reference]),
+            expect(404, anon=LOGIN, regional=302, admin=302),
+            post=lambda w: {"issue": w.issue.pk},
+            changes=frozenset({"regional", "admin"}),
+        ),
+    ],
     "deviations:systemic_unlink": [
         Case(
             "GET",
@@ -617,42 +756,61 @@ MATRIX: dict[str, list[Case]] = {
         ),
     ],
     # --- Follow-up ----------------------------------------------------------------------------------
-    "agreements:followup": [
+    "followup:followup": [
         Case(
             "defaults",
-            lambda w: reverse("agreements:followup"),
+            lambda w: reverse("followup:followup"),
             expect(404, anon=LOGIN, coord_x=200, coord_y=200, regional=200, admin=200),
         ),
         Case(
             "council X",
-            lambda w: reverse("agreements:followup") + followup_query(w, f"council:{w.council_x.pk}"),
+            lambda w: reverse("followup:followup") + followup_query(w, f"council:{w.council_x.pk}"),
             # Council Y's coordinator is not offered council X: a form error (400), no figures.
             expect(404, anon=LOGIN, coord_x=200, coord_y=400, regional=200, admin=200),
         ),
         Case(
             "whole county",
-            lambda w: reverse("agreements:followup") + followup_query(w, "county"),
+            lambda w: reverse("followup:followup") + followup_query(w, "county"),
             expect(404, anon=LOGIN, coord_x=400, coord_y=400, regional=200, admin=200),
         ),
     ],
-    "agreements:save_analysis": [
-        Case("GET", lambda w: reverse("agreements:save_analysis"), POST_ONLY_GET),
+    "followup:save_analysis": [
+        Case("GET", lambda w: reverse("followup:save_analysis"), POST_ONLY_GET),
         Case(
-            "POST",
-            lambda w: reverse("agreements:save_analysis") + followup_query(w, "county"),
+            "POST, whole county",
+            lambda w: reverse("followup:save_analysis") + followup_query(w, "county"),
             expect(404, anon=LOGIN, regional=302, admin=302),
             post=lambda w: {"analysis": "Ny analys", "recommendations": "", "followup_areas": ""},
             changes=frozenset({"regional", "admin"}),
         ),
+        Case(
+            "POST, council X (its coordinator writes its own analysis)",
+            lambda w: reverse("followup:save_analysis") + followup_query(w, f"council:{w.council_x.pk}"),
+            expect(404, anon=LOGIN, coord_x=302, regional=302, admin=302),
+            post=lambda w: {"summary": "Rådets sammanfattning"},
+            changes=frozenset({"coord_x", "regional", "admin"}),
+        ),
     ],
-    "agreements:document": [
+    "followup:document": [
         Case(
             "PDF, council X",
-            lambda w: reverse("agreements:document") + followup_query(w, f"council:{w.council_x.pk}"),
+            lambda w: reverse("followup:document") + followup_query(w, f"council:{w.council_x.pk}"),
             expect(404, anon=LOGIN, coord_x=200, coord_y=400, regional=200, admin=200),
         ),
     ],
-    "agreements:export": [
+    "followup:document_docx": [
+        Case(
+            "Word, council X",
+            lambda w: reverse("followup:document_docx") + followup_query(w, f"council:{w.council_x.pk}"),
+            expect(404, anon=LOGIN, coord_x=200, coord_y=400, regional=200, admin=200),
+        ),
+        Case(
+            "Word, whole county",
+            lambda w: reverse("followup:document_docx") + followup_query(w, "county"),
+            expect(404, anon=LOGIN, coord_x=400, coord_y=400, regional=200, admin=200),
+        ),
+    ],
+    "followup:export": [
         Case(
             f"{what}.{fmt}, council X",
             export_url(what, fmt, "council_x"),
@@ -664,42 +822,111 @@ MATRIX: dict[str, list[Case]] = {
     + [
         Case(
             "rapporter.csv, whole county",
-            lambda w: reverse("agreements:export", args=["rapporter", "csv"]) + followup_query(w, "county"),
+            lambda w: reverse("followup:export", args=["rapporter", "csv"]) + followup_query(w, "county"),
             expect(404, anon=LOGIN, coord_x=400, coord_y=400, regional=200, admin=200),
         ),
         Case(
             "unknown export",
-            lambda w: reverse("agreements:export", args=["kontakter", "csv"]) + followup_query(w, "county"),
+            lambda w: reverse("followup:export", args=["kontakter", "csv"]) + followup_query(w, "county"),
             expect(404, anon=LOGIN),
         ),
     ],
     # --- Council meeting packs ------------------------------------------------------------------------
-    "councils:index": [Case("index", lambda w: reverse("councils:index"), signed_in(200))],
-    "councils:meeting_pack": [
+    "followup:meeting_packs": [Case("index", lambda w: reverse("followup:meeting_packs"), signed_in(200))],
+    "followup:meeting_pack": [
         Case(
             "council X",
-            lambda w: reverse("councils:meeting_pack", args=[w.council_x.pk]),
+            lambda w: reverse("followup:meeting_pack", args=[w.council_x.pk]),
             expect(404, anon=LOGIN, coord_x=200, regional=200, admin=200),
         ),
         Case(
             "council Y",
-            lambda w: reverse("councils:meeting_pack", args=[w.council_y.pk]),
+            lambda w: reverse("followup:meeting_pack", args=[w.council_y.pk]),
             expect(404, anon=LOGIN, coord_y=200, regional=200, admin=200),
         ),
         Case(
             "regional council",
-            lambda w: reverse("councils:meeting_pack", args=[w.regional_council.pk]),
+            lambda w: reverse("followup:meeting_pack", args=[w.regional_council.pk]),
             expect(404, anon=LOGIN, regional=200, admin=200),
         ),
     ],
-    "councils:meeting_pack_pdf": [
+    "followup:meeting_pack_pdf": [
         Case(
             "council X",
-            lambda w: reverse("councils:meeting_pack_pdf", args=[w.council_x.pk]),
+            lambda w: reverse("followup:meeting_pack_pdf", args=[w.council_x.pk]),
             expect(404, anon=LOGIN, coord_x=200, regional=200, admin=200),
         ),
     ],
     # --- Admin (one group, see the module docstring) -------------------------------------------------
+    # --- Read API (/api/v1/, session auth here; tokens in tests/api) -----------------------------------
+    "api:api_info": [Case("about the API", lambda w: "/api/v1/api-info", everyone(200))],
+    "api:schema": [Case("OpenAPI schema", lambda w: reverse("api:schema"), everyone(200))],
+    "api:not_found": [Case("unknown API path", lambda w: "/api/v1/finns-inte", everyone(404))],
+    "api:reports": [
+        # Everyone signed in gets a list: of what they may see (tests/api checks the rows).
+        Case("list", lambda w: reverse("api:reports"), expect(200, anon=401)),
+    ],
+    "api:report": [
+        Case(
+            "X1, as its detail page",
+            lambda w: reverse("api:report", args=[w.x1.reference]),
+            expect(404, anon=401, reporter_a=200, coord_x=200, regional=200, responder=200, admin=200),
+        ),
+        Case(
+            "Y1, as its detail page",
+            lambda w: reverse("api:report", args=[w.y1.reference]),
+            expect(404, anon=401, reporter_b=200, coord_y=200, regional=200, admin=200),
+        ),
+        Case(
+            "unconfirmed report",
+            lambda w: reverse("api:report", args=[w.unconfirmed.reference]),
+            expect(404, anon=401),
+        ),
+    ],
+    "api:systemic_issues": [
+        Case("list", lambda w: reverse("api:systemic_issues"), expect(404, anon=401, regional=200, admin=200))
+    ],
+    "api:systemic_issue": [
+        Case(
+            "one",
+            lambda w: reverse("api:systemic_issue", args=[w.issue.pk]),
+            expect(404, anon=401, regional=200, admin=200),
+        )
+    ],
+    "api:statistics": [
+        Case(
+            "council X, as the follow-up page",
+            lambda w: reverse("api:statistics") + followup_query(w, f"council:{w.council_x.pk}"),
+            expect(404, anon=401, coord_x=200, coord_y=400, regional=200, admin=200),
+        ),
+        Case(
+            "whole county",
+            lambda w: reverse("api:statistics") + followup_query(w, "county"),
+            expect(404, anon=401, coord_x=400, coord_y=400, regional=200, admin=200),
+        ),
+    ],
+    "api_pages:documentation": [
+        Case("API documentation", lambda w: reverse("api_pages:documentation"), everyone(200))
+    ],
+    "api_pages:tokens": [
+        Case("own tokens", lambda w: reverse("api_pages:tokens"), signed_in(200)),
+        Case(
+            "create one",
+            lambda w: reverse("api_pages:tokens"),
+            signed_in(200),
+            post=lambda w: {"name": "Matris", "days": "30"},
+            changes=frozenset(set(ROLES) - {"anon"}),
+        ),
+    ],
+    "api_pages:revoke": [
+        Case("GET", lambda w: reverse("api_pages:revoke", args=["sb_nosuchkey0"]), POST_ONLY_GET),
+        Case(
+            "someone else's or no such token",
+            lambda w: reverse("api_pages:revoke", args=["sb_nosuchkey0"]),
+            expect(404, anon=LOGIN),
+            post=lambda w: {},
+        ),
+    ],
     ADMIN_GROUP: [
         Case("index", lambda w: reverse("admin:index"), expect(ADMIN_LOGIN, admin=200)),
         Case(
@@ -755,7 +982,7 @@ def test_the_walk_finds_nested_and_namespaced_patterns():
         "healthz",
         "home",
         "deviations:detail",
-        "agreements:export",
+        "followup:export",
         "account:profile",
         ADMIN_GROUP,
     } <= names
@@ -767,7 +994,7 @@ def test_the_walk_finds_nested_and_namespaced_patterns():
 @pytest.fixture(autouse=True)
 def no_pdf_rendering(monkeypatch):
     """Access is decided before a PDF is rendered; WeasyPrint would only make the matrix slow."""
-    monkeypatch.setattr("agreements.pdf.render_pdf", lambda **kwargs: b"%PDF-1.7 test")
+    monkeypatch.setattr("followup.pdf.render_pdf", lambda **kwargs: b"%PDF-1.7 test")
 
 
 class Fingerprint:
@@ -780,13 +1007,18 @@ class Fingerprint:
 
         return {
             "deviations": rows(Deviation, "status", "assigned_to", "systemic_issue", "council", "updated_at"),
+            "texts": rows(Deviation, "description", "consequence", "actions_taken", "suggested_improvement"),
+            "event_texts": rows(DeviationEvent, "text"),
             "events": DeviationEvent.objects.count(),
+            "factors": rows(Deviation.contributing_factors.through, "deviation", "contributingfactor"),
             "requests": rows(ResponseRequest, "answered_at", "cancelled_at"),
             "issues": rows(SystemicIssue, "title", "state", "updated_at"),
             "actions": rows(SystemicAction, "state", "description"),
             "analyses": FollowUpAnalysis.objects.count(),
+            "saved_filters": rows(SavedFilter, "name", "query", "council"),
             "users": rows(get_user_model(), "password", "is_active"),
             "devices": sorted(TOTPDevice.objects.filter(confirmed=True).values_list("pk", "user")),
+            "api_tokens": rows(ApiToken, "user"),
         }
 
 

@@ -67,7 +67,7 @@ def test_followup_exports_never_contain_contact(client, w, what, fmt):
     for user in (w.coord_x, w.regional, w.admin):
         client.force_login(user)
         response = client.get(
-            reverse("agreements:export", args=[what, fmt]) + followup_query(w, f"council:{w.council_x.pk}")
+            reverse("followup:export", args=[what, fmt]) + followup_query(w, f"council:{w.council_x.pk}")
         )
         assert response.status_code == 200
         body = b"".join(response.streaming_content) if response.streaming else response.content
@@ -91,8 +91,7 @@ def test_followup_exports_never_contain_contact(client, w, what, fmt):
 def test_local_export_holds_only_the_councils_own_reports(client, w):
     client.force_login(w.coord_x)
     response = client.get(
-        reverse("agreements:export", args=["rapporter", "csv"])
-        + followup_query(w, f"council:{w.council_x.pk}")
+        reverse("followup:export", args=["rapporter", "csv"]) + followup_query(w, f"council:{w.council_x.pk}")
     )
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     assert w.x1.reference in text
@@ -100,14 +99,14 @@ def test_local_export_holds_only_the_councils_own_reports(client, w):
     # Choosing council Y, or the whole county, is refused.
     for scope in (f"council:{w.council_y.pk}", "county", f"municipality:{w.muni_y.pk}"):
         response = client.get(
-            reverse("agreements:export", args=["rapporter", "csv"]) + followup_query(w, scope)
+            reverse("followup:export", args=["rapporter", "csv"]) + followup_query(w, scope)
         )
         assert response.status_code == 400, scope
 
 
 def test_meeting_packs_never_show_contact(client, w):
     client.force_login(w.coord_x)
-    response = client.get(reverse("councils:meeting_pack", args=[w.council_x.pk]))
+    response = client.get(reverse("followup:meeting_pack", args=[w.council_x.pk]))
     assert response.status_code == 200
     assert w.x1.reference in response.text
     assert shows_contact(response.text) == []

@@ -398,12 +398,12 @@ def test_query_string_forms(w):
     }
     pack = {"meeting_date": "2026-11-25", "previous_meeting": "2026-10-25"}
     targets = [
-        (w.coord_x, reverse("agreements:followup"), followup),
-        (w.regional, reverse("agreements:followup"), {**followup, "scope": "county"}),
-        (w.coord_x, reverse("agreements:export", args=["rapporter", "csv"]), followup),
+        (w.coord_x, reverse("followup:followup"), followup),
+        (w.regional, reverse("followup:followup"), {**followup, "scope": "county"}),
+        (w.coord_x, reverse("followup:export", args=["rapporter", "csv"]), followup),
         (w.coord_x, reverse("deviations:queue"), queue),
         (w.regional, reverse("deviations:escalated"), queue),
-        (w.coord_x, reverse("councils:meeting_pack", args=[w.council_x.pk]), pack),
+        (w.coord_x, reverse("followup:meeting_pack", args=[w.council_x.pk]), pack),
         (w.regional, reverse("deviations:systemic_list"), {"state": "open"}),
         (w.reporter_a, reverse("deviations:my_reports"), {"page": "2"}),
     ]
@@ -424,7 +424,7 @@ def test_query_string_forms(w):
 
 def test_save_analysis_form(w):
     client = as_user(w.regional)
-    url = reverse("agreements:save_analysis") + (
+    url = reverse("followup:save_analysis") + (
         f"?agreement={w.agreement.pk}&period_type=year&year=2026&scope=county&basis=reported_on"
     )
 
@@ -463,7 +463,7 @@ def test_login_and_account_forms(w):
     run()
 
 
-# --- The accessibility feedback form (mailed, never stored) ------------------------------------------
+# --- The accessibility feedback form (stored only until mailed) --------------------------------------
 
 
 def test_accessibility_feedback_form(w, mailoutbox, django_capture_on_commit_callbacks):

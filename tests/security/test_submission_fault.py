@@ -15,8 +15,8 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from deviations import services
 from deviations.models import Deviation, DeviationEvent
+from deviations.services import reporting, transitions
 from tests import factories
 from tests.deviations import reporting_world
 from tests.deviations.test_reliability import terminate
@@ -64,7 +64,7 @@ def test_connection_killed_during_submission_never_gives_a_receipt_without_a_rep
 ):
     client = signed_in_reporter(world)
     pid = backend_pid()
-    real_event, real_queue_email = services._event, services.queue_email
+    real_event, real_queue_email = transitions.write_event, reporting.queue_email
 
     def event(**kwargs):
         if moment == "during_writes":
@@ -77,8 +77,8 @@ def test_connection_killed_during_submission_never_gives_a_receipt_without_a_rep
             terminate(pid)
 
     with (
-        mock.patch.object(services, "_event", side_effect=event),
-        mock.patch.object(services, "queue_email", side_effect=queue_email),
+        mock.patch.object(transitions, "write_event", side_effect=event),
+        mock.patch.object(reporting, "queue_email", side_effect=queue_email),
     ):
         response = client.post(
             reverse("deviations:report_form"),

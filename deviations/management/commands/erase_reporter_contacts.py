@@ -4,7 +4,7 @@ import logging
 
 from django.core.management.base import BaseCommand, CommandError
 
-from deviations import services
+from deviations.services import retention
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +26,6 @@ class Command(BaseCommand):
     def handle(self, *args, months=None, **options):
         if months is not None and months < 0:
             raise CommandError("--months must be zero or more.")
-        count = services.erase_reporter_contacts(months=months)
+        count = retention.erase_reporter_contacts(months=months)
         # Counts only: never which reports or whose details.
         self.stdout.write(f"erased={count}")

@@ -5,7 +5,7 @@ import logging
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from deviations.services import purge_unconfirmed
+from deviations.services.retention import purge_unconfirmed
 
 logger = logging.getLogger("deviations.retention")
 

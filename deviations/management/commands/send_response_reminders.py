@@ -4,7 +4,7 @@ Idempotent: each reminder and each overdue mark happens once per request, howeve
 
 from django.core.management.base import BaseCommand
 
-from deviations.services import send_response_reminders
+from deviations.services.responses import send_response_reminders
 
 
 class Command(BaseCommand):

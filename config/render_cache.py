@@ -1,0 +1,49 @@
+"""What cached HTML depends on besides its own data: the release and the code that renders it.
+
+Two render caches pay for themselves (measured in the commit that added this module): long select lists
+(``config.forms.CachedChoicesRenderer``) and the queue's filter form (``deviations.filters.form_cache_key``).
+Their keys hold the data they show; ``render_version()`` adds what a deploy changes, so HTML cached by
+one release is never served by the next one, also when the cache is shared (``CACHE_URL``) or a
+release keeps its version number:
+
+- ``settings.RELEASE`` (environment ``RELEASE``, by default the installed package's version);
+- the installed distributions and their versions (Django's, crispy's own templates and code);
+- the source of every template in the project's and the apps' template directories.
+
+The last two are read once per process (a deploy starts new processes); under ``runserver`` an edited
+template also changes the version at once (the autoreloader's ``file_changed`` signal).
+"""
+
+import hashlib
+from functools import cache
+from importlib import metadata
+
+from django.conf import settings
+from django.dispatch import receiver
+from django.template.autoreload import get_template_directories
+from django.utils.autoreload import file_changed
+
+
+def render_version() -> str:
+    """The release and a digest of the installed code and template sources."""
+    return f"{settings.RELEASE}:{_code_digest()}"
+
+
+@cache
+def _code_digest() -> str:
+    digest = hashlib.sha256()
+    for name, version in sorted((dist.name or "", dist.version) for dist in metadata.distributions()):
+        digest.update(f"{name}=={version}\n".encode())
+    for directory in sorted(get_template_directories()):
+        for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+            digest.update(f"{path.relative_to(directory)}\n".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@receiver(file_changed, dispatch_uid="render_version_file_changed")
+def _forget_digest(sender, file_path, **kwargs):
+    """A template edited under ``runserver`` (Python changes restart the process anyway). Returns
+    None: whether the server restarts stays Django's decision."""
+    if file_path.suffix != ".py":
+        _code_digest.cache_clear()

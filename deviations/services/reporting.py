@@ -1,0 +1,316 @@
+"""The reporter's journey: the rules a new report must meet, filing it and confirming it."""
+
+import datetime
+import logging
+import uuid
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Min, prefetch_related_objects
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import get_language, gettext_noop
+from django.utils.translation import gettext as _
+
+from agreements.models import Agreement, domain_of
+from config.errors import Conflict, Invalid
+from config.personal_data import identity_number_errors
+
+from .. import selectors, summary
+from ..models import Deviation, Severity
+from ..notifications import queue_email
+from ..workflow import Role, Status
+from .routing import UNCONFIRMED_REFERENCE_PREFIX
+from .transitions import site_language_text, transition_held
+
+logger = logging.getLogger(__name__)
+
+#: The report's free-text fields (also scanned for names by the form's warning).
+TEXT_FIELDS = ("description", "consequence", "actions_taken", "suggested_improvement")
+#: Every text the reporter writes, scanned by the personal-data guard.
+GUARDED_FIELDS = (*TEXT_FIELDS, "reporter_name", "reporter_email", "reporter_phone")
+_MODEL_FIELDS = (
+    "agreement",
+    "commitment",
+    "category",
+    "occurred_on",
+    "municipality",
+    "district",
+    "reporting_organization",
+    *TEXT_FIELDS,
+    "severity",
+    "sip_involved",
+    "discharge_involved",
+    "reporter_name",
+    "reporter_email",
+    "reporter_phone",
+)
+
+
+#: The answer to the form's first question that sends the reporter to the BUS process instead.
+CONCERNS_CHILD = "yes"
+#: A second report with the same content from the same reporter within this time is the first one
+#: again (the browser's Back button and "Skicka" once more), not a new report.
+DUPLICATE_WINDOW = datetime.timedelta(minutes=30)
+
+
+def belongs_to_bus(data: dict) -> bool:
+    """Whether the reporter answered that the deviation concerns a person under 18: such reports are
+    handled in the BUS process (``settings.BUS_URL``), never here."""
+    return data.get("concerns_child") == CONCERNS_CHILD
+
+
+def _label(field: str) -> str:
+    return capfirst(Deviation._meta.get_field(field).verbose_name)
+
+
+def personal_data_errors(data: dict) -> dict[str, str]:
+    """Errors for the reporter's texts holding a personnummer or samordningsnummer
+    (``config.personal_data``). The message names the field but never contains the number."""
+    return identity_number_errors(
+        {field: data.get(field) for field in GUARDED_FIELDS},
+        labels={field: _label(field) for field in GUARDED_FIELDS},
+    )
+
+
+def _in_agreement(category, agreement) -> bool:
+    # Prefetched on the instance: the form's check and the service's check share one query.
+    prefetch_related_objects([category], "agreements")
+    return any(a.pk == agreement.pk for a in category.agreements.all())
+
+
+def _has_active_districts(municipality) -> bool:
+    prefetch_related_objects([municipality], "districts")
+    return any(district.active for district in municipality.districts.all())
+
+
+def report_errors(data: dict, *, reporter=None, today=None) -> dict[str, str]:
+    """Every business rule a new report must meet, as ``{field: message}``. Fields missing from
+    ``data`` (already refused by the form) are skipped. Used by the form and by ``submit_deviation``."""
+    today = today or timezone.localdate()
+    errors = personal_data_errors(data)
+    if belongs_to_bus(data):
+        errors["concerns_child"] = _(
+            "Brister i samverkan kring barn och unga under 18 år rapporteras i BUS-processen, inte här. "
+            "Ingenting har sparats."
+        )
+    if data.get("severity") not in (None, "", *Severity.values):
+        errors["severity"] = _("Välj en av nivåerna.")
+    agreement = data.get("agreement")
+    occurred_on = data.get("occurred_on")
+    if occurred_on and occurred_on > today:
+        errors["occurred_on"] = _("Datumet kan inte ligga i framtiden.")
+    elif occurred_on and not (agreement and agreement.is_valid_on(occurred_on)):
+        # Only when the choice does not fit the date: the happy path costs no query.
+        no_agreement = _no_agreement_message(occurred_on)
+        if no_agreement:
+            errors["occurred_on"] = no_agreement
+    if agreement and occurred_on and "occurred_on" not in errors and not agreement.is_valid_on(occurred_on):
+        errors["agreement"] = _(
+            "Överenskommelsen ”%(agreement)s” gällde inte %(date)s. Välj en överenskommelse som gällde "
+            "när bristen inträffade."
+        ) % {"agreement": agreement, "date": occurred_on.isoformat()}
+    commitment = data.get("commitment")
+    if agreement and commitment and (commitment.agreement_id != agreement.pk or not commitment.active):
+        errors["commitment"] = _("Åtagandet hör inte till den valda överenskommelsen.")
+    category = data.get("category")
+    if agreement and category and (not category.active or not _in_agreement(category, agreement)):
+        errors["category"] = _("Kategorin hör inte till den valda överenskommelsen.")
+    municipality, district = data.get("municipality"), data.get("district")
+    if municipality:
+        if district is not None and (district.municipality_id != municipality.pk or not district.active):
+            errors["district"] = _("Stadsdelen hör inte till den valda kommunen.")
+        elif district is None and _has_active_districts(municipality):
+            errors["district"] = _("Välj stadsdel: %(municipality)s är indelad i stadsdelar.") % {
+                "municipality": municipality
+            }
+    own = data.get("reporting_organization")
+    if own and not own.active:
+        errors["reporting_organization"] = _("Organisationen är inte längre aktiv.")
+    counterparts = list(data.get("counterpart_organizations") or [])
+    if "counterpart_organizations" in data:
+        if not counterparts:
+            errors["counterpart_organizations"] = _("Välj minst en motpart.")
+        elif not all(organization.active for organization in counterparts):
+            errors["counterpart_organizations"] = _("En av motparterna är inte längre aktiv.")
+        elif own and {o.pk for o in counterparts} == {own.pk}:
+            errors["counterpart_organizations"] = _(
+                "Motparten kan inte enbart vara din egen organisation. Välj den organisation som "
+                "samverkan brast med."
+            )
+    errors.update(_address_errors(data, reporter=reporter))
+    return errors
+
+
+def _address_errors(data: dict, *, reporter) -> dict[str, str]:
+    """Without an account, the address must be at a domain registered on an organisation. And every
+    address of the reporter (the one on the report, and a signed-in reporter's account address) must be
+    at a domain of the organisation reported from: the statistics per organisation pair count what
+    each organisation's own staff reported. One query."""
+    email = data.get("reporter_email") or ""
+    own = data.get("reporting_organization")
+    if reporter is None:
+        if not email:
+            return {}
+        registered_by = selectors.organizations_with_email_domain(email)
+        if not registered_by:
+            return {
+                "reporter_email": _(
+                    "Använd din e-postadress i tjänsten. Bara adresser hos anslutna organisationer "
+                    "godtas, och domänen ”%(domain)s” finns inte registrerad. Logga in om du har ett konto."
+                )
+                % {"domain": email.rpartition("@")[2]}
+            }
+        foreign = [] if own is None or own.pk in registered_by else [domain_of(email)]
+    else:
+        addresses = [a for a in (email, reporter.email) if a]
+        if own is None or not addresses:
+            return {}
+        # Prefetched on the instance: the form's check and the service's check share one query.
+        prefetch_related_objects([own], "email_domains")
+        own_domains = {registered.domain.lower() for registered in own.email_domains.all()}
+        foreign = [domain_of(a) for a in addresses if domain_of(a) not in own_domains]
+    if not foreign:
+        return {}
+    return {
+        "reporting_organization": _(
+            "E-postadresser på domänen ”%(domain)s” hör inte till %(organization)s. Välj den "
+            "organisation du arbetar i och rapporterar från, med din e-postadress där."
+        )
+        % {"domain": foreign[0], "organization": own}
+    }
+
+
+def _no_agreement_message(date: datetime.date) -> str:
+    """Why nothing can be reported for ``date`` when no agreement was in force then; "" if one was."""
+    if Agreement.objects.valid_on(date).exists():
+        return ""
+    first = Agreement.objects.filter(active=True).aggregate(first=Min("valid_from"))["first"]
+    if first is None or date > first:
+        return _("Ingen av överenskommelserna gällde %(date)s. Kontrollera datumet.") % {
+            "date": date.isoformat()
+        }
+    return _(
+        "Ingen av överenskommelserna gällde %(date)s: den tidigaste började gälla %(first)s. Kontrollera "
+        "datumet."
+    ) % {"date": date.isoformat(), "first": first.isoformat()}
+
+
+def submit_deviation(*, data: dict, idempotency_key, reporter=None) -> tuple[Deviation, bool]:
+    """File a report; returns ``(deviation, created)``.
+
+    The same ``idempotency_key`` always gives the same report (double clicks, resubmits), created once;
+    so does the same content from the same reporter within ``DUPLICATE_WINDOW`` (the form sent again
+    after going back in the browser, which may carry a new key).
+    Without an account the report waits, unconfirmed, for the reporter to follow the e-mailed link;
+    a signed-in ``reporter`` is confirmed (and routed) in the same transaction.
+    Raises ``Invalid`` (its ``errors`` by field) if a rule in ``report_errors`` is broken; nothing is
+    stored then.
+    """
+    try:
+        return _submit_deviation(data=data, idempotency_key=idempotency_key, reporter=reporter)
+    except IntegrityError:
+        # A concurrent request with the same key won the race (its transaction, or savepoint when
+        # called inside one, is rolled back, with the reference number it took): answer with its report.
+        existing = Deviation.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing, False
+
+
+@transaction.atomic
+def _submit_deviation(*, data: dict, idempotency_key, reporter) -> tuple[Deviation, bool]:
+    existing = Deviation.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing, False
+    errors = report_errors(data, reporter=reporter)
+    if errors:
+        raise Invalid(" ".join(errors.values()), errors=errors)
+    existing = _same_report(data, reporter=reporter)
+    if existing is not None:
+        return existing, False
+    fields = {name: data.get(name) for name in _MODEL_FIELDS}
+    for name in (*GUARDED_FIELDS, "severity"):
+        fields[name] = (fields[name] or "").strip()
+    deviation = Deviation(
+        reference=f"{UNCONFIRMED_REFERENCE_PREFIX}{uuid.UUID(str(idempotency_key)).hex[:18]}",
+        status=Status.UNCONFIRMED,
+        idempotency_key=idempotency_key,
+        reporter=reporter,
+        **fields,
+    )
+    with summary.tracking() as tracker:
+        tracker.add(deviation)  # new: counted once confirmed, with its counterparts
+        if reporter is not None:
+            # Confirmed before it is first saved: one INSERT of the routed, numbered report.
+            deviation = _confirm(deviation=deviation, actor=reporter)
+        else:
+            deviation.save(force_insert=True)
+        deviation.counterpart_organizations.add(*data["counterpart_organizations"])
+    if reporter is None:
+        queue_email(template="confirm_report", deviation=deviation, language=_language())
+    logger.info("deviation %s submitted (confirmed: %s)", deviation.pk, reporter is not None)
+    return deviation, True
+
+
+def resend_confirmation(*, deviation: Deviation) -> None:
+    """Send the reporter a new confirmation link (the first mail was lost, or its link expired). Raises
+    ``Conflict`` if the report is no longer waiting for one."""
+    if deviation.status != Status.UNCONFIRMED:
+        raise Conflict(_("Rapporten är redan bekräftad."))
+    with transaction.atomic():
+        queue_email(template="confirm_report", deviation=deviation, language=_language())
+    logger.info("deviation %s: confirmation link sent again", deviation.pk)
+
+
+def _same_report(data: dict, *, reporter) -> Deviation | None:
+    """The report this reporter filed with the same content within ``DUPLICATE_WINDOW``, if any."""
+    if reporter is not None:
+        same_reporter = {"reporter": reporter}
+    else:
+        same_reporter = {
+            "reporter__isnull": True,
+            "reporter_email__iexact": (data["reporter_email"] or "").strip(),
+        }
+    return (
+        Deviation.objects.filter(
+            created_at__gte=timezone.now() - DUPLICATE_WINDOW,
+            agreement=data["agreement"],
+            category=data["category"],
+            occurred_on=data["occurred_on"],
+            municipality=data["municipality"],
+            reporting_organization=data["reporting_organization"],
+            description=(data["description"] or "").strip(),
+            consequence=(data["consequence"] or "").strip(),
+            **same_reporter,
+        )
+        .order_by("created_at", "pk")
+        .first()
+    )
+
+
+@transaction.atomic
+def confirm_deviation(*, deviation: Deviation, actor=None, actor_label: str = "") -> Deviation:
+    """Confirm a report (the reporter proved the e-mail address, or is signed in): it becomes submitted,
+    gets its reference number and is routed; the council is told and the reporter gets a receipt with
+    the private status link. Raises ``Conflict`` if it is already confirmed."""
+    deviation = Deviation.objects.select_for_update().get(pk=deviation.pk)
+    return _confirm(deviation=deviation, actor=actor, actor_label=actor_label)
+
+
+def _confirm(*, deviation: Deviation, actor=None, actor_label: str = "") -> Deviation:
+    """``confirm_deviation`` for a report the caller holds (locked, or not saved yet)."""
+    deviation = transition_held(
+        deviation=deviation,
+        action="confirm",
+        actor=actor,
+        roles={Role.REPORTER},
+        actor_label=actor_label or site_language_text(gettext_noop("Rapportören")),
+    )
+    queue_email(template="receipt", deviation=deviation, language=_language())
+    return deviation
+
+
+def _language() -> str:
+    """The reporter's mails are in the language of the page they used."""
+    return get_language() or settings.LANGUAGE_CODE

@@ -1,0 +1,248 @@
+"""Responses from counterpart organisations (yttranden): asking for one, withdrawing the request, the
+answer through the signed link, and the daily reminders and overdue marks."""
+
+import datetime
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max, Min, OuterRef, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from config.errors import Conflict, Invalid
+from config.personal_data import guard_texts
+
+from .. import notifications, summary
+from ..dates import stockholm_today
+from ..models import Deviation, DeviationEvent, ResponseRequest
+from ..workflow import Status
+from .transitions import apply_transition, require_handler, site_language_text, transition_held, write_event
+
+logger = logging.getLogger(__name__)
+
+
+class ResponseLinkInvalid(Conflict):
+    """The answer link was already used, withdrawn or is past its due date."""
+
+
+def sync_response_summaries(deviation_ids: Iterable[int] | None = None) -> int:
+    """Recompute the reports' response summaries from their requests (``Deviation.response_due_on``:
+    the earliest due date of the open requests; ``response_received_at``: the latest answer), in one
+    UPDATE. Every writer of response requests calls it for the reports it touched (these services,
+    the demo data, the bench); ``None`` recomputes every report (the migration that added them).
+    Returns the number of reports changed."""
+    open_requests = ResponseRequest.objects.open().filter(deviation_id=OuterRef("pk"))
+    answered = ResponseRequest.objects.filter(deviation_id=OuterRef("pk"), answered_at__isnull=False)
+    due = open_requests.order_by().values("deviation_id").annotate(due=Min("due_on")).values("due")
+    received = answered.order_by().values("deviation_id").annotate(at=Max("answered_at")).values("at")
+    if deviation_ids is None:
+        reports = Deviation.objects.filter(pk__in=ResponseRequest.objects.values("deviation_id"))
+    else:
+        reports = Deviation.objects.filter(pk__in=list(deviation_ids))
+    return reports.update(response_due_on=Subquery(due), response_received_at=Subquery(received))
+
+
+@transaction.atomic
+def request_response(
+    *,
+    deviation: Deviation,
+    organizations: Iterable,
+    actor,
+    message: str = "",
+    due_on: datetime.date | None = None,
+) -> list[ResponseRequest]:
+    """Ask one or more organisations for a response: the ``request_response`` transition, one
+    ResponseRequest per organisation, and an e-mail with a signed answer link to each contact address."""
+    organizations = list(dict.fromkeys(organizations))
+    if not organizations:
+        raise Invalid(_("Välj minst en organisation."))
+    guard_texts(message=message)
+    for organization in organizations:
+        guard_texts(email=organization.contact_email)
+    missing = [o.name for o in organizations if not o.contact_email]
+    if missing:
+        raise Invalid(_("Kontaktadress för yttranden saknas för: %(names)s.") % {"names": ", ".join(missing)})
+    today = stockholm_today()
+    due_on = due_on or today + datetime.timedelta(days=settings.RESPONSE_DEADLINE_DAYS)
+    if due_on <= today:
+        raise Invalid(_("Svarsdatumet måste ligga i framtiden."))
+    deviation = Deviation.objects.select_for_update().get(pk=deviation.pk)
+    require_handler(actor, deviation)
+    already_asked = set(
+        ResponseRequest.objects.open()
+        .filter(deviation=deviation, organization__in=organizations)
+        .values_list("organization__name", flat=True)
+    )
+    if already_asked:
+        raise Conflict(
+            _("Yttrande är redan begärt från: %(names)s.") % {"names": ", ".join(sorted(already_asked))}
+        )
+    # The requests first, then the transition (which refuses "awaiting response" with nothing asked);
+    # a refused transition rolls them back with everything else. The follow-up summary takes the
+    # report's contribution before both and adds the difference after them.
+    with summary.tracking() as tracker:
+        tracker.add(deviation, locked=True)
+        now = timezone.now()
+        requests = [
+            ResponseRequest.objects.create(
+                deviation=deviation,
+                organization=organization,
+                email=organization.contact_email,
+                message=(message or "").strip(),
+                requested_by=actor,
+                requested_at=now,
+                due_on=due_on,
+            )
+            for organization in organizations
+        ]
+        deviation = transition_held(
+            deviation=deviation,
+            action="request_response",
+            actor=actor,
+            text=", ".join(o.name for o in organizations),
+            at=now,
+        )
+        # After the transition, whose save() writes the report as it was read.
+        sync_response_summaries([deviation.pk])
+    for response_request in requests:
+        response_request.deviation = deviation
+        write_event(
+            deviation=deviation,
+            actor=actor,
+            kind=DeviationEvent.Kind.RESPONSE_REQUESTED,
+            text=site_language_text(
+                gettext_noop("%(org)s, svar senast %(due)s"),
+                {"org": response_request.organization.name, "due": due_on.isoformat()},
+            ),
+            created_at=now,
+        )
+    for response_request in requests:
+        notifications.response_requested(response_request=response_request)
+    return requests
+
+
+@transaction.atomic
+def cancel_response_request(*, response_request: ResponseRequest, actor) -> ResponseRequest:
+    """Withdraw an unanswered request: its link stops working and the organisation's staff lose
+    access to the report. When it was the last open request of a report awaiting response, the report
+    goes back to triage ("resume_triage"): nothing waits for a response nobody is asked for."""
+    response_request = (
+        ResponseRequest.objects.select_for_update(of=("self",))
+        .select_related("deviation", "organization")
+        .get(pk=response_request.pk)
+    )
+    require_handler(actor, response_request.deviation)
+    if not response_request.is_open:
+        raise Conflict(_("Begäran är redan besvarad eller återkallad."))
+    with summary.tracking() as tracker:
+        tracker.add(response_request.deviation)
+        response_request.cancelled_at = timezone.now()
+        response_request.save(update_fields=["cancelled_at"])
+    sync_response_summaries([response_request.deviation_id])
+    write_event(
+        deviation=response_request.deviation,
+        actor=actor,
+        kind=DeviationEvent.Kind.NOTE,
+        action="cancel_response_request",
+        text=site_language_text(
+            gettext_noop("Begäran om yttrande från %(org)s återkallad."),
+            {"org": response_request.organization.name},
+        ),
+    )
+    deviation = response_request.deviation
+    if deviation.status == Status.AWAITING_RESPONSE and not deviation.response_requests.open().exists():
+        apply_transition(
+            deviation=deviation,
+            action="resume_triage",
+            actor=actor,
+            text=site_language_text(gettext_noop("Ingen begäran om yttrande återstår.")),
+        )
+    return response_request
+
+
+@transaction.atomic
+def record_response(
+    *, response_request: ResponseRequest, answered_by_name: str, what_happened: str, actions: str
+) -> ResponseRequest:
+    """Store the counterpart's answer (once), log it on the report and tell the coordinators."""
+    response_request = ResponseRequest.objects.select_for_update().get(pk=response_request.pk)
+    if not response_request.is_answerable(stockholm_today()):
+        raise ResponseLinkInvalid
+    if not (what_happened or "").strip() and not (actions or "").strip():
+        raise Invalid(_("Skriv vad som hände eller vilka åtgärder som vidtagits."))
+    guard_texts(answered_by_name=answered_by_name, what_happened=what_happened, actions=actions)
+    now = timezone.now()
+    deviation = response_request.deviation
+    with summary.tracking() as tracker:
+        tracker.add(deviation)
+        response_request.answered_at = now
+        response_request.answered_by_name = (answered_by_name or "").strip()[:150]
+        response_request.answer_what_happened = (what_happened or "").strip()
+        response_request.answer_actions = (actions or "").strip()
+        response_request.save()
+    sync_response_summaries([response_request.deviation_id])
+    write_event(
+        deviation=deviation,
+        actor_label=f"{response_request.organization.name} ({response_request.answered_by_name})"[:200],
+        kind=DeviationEvent.Kind.RESPONSE_RECEIVED,
+        text=response_request.organization.name,
+        created_at=now,
+    )
+    Deviation.objects.filter(pk=deviation.pk).update(updated_at=now)
+    notifications.response_received(response_request=response_request)
+    return response_request
+
+
+def response_reminder_days() -> int:
+    return getattr(settings, "RESPONSE_REMINDER_DAYS", 7)
+
+
+def send_response_reminders(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """The daily run: remind organisations ``RESPONSE_REMINDER_DAYS`` before the due date (once per
+    request) and mark requests past their due date as overdue (once). Safe to run twice, or twice at
+    the same time: each row is claimed with a conditional UPDATE before anything is sent."""
+    now = now or timezone.now()
+    today = stockholm_today(now)
+    reminded = overdue = 0
+    pending = ResponseRequest.objects.open()
+    due_soon = pending.filter(
+        reminder_sent_at__isnull=True,
+        due_on__gte=today,
+        due_on__lte=today + datetime.timedelta(days=response_reminder_days()),
+    )
+    for pk in due_soon.values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            if not ResponseRequest.objects.filter(pk=pk, reminder_sent_at__isnull=True).update(
+                reminder_sent_at=now
+            ):
+                continue
+            response_request = ResponseRequest.objects.select_related("deviation", "organization").get(pk=pk)
+            notifications.response_reminder(response_request=response_request)
+            reminded += 1
+    past_due = ResponseRequest.objects.overdue(today).filter(overdue_marked_at__isnull=True)
+    for pk in past_due.values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            if not ResponseRequest.objects.filter(pk=pk, overdue_marked_at__isnull=True).update(
+                overdue_marked_at=now
+            ):
+                continue
+            response_request = ResponseRequest.objects.select_related(
+                "deviation__council", "organization", "requested_by"
+            ).get(pk=pk)
+            write_event(
+                deviation=response_request.deviation,
+                actor_label="system",
+                kind=DeviationEvent.Kind.RESPONSE_OVERDUE,
+                text=site_language_text(
+                    gettext_noop("%(org)s, svar senast %(due)s"),
+                    {"org": response_request.organization.name, "due": response_request.due_on.isoformat()},
+                ),
+                created_at=now,
+            )
+            notifications.response_overdue(response_request=response_request)
+            overdue += 1
+    logger.info("response reminders: %d reminded, %d marked overdue", reminded, overdue)
+    return {"reminded": reminded, "overdue": overdue}

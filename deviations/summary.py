@@ -1,0 +1,361 @@
+"""The follow-up's monthly summary: what the follow-up counts, per agreement, date basis, month and place.
+
+One SQL statement (``ROWS_SQL``) says what every confirmed report contributes to the follow-up: one row
+per *measure* and *key* (``("status", "closed")``, ``("pair", "12:40")``, ``("response", "35")``...)
+with a count ``n`` and, for the per-pair means, a sum of ``seconds``, grouped by agreement, date basis
+(``reported_on`` or ``occurred_on``), month, council and municipality. The same statement serves three
+uses, so they cannot drift apart:
+
+- ``rebuild()`` (``manage.py rebuild_followup_summary``) fills ``FollowUpSummary`` from all reports;
+- ``tracking()`` keeps it current: the services that change a report (``deviations.services``) wrap the
+  change in it, and it adds what the report contributes after the change minus what it contributed
+  before (an UPSERT adding to the counts, so concurrent writers never overwrite each other);
+- ``live_rows()`` gives the same rows straight from the reports for part of a month (a custom period).
+
+The follow-up (``followup.selectors``) reads only these rows, so its cost depends on the number of
+months, places and keys, not on the number of reports. Each row is stored twice: for its place
+(``municipality_pk`` > 0, ``council_pk`` the council that handles it or 0) and for the whole county
+(``municipality_pk = council_pk = 0``), which the county's follow-up reads.
+
+Measures (``key`` in brackets; durations are in tenths of a day, ``duration_bucket``):
+
+================== ==========================================================================
+total              every report ('')
+status             its status [status]
+sip, discharge     the yes/no/unknown answers [value]
+category           [category id]; commitment [commitment id or '']; severity [grade or '']
+response           submitted → first action [tenths of a day]
+closure            submitted → closed, closed reports only [tenths of a day]
+answer             response request sent → answered [tenths of a day]
+systemic           linked systemic issue [issue id]
+escalated          ever escalated ('');  local_only: resolved locally and never escalated ('')
+open_due           open reports with an open response request [earliest due date]
+pair               reporting → counterpart organisation [rep:cp], once per counterpart
+principal          principal pair [kind], once per report and kind
+pair_response      as pair, with the seconds to first action summed in ``seconds``
+req_in_time        requests answered by their due date (Swedish date); req_late: after it ('')
+req_open           unanswered requests [due date]
+pair_req_in_time   ... per reporting → asked organisation [rep:org]; pair_req_late likewise;
+pair_req_open      [rep:org:due date]; pair_answer [rep:org] with the seconds to the answer summed
+factor             tagged contributing factor [factor id]
+factor_group       main factor [main factor id], once per report
+factor_tagged      reports with at least one contributing factor ('')
+commitment_factor  commitment × main factor [commitment id or '':main factor id], once per report
+commitment_severe  commitment [commitment id or ''] of reports graded serious or very serious
+================== ==========================================================================
+"""
+
+import contextvars
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from .models import Deviation, FollowUpSummary
+from .workflow import OPEN_STATES, Status
+
+BASES = ("reported_on", "occurred_on")
+SEVERE = ("serious", "very_serious")
+COUNTY = 0  # council_pk and municipality_pk of the county rows
+
+#: Tenths of a day for a duration, exact to a tenth up to 10 days, to a day up to 100, to 10 days beyond.
+#: Medians and 90th percentiles are shown in days with one decimal, so up to 10 days nothing is lost.
+DURATION_BUCKET = """
+    (CASE WHEN t < 100 THEN t WHEN t < 1000 THEN round(t / 10.0) * 10 ELSE round(t / 100.0) * 100 END)::bigint
+"""
+
+
+def _bucket(start: str, end: str) -> str:
+    tenths = f"greatest(0, round(extract(epoch from ({end} - {start})) / 8640))"
+    return f"(SELECT {DURATION_BUCKET} FROM (SELECT {tenths} AS t) AS bucket)::text"  # noqa: S608
+
+
+def _seconds(start: str, end: str) -> str:
+    return f"greatest(0, round(extract(epoch from ({end} - {start}))))::bigint"
+
+
+_PLACE = "r.agreement_id, r.basis, r.month, r.council_pk, r.municipality_id"
+
+ROWS_SQL = f"""
+WITH r AS (
+    SELECT d.id, d.agreement_id, b.basis, d.status, d.category_id, d.commitment_id, d.severity,
+           d.sip_involved, d.discharge_involved, d.systemic_issue_id, d.reporting_organization_id,
+           d.submitted_at, d.first_response_at, d.closed_at, d.municipality_id,
+           coalesce(d.council_id, 0) AS council_pk,
+           date_trunc('month', CASE b.basis WHEN 'reported_on' THEN d.reported_on
+                                            ELSE d.occurred_on END)::date AS month,
+           EXISTS (SELECT 1 FROM deviations_deviationevent e WHERE e.deviation_id = d.id
+                   AND e.kind = 'transition' AND e.action = 'escalate') AS escalated,
+           EXISTS (SELECT 1 FROM deviations_deviationevent e WHERE e.deviation_id = d.id
+                   AND e.kind = 'transition' AND e.action = 'resolve_locally') AS resolved_locally,
+           EXISTS (SELECT 1 FROM deviations_deviation_contributing_factors t
+                   WHERE t.deviation_id = d.id) AS tagged
+    FROM deviations_deviation d
+    CROSS JOIN (VALUES ('reported_on'), ('occurred_on')) AS b(basis)
+    WHERE d.status <> '{Status.UNCONFIRMED}' AND ({{where}})
+),
+q AS (
+    SELECT q.*, CASE WHEN q.answered_at IS NULL THEN 'open'
+                     WHEN (q.answered_at AT TIME ZONE %(tz)s)::date <= q.due_on THEN 'in_time'
+                     ELSE 'late' END AS outcome
+    FROM deviations_responserequest q
+    WHERE q.cancelled_at IS NULL AND q.deviation_id IN (SELECT id FROM r)
+),
+open_due AS (
+    SELECT deviation_id, min(due_on) AS due FROM q WHERE outcome = 'open' GROUP BY deviation_id
+),
+f AS (
+    SELECT DISTINCT t.deviation_id, coalesce(cf.parent_id, cf.id) AS main_id
+    FROM deviations_deviation_contributing_factors t
+    JOIN agreements_contributingfactor cf ON cf.id = t.contributingfactor_id
+    WHERE t.deviation_id IN (SELECT id FROM r)
+),
+m AS (
+    SELECT {_PLACE}, v.measure, v.key, 0::bigint AS seconds
+    FROM r LEFT JOIN open_due od ON od.deviation_id = r.id
+    CROSS JOIN LATERAL (VALUES
+        ('total', ''),
+        ('status', r.status),
+        ('sip', r.sip_involved),
+        ('discharge', r.discharge_involved),
+        ('category', r.category_id::text),
+        ('commitment', coalesce(r.commitment_id::text, '')),
+        ('severity', r.severity),
+        ('response', CASE WHEN r.first_response_at IS NOT NULL AND r.submitted_at IS NOT NULL
+                          THEN {_bucket("r.submitted_at", "r.first_response_at")} END),
+        ('closure', CASE WHEN r.status = '{Status.CLOSED}' AND r.closed_at IS NOT NULL
+                              AND r.submitted_at IS NOT NULL
+                         THEN {_bucket("r.submitted_at", "r.closed_at")} END),
+        ('systemic', r.systemic_issue_id::text),
+        ('escalated', CASE WHEN r.escalated THEN '' END),
+        ('local_only', CASE WHEN r.resolved_locally AND NOT r.escalated THEN '' END),
+        ('factor_tagged', CASE WHEN r.tagged THEN '' END),
+        ('commitment_severe', CASE WHEN r.severity IN ('{SEVERE[0]}', '{SEVERE[1]}')
+                                   THEN coalesce(r.commitment_id::text, '') END),
+        ('open_due', CASE WHEN r.status = ANY(%(open_states)s) THEN od.due::text END)
+    ) AS v(measure, key)
+    WHERE v.key IS NOT NULL
+  UNION ALL
+    SELECT {_PLACE}, v.measure, r.reporting_organization_id || ':' || c.organization_id, v.seconds
+    FROM r JOIN deviations_deviation_counterpart_organizations c ON c.deviation_id = r.id
+    CROSS JOIN LATERAL (VALUES
+        ('pair', 0::bigint, true),
+        ('pair_response', {_seconds("r.submitted_at", "r.first_response_at")},
+         r.first_response_at IS NOT NULL AND r.submitted_at IS NOT NULL)
+    ) AS v(measure, seconds, counted)
+    WHERE v.counted
+  UNION ALL
+    SELECT agreement_id, basis, month, council_pk, municipality_id, 'principal', kind, 0::bigint
+    FROM (
+        SELECT DISTINCT r.id, {_PLACE},
+               CASE WHEN ro.principal_municipality_id IS NOT NULL AND co.principal_region_id IS NOT NULL
+                        THEN 'municipality_region'
+                    WHEN ro.principal_region_id IS NOT NULL AND co.principal_municipality_id IS NOT NULL
+                        THEN 'region_municipality'
+                    WHEN ro.principal_municipality_id IS NOT NULL
+                         AND co.principal_municipality_id IS NOT NULL
+                        THEN 'municipality_municipality'
+                    ELSE 'region_region' END AS kind
+        FROM r JOIN deviations_deviation_counterpart_organizations c ON c.deviation_id = r.id
+        JOIN agreements_organization ro ON ro.id = r.reporting_organization_id
+        JOIN agreements_organization co ON co.id = c.organization_id
+    ) AS p
+  UNION ALL
+    SELECT {_PLACE}, v.measure, v.key, v.seconds
+    FROM r JOIN q ON q.deviation_id = r.id
+    CROSS JOIN LATERAL (VALUES
+        ('req_' || q.outcome, CASE WHEN q.outcome = 'open' THEN q.due_on::text ELSE '' END, 0::bigint),
+        ('pair_req_' || q.outcome, r.reporting_organization_id || ':' || q.organization_id
+            || CASE WHEN q.outcome = 'open' THEN ':' || q.due_on::text ELSE '' END, 0::bigint),
+        ('answer', CASE WHEN q.answered_at IS NOT NULL
+                        THEN {_bucket("q.requested_at", "q.answered_at")} END, 0::bigint),
+        ('pair_answer', CASE WHEN q.answered_at IS NOT NULL
+                             THEN r.reporting_organization_id || ':' || q.organization_id END,
+         {_seconds("q.requested_at", "coalesce(q.answered_at, q.requested_at)")})
+    ) AS v(measure, key, seconds)
+    WHERE v.key IS NOT NULL
+  UNION ALL
+    SELECT {_PLACE}, 'factor', t.contributingfactor_id::text, 0::bigint
+    FROM r JOIN deviations_deviation_contributing_factors t ON t.deviation_id = r.id
+  UNION ALL
+    SELECT {_PLACE}, v.measure, v.key, 0::bigint
+    FROM r JOIN f ON f.deviation_id = r.id
+    CROSS JOIN LATERAL (VALUES
+        ('factor_group', f.main_id::text),
+        ('commitment_factor', coalesce(r.commitment_id::text, '') || ':' || f.main_id)
+    ) AS v(measure, key)
+)
+SELECT agreement_id, basis, month, council_pk, municipality_id, measure, key,
+       count(*) AS n, sum(seconds)::bigint AS seconds
+FROM m
+GROUP BY agreement_id, basis, month, council_pk, municipality_id, measure, key
+"""  # noqa: S608 (constant fragments; the values are parameters)
+
+COLUMNS = "agreement_pk, basis, month, council_pk, municipality_pk, measure, key"
+CONFLICT = "agreement_pk, basis, municipality_pk, council_pk, month, measure, key"
+ADD_BATCH = 5000  # rows per INSERT: 45,000 parameters, under PostgreSQL's 65,535
+
+
+def _params(params: dict) -> dict:
+    return {"tz": settings.TIME_ZONE, "open_states": sorted(OPEN_STATES), **params}
+
+
+def _rows(where: str, params: dict) -> dict:
+    """``{key: (n, seconds)}`` at the place level for the reports matching ``where`` (SQL on ``d``,
+    the report, and ``b.basis``)."""
+    with connection.cursor() as cursor:
+        cursor.execute(ROWS_SQL.replace("{where}", where), _params(params))
+        return {tuple(row[:7]): (row[7], row[8]) for row in cursor.fetchall()}
+
+
+def rows_for_reports(ids) -> dict:
+    """What the reports ``ids`` contribute now, place level."""
+    ids = [pk for pk in ids if pk is not None]
+    if not ids:
+        return {}
+    return _rows("d.id = ANY(%(ids)s)", {"ids": ids})
+
+
+def live_rows(*, agreement_pk: int, basis: str, start, end) -> dict:
+    """The rows of the reports of one agreement whose ``basis`` date lies in ``start``..``end``, straight
+    from the reports (place level): for the part of a month a custom period covers."""
+    if basis not in BASES:
+        raise ValueError(f"unknown date basis {basis!r}")
+    return _rows(
+        f"d.agreement_id = %(agreement)s AND b.basis = %(basis)s AND d.{basis} BETWEEN %(start)s AND %(end)s",
+        {"agreement": agreement_pk, "basis": basis, "start": start, "end": end},
+    )
+
+
+def _with_county(rows: dict) -> dict:
+    """Place rows plus their sums for the whole county."""
+    out: dict = {}
+    for (agreement, basis, month, council, municipality, measure, key), (n, seconds) in rows.items():
+        for place in ((council, municipality), (COUNTY, COUNTY)):
+            row = (agreement, basis, month, *place, measure, key)
+            before = out.get(row, (0, 0))
+            out[row] = (before[0] + n, before[1] + seconds)
+    return out
+
+
+def _add(delta: dict) -> None:
+    """Add ``delta`` (``{key: (n, seconds)}``) to the table, in key order (concurrent writers then take
+    the row locks in the same order and cannot deadlock)."""
+    items = sorted((key, value) for key, value in delta.items() if value != (0, 0))
+    if not items:
+        return
+    table = FollowUpSummary._meta.db_table
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), ADD_BATCH):
+            batch = items[start : start + ADD_BATCH]
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(batch))
+            cursor.execute(
+                f"INSERT INTO {table} AS s ({COLUMNS}, n, seconds) VALUES {values} "  # noqa: S608
+                f"ON CONFLICT ({CONFLICT}) "
+                "DO UPDATE SET n = s.n + EXCLUDED.n, seconds = s.seconds + EXCLUDED.seconds",
+                [part for key, (n, seconds) in batch for part in (*key, n, seconds)],
+            )
+
+
+# --- Keeping it current -------------------------------------------------------------------------------
+
+
+@dataclass
+class Tracker:
+    """Reports whose contribution is taken before a change; ``apply`` adds after minus before."""
+
+    before: dict = field(default_factory=dict)  # pk -> rows
+    new: list = field(default_factory=list)  # reports not saved yet when added
+
+    def add(self, deviation, *, locked: bool = False) -> None:
+        """Call before changing ``deviation`` (a report, saved or not yet). Its row is locked first
+        unless the caller holds the lock (``locked``), so that no other change slips in between what it
+        contributed before and after."""
+        if deviation.pk is None:
+            if not any(obj is deviation for obj in self.new):
+                self.new.append(deviation)
+        elif deviation.pk not in self.before:
+            if not locked:
+                list(Deviation.objects.select_for_update(of=("self",)).filter(pk=deviation.pk).values("pk"))
+            # An unconfirmed report contributes nothing (the caller holds it, so its status is current).
+            unconfirmed = deviation.status == Status.UNCONFIRMED
+            self.before[deviation.pk] = {} if unconfirmed else rows_for_reports([deviation.pk])
+
+    def apply(self) -> None:
+        new = {obj.pk for obj in self.new if obj.pk is not None and obj.status != Status.UNCONFIRMED}
+        if not self.before and not new:
+            return
+        delta = rows_for_reports(sorted(set(self.before) | new))
+        for rows in self.before.values():
+            for key, (n, seconds) in rows.items():
+                was = delta.get(key, (0, 0))
+                delta[key] = (was[0] - n, was[1] - seconds)
+        _add(_with_county(delta))
+
+
+_current: contextvars.ContextVar[Tracker | None] = contextvars.ContextVar("followup_summary", default=None)
+
+
+@contextmanager
+def tracking():
+    """Keep the summary current across a change to reports::
+
+        with summary.tracking() as tracker:
+            tracker.add(deviation)   # before changing it
+            ...change it...
+
+    On leaving without an error the difference is added, in the caller's transaction. Nested uses (a
+    service calling another) share the outermost tracker, which applies once at its end."""
+    outer = _current.get()
+    if outer is not None:
+        yield outer
+        return
+    tracker = Tracker()
+    token = _current.set(tracker)
+    try:
+        yield tracker
+    finally:
+        _current.reset(token)
+    tracker.apply()
+
+
+# --- Rebuilding ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def rebuild() -> int:
+    """Empty the summary and count everything again from the reports, in the database (place rows from
+    ``ROWS_SQL``, then the county rows as their sums). Returns the number of rows."""
+    table = FollowUpSummary._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")  # writers wait; readers read the old rows
+        cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+        rows_sql = ROWS_SQL.replace("{where}", "true")
+        # In the order of the unique index, so that the rows a follow-up reads lie together.
+        cursor.execute("DROP TABLE IF EXISTS summary_rebuild")
+        cursor.execute(f"CREATE TEMPORARY TABLE summary_rebuild ON COMMIT DROP AS {rows_sql}", _params({}))
+        cursor.execute(
+            f"INSERT INTO {table} ({COLUMNS}, n, seconds) "  # noqa: S608
+            "SELECT agreement_id, basis, month, council_pk, municipality_id, measure, key, n, seconds "
+            "FROM (SELECT * FROM summary_rebuild UNION ALL "
+            f"SELECT agreement_id, basis, month, {COUNTY}, {COUNTY}, measure, key, sum(n), sum(seconds) "
+            "FROM summary_rebuild GROUP BY agreement_id, basis, month, measure, key) x "
+            "ORDER BY agreement_id, basis, municipality_id, council_pk, month, measure, key"
+        )
+        cursor.execute(f"ANALYZE {table}")  # VACUUM (outside the transaction) sets the visibility map
+    return FollowUpSummary.objects.count()
+
+
+def recount() -> dict:
+    """What the table should hold now (non-zero rows), counted from the reports."""
+    return {key: value for key, value in _with_county(_rows("true", {})).items() if value != (0, 0)}
+
+
+def stored() -> dict:
+    """What the table holds (non-zero rows), in ``recount``'s shape."""
+    fields = ("agreement_pk", "basis", "month", "council_pk", "municipality_pk", "measure", "key")
+    return {
+        tuple(row[:7]): (row[7], row[8])
+        for row in FollowUpSummary.objects.exclude(n=0, seconds=0).values_list(*fields, "n", "seconds")
+    }

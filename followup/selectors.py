@@ -1,0 +1,1036 @@
+"""Reads for the follow-up (uppföljning) of an agreement: one computation, several renderings.
+
+``followup_statistics`` reads the monthly summary (``deviations.summary``: what every report
+contributes, kept current by the services) for an agreement, period, scope and date basis, and returns
+plain dicts and rows that the follow-up page, the document (PDF, DOCX) and the CSV/XLSX exports all
+share. Its cost depends on the number of months, places and keys, not on the number of reports.
+
+Unconfirmed reports are excluded everywhere.
+"""
+
+import calendar
+import datetime
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from django.db.models import F, Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from agreements.models import (
+    Agreement,
+    Commitment,
+    ContributingFactor,
+    DeviationCategory,
+    FollowUpAnalysis,
+    Organization,
+)
+from councils.models import Council, Municipality
+from deviations import summary
+from deviations.models import Deviation, FollowUpSummary, Severity, SystemicAction, SystemicIssue
+from deviations.selectors import active_memberships, counterpart_names, sees_whole_county
+from deviations.workflow import OPEN_STATES, Status
+
+#: Cells for a single organisation pair below this many reports are masked outside the regional level.
+SMALL_NUMBER_THRESHOLD = 3
+SMALL_NUMBER_LABEL = "< 3"
+#: Organisation pairs listed on the page and in the PDF (there can be hundreds county-wide).
+TOP_PAIRS = 30
+
+
+# --- Inputs --------------------------------------------------------------------------------------
+
+
+class PeriodType:
+    YEAR = "year"
+    HALF = "half"
+    QUARTER = "quarter"
+    CUSTOM = "custom"
+    CHOICES = [
+        (YEAR, gettext_lazy("Helår")),
+        (HALF, gettext_lazy("Halvår")),
+        (QUARTER, gettext_lazy("Kvartal")),
+        (CUSTOM, gettext_lazy("Egna datum")),
+    ]
+
+
+class DateBasis:
+    """Which date the period applies to. Both are plain local dates (reported_on is the Swedish date)."""
+
+    REPORTED = "reported_on"
+    OCCURRED = "occurred_on"
+    CHOICES = [
+        (REPORTED, gettext_lazy("Rapporteringsdatum")),
+        (OCCURRED, gettext_lazy("Datum då bristen inträffade")),
+    ]
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime.date
+    end: datetime.date  # inclusive
+    label: str
+    kind: str = PeriodType.CUSTOM
+
+    @classmethod
+    def year(cls, year: int) -> "Period":
+        return cls(datetime.date(year, 1, 1), datetime.date(year, 12, 31), str(year), PeriodType.YEAR)
+
+    @classmethod
+    def half(cls, year: int, half: int) -> "Period":
+        if half not in (1, 2):
+            raise ValueError("half must be 1 or 2")
+        start = datetime.date(year, 1 if half == 1 else 7, 1)
+        end = datetime.date(year, 6, 30) if half == 1 else datetime.date(year, 12, 31)
+        return cls(start, end, _("%(year)s, halvår %(half)s") % {"year": year, "half": half}, PeriodType.HALF)
+
+    @classmethod
+    def quarter(cls, year: int, quarter: int) -> "Period":
+        if quarter not in (1, 2, 3, 4):
+            raise ValueError("quarter must be 1–4")
+        first_month = 3 * (quarter - 1) + 1
+        last_month = first_month + 2
+        start = datetime.date(year, first_month, 1)
+        end = datetime.date(year, last_month, calendar.monthrange(year, last_month)[1])
+        label = _("%(year)s, kvartal %(quarter)s") % {"year": year, "quarter": quarter}
+        return cls(start, end, label, PeriodType.QUARTER)
+
+    @classmethod
+    def custom(cls, start: datetime.date, end: datetime.date) -> "Period":
+        if end < start:
+            raise ValueError("end before start")
+        return cls(start, end, f"{start.isoformat()} – {end.isoformat()}")
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> "Period":
+        """The period of the same length just before: the year, half-year or quarter before, or as many
+        days before a custom period."""
+        if self.kind == PeriodType.YEAR:
+            return Period.year(self.start.year - 1)
+        if self.kind == PeriodType.HALF:
+            half = 1 if self.start.month == 1 else 2
+            return Period.half(self.start.year, 1) if half == 2 else Period.half(self.start.year - 1, 2)
+        if self.kind == PeriodType.QUARTER:
+            quarter = (self.start.month - 1) // 3 + 1
+            if quarter == 1:
+                return Period.quarter(self.start.year - 1, 4)
+            return Period.quarter(self.start.year, quarter - 1)
+        end = self.start - datetime.timedelta(days=1)
+        return Period.custom(end - datetime.timedelta(days=self.days - 1), end)
+
+    def months(self) -> list[datetime.date]:
+        """First day of every month the period touches, in order."""
+        months, current = [], self.start.replace(day=1)
+        while current <= self.end:
+            months.append(current)
+            current = (current + datetime.timedelta(days=32)).replace(day=1)
+        return months
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where the figures come from: the whole county, one council's reports, one municipality's, or one
+    municipality's reports handled by one council (``municipality`` and ``council`` both set: what a
+    local council member sees of a municipality their council covers only in part, such as a district
+    of Stockholm).
+
+    ``council_ids`` (local users) further limits every scope to reports of those councils.
+    """
+
+    COUNTY = "county"
+    COUNCIL = "council"
+    MUNICIPALITY = "municipality"
+
+    kind: str
+    council: Council | None = None
+    municipality: Municipality | None = None
+    council_ids: frozenset[int] | None = None
+
+    @property
+    def label(self) -> str:
+        """Exactly which reports are counted, for titles."""
+        if self.kind == self.COUNCIL:
+            return str(self.council)
+        if self.kind == self.MUNICIPALITY:
+            if self.council is not None:
+                return _("%(municipality)s, rapporter i %(council)s") % {
+                    "municipality": self.municipality,
+                    "council": self.council,
+                }
+            return str(self.municipality)
+        return _("Hela länet")
+
+    @property
+    def analysis_key(self) -> dict:
+        """The council and municipality a written analysis of this scope is saved under."""
+        if self.kind == self.COUNCIL:
+            return {"council": self.council, "municipality": None}
+        if self.kind == self.MUNICIPALITY:
+            return {"council": self.council, "municipality": self.municipality}
+        return {"council": None, "municipality": None}
+
+    @property
+    def is_whole_county(self) -> bool:
+        return self.kind == self.COUNTY and self.council_ids is None
+
+    def q(self, prefix: str = "") -> Q:
+        """The scope as a condition on reports, or on the report a relation ``prefix`` leads to."""
+        condition = Q()
+        if self.council is not None:
+            condition &= Q(**{f"{prefix}council": self.council})
+        if self.kind == self.MUNICIPALITY:
+            condition &= Q(**{f"{prefix}municipality": self.municipality})
+        if self.council_ids is not None:
+            condition &= Q(**{f"{prefix}council__in": self.council_ids})
+        return condition
+
+    def place_q(self) -> Q:
+        """The scope as a condition on the place rows of the summary (``FollowUpSummary``)."""
+        condition = ~Q(municipality_pk=summary.COUNTY)
+        if self.council is not None:
+            condition &= Q(council_pk=self.council.pk)
+        if self.kind == self.MUNICIPALITY:
+            condition &= Q(municipality_pk=self.municipality.pk)
+        if self.council_ids is not None:
+            condition &= Q(council_pk__in=self.council_ids)
+        return condition
+
+    def matches(self, council_pk: int, municipality_pk: int) -> bool:
+        """``place_q`` for one place row."""
+        return (
+            (self.council is None or council_pk == self.council.pk)
+            and (self.kind != self.MUNICIPALITY or municipality_pk == self.municipality.pk)
+            and (self.council_ids is None or council_pk in self.council_ids)
+        )
+
+
+# --- Who may see what ------------------------------------------------------------------------------
+
+
+def sees_county(user) -> bool:
+    """Regional level: superusers and regional coordinators see the whole county, unmasked."""
+    return sees_whole_county(user)
+
+
+def may_write_analysis(user, scope: Scope) -> bool:
+    """The regional level writes the analysis of any scope; a local council's coordinator (or chair)
+    writes that of their council and of the municipalities' reports it handles."""
+    if sees_whole_county(user):
+        return True
+    return scope.council is not None and any(
+        m.council_id == scope.council.pk and m.is_coordinator and not m.regional
+        for m in active_memberships(user)
+    )
+
+
+def local_councils_of(user) -> QuerySet[Council]:
+    if not user.is_authenticated:
+        return Council.objects.none()
+    return Council.objects.filter(
+        active=True,
+        level=Council.Level.LOCAL,
+        memberships__user=user,
+    ).distinct()
+
+
+def scope_options(user) -> dict:
+    """The scopes ``user`` may choose: {"regional": bool (unmasked figures), "county": bool,
+    "councils": [...], "municipalities": [(municipality, council or None), ...],
+    "council_ids": None (unrestricted) or the local councils' ids}.
+
+    A local member is offered each municipality their council covers as that municipality's reports
+    handled by the council ("Stockholm, rapporter i Västerort"), never the whole municipality."""
+    if sees_county(user):
+        return {
+            "regional": True,
+            "county": True,
+            "councils": list(Council.objects.filter(active=True, level=Council.Level.LOCAL)),
+            "municipalities": [(m, None) for m in Municipality.objects.all()],
+            "council_ids": None,
+        }
+    councils = list(local_councils_of(user).prefetch_related("municipalities", "districts__municipality"))
+    municipalities = []
+    for council in councils:
+        covered = {m.pk: m for m in council.municipalities.all()}
+        covered.update({d.municipality_id: d.municipality for d in council.districts.all()})
+        municipalities += [(m, council) for m in sorted(covered.values(), key=lambda m: m.name)]
+    return {
+        "regional": False,
+        "county": False,
+        "councils": councils,
+        "municipalities": municipalities,
+        "council_ids": frozenset(c.pk for c in councils),
+    }
+
+
+# --- The base queryset ---------------------------------------------------------------------------
+
+
+def followup_condition(
+    *, agreement: Agreement, period: Period, scope: Scope, basis: str, prefix: str = ""
+) -> Q:
+    """The condition of ``followup_reports``, on reports or on the report a relation ``prefix`` (such as
+    ``"deviation__"``) leads to: the queries over counterparts and response requests then join each row
+    to its report once instead of first collecting the period's report ids."""
+    if basis not in (DateBasis.REPORTED, DateBasis.OCCURRED):
+        raise ValueError(f"unknown date basis {basis!r}")
+    return (
+        ~Q(**{f"{prefix}status": Status.UNCONFIRMED})
+        & Q(
+            **{
+                f"{prefix}agreement": agreement,
+                f"{prefix}{basis}__gte": period.start,
+                f"{prefix}{basis}__lte": period.end,
+            }
+        )
+        & scope.q(prefix)
+    )
+
+
+def followup_reports(*, agreement: Agreement, period: Period, scope: Scope, basis: str) -> QuerySet:
+    """The confirmed reports of ``agreement`` whose ``basis`` date lies in ``period`` within ``scope``."""
+    return Deviation.objects.filter(
+        followup_condition(agreement=agreement, period=period, scope=scope, basis=basis)
+    )
+
+
+# --- Reading the summary ---------------------------------------------------------------------------
+
+
+def _month_end(month: datetime.date) -> datetime.date:
+    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
+
+
+@dataclass
+class Tally:
+    """The summary rows of a selection, added up: ``totals[(measure, key)] = [n, seconds]`` over the
+    period and scope, ``months[(month, measure, key)]`` for the trends, ``places[(council, municipality)]``
+    = reports per place (for the breakdown)."""
+
+    totals: dict = field(default_factory=dict)
+    months: dict = field(default_factory=dict)
+    places: dict = field(default_factory=dict)
+
+    def add(self, month, council_pk, municipality_pk, measure, key, n, seconds, *, total=True, place=True):
+        if total:
+            current = self.totals.setdefault((measure, key), [0, 0])
+            current[0] += n
+            current[1] += seconds
+            if measure in MONTHLY_MEASURES:
+                self.months[(month, measure, key)] = self.months.get((month, measure, key), 0) + n
+        if place and measure == "total":
+            self.places[(council_pk, municipality_pk)] = self.places.get((council_pk, municipality_pk), 0) + n
+
+    def n(self, measure: str, key: str = "") -> int:
+        return self.totals.get((measure, key), (0, 0))[0]
+
+    def keys(self, measure: str) -> dict[str, tuple[int, int]]:
+        """``{key: (n, seconds)}`` of one measure."""
+        return {key: tuple(value) for (m, key), value in self.totals.items() if m == measure}
+
+
+#: Measures the trends need month by month.
+MONTHLY_MEASURES = frozenset({"total", "commitment"})
+
+
+def read_summary(*, agreement: Agreement, period: Period, scope: Scope, basis: str) -> Tally:
+    """The summary rows of an agreement, period, scope and date basis: whole months from
+    ``FollowUpSummary`` in one query, the parts of months a custom period covers straight from the
+    reports (``deviations.summary.live_rows``). The county reads its own rows, plus the places' report
+    counts for the breakdown; other scopes read their places' rows."""
+    if basis not in (DateBasis.REPORTED, DateBasis.OCCURRED):
+        raise ValueError(f"unknown date basis {basis!r}")
+    tally = Tally()
+    whole = [m for m in period.months() if m >= period.start and _month_end(m) <= period.end]
+    partial = [
+        (max(m, period.start), min(_month_end(m), period.end)) for m in period.months() if m not in whole
+    ]
+    county = scope.is_whole_county
+    if whole:
+        cells = FollowUpSummary.objects.filter(
+            agreement_pk=agreement.pk, basis=basis, month__gte=whole[0], month__lte=whole[-1]
+        )
+        fields = ("month", "council_pk", "municipality_pk", "measure", "key", "n", "seconds")
+        if county:
+            # Two index-only scans: the county's own rows, and the reports per place for the breakdown.
+            for row in cells.filter(municipality_pk=summary.COUNTY, council_pk=summary.COUNTY).values_list(
+                *fields
+            ):
+                tally.add(*row, place=False)
+            for row in (
+                cells.filter(measure="total").exclude(municipality_pk=summary.COUNTY).values_list(*fields)
+            ):
+                tally.add(*row, total=False)
+        else:
+            for row in cells.filter(scope.place_q()).values_list(*fields):
+                tally.add(*row)
+    for start, end in partial:
+        live = summary.live_rows(agreement_pk=agreement.pk, basis=basis, start=start, end=end)
+        for (_agr, _basis, month, council_pk, municipality_pk, measure, key), (n, seconds) in live.items():
+            if scope.matches(council_pk, municipality_pk):
+                tally.add(month, council_pk, municipality_pk, measure, key, n, seconds)
+    return tally
+
+
+# --- Percentiles from the duration histograms ----------------------------------------------------------
+
+
+def percentile_cont(histogram: dict[int, int], p: float) -> float | None:
+    """PostgreSQL's ``PERCENTILE_CONT(p)`` over the values of ``histogram`` (value → how many):
+    linear interpolation between the two values around position ``p × (N − 1)``."""
+    if not 0 <= p <= 1:
+        raise ValueError("percentile must be within [0, 1]")
+    total = sum(histogram.values())
+    if not total:
+        return None
+    position = p * (total - 1)
+    below, above = math.floor(position), math.ceil(position)
+    low = high = None
+    seen = 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if low is None and seen > below:
+            low = value
+        if seen > above:
+            high = value
+            break
+    return low + (position - below) * (high - low)
+
+
+def _durations(tally: Tally) -> dict:
+    """Count, median and 90th percentile in days of each duration measure (histograms in tenths of a
+    day, ``deviations.summary``)."""
+    durations = {}
+    for key in DURATIONS:
+        histogram = {int(tenths): n for tenths, (n, _seconds) in tally.keys(key).items()}
+        median, p90 = percentile_cont(histogram, 0.5), percentile_cont(histogram, 0.9)
+        durations[key] = {
+            "count": sum(histogram.values()),
+            "median_days": None if median is None else round(median / 10, 1),
+            "p90_days": None if p90 is None else round(p90 / 10, 1),
+        }
+    return durations
+
+
+#: Durations shown: submitted → first action, submitted → closed, request → the counterpart's answer.
+DURATIONS = ("response", "closure", "answer")
+
+
+def _mean_days(n: int, seconds: int) -> float | None:
+    return round(seconds / n / 86400, 1) if n else None
+
+
+# --- The statistics ------------------------------------------------------------------------------
+
+
+def _share(count: int, total: int) -> float | None:
+    """Percentage with one decimal."""
+    return round(100 * count / total, 1) if total else None
+
+
+def _rows(pairs, total: int) -> list[dict]:
+    return [{"label": label, "count": count, "share": _share(count, total)} for label, count in pairs]
+
+
+@dataclass
+class FollowUpStatistics:
+    agreement: Agreement
+    period: Period
+    scope: Scope
+    basis: str
+    masked: bool
+    today: datetime.date
+    total: int = 0
+    summary: dict = field(default_factory=dict)
+    by_month: list = field(default_factory=list)
+    by_category: list = field(default_factory=list)
+    by_commitment: list = field(default_factory=list)
+    by_organization_pair: list = field(default_factory=list)
+    by_principal_pair: list = field(default_factory=list)
+    by_severity: list = field(default_factory=list)
+    by_factor: list = field(default_factory=list)
+    factor_tagged: int = 0
+    by_council: list = field(default_factory=list)
+    by_municipality: list = field(default_factory=list)
+    pair_times: list = field(default_factory=list)
+    commitments: list = field(default_factory=list)
+    durations: dict = field(default_factory=dict)
+    responses: dict = field(default_factory=dict)
+    handling: dict = field(default_factory=dict)
+    systemic_issues: list = field(default_factory=list)
+    previous: "FollowUpStatistics | None" = None
+    comparison: list = field(default_factory=list)
+    extracted_at: datetime.datetime | None = None
+    tally: Tally | None = None
+
+    @property
+    def top_organization_pairs(self) -> list:
+        """The most frequent pairs shown on the page and in the PDF; the exports hold them all."""
+        return self.by_organization_pair[:TOP_PAIRS]
+
+    @property
+    def top_pair_times(self) -> list:
+        return self.pair_times[:TOP_PAIRS]
+
+    @property
+    def organization_pairs_left_out(self) -> int:
+        return max(len(self.by_organization_pair) - TOP_PAIRS, 0)
+
+    @property
+    def basis_label(self) -> str:
+        return str(dict(DateBasis.CHOICES)[self.basis])
+
+    @property
+    def proposed_hindering_factors(self) -> list[dict]:
+        """The main factors tagged on at least ``PROPOSAL_MIN_REPORTS`` reports, most frequent first, each
+        with its most frequent sub-factor: what the system proposes as hindering factors."""
+        return [row for row in self.by_factor if row["count"] >= PROPOSAL_MIN_REPORTS][:PROPOSAL_MAX]
+
+
+#: A main factor is proposed as hindering when this many reports name it; at most this many are proposed.
+PROPOSAL_MIN_REPORTS = 2
+PROPOSAL_MAX = 6
+
+PRINCIPAL_PAIRS = [
+    ("municipality_region", gettext_lazy("Kommun → Region")),
+    ("region_municipality", gettext_lazy("Region → Kommun")),
+    ("municipality_municipality", gettext_lazy("Kommun → Kommun")),
+    ("region_region", gettext_lazy("Region → Region")),
+]
+
+
+def followup_statistics(
+    *,
+    agreement: Agreement,
+    period: Period,
+    scope: Scope,
+    basis: str,
+    masked: bool,
+    today: datetime.date | None = None,
+    compare: bool = True,
+    detail: bool = True,
+) -> FollowUpStatistics:
+    """Every figure of the follow-up of one agreement, period and scope, from the monthly summary
+    (``deviations.summary``): the number of queries and rows read depend on the months, places and
+    keys, not on the number of reports. With ``compare``, also the previous period of the same length
+    (``stats.previous``) and the comparison of the main figures (``stats.comparison``). Without
+    ``detail`` (the previous period) only the figures the comparison needs, without looking up names.
+
+    ``masked``: outside the regional level, organisation-pair cells below ``SMALL_NUMBER_THRESHOLD``
+    are replaced by ``SMALL_NUMBER_LABEL`` (count, share and times). The breakdown per council and
+    municipality is always masked so (it names places where a single case could be recognised).
+    """
+    today = today or timezone.localdate()
+    stats = FollowUpStatistics(
+        agreement=agreement,
+        period=period,
+        scope=scope,
+        basis=basis,
+        masked=masked,
+        today=today,
+        extracted_at=timezone.now(),
+    )
+    tally = stats.tally = read_summary(agreement=agreement, period=period, scope=scope, basis=basis)
+    total = stats.total = tally.n("total")
+    names = _Names(tally, agreement=agreement, period=period)
+
+    statuses = tally.keys("status")
+    summary_row = {
+        "total": total,
+        "open": sum(n for status, (n, _s) in statuses.items() if status in OPEN_STATES),
+        "closed": tally.n("status", Status.CLOSED),
+        "rejected": tally.n("status", Status.REJECTED),
+        "overdue": sum(n for due, (n, _s) in tally.keys("open_due").items() if due < today.isoformat()),
+        "sip": tally.n("sip", "yes"),
+        "discharge": tally.n("discharge", "yes"),
+        "escalated": tally.n("escalated"),
+        "local_only": tally.n("local_only"),
+        "severe": sum(tally.n("severity", grade) for grade in summary.SEVERE),
+    }
+    stats.summary = {
+        **summary_row,
+        "open_share": _share(summary_row["open"], total),
+        "overdue_share": _share(summary_row["overdue"], total),
+        "sip_share": _share(summary_row["sip"], total),
+        "discharge_share": _share(summary_row["discharge"], total),
+        "severe_share": _share(summary_row["severe"], total),
+    }
+    handled = summary_row["escalated"] + summary_row["local_only"]
+    stats.handling = {
+        "resolved_locally": summary_row["local_only"],
+        "escalated": summary_row["escalated"],
+        "handled": handled,
+        "resolved_locally_share": _share(summary_row["local_only"], handled),
+        "escalated_share": _share(summary_row["escalated"], handled),
+    }
+    stats.commitments = names.commitment_results(total, detail=detail)
+    stats.by_council, stats.by_municipality = names.place_rows(total, detail=detail)
+    stats.durations = _durations(tally)
+    _responses(stats, tally, today)
+    if detail:
+        _details(stats, tally, names, total)
+    if compare:
+        stats.previous = followup_statistics(
+            agreement=agreement,
+            period=period.previous(),
+            scope=scope,
+            basis=basis,
+            masked=masked,
+            today=today,
+            compare=False,
+            detail=False,
+        )
+        _compare(stats, stats.previous)
+    return stats
+
+
+def _details(stats: FollowUpStatistics, tally: Tally, names: "_Names", total: int) -> None:
+    """What only the period itself shows: names of categories, pairs, factors, systemic issues."""
+    masked, today, period = stats.masked, stats.today, stats.period
+    stats.by_category = names.category_rows(total)
+    stats.by_commitment = names.commitment_rows(total)
+    per_month = {month: n for (month, measure, _key), n in tally.months.items() if measure == "total"}
+    stats.by_month = [
+        {
+            "month": month,
+            "label": month.strftime("%Y-%m"),
+            "count": per_month.get(month, 0),
+            "share": _share(per_month.get(month, 0), total),
+        }
+        for month in period.months()
+    ]
+
+    # Organisation pairs: a report with several counterparts counts once per pair, so these shares can
+    # add up to more than 100 %.
+    stats.by_organization_pair = [
+        _maybe_masked({**row, "share": _share(row["count"], total)}, masked) for row in names.pair_rows()
+    ]
+    principal = {key: n for key, (n, _s) in tally.keys("principal").items()}
+    stats.by_principal_pair = [
+        {
+            "key": key,
+            "label": str(label),
+            "count": principal.get(key, 0),
+            "share": _share(principal.get(key, 0), total),
+        }
+        for key, label in PRINCIPAL_PAIRS
+        if key in principal or key != "region_region"
+    ]
+    stats.pair_times = _pair_times(tally, names, today=today, masked=masked)
+    stats.by_severity = [
+        {
+            "key": grade,
+            "label": str(label),
+            "count": tally.n("severity", grade),
+            "share": _share(tally.n("severity", grade), total),
+        }
+        for grade, label in [*Severity.choices, ("", _("Ej angiven"))]
+    ]
+    stats.factor_tagged = tally.n("factor_tagged")
+    stats.by_factor = names.factor_rows(stats.factor_tagged)
+    stats.systemic_issues = names.systemic_issues()
+
+
+def _responses(stats: FollowUpStatistics, tally: Tally, today: datetime.date) -> None:
+    """Response requests (yttranden) answered in time. Requests not yet due and unanswered are pending
+    and left out of the share; answered on the due date (Swedish date) counts as in time."""
+    open_requests = tally.keys("req_open")
+    responses = {
+        "in_time": tally.n("req_in_time"),
+        "late": tally.n("req_late"),
+        "overdue": sum(n for due, (n, _s) in open_requests.items() if due < today.isoformat()),
+        "pending": sum(n for due, (n, _s) in open_requests.items() if due >= today.isoformat()),
+    }
+    responses["total"] = sum(responses.values())
+    responses["decided"] = responses["total"] - responses["pending"]
+    responses["in_time_share"] = _share(responses["in_time"], responses["decided"])
+    stats.responses = {
+        key: responses[key]
+        for key in ("total", "in_time", "late", "overdue", "pending", "decided", "in_time_share")
+    }
+
+
+def _change(current, previous) -> dict:
+    if current is None or previous is None:
+        return {"change": None, "change_pct": None}
+    change = round(current - previous, 1)
+    return {
+        "change": change,
+        "change_pct": round(100 * change / previous, 1) if isinstance(previous, int) and previous else None,
+    }
+
+
+def _compare(stats: FollowUpStatistics, previous: FollowUpStatistics) -> None:
+    """The main figures side by side with the previous period, and the change; per commitment and per
+    place too."""
+    rows = [
+        (_("Antal rapporter"), "count", stats.total, previous.total),
+        (_("Andel som gällde SIP (%)"), "share", stats.summary["sip_share"], previous.summary["sip_share"]),
+        (
+            _("Andel som gällde utskrivning från slutenvård (%)"),
+            "share",
+            stats.summary["discharge_share"],
+            previous.summary["discharge_share"],
+        ),
+        (
+            _("Andel med allvarlig eller mycket allvarlig följd (%)"),
+            "share",
+            stats.summary["severe_share"],
+            previous.summary["severe_share"],
+        ),
+        (
+            _("Andel eskalerade av de hanterade (%)"),
+            "share",
+            stats.handling["escalated_share"],
+            previous.handling["escalated_share"],
+        ),
+        (
+            _("Andel yttranden besvarade i tid (%)"),
+            "share",
+            stats.responses["in_time_share"],
+            previous.responses["in_time_share"],
+        ),
+    ]
+    for key, label in (
+        ("response", _("Tid till första åtgärd")),
+        ("closure", _("Tid till avslut")),
+        ("answer", _("Tid till motpartens yttrande")),
+    ):
+        for name, title in (("median_days", _("median")), ("p90_days", _("90:e percentil"))):
+            rows.append(
+                (
+                    _("%(measure)s, %(statistic)s (dagar)") % {"measure": label, "statistic": title},
+                    "days",
+                    stats.durations[key][name],
+                    previous.durations[key][name],
+                )
+            )
+    stats.comparison = [
+        {"label": label, "unit": unit, "current": current, "previous": before, **_change(current, before)}
+        for label, unit, current, before in rows
+    ]
+    before = {row["key"]: row for row in previous.commitments}
+    for row in stats.commitments:
+        row["previous"] = before.get(row["key"], {}).get("count", 0)
+        row.update(_change(row["count"], row["previous"]))
+    for rows, previous_rows in (
+        (stats.by_council, previous.by_council),
+        (stats.by_municipality, previous.by_municipality),
+    ):
+        before = {row["key"]: row["count"] for row in previous_rows}
+        for row in rows:
+            row["previous"] = before.get(row["key"], 0)
+            row["previous_display"] = _masked_count(row["previous"])
+            row.update(_change(row["count"], row["previous"]))
+            if row["masked"] or 0 < row["previous"] < SMALL_NUMBER_THRESHOLD:
+                row["change"] = row["change_pct"] = None
+
+
+def _masked_count(count: int):
+    return SMALL_NUMBER_LABEL if 0 < count < SMALL_NUMBER_THRESHOLD else count
+
+
+def _maybe_masked(row: dict, masked: bool) -> dict:
+    row["masked"] = masked and row["count"] < SMALL_NUMBER_THRESHOLD
+    row["count_display"] = SMALL_NUMBER_LABEL if row["masked"] else row["count"]
+    row["share_display"] = SMALL_NUMBER_LABEL if row["masked"] else row["share"]
+    return row
+
+
+def _split_pair(key: str) -> tuple[int, int]:
+    rep, _sep, rest = key.partition(":")
+    org, _sep, _due = rest.partition(":")
+    return int(rep), int(org)
+
+
+def _pair_times(tally: Tally, names: "_Names", *, today: datetime.date, masked: bool) -> list[dict]:
+    """Per reporting → counterpart pair: reports, mean days to first action, requests for a response to
+    the counterpart, mean days to its answer and the share answered in time (of those answered or past
+    due). Masked like the pairs."""
+    requests: dict[tuple[int, int], dict] = {}
+    for measure in ("pair_req_in_time", "pair_req_late", "pair_req_open", "pair_answer"):
+        for key, (n, seconds) in tally.keys(measure).items():
+            row = requests.setdefault(
+                _split_pair(key), {"in_time": 0, "late": 0, "overdue": 0, "pending": 0, "answer": [0, 0]}
+            )
+            if measure == "pair_answer":
+                row["answer"][0] += n
+                row["answer"][1] += seconds
+            elif measure == "pair_req_open":
+                due = key.rsplit(":", 1)[1]
+                row["overdue" if due < today.isoformat() else "pending"] += n
+            else:
+                row[measure.removeprefix("pair_req_")] += n
+    response = {_split_pair(key): value for key, value in tally.keys("pair_response").items()}
+    rows = []
+    for row in names.pair_rows():
+        pair = (row["reporting_pk"], row["counterpart_pk"])
+        asked = requests.get(pair, {"in_time": 0, "late": 0, "overdue": 0, "pending": 0, "answer": [0, 0]})
+        first_n, first_seconds = response.get(pair, (0, 0))
+        decided = asked["in_time"] + asked["late"] + asked["overdue"]
+        hidden = masked and row["count"] < SMALL_NUMBER_THRESHOLD
+        rows.append(
+            {
+                **row,
+                "masked": hidden,
+                "count_display": SMALL_NUMBER_LABEL if hidden else row["count"],
+                "first_action_days": None if hidden else _mean_days(first_n, first_seconds),
+                "requests": None if hidden else decided + asked["pending"],
+                "answer_days": None if hidden else _mean_days(*asked["answer"]),
+                "in_time_share": None if hidden else _share(asked["in_time"], decided),
+            }
+        )
+    return rows
+
+
+class _Names:
+    """Names for the ids in the summary keys, one query per table that has keys in the selection."""
+
+    def __init__(self, tally: Tally, *, agreement: Agreement, period: Period):
+        self.tally = tally
+        self.agreement = agreement
+        self.period = period
+
+    def category_rows(self, total: int) -> list[dict]:
+        """Most reports first; ties by name, as an ORDER BY name would."""
+        counts = {int(key): n for key, (n, _s) in self.tally.keys("category").items()}
+        by_name: dict[str, int] = {}
+        if counts:
+            for pk, name in (
+                DeviationCategory.objects.filter(pk__in=counts).order_by("name").values_list("pk", "name")
+            ):
+                by_name[name] = by_name.get(name, 0) + counts[pk]
+        return _rows(sorted(by_name.items(), key=lambda item: -item[1]), total)
+
+    @cached_property
+    def _commitments(self) -> list[Commitment]:
+        """The agreement's commitments, and any other a report of the selection names (one query)."""
+        keys = {int(key) for key in self.tally.keys("commitment") if key}
+        return list(
+            Commitment.objects.filter(Q(agreement=self.agreement) | Q(pk__in=keys)).order_by(
+                "number", "title"
+            )
+        )
+
+    def commitment_rows(self, total: int) -> list[dict]:
+        """By commitment, most reports first (ties by number); reports without one last among equals."""
+        counts = self.tally.keys("commitment")
+        pairs = [(str(c), counts[str(c.pk)][0]) for c in self._commitments if str(c.pk) in counts]
+        if "" in counts:
+            pairs.append((_("Inget åtagande angivet"), counts[""][0]))
+        return _rows(sorted(pairs, key=lambda item: -item[1]), total)
+
+    def commitment_results(self, total: int, *, detail: bool = True) -> list[dict]:
+        """One row per commitment of the agreement (active, or with reports in the period), in number
+        order, then reports without a commitment: count, share, the month series, reports with a serious
+        consequence and the main factors named most. Without ``detail``: ``key`` and ``count`` only."""
+        tally = self.tally
+        counts = tally.keys("commitment")
+        if not detail:
+            return [{"key": key, "count": n} for key, (n, _s) in counts.items()]
+        severe = {key: n for key, (n, _s) in tally.keys("commitment_severe").items()}
+        factors: dict[str, list] = {}
+        for key, (n, _s) in tally.keys("commitment_factor").items():
+            commitment_key, _sep, main = key.rpartition(":")
+            factors.setdefault(commitment_key, []).append((int(main), n))
+        mains = self._factor_names({main for pairs in factors.values() for main, _n in pairs})
+        shown = [
+            c
+            for c in self._commitments
+            if (c.active and c.agreement_id == self.agreement.pk) or str(c.pk) in counts
+        ]
+        rows = []
+        for commitment in [*shown, None]:
+            key = "" if commitment is None else str(commitment.pk)
+            count = counts.get(key, (0, 0))[0]
+            if commitment is None and not count:
+                continue
+            months = {
+                month: n
+                for (month, measure, k), n in tally.months.items()
+                if measure == "commitment" and k == key
+            }
+            top = sorted(factors.get(key, []), key=lambda item: (-item[1], mains.get(item[0], "")))[:3]
+            rows.append(
+                {
+                    "key": key,
+                    "commitment": commitment,
+                    "label": str(commitment) if commitment else _("Inget åtagande angivet"),
+                    "count": count,
+                    "share": _share(count, total),
+                    "severe": severe.get(key, 0),
+                    "months": [months.get(month, 0) for month in self.period.months()],
+                    "factors": [{"label": mains.get(main, "?"), "count": n} for main, n in top],
+                }
+            )
+        return rows
+
+    def _factor_names(self, ids) -> dict[int, str]:
+        return dict(ContributingFactor.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+
+    def factor_rows(self, tagged: int) -> list[dict]:
+        """Main factors (reports naming the factor or one of its sub-factors, share of the reports with
+        any factor), most frequent first, each with its sub-factors as ``children``."""
+        groups = {int(key): n for key, (n, _s) in self.tally.keys("factor_group").items()}
+        tags = {int(key): n for key, (n, _s) in self.tally.keys("factor").items()}
+        if not groups:
+            return []
+        factors = {f.pk: f for f in ContributingFactor.objects.filter(Q(pk__in=groups) | Q(pk__in=tags))}
+        rows = []
+        for pk, n in groups.items():
+            main = factors[pk]
+            children = sorted(
+                (
+                    {"label": factors[child].name, "count": count, "share": _share(count, tagged)}
+                    for child, count in tags.items()
+                    if factors[child].parent_id == pk
+                ),
+                key=lambda row: (-row["count"], row["label"]),
+            )
+            rows.append(
+                {
+                    "label": main.name,
+                    "count": n,
+                    "share": _share(n, tagged),
+                    "general": tags.get(pk, 0),  # tagged with the main factor itself
+                    "children": children,
+                    "order": main.order,
+                }
+            )
+        return sorted(rows, key=lambda row: (-row["count"], row["order"], row["label"]))
+
+    def pair_rows(self) -> list[dict]:
+        """Reporting → counterpart pairs, most reports first, then by names."""
+        if not hasattr(self, "_pairs"):
+            counts = {_split_pair(key): n for key, (n, _s) in self.tally.keys("pair").items()}
+            ids = {pk for pair in counts for pk in pair}
+            orgs = dict(Organization.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+            rows = [
+                {
+                    "reporting_pk": rep,
+                    "counterpart_pk": cp,
+                    "reporting": orgs[rep],
+                    "counterpart": orgs[cp],
+                    "label": f"{orgs[rep]} → {orgs[cp]}",
+                    "count": n,
+                }
+                for (rep, cp), n in counts.items()
+            ]
+            self._pairs = sorted(rows, key=lambda row: (-row["count"], row["reporting"], row["counterpart"]))
+        return [dict(row) for row in self._pairs]
+
+    def place_rows(self, total: int, *, detail: bool = True) -> tuple[list[dict], list[dict]]:
+        """Reports per council and per municipality, most first, masked below the threshold. Without
+        ``detail``: ``key`` and ``count`` only."""
+        per_council: dict[int, int] = {}
+        per_municipality: dict[int, int] = {}
+        for (council_pk, municipality_pk), n in self.tally.places.items():
+            per_council[council_pk] = per_council.get(council_pk, 0) + n
+            per_municipality[municipality_pk] = per_municipality.get(municipality_pk, 0) + n
+        if not detail:
+            return (
+                [{"key": pk, "count": n} for pk, n in per_council.items()],
+                [{"key": pk, "count": n} for pk, n in per_municipality.items()],
+            )
+        councils = (
+            dict(Council.objects.filter(pk__in=per_council).values_list("pk", "name")) if per_council else {}
+        )
+        municipalities = (
+            dict(Municipality.objects.filter(pk__in=per_municipality).values_list("pk", "name"))
+            if per_municipality
+            else {}
+        )
+
+        def rows(counts, labels, missing):
+            out = [
+                _maybe_masked(
+                    {"key": pk, "label": labels.get(pk, missing), "count": n, "share": _share(n, total)}, True
+                )
+                for pk, n in counts.items()
+            ]
+            return sorted(out, key=lambda row: (-row["count"], row["label"]))
+
+        return (
+            rows(per_council, councils, _("Utan samråd")),
+            rows(per_municipality, municipalities, "?"),
+        )
+
+    def systemic_issues(self) -> list[SystemicIssue]:
+        """Systemic issues with reports of the selection linked to them (``linked``), with their decided
+        actions and owners prefetched."""
+        linked = {int(key): n for key, (n, _s) in self.tally.keys("systemic").items()}
+        if not linked:
+            return []
+        issues = list(
+            SystemicIssue.objects.filter(pk__in=linked).prefetch_related(
+                Prefetch(
+                    "actions",
+                    queryset=SystemicAction.objects.select_related("owner").order_by("due_on", "pk"),
+                )
+            )
+        )
+        for issue in issues:
+            issue.linked = linked[issue.pk]
+        issues.sort(key=lambda issue: (-issue.linked, issue.title))
+        return issues
+
+
+# --- Underlying reports for exports ----------------------------------------------------------------
+
+#: (Swedish header, value key) of the report export. Never reporter name, e-mail or phone.
+REPORT_COLUMNS = [
+    (gettext_lazy("Referensnummer"), "reference"),
+    (gettext_lazy("Status"), "status"),
+    (gettext_lazy("Överenskommelse"), "agreement__name"),
+    (gettext_lazy("Åtagande"), "commitment__title"),
+    (gettext_lazy("Kategori"), "category__name"),
+    (gettext_lazy("Datum då bristen inträffade"), "occurred_on"),
+    (gettext_lazy("Rapporteringsdatum"), "reported_on"),
+    (gettext_lazy("Kommun"), "municipality__name"),
+    (gettext_lazy("Stadsdel"), "district__name"),
+    (gettext_lazy("Samråd"), "council__name"),
+    (gettext_lazy("Rapporterande organisation"), "reporting_organization__name"),
+    (gettext_lazy("Motpart(er)"), "counterparts"),
+    (gettext_lazy("Gällde SIP"), "sip_involved"),
+    (gettext_lazy("Gällde utskrivning från slutenvård"), "discharge_involved"),
+    (gettext_lazy("Inkommen"), "submitted_at"),
+    (gettext_lazy("Första åtgärd"), "first_response_at"),
+    (gettext_lazy("Avslutad"), "closed_at"),
+    (gettext_lazy("Systemfråga"), "systemic_issue__title"),
+    (gettext_lazy("Vad hände"), "description"),
+    (gettext_lazy("Konsekvens för individen"), "consequence"),
+    (gettext_lazy("Åtgärder som redan vidtagits"), "actions_taken"),
+    (gettext_lazy("Förslag till förbättring"), "suggested_improvement"),
+]
+
+
+def report_rows(qs: QuerySet) -> QuerySet:
+    """``values_list`` rows in ``REPORT_COLUMNS`` order: one query per chunk when iterated with
+    ``.iterator(chunk_size=...)``; counterparts aggregated in the database."""
+    keys = [key for _label, key in REPORT_COLUMNS]
+    return (
+        qs.annotate(counterparts=counterpart_names())
+        .order_by(F("reported_on"), "reference")
+        .values_list(*keys)
+    )
+
+
+# --- The council's analysis ------------------------------------------------------------------------
+
+
+def analysis_versions(*, agreement: Agreement, period: Period, scope: Scope) -> list[FollowUpAnalysis]:
+    """Every version of the written analysis of an agreement, period and scope, newest first. A scope
+    sees only its own analysis: a council's document never shows the county's, nor the county's a
+    council's."""
+    return list(
+        FollowUpAnalysis.objects.filter(
+            agreement=agreement, period_start=period.start, period_end=period.end, **scope.analysis_key
+        )
+        .select_related("author", "council", "municipality")
+        .order_by("-created_at", "-pk")
+    )

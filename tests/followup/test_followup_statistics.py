@@ -1,0 +1,368 @@
+"""Exact figures of the follow-up selector on the known dataset (tests/followup/dataset.py)."""
+
+import datetime
+from unittest import mock
+
+import pytest
+from django.utils import timezone
+
+from deviations import summary
+from deviations.services.transitions import apply_transition
+from deviations.workflow import Role, Status
+from followup.selectors import (
+    DateBasis,
+    Period,
+    Scope,
+    followup_reports,
+    followup_statistics,
+    percentile_cont,
+)
+from tests import factories
+from tests.followup.dataset import TODAY, utc
+
+pytestmark = pytest.mark.django_db
+D = datetime.date
+COUNTY = Scope(Scope.COUNTY)
+
+
+def stats_for(dataset, period=None, scope=COUNTY, basis=DateBasis.REPORTED, masked=False):
+    return followup_statistics(
+        agreement=dataset.agreement,
+        period=period or Period.year(2026),
+        scope=scope,
+        basis=basis,
+        masked=masked,
+        today=TODAY,
+    )
+
+
+def counts(rows, key="label"):
+    return {row[key]: row["count"] for row in rows}
+
+
+def test_year_totals_exclude_unconfirmed_other_agreement_and_other_year(dataset):
+    stats = stats_for(dataset)
+    assert stats.total == 9
+    refs = set(
+        followup_reports(
+            agreement=dataset.agreement, period=Period.year(2026), scope=COUNTY, basis=DateBasis.REPORTED
+        ).values_list("reference", flat=True)
+    )
+    assert "SB-2026-00010" not in refs  # unconfirmed
+    assert "SB-2026-00012" not in refs  # other agreement
+    assert "SB-2025-00009" not in refs  # 2025
+
+
+def test_trend_by_month_lists_every_month_with_counts_and_shares(dataset):
+    stats = stats_for(dataset)
+    assert [r["label"] for r in stats.by_month] == [f"2026-{m:02d}" for m in range(1, 13)]
+    assert [r["count"] for r in stats.by_month] == [2, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1]
+    assert stats.by_month[0]["share"] == 22.2
+    assert stats.by_month[7]["share"] == 0.0
+
+
+def test_by_category_and_by_commitment(dataset):
+    stats = stats_for(dataset)
+    assert [(r["label"], r["count"], r["share"]) for r in stats.by_category] == [
+        ("Utskrivning utan information", 5, 55.6),
+        ("SIP kallas inte", 2, 22.2),
+        ("Tillgänglighet", 2, 22.2),
+    ]
+    assert [(r["label"], r["count"], r["share"]) for r in stats.by_commitment] == [
+        ("1. SIP upprättas vid behov", 5, 55.6),
+        ("2. God tillgänglighet", 3, 33.3),
+        ("Inget åtagande angivet", 1, 11.1),
+    ]
+
+
+def test_by_organization_pair_and_principal_pair(dataset):
+    stats = stats_for(dataset)
+    assert counts(stats.by_organization_pair) == {
+        "Socialtjänst Ett → Psykiatri Syd": 6,
+        "Socialtjänst Ett → Beroendecentrum": 1,
+        "Psykiatri Syd → Socialtjänst Två": 1,
+        "Socialtjänst Två → Socialtjänst Ett": 1,
+        "Socialtjänst Två → Psykiatri Syd": 1,
+    }
+    assert stats.by_organization_pair[0]["share"] == 66.7
+    assert [(r["key"], r["count"], r["share"]) for r in stats.by_principal_pair] == [
+        ("municipality_region", 7, 77.8),
+        ("region_municipality", 1, 11.1),
+        ("municipality_municipality", 1, 11.1),
+    ]
+
+
+def test_median_and_90th_percentile_of_response_and_closure_times(dataset):
+    stats = stats_for(dataset)
+    # First response: [1, 1, 2, 3, 4, 5, 6, 10] days; closure (closed only): [10, 20, 30, 40] days.
+    assert stats.durations["response"] == {"count": 8, "median_days": 3.5, "p90_days": 7.2}
+    assert stats.durations["closure"] == {"count": 4, "median_days": 25.0, "p90_days": 37.0}
+
+
+@pytest.mark.parametrize(
+    "values",
+    [[1], [1, 1, 2, 3, 4, 5, 6, 10], [10, 20, 30, 40], [0, 0, 0, 7], [3, 950, 12, 12, 12, 400, 1]],
+)
+@pytest.mark.parametrize("p", [0, 0.1, 0.5, 0.9, 1])
+def test_percentile_of_a_histogram_equals_postgresqls_percentile_cont(values, p):
+    from django.db import connection
+
+    histogram: dict[int, int] = {}
+    for value in values:
+        histogram[value] = histogram.get(value, 0) + 1
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT percentile_cont(%s) WITHIN GROUP (ORDER BY x) FROM unnest(%s::int[]) x", [p, values]
+        )
+        expected = cursor.fetchone()[0]
+    assert percentile_cont(histogram, p) == pytest.approx(expected)
+
+
+def test_percentile_refuses_a_fraction_outside_0_to_1():
+    with pytest.raises(ValueError):
+        percentile_cont({1: 1}, 1.5)
+    assert percentile_cont({}, 0.5) is None
+
+
+def test_responses_in_time_use_the_swedish_date_and_leave_pending_out(dataset):
+    stats = stats_for(dataset)
+    assert stats.responses == {
+        "total": 4,
+        "in_time": 1,
+        "late": 1,  # answered 2026-05-01 22:30 UTC = 2026-05-02 00:30 in Stockholm, due 2026-05-01
+        "overdue": 1,
+        "pending": 1,
+        "decided": 3,
+        "in_time_share": 33.3,
+    }
+
+
+def test_open_and_overdue_now(dataset):
+    stats = stats_for(dataset)
+    assert stats.summary["open"] == 4
+    assert stats.summary["overdue"] == 1
+    assert stats.summary["closed"] == 4
+    assert stats.summary["rejected"] == 1
+
+
+def test_resolved_locally_vs_escalated_from_transition_events(dataset):
+    stats = stats_for(dataset)
+    assert stats.handling == {
+        "resolved_locally": 1,
+        "escalated": 2,
+        "handled": 3,
+        "resolved_locally_share": 33.3,
+        "escalated_share": 66.7,
+    }
+
+
+def test_systemic_issues_touched_in_the_period_with_actions(dataset):
+    stats = stats_for(dataset)
+    assert [issue.title for issue in stats.systemic_issues] == ["Utskrivning utan underrättelse"]
+    issue = stats.systemic_issues[0]
+    assert issue.linked == 2
+    action = issue.actions.all()[0]
+    assert (action.owner.name, action.due_on) == ("Psykiatri Syd", D(2026, 9, 30))
+    assert stats_for(dataset, period=Period.year(2025)).systemic_issues[0].title == "Gammal fråga"
+
+
+@pytest.mark.parametrize(
+    ("period", "basis", "expected"),
+    [
+        (Period.year(2026), DateBasis.REPORTED, 9),
+        (Period.year(2026), DateBasis.OCCURRED, 8),  # d1 occurred 2025-12-28
+        (Period.year(2025), DateBasis.REPORTED, 1),
+        (Period.year(2025), DateBasis.OCCURRED, 2),
+        (Period.half(2026, 1), DateBasis.REPORTED, 7),  # 30 June included
+        (Period.half(2026, 2), DateBasis.REPORTED, 2),  # 1 July and 31 December included
+        (Period.half(2026, 1), DateBasis.OCCURRED, 7),  # d7 occurred 30 June
+        (Period.half(2026, 2), DateBasis.OCCURRED, 1),
+        (Period.quarter(2026, 1), DateBasis.REPORTED, 4),  # 31 March included
+        (Period.quarter(2026, 2), DateBasis.REPORTED, 3),  # 1 April included
+        (Period.quarter(2026, 1), DateBasis.OCCURRED, 4),  # d5 occurred in March, reported in April
+        (Period.quarter(2026, 4), DateBasis.REPORTED, 1),
+        (Period.custom(D(2026, 1, 1), D(2026, 1, 15)), DateBasis.REPORTED, 2),
+        (Period.custom(D(2026, 1, 2), D(2026, 1, 14)), DateBasis.REPORTED, 0),
+    ],
+)
+def test_period_types_and_date_basis(dataset, period, basis, expected):
+    assert stats_for(dataset, period=period, basis=basis).total == expected
+
+
+def test_quarter_breakdowns_are_exact(dataset):
+    stats = stats_for(dataset, period=Period.quarter(2026, 1))
+    assert [r["count"] for r in stats.by_month] == [2, 1, 1]
+    assert counts(stats.by_category) == {"Utskrivning utan information": 3, "SIP kallas inte": 1}
+    # First response [1, 2, 3, 4]: median 2.5, p90 3.7; closure [10, 20]: median 15, p90 19.
+    assert stats.durations["response"] == {"count": 4, "median_days": 2.5, "p90_days": 3.7}
+    assert stats.durations["closure"] == {"count": 2, "median_days": 15.0, "p90_days": 19.0}
+
+
+def test_occurred_basis_changes_the_trend(dataset):
+    stats = stats_for(dataset, period=Period.quarter(2026, 1), basis=DateBasis.OCCURRED)
+    assert [r["count"] for r in stats.by_month] == [1, 1, 2]  # d2 | d3 | d4, d5
+
+
+def test_half_year_breakdowns_are_exact(dataset):
+    stats = stats_for(dataset, period=Period.half(2026, 2))
+    assert counts(stats.by_category) == {"Utskrivning utan information": 2}
+    assert stats.handling["escalated"] == 2
+    assert stats.durations["response"] == {"count": 2, "median_days": 8.0, "p90_days": 9.6}
+
+
+def test_custom_period_breakdowns_are_exact(dataset):
+    stats = stats_for(dataset, period=Period.custom(D(2026, 3, 31), D(2026, 4, 1)))
+    assert stats.total == 2
+    assert [r["label"] for r in stats.by_month] == ["2026-03", "2026-04"]
+    assert counts(stats.by_principal_pair) == {
+        "Kommun → Region": 1,
+        "Region → Kommun": 1,
+        "Kommun → Kommun": 0,
+    }
+
+
+def test_scope_council_and_municipality(dataset):
+    assert stats_for(dataset, scope=Scope(Scope.COUNCIL, council=dataset.c1)).total == 6
+    assert stats_for(dataset, scope=Scope(Scope.MUNICIPALITY, municipality=dataset.m2)).total == 3
+    # A local user's scope is always limited to their councils.
+    limited = Scope(Scope.MUNICIPALITY, municipality=dataset.m2, council_ids=frozenset({dataset.c1.pk}))
+    assert stats_for(dataset, scope=limited).total == 0
+
+
+def test_masking_replaces_small_organization_pair_cells(dataset):
+    stats = stats_for(dataset, masked=True)
+    display = {r["label"]: (r["count_display"], r["share_display"]) for r in stats.by_organization_pair}
+    assert display["Socialtjänst Ett → Psykiatri Syd"] == (6, 66.7)
+    assert display["Socialtjänst Ett → Beroendecentrum"] == ("< 3", "< 3")
+    unmasked = stats_for(dataset, masked=False)
+    assert {r["count_display"] for r in unmasked.by_organization_pair} == {6, 1}
+
+
+def test_report_confirmed_just_after_midnight_swedish_time_counts_in_the_new_year(dataset):
+    """2025-12-31 23:30 UTC is 2026-01-01 00:30 in Stockholm: reported_on is the local date."""
+    deviation = factories.DeviationFactory(
+        agreement=dataset.agreement,
+        category=dataset.k1,
+        municipality=dataset.m1,
+        council=None,
+        reporting_organization=dataset.s1,
+        status=Status.UNCONFIRMED,
+        reported_on=D(2025, 12, 31),
+        occurred_on=D(2025, 12, 30),
+        created_at=utc(2025, 12, 31, 23, 0),
+        counterparts=[dataset.psych],
+    )
+    with mock.patch.object(timezone, "now", return_value=utc(2025, 12, 31, 23, 30)):
+        apply_transition(deviation=deviation, action="confirm", actor=None, roles={Role.REPORTER})
+    deviation.refresh_from_db()
+    assert deviation.reported_on == D(2026, 1, 1)
+    assert stats_for(dataset).total == 10
+    assert stats_for(dataset, period=Period.year(2025)).total == 1
+    assert stats_for(dataset).by_month[0]["count"] == 3
+
+
+def test_empty_selection_gives_zeros_not_errors(dataset, django_assert_num_queries):
+    # The summary of the period and of the previous one (the county's rows and the places' counts,
+    # each), and the agreement's commitments.
+    with django_assert_num_queries(5):
+        stats = stats_for(dataset, period=Period.year(2020))
+    assert stats.total == 0
+    assert stats.durations["response"] == {"count": 0, "median_days": None, "p90_days": None}
+    assert stats.responses["in_time_share"] is None
+    assert stats.by_category == []
+    assert stats.by_month[0] == {"month": D(2020, 1, 1), "label": "2020-01", "count": 0, "share": None}
+    assert [(r["key"], r["count"]) for r in stats.by_principal_pair] == [
+        ("municipality_region", 0),
+        ("region_municipality", 0),
+        ("municipality_municipality", 0),
+    ]
+    assert stats.systemic_issues == [] and stats.by_organization_pair == []
+
+
+def test_statistics_take_a_bounded_number_of_queries(dataset, django_assert_max_num_queries):
+    for _ in range(20):
+        factories.DeviationFactory(
+            agreement=dataset.agreement,
+            category=factories.DeviationCategoryFactory(),
+            commitment=None,
+            reporting_organization=factories.OrganizationFactory(),
+            reported_on=D(2026, 6, 1),
+            occurred_on=D(2026, 5, 1),
+        )
+    summary.rebuild()  # made by factories, past the services
+    # The summary of the period and of the previous one (two each for the county); the names of
+    # categories, commitments, organisations, councils, municipalities and factors; the systemic issues
+    # with their actions.
+    with django_assert_max_num_queries(11):
+        stats = stats_for(dataset)
+    assert stats.total == 29
+
+
+def test_page_and_pdf_list_only_the_most_frequent_pairs(dataset, monkeypatch):
+    from followup import selectors
+
+    monkeypatch.setattr(selectors, "TOP_PAIRS", 2)
+    stats = stats_for(dataset)
+    assert len(stats.by_organization_pair) == 5  # exports keep every pair
+    assert [r["count"] for r in stats.top_organization_pairs] == [6, 1]
+    assert stats.organization_pairs_left_out == 3
+
+
+def test_reports_outside_the_selection_do_not_count(dataset):
+    """Reports of another agreement, of another year and unconfirmed ones, with counterparts, handling
+    events, response requests and a systemic issue of their own, must not leak in."""
+    from deviations.models import DeviationEvent
+
+    interlopers = [
+        factories.DeviationFactory(
+            agreement=agreement,
+            status=status,
+            reported_on=reported_on,
+            occurred_on=reported_on - datetime.timedelta(days=1),
+            reporting_organization=dataset.s1,
+            counterparts=[dataset.addiction],
+        )
+        for agreement, status, reported_on in (
+            (dataset.other_agreement, Status.SUBMITTED, D(2026, 5, 20)),
+            (dataset.agreement, Status.UNCONFIRMED, D(2026, 5, 20)),
+            (dataset.agreement, Status.AWAITING_RESPONSE, D(2025, 5, 20)),
+        )
+    ]
+    for deviation in interlopers:
+        for action in ("resolve_locally", "escalate"):
+            DeviationEvent.objects.create(
+                deviation=deviation, kind=DeviationEvent.Kind.TRANSITION, action=action
+            )
+        factories.ResponseRequestFactory(
+            deviation=deviation, organization=dataset.addiction, due_on=D(2026, 6, 1)
+        )
+        deviation.systemic_issue = dataset.issue
+        deviation.save(update_fields=["systemic_issue"])
+    # A selected report created after them.
+    factories.DeviationFactory(
+        agreement=dataset.agreement,
+        category=dataset.k3,
+        municipality=dataset.m2,
+        council=dataset.c2,
+        reported_on=D(2026, 6, 1),
+        occurred_on=D(2026, 5, 30),
+        reporting_organization=dataset.s2,
+        counterparts=[dataset.psych],
+    )
+    summary.rebuild()  # made by factories, past the services
+    stats = stats_for(dataset)
+    assert stats.total == 10
+    assert counts(stats.by_organization_pair)["Socialtjänst Ett → Beroendecentrum"] == 1
+    assert counts(stats.by_organization_pair)["Socialtjänst Två → Psykiatri Syd"] == 2
+    assert counts(stats.by_principal_pair, key="key")["municipality_region"] == 8
+    assert (stats.handling["escalated"], stats.handling["resolved_locally"]) == (2, 1)
+    assert (stats.responses["total"], stats.responses["overdue"]) == (4, 1)
+    assert (stats.summary["open"], stats.summary["overdue"]) == (5, 1)
+    assert [(issue.title, issue.linked) for issue in stats.systemic_issues] == [
+        ("Utskrivning utan underrättelse", 2)
+    ]
+    # Council scope: the other council's reports lie inside the range too.
+    c2 = stats_for(dataset, scope=Scope(Scope.COUNCIL, council=dataset.c2))
+    assert c2.total == 4
+    assert (c2.handling["escalated"], c2.handling["resolved_locally"]) == (1, 1)
+    assert (c2.responses["total"], c2.responses["pending"]) == (1, 1)

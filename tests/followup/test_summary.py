@@ -1,0 +1,197 @@
+"""The follow-up's monthly summary (deviations/summary.py): kept current by the services, equal to a
+recount from the reports after every kind of change, rebuilt by a command."""
+
+import datetime
+import uuid
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from deviations import summary
+from deviations.models import Deviation, FollowUpSummary
+from deviations.services import factors, reporting, responses, systemic, transitions
+from deviations.workflow import Status
+from followup.selectors import DateBasis, Period, Scope, followup_statistics
+from tests import factories
+from tests.deviations import reporting_world
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def w(db, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    w = reporting_world.build_world()
+    w.psyk.valid_from = datetime.date(2020, 1, 1)
+    w.psyk.save()
+    w.counterpart.contact_email = "yttrande@regionstockholm.se"
+    w.counterpart.save()
+    w.factor = factories.ContributingFactorFactory(name="Rutiner")
+    w.sub = factories.ContributingFactorFactory(parent=w.factor, name="Rutinen följdes inte")
+    w.reporter = factories.UserFactory(username="inloggad", organization=w.own, email="inloggad@nacka.se")
+    return w
+
+
+def assert_summary_is_a_recount():
+    assert summary.stored() == summary.recount()
+
+
+def submit(w, reporter=None, **overrides):
+    deviation, _created = reporting.submit_deviation(
+        data=reporting_world.service_data(w, **overrides), idempotency_key=uuid.uuid4(), reporter=reporter
+    )
+    return deviation
+
+
+def county_total(w) -> int:
+    today = datetime.date.today()
+    return followup_statistics(
+        agreement=w.psyk,
+        period=Period.year(today.year),
+        scope=Scope(Scope.COUNTY),
+        basis=DateBasis.REPORTED,
+        masked=False,
+        compare=False,
+    ).total
+
+
+def test_every_service_keeps_the_summary_equal_to_a_recount(w):
+    coordinator, regional = w.nacka_coordinator, w.regional_coordinator
+    # Filed anonymously: nothing counts until it is confirmed.
+    anonymous = submit(w, severity="serious")
+    assert not FollowUpSummary.objects.exists()
+    reporting.confirm_deviation(deviation=anonymous)
+    assert_summary_is_a_recount()
+    assert county_total(w) == 1
+    # Filed signed in: confirmed in the same transaction, counterparts included.
+    signed_in = submit(w, reporter=w.reporter)
+    assert_summary_is_a_recount()
+    assert county_total(w) == 2
+
+    for action in ("start_triage",):
+        transitions.apply_transition(deviation=signed_in, action=action, actor=coordinator)
+    assert_summary_is_a_recount()
+    [request] = responses.request_response(
+        deviation=signed_in, organizations=[w.counterpart], actor=coordinator
+    )
+    assert_summary_is_a_recount()
+    responses.record_response(
+        response_request=request, answered_by_name="Chef", what_happened="Ja", actions=""
+    )
+    assert_summary_is_a_recount()
+    [second] = responses.request_response(
+        deviation=signed_in, organizations=[w.counterpart], actor=coordinator
+    )
+    responses.cancel_response_request(response_request=second, actor=coordinator)
+    assert_summary_is_a_recount()
+    factors.set_contributing_factors(deviation=signed_in, factors=[w.sub, w.factor], actor=coordinator)
+    assert_summary_is_a_recount()
+    transitions.apply_transition(deviation=signed_in, action="escalate", actor=coordinator, text="System")
+    issue = factories.SystemicIssueFactory(created_by=regional, agreements=[w.psyk])
+    systemic.link_to_systemic_issue(issue=issue, deviation=signed_in, actor=regional)
+    assert_summary_is_a_recount()
+    transitions.apply_transition(deviation=signed_in, action="start_regional_analysis", actor=regional)
+    transitions.apply_transition(deviation=signed_in, action="close", actor=regional, text="Klart")
+    assert_summary_is_a_recount()
+    transitions.apply_transition(deviation=signed_in, action="reopen", actor=coordinator, text="Skäl")
+    systemic.unlink_from_systemic_issue(deviation=signed_in, actor=regional)
+    factors.set_contributing_factors(deviation=signed_in, factors=[], actor=coordinator)
+    assert_summary_is_a_recount()
+    transitions.apply_transition(
+        deviation=anonymous, action="reject", actor=coordinator, text="Nej", reject_reason="not_a_deviation"
+    )
+    assert_summary_is_a_recount()
+
+    stats = followup_statistics(
+        agreement=w.psyk,
+        period=Period.year(datetime.date.today().year),
+        scope=Scope(Scope.COUNCIL, council=w.nacka_council),
+        basis=DateBasis.REPORTED,
+        masked=False,
+    )
+    assert (stats.total, stats.summary["open"], stats.summary["rejected"], stats.summary["severe"]) == (
+        2,
+        1,
+        1,
+        1,
+    )
+    assert stats.handling["escalated"] == 1
+    assert (stats.responses["in_time"], stats.responses["total"]) == (1, 1)  # the withdrawn one is left out
+
+
+def test_an_edit_in_admin_moves_the_report_in_the_summary(w, admin_client):
+    deviation = submit(w, reporter=w.reporter)
+    other = factories.DeviationCategoryFactory(name="Annan kategori", agreements=[w.psyk])
+    data = {
+        "agreement": w.psyk.pk,
+        "commitment": "",
+        "category": other.pk,
+        "occurred_on": deviation.occurred_on.isoformat(),
+        "reported_on": deviation.reported_on.isoformat(),
+        "municipality": w.nacka.pk,
+        "district": "",
+        "council": deviation.council_id,
+        "reporting_organization": w.own.pk,
+        "counterpart_organizations": [w.counterpart.pk, w.inactive.pk],
+        "sip_involved": "no",
+        "discharge_involved": "yes",
+        "description": deviation.description,
+        "consequence": deviation.consequence,
+        "actions_taken": "",
+        "suggested_improvement": "",
+        "assigned_to": "",
+        "systemic_issue": "",
+        "duplicate_of": "",
+    }
+    for prefix in ("response_requests", "events"):
+        data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0})
+    response = admin_client.post(f"/admin/deviations/deviation/{deviation.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Deviation.objects.get(pk=deviation.pk).category == other
+    assert_summary_is_a_recount()
+    # Its place and the county, for both date bases; the old category is gone.
+    assert FollowUpSummary.objects.filter(measure="category", key=str(other.pk), n=1).count() == 4
+    assert (
+        not FollowUpSummary.objects.filter(measure="category", key=str(w.category.pk)).exclude(n=0).exists()
+    )
+
+
+def test_a_failed_change_adds_nothing(w):
+    deviation = submit(w, reporter=w.reporter)
+    before = summary.stored()
+    with pytest.raises(Exception, match="boom"), summary.tracking() as tracker:
+        tracker.add(deviation)
+        Deviation.objects.filter(pk=deviation.pk).update(status=Status.CLOSED)
+        raise RuntimeError("boom")
+    Deviation.objects.filter(pk=deviation.pk).update(status=Status.SUBMITTED)
+    assert summary.stored() == before
+
+
+def test_rebuild_command_counts_again_and_check_finds_drift(w, capsys):
+    submit(w, reporter=w.reporter)
+    submit(w, reporter=w.reporter, sip_involved="yes", description="En annan brist i samverkan.")
+    call_command("rebuild_followup_summary", "--check")
+    FollowUpSummary.objects.filter(measure="total").update(n=99)
+    with pytest.raises(CommandError, match="differs from a recount"):
+        call_command("rebuild_followup_summary", "--check")
+    call_command("rebuild_followup_summary")
+    assert "rebuilt" in capsys.readouterr().out
+    assert_summary_is_a_recount()
+    assert county_total(w) == 2
+
+
+def test_county_rows_are_the_sum_of_the_place_rows(w):
+    submit(w, reporter=w.reporter)
+    submit(w, reporter=w.reporter, municipality=w.stockholm, district=w.spanga)
+    rows = summary.stored()
+    county = {
+        key[5:]: value for key, value in rows.items() if key[4] == summary.COUNTY and key[1] == "reported_on"
+    }
+    places: dict = {}
+    for key, (n, seconds) in rows.items():
+        if key[4] != summary.COUNTY and key[1] == "reported_on":
+            was = places.get(key[5:], (0, 0))
+            places[key[5:]] = (was[0] + n, was[1] + seconds)
+    assert county == places
+    assert county[("total", "")] == (2, 0)
