@@ -20,9 +20,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     STATIC_ROOT=/app/staticfiles \
     DEBUG=False
 
-# WeasyPrint (PDF export) needs Pango and HarfBuzz; curl is not needed (the healthcheck uses Python).
+# WeasyPrint (PDF export) needs Pango and HarfBuzz, SAML login xmlsec1; curl is not needed (the
+# healthcheck uses Python).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 xmlsec1 \
        fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 

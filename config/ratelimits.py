@@ -1,6 +1,7 @@
-"""Rate limits on anonymous POSTs: the report form, the confirmation, "send the link again" and the
-counterpart's answer. Each is limited per client address and per e-mail address the POST is about
-(where mail would go), so neither one machine nor a flood aimed at one mailbox gets through.
+"""Rate limits on anonymous POSTs: the report form, the confirmation, "send the link again", the
+counterpart's answer and the accessibility feedback (mailed to the organisation). Each is limited per
+client address and per e-mail address the POST is about (where mail would go), so neither one machine
+nor a flood aimed at one mailbox gets through.
 
 Counted by django-ratelimit in ``CACHES["ratelimit"]`` (PostgreSQL unless ``RATELIMIT_CACHE_URL``
 says otherwise, so every process and node shares the counts). Keys are hashed by the library: the
@@ -21,6 +22,8 @@ LIMITS = {
     "confirm": ("60/h", "10/h"),
     "resend": ("20/h", "3/h"),
     "respond": ("60/h", "10/h"),
+    # Every feedback is a mail to the organisation's one mailbox (ACCESSIBILITY_EMAIL).
+    "accessibility_feedback": ("10/h", "3/h"),
 }
 
 

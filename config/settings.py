@@ -36,7 +36,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin on a site that requires two-step verification (identity/admin_site.py).
+    "identity.admin_apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -56,6 +57,19 @@ INSTALLED_APPS = [
     "agreements",
     "deviations",
     "followup",
+    "pages",
+    # Before allauth: its templates (socialaccount/…) are overridden here.
+    "identity",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    # Federated login over OpenID Connect (identity/adapters.py); allauth.account is required by it,
+    # its own pages are not mounted.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    # Federated login over SAML 2.0 (identity/saml.py).
+    "djangosaml2",
     "rest_framework",
     "knox",
     "drf_spectacular",
@@ -82,6 +96,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): a code from the user's TOTP device was entered in this session.
+    "django_otp.middleware.OTPMiddleware",
+    # Superusers and staff go to two-step verification (or its setup) before anything else.
+    "identity.middleware.TwoFactorRequiredMiddleware",
+    # django-allauth's request context (federated login).
+    "allauth.account.middleware.AccountMiddleware",
+    # djangosaml2 keeps the outstanding SAML requests in a cookie-backed session of its own.
+    "djangosaml2.middleware.SamlSessionMiddleware",
     # Cache-Control: no-store on every response to a signed-in user.
     "config.middleware.PrivateResponsesMiddleware",
     # Request id and user id for every log line; after authentication so the user is known.
@@ -222,8 +244,88 @@ AUTH_USER_MODEL = "councils.User"
 # django-axes first: it refuses a locked-out login before the password is even checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's password check, off when LOCAL_LOGIN_ENABLED is False.
+    "identity.backends.LocalPasswordBackend",
+    # SAML 2.0 assertions (djangosaml2); OIDC logins go through allauth's adapters instead.
+    "identity.saml.SamlBackend",
 ]
+# False: nobody signs in with a password (login page, admin); only through an identity provider.
+LOCAL_LOGIN_ENABLED = env.bool("LOCAL_LOGIN_ENABLED", default=True)
+# The name authenticator apps show next to the code (django-otp).
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Samverkansbrister")
+
+# --- Federated login (identity/; README "Federated login"). ---
+# OpenID Connect providers: added in the admin (Social applications, provider "OpenID Connect") or
+# here as JSON, a list of {"provider_id", "name", "client_id", "secret", "settings": {"server_url",
+# "accepted_acr", …}}.
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "APPS": env.json("SSO_OIDC_PROVIDERS", default=[]),
+        "OAUTH_PKCE_ENABLED": True,
+    }
+}
+SOCIALACCOUNT_ADAPTER = "identity.adapters.SocialAccountAdapter"
+ACCOUNT_ADAPTER = "identity.adapters.AccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+# Logins start with a POST from the login page (CSRF-protected), never from a plain link.
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_UNIQUE_EMAIL = True
+# Accepted assurance levels (OIDC acr, SAML AuthnContextClassRef); empty accepts any. A login below
+# them is refused with a message. E.g. http://id.elegnamnden.se/loa/1.0/loa3 for LoA3.
+SSO_ACCEPTED_ACR = env.list("SSO_ACCEPTED_ACR", default=[])
+# Levels that prove multi-factor authentication: such a login counts as two-step verification
+# (superusers and staff need no TOTP code on top).
+SSO_MULTI_FACTOR_ACR = env.list(
+    "SSO_MULTI_FACTOR_ACR",
+    default=[
+        "http://id.elegnamnden.se/loa/1.0/loa3",
+        "http://id.elegnamnden.se/loa/1.0/loa4",
+        "http://id.swedenconnect.se/loa/1.0/uncertified-loa3",
+    ],
+)
+# Claim (OIDC) / attribute (SAML) names for the user's e-mail and name.
+SSO_CLAIM_NAMES = {
+    "email": env.str("SSO_CLAIM_EMAIL", default="email"),
+    "first_name": env.str("SSO_CLAIM_FIRST_NAME", default="given_name"),
+    "last_name": env.str("SSO_CLAIM_LAST_NAME", default="family_name"),
+}
+# Claims/attributes holding an organisation identifier (organisation number, HSA-id), tried in order
+# against the admin's Organisationsidentiteter; then the e-mail domain decides.
+SSO_ORGANIZATION_CLAIMS = env.list(
+    "SSO_ORGANIZATION_CLAIMS", default=["organization_number", "orgAffiliation", "hsa_id"]
+)
+# SAML 2.0: the service provider's key pair (PEM files) switches SAML on; IdPs from metadata files and
+# URLs here, and in the admin (SAML-identitetsleverantörer).
+SSO_SAML_SP_KEY_FILE = env.str("SSO_SAML_SP_KEY_FILE", default="")
+SSO_SAML_SP_CERT_FILE = env.str("SSO_SAML_SP_CERT_FILE", default="")
+SSO_SAML_ENTITY_ID = env.str("SSO_SAML_ENTITY_ID", default="")  # default: the metadata URL
+SSO_SAML_XMLSEC_BINARY = env.str("SSO_SAML_XMLSEC_BINARY", default="/usr/bin/xmlsec1")
+SSO_SAML_IDP_METADATA = {
+    "local": env.list("SSO_SAML_IDP_METADATA_FILES", default=[]),
+    "remote": [{"url": url} for url in env.list("SSO_SAML_IDP_METADATA_URLS", default=[])],
+}
+# Seconds an IdP metadata URL's answer is kept before it is fetched again (identity.saml.remote_metadata).
+SSO_SAML_METADATA_MAX_AGE = env.int("SSO_SAML_METADATA_MAX_AGE", default=3600)
+# Per IdP entity id, the accepted AuthnContextClassRef values (overrides SSO_ACCEPTED_ACR), as JSON.
+SSO_SAML_ACCEPTED_ACR = env.json("SSO_SAML_ACCEPTED_ACR", default={})
+# Attribute friendly names (pysaml2 maps the urn:oid names) for e-mail and name.
+SSO_SAML_ATTRIBUTES = {
+    "email": env.str("SSO_SAML_ATTRIBUTE_EMAIL", default="mail"),
+    "first_name": env.str("SSO_SAML_ATTRIBUTE_FIRST_NAME", default="givenName"),
+    "last_name": env.str("SSO_SAML_ATTRIBUTE_LAST_NAME", default="sn"),
+}
+SAML_CONFIG_LOADER = "identity.saml.config_loader"
+SAML_ATTRIBUTE_MAPPING = {saml: (field,) for field, saml in SSO_SAML_ATTRIBUTES.items()}
+SAML_DJANGO_USER_MAIN_ATTRIBUTE = "email"
+SAML_DJANGO_USER_MAIN_ATTRIBUTE_LOOKUP = "__iexact"
+SAML_CREATE_UNKNOWN_USER = True
+# The IdP posts the assertion from its own site: the SAML session cookie must be SameSite=None (and
+# therefore Secure, i.e. HTTPS); Lax only where IdP and service are one site (tests on 127.0.0.1).
+SAML_SESSION_COOKIE_SAMESITE = env.str("SSO_SAML_COOKIE_SAMESITE", default="None")
+ACS_DEFAULT_REDIRECT_URL = "/"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -363,6 +465,29 @@ UNCONFIRMED_RETENTION_DAYS = env.int("UNCONFIRMED_RETENTION_DAYS", default=7)
 CONFIRMATION_MAX_AGE_HOURS = env.int("CONFIRMATION_MAX_AGE_HOURS", default=24)
 # Where reports about children and young people go instead (the BUS process).
 BUS_URL = env.str("BUS_URL", default="https://www.storsthlm.se/verksamhetsomraden/socialtjanst/bus")
+
+# --- The deploying organisation: named on the legal pages (pages/), receives accessibility feedback. ---
+# ``manage.py check --deploy`` warns while the example values below are still in place (pages/checks.py).
+ORGANIZATION_NAME = env.str("ORGANIZATION_NAME", default="Exempelorganisationen")
+ORGANIZATION_NUMBER = env.str("ORGANIZATION_NUMBER", default="")
+ORGANIZATION_ADDRESS = env.str("ORGANIZATION_ADDRESS", default="")
+ORGANIZATION_EMAIL = env.str("ORGANIZATION_EMAIL", default="registrator@example.se")
+ORGANIZATION_PHONE = env.str("ORGANIZATION_PHONE", default="")
+# The data protection officer (dataskyddsombud) of the organisation responsible for the personal data.
+DPO_EMAIL = env.str("DPO_EMAIL", default="dataskyddsombud@example.se")
+DPO_PHONE = env.str("DPO_PHONE", default="")
+# Where the accessibility statement's feedback form sends its messages (default: the organisation).
+ACCESSIBILITY_EMAIL = env.str("ACCESSIBILITY_EMAIL", default=ORGANIZATION_EMAIL)
+# The deploying organisation's own assessment of the service and the statement's last update (ISO dates).
+ACCESSIBILITY_ASSESSED_ON = datetime.date.fromisoformat(
+    env.str("ACCESSIBILITY_ASSESSED_ON", default="2026-12-01")
+)
+ACCESSIBILITY_UPDATED_ON = datetime.date.fromisoformat(
+    env.str("ACCESSIBILITY_UPDATED_ON", default="2026-12-01")
+)
+# Days the login records (django-axes: username, address, browser) are kept: what the privacy page
+# states; the daily ``axes_reset_logs --age`` job must use the same number (docs/operations.md).
+LOGIN_LOG_RETENTION_DAYS = env.int("LOGIN_LOG_RETENTION_DAYS", default=30)
 
 # --- Sessions and security. Production-safe whenever DEBUG is off. ---
 # A session ends after SESSION_COOKIE_AGE seconds *without activity*. Its expiry is pushed forward by

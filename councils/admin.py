@@ -9,14 +9,12 @@ from django.utils.translation import gettext_lazy as _
 
 from config.admin_lookups import FilterLookupsOnlyMixin
 
-from .forms import AdminLoginForm
 from .models import Council, CouncilMeeting, CouncilMembership, District, Municipality, Region, User
 from .rights import PRIVILEGE_FIELDS, councils_managed_by, may_manage_account
 
 admin.site.site_header = _("Samverkansbrister – administration")
 admin.site.site_title = _("Samverkansbrister")
 admin.site.index_title = _("Administration")
-admin.site.login_form = AdminLoginForm
 
 
 @admin.register(Region)

@@ -1,5 +1,4 @@
 from django import forms
-from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import MaxLengthValidator
@@ -22,10 +21,6 @@ class UsernameLengthMixin:
 
 
 class LoginForm(UsernameLengthMixin, AuthenticationForm):
-    pass
-
-
-class AdminLoginForm(UsernameLengthMixin, AdminAuthenticationForm):
     pass
 
 

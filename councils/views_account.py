@@ -1,5 +1,6 @@
 """The signed-in user's own account: profile, password change, signing out on all devices."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
@@ -19,6 +20,9 @@ def profile(request):
     user = request.user
     memberships = user.memberships.select_related("council").order_by("council__level", "council__name")
     organization = user.organization
+    # Changing the password and signing out everywhere both ask for the password: not offered to an
+    # account made by a federated login (no usable password), nor where password login is off.
+    password_pages = settings.LOCAL_LOGIN_ENABLED and user.has_usable_password()
     return render(
         request,
         "councils/profile.html",
@@ -27,6 +31,7 @@ def profile(request):
             "organization": organization,
             "memberships": memberships,
             "notification_form": NotificationModeForm(user=user),
+            "password_pages": password_pages,
         },
     )
 

@@ -86,6 +86,20 @@ def send_email(
     message = message_for(**reference)
     if message is None:
         return 0
+    return deliver(
+        message,
+        task=send_email,
+        reference=reference,
+        attempt=attempt,
+        what=f"{template} mail about {deviation_id or object_id}",
+    )
+
+
+def deliver(message, *, task, reference: dict, attempt: int, what: str) -> int:
+    """Send ``message`` (attempt ``attempt`` of the mail ``task`` was queued for with ``reference``).
+    A transient SMTP failure queues ``task`` again with the same reference after the next of
+    ``RETRY_DELAYS`` and raises ``MailDeferred``; a permanent one, or the last attempt, raises
+    ``MailNotSent``. Other errors propagate."""
     try:
         return message.send()
     except Exception as exc:
@@ -93,12 +107,12 @@ def send_email(
         if failure is None:
             raise
         transient, description = failure
-    where = f"{template} mail about {deviation_id or object_id}, attempt {attempt}"
-    if not transient or attempt > len(RETRY_DELAYS) or not send_email.get_backend().supports_defer:
+    where = f"{what}, attempt {attempt}"
+    if not transient or attempt > len(RETRY_DELAYS) or not task.get_backend().supports_defer:
         logger.error("%s failed: %s; not sent", where, description)
         raise MailNotSent(f"{description} (attempt {attempt})")
     run_after = timezone.now() + RETRY_DELAYS[attempt - 1]
-    send_email.using(run_after=run_after).enqueue(**reference, attempt=attempt + 1)
+    task.using(run_after=run_after).enqueue(**reference, attempt=attempt + 1)
     logger.warning("%s failed: %s; next attempt at %s", where, description, run_after.isoformat())
     raise MailDeferred(f"{description} (attempt {attempt}; next at {run_after.isoformat()})")
 

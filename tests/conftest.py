@@ -1,4 +1,5 @@
 import pytest
+from django.test import Client
 
 from tests import factories
 
@@ -24,6 +25,32 @@ def _test_environment(settings):
     settings.RATELIMIT_ENABLE = False
     # A fast hasher (still salted): tests log in often.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _force_login_is_a_complete_login(monkeypatch):
+    """``Client.force_login`` stands for a finished login everywhere in the suite: for superusers and
+    staff, who must use two-step verification, it also gives them an authenticator app and marks the
+    session verified (as entering its code does). tests/identity exercises the real steps;
+    ``unverified_login`` signs in without the second step."""
+    import django_otp
+    from django.http import HttpRequest
+
+    from identity import mfa
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        if mfa.is_required(user):
+            device = mfa.confirmed_device(user) or factories.TOTPDeviceFactory(user=user)
+            request = HttpRequest()
+            request.session, request.user = self.session, user
+            django_otp.login(request, device)
+            request.session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+    monkeypatch.setattr(Client, "unverified_login", original, raising=False)
 
 
 @pytest.fixture

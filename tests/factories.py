@@ -30,6 +30,7 @@ from deviations.models import (
     YesNoUnknown,
 )
 from deviations.workflow import Status
+from identity.models import OrganizationIdentifier, SamlIdentityProvider
 
 DEFAULT_PASSWORD = "korrekt-hast-batteri-42"
 
@@ -124,6 +125,28 @@ class EmailDomainFactory(DjangoModelFactory):
 
     organization = factory.SubFactory(OrganizationFactory)
     domain = factory.Sequence(lambda n: f"org{n}.example.se")
+
+
+class OrganizationIdentifierFactory(DjangoModelFactory):
+    """An organisation number (or, with ``kind``, an HSA-id) a federated login may assert."""
+
+    class Meta:
+        model = OrganizationIdentifier
+
+    organization = factory.SubFactory(OrganizationFactory)
+    kind = OrganizationIdentifier.Kind.ORGANIZATION_NUMBER
+    value = factory.Sequence(lambda n: f"212000{n:04d}")
+
+
+class SamlIdentityProviderFactory(DjangoModelFactory):
+    """A SAML IdP added in the admin, known by its metadata URL."""
+
+    class Meta:
+        model = SamlIdentityProvider
+
+    name = factory.Sequence(lambda n: f"Identitetsleverantör {n}")
+    entity_id = factory.Sequence(lambda n: f"https://idp{n}.example.se/saml")
+    metadata_url = factory.LazyAttribute(lambda idp: f"{idp.entity_id}/metadata")
 
 
 class UserFactory(DjangoModelFactory):
@@ -343,3 +366,14 @@ class SavedFilterFactory(DjangoModelFactory):
     owner = factory.SubFactory(UserFactory)
     name = factory.Sequence(lambda n: f"Filter {n}")
     query = "status=submitted"
+
+
+class TOTPDeviceFactory(DjangoModelFactory):
+    """A confirmed authenticator app (random key); ``tests.identity.totp.code(device)`` gives its code."""
+
+    class Meta:
+        model = "otp_totp.TOTPDevice"
+
+    user = factory.SubFactory(UserFactory)
+    name = "Autentiseringsapp"
+    confirmed = True

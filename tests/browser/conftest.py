@@ -143,7 +143,14 @@ def _new_context(browser, live_server, locale, **options):
 
 
 @pytest.fixture
-def page(request, browser, live_server, browser_locale):
+def page_allowed_origins():
+    """Origins besides the live server that a page may load from: none, except in tests that leave
+    the service on purpose (the identity provider in test_sso.py overrides this)."""
+    return ()
+
+
+@pytest.fixture
+def page(request, browser, live_server, browser_locale, page_allowed_origins):
     """A page in a fresh browser context, so no cookies leak between tests.
 
     ``bypass_csp=True``: axe-core is injected with ``page.add_script_tag``, an inline script, which the
@@ -162,7 +169,7 @@ def page(request, browser, live_server, browser_locale):
         "request",
         lambda req: (
             None
-            if req.url.startswith((live_server.url, "data:", "blob:", "about:"))
+            if req.url.startswith((live_server.url, "data:", "blob:", "about:", *page_allowed_origins))
             else foreign_requests.append(req.url)
         ),
     )

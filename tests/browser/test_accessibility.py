@@ -20,6 +20,9 @@ PAGES = {
     "home": "home",
     "login": "login",
     "admin-login": "admin:login",
+    "accessibility-statement": "pages:accessibility",
+    "privacy": "pages:privacy",
+    "cookies": "pages:cookies",
 }
 LANGUAGES = ["sv", "en"]
 

@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-APP_DIRS = ["templates", "agreements", "councils", "deviations"]
+APP_DIRS = ["templates", "agreements", "councils", "deviations", "pages", "identity"]
 
 
 def production_environment(tmp_path) -> dict:
@@ -25,6 +25,10 @@ def production_environment(tmp_path) -> dict:
         "DATABASE_URL": os.environ["DATABASE_URL"],
         "EMAIL_URL": "smtp+tls://mailer:hemligt@smtp.example.se:587",
         "SITE_URL": "https://samverkansbrister.example.se",
+        # The legal pages name the deploying organisation (pages/checks.py warns on the examples).
+        "ORGANIZATION_NAME": "Region Exempel",
+        "ORGANIZATION_EMAIL": "registrator@region.example.se",
+        "DPO_EMAIL": "dataskyddsombud@region.example.se",
     }
 
 

@@ -11,7 +11,8 @@ import pytest
         ("/en/", "sv", "/"),
     ],
 )
-def test_language_switch_leads_to_the_same_page_in_the_other_language(client, page, language, expected):
+def test_language_switch_leads_to_the_same_page_in_the_other_language(db, client, page, language, expected):
+    # db: the login page lists the identity providers configured in the admin.
     response = client.get(page)
     assert f'name="next" type="hidden" value="{expected}"' in response.text
 

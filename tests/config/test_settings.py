@@ -35,6 +35,10 @@ PRODUCTION = {
     "CSRF_TRUSTED_ORIGINS": "https://samverkan.example.se",
     "SITE_URL": "https://samverkan.example.se/",
     "EMAIL_URL": "smtp+tls://avsandare:losen@smtp.example.se:587",
+    # The legal pages name the deploying organisation (pages/checks.py warns on the examples).
+    "ORGANIZATION_NAME": "Region Exempel",
+    "ORGANIZATION_EMAIL": "registrator@region.example.se",
+    "DPO_EMAIL": "dataskyddsombud@region.example.se",
 }
 PRINT = """
 import json, django

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agreements.models import FollowUpAnalysis
 from api.models import ApiToken
@@ -243,6 +244,19 @@ MATRIX: dict[str, list[Case]] = {
         Case("GET is not allowed", lambda w: reverse("logout"), everyone(405)),
         Case("POST", lambda w: reverse("logout"), everyone(302), post=lambda w: {}),
     ],
+    # --- Pages the law requires (public) -----------------------------------------------------------
+    "pages:accessibility": [
+        Case("statement", lambda w: reverse("pages:accessibility"), everyone(200)),
+        # Feedback is mailed, never stored: nothing in the database changes for anyone.
+        Case(
+            "POST feedback",
+            lambda w: reverse("pages:accessibility"),
+            everyone(302),
+            post=lambda w: {"message": "Kontrasten är för låg."},
+        ),
+    ],
+    "pages:privacy": [Case("personal data", lambda w: reverse("pages:privacy"), everyone(200))],
+    "pages:cookies": [Case("cookies", lambda w: reverse("pages:cookies"), everyone(200))],
     # --- Account ----------------------------------------------------------------------------------
     "account:profile": [Case("own profile", lambda w: reverse("account:profile"), signed_in(200))],
     "account:notification_mode": [
@@ -264,6 +278,71 @@ MATRIX: dict[str, list[Case]] = {
             signed_in(200),
             post=lambda w: {"password": "fel-lösenord"},
         ),
+    ],
+    # --- Two-step verification (identity) ----------------------------------------------------------
+    "identity:verify": [
+        # Anonymous without a password step: back to login. Signed in: on to setup (no app yet) or,
+        # already verified (the superuser), on to where they were going.
+        Case("code step", lambda w: reverse("identity:verify"), expect(302, anon=LOGIN)),
+        Case(
+            "wrong code",
+            lambda w: reverse("identity:verify"),
+            expect(302, anon=LOGIN),
+            post=lambda w: {"token": "000000"},
+        ),
+    ],
+    "identity:two_factor": [
+        Case("setup or status", lambda w: reverse("identity:two_factor"), signed_in(200)),
+        Case(
+            "wrong code turns nothing on",
+            lambda w: reverse("identity:two_factor"),
+            # The superuser's app is already on: the status page, nothing to turn on.
+            expect(400, anon=LOGIN, admin=200),
+            post=lambda w: {"token": "000000"},
+        ),
+    ],
+    "identity:two_factor_disable": [
+        Case("GET", lambda w: reverse("identity:two_factor_disable"), POST_ONLY_GET),
+        Case(
+            "wrong code turns nothing off",
+            lambda w: reverse("identity:two_factor_disable"),
+            # Only the superuser has an app; the others are sent to set one up.
+            expect(302, anon=LOGIN, admin=400),
+            post=lambda w: {"token": "000000"},
+        ),
+    ],
+    # --- Federated login (allauth's OIDC views; tests/identity/test_oidc.py runs the real flow) -----
+    "openid_connect_login": [
+        Case("unknown provider", lambda w: "/konto/sso/oidc/okand/login/", everyone(404)),
+        Case(
+            "unknown provider, POST",
+            lambda w: "/konto/sso/oidc/okand/login/",
+            everyone(404),
+            post=lambda w: {},
+        ),
+    ],
+    "openid_connect_callback": [
+        Case(
+            "unknown provider",
+            lambda w: "/konto/sso/oidc/okand/login/callback/?code=x&state=y",
+            everyone(404),
+        ),
+    ],
+    "socialaccount_login_cancelled": [
+        Case("cancelled at the IdP", lambda w: reverse("socialaccount_login_cancelled"), everyone(200)),
+    ],
+    "socialaccount_login_error": [
+        Case("error page", lambda w: reverse("socialaccount_login_error"), everyone(400)),
+    ],
+    "socialaccount_signup": [
+        Case("never a signup form", lambda w: reverse("socialaccount_signup"), everyone(400)),
+    ],
+    # SAML is off without a key pair (the world has none; tests/identity/test_saml.py runs the flow).
+    "saml2_login": [Case("SAML off", lambda w: reverse("saml2_login"), everyone(404))],
+    "saml2_metadata": [Case("SAML off", lambda w: reverse("saml2_metadata"), everyone(404))],
+    "saml2_acs": [
+        Case("GET", lambda w: reverse("saml2_acs"), everyone(405)),
+        Case("POST without an assertion", lambda w: reverse("saml2_acs"), everyone(400), post=lambda w: {}),
     ],
     # --- Reporter journey -------------------------------------------------------------------------
     "deviations:report_start": [Case("start", lambda w: reverse("deviations:report_start"), everyone(200))],
@@ -1083,6 +1162,7 @@ class Fingerprint:
             "analyses": FollowUpAnalysis.objects.count(),
             "saved_filters": rows(SavedFilter, "name", "query", "council"),
             "users": rows(get_user_model(), "password", "is_active", "notification_mode"),
+            "devices": sorted(TOTPDevice.objects.filter(confirmed=True).values_list("pk", "user")),
             "api_tokens": rows(ApiToken, "user"),
             "meetings": rows(CouncilMeeting, "held_on", "minutes"),
         }

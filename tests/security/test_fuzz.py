@@ -461,3 +461,24 @@ def test_login_and_account_forms(w):
         assert User.objects.get(pk=user.pk).password == password
 
     run()
+
+
+# --- The accessibility feedback form (stored only until mailed) --------------------------------------
+
+
+def test_accessibility_feedback_form(w, mailoutbox, django_capture_on_commit_callbacks):
+    client = Client()
+    valid = {"message": "Knappen syns inte.", "page": "/rapportera/", "email": "besokare@example.se"}
+
+    @fuzz
+    @given(data=mutate(valid))
+    def run(data):
+        before = counts()
+        sent = len(mailoutbox)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("pages:accessibility"), data)
+        check(response, before)
+        assert counts() == before
+        assert len(mailoutbox) - sent == (1 if response.status_code == 302 else 0)
+
+    run()

@@ -52,6 +52,7 @@ def test_the_configured_limits():
         "confirm": ("60/h", "10/h"),
         "resend": ("20/h", "3/h"),
         "respond": ("60/h", "10/h"),
+        "accessibility_feedback": ("10/h", "3/h"),
     }
     assert django_settings.RATELIMIT_USE_CACHE == "ratelimit"
     cache = django_settings.CACHES["ratelimit"]
@@ -134,6 +135,21 @@ def test_the_counterparts_answer_is_limited(client, w):
         client.post(url, {"answered_by_name": "Chef", "what_happened": "Så", "actions": "Ny rutin"})
     )
     assert ResponseRequest.objects.get().answered_at is None
+
+
+def test_the_accessibility_feedback_is_limited_per_client_address(
+    client, w, mailoutbox, django_capture_on_commit_callbacks
+):
+    from pages.models import AccessibilityFeedback
+
+    url = reverse("pages:accessibility")
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(4):
+            data = {"message": "Knappen går inte att nå.", "email": f"besokare{n}@example.se"}
+            assert client.post(url, data, REMOTE_ADDR="192.0.2.40").status_code == 302
+        assert refused(client.post(url, {"message": "Igen."}, REMOTE_ADDR="192.0.2.40"))
+    assert len(mailoutbox) == 4 and AccessibilityFeedback.objects.count() == 0
+    assert client.post(url, {"message": "Igen."}, REMOTE_ADDR="192.0.2.41").status_code == 302
 
 
 def test_the_429_page_is_english_under_en(client, w):
@@ -230,8 +246,14 @@ def test_rate_limits_key_on_the_address_behind_the_proxy(client, w, settings):
 # --- Login ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url", ["/konto/logga-in/", "/admin/login/"])
-def test_an_over_long_username_is_a_form_error_not_a_500(client, axes_enabled, url):
-    response = client.post(url, {"username": "a" * 300, "password": "lösenord"})
+def test_an_over_long_username_is_a_form_error_not_a_500(client, axes_enabled):
+    response = client.post("/konto/logga-in/", {"username": "a" * 300, "password": "lösenord"})
     assert response.status_code == 200
     assert "Användarnamnet kan vara högst 150 tecken långt." in response.content.decode()
+
+
+def test_the_admin_has_no_login_form_of_its_own(client, axes_enabled):
+    """The admin sends every login to the site's (identity.admin_site): one form to protect."""
+    response = client.post("/admin/login/", {"username": "a" * 300, "password": "lösenord"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/konto/logga-in/")

@@ -1,0 +1,251 @@
+"""Federated login over SAML 2.0 against pysaml2's own IdP running on 127.0.0.1, through the whole
+flow: the service's signed AuthnRequest (redirect binding), the IdP's login, the signed assertion
+posted back to the assertion consumer service."""
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.contrib.auth import SESSION_KEY, get_user_model
+from django.core.cache import cache
+from django.test import Client
+
+from identity import mfa
+from identity.models import SamlIdentityProvider
+from tests import factories
+from tests.identity.idp.harness import LOA2, LOA3
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+
+
+@pytest.fixture
+def idp(saml_idp, settings):
+    settings.SSO_ACCEPTED_ACR = [LOA3]
+    return saml_idp
+
+
+class MetadataServer:
+    """A plain HTTP server that hands out the test IdP's metadata and counts the requests."""
+
+    def __init__(self, metadata: bytes):
+        served = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                served.requests += 1
+                self.send_response(200)
+                self.send_header("Content-Type", "application/samlmetadata+xml")
+                self.end_headers()
+                self.wfile.write(metadata)
+
+            def log_message(self, *args):
+                pass
+
+        self.requests = 0
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/metadata.xml"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def metadata_server(idp, settings):
+    """The IdP known only from its metadata URL, entered in the admin."""
+    cache.clear()
+    server = MetadataServer(idp.metadata_file.read_bytes())
+    settings.SSO_SAML_IDP_METADATA = {}
+    SamlIdentityProvider.objects.create(
+        name="Testregionen (URL)", entity_id=idp.entity_id, metadata_url=server.url
+    )
+    yield server
+    server.stop()
+
+
+def saml_login(client, idp, username, next_url="/mina-rapporter/"):
+    response = client.get("/konto/sso/saml2/login/", {"idp": idp.entity_id, "next": next_url})
+    assert response.status_code == 302, response.content[:500]
+    assert response["Location"].startswith(f"{idp.url}/sso/redirect?SAMLRequest=")
+    assert "Signature=" in response["Location"]  # the AuthnRequest is signed
+    action, fields = idp.sign_in(response["Location"], username)
+    assert action == "http://testserver/konto/sso/saml2/acs/"
+    return client.post("/konto/sso/saml2/acs/", fields)
+
+
+def signed_in_user(client):
+    pk = client.session.get(SESSION_KEY)
+    return User.objects.get(pk=pk) if pk else None
+
+
+def test_first_saml_login_creates_the_account_from_the_attributes(client, idp):
+    organization = factories.OrganizationFactory()
+    factories.EmailDomainFactory(organization=organization, domain="xkommun.example.se")
+    response = saml_login(client, idp, "anna")
+    assert response.status_code == 302
+    assert response["Location"] == "/mina-rapporter/"
+    user = signed_in_user(client)
+    assert (user.email, user.first_name, user.last_name) == (
+        "anna.andersson@xkommun.example.se",
+        "Anna",
+        "Andersson",
+    )
+    assert user.organization == organization
+    assert not user.has_usable_password()
+    assert client.session.get(mfa.IDP_MFA_SESSION_KEY) is True
+    assert client.get("/mina-rapporter/").status_code == 200
+
+
+def test_an_existing_account_is_found_by_e_mail(client, idp):
+    local = factories.UserFactory(email="anna.andersson@xkommun.example.se")
+    saml_login(client, idp, "anna")
+    assert signed_in_user(client) == local
+    assert User.objects.filter(email__iexact="anna.andersson@xkommun.example.se").count() == 1
+
+
+def test_a_taken_username_gives_the_new_account_another_one(client, idp):
+    other = factories.UserFactory(username="anna.andersson@xkommun.example.se", email="annan@example.se")
+    assert saml_login(client, idp, "anna").status_code == 302
+    user = signed_in_user(client)
+    assert user != other and user.email == "anna.andersson@xkommun.example.se"
+    assert user.username != other.username
+
+
+def test_an_organisation_number_in_org_affiliation_wins_over_the_e_mail_domain(client, idp):
+    factories.OrganizationFactory(name="Socialtjänsten Xkommun", domains=["xkommun.example.se"])
+    district = factories.OrganizationIdentifierFactory(value="2120009999").organization
+    saml_login(client, idp, "cecilia")
+    assert signed_in_user(client).organization == district
+
+
+def test_an_assertion_without_an_e_mail_address_is_refused(client, idp):
+    response = saml_login(client, idp, "utan.epost")
+    assert response.status_code == 403
+    assert "skickade ingen e-postadress" in response.content.decode()
+    assert signed_in_user(client) is None
+    assert not User.objects.filter(first_name="Erik", last_name="Ek").exists()
+
+
+def test_an_assertion_below_the_required_level_is_refused(client, idp):
+    response = saml_login(client, idp, "bertil")
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "Samverkansbrister kräver en säkrare inloggning" in html and LOA2 in html
+    assert signed_in_user(client) is None
+    assert not User.objects.filter(email="bertil@psykiatri.example.se").exists()
+
+
+def test_the_refusal_speaks_the_language_of_the_page_the_login_started_from(client, idp):
+    response = saml_login(client, idp, "bertil", next_url="/en/mina-rapporter/")
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert '<html lang="en"' in html
+    assert "Samverkansbrister requires a more secure sign-in" in html and LOA2 in html
+
+
+def test_the_required_level_can_be_set_per_saml_idp(client, idp, settings):
+    settings.SSO_SAML_ACCEPTED_ACR = {idp.entity_id: [LOA2, LOA3]}
+    assert saml_login(client, idp, "bertil").status_code == 302
+    assert signed_in_user(client).email == "bertil@psykiatri.example.se"
+
+
+def test_a_deactivated_account_is_refused(client, idp):
+    factories.UserFactory(email="david@xkommun.example.se", is_active=False)
+    response = saml_login(client, idp, "david")
+    assert response.status_code == 403
+    assert "Ditt konto i Samverkansbrister är avstängt" in response.content.decode()
+    assert signed_in_user(client) is None
+
+
+def test_a_superuser_at_a_multi_factor_level_reaches_the_admin_without_a_code(client, idp):
+    factories.UserFactory(email="anna.andersson@xkommun.example.se", is_staff=True, is_superuser=True)
+    saml_login(client, idp, "anna", next_url="/admin/")
+    assert client.get("/admin/").status_code == 200
+
+
+def test_a_superuser_at_a_single_factor_level_must_still_use_a_code(client, idp, settings):
+    settings.SSO_SAML_ACCEPTED_ACR = {idp.entity_id: [LOA2, LOA3]}
+    factories.UserFactory(email="bertil@psykiatri.example.se", is_staff=True, is_superuser=True)
+    assert saml_login(client, idp, "bertil", next_url="/admin/").status_code == 302
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/konto/tvastegsverifiering/")
+
+
+def test_saml_login_works_with_password_login_switched_off(client, idp, settings):
+    settings.LOCAL_LOGIN_ENABLED = False
+    html = client.get("/konto/logga-in/").content.decode()
+    assert 'name="password"' not in html
+    assert 'href="/konto/sso/saml2/login/?idp=' in html
+    assert saml_login(client, idp, "anna").status_code == 302
+    assert signed_in_user(client).email == "anna.andersson@xkommun.example.se"
+
+
+def test_a_tampered_assertion_signs_nobody_in(client, idp):
+    response = client.get("/konto/sso/saml2/login/", {"idp": idp.entity_id, "next": "/"})
+    action, fields = idp.sign_in(response["Location"], "anna")
+    import base64
+
+    xml = base64.b64decode(fields["SAMLResponse"]).replace(b"Anna.Andersson@", b"Admin@")
+    fields["SAMLResponse"] = base64.b64encode(xml).decode()
+    response = client.post("/konto/sso/saml2/acs/", fields)
+    assert response.status_code == 400
+    assert signed_in_user(client) is None
+
+
+def test_an_idp_added_in_the_admin_from_its_metadata_appears_on_the_login_page(client, idp, settings):
+    settings.SSO_SAML_IDP_METADATA = {}
+    assert "/konto/sso/saml2/login/" not in client.get("/konto/logga-in/").content.decode()
+    SamlIdentityProvider.objects.create(
+        name="Testregionen (SAML)", entity_id=idp.entity_id, metadata_xml=idp.metadata_file.read_text()
+    )
+    html = client.get("/konto/logga-in/").content.decode()
+    assert ">Testregionen (SAML)</a>" in html
+    assert 'href="/konto/sso/saml2/login/?idp=http%3A%2F%2F127.0.0.1' in html
+    assert saml_login(Client(), idp, "anna").status_code == 302
+
+
+def test_a_metadata_url_is_fetched_once_for_many_pages_and_logins(client, idp, metadata_server):
+    for _ in range(3):
+        assert ">Testregionen (URL)</a>" in client.get("/konto/logga-in/").content.decode()
+    assert saml_login(Client(), idp, "anna").status_code == 302
+    assert metadata_server.requests == 1
+
+
+def test_while_a_metadata_url_fails_its_last_good_copy_serves(client, idp, metadata_server, settings):
+    settings.SSO_SAML_METADATA_MAX_AGE = 0  # fetch on every use
+    assert ">Testregionen (URL)</a>" in client.get("/konto/logga-in/").content.decode()
+    metadata_server.stop()
+    assert ">Testregionen (URL)</a>" in client.get("/konto/logga-in/").content.decode()
+    assert saml_login(client, idp, "anna").status_code == 302
+
+
+def test_an_unreachable_metadata_url_costs_that_idp_only(client, idp, caplog):
+    cache.clear()
+    SamlIdentityProvider.objects.create(
+        name="Nere", entity_id="https://nere.example.se", metadata_url="http://127.0.0.1:9/metadata"
+    )
+    response = client.get("/konto/logga-in/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'name="password"' in html and "Nere" not in html
+    assert 'href="/konto/sso/saml2/login/?idp=http%3A%2F%2F127.0.0.1' in html  # the IdP from a file
+    assert "SAML metadata could not be fetched from http://127.0.0.1:9/metadata" in caplog.text
+
+
+def test_broken_metadata_pasted_in_the_admin_leaves_the_login_page_working(client, idp, caplog):
+    SamlIdentityProvider.objects.create(
+        name="Trasig", entity_id="https://trasig.example.se", metadata_xml="<md"
+    )
+    response = client.get("/konto/logga-in/")
+    assert response.status_code == 200
+    assert 'name="password"' in response.content.decode()
+    assert "SAML identity providers could not be loaded" in caplog.text
+
+
+def test_without_a_key_pair_saml_is_off(client, settings):
+    settings.SSO_SAML_SP_KEY_FILE = ""
+    assert client.get("/konto/sso/saml2/metadata/").status_code == 404
+    assert client.get("/konto/sso/saml2/login/").status_code == 404
