@@ -137,6 +137,10 @@ def parse(html: str) -> FormParser:
     return parser
 
 
+#: The report form's free texts (textareas), made unique per filed report.
+TEXTS = ("description", "consequence", "actions_taken", "suggested_improvement")
+
+
 def fill_form(form: dict, overrides: dict) -> dict:
     """Valid-looking values for every field of ``form`` (first choice of selects and radios, Swedish
     text without personal data, a recent date); ``overrides`` wins."""
@@ -282,7 +286,13 @@ class Filing(SignedInUser):
         if self.posts_left <= 0 and not self.load_form():
             return
         self.posts_left -= 1
-        data = {**self.data, "idempotency_key": [str(uuid.uuid4())]}
+        # Texts unique per POST: the same text from the same reporter within minutes is the same report.
+        unique = {
+            name: [f"{values[0]} ({uuid.uuid4().hex[:8]})"]
+            for name, values in self.data.items()
+            if name in TEXTS
+        }
+        data = {**self.data, **unique, "idempotency_key": [str(uuid.uuid4())]}
         with self.client.post(
             self.action,
             data=encode(data),

@@ -72,20 +72,23 @@ def prepare(env: dict) -> dict:
     django.setup()
     from django.db import connection
 
-    from agreements.models import Agreement, Organization
+    from agreements.models import Agreement
     from councils.models import Council, CouncilMembership, User
     from deviations.models import Deviation
 
     regional = Council.objects.filter(level=Council.Level.REGIONAL, active=True).order_by("pk").first()
     if regional is None:
         raise SystemExit("No regional council: run `python -m bench.generate` first.")
-    user, created = User.objects.get_or_create(
+    # The bench user files reports too: a signed-in reporter's address must be at a domain of the
+    # organisation they report from (filing_fields reports from this one).
+    organization = bench_organization()
+    user, created = User.objects.update_or_create(
         username=env["BENCH_USERNAME"],
         defaults={
             "first_name": "Bench",
             "last_name": "Samordnare",
-            "email": "bench.samordnare@example.se",
-            "organization": Organization.objects.order_by("pk").first(),
+            "email": bench_email(organization),
+            "organization": organization,
         },
     )
     if created or not user.check_password(env["BENCH_PASSWORD"]):
@@ -164,6 +167,18 @@ def prepare(env: dict) -> dict:
     }
 
 
+def bench_organization():
+    """The organisation the bench user works in and reports from: the first with an e-mail domain."""
+    from agreements.models import Organization
+
+    return Organization.objects.filter(active=True, email_domains__isnull=False).order_by("pk").first()
+
+
+def bench_email(organization) -> str:
+    domain = organization.email_domains.order_by("pk").first().domain if organization else "example.se"
+    return f"bench.samordnare@{domain}"
+
+
 def filing_fields() -> dict:
     """A valid combination of the report form's related choices (agreement in force, one of its
     commitments and categories, a municipality without districts, two different active organisations);
@@ -184,20 +199,20 @@ def filing_fields() -> dict:
     else:
         raise SystemExit("No agreement in force with a category: load the reference data first.")
     municipality = Municipality.objects.filter(districts__isnull=True).order_by("pk").first()
-    organisations = list(
-        Organization.objects.filter(active=True).order_by("pk").values_list("pk", flat=True)[:2]
-    )
+    own = bench_organization()
+    counterpart = Organization.objects.filter(active=True).exclude(pk=own.pk).order_by("pk").first()
     return {
+        "concerns_child": "no",
         "occurred_on": occurred.isoformat(),
         "agreement": str(agreement.pk),
         "commitment": str(commitment.pk) if commitment else "",
         "category": str(category.pk),
         "municipality": str(municipality.pk),
         "district": "",
-        "reporting_organization": str(organisations[0]),
-        "counterpart_organizations": [str(organisations[1])],
+        "reporting_organization": str(own.pk),
+        "counterpart_organizations": [str(counterpart.pk)],
         "reporter_name": "Bench Rapportör",
-        "reporter_email": "bench.rapportor@example.se",
+        "reporter_email": bench_email(own),
         "reporter_phone": "08-123 456 78",
     }
 
