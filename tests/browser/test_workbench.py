@@ -1,6 +1,8 @@
-"""The coordinator's workbench in a real browser: the start page ("Att göra") → the queue → assigning the
-selected rows; the queue and the menu at 1280 px, in Swedish and English; both pages checked with axe
-and screenshotted at 1280 and 320 px (test-artifacts/screenshots/workbench-*)."""
+"""The coordinator's workbench in a real browser. A coordinator's day in one journey: the start page
+("Att göra") → the queue → assigning the selected rows → a response request (yttrande) from a report's
+page → the counterpart's late answer, accepted and marked late → the council's meeting pack. The queue
+and the menu at 1280 px, in Swedish and English; the start page, the queue and the meeting pack checked
+with axe and screenshotted at 1280 and 320 px (test-artifacts/screenshots/workbench-*)."""
 
 import datetime
 import io
@@ -13,7 +15,9 @@ from django.utils import timezone, translation
 from agreements.models import Agreement, DeviationCategory
 from agreements.reference_data import CATEGORY_DISCHARGE, REGIONAL_COUNCIL
 from councils.models import Council, CouncilMembership, Municipality
-from deviations.models import DeviationEvent
+from deviations import summary
+from deviations.models import DeviationEvent, ResponseRequest
+from deviations.response_tokens import make_token
 from deviations.workflow import Status
 from tests import factories
 from tests.browser.helpers import axe_check, check_page, require_playwright, screenshot
@@ -98,8 +102,11 @@ def assert_fits_1280(page) -> None:
     assert layout["broken"] == [], layout
 
 
-def test_coordinators_day_start_page_to_queue_to_bulk_assign(page, login):
+def test_coordinators_day_from_start_page_to_meeting_pack(page, login, live_server):
+    """Start page → queue of new reports → bulk assign → request a response → the counterpart answers
+    after the due date (accepted, marked late) → the council's meeting pack."""
     council, coordinator, member, new, awaiting = build_county()
+    summary.rebuild()  # the reports were made by factories, past the services that keep it
     login(page, coordinator)
 
     page.goto(reverse("home"))
@@ -139,6 +146,69 @@ def test_coordinators_day_start_page_to_queue_to_bulk_assign(page, login):
         assert deviation.events.filter(kind=DeviationEvent.Kind.ASSIGNMENT).count() == 1
     new[2].refresh_from_db()
     assert new[2].assigned_to is None
+
+    # Open an assigned report, start the triage and ask the counterpart for a response (yttrande).
+    deviation = new[0]
+    counterpart = deviation.counterpart_organizations.get()
+    page.get_by_role("table").get_by_role("link", name=deviation.reference).click()
+    expect(page.locator("h1")).to_have_text(f"Rapport {deviation.reference}")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Påbörja bedömning", exact=True).click()
+    page.get_by_role("link", name="Begär yttrande").click()
+    expect(page.locator("h1")).to_have_text("Begär yttrande")
+    page.get_by_label(str(counterpart), exact=True).check()
+    page.get_by_label("Meddelande till organisationen (valfritt)").fill("Hur ser er rutin ut?")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Begär yttrande", exact=True).click()
+    responses = page.get_by_role("region", name="Yttranden")
+    expect(responses).to_contain_text("Väntar på svar")
+    response_request = ResponseRequest.objects.get(deviation=deviation)
+    assert response_request.organization == counterpart
+
+    # Time passes: the due date goes by without an answer, and the report's page says so.
+    ResponseRequest.objects.filter(pk=response_request.pk).update(
+        due_on=timezone.localdate() - datetime.timedelta(days=2)
+    )
+    page.reload()
+    expect(responses).to_contain_text("Försenat")
+
+    # The counterpart answers late through its signed link (no account, a browser of its own): the
+    # answer is taken, with a note that it is late, instead of a dead link.
+    counterpart_page = page.context.browser.new_context(
+        base_url=live_server.url, locale="sv-SE", bypass_csp=True
+    ).new_page()
+    try:
+        counterpart_page.goto(reverse("deviations:respond", args=[make_token(response_request)]))
+        expect(counterpart_page.get_by_role("main")).to_contain_text("markeras som sent")
+        check_page(counterpart_page, "workbench-respond-late-sv", language="sv")
+        counterpart_page.get_by_label("Ditt namn och din funktion").fill("Enhetschef, Psykiatri Södra")
+        counterpart_page.get_by_label("Vad hände enligt er?").fill("Meddelandet skickades inte.")
+        counterpart_page.get_by_label("Åtgärder som vidtagits eller planeras").fill("Rutinen är genomgången.")
+        with counterpart_page.expect_navigation():
+            counterpart_page.get_by_role("button", name="Skicka yttrandet", exact=True).click()
+        expect(counterpart_page.locator("h1")).to_have_text("Tack för ert yttrande")
+    finally:
+        counterpart_page.context.close()
+    response_request.refresh_from_db()
+    assert response_request.answered_at is not None
+    assert response_request.answered_late
+
+    # The coordinator sees the answer on the report, marked late.
+    page.reload()
+    expect(responses).to_contain_text("Rutinen är genomgången.")
+    expect(responses.get_by_text("Sent svar", exact=True)).to_be_visible()
+    assert deviation.events.filter(action="answered_late").count() == 1
+
+    # The council's meeting pack, from the menu: today's new reports, and no overdue request left.
+    page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name="Mötesunderlag").click()
+    page.get_by_role("link", name=council.name, exact=True).click()
+    expect(page.locator("h1")).to_have_text(f"Mötesunderlag: {council.name}")
+    new_reports = page.get_by_role("table", name="Nya rapporter")
+    for report in new:
+        expect(new_reports.get_by_role("link", name=report.reference)).to_be_visible()
+    expect(page.get_by_role("main")).to_contain_text("Inga försenade yttranden.")
+    check_page(page, "workbench-meeting-pack-1280-sv", language="sv")
+    at_width(page, 320, "workbench-meeting-pack-320-sv")
 
 
 def test_the_widest_menu_and_the_county_queue_fit_1280(page, login):
