@@ -236,6 +236,8 @@ class Cluster:
             ALLOWED_HOSTS="127.0.0.1",
             SECURE_SSL_REDIRECT="False",
             SITE_URL=f"http://127.0.0.1:{self.ports['haproxy']}",
+            # Every simulated reporter comes from 127.0.0.1: per-address limits would refuse them.
+            RATELIMIT_ENABLE="False",
             DATABASE_URL=self.dsn("pgbouncer"),
             DATABASE_POOLER="pgbouncer",
             DATABASE_REPLICA_URL=self.dsn("replica"),

@@ -601,6 +601,9 @@ if CACHES["ratelimit"]["BACKEND"].endswith("DatabaseCache"):
     # One row per counter; expired rows are deleted first when the table grows past this.
     CACHES["ratelimit"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 10_000)
 RATELIMIT_USE_CACHE = "ratelimit"
+# Off only where many simulated reporters share one address (the cluster test, load tests); never in
+# production.
+RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_IP_META_KEY = "config.ratelimits.client_address"
 
 # --- Logging: key=value lines with request id, user id and reference numbers only. ---
