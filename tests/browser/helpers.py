@@ -72,7 +72,9 @@ def check_page(page, name: str, *, language: str | None = None) -> None:
     a title, one ``h1``, one ``main`` landmark, headings in order, axe-core (WCAG 2.0/2.1 A and AA) with
     no violations, no horizontal scrolling at 320 px (wide tables scroll in a focusable, named box);
     then a screenshot named ``name``."""
-    lang = page.evaluate("document.documentElement.lang")
+    # A click that submits a form may still be replacing the document: check the page it leads to.
+    page.wait_for_load_state("load")
+    lang = page.get_attribute("html", "lang")
     assert lang, f"{name}: <html> has no lang attribute"
     if language:
         assert lang == language, f"{name}: <html lang={lang!r}>, expected {language!r}"
