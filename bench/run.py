@@ -106,7 +106,11 @@ def prepare(env: dict) -> dict:
 
     store_class = import_module(settings.SESSION_ENGINE).SessionStore
     backends = settings.AUTHENTICATION_BACKENDS
-    backend = next((b for b in backends if b.endswith(".ModelBackend")), backends[-1])
+    # The local password backend (a ModelBackend): the one a password sign-in records in the session.
+    from django.contrib.auth.backends import ModelBackend
+    from django.utils.module_loading import import_string
+
+    backend = next(b for b in backends if issubclass(import_string(b), ModelBackend))
     sessions = []
     for _ in range(64):
         store = store_class()
