@@ -217,4 +217,4 @@ def my_reports(request):
         (deviation, reverse("deviations:status", args=[tokens.status_token(deviation)]))
         for deviation in page.object_list
     ]
-    return render(request, TEMPLATES + "my_reports.html", {"page_obj": page, "reports": reports})
+    return render(request, TEMPLATES + "my_reports.html", {"page_obj": page, "rows": reports})

@@ -124,6 +124,13 @@ def test_my_reports_marks_names(client, world):
     assert_marked_swedish(client.get(en("deviations:my_reports")), str(world.agreement), str(world.category))
 
 
+def test_the_counterparts_list_of_requests_marks_names(client, world):
+    counterpart = factories.UserFactory(organization=world.request.organization)
+    client.force_login(counterpart)
+    response = client.get(en("deviations:my_response_requests"))
+    assert_marked_swedish(response, str(world.agreement), str(world.category))
+
+
 def test_the_detail_page_and_the_queue_mark_names_and_texts(client, world):
     client.force_login(world.coordinator)
     assert_marked_swedish(

@@ -220,7 +220,7 @@ def test_my_reports_lists_only_own_confirmed_reports(client, w, prefix):
     client.force_login(user)
     response = client.get(prefix + "/mina-rapporter/")
     assert response.status_code == 200
-    assert [deviation for deviation, _link in response.context["reports"]] == [mine]
+    assert [deviation for deviation, _link in response.context["rows"]] == [mine]
     content = response.content.decode()
     assert mine.reference in content and others.reference not in content
     assert status_url(mine) in content  # reporters follow their reports on the status page
@@ -236,8 +236,8 @@ def test_my_reports_query_count_is_constant_and_paginated(client, django_assert_
     factories.DeviationFactory.create_batch(25, reporter=user)
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get("/mina-rapporter/")
-    assert len(response.context["reports"]) == 20
-    assert client.get("/mina-rapporter/?page=2").context["reports"].__len__() == 8
+    assert len(response.context["rows"]) == 20
+    assert client.get("/mina-rapporter/?page=2").context["rows"].__len__() == 8
 
 
 def test_status_page_shows_the_reason_of_a_rejection(client, w):
