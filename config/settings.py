@@ -209,9 +209,9 @@ def _database(url: str, *, pooler: str) -> dict:
         if not pooler or env.bool("DATABASE_POOLER_PREPARED_STATEMENTS", default=False):
             options["prepare_threshold"] = 5
     if pooler:
-        # Server-side cursors (QuerySet.iterator(): the report exports) are WITH HOLD cursors outside a
-        # transaction, which transaction pooling hands to another client. Without them an export's rows
-        # are held in memory while it is written: let exports read from a replica reached directly.
+        # QuerySet.iterator()'s server-side cursors are WITH HOLD cursors outside a transaction, which
+        # transaction pooling hands to another client: off. The report exports declare theirs inside a
+        # transaction, which keeps it on one server connection (config.spreadsheets.server_side_rows).
         database["DISABLE_SERVER_SIDE_CURSORS"] = True
     return database
 

@@ -1,8 +1,8 @@
 """CSV, XLSX and PDF renderings of the follow-up: the same rows as the page, from the same selectors.
 
-The report exports stream: CSV through ``StreamingHttpResponse``, XLSX written row by row by
-XlsxWriter (constant-memory mode) from ``.iterator(chunk_size=...)`` over ``values_list`` rows into a
-temporary file the response streams, so memory stays constant whatever the number of reports.
+The report exports stream: their ``values_list`` rows are read through a server-side cursor while the
+CSV or the XLSX workbook is being sent (``config.spreadsheets``), so the first bytes leave at once and
+memory stays constant whatever the number of reports.
 """
 
 from django.http import FileResponse, StreamingHttpResponse
@@ -261,8 +261,8 @@ def reports_csv(stats: FollowUpStatistics, qs, *, dialect: CsvDialect = SWEDISH)
     )
 
 
-def reports_xlsx(stats: FollowUpStatistics, qs) -> FileResponse:
-    """The reports as XLSX, in constant memory whatever their number (``config.spreadsheets``)."""
+def reports_xlsx(stats: FollowUpStatistics, qs) -> StreamingHttpResponse:
+    """The reports as XLSX, streamed in constant memory whatever their number (``config.spreadsheets``)."""
     return table_xlsx(
         REPORT_COLUMNS,
         report_rows(qs),

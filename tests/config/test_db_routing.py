@@ -3,6 +3,7 @@ database stands in for the replica under a second alias (a real connection of it
 where nothing listens for a replica that is down. The streaming replica itself, its lag and a stopped
 replica are in the cluster test (tests/cluster/)."""
 
+import io
 import time
 from urllib.parse import urlencode
 
@@ -11,6 +12,7 @@ from django.core import signing
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from openpyxl import load_workbook
 
 from config import db_routing
 from config.db_routing import ALIAS_HEADER, PIN_COOKIE, REPLICA, replica_reads, use_replica
@@ -166,6 +168,19 @@ def test_followup_page_and_export_read_from_the_replica(client, dataset, regiona
         rows = b"".join(response.streaming_content).decode().splitlines()
     assert len(rows) == 1 + 9
     assert on_replica.captured_queries
+    # So does the XLSX, its rows read in a transaction on the replica's connection, not the primary's.
+    response = client.get(reverse("followup:export", args=["rapporter", "xlsx"]), followup_params(dataset))
+    assert response[ALIAS_HEADER] == REPLICA
+    chunks = iter(response.streaming_content)
+    content = [next(chunks)]
+    with (
+        CaptureQueriesContext(connections[REPLICA]) as on_replica,
+        CaptureQueriesContext(connections[DEFAULT_DB_ALIAS]) as on_primary,
+    ):
+        content.extend(chunks)
+    assert on_replica.captured_queries and not on_primary.captured_queries
+    assert not connections[REPLICA].in_atomic_block
+    assert load_workbook(io.BytesIO(b"".join(content)))["Rapporter"].max_row == 1 + 9
 
 
 @with_replica

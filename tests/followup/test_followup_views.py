@@ -6,10 +6,13 @@ import io
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
 from agreements.models import FollowUpAnalysis
+from config import spreadsheets
 from deviations import summary
 from tests import factories
 
@@ -200,6 +203,10 @@ def export_url(what, fmt):
     return reverse("followup:export", args=[what, fmt])
 
 
+def read_csv_bytes(content: bytes, delimiter=";") -> list[list[str]]:
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=delimiter))
+
+
 def read_csv(response, delimiter=";") -> list[list[str]]:
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     return list(csv.reader(io.StringIO(text), delimiter=delimiter))
@@ -334,6 +341,39 @@ def test_reports_xlsx_keeps_every_text_as_text(client, dataset, regional_coordin
     consequence = row[header.index("Konsekvens för individen")]
     assert consequence.data_type == "s" and consequence.hyperlink is None
     assert consequence.value.startswith("Se https://example.se")
+
+
+def open_cursors() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_cursors WHERE name LIKE '_django_curs_%%'")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_reports_export_sends_its_first_bytes_before_reading_the_rows(
+    client, dataset, regional_coordinator, monkeypatch, fmt
+):
+    monkeypatch.setattr(spreadsheets, "CHUNK_SIZE", 1)
+    monkeypatch.setattr(spreadsheets, "STREAM_CHUNK_BYTES", 1)
+    client.force_login(regional_coordinator)
+    response = client.get(export_url("rapporter", fmt), params(dataset))
+    assert response.status_code == 200 and response.streaming
+    chunks = iter(response.streaming_content)
+    with CaptureQueriesContext(connection) as before_rows:
+        first = next(chunks)
+    assert first and not before_rows.captured_queries
+    if fmt == "csv":
+        # The first report is sent while the others are still in the server-side cursor.
+        second = next(chunks)
+        assert second.decode().startswith("SB-2026-00001;")
+        assert open_cursors() == 1
+        first += second
+    content = first + b"".join(chunks)
+    assert open_cursors() == 0
+    if fmt == "csv":
+        assert len(read_csv_bytes(content)) == 1 + 9
+    else:
+        assert load_workbook(io.BytesIO(content))["Rapporter"].max_row == 1 + 9
 
 
 def test_reports_export_respects_local_scope(client, dataset):
