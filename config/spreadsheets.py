@@ -222,7 +222,7 @@ def server_side_rows(queryset, *, chunk_size: int | None = None) -> Iterator:
     for pooled connections: it forbids the holdable cursors only. The transaction ends when the rows
     are exhausted or the generator is closed (the client went away)."""
     alias = queryset.db
-    with transaction.atomic(using=alias, savepoint=False):
+    with transaction.atomic(using=alias):
         # QuerySet.iterator() with chunked fetches forced on: the queryset's own iterable (values_list
         # rows, converters applied) over a named cursor.
         yield from queryset._iterable_class(queryset, chunked_fetch=True, chunk_size=chunk_size or CHUNK_SIZE)

@@ -187,3 +187,12 @@ def test_rows_come_from_a_cursor_inside_a_transaction(disabled, monkeypatch):
     next(rows)
     rows.close()
     assert not connection.in_atomic_block and open_cursors() == []
+
+
+@pytest.mark.django_db
+def test_rows_closed_half_way_inside_a_transaction_leave_it_usable():
+    factories.DeviationFactory.create_batch(2)
+    rows = server_side_rows(Deviation.objects.order_by("pk").values_list("reference"), chunk_size=1)
+    next(rows)
+    rows.close()
+    assert Deviation.objects.count() == 2
