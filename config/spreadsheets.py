@@ -23,9 +23,11 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+import xlsxwriter
 from django.db import transaction
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
+from xlsxwriter.utility import xl_col_to_name
 
 #: Rows fetched from the server-side cursor at a time.
 CHUNK_SIZE = 2000
@@ -122,8 +124,6 @@ class XlsxFile:
     ``""`` and ``None`` leave the cell empty."""
 
     def __init__(self, name: str):
-        import xlsxwriter
-
         self.name = name
         self.handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
         self.workbook = xlsxwriter.Workbook(self.handle, {"constant_memory": True})
@@ -265,6 +265,9 @@ def table_xlsx(columns, rows, *, choices: dict, name: str, title: str) -> Stream
 #: Excel's limits: rows per sheet (more are not written, as XlsxWriter does) and characters per cell.
 XLSX_MAX_ROWS = 1_048_576
 XLSX_MAX_STRING = 32_767
+# zlib's fastest level: for an agreement-year (60,000 reports) 0.3 s of CPU instead of 1.4 s at the
+# default level 6, for a file half as large again (15 MB instead of 10): CPU is what the server lacks.
+XLSX_COMPRESS_LEVEL = 1
 SHEET_PART = "xl/worksheets/sheet1.xml"
 # Excel's serial dates count days from 1899-12-30 (for every date after February 1900).
 EXCEL_EPOCH = datetime.datetime(1899, 12, 30)
@@ -272,6 +275,8 @@ EXCEL_EPOCH = datetime.datetime(1899, 12, 30)
 # escaped as "_x005F_x0041_", characters XML forbids become "_xHHHH_".
 _LITERAL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+# Text that needs any of that, or XML's escapes (most text needs none).
+_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x")
 _DIMENSION = re.compile(r"<dimension [^>]*/>")
 
 
@@ -294,8 +299,6 @@ class _Frame:
 
 
 def _frame(header: list[str], title: str) -> _Frame:
-    import xlsxwriter
-
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     bold = book.add_format({"bold": True})
@@ -326,11 +329,11 @@ def _frame(header: list[str], title: str) -> _Frame:
 def _text_cell(reference: str, text: str) -> str:
     if len(text) > XLSX_MAX_STRING:
         text = text[:XLSX_MAX_STRING]
-    if "_x" in text:
-        text = _LITERAL_ESCAPE.sub(r"_x005F\1", text)
-    if _CONTROL.search(text):
+    if _SPECIAL.search(text):
+        if "_x" in text:
+            text = _LITERAL_ESCAPE.sub(r"_x005F\1", text)
         text = _CONTROL.sub(lambda match: f"_x{ord(match.group()):04X}_", text)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
     return f'<c r="{reference}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
@@ -346,24 +349,20 @@ class _RowWriter:
     numbers with date formats (aware times in Swedish wall-clock time); ``""`` and ``None`` leave the
     cell empty."""
 
-    def __init__(self, frame: _Frame):
+    def __init__(self, frame: _Frame, width: int):
         self.date = frame.date_style
         self.datetime = frame.datetime_style
-        self.letters: list[str] = []
-
-    def letter(self, column: int) -> str:
-        from xlsxwriter.utility import xl_col_to_name
-
-        while len(self.letters) <= column:
-            self.letters.append(xl_col_to_name(len(self.letters)))
-        return self.letters[column]
+        self.letters = [xl_col_to_name(column) for column in range(width)]
 
     def row(self, number: int, values) -> str:
         cells = []
+        letters = self.letters
+        while len(letters) < len(values):
+            letters.append(xl_col_to_name(len(letters)))
         for column, value in enumerate(values):
             if value is None or value == "":
                 continue
-            reference = f"{self.letter(column)}{number}"
+            reference = f"{letters[column]}{number}"
             if isinstance(value, str):
                 cells.append(_text_cell(reference, value))
             elif isinstance(value, bool):
@@ -404,6 +403,7 @@ class _Sink(io.RawIOBase):
 def _part(name: str) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
     info.compress_type = zipfile.ZIP_DEFLATED
+    info.compress_level = XLSX_COMPRESS_LEVEL
     return info
 
 
@@ -420,7 +420,7 @@ def xlsx_stream(header: list[str], rows: Iterable[list], *, title: str) -> Itera
 
 def _xlsx_parts(header: list[str], rows: Iterator[list], title: str) -> Iterator[bytes]:
     frame = _frame(header, title)
-    writer = _RowWriter(frame)
+    writer = _RowWriter(frame, len(header))
     sink = _Sink()
     # No ZIP64: Excel refuses streamed ZIP64 entries; a sheet of Excel's 1,048,576 rows of reports
     # stays far below the 2 GiB that zipfile then allows per entry.

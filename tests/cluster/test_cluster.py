@@ -7,12 +7,14 @@ Not part of the ordinary suite (marker ``cluster``); .ci/run runs it as a step o
 """
 
 import collections
+import io
 import json
 import signal
 import threading
 import time
 import uuid
 
+import openpyxl
 import pytest
 
 from bench.cluster import Browser, Cluster, wait_for
@@ -248,6 +250,12 @@ def test_followup_and_export_are_read_from_the_replica(cluster):
     wait_for(lambda: replica_transactions(cluster) > before, timeout=5, what="replica statistics")
     # The queue is not a replica page.
     assert browser.get("/arenden/")[1]["x-database-alias"] == "default"
+    # Its XLSX export reads the primary through PgBouncer in transaction mode, where Django's own
+    # server-side cursors are off: the export's cursor lives in a transaction of its own.
+    status, headers, body = browser.get("/arenden/export/xlsx/?status=closed&status=rejected")
+    assert status == 200 and headers["x-database-alias"] == "default"
+    sheet = openpyxl.load_workbook(io.BytesIO(body)).active
+    assert sheet.cell(row=1, column=1).value == "Referensnummer" and sheet.max_row >= 2
 
 
 def test_settings_hold_through_pgbouncer(cluster):
