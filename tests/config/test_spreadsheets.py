@@ -92,6 +92,13 @@ def test_streamed_xlsx_has_the_cells_xlsxwriter_wrote(settings):
     assert sheet.column_dimensions["A"].width > 0
 
 
+def test_streamed_xlsx_cuts_text_at_excels_limit_as_xlsxwriter_does():
+    rows = [["a" * 40_000], ["😀" * 20_000]]
+    streamed = cells(read_xlsx(b"".join(xlsx_stream(["Text"], iter(rows), title="R"))))
+    assert streamed == cells(read_xlsx(today_workbook(["Text"], rows, "R")))
+    assert [len(row[0][0]) for row in streamed[1][1:]] == [32_767, 16_383]
+
+
 def test_streamed_xlsx_of_no_rows_is_a_header():
     sheet = read_xlsx(b"".join(xlsx_stream(HEADER, iter([]), title="Tom"))).active
     assert [[c.value for c in row] for row in sheet.iter_rows()] == [HEADER]
