@@ -40,11 +40,7 @@ SCENARIOS = {
 # Timings of a request named above under another name (not requests of their own): the first byte of
 # the export is the same request as its whole file.
 SAME_REQUEST = {"export: xlsx first byte"}
-# Seconds locust lets a user finish the request it is in when the scenario's time is up (then the
-# request counts); an export of an agreement-year takes seconds, a page milliseconds.
-STOP_TIMEOUT = {"export": 60}
 BENCH_PASSWORD = "bench-losenord-inte-hemligt"
-SERVER_APPLICATION_NAME = "samverkansbrister-bench"
 
 
 def server_environment(args) -> dict:
@@ -60,8 +56,6 @@ def server_environment(args) -> dict:
         CONN_MAX_AGE="600",
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
-        # libpq names the server's connections, so waiting for its requests ignores other clients.
-        PGAPPNAME=SERVER_APPLICATION_NAME,
     )
     # Prepared statements on persistent connections (config/settings.py); set to False to compare.
     env.setdefault("DATABASE_SERVER_SIDE_BINDING", "True")
@@ -339,38 +333,8 @@ def cpu_used(before: dict, after: dict) -> dict[str, float]:
     return totals
 
 
-def wait_until_idle(server_pgid: int, *, limit: float = 180.0) -> float:
-    """Wait until the server has no request left in progress: its processes used (almost) no CPU over
-    half a second and none of its connections (``PGAPPNAME``) is running a query or holding a
-    transaction open (a streamed export between two fetches is "idle in transaction"). Returns the
-    seconds waited (``limit`` at most, with a warning)."""
-    from django.db import connection
-
-    start = time.monotonic()
-    while True:
-        before = cpu_snapshot(server_pgid)
-        time.sleep(0.5)
-        after = cpu_snapshot(server_pgid)
-        busy_cpu = cpu_used(before, after)["gunicorn"] > 0.05
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s "
-                "AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')",
-                [SERVER_APPLICATION_NAME],
-            )
-            busy_db = cursor.fetchone()[0] > 0
-        connection.close()
-        waited = time.monotonic() - start
-        if not busy_cpu and not busy_db:
-            return waited
-        if waited >= limit:
-            print(f"   (server still busy after {limit:.0f} s; measuring on)", flush=True)
-            return waited
-
-
 def run_scenario(name: str, env: dict, args, info: dict, server_pgid: int) -> dict:
     user_class, request_names = SCENARIOS[name]
-    stop_timeout = STOP_TIMEOUT.get(name, 5)
     missing = probe(name, env, args, info)
     if missing:
         print(f"== {name}: not available ({missing})", flush=True)
@@ -415,7 +379,7 @@ def run_scenario(name: str, env: dict, args, info: dict, server_pgid: int) -> di
         "--run-time",
         f"{args.duration}s",
         "--stop-timeout",
-        str(stop_timeout),
+        "5",
         "--host",
         f"http://{HOST}:{args.port}",
         "--csv",
@@ -429,11 +393,7 @@ def run_scenario(name: str, env: dict, args, info: dict, server_pgid: int) -> di
     ]
     print(f"== {name}: {args.users} users, {args.duration} s", flush=True)
     cpu_before = cpu_snapshot(server_pgid)
-    subprocess.run(cmd, cwd=ROOT, env=locust_env, timeout=args.duration + stop_timeout + 90, check=False)
-    # Requests locust gave up on may still run in the server: they belong to this scenario, not the next.
-    waited = wait_until_idle(server_pgid)
-    if waited > 1:
-        print(f"   waited {waited:.0f} s for requests still running in the server", flush=True)
+    subprocess.run(cmd, cwd=ROOT, env=locust_env, timeout=args.duration + 90, check=False)
     cpu_after = cpu_snapshot(server_pgid)
     queries = (
         json.loads(stats_file.read_text())
@@ -446,7 +406,7 @@ def run_scenario(name: str, env: dict, args, info: dict, server_pgid: int) -> di
         with stats_csv.open() as fh:
             rows = {r["Name"]: r for r in csv.DictReader(fh)}
     cpu = cpu_used(cpu_before, cpu_after)
-    result = {"scenario": name, "requests": [], "cpu": cpu, "idle_after_s": waited}
+    result = {"scenario": name, "requests": [], "cpu": cpu}
     if any(n in queries["not_available"] for n in request_names):
         result["not_available"] = "; ".join(queries["not_available"].values())
     for request_name in request_names:
