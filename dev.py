@@ -212,8 +212,19 @@ def cmd_messages(extra: list[str]) -> None:
 def cmd_lock(extra: list[str]) -> None:
     """Pin the whole dependency tree of pyproject.toml, with hashes, for every platform and Python 3.12+:
     requirements/production.lock (the Docker image) and requirements/dev.lock (dev.py and CI)."""
-    compile_ = [VENV / "bin" / "uv", "pip", "compile", "pyproject.toml", "--universal", "--python-version",
-                "3.12", "--generate-hashes", "--no-header", "--quiet", *extra]
+    compile_ = [
+        VENV / "bin" / "uv",
+        "pip",
+        "compile",
+        "pyproject.toml",
+        "--universal",
+        "--python-version",
+        "3.12",
+        "--generate-hashes",
+        "--no-header",
+        "--quiet",
+        *extra,
+    ]
     run(*compile_, "-o", ROOT / "requirements" / "production.lock")
     run(*compile_, "--extra", "dev", "-o", DEV_LOCK)
 

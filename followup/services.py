@@ -63,11 +63,7 @@ def save_analysis(
         references=references,
         promoting_factors="\n".join(promoting_factors or ()),
         hindering_factors="\n".join(hindering_factors or ()),
-        **{
-            f"{part}_{pk}": text
-            for pk, parts in texts.items()
-            for part, text in parts.items()
-        },
+        **{f"{part}_{pk}": text for pk, parts in texts.items() for part, text in parts.items()},
     )
     return FollowUpAnalysis.objects.create(
         agreement=agreement,

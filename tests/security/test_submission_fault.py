@@ -59,9 +59,7 @@ def test_without_a_fault_the_reporter_gets_a_report_and_a_receipt(db, world):
 
 
 @pytest.mark.parametrize("moment", ["during_writes", "after_receipt_queued"])
-def test_connection_killed_during_submission_never_gives_a_receipt_without_a_report(
-    db, world, moment
-):
+def test_connection_killed_during_submission_never_gives_a_receipt_without_a_report(db, world, moment):
     client = signed_in_reporter(world)
     pid = backend_pid()
     real_event, real_queue_email = transitions.write_event, reporting.queue_email
