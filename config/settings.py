@@ -620,6 +620,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {
         "request_context": {"()": "config.log.RequestContextFilter"},
+        # pysaml2/djangosaml2 would log NameIDs, attributes and whole assertions (identity/log.py).
+        "saml_libraries": {"()": "identity.log.SamlLibraryFilter"},
     },
     "formatters": {
         "keyvalue": {"()": "config.log.KeyValueFormatter"},
@@ -628,7 +630,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "keyvalue",
-            "filters": ["request_context"],
+            "filters": ["request_context", "saml_libraries"],
         },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

@@ -3,7 +3,9 @@ flow: the service's signed AuthnRequest (redirect binding), the IdP's login, the
 posted back to the assertion consumer service."""
 
 import base64
+import io
 import json
+import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -15,6 +17,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from identity import mfa
+from identity.log import SamlLibraryFilter
 from identity.models import SamlIdentity, SamlIdentityProvider
 from tests import factories
 from tests.identity.idp.harness import LOA2, LOA3, PERSONNUMMER, self_signed
@@ -429,3 +432,34 @@ def test_metadata_urls_in_settings_are_checked_against_the_settings_certificate(
             assert ('href="/konto/sso/saml2/login/?idp=' in html) is shown
         finally:
             server.stop()
+
+
+@pytest.fixture
+def console_log():
+    """What the service's console handler (with its filters) writes during the test."""
+    console = next(
+        handler
+        for handler in logging.getLogger().handlers
+        if any(isinstance(f, SamlLibraryFilter) for f in handler.filters)
+    )
+    stream = io.StringIO()
+    previous = console.setStream(stream)
+    yield stream
+    console.setStream(previous)
+
+
+def test_the_saml_libraries_log_no_name_id_attribute_or_assertion(client, idp, console_log):
+    response = client.get("/konto/sso/saml2/login/", {"idp": idp.entity_id, "next": "/"})
+    action, fields = idp.sign_in(response["Location"], PERSONNUMMER)
+    assert client.post("/konto/sso/saml2/acs/", fields).status_code == 302
+    # A tampered assertion: pysaml2 would log the whole assertion when its signature fails.
+    tampered_client = Client()
+    response = tampered_client.get("/konto/sso/saml2/login/", {"idp": idp.entity_id, "next": "/"})
+    action, fields = idp.sign_in(response["Location"], "anna")
+    xml = base64.b64decode(fields["SAMLResponse"]).replace(b"Anna.Andersson@", b"Admin@")
+    fields["SAMLResponse"] = base64.b64encode(xml).decode()
+    assert tampered_client.post("/konto/sso/saml2/acs/", fields).status_code == 400
+    logged = console_log.getvalue()
+    assert "logger=saml2.response" in logged and "[values withheld]" in logged  # still says what failed
+    for value in (PERSONNUMMER, "pia@", "Persson", "Andersson", "Admin@", "NameID"):
+        assert value not in logged
