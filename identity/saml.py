@@ -26,6 +26,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Count
 from django.http import Http404
 from django.urls import reverse
 from djangosaml2 import views as saml_views
@@ -190,9 +191,11 @@ def config_loader(request=None) -> SPConfig:
 
 
 def identity_providers() -> list[dict]:
-    """The login page's SAML buttons: every IdP in the loaded metadata, by its display name. Metadata
-    that pysaml2 cannot load (e.g. broken XML pasted in the admin) costs the SAML buttons, logged,
-    never the login page."""
+    """The login page's SAML buttons: every IdP in the loaded metadata that is trusted for someone
+    (``identity.trust``: domains or organisations in its admin entry or ``SSO_SAML_IDP_TRUST``), by its
+    display name; a federation's aggregate brings only the IdPs configured for it. Metadata that
+    pysaml2 cannot load (e.g. broken XML pasted in the admin) costs the SAML buttons, logged, never
+    the login page."""
     if not enabled():
         return []
     try:
@@ -200,10 +203,22 @@ def identity_providers() -> list[dict]:
     except Exception:
         logger.exception("SAML identity providers could not be loaded")
         return []
-    named = dict(SamlIdentityProvider.objects.filter(active=True).values_list("entity_id", "name"))
+    entries = SamlIdentityProvider.objects.filter(active=True).annotate(
+        organization_count=Count("organizations")
+    )
+    named = {entry.entity_id: entry.name for entry in entries}
+    trusted = {
+        entry.entity_id for entry in entries if entry.email_domains.strip() or entry.organization_count
+    }
+    trusted |= {
+        entity_id
+        for entity_id, configured in settings.SSO_SAML_IDP_TRUST.items()
+        if (configured or {}).get("email_domains") or (configured or {}).get("organizations")
+    }
     return [
         {"name": named.get(entity_id) or config.metadata.name(entity_id) or entity_id, "entity_id": entity_id}
         for entity_id in config.metadata.identity_providers()
+        if entity_id in trusted
     ]
 
 

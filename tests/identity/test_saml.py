@@ -275,8 +275,9 @@ def test_a_saml_idp_cannot_create_an_account_outside_its_trusted_domains(client,
     assert not User.objects.filter(email="admin@regionstockholm.example.se").exists()
 
 
-def test_a_saml_idp_without_trusted_domains_signs_in_nobody(client, idp, settings):
+def test_a_saml_idp_without_trusted_domains_signs_in_nobody_and_has_no_button(client, idp, settings):
     settings.SSO_SAML_IDP_TRUST = {}
+    assert "/konto/sso/saml2/login/" not in client.get("/konto/logga-in/").content.decode()
     factories.UserFactory(email="anna.andersson@xkommun.example.se")
     response = saml_login(client, idp, "anna")
     assert response.status_code == 403
