@@ -49,7 +49,10 @@ class SamlIdentityProviderAdmin(admin.ModelAdmin):
     filter_horizontal = ["organizations"]
     fieldsets = [
         (None, {"fields": ["name", "entity_id", "active"]}),
-        (_("Metadata"), {"fields": ["metadata_url", "metadata_signing_certificate", "metadata_xml"]}),
+        (
+            _("Metadata och signatur"),
+            {"fields": ["metadata_url", "metadata_signing_certificate", "metadata_xml"]},
+        ),
         (
             _("Vem identitetsleverantören får logga in"),
             {"fields": ["email_domains", "organizations"]},

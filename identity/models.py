@@ -131,7 +131,7 @@ class SamlIdentity(models.Model):
         verbose_name=_("användare"),
     )
     idp_entity_id = models.CharField(_("identitetsleverantör (entity id)"), max_length=255)
-    name_id = models.CharField(_("NameID"), max_length=255)
+    name_id = models.CharField(_("namnidentifierare (NameID)"), max_length=255)
     created_at = models.DateTimeField(_("kopplad"), auto_now_add=True)
 
     class Meta:

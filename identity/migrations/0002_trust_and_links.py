@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('idp_entity_id', models.CharField(max_length=255, verbose_name='identitetsleverantör (entity id)')),
-                ('name_id', models.CharField(max_length=255, verbose_name='NameID')),
+                ('name_id', models.CharField(max_length=255, verbose_name='namnidentifierare (NameID)')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='kopplad')),
                 ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='saml_identities', to=settings.AUTH_USER_MODEL, verbose_name='användare')),
             ],
