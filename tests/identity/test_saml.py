@@ -339,6 +339,21 @@ def test_a_linked_account_is_found_by_its_name_id_after_its_address_changed(idp)
     assert User.objects.filter(email__iexact="anna.andersson@xkommun.example.se").count() == 1
 
 
+def test_a_transient_name_id_finds_the_account_by_address_but_links_nothing(client, idp):
+    local = factories.UserFactory(email="anna.andersson@xkommun.example.se")
+    assert saml_login(client, idp, "anna.transient").status_code == 302
+    assert signed_in_user(client) == local
+    assert not SamlIdentity.objects.exists()
+
+
+def test_a_transient_name_id_cannot_sign_in_an_account_linked_at_that_idp(idp):
+    saml_login(Client(), idp, "anna")
+    client = Client()
+    response = saml_login(client, idp, "anna.transient")
+    assert response.status_code == 403
+    assert signed_in_user(client) is None
+
+
 # --- What is kept of the assertion ----------------------------------------------------------------------
 
 

@@ -219,6 +219,16 @@ SAML_USERS = {
         "attributes": {"mail": ["anna.andersson@xkommun.example.se"], "givenName": ["Anna"], "sn": ["Annan"]},
         "acr": LOA3,
     },
+    # Anna again, from an IdP set up to send a transient NameID (one that cannot find anyone again).
+    "anna.transient": {
+        "attributes": {
+            "mail": ["anna.andersson@xkommun.example.se"],
+            "givenName": ["Anna"],
+            "sn": ["Andersson"],
+        },
+        "acr": LOA3,
+        "name_id_format": "urn:oasis:names:tc:SAML:2.0:nameid-format:transient",
+    },
     # The NameID is the username: this IdP uses the personnummer as NameID, and sends it as an attribute.
     PERSONNUMMER: {
         "attributes": {

@@ -3,8 +3,8 @@
 
     python -m tests.identity.idp.saml_serve PORT DIR
 DIR holds idp.key, idp.crt, sp.xml (the service's metadata) and users.json
-({username: {"attributes": {...}, "acr": "..."}}). GET /metadata serves the IdP's metadata,
-GET /metadata/signed the same signed with the IdP's key.
+({username: {"attributes": {...}, "acr": "...", "name_id_format": optional}}).
+GET /metadata serves the IdP's metadata, GET /metadata/signed the same signed with the IdP's key.
 Prints ``ready`` when it accepts requests.
 """
 
@@ -83,7 +83,9 @@ def main():
             response = server.create_authn_response(
                 identity=user["attributes"],
                 userid=form["username"][0],
-                name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text=form["username"][0]),
+                name_id=NameID(
+                    format=user.get("name_id_format", NAMEID_FORMAT_PERSISTENT), text=form["username"][0]
+                ),
                 authn={"class_ref": user["acr"], "authn_auth": base},
                 sign_assertion=True,
                 **args,
