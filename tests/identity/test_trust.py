@@ -154,3 +154,27 @@ def test_signed_metadata_wrapped_in_an_unsigned_aggregate_is_refused(saml_idp, s
     assert not saml.metadata_is_signed_by(wrapped, certificate.read_text())
     assert not saml.metadata_is_signed_by(b"<not xml", certificate.read_text())
     assert not saml.metadata_is_signed_by(b"<x/>", certificate.read_text())
+
+
+def test_the_deploy_check_names_identity_providers_that_sign_in_nobody(settings):
+    from identity.checks import identity_providers_say_whom_they_sign_in as check
+
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "openid_connect": {
+            "APPS": [
+                {"provider_id": "utan", "settings": {"server_url": "https://a.example.se"}},
+                {
+                    "provider_id": "med",
+                    "settings": {"server_url": "https://b.example.se", "email_domains": ["b.se"]},
+                },
+            ]
+        }
+    }
+    settings.SSO_SAML_IDP_METADATA = {"local": ["/srv/sambi.xml"]}
+    settings.SSO_SAML_IDP_TRUST = {}
+    warnings = check(None)
+    assert [w.id for w in warnings] == ["identity.W001", "identity.W002"]
+    assert "'utan'" in warnings[0].msg
+    settings.SSO_SAML_IDP_TRUST = {"https://idp.example.se": {"email_domains": ["b.se"]}}
+    settings.SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"].pop(0)
+    assert check(None) == []
