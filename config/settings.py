@@ -311,6 +311,13 @@ SSO_SAML_IDP_METADATA = {
 SSO_SAML_METADATA_MAX_AGE = env.int("SSO_SAML_METADATA_MAX_AGE", default=3600)
 # Per IdP entity id, the accepted AuthnContextClassRef values (overrides SSO_ACCEPTED_ACR), as JSON.
 SSO_SAML_ACCEPTED_ACR = env.json("SSO_SAML_ACCEPTED_ACR", default={})
+# Per SAML IdP entity id, whom it may sign in, as JSON: {"<entity id>": {"email_domains": [...],
+# "organizations": [<organisation identifiers>]}} (identity/trust.py; the admin's IdPs have fields for
+# it). An IdP without any signs in nobody.
+SSO_SAML_IDP_TRUST = env.json("SSO_SAML_IDP_TRUST", default={})
+# The certificate (PEM file) that signs the metadata at SSO_SAML_IDP_METADATA_URLS (a federation's,
+# e.g. Sambi's): when set, metadata from those URLs is used only if it carries a valid signature by it.
+SSO_SAML_METADATA_CERT_FILE = env.str("SSO_SAML_METADATA_CERT_FILE", default="")
 # Attribute friendly names (pysaml2 maps the urn:oid names) for e-mail and name.
 SSO_SAML_ATTRIBUTES = {
     "email": env.str("SSO_SAML_ATTRIBUTE_EMAIL", default="mail"),
@@ -613,6 +620,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {
         "request_context": {"()": "config.log.RequestContextFilter"},
+        # pysaml2/djangosaml2 would log NameIDs, attributes and whole assertions (identity/log.py).
+        "saml_libraries": {"()": "identity.log.SamlLibraryFilter"},
     },
     "formatters": {
         "keyvalue": {"()": "config.log.KeyValueFormatter"},
@@ -621,7 +630,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "keyvalue",
-            "filters": ["request_context"],
+            "filters": ["request_context", "saml_libraries"],
         },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

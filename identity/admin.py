@@ -5,9 +5,10 @@ administrator clone a user's second factor: it is replaced by a read-only list."
 
 import django_otp.plugins.otp_totp.admin  # noqa: F401  (registers first, so it can be replaced here)
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import OrganizationIdentifier, SamlIdentityProvider
+from .models import OrganizationIdentifier, SamlIdentity, SamlIdentityProvider
 
 admin.site.unregister(TOTPDevice)
 
@@ -45,3 +46,33 @@ class SamlIdentityProviderAdmin(admin.ModelAdmin):
     list_display = ["name", "entity_id", "active"]
     list_filter = ["active"]
     search_fields = ["name", "entity_id"]
+    filter_horizontal = ["organizations"]
+    fieldsets = [
+        (None, {"fields": ["name", "entity_id", "active"]}),
+        (
+            _("Metadata och signatur"),
+            {"fields": ["metadata_url", "metadata_signing_certificate", "metadata_xml"]},
+        ),
+        (
+            _("Vem identitetsleverantören får logga in"),
+            {"fields": ["email_domains", "organizations"]},
+        ),
+    ]
+
+
+@admin.register(SamlIdentity)
+class SamlIdentityAdmin(admin.ModelAdmin):
+    """Which account each persistent NameID at a SAML IdP signs in. Made by the first login; an admin
+    may remove one (e.g. when an e-mail address has passed to another person), never edit it."""
+
+    list_display = ["user", "idp_entity_id", "created_at"]
+    list_filter = ["idp_entity_id"]
+    search_fields = ["user__username", "user__email"]
+    fields = ["user", "idp_entity_id", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

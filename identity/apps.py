@@ -7,3 +7,6 @@ class IdentityConfig(AppConfig):
 
     name = "identity"
     verbose_name = _("Inloggning")
+
+    def ready(self):
+        from . import checks  # noqa: F401  (registers the deploy checks)

@@ -17,7 +17,7 @@ def capture(caplog):
 
 def test_logging_config_wires_the_filter_and_formatter_to_the_console():
     handler = settings.LOGGING["handlers"]["console"]
-    assert handler["filters"] == ["request_context"]
+    assert handler["filters"] == ["request_context", "saml_libraries"]
     assert handler["formatter"] == "keyvalue"
     root = logging.getLogger()
     assert any(isinstance(f, RequestContextFilter) for h in root.handlers for f in h.filters), (

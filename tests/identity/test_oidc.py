@@ -2,15 +2,25 @@
 (django-oauth-toolkit in its own process, tests/identity/conftest.py), through the whole redirect
 flow: the service's login button, the IdP's login form, the callback, the code exchange."""
 
+import json
+
 import pytest
 from allauth.socialaccount.models import SocialAccount, SocialApp
 from django.contrib.auth import SESSION_KEY, get_user_model
+from django.contrib.sessions.models import Session
 from django.test import Client
 
 from identity import mfa
 from identity.models import OrganizationIdentifier
 from tests import factories
-from tests.identity.idp.harness import ADMIN_PROVIDER, LOA2, LOA3, SETTINGS_PROVIDER
+from tests.identity.idp.harness import (
+    ADMIN_PROVIDER,
+    LOA2,
+    LOA3,
+    PERSONNUMMER,
+    SETTINGS_PROVIDER,
+    TRUSTED_DOMAINS,
+)
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -176,7 +186,7 @@ def test_identity_providers_from_settings_and_from_the_admin_work_side_by_side(c
         name="Kommun B (från admin)",
         client_id="samverkansbrister",
         secret="hemlig-klientnyckel-for-test",
-        settings={"server_url": idp.server_url},
+        settings={"server_url": idp.server_url, "email_domains": TRUSTED_DOMAINS},
     )
     html = client.get("/konto/logga-in/").content.decode()
     assert 'action="/konto/sso/oidc/testidp/login/"' in html
@@ -241,3 +251,119 @@ def test_an_account_made_by_a_federated_login_is_offered_no_password_pages(clien
     assert 'href="/konto/tvastegsverifiering/"' in html
     assert 'href="/konto/byt-losenord/"' not in html
     assert 'href="/konto/logga-ut-overallt/"' not in html
+
+
+# --- Whom an identity provider may sign in (identity/trust.py) -----------------------------------------
+
+
+def test_an_idp_cannot_sign_in_an_account_outside_its_trusted_domains(client, idp, caplog):
+    admin = factories.UserFactory(email="admin@regionstockholm.example.se", is_staff=True, is_superuser=True)
+    response = federated_login(client, idp, "mallory", next_url="/admin/")
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "Inloggningen du använde är inte godkänd för konton med din e-postadress" in html
+    assert signed_in_user(client) is None
+    assert not SocialAccount.objects.filter(user=admin).exists()
+    assert f"refused (domain) for identity provider {SETTINGS_PROVIDER}" in caplog.text
+    assert "regionstockholm" not in caplog.text and "admin@" not in caplog.text
+
+
+def test_an_idp_cannot_create_an_account_outside_its_trusted_domains(client, idp):
+    assert federated_login(client, idp, "mallory").status_code == 403
+    assert not User.objects.filter(email="admin@regionstockholm.example.se").exists()
+
+
+def test_an_idp_without_trusted_domains_signs_in_nobody(client, idp, settings, caplog):
+    app = idp.app_settings()
+    del app["settings"]["email_domains"]
+    settings.SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"] = [app]
+    local = factories.UserFactory(email="anna.andersson@xkommun.example.se")
+    response = federated_login(client, idp, "anna")
+    assert response.status_code == 403
+    assert signed_in_user(client) is None
+    assert not SocialAccount.objects.filter(user=local).exists()
+    assert f"Identity provider {SETTINGS_PROVIDER} has no trusted e-mail domains" in caplog.text
+
+
+def test_an_idp_trusted_for_an_organisation_signs_in_its_registered_domains_only(client, idp, settings):
+    xkommun = factories.OrganizationFactory(name="Xkommun", domains=["xkommun.example.se"])
+    factories.OrganizationIdentifierFactory(organization=xkommun, value="2120001111")
+    settings.SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"] = [
+        idp.app_settings(email_domains=[], organizations=["2120001111"], accepted_acr=[LOA2, LOA3])
+    ]
+    assert federated_login(Client(), idp, "bertil").status_code == 403  # psykiatri.example.se
+    assert federated_login(client, idp, "anna").status_code == 302
+    assert signed_in_user(client).organization == xkommun
+
+
+def test_an_idp_trusted_for_organisations_cannot_place_a_user_in_another(client, idp, settings):
+    xkommun = factories.OrganizationFactory(name="Xkommun", domains=["xkommun.example.se"])
+    factories.OrganizationIdentifierFactory(organization=xkommun, value="2120001111")
+    other = factories.OrganizationIdentifierFactory(value="2120009999").organization
+    settings.SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"] = [
+        idp.app_settings(organizations=["2120001111"])
+    ]
+    federated_login(client, idp, "cecilia")  # asserts organization_number 2120009999
+    user = signed_in_user(client)
+    assert user.organization == xkommun != other
+
+
+def test_a_linked_account_is_found_by_its_subject_not_by_a_reassigned_address(idp, xkommun):
+    federated_login(Client(), idp, "anna")
+    anna = User.objects.get(email="anna.andersson@xkommun.example.se")
+    # The organisation gives Anna's address to another person, who signs in at the same IdP.
+    client = Client()
+    response = federated_login(client, idp, "anna2")
+    assert response.status_code == 403
+    assert "redan kopplat till en annan person" in response.content.decode()
+    assert signed_in_user(client) is None
+    anna.refresh_from_db()
+    assert anna.last_name == "Andersson"
+    assert SocialAccount.objects.filter(user=anna).count() == 1
+
+
+def test_a_linked_login_does_not_take_another_accounts_address(idp):
+    federated_login(Client(), idp, "anna")
+    anna = User.objects.get(email="anna.andersson@xkommun.example.se")
+    anna.email = "anna.old@xkommun.example.se"
+    anna.save()
+    other = factories.UserFactory(email="anna.andersson@xkommun.example.se")
+    client = Client()
+    assert federated_login(client, idp, "anna").status_code == 302
+    assert signed_in_user(client) == anna  # by the link
+    anna.refresh_from_db()
+    assert anna.email == "anna.old@xkommun.example.se"
+    assert other.email == "anna.andersson@xkommun.example.se"
+
+
+# --- What is stored of the claims ------------------------------------------------------------------------
+
+
+def test_no_identity_number_or_unknown_claim_is_stored_with_the_account(client, idp):
+    district = factories.OrganizationIdentifierFactory(value="2120009999").organization
+    assert federated_login(client, idp, "pia").status_code == 302
+    user = signed_in_user(client)
+    assert user.organization == district  # the organisation part of the scoped orgAffiliation
+    account = SocialAccount.objects.get(user=user)
+    stored = json.dumps(account.extra_data)
+    assert PERSONNUMMER not in stored and PERSONNUMMER[2:] not in stored
+    assert "personalIdentityNumber" not in stored and "Storgatan" not in stored
+    assert account.extra_data["id_token"]["orgAffiliation"] == "@2120009999"
+    assert account.extra_data["id_token"]["email"] == "pia@xkommun.example.se"
+    assert account.extra_data["id_token"]["acr"] == LOA3
+    for session in Session.objects.all():
+        assert PERSONNUMMER not in json.dumps(session.get_decoded(), default=str)
+
+
+def test_a_subject_that_is_an_identity_number_is_stored_as_a_keyed_hash(idp, settings):
+    settings.SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"] = [
+        idp.app_settings(uid_field="personalIdentityNumber")
+    ]
+    federated_login(Client(), idp, "pia")
+    account = SocialAccount.objects.get(user__email="pia@xkommun.example.se")
+    assert account.uid.startswith("hmac-sha256:") and PERSONNUMMER not in account.uid
+    assert account.extra_data["id_token"]["sub"] == account.uid
+    client = Client()
+    assert federated_login(client, idp, "pia").status_code == 302  # found again by the hash
+    assert signed_in_user(client) == account.user
+    assert SocialAccount.objects.count() == 1

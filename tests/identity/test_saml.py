@@ -2,18 +2,25 @@
 flow: the service's signed AuthnRequest (redirect binding), the IdP's login, the signed assertion
 posted back to the assertion consumer service."""
 
+import base64
+import io
+import json
+import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 from django.contrib.auth import SESSION_KEY, get_user_model
+from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.test import Client
 
 from identity import mfa
-from identity.models import SamlIdentityProvider
+from identity.log import SamlLibraryFilter
+from identity.models import SamlIdentity, SamlIdentityProvider
 from tests import factories
-from tests.identity.idp.harness import LOA2, LOA3
+from tests.identity.idp.harness import LOA2, LOA3, PERSONNUMMER, self_signed
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -186,8 +193,6 @@ def test_saml_login_works_with_password_login_switched_off(client, idp, settings
 def test_a_tampered_assertion_signs_nobody_in(client, idp):
     response = client.get("/konto/sso/saml2/login/", {"idp": idp.entity_id, "next": "/"})
     action, fields = idp.sign_in(response["Location"], "anna")
-    import base64
-
     xml = base64.b64decode(fields["SAMLResponse"]).replace(b"Anna.Andersson@", b"Admin@")
     fields["SAMLResponse"] = base64.b64encode(xml).decode()
     response = client.post("/konto/sso/saml2/acs/", fields)
@@ -249,3 +254,228 @@ def test_without_a_key_pair_saml_is_off(client, settings):
     settings.SSO_SAML_SP_KEY_FILE = ""
     assert client.get("/konto/sso/saml2/metadata/").status_code == 404
     assert client.get("/konto/sso/saml2/login/").status_code == 404
+
+
+# --- Whom a SAML IdP may sign in, and the NameID link (identity/trust.py) -------------------------------
+
+
+def test_a_saml_idp_cannot_sign_in_an_account_outside_its_trusted_domains(client, idp, caplog):
+    admin = factories.UserFactory(email="admin@regionstockholm.example.se", is_staff=True, is_superuser=True)
+    response = saml_login(client, idp, "mallory", next_url="/admin/")
+    assert response.status_code == 403
+    assert "Inloggningen du använde är inte godkänd" in response.content.decode()
+    assert signed_in_user(client) is None
+    assert not SamlIdentity.objects.filter(user=admin).exists()
+    assert f"refused (domain) for identity provider {idp.entity_id}" in caplog.text
+    assert "regionstockholm" not in caplog.text
+
+
+def test_a_saml_idp_cannot_create_an_account_outside_its_trusted_domains(client, idp):
+    assert saml_login(client, idp, "mallory").status_code == 403
+    assert not User.objects.filter(email="admin@regionstockholm.example.se").exists()
+
+
+def test_a_saml_idp_without_trusted_domains_signs_in_nobody_and_has_no_button(client, idp, settings):
+    settings.SSO_SAML_IDP_TRUST = {}
+    assert "/konto/sso/saml2/login/" not in client.get("/konto/logga-in/").content.decode()
+    factories.UserFactory(email="anna.andersson@xkommun.example.se")
+    response = saml_login(client, idp, "anna")
+    assert response.status_code == 403
+    assert signed_in_user(client) is None
+
+
+def test_the_refusal_for_an_untrusted_domain_speaks_english_too(client, idp):
+    response = saml_login(client, idp, "mallory", next_url="/en/mina-rapporter/")
+    assert response.status_code == 403
+    assert "The sign-in you used is not approved for accounts with your e-mail address" in (
+        response.content.decode()
+    )
+
+
+def test_an_admin_entry_trusts_its_domains_and_its_organisations(client, idp, settings):
+    settings.SSO_SAML_IDP_TRUST = {}
+    entry = SamlIdentityProvider.objects.create(
+        name="Testregionen",
+        entity_id=idp.entity_id,
+        metadata_xml=idp.metadata_file.read_text(),
+        email_domains="psykiatri.example.se",
+    )
+    settings.SSO_SAML_ACCEPTED_ACR = {idp.entity_id: [LOA2, LOA3]}
+    assert saml_login(Client(), idp, "bertil").status_code == 302
+    assert saml_login(Client(), idp, "anna").status_code == 403
+    xkommun = factories.OrganizationFactory(name="Xkommun", domains=["xkommun.example.se"])
+    entry.organizations.add(xkommun)
+    assert saml_login(client, idp, "anna").status_code == 302
+    assert signed_in_user(client).organization == xkommun
+
+
+def test_the_first_saml_login_links_the_persistent_name_id(client, idp):
+    local = factories.UserFactory(email="anna.andersson@xkommun.example.se")
+    saml_login(client, idp, "anna")
+    link = SamlIdentity.objects.get(user=local)
+    assert (link.idp_entity_id, link.name_id) == (idp.entity_id, "anna")
+
+
+def test_a_linked_account_is_found_by_its_name_id_not_by_a_reassigned_address(idp):
+    saml_login(Client(), idp, "anna")
+    anna = User.objects.get(email="anna.andersson@xkommun.example.se")
+    client = Client()
+    response = saml_login(client, idp, "anna2")  # another NameID, the same address
+    assert response.status_code == 403
+    assert "redan kopplat till en annan person" in response.content.decode()
+    assert signed_in_user(client) is None
+    anna.refresh_from_db()
+    assert anna.last_name == "Andersson"
+
+
+def test_a_linked_account_is_found_by_its_name_id_after_its_address_changed(idp):
+    saml_login(Client(), idp, "anna")
+    anna = User.objects.get(email="anna.andersson@xkommun.example.se")
+    anna.email = "anna.old@xkommun.example.se"
+    anna.save()
+    client = Client()
+    assert saml_login(client, idp, "anna").status_code == 302
+    assert signed_in_user(client) == anna
+    assert User.objects.filter(email__iexact="anna.andersson@xkommun.example.se").count() == 1
+
+
+def test_a_transient_name_id_finds_the_account_by_address_but_links_nothing(client, idp):
+    local = factories.UserFactory(email="anna.andersson@xkommun.example.se")
+    assert saml_login(client, idp, "anna.transient").status_code == 302
+    assert signed_in_user(client) == local
+    assert not SamlIdentity.objects.exists()
+
+
+def test_a_transient_name_id_cannot_sign_in_an_account_linked_at_that_idp(idp):
+    saml_login(Client(), idp, "anna")
+    client = Client()
+    response = saml_login(client, idp, "anna.transient")
+    assert response.status_code == 403
+    assert signed_in_user(client) is None
+
+
+# --- What is kept of the assertion ----------------------------------------------------------------------
+
+
+def test_no_identity_number_is_kept_from_the_assertion(client, idp):
+    response = client.get("/konto/sso/saml2/login/", {"idp": idp.entity_id, "next": "/"})
+    action, fields = idp.sign_in(response["Location"], PERSONNUMMER)
+    assert PERSONNUMMER.encode() in base64.b64decode(fields["SAMLResponse"])  # the IdP sent it
+    assert client.post("/konto/sso/saml2/acs/", fields).status_code == 302
+    user = signed_in_user(client)
+    assert user.email == "pia@xkommun.example.se"
+    link = SamlIdentity.objects.get(user=user)
+    assert link.name_id.startswith("hmac-sha256:") and PERSONNUMMER not in link.name_id
+    for session in Session.objects.all():
+        data = session.get_decoded()
+        assert "_saml2_identities" not in data
+        assert PERSONNUMMER not in json.dumps(data, default=str)
+    # Found again by the hashed NameID.
+    other = Client()
+    response = other.get("/konto/sso/saml2/login/", {"idp": idp.entity_id, "next": "/"})
+    action, fields = idp.sign_in(response["Location"], PERSONNUMMER)
+    assert other.post("/konto/sso/saml2/acs/", fields).status_code == 302
+    assert signed_in_user(other) == user
+
+
+def test_a_refused_assertion_leaves_nothing_of_it_in_the_sessions(client, idp):
+    assert saml_login(client, idp, "mallory").status_code == 403
+    for session in Session.objects.all():
+        assert "regionstockholm" not in json.dumps(session.get_decoded(), default=str)
+
+
+# --- Signed metadata from a URL -------------------------------------------------------------------------
+
+
+def admin_idp_from_url(idp, url, certificate=""):
+    cache.clear()
+    return SamlIdentityProvider.objects.create(
+        name="Federationen (URL)",
+        entity_id=idp.entity_id,
+        metadata_url=url,
+        metadata_signing_certificate=certificate,
+    )
+
+
+def test_signed_metadata_is_used_when_its_signature_checks_out(client, idp, settings):
+    settings.SSO_SAML_IDP_METADATA = {}
+    signed = requests.get(f"{idp.url}/metadata/signed", timeout=10).content
+    server = MetadataServer(signed)
+    try:
+        admin_idp_from_url(idp, server.url, idp.certificate_file.read_text())
+        assert ">Federationen (URL)</a>" in client.get("/konto/logga-in/").content.decode()
+        assert saml_login(Client(), idp, "anna").status_code == 302
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("case", ["unsigned", "other certificate", "tampered"])
+def test_metadata_not_signed_by_the_configured_certificate_is_refused(
+    client, idp, settings, tmp_path, caplog, case
+):
+    settings.SSO_SAML_IDP_METADATA = {}
+    signed = requests.get(f"{idp.url}/metadata/signed", timeout=10).content
+    certificate = idp.certificate_file.read_text()
+    if case == "unsigned":
+        metadata = idp.metadata_file.read_bytes()
+    elif case == "other certificate":
+        metadata = signed
+        certificate = self_signed(tmp_path, "federation")[1].read_text()
+    else:
+        metadata = signed.replace(b"/sso/redirect", b"/sso/elsewhere")
+        assert metadata != signed
+    server = MetadataServer(metadata)
+    try:
+        admin_idp_from_url(idp, server.url, certificate)
+        response = client.get("/konto/logga-in/")
+        assert response.status_code == 200
+        assert "Federationen (URL)" not in response.content.decode()
+        assert "is not signed by the configured certificate: not used" in caplog.text
+        assert client.get("/konto/sso/saml2/login/", {"idp": idp.entity_id}).status_code == 400
+    finally:
+        server.stop()
+
+
+def test_metadata_urls_in_settings_are_checked_against_the_settings_certificate(client, idp, settings):
+    signed = requests.get(f"{idp.url}/metadata/signed", timeout=10).content
+    for metadata, shown in ((signed, True), (idp.metadata_file.read_bytes(), False)):
+        cache.clear()
+        server = MetadataServer(metadata)
+        try:
+            settings.SSO_SAML_IDP_METADATA = {"remote": [{"url": server.url}]}
+            settings.SSO_SAML_METADATA_CERT_FILE = str(idp.certificate_file)
+            html = client.get("/konto/logga-in/").content.decode()
+            assert ('href="/konto/sso/saml2/login/?idp=' in html) is shown
+        finally:
+            server.stop()
+
+
+@pytest.fixture
+def console_log():
+    """What the service's console handler (with its filters) writes during the test."""
+    console = next(
+        handler
+        for handler in logging.getLogger().handlers
+        if any(isinstance(f, SamlLibraryFilter) for f in handler.filters)
+    )
+    stream = io.StringIO()
+    previous = console.setStream(stream)
+    yield stream
+    console.setStream(previous)
+
+
+def test_the_saml_libraries_log_no_name_id_attribute_or_assertion(client, idp, console_log):
+    response = client.get("/konto/sso/saml2/login/", {"idp": idp.entity_id, "next": "/"})
+    action, fields = idp.sign_in(response["Location"], PERSONNUMMER)
+    assert client.post("/konto/sso/saml2/acs/", fields).status_code == 302
+    # A tampered assertion: pysaml2 would log the whole assertion when its signature fails.
+    tampered_client = Client()
+    response = tampered_client.get("/konto/sso/saml2/login/", {"idp": idp.entity_id, "next": "/"})
+    action, fields = idp.sign_in(response["Location"], "anna")
+    xml = base64.b64decode(fields["SAMLResponse"]).replace(b"Anna.Andersson@", b"Admin@")
+    fields["SAMLResponse"] = base64.b64encode(xml).decode()
+    assert tampered_client.post("/konto/sso/saml2/acs/", fields).status_code == 400
+    logged = console_log.getvalue()
+    assert "logger=saml2.response" in logged and "[values withheld]" in logged  # still says what failed
+    for value in (PERSONNUMMER, "pia@", "Persson", "Andersson", "Admin@", "NameID"):
+        assert value not in logged

@@ -20,6 +20,11 @@ ROOT = Path(__file__).resolve().parents[3]
 LOA3 = "http://id.elegnamnden.se/loa/1.0/loa3"
 LOA2 = "http://id.elegnamnden.se/loa/1.0/loa2"
 IDP_PASSWORD = "idp-losen-123"
+#: A valid personnummer (date and check digit) that test IdPs assert, which must never be stored.
+PERSONNUMMER = "198112189876"
+#: The e-mail domains the service trusts the test IdPs for (identity/trust.py); the people below at
+#: regionstockholm.example.se are outside them.
+TRUSTED_DOMAINS = ["xkommun.example.se", "psykiatri.example.se", "regionen.example.se"]
 #: The people the test IdP knows, and what it asserts about each.
 IDP_USERS = {
     "anna": {
@@ -50,6 +55,30 @@ IDP_USERS = {
         "acr": LOA3,
         "hsa_id": "SE2321000016-BCD1",
     },
+    # At a domain the test IdP is not trusted for: the Region's administrator.
+    "mallory": {
+        "email": "admin@regionstockholm.example.se",
+        "given_name": "Mallory",
+        "family_name": "Mask",
+        "acr": LOA3,
+    },
+    # Another person who has since been given Anna's address.
+    "anna2": {
+        "email": "anna.andersson@xkommun.example.se",
+        "given_name": "Anna",
+        "family_name": "Annan",
+        "acr": LOA3,
+    },
+    # An eID broker's claims: a personnummer among them, and in the scoped organisation affiliation.
+    "pia": {
+        "email": "pia@xkommun.example.se",
+        "given_name": "Pia",
+        "family_name": "Persson",
+        "acr": LOA3,
+        "personalIdentityNumber": PERSONNUMMER,
+        "orgAffiliation": f"{PERSONNUMMER}@2120009999",
+        "address": {"street_address": "Storgatan 1"},
+    },
 }
 CLIENT_ID = "samverkansbrister"
 CLIENT_SECRET = "hemlig-klientnyckel-for-test"  # noqa: S105
@@ -71,7 +100,7 @@ class Idp:
             "name": name,
             "client_id": CLIENT_ID,
             "secret": CLIENT_SECRET,
-            "settings": {"server_url": self.server_url, **extra},
+            "settings": {"server_url": self.server_url, "email_domains": TRUSTED_DOMAINS, **extra},
         }
 
     def sign_in(self, authorize_url: str, username: str) -> str:
@@ -177,6 +206,39 @@ SAML_USERS = {
         "acr": LOA3,
     },
     "utan.epost": {"attributes": {"givenName": ["Erik"], "sn": ["Ek"]}, "acr": LOA3},
+    "mallory": {
+        "attributes": {
+            "mail": ["admin@regionstockholm.example.se"],
+            "givenName": ["Mallory"],
+            "sn": ["Mask"],
+        },
+        "acr": LOA3,
+    },
+    # Another person (another persistent NameID) who has since been given Anna's address.
+    "anna2": {
+        "attributes": {"mail": ["anna.andersson@xkommun.example.se"], "givenName": ["Anna"], "sn": ["Annan"]},
+        "acr": LOA3,
+    },
+    # Anna again, from an IdP set up to send a transient NameID (one that cannot find anyone again).
+    "anna.transient": {
+        "attributes": {
+            "mail": ["anna.andersson@xkommun.example.se"],
+            "givenName": ["Anna"],
+            "sn": ["Andersson"],
+        },
+        "acr": LOA3,
+        "name_id_format": "urn:oasis:names:tc:SAML:2.0:nameid-format:transient",
+    },
+    # The NameID is the username: this IdP uses the personnummer as NameID, and sends it as an attribute.
+    PERSONNUMMER: {
+        "attributes": {
+            "mail": ["pia@xkommun.example.se"],
+            "givenName": ["Pia"],
+            "sn": ["Persson"],
+            "personalIdentityNumber": [PERSONNUMMER],
+        },
+        "acr": LOA3,
+    },
 }
 
 
@@ -221,6 +283,11 @@ class SamlIdp:
     @property
     def entity_id(self) -> str:
         return f"{self.url}/metadata"
+
+    @property
+    def certificate_file(self) -> Path:
+        """The IdP's certificate, which also signs its metadata at ``/metadata/signed``."""
+        return self.metadata_file.parent / "idp.crt"
 
     def sign_in(self, redirect_url: str, username: str) -> tuple[str, dict]:
         """Log in at the IdP; returns the form it would post back: (ACS URL, fields)."""
@@ -272,4 +339,5 @@ def saml_service_and_idp(settings, tmp_path: Path, client) -> tuple[subprocess.P
     directory.mkdir()
     process, idp = start_saml_idp(directory, sp_metadata.content)
     settings.SSO_SAML_IDP_METADATA = {"local": [str(idp.metadata_file)]}
+    settings.SSO_SAML_IDP_TRUST = {idp.entity_id: {"email_domains": TRUSTED_DOMAINS}}
     return process, idp

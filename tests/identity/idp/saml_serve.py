@@ -3,7 +3,8 @@
 
     python -m tests.identity.idp.saml_serve PORT DIR
 DIR holds idp.key, idp.crt, sp.xml (the service's metadata) and users.json
-({username: {"attributes": {...}, "acr": "..."}}). GET /metadata serves the IdP's metadata.
+({username: {"attributes": {...}, "acr": "...", "name_id_format": optional}}).
+GET /metadata serves the IdP's metadata, GET /metadata/signed the same signed with the IdP's key.
 Prints ``ready`` when it accepts requests.
 """
 
@@ -55,10 +56,10 @@ def main():
 
     def app(environ, start_response):
         path = environ["PATH_INFO"]
-        if path == "/metadata":
-            body = create_metadata_string(None, config=conf, sign=False)
+        if path in {"/metadata", "/metadata/signed"}:
+            body = create_metadata_string(None, config=conf, sign=path.endswith("/signed"))
             start_response("200 OK", [("Content-Type", "application/samlmetadata+xml")])
-            return [body]
+            return [body.encode() if isinstance(body, str) else body]
         if path == "/sso/redirect":
             query = parse_qs(environ["QUERY_STRING"])
             request = server.parse_authn_request(query["SAMLRequest"][0], BINDING_HTTP_REDIRECT)
@@ -82,7 +83,9 @@ def main():
             response = server.create_authn_response(
                 identity=user["attributes"],
                 userid=form["username"][0],
-                name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text=form["username"][0]),
+                name_id=NameID(
+                    format=user.get("name_id_format", NAMEID_FORMAT_PERSISTENT), text=form["username"][0]
+                ),
                 authn={"class_ref": user["acr"], "authn_auth": base},
                 sign_assertion=True,
                 **args,

@@ -10,6 +10,10 @@ class Validator(OAuth2Validator):
         "acr": "openid",
         "organization_number": "profile",
         "hsa_id": "profile",
+        # What an eID broker may send besides: the services must not store these.
+        "orgAffiliation": "profile",
+        "personalIdentityNumber": "profile",
+        "address": "profile",
     }
 
     def get_additional_claims(self, request):
