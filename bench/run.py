@@ -325,6 +325,19 @@ def wait_until_quiet(meter, args) -> float:
     return time.monotonic() - started
 
 
+def read_query_counts(stats_file: Path) -> dict:
+    """The query counts the locustfile wrote: one file, or one per worker with ``--processes``."""
+    merged = {"query_counts": {}, "not_available": {}}
+    for path in (stats_file, *sorted(stats_file.parent.glob(f"{stats_file.name}.*"))):
+        if not path.exists():
+            continue
+        data = json.loads(path.read_text())
+        for request_name, counts in data["query_counts"].items():
+            merged["query_counts"].setdefault(request_name, []).extend(counts)
+        merged["not_available"].update(data["not_available"])
+    return merged
+
+
 def run_scenario(name: str, env: dict, args, info: dict, meter: Meter) -> dict:
     user_class, request_names = SCENARIOS[name]
     missing = probe(name, env, args, info)
@@ -335,7 +348,8 @@ def run_scenario(name: str, env: dict, args, info: dict, meter: Meter) -> dict:
         return {"scenario": name, "requests": [], "not_available": missing}
     prefix = OUT / f"locust-{name}"
     stats_file = OUT / f"locust-{name}-queries.json"
-    stats_file.unlink(missing_ok=True)
+    for old in (stats_file, *OUT.glob(f"{stats_file.name}.*")):
+        old.unlink(missing_ok=True)
     locust_env = dict(env)
     locust_env.update(
         BENCH_STATS_FILE=str(stats_file),
@@ -385,6 +399,7 @@ def run_scenario(name: str, env: dict, args, info: dict, meter: Meter) -> dict:
         "WARNING",
         "--exit-code-on-error",
         "0",
+        *(["--processes", str(args.locust_processes)] if args.locust_processes > 1 else []),
         user_class,
     ]
     print(f"== {name}: {args.users} users, {args.duration} s", flush=True)
@@ -406,11 +421,7 @@ def run_scenario(name: str, env: dict, args, info: dict, meter: Meter) -> dict:
             "the PostgreSQL CPU of this scenario is an upper bound",
             flush=True,
         )
-    queries = (
-        json.loads(stats_file.read_text())
-        if stats_file.exists()
-        else {"query_counts": {}, "not_available": {}}
-    )
+    queries = read_query_counts(stats_file)
     rows = {}
     stats_csv = Path(f"{prefix}_stats.csv")
     if stats_csv.exists():
@@ -518,6 +529,13 @@ def main(argv=None) -> int:
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--workers", type=int, default=min(4, max(2, os.cpu_count() or 2)))
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--locust-processes",
+        type=int,
+        default=1,
+        help="locust processes generating the load (locust's --processes); 1 is enough while the "
+        "table's last column shows locust well under one core",
+    )
     parser.add_argument(
         "--database-url",
         default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sb_bench"),
