@@ -130,6 +130,11 @@ class Snapshot:
     generator: float
     monitor: float
     activity: DatabaseActivity | None
+    #: The CPU so far of each live PostgreSQL process that is not the bench's (a backend or
+    #: autovacuum worker of another database, a background process), by pid.
+    not_bench: dict[int, float] = field(default_factory=dict)
+    #: The other databases an autovacuum worker was working in at this moment.
+    autovacuum_elsewhere: set[str] = field(default_factory=set)
 
 
 class Meter:
@@ -150,12 +155,24 @@ class Meter:
         children = children_by_parent()
         with self.connection.cursor() as cursor:
             activity = DatabaseActivity.read(cursor)
+            # Every process of the server but the bench database's backends and parallel workers
+            # (and the postmaster itself): other databases' and the server's background processes.
+            cursor.execute(
+                "SELECT pid, coalesce(datname, ''), backend_type FROM pg_stat_activity "
+                "WHERE datname IS DISTINCT FROM current_database() "
+                "OR backend_type NOT IN ('client backend', 'parallel worker')"
+            )
+            others = cursor.fetchall()
         return Snapshot(
             gunicorn=tree_cpu(self.server_pid, children) or 0.0,
             postgres=tree_cpu(self.postmaster_pid, children) if self.postmaster_pid else None,
             generator=finished_children_cpu(),
             monitor=process_cpu(self.monitor_pid),
             activity=activity,
+            not_bench={pid: tree_cpu(pid, children) or 0.0 for pid, _db, _kind in others},
+            autovacuum_elsewhere={
+                db for _pid, db, kind in others if kind == "autovacuum worker" and db != self.bench_database
+            },
         )
 
     def bench_backends_active(self) -> int:
@@ -171,18 +188,27 @@ class Meter:
 
 
 def used(before: Snapshot, after: Snapshot, bench_database: str) -> dict:
-    """CPU seconds per kind between two snapshots, and the other databases that ran statements."""
-    postgres = None
+    """CPU seconds per kind between two snapshots. PostgreSQL: the postmaster's tree minus what its
+    live processes that are not the bench's used meanwhile (``excluded``) and minus the monitor;
+    what exited processes used stays in, so ``other_databases`` (statement seconds elsewhere, or
+    autovacuum seen working elsewhere) says when that part may hold another database's work."""
+    postgres = excluded = None
     if before.postgres is not None and after.postgres is not None:
-        postgres = max(0.0, after.postgres - before.postgres - (after.monitor - before.monitor))
+        # A process that started after the first reading used all its CPU in between.
+        excluded = sum(cpu - before.not_bench.get(pid, 0.0) for pid, cpu in after.not_bench.items())
+        total = after.postgres - before.postgres - (after.monitor - before.monitor)
+        postgres = max(0.0, total - excluded)
     others = (
         after.activity.others_since(before.activity, bench_database)
         if before.activity and after.activity
         else {}
     )
+    for database in before.autovacuum_elsewhere | after.autovacuum_elsewhere:
+        others.setdefault(database, 0.0)
     return {
         "gunicorn": after.gunicorn - before.gunicorn,
         "postgres": postgres,
+        "excluded": excluded,
         "locust": after.generator - before.generator,
         "other_databases": others,
     }

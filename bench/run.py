@@ -414,6 +414,13 @@ def run_scenario(name: str, env: dict, args, info: dict, meter: Meter) -> dict:
     cpu = used(cpu_before, cpu_after, meter.bench_database)
     if settled > 1:
         print(f"   the server was busy {settled:.0f} s after the load stopped", flush=True)
+    if cpu["postgres"] is not None:
+        print(
+            f"   CPU: gunicorn {cpu['gunicorn']:.1f} s, PostgreSQL {cpu['postgres']:.1f} s for the bench "
+            f"database ({cpu['excluded']:.1f} s of other databases' and background processes left out), "
+            f"locust {cpu['locust']:.1f} s",
+            flush=True,
+        )
     if cpu["other_databases"]:
         busy = ", ".join(f"{db} {s:.1f} s" for db, s in sorted(cpu["other_databases"].items()))
         print(

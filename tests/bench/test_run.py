@@ -22,12 +22,13 @@ def test_the_deep_page_is_a_fifth_of_the_queue_and_at_most_200000_rows_down(queu
 
 def test_a_child_that_has_exited_is_counted_in_its_parents_tree():
     before = cpu.tree_cpu(os.getpid())
-    child = subprocess.Popen([sys.executable, "-c", "sum(i * i for i in range(2_000_000))"])
+    child = subprocess.Popen([sys.executable, "-c", "sum(i * i for i in range(5_000_000))"])
     _pid, _status, usage = os.wait4(child.pid, 0)
     child.returncode = 0
     after = cpu.tree_cpu(os.getpid())
-    one_tick = 1 / cpu.TICKS
-    assert after - before >= usage.ru_utime + usage.ru_stime - one_tick
+    # /proc counts in clock ticks, each of utime, stime, cutime and cstime rounded down.
+    rounding = 4 / cpu.TICKS
+    assert after - before >= usage.ru_utime + usage.ru_stime - rounding
 
 
 def test_a_process_that_does_not_exist_has_no_tree():
@@ -86,3 +87,26 @@ def test_the_table_marks_postgresql_cpu_shared_with_other_databases_as_an_upper_
 def test_the_table_says_when_postgresql_is_not_measured():
     table = report([scenario({"gunicorn": 2.0, "postgres": None, "locust": 0.2, "other_databases": {}})])
     assert "PostgreSQL not on this machine" in table
+
+
+def test_postgresql_cpu_leaves_out_live_processes_of_other_databases_and_keeps_exited_ones():
+    # The postmaster's tree grew by 10 s: 3 s by a live backend of another database (seen in both
+    # readings), 1 s by the checkpointer that started in between, the rest by the bench's backends
+    # and by parallel workers that have exited. The monitor used 0.5 s.
+    before = cpu.Snapshot(
+        gunicorn=1.0, postgres=100.0, generator=0.0, monitor=2.0, activity=None, not_bench={41: 7.0}
+    )
+    after = cpu.Snapshot(
+        gunicorn=4.0,
+        postgres=110.0,
+        generator=0.5,
+        monitor=2.5,
+        activity=None,
+        not_bench={41: 10.0, 42: 1.0},
+        autovacuum_elsewhere={"sb_other"},
+    )
+    spent = cpu.used(before, after, "sb")
+    assert spent["postgres"] == pytest.approx(5.5)
+    assert spent["excluded"] == pytest.approx(4.0)
+    assert spent["gunicorn"] == pytest.approx(3.0)
+    assert spent["other_databases"] == {"sb_other": 0.0}
