@@ -424,7 +424,8 @@ def run_scenario(name: str, env: dict, args, info: dict, meter: Meter) -> dict:
     if cpu["other_databases"]:
         busy = ", ".join(f"{db} {s:.1f} s" for db, s in sorted(cpu["other_databases"].items()))
         print(
-            f"   WARNING: other databases on the same PostgreSQL ran statements meanwhile ({busy}): "
+            f"   WARNING: other databases on the same PostgreSQL were active meanwhile (statement time: "
+            f"{busy}; 0.0 s: transactions or autovacuum only): "
             "the PostgreSQL CPU of this scenario is an upper bound",
             flush=True,
         )
@@ -503,8 +504,9 @@ def report(results: list[dict]) -> str:
             marker = f" †{len(notes) + 1}"
             busy = ", ".join(f"`{d}` {s:.1f} s" for d, s in sorted(cpu["other_databases"].items()))
             notes.append(
-                f"{marker.strip()} Other databases on the same PostgreSQL server ran statements during "
-                f"{r['scenario']} ({busy} of statement time): its PostgreSQL CPU is an upper bound."
+                f"{marker.strip()} Other databases on the same PostgreSQL server were active during "
+                f"{r['scenario']} ({busy} of statement time; 0.0 s: transactions or autovacuum only): "
+                "its PostgreSQL CPU is an upper bound."
             )
         if db is None:
             server_cpu = f"? ({app:.1f} + ?: PostgreSQL not on this machine)"
