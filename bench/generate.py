@@ -25,12 +25,13 @@ import argparse
 import bisect
 import datetime as dt
 import itertools
+import json
 import os
 import random
 import sys
 import time
 import uuid
-from collections import deque
+from collections import Counter, deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -110,7 +111,7 @@ EVENT_DEFAULTS = {
     "to_council_id": None,
     "from_assignee_id": None,
     "to_assignee_id": None,
-    "details": "{}",
+    "details": {},  # jsonb: dumped as JSON by the binary COPY
 }
 EVENT_COLUMNS = [
     "id",
@@ -445,17 +446,20 @@ class Generator:
             named = [d.pk for d in districts_of[mid] if d.name in org.name]
             return mid, (named[0] if named else None)
 
+        # Organisations of the same kind in the same municipality share its weight.
+        same_kind = Counter((o.principal_municipality_id, o.kind) for o in municipal)
+        weights = {}
+
         def weight(org):
-            pop = POPULATION.get(self.municipalities[org.principal_municipality_id].code, DEFAULT_POPULATION)
-            share = 1 / max(
-                1,
-                sum(
-                    1
-                    for o in municipal
-                    if o.principal_municipality_id == org.principal_municipality_id and o.kind == org.kind
-                ),
-            )  # noqa: E501
-            return pop * share * (3.0 if org.kind == Organization.Kind.SOCIAL_SERVICES else 1.0)
+            if org.pk not in weights:
+                pop = POPULATION.get(
+                    self.municipalities[org.principal_municipality_id].code, DEFAULT_POPULATION
+                )
+                share = 1 / max(1, same_kind[(org.principal_municipality_id, org.kind)])
+                weights[org.pk] = (
+                    pop * share * (3.0 if org.kind == Organization.Kind.SOCIAL_SERVICES else 1.0)
+                )
+            return weights[org.pk]
 
         def ranked(pairs):
             pairs.sort(key=lambda p: -p[0])
@@ -986,11 +990,33 @@ class Generator:
 
 
 def copy_rows(cur, table: str, columns: list[str], rows) -> None:
+    """COPY ``rows`` into ``table`` in PostgreSQL's binary format: nothing is turned into text and
+    parsed back (timestamps and dates cost most), each value is dumped for its column's type.
+    FREEZE (the table was truncated in this transaction): the rows are written frozen and their
+    pages all-visible, so neither the first reads nor VACUUM rewrite them to set hint bits."""
     if not rows:
         return
-    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+    types = column_types(cur, table, columns)
+    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY, FREEZE)") as copy:
+        copy.set_types(types)
         for row in rows:
             copy.write_row(row)
+
+
+_COLUMN_TYPES: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+
+
+def column_types(cur, table: str, columns: list[str]) -> list[int]:
+    """The type oids of ``columns`` of ``table``, in that order (read once per table)."""
+    key = (table, tuple(columns))
+    if key not in _COLUMN_TYPES:
+        cur.execute(
+            "SELECT attname, atttypid::int FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0",
+            [table],
+        )
+        oids = dict(cur.fetchall())
+        _COLUMN_TYPES[key] = [oids[column] for column in columns]
+    return _COLUMN_TYPES[key]
 
 
 def plain_indexes(cur, tables: list[str]) -> list[tuple[str, str]]:
@@ -1002,6 +1028,23 @@ def plain_indexes(cur, tables: list[str]) -> list[tuple[str, str]]:
         WHERE i.indrelid = ANY(%s::regclass[])
           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
         ORDER BY 1
+        """,
+        [tables],
+    )
+    return cur.fetchall()
+
+
+def droppable_unique_constraints(cur, tables: list[str]) -> list[tuple[str, str, str]]:
+    """(table, name, definition) of the unique constraints of ``tables`` that no foreign key depends
+    on: dropped for the load and added again afterwards, so that their indexes (one on random UUIDs)
+    are built once from sorted rows instead of taking millions of random inserts."""
+    cur.execute(
+        """
+        SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
+        FROM pg_constraint c
+        WHERE c.contype = 'u' AND c.conrelid = ANY(%s::regclass[])
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid)
+        ORDER BY 1, 2
         """,
         [tables],
     )
@@ -1044,6 +1087,7 @@ def main(argv=None) -> int:
     django.setup()
     from django.db import connection, transaction
     from django.utils import timezone
+    from psycopg.types.json import set_json_dumps
 
     from deviations import summary
 
@@ -1069,6 +1113,8 @@ def main(argv=None) -> int:
 
     with transaction.atomic(), connection.cursor() as django_cursor:
         cur = django_cursor.cursor  # the psycopg 3 cursor, for COPY
+        # Nearly every event's details are empty: do not run json.dumps millions of times for "{}".
+        set_json_dumps(lambda obj: "{}" if obj == {} else json.dumps(obj), context=cur)
         cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
         superuser = cur.fetchone()[0]
         cur.execute("SET LOCAL maintenance_work_mem = '1GB'")
@@ -1078,16 +1124,22 @@ def main(argv=None) -> int:
         with step("truncate", gen.timings):
             cur.execute(f"TRUNCATE {', '.join(OWNED_TABLES + RESET_ALSO)}")
         indexes = plain_indexes(cur, BULK_TABLES)
-        with step(f"drop {len(indexes)} plain indexes", gen.timings):
+        uniques = droppable_unique_constraints(cur, BULK_TABLES)
+        with step(f"drop {len(indexes)} plain indexes and {len(uniques)} unique constraints", gen.timings):
             for name, _definition in indexes:
                 cur.execute(f"DROP INDEX {name}")
+            for table, name, _definition in uniques:
+                cur.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
         with step("systemic issues", gen.timings):
             gen.create_systemic_issues(cur)
         with step(f"reports, events, responses, counterparts (COPY, {args.reports:,} reports)", gen.timings):
             gen.run_reports(cur)
-        with step(f"rebuild {len(indexes)} indexes", gen.timings):
+        with step(f"rebuild {len(indexes)} indexes and {len(uniques)} unique constraints", gen.timings):
             for _name, definition in indexes:
                 cur.execute(definition)
+            # Built from the loaded rows in one sort each, and checked: a duplicate fails the load.
+            for table, name, definition in uniques:
+                cur.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
         with step("sequences", gen.timings):
             for table in OWNED_TABLES:
                 if table == "deviations_referencecounter":

@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urljoin
 
 from locust import FastHttpUser, constant, events, task
+from locust.runners import MasterRunner, WorkerRunner
 
 CONFIG = {
     "username": os.environ.get("BENCH_USERNAME", "bench"),
@@ -72,9 +73,10 @@ def _collect_query_count(name, response=None, exception=None, **kwargs):
 
 @events.quitting.add_listener
 def _write_stats(environment, **kwargs):
-    if not CONFIG["stats_file"]:
-        return
-    Path(CONFIG["stats_file"]).write_text(
+    if not CONFIG["stats_file"] or isinstance(environment.runner, MasterRunner):
+        return  # with --processes the workers saw the responses, each writes its own file
+    suffix = f".{os.getpid()}" if isinstance(environment.runner, WorkerRunner) else ""
+    Path(CONFIG["stats_file"] + suffix).write_text(
         json.dumps({"query_counts": QUERY_COUNTS, "not_available": NOT_AVAILABLE}, indent=1)
     )
 

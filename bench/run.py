@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
+from .cpu import Meter, tree_cpu, used
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -149,16 +151,14 @@ def prepare(env: dict) -> dict:
         .order_by("-n")
     ).first()
     agreement = Agreement.objects.get(pk=top["agreement"]) if top else Agreement.objects.first()
-    # A deep queue page as a user reaches it: the keyset cursor ("after") of the report 200,000 rows
-    # down the regional queue, signed with the server's key (one OFFSET scan here, none in the run).
+    # A deep queue page as a user reaches it: the keyset cursor ("after") of a report far down the
+    # regional queue, signed with the server's key (one OFFSET scan here, none in the run).
     from deviations.selectors import _encode_cursor
     from deviations.workflow import Status
 
-    deep_row = (
-        Deviation.objects.exclude(status=Status.UNCONFIRMED)
-        .order_by("-created_at", "-id")
-        .only("id", "created_at")[min(200_000, max(counts["deviation"] - 1, 0))]
-    )
+    queue = Deviation.objects.exclude(status=Status.UNCONFIRMED).order_by("-created_at", "-id")
+    depth = deep_queue_position(queue.count())
+    deep_row = queue.only("id", "created_at")[depth] if depth is not None else None
     filing = filing_fields()
     connection.close()
     return {
@@ -170,8 +170,23 @@ def prepare(env: dict) -> dict:
         "agreement": str(agreement.pk),
         "agreement_code": agreement.code,
         "year": str(datetime.date.today().year - 1),
-        "queue_deep": urlencode({"after": _encode_cursor(deep_row, "created_at")}),
+        "queue_deep": urlencode({"after": _encode_cursor(deep_row, "created_at")}) if deep_row else "",
+        "queue_deep_position": depth,
     }
+
+
+#: How far down the queue the deep-page scenario starts: this many reports at most, and at most this
+#: share of the queue (200,000 is the fifth of 1M that earlier runs measured; smaller databases keep the
+#: same relative depth, larger ones the same absolute depth, the one a person paging would reach).
+DEEP_QUEUE_ROWS = 200_000
+DEEP_QUEUE_SHARE = 0.2
+
+
+def deep_queue_position(queue_length: int) -> int | None:
+    """The 0-based position in the queue of the deep page's first report, or None for an empty queue."""
+    if queue_length <= 0:
+        return None
+    return min(DEEP_QUEUE_ROWS, int(queue_length * DEEP_QUEUE_SHARE), queue_length - 1)
 
 
 def bench_organization():
@@ -294,54 +309,47 @@ def probe(name: str, env: dict, args, info: dict) -> str:
         return ""
 
 
-def _process_cpu(stat_fields: list[str]) -> float:
-    ticks = os.sysconf("SC_CLK_TCK")
-    # /proc/<pid>/stat after the command name: state ppid pgrp ... utime (11th) stime (12th)
-    return (int(stat_fields[11]) + int(stat_fields[12])) / ticks
+def wait_until_quiet(meter, args) -> float:
+    """Wait until no request of the previous scenario is still being served: no statement of the
+    bench database running and gunicorn's processes idle (under 5 % of a core over half a second),
+    for at most ``--settle`` seconds. Returns the seconds waited."""
+    started = time.monotonic()
+    previous = tree_cpu(meter.server_pid) or 0.0
+    while time.monotonic() - started < args.settle:
+        time.sleep(0.5)
+        current = tree_cpu(meter.server_pid) or 0.0
+        busy, previous = current - previous, current
+        if busy < 0.025 and meter.bench_backends_active() == 0:
+            return time.monotonic() - started
+    print(f"   still busy after {args.settle} s (--settle); measuring anyway", flush=True)
+    return time.monotonic() - started
 
 
-def cpu_snapshot(server_pgid: int) -> dict:
-    """CPU seconds used so far by each gunicorn process (the server's process group) and each
-    PostgreSQL process, and by the finished child processes of this one (locust)."""
-    import resource
-
-    processes = {}
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
+def read_query_counts(stats_file: Path) -> dict:
+    """The query counts the locustfile wrote: one file, or one per worker with ``--processes``."""
+    merged = {"query_counts": {}, "not_available": {}}
+    for path in (stats_file, *sorted(stats_file.parent.glob(f"{stats_file.name}.*"))):
+        if not path.exists():
             continue
-        try:
-            stat = (proc / "stat").read_text()
-            cmdline = (proc / "cmdline").read_bytes()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if int(fields[2]) == server_pgid:
-            processes[int(proc.name)] = ("gunicorn", _process_cpu(fields))
-        elif cmdline.startswith(b"postgres"):
-            processes[int(proc.name)] = ("postgres", _process_cpu(fields))
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return {"processes": processes, "locust": usage.ru_utime + usage.ru_stime}
+        data = json.loads(path.read_text())
+        for request_name, counts in data["query_counts"].items():
+            merged["query_counts"].setdefault(request_name, []).extend(counts)
+        merged["not_available"].update(data["not_available"])
+    return merged
 
 
-def cpu_used(before: dict, after: dict) -> dict[str, float]:
-    """CPU seconds per kind between two snapshots: processes seen in both count their difference,
-    processes started in between all they used (one that ended in between is not seen)."""
-    totals = {"gunicorn": 0.0, "postgres": 0.0, "locust": after["locust"] - before["locust"]}
-    for pid, (kind, seconds) in after["processes"].items():
-        earlier = before["processes"].get(pid)
-        totals[kind] += seconds - (earlier[1] if earlier and earlier[0] == kind else 0.0)
-    return totals
-
-
-def run_scenario(name: str, env: dict, args, info: dict, server_pgid: int) -> dict:
+def run_scenario(name: str, env: dict, args, info: dict, meter: Meter) -> dict:
     user_class, request_names = SCENARIOS[name]
     missing = probe(name, env, args, info)
+    if name == "queue-deep" and not info["queue_deep"] and "BENCH_QUEUE_DEEP" not in os.environ:
+        missing = "no confirmed reports in the queue"
     if missing:
         print(f"== {name}: not available ({missing})", flush=True)
         return {"scenario": name, "requests": [], "not_available": missing}
     prefix = OUT / f"locust-{name}"
     stats_file = OUT / f"locust-{name}-queries.json"
-    stats_file.unlink(missing_ok=True)
+    for old in (stats_file, *OUT.glob(f"{stats_file.name}.*")):
+        old.unlink(missing_ok=True)
     locust_env = dict(env)
     locust_env.update(
         BENCH_STATS_FILE=str(stats_file),
@@ -378,8 +386,10 @@ def run_scenario(name: str, env: dict, args, info: dict, server_pgid: int) -> di
         str(args.users),
         "--run-time",
         f"{args.duration}s",
+        # Users finish the request they are in (an export can take half a minute under load), so
+        # every request the server works on is counted and none runs on into the next scenario.
         "--stop-timeout",
-        "5",
+        str(args.stop_timeout),
         "--host",
         f"http://{HOST}:{args.port}",
         "--csv",
@@ -389,24 +399,43 @@ def run_scenario(name: str, env: dict, args, info: dict, server_pgid: int) -> di
         "WARNING",
         "--exit-code-on-error",
         "0",
+        *(["--processes", str(args.locust_processes)] if args.locust_processes > 1 else []),
         user_class,
     ]
     print(f"== {name}: {args.users} users, {args.duration} s", flush=True)
-    cpu_before = cpu_snapshot(server_pgid)
-    subprocess.run(cmd, cwd=ROOT, env=locust_env, timeout=args.duration + 90, check=False)
-    cpu_after = cpu_snapshot(server_pgid)
-    queries = (
-        json.loads(stats_file.read_text())
-        if stats_file.exists()
-        else {"query_counts": {}, "not_available": {}}
-    )
+    wait_until_quiet(meter, args)  # the probe's request
+    cpu_before = meter.snapshot()
+    started = time.monotonic()
+    subprocess.run(cmd, cwd=ROOT, env=locust_env, timeout=args.duration + args.stop_timeout + 90, check=False)
+    wall = time.monotonic() - started
+    # Requests the server still serves after locust stopped (a client gave up) belong to this scenario.
+    settled = wait_until_quiet(meter, args)
+    cpu_after = meter.snapshot()
+    cpu = used(cpu_before, cpu_after, meter.bench_database)
+    if settled > 1:
+        print(f"   the server was busy {settled:.0f} s after the load stopped", flush=True)
+    if cpu["postgres"] is not None:
+        print(
+            f"   CPU: gunicorn {cpu['gunicorn']:.1f} s, PostgreSQL {cpu['postgres']:.1f} s for the bench "
+            f"database ({cpu['excluded']:.1f} s of other databases' and background processes left out), "
+            f"locust {cpu['locust']:.1f} s",
+            flush=True,
+        )
+    if cpu["other_databases"]:
+        busy = ", ".join(f"{db} {s:.1f} s" for db, s in sorted(cpu["other_databases"].items()))
+        print(
+            f"   WARNING: other databases on the same PostgreSQL were active meanwhile (statement time: "
+            f"{busy}; 0.0 s: transactions or autovacuum only): "
+            "the PostgreSQL CPU of this scenario is an upper bound",
+            flush=True,
+        )
+    queries = read_query_counts(stats_file)
     rows = {}
     stats_csv = Path(f"{prefix}_stats.csv")
     if stats_csv.exists():
         with stats_csv.open() as fh:
             rows = {r["Name"]: r for r in csv.DictReader(fh)}
-    cpu = cpu_used(cpu_before, cpu_after)
-    result = {"scenario": name, "requests": [], "cpu": cpu}
+    result = {"scenario": name, "requests": [], "cpu": cpu, "wall": wall}
     if any(n in queries["not_available"] for n in request_names):
         result["not_available"] = "; ".join(queries["not_available"].values())
     for request_name in request_names:
@@ -436,6 +465,8 @@ def machine(info: dict, args) -> str:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     load = os.getloadavg()
     counts = ", ".join(f"{k} {v:,}" for k, v in info["counts"].items())
+    position = info.get("queue_deep_position")
+    deep = "none (empty queue)" if position is None else f"the report {position + 1:,} rows down the queue"
     return (
         f"- Machine: {os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), "
         f"{mem_kb / 1024 / 1024:.1f} GiB RAM, {platform.system()} {platform.release()}; "
@@ -443,6 +474,7 @@ def machine(info: dict, args) -> str:
         f"- {info['pg_version']} on the same machine; rows: {counts}\n"
         f"- gunicorn {args.workers} sync workers, DEBUG=False; locust {args.users} users per scenario, "
         f"{args.duration} s each, on the same machine; commit {commit.stdout.strip() or '?'}\n"
+        f"- Deep queue page: {deep}\n"
     )
 
 
@@ -450,22 +482,40 @@ def report(results: list[dict]) -> str:
     """The results table. CPU per request: the CPU time the server (gunicorn + PostgreSQL) and the load
     generator (locust) used during the scenario divided by its requests (all its request names), so a
     latency can be read against what the machine can do: with N users and no think time on C cores,
-    a CPU-bound server answers in about N x (server + locust CPU) / C."""
+    a CPU-bound server answers in about N x (server + locust CPU) / C. The generator's share of one
+    core says whether it could have been the bottleneck (locust runs one process unless
+    ``--locust-processes``)."""
     lines = [
         "| scenario | request | requests/s | median ms | p95 ms | errors | SQL queries/request "
-        "| server CPU ms/request (gunicorn + PostgreSQL) | locust CPU ms/request |",
+        "| server CPU ms/request (gunicorn + PostgreSQL) | locust CPU ms/request (% of a core) |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    notes = []
     for r in results:
         if "not_available" in r and not any(x["count"] - x["failures"] for x in r["requests"]):
             lines.append(f"| {r['scenario']} | not available ({r['not_available']}) | | | | | | | |")
             continue
         total = sum(x["count"] for x in r["requests"] if x["name"] not in SAME_REQUEST) or 1
         cpu = r.get("cpu", {})
-        per_request = {key: cpu.get(key, 0) * 1000 / total for key in ("gunicorn", "postgres", "locust")}
-        app, db = per_request["gunicorn"], per_request["postgres"]
-        server_cpu = f"{app + db:.1f} ({app:.1f} + {db:.1f})"
-        locust_cpu = f"{per_request['locust']:.1f}"
+        app = cpu.get("gunicorn", 0) * 1000 / total
+        db = cpu.get("postgres")
+        marker = ""
+        if cpu.get("other_databases"):
+            marker = f" †{len(notes) + 1}"
+            busy = ", ".join(f"`{d}` {s:.1f} s" for d, s in sorted(cpu["other_databases"].items()))
+            notes.append(
+                f"{marker.strip()} Other databases on the same PostgreSQL server were active during "
+                f"{r['scenario']} ({busy} of statement time; 0.0 s: transactions or autovacuum only): "
+                "its PostgreSQL CPU is an upper bound."
+            )
+        if db is None:
+            server_cpu = f"? ({app:.1f} + ?: PostgreSQL not on this machine)"
+        else:
+            db = db * 1000 / total
+            server_cpu = f"{app + db:.1f} ({app:.1f} + {db:.1f}){marker}"
+        generator = cpu.get("locust", 0)
+        share = f" ({generator / r['wall'] * 100:.0f} %)" if r.get("wall") else ""
+        locust_cpu = f"{generator * 1000 / total:.1f}{share}"
         for x in r["requests"]:
             q = x["queries"]
             queries = "–" if q is None else (str(q[0]) if q[0] == q[1] else f"{q[0]}–{q[1]}")
@@ -474,7 +524,7 @@ def report(results: list[dict]) -> str:
                 f"{x['p95_ms']:.0f} | {x['failures']} of {x['count']} | {queries} | {server_cpu} "
                 f"| {locust_cpu} |"
             )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + "".join(f"\n{note}\n" for note in notes)
 
 
 def main(argv=None) -> int:
@@ -489,8 +539,28 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=min(4, max(2, os.cpu_count() or 2)))
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument(
+        "--locust-processes",
+        type=int,
+        default=1,
+        help="locust processes generating the load (locust's --processes); 1 is enough while the "
+        "table's last column shows locust well under one core",
+    )
+    parser.add_argument(
         "--database-url",
         default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sb_bench"),
+    )
+    parser.add_argument(
+        "--stop-timeout",
+        type=int,
+        default=120,
+        help="seconds the simulated users get to finish the request they are in when a scenario ends",
+    )
+    parser.add_argument(
+        "--settle",
+        type=int,
+        default=180,
+        help="at most this many seconds to wait for the server to finish earlier requests before and "
+        "after each scenario",
     )
     parser.add_argument("--no-record", action="store_true", help="do not append to bench/RESULTS.md")
     args = parser.parse_args(argv)
@@ -505,9 +575,15 @@ def main(argv=None) -> int:
     info["load_start"] = load_start
     server = start_gunicorn(env, args)
     results = []
+    import psycopg
+
     try:
-        for name in names:
-            results.append(run_scenario(name, env, args, info, server.pid))
+        with psycopg.connect(args.database_url, autocommit=True) as monitor:
+            meter = Meter(server.pid, monitor)
+            if meter.postmaster_pid is None:
+                print("PostgreSQL is not on this machine: its CPU is not measured", flush=True)
+            for name in names:
+                results.append(run_scenario(name, env, args, info, meter))
     finally:
         stop(server)
     table = report(results)
