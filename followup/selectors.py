@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -189,19 +190,8 @@ class Scope:
             condition &= Q(**{f"{prefix}council__in": self.council_ids})
         return condition
 
-    def place_q(self) -> Q:
-        """The scope as a condition on the place rows of the summary (``FollowUpSummary``)."""
-        condition = ~Q(municipality_pk=summary.COUNTY)
-        if self.council is not None:
-            condition &= Q(council_pk=self.council.pk)
-        if self.kind == self.MUNICIPALITY:
-            condition &= Q(municipality_pk=self.municipality.pk)
-        if self.council_ids is not None:
-            condition &= Q(council_pk__in=self.council_ids)
-        return condition
-
     def matches(self, council_pk: int, municipality_pk: int) -> bool:
-        """``place_q`` for one place row."""
+        """Whether a place row (``deviations.summary``) lies in the scope."""
         return (
             (self.council is None or council_pk == self.council.pk)
             and (self.kind != self.MUNICIPALITY or municipality_pk == self.municipality.pk)
@@ -306,73 +296,278 @@ def _month_end(month: datetime.date) -> datetime.date:
     return month.replace(day=calendar.monthrange(month.year, month.month)[1])
 
 
+#: Measures counted per organisation pair, read added up per pair (``Tally.pairs``).
+PAIR_MEASURES = ("pair", "pair_response", "pair_req_in_time", "pair_req_late", "pair_req_open", "pair_answer")
+#: The other measures of the summary (``deviations.summary``).
+MEASURES = (
+    "total",
+    "status",
+    "sip",
+    "discharge",
+    "category",
+    "commitment",
+    "severity",
+    "response",
+    "closure",
+    "answer",
+    "systemic",
+    "escalated",
+    "local_only",
+    "open_due",
+    "principal",
+    "req_in_time",
+    "req_late",
+    "req_open",
+    "factor",
+    "factor_group",
+    "factor_tagged",
+    "commitment_factor",
+    "commitment_severe",
+)
+#: What the comparison with the previous period needs (``followup_statistics(detail=False)``).
+COMPARED_MEASURES = (
+    "total",
+    "status",
+    "open_due",
+    "sip",
+    "discharge",
+    "escalated",
+    "local_only",
+    "severity",
+    "commitment",
+    "response",
+    "closure",
+    "answer",
+    "req_in_time",
+    "req_late",
+    "req_open",
+)
+#: Measures the trends need month by month.
+MONTHLY_MEASURES = ("total", "commitment")
+
+
+@dataclass(slots=True)
+class PairTally:
+    """One reporting → counterpart organisation pair, over the selection: reports, those with a first
+    action and the seconds to it, the counterpart's response requests by outcome and the seconds to its
+    answers."""
+
+    count: int = 0
+    first_n: int = 0
+    first_seconds: int = 0
+    in_time: int = 0
+    late: int = 0
+    overdue: int = 0
+    pending: int = 0
+    answer_n: int = 0
+    answer_seconds: int = 0
+
+
 @dataclass
 class Tally:
-    """The summary rows of a selection, added up: ``totals[(measure, key)] = [n, seconds]`` over the
-    period and scope, ``months[(month, measure, key)]`` for the trends, ``places[(council, municipality)]``
-    = reports per place (for the breakdown)."""
+    """The summary rows of a selection, added up: ``totals[measure][key] = [n, seconds]`` over the period
+    and scope, ``months[(month, measure, key)]`` for the trends, ``places[(council, municipality)]`` =
+    reports per place (for the breakdown), ``pairs[(reporting, counterpart)]`` the pair measures
+    (requests still open counted as overdue or pending on ``today``)."""
 
+    today: datetime.date
     totals: dict = field(default_factory=dict)
     months: dict = field(default_factory=dict)
     places: dict = field(default_factory=dict)
+    pairs: dict = field(default_factory=dict)
 
-    def add(self, month, council_pk, municipality_pk, measure, key, n, seconds, *, total=True, place=True):
-        if total:
-            current = self.totals.setdefault((measure, key), [0, 0])
-            current[0] += n
-            current[1] += seconds
-            if measure in MONTHLY_MEASURES:
-                self.months[(month, measure, key)] = self.months.get((month, measure, key), 0) + n
-        if place and measure == "total":
+    def add(self, month, council_pk, municipality_pk, measure, key, n, seconds):
+        """One place row (``deviations.summary.live_rows``)."""
+        if measure in PAIR_MEASURES:
+            self._add_pair(measure, key, n, seconds)
+            return
+        current = self.totals.setdefault(measure, {}).setdefault(key, [0, 0])
+        current[0] += n
+        current[1] += seconds
+        if measure in MONTHLY_MEASURES:
+            self.months[(month, measure, key)] = self.months.get((month, measure, key), 0) + n
+        if measure == "total":
             self.places[(council_pk, municipality_pk)] = self.places.get((council_pk, municipality_pk), 0) + n
 
+    def _add_pair(self, measure, key, n, seconds):
+        rep, _sep, rest = key.partition(":")
+        org, _sep, due = rest.partition(":")
+        pair = self.pairs.get((int(rep), int(org)))
+        if pair is None:
+            pair = self.pairs[(int(rep), int(org))] = PairTally()
+        if measure == "pair":
+            pair.count += n
+        elif measure == "pair_response":
+            pair.first_n += n
+            pair.first_seconds += seconds
+        elif measure == "pair_req_in_time":
+            pair.in_time += n
+        elif measure == "pair_req_late":
+            pair.late += n
+        elif measure == "pair_req_open":
+            if due < self.today.isoformat():
+                pair.overdue += n
+            else:
+                pair.pending += n
+        else:  # pair_answer
+            pair.answer_n += n
+            pair.answer_seconds += seconds
+
     def n(self, measure: str, key: str = "") -> int:
-        return self.totals.get((measure, key), (0, 0))[0]
+        return self.totals.get(measure, {}).get(key, (0, 0))[0]
 
-    def keys(self, measure: str) -> dict[str, tuple[int, int]]:
-        """``{key: (n, seconds)}`` of one measure."""
-        return {key: tuple(value) for (m, key), value in self.totals.items() if m == measure}
-
-
-#: Measures the trends need month by month.
-MONTHLY_MEASURES = frozenset({"total", "commitment"})
+    def keys(self, measure: str) -> dict[str, list[int]]:
+        """``{key: [n, seconds]}`` of one measure."""
+        return self.totals.get(measure, {})
 
 
-def read_summary(*, agreement: Agreement, period: Period, scope: Scope, basis: str) -> Tally:
-    """The summary rows of an agreement, period, scope and date basis: whole months from
-    ``FollowUpSummary`` in one query, the parts of months a custom period covers straight from the
-    reports (``deviations.summary.live_rows``). The county reads its own rows, plus the places' report
-    counts for the breakdown; other scopes read their places' rows."""
-    if basis not in (DateBasis.REPORTED, DateBasis.OCCURRED):
-        raise ValueError(f"unknown date basis {basis!r}")
-    tally = Tally()
+def _spans(
+    period: Period,
+) -> tuple[dict[int, list[datetime.date]], list[tuple[datetime.date, datetime.date]]]:
+    """The period as stored spans (``{months: [first days]}``: whole years, then whole quarters, then
+    whole months) and the parts of months it covers (``[(start, end)]``)."""
     whole = [m for m in period.months() if m >= period.start and _month_end(m) <= period.end]
     partial = [
         (max(m, period.start), min(_month_end(m), period.end)) for m in period.months() if m not in whole
     ]
-    county = scope.is_whole_county
-    if whole:
-        cells = FollowUpSummary.objects.filter(
-            agreement_pk=agreement.pk, basis=basis, month__gte=whole[0], month__lte=whole[-1]
-        )
-        fields = ("month", "council_pk", "municipality_pk", "measure", "key", "n", "seconds")
-        if county:
-            # Two index-only scans: the county's own rows, and the reports per place for the breakdown.
-            for row in cells.filter(municipality_pk=summary.COUNTY, council_pk=summary.COUNTY).values_list(
-                *fields
-            ):
-                tally.add(*row, place=False)
-            for row in (
-                cells.filter(measure="total").exclude(municipality_pk=summary.COUNTY).values_list(*fields)
-            ):
-                tally.add(*row, total=False)
-        else:
-            for row in cells.filter(scope.place_q()).values_list(*fields):
-                tally.add(*row)
+    left = set(whole)
+    spans: dict[int, list[datetime.date]] = {}
+    for months in (12, 3):
+        for first in sorted(left):
+            if (first.month - 1) % months:
+                continue
+            covered = {first.replace(month=first.month + i) for i in range(months)}
+            if covered <= left:
+                spans.setdefault(months, []).append(first)
+                left -= covered
+    if left:
+        spans[1] = sorted(left)
+    return spans, partial
+
+
+_SELECTION = (
+    f"FROM {FollowUpSummary._meta.db_table} "  # noqa: S608 (constant fragments; the values are parameters)
+    "WHERE agreement_pk = %(agreement)s AND basis = %(basis)s AND {places}"
+)
+_ROWS = _SELECTION.replace("{places}", "{rows}")  # the scope's own rows (the county's, or its places')
+#: The period's spans: every combination of span and first day is one range of the unique index, and the
+#: CASE keeps only the period's (the first day of a year is also that of its first quarter and month).
+_SPANS = """
+    AND months = ANY(%(spans)s) AND month = ANY(%(starts)s)
+    AND CASE months WHEN 12 THEN month = ANY(%(years)s) WHEN 3 THEN month = ANY(%(quarters)s)
+                    ELSE month = ANY(%(whole_months)s) END
+"""
+#: Rows the services took back to nothing (a report moved elsewhere) are left out, as a rebuild would.
+_NONZERO = "HAVING sum(n) <> 0 OR sum(seconds) <> 0"
+#: The measures (``t``), the reports per place (``p``) and the trend's month rows (``m``), added up.
+_TOTALS_SQL = f"""
+    SELECT 't', measure, key, NULL::date, 0, 0, sum(n)::bigint, sum(seconds)::bigint {_ROWS}
+    {_SPANS} AND measure = ANY(%(measures)s) GROUP BY measure, key {_NONZERO}
+  UNION ALL
+    SELECT 'p', '', '', NULL::date, council_pk, municipality_pk, sum(n)::bigint, 0 {_SELECTION}
+    {_SPANS} AND measure = 'total' GROUP BY council_pk, municipality_pk {_NONZERO}
+"""
+_TREND_SQL = f"""
+  UNION ALL
+    SELECT 'm', measure, key, month, 0, 0, sum(n)::bigint, 0 {_ROWS}
+    AND months = 1 AND month = ANY(%(trend)s) AND measure = ANY(%(monthly)s)
+    GROUP BY measure, key, month {_NONZERO}
+"""
+#: The pair measures added up per pair, in ``PairTally``'s order (open requests split on ``today``).
+_PAIRS_SQL = f"""
+    SELECT split_part(key, ':', 1)::bigint, split_part(key, ':', 2)::bigint,
+           coalesce(sum(n) FILTER (WHERE measure = 'pair'), 0)::bigint,
+           coalesce(sum(n) FILTER (WHERE measure = 'pair_response'), 0)::bigint,
+           coalesce(sum(seconds) FILTER (WHERE measure = 'pair_response'), 0)::bigint,
+           coalesce(sum(n) FILTER (WHERE measure = 'pair_req_in_time'), 0)::bigint,
+           coalesce(sum(n) FILTER (WHERE measure = 'pair_req_late'), 0)::bigint,
+           coalesce(sum(n) FILTER (WHERE measure = 'pair_req_open'
+                                   AND split_part(key, ':', 3) < %(today)s), 0)::bigint,
+           coalesce(sum(n) FILTER (WHERE measure = 'pair_req_open'
+                                   AND split_part(key, ':', 3) >= %(today)s), 0)::bigint,
+           coalesce(sum(n) FILTER (WHERE measure = 'pair_answer'), 0)::bigint,
+           coalesce(sum(seconds) FILTER (WHERE measure = 'pair_answer'), 0)::bigint
+    {_ROWS} {_SPANS} AND measure = ANY(%(pair_measures)s)
+    GROUP BY 1, 2
+"""
+
+
+def _place_condition(scope: Scope, params: dict) -> str:
+    """The scope as equality conditions on the place rows, so that each place is one range of the
+    unique index: a list of municipalities (every one, unless the scope names one) and of councils."""
+    if scope.kind == Scope.MUNICIPALITY:
+        params["scope_municipalities"] = [scope.municipality.pk]
+        municipalities = "%(scope_municipalities)s"
+    else:
+        municipalities = f"ARRAY(SELECT id FROM {Municipality._meta.db_table})"  # noqa: S608
+    councils = {scope.council.pk} if scope.council is not None else None
+    if scope.council_ids is not None:
+        councils = set(scope.council_ids) if councils is None else councils & set(scope.council_ids)
+    if councils is None:
+        councils_sql = f"ARRAY(SELECT id FROM {Council._meta.db_table}) || {summary.COUNTY}"  # noqa: S608
+    else:
+        params["scope_councils"] = sorted(councils)
+        councils_sql = "%(scope_councils)s"
+    return f"municipality_pk = ANY({municipalities}) AND council_pk = ANY({councils_sql})"
+
+
+def read_summary(
+    *,
+    agreement: Agreement,
+    period: Period,
+    scope: Scope,
+    basis: str,
+    today: datetime.date,
+    detail: bool = True,
+) -> Tally:
+    """The summary rows of an agreement, period, scope and date basis, added up in the database: the
+    period's whole years, quarters and months from ``FollowUpSummary`` (one statement for the measures,
+    the reports per place and the trend's month rows, one for the organisation pairs), the parts of
+    months a custom period covers straight from the reports (``deviations.summary.live_rows``). The
+    county reads its own rows (and the places' report counts); other scopes read their places' rows.
+    Without ``detail`` (the previous period of a comparison) only ``COMPARED_MEASURES``: no trend, no
+    pairs."""
+    if basis not in (DateBasis.REPORTED, DateBasis.OCCURRED):
+        raise ValueError(f"unknown date basis {basis!r}")
+    tally = Tally(today=today)
+    spans, partial = _spans(period)
+    if spans:
+        params = {
+            "agreement": agreement.pk,
+            "basis": basis,
+            "spans": sorted(spans),
+            "starts": sorted({first for firsts in spans.values() for first in firsts}),
+            "years": spans.get(12, []),
+            "quarters": spans.get(3, []),
+            "whole_months": spans.get(1, []),
+            "trend": [m for m in period.months() if m >= period.start and _month_end(m) <= period.end],
+            "monthly": list(MONTHLY_MEASURES),
+            "measures": list(MEASURES if detail else COMPARED_MEASURES),
+            "pair_measures": list(PAIR_MEASURES),
+            "today": today.isoformat(),
+        }
+        places = _place_condition(scope, params)
+        rows = f"municipality_pk = {summary.COUNTY} AND council_pk = {summary.COUNTY}"
+        if not scope.is_whole_county:
+            rows = places
+        with connection.cursor() as cursor:
+            sql = _TOTALS_SQL + (_TREND_SQL if detail else "")
+            cursor.execute(sql.replace("{rows}", rows).replace("{places}", places), params)
+            totals, months, per_place = tally.totals, tally.months, tally.places
+            for part, measure, key, month, council_pk, municipality_pk, n, seconds in cursor.fetchall():
+                if part == "t":
+                    totals.setdefault(measure, {})[key] = [n, seconds]
+                elif part == "p":
+                    per_place[(council_pk, municipality_pk)] = n
+                else:
+                    months[(month, measure, key)] = n
+            if detail:
+                cursor.execute(_PAIRS_SQL.replace("{rows}", rows), params)
+                tally.pairs = {(rep, org): PairTally(*values) for rep, org, *values in cursor.fetchall()}
     for start, end in partial:
         live = summary.live_rows(agreement_pk=agreement.pk, basis=basis, start=start, end=end)
         for (_agr, _basis, month, council_pk, municipality_pk, measure, key), (n, seconds) in live.items():
-            if scope.matches(council_pk, municipality_pk):
+            if scope.matches(council_pk, municipality_pk) and (detail or measure in COMPARED_MEASURES):
                 tally.add(month, council_pk, municipality_pk, measure, key, n, seconds)
     return tally
 
@@ -535,7 +730,9 @@ def followup_statistics(
         today=today,
         extracted_at=timezone.now(),
     )
-    tally = stats.tally = read_summary(agreement=agreement, period=period, scope=scope, basis=basis)
+    tally = stats.tally = read_summary(
+        agreement=agreement, period=period, scope=scope, basis=basis, today=today, detail=detail
+    )
     total = stats.total = tally.n("total")
     names = _Names(tally, agreement=agreement, period=period)
 
@@ -591,7 +788,7 @@ def followup_statistics(
 
 def _details(stats: FollowUpStatistics, tally: Tally, names: "_Names", total: int) -> None:
     """What only the period itself shows: names of categories, pairs, factors, systemic issues."""
-    masked, today, period = stats.masked, stats.today, stats.period
+    masked, period = stats.masked, stats.period
     stats.by_category = names.category_rows(total)
     stats.by_commitment = names.commitment_rows(total)
     per_month = {month: n for (month, measure, _key), n in tally.months.items() if measure == "total"}
@@ -621,7 +818,7 @@ def _details(stats: FollowUpStatistics, tally: Tally, names: "_Names", total: in
         for key, label in PRINCIPAL_PAIRS
         if key in principal or key != "region_region"
     ]
-    stats.pair_times = _pair_times(tally, names, today=today, masked=masked)
+    stats.pair_times = _pair_times(tally, names, masked=masked)
     stats.by_severity = [
         {
             "key": grade,
@@ -742,47 +939,25 @@ def _maybe_masked(row: dict, masked: bool) -> dict:
     return row
 
 
-def _split_pair(key: str) -> tuple[int, int]:
-    rep, _sep, rest = key.partition(":")
-    org, _sep, _due = rest.partition(":")
-    return int(rep), int(org)
-
-
-def _pair_times(tally: Tally, names: "_Names", *, today: datetime.date, masked: bool) -> list[dict]:
+def _pair_times(tally: Tally, names: "_Names", *, masked: bool) -> list[dict]:
     """Per reporting → counterpart pair: reports, mean days to first action, requests for a response to
     the counterpart, mean days to its answer and the share answered in time (of those answered or past
     due). Masked like the pairs."""
-    requests: dict[tuple[int, int], dict] = {}
-    for measure in ("pair_req_in_time", "pair_req_late", "pair_req_open", "pair_answer"):
-        for key, (n, seconds) in tally.keys(measure).items():
-            row = requests.setdefault(
-                _split_pair(key), {"in_time": 0, "late": 0, "overdue": 0, "pending": 0, "answer": [0, 0]}
-            )
-            if measure == "pair_answer":
-                row["answer"][0] += n
-                row["answer"][1] += seconds
-            elif measure == "pair_req_open":
-                due = key.rsplit(":", 1)[1]
-                row["overdue" if due < today.isoformat() else "pending"] += n
-            else:
-                row[measure.removeprefix("pair_req_")] += n
-    response = {_split_pair(key): value for key, value in tally.keys("pair_response").items()}
     rows = []
+    empty = PairTally()
     for row in names.pair_rows():
-        pair = (row["reporting_pk"], row["counterpart_pk"])
-        asked = requests.get(pair, {"in_time": 0, "late": 0, "overdue": 0, "pending": 0, "answer": [0, 0]})
-        first_n, first_seconds = response.get(pair, (0, 0))
-        decided = asked["in_time"] + asked["late"] + asked["overdue"]
+        pair = tally.pairs.get((row["reporting_pk"], row["counterpart_pk"]), empty)
+        decided = pair.in_time + pair.late + pair.overdue
         hidden = masked and row["count"] < SMALL_NUMBER_THRESHOLD
         rows.append(
             {
                 **row,
                 "masked": hidden,
                 "count_display": SMALL_NUMBER_LABEL if hidden else row["count"],
-                "first_action_days": None if hidden else _mean_days(first_n, first_seconds),
-                "requests": None if hidden else decided + asked["pending"],
-                "answer_days": None if hidden else _mean_days(*asked["answer"]),
-                "in_time_share": None if hidden else _share(asked["in_time"], decided),
+                "first_action_days": None if hidden else _mean_days(pair.first_n, pair.first_seconds),
+                "requests": None if hidden else decided + pair.pending,
+                "answer_days": None if hidden else _mean_days(pair.answer_n, pair.answer_seconds),
+                "in_time_share": None if hidden else _share(pair.in_time, decided),
             }
         )
     return rows
@@ -907,7 +1082,7 @@ class _Names:
     def pair_rows(self) -> list[dict]:
         """Reporting → counterpart pairs, most reports first, then by names."""
         if not hasattr(self, "_pairs"):
-            counts = {_split_pair(key): n for key, (n, _s) in self.tally.keys("pair").items()}
+            counts = {pair: tally.count for pair, tally in self.tally.pairs.items() if tally.count}
             ids = {pk for pair in counts for pk in pair}
             orgs = dict(Organization.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
             rows = [

@@ -5,6 +5,7 @@ import datetime
 import uuid
 
 import pytest
+from django.utils import timezone
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -150,8 +151,9 @@ def test_an_edit_in_admin_moves_the_report_in_the_summary(w, admin_client):
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Deviation.objects.get(pk=deviation.pk).category == other
     assert_summary_is_a_recount()
-    # Its place and the county, for both date bases; the old category is gone.
-    assert FollowUpSummary.objects.filter(measure="category", key=str(other.pk), n=1).count() == 4
+    # Its place and the county, for both date bases, in its month, quarter and year; the old category is
+    # gone.
+    assert FollowUpSummary.objects.filter(measure="category", key=str(other.pk), n=1).count() == 12
     assert (
         not FollowUpSummary.objects.filter(measure="category", key=str(w.category.pk)).exclude(n=0).exists()
     )
@@ -185,13 +187,15 @@ def test_county_rows_are_the_sum_of_the_place_rows(w):
     submit(w, reporter=w.reporter)
     submit(w, reporter=w.reporter, municipality=w.stockholm, district=w.spanga)
     rows = summary.stored()
+    # KEY: agreement, basis, municipality, council, months, month, measure, key
     county = {
-        key[5:]: value for key, value in rows.items() if key[4] == summary.COUNTY and key[1] == "reported_on"
+        key[4:]: value for key, value in rows.items() if key[2] == summary.COUNTY and key[1] == "reported_on"
     }
     places: dict = {}
     for key, (n, seconds) in rows.items():
-        if key[4] != summary.COUNTY and key[1] == "reported_on":
-            was = places.get(key[5:], (0, 0))
-            places[key[5:]] = (was[0] + n, was[1] + seconds)
+        if key[2] != summary.COUNTY and key[1] == "reported_on":
+            was = places.get(key[4:], (0, 0))
+            places[key[4:]] = (was[0] + n, was[1] + seconds)
     assert county == places
-    assert county[("total", "")] == (2, 0)
+    month = timezone.localdate().replace(day=1)
+    assert county[(1, month, "total", "")] == (2, 0)
