@@ -296,11 +296,13 @@ def _month_end(month: datetime.date) -> datetime.date:
     return month.replace(day=calendar.monthrange(month.year, month.month)[1])
 
 
-#: Measures counted per organisation pair, read added up per pair (``Tally.pairs``).
-PAIR_MEASURES = ("pair", "pair_response", "pair_req_in_time", "pair_req_late", "pair_req_open", "pair_answer")
+#: What is counted per organisation pair besides its reports (``pair``), added up per pair when a pair's
+#: times are shown (``Tally.pair_details``).
+PAIR_MEASURES = ("pair_response", "pair_req_in_time", "pair_req_late", "pair_req_open", "pair_answer")
 #: The other measures of the summary (``deviations.summary``).
 MEASURES = (
     "total",
+    "pair",
     "status",
     "sip",
     "discharge",
@@ -348,11 +350,9 @@ MONTHLY_MEASURES = ("total", "commitment")
 
 @dataclass(slots=True)
 class PairTally:
-    """One reporting → counterpart organisation pair, over the selection: reports, those with a first
-    action and the seconds to it, the counterpart's response requests by outcome and the seconds to its
-    answers."""
+    """One reporting → counterpart organisation pair, over the selection: reports with a first action and
+    the seconds to it, the counterpart's response requests by outcome and the seconds to its answers."""
 
-    count: int = 0
     first_n: int = 0
     first_seconds: int = 0
     in_time: int = 0
@@ -367,19 +367,21 @@ class PairTally:
 class Tally:
     """The summary rows of a selection, added up: ``totals[measure][key] = [n, seconds]`` over the period
     and scope, ``months[(month, measure, key)]`` for the trends, ``places[(council, municipality)]`` =
-    reports per place (for the breakdown), ``pairs[(reporting, counterpart)]`` the pair measures
-    (requests still open counted as overdue or pending on ``today``)."""
+    reports per place (for the breakdown). The pair measures are read only for the pairs shown
+    (``pair_details``); ``live_pairs`` holds theirs from the parts of months read from the reports."""
 
     today: datetime.date
     totals: dict = field(default_factory=dict)
     months: dict = field(default_factory=dict)
     places: dict = field(default_factory=dict)
-    pairs: dict = field(default_factory=dict)
+    live_pairs: dict = field(default_factory=dict)
+    #: The stored rows' condition (the scope's own rows) and parameters, for ``pair_details``.
+    stored: tuple[str, dict] | None = None
 
     def add(self, month, council_pk, municipality_pk, measure, key, n, seconds):
         """One place row (``deviations.summary.live_rows``)."""
         if measure in PAIR_MEASURES:
-            self._add_pair(measure, key, n, seconds)
+            _add_pair_row(self.live_pairs, measure, key, n, seconds, today=self.today)
             return
         current = self.totals.setdefault(measure, {}).setdefault(key, [0, 0])
         current[0] += n
@@ -389,36 +391,59 @@ class Tally:
         if measure == "total":
             self.places[(council_pk, municipality_pk)] = self.places.get((council_pk, municipality_pk), 0) + n
 
-    def _add_pair(self, measure, key, n, seconds):
-        rep, _sep, rest = key.partition(":")
-        org, _sep, due = rest.partition(":")
-        pair = self.pairs.get((int(rep), int(org)))
-        if pair is None:
-            pair = self.pairs[(int(rep), int(org))] = PairTally()
-        if measure == "pair":
-            pair.count += n
-        elif measure == "pair_response":
-            pair.first_n += n
-            pair.first_seconds += seconds
-        elif measure == "pair_req_in_time":
-            pair.in_time += n
-        elif measure == "pair_req_late":
-            pair.late += n
-        elif measure == "pair_req_open":
-            if due < self.today.isoformat():
-                pair.overdue += n
-            else:
-                pair.pending += n
-        else:  # pair_answer
-            pair.answer_n += n
-            pair.answer_seconds += seconds
-
     def n(self, measure: str, key: str = "") -> int:
         return self.totals.get(measure, {}).get(key, (0, 0))[0]
 
     def keys(self, measure: str) -> dict[str, list[int]]:
         """``{key: [n, seconds]}`` of one measure."""
         return self.totals.get(measure, {})
+
+    def pair_details(self, pairs: list[tuple[int, int]] | None = None) -> dict[tuple[int, int], PairTally]:
+        """The pair measures of ``pairs`` (every pair if None), added up per pair in the database."""
+        details: dict[tuple[int, int], PairTally] = {}
+        if self.stored is not None and pairs != []:
+            rows, params = self.stored
+            some = pairs is not None
+            sql = (
+                _PAIRS_SQL.replace("{rows}", rows)
+                .replace("{keys}", "AND key = ANY(%(pair_keys)s)" if some else "")
+                .replace("{prefix}", f"AND {_PAIR_OF_KEY} = ANY(%(pair_keys)s)" if some else "")
+            )
+            params = {**params, "pair_keys": [f"{rep}:{org}" for rep, org in pairs or ()]}
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                details = {(rep, org): PairTally(*values) for rep, org, *values in cursor.fetchall()}
+        wanted = None if pairs is None else set(pairs)
+        for pair, live in self.live_pairs.items():
+            if wanted is None or pair in wanted:
+                stored = details.setdefault(pair, PairTally())
+                for name in PairTally.__dataclass_fields__:
+                    setattr(stored, name, getattr(stored, name) + getattr(live, name))
+        return details
+
+
+def _add_pair_row(pairs: dict, measure: str, key: str, n: int, seconds: int, *, today: datetime.date) -> None:
+    """Add one pair measure's row to ``pairs`` (``{(reporting, organisation): PairTally}``)."""
+    rep, _sep, rest = key.partition(":")
+    org, _sep, due = rest.partition(":")
+    pair = pairs.get((int(rep), int(org)))
+    if pair is None:
+        pair = pairs[(int(rep), int(org))] = PairTally()
+    if measure == "pair_response":
+        pair.first_n += n
+        pair.first_seconds += seconds
+    elif measure == "pair_req_in_time":
+        pair.in_time += n
+    elif measure == "pair_req_late":
+        pair.late += n
+    elif measure == "pair_req_open":
+        if due < today.isoformat():
+            pair.overdue += n
+        else:
+            pair.pending += n
+    else:  # pair_answer
+        pair.answer_n += n
+        pair.answer_seconds += seconds
 
 
 def _spans(
@@ -473,10 +498,12 @@ _TREND_SQL = f"""
     AND months = 1 AND month = ANY(%(trend)s) AND measure = ANY(%(monthly)s)
     GROUP BY measure, key, month {_NONZERO}
 """
+#: The pair part of a pair measure's key ("reporting:organisation", before an open request's due date).
+_PAIR_OF_KEY = "split_part(key, ':', 1) || ':' || split_part(key, ':', 2)"
 #: The pair measures added up per pair, in ``PairTally``'s order (open requests split on ``today``).
+#: ``{keys}`` and ``{prefix}`` limit them to some pairs.
 _PAIRS_SQL = f"""
     SELECT split_part(key, ':', 1)::bigint, split_part(key, ':', 2)::bigint,
-           coalesce(sum(n) FILTER (WHERE measure = 'pair'), 0)::bigint,
            coalesce(sum(n) FILTER (WHERE measure = 'pair_response'), 0)::bigint,
            coalesce(sum(seconds) FILTER (WHERE measure = 'pair_response'), 0)::bigint,
            coalesce(sum(n) FILTER (WHERE measure = 'pair_req_in_time'), 0)::bigint,
@@ -487,9 +514,14 @@ _PAIRS_SQL = f"""
                                    AND split_part(key, ':', 3) >= %(today)s), 0)::bigint,
            coalesce(sum(n) FILTER (WHERE measure = 'pair_answer'), 0)::bigint,
            coalesce(sum(seconds) FILTER (WHERE measure = 'pair_answer'), 0)::bigint
-    {_ROWS} {_SPANS} AND measure = ANY(%(pair_measures)s)
+    FROM (
+        SELECT measure, key, n, seconds {_ROWS} {_SPANS}
+        AND measure = ANY(%(pair_measures)s) AND measure <> 'pair_req_open' {{keys}}
+      UNION ALL
+        SELECT measure, key, n, seconds {_ROWS} {_SPANS} AND measure = 'pair_req_open' {{prefix}}
+    ) AS x
     GROUP BY 1, 2
-"""
+"""  # noqa: S608 (constant fragments; the values are parameters)
 
 
 def _place_condition(scope: Scope, params: dict) -> str:
@@ -561,9 +593,8 @@ def read_summary(
                     per_place[(council_pk, municipality_pk)] = n
                 else:
                     months[(month, measure, key)] = n
-            if detail:
-                cursor.execute(_PAIRS_SQL.replace("{rows}", rows), params)
-                tally.pairs = {(rep, org): PairTally(*values) for rep, org, *values in cursor.fetchall()}
+        if detail:
+            tally.stored = (rows, params)
     for start, end in partial:
         live = summary.live_rows(agreement_pk=agreement.pk, basis=basis, start=start, end=end)
         for (_agr, _basis, month, council_pk, municipality_pk, measure, key), (n, seconds) in live.items():
@@ -645,14 +676,12 @@ class FollowUpStatistics:
     by_month: list = field(default_factory=list)
     by_category: list = field(default_factory=list)
     by_commitment: list = field(default_factory=list)
-    by_organization_pair: list = field(default_factory=list)
     by_principal_pair: list = field(default_factory=list)
     by_severity: list = field(default_factory=list)
     by_factor: list = field(default_factory=list)
     factor_tagged: int = 0
     by_council: list = field(default_factory=list)
     by_municipality: list = field(default_factory=list)
-    pair_times: list = field(default_factory=list)
     commitments: list = field(default_factory=list)
     durations: dict = field(default_factory=dict)
     responses: dict = field(default_factory=dict)
@@ -662,19 +691,33 @@ class FollowUpStatistics:
     comparison: list = field(default_factory=list)
     extracted_at: datetime.datetime | None = None
     tally: Tally | None = None
+    pairs: "_Pairs | None" = None
 
-    @property
-    def top_organization_pairs(self) -> list:
+    # Organisation pairs (there can be thousands county-wide): built when asked for, the page's and the
+    # PDF's only for the most frequent.
+
+    @cached_property
+    def by_organization_pair(self) -> list[dict]:
+        """Reporting → counterpart pairs, most reports first: count and share (masked)."""
+        return self.pairs.rows() if self.pairs else []
+
+    @cached_property
+    def pair_times(self) -> list[dict]:
+        """``by_organization_pair``'s pairs with their times and response requests (``_Pairs.times``)."""
+        return self.pairs.times() if self.pairs else []
+
+    @cached_property
+    def top_organization_pairs(self) -> list[dict]:
         """The most frequent pairs shown on the page and in the PDF; the exports hold them all."""
-        return self.by_organization_pair[:TOP_PAIRS]
+        return self.pairs.rows(TOP_PAIRS) if self.pairs else []
 
-    @property
-    def top_pair_times(self) -> list:
-        return self.pair_times[:TOP_PAIRS]
+    @cached_property
+    def top_pair_times(self) -> list[dict]:
+        return self.pairs.times(TOP_PAIRS) if self.pairs else []
 
     @property
     def organization_pairs_left_out(self) -> int:
-        return max(len(self.by_organization_pair) - TOP_PAIRS, 0)
+        return max(len(self.pairs.order) - TOP_PAIRS, 0) if self.pairs else 0
 
     @property
     def basis_label(self) -> str:
@@ -802,11 +845,7 @@ def _details(stats: FollowUpStatistics, tally: Tally, names: "_Names", total: in
         for month in period.months()
     ]
 
-    # Organisation pairs: a report with several counterparts counts once per pair, so these shares can
-    # add up to more than 100 %.
-    stats.by_organization_pair = [
-        _maybe_masked({**row, "share": _share(row["count"], total)}, masked) for row in names.pair_rows()
-    ]
+    stats.pairs = _Pairs(tally, masked=masked, total=total)
     principal = {key: n for key, (n, _s) in tally.keys("principal").items()}
     stats.by_principal_pair = [
         {
@@ -818,7 +857,6 @@ def _details(stats: FollowUpStatistics, tally: Tally, names: "_Names", total: in
         for key, label in PRINCIPAL_PAIRS
         if key in principal or key != "region_region"
     ]
-    stats.pair_times = _pair_times(tally, names, masked=masked)
     stats.by_severity = [
         {
             "key": grade,
@@ -939,28 +977,81 @@ def _maybe_masked(row: dict, masked: bool) -> dict:
     return row
 
 
-def _pair_times(tally: Tally, names: "_Names", *, masked: bool) -> list[dict]:
-    """Per reporting → counterpart pair: reports, mean days to first action, requests for a response to
-    the counterpart, mean days to its answer and the share answered in time (of those answered or past
-    due). Masked like the pairs."""
-    rows = []
-    empty = PairTally()
-    for row in names.pair_rows():
-        pair = tally.pairs.get((row["reporting_pk"], row["counterpart_pk"]), empty)
-        decided = pair.in_time + pair.late + pair.overdue
-        hidden = masked and row["count"] < SMALL_NUMBER_THRESHOLD
-        rows.append(
+class _Pairs:
+    """Reporting → counterpart organisation pairs of a selection: reports per pair from the summary's
+    ``pair`` rows, and the pair measures (times, response requests) read for the pairs asked for. A
+    report with several counterparts counts once per pair, so the shares can add up to more than 100 %."""
+
+    def __init__(self, tally: Tally, *, masked: bool, total: int):
+        self.tally = tally
+        self.masked = masked
+        self.total = total
+
+    @cached_property
+    def names(self) -> dict[int, str]:
+        """The names of the pairs' organisations (one query)."""
+        ids = {int(pk) for key in self.tally.keys("pair") for pk in key.split(":")}
+        return dict(Organization.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+
+    @cached_property
+    def order(self) -> list[tuple[int, int, int]]:
+        """Every pair as (reporting id, counterpart id, reports), most reports first, then by names."""
+        names = self.names
+        pairs = []
+        for key, (n, _s) in self.tally.keys("pair").items():
+            rep, _sep, cp = key.partition(":")
+            rep, cp = int(rep), int(cp)
+            pairs.append((-n, names[rep], names[cp], rep, cp))
+        pairs.sort()
+        return [(rep, cp, -minus_n) for minus_n, _rep_name, _cp_name, rep, cp in pairs]
+
+    def _rows(self, limit: int | None) -> list[dict]:
+        names = self.names
+        return [
             {
-                **row,
-                "masked": hidden,
-                "count_display": SMALL_NUMBER_LABEL if hidden else row["count"],
-                "first_action_days": None if hidden else _mean_days(pair.first_n, pair.first_seconds),
-                "requests": None if hidden else decided + pair.pending,
-                "answer_days": None if hidden else _mean_days(pair.answer_n, pair.answer_seconds),
-                "in_time_share": None if hidden else _share(pair.in_time, decided),
+                "reporting_pk": rep,
+                "counterpart_pk": cp,
+                "reporting": names[rep],
+                "counterpart": names[cp],
+                "label": f"{names[rep]} → {names[cp]}",
+                "count": n,
             }
+            for rep, cp, n in self.order[:limit]
+        ]
+
+    def rows(self, limit: int | None = None) -> list[dict]:
+        """The first ``limit`` pairs (all if None) with their share, masked below the threshold."""
+        return [
+            _maybe_masked({**row, "share": _share(row["count"], self.total)}, self.masked)
+            for row in self._rows(limit)
+        ]
+
+    def times(self, limit: int | None = None) -> list[dict]:
+        """The first ``limit`` pairs (all if None): reports, mean days to first action, requests for a
+        response to the counterpart, mean days to its answer and the share answered in time (of those
+        answered or past due). Masked like the pairs."""
+        shown = self._rows(limit)
+        details = self.tally.pair_details(
+            None if limit is None else [(row["reporting_pk"], row["counterpart_pk"]) for row in shown]
         )
-    return rows
+        rows = []
+        empty = PairTally()
+        for row in shown:
+            pair = details.get((row["reporting_pk"], row["counterpart_pk"]), empty)
+            decided = pair.in_time + pair.late + pair.overdue
+            hidden = self.masked and row["count"] < SMALL_NUMBER_THRESHOLD
+            rows.append(
+                {
+                    **row,
+                    "masked": hidden,
+                    "count_display": SMALL_NUMBER_LABEL if hidden else row["count"],
+                    "first_action_days": None if hidden else _mean_days(pair.first_n, pair.first_seconds),
+                    "requests": None if hidden else decided + pair.pending,
+                    "answer_days": None if hidden else _mean_days(pair.answer_n, pair.answer_seconds),
+                    "in_time_share": None if hidden else _share(pair.in_time, decided),
+                }
+            )
+        return rows
 
 
 class _Names:
@@ -1078,26 +1169,6 @@ class _Names:
                 }
             )
         return sorted(rows, key=lambda row: (-row["count"], row["order"], row["label"]))
-
-    def pair_rows(self) -> list[dict]:
-        """Reporting → counterpart pairs, most reports first, then by names."""
-        if not hasattr(self, "_pairs"):
-            counts = {pair: tally.count for pair, tally in self.tally.pairs.items() if tally.count}
-            ids = {pk for pair in counts for pk in pair}
-            orgs = dict(Organization.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
-            rows = [
-                {
-                    "reporting_pk": rep,
-                    "counterpart_pk": cp,
-                    "reporting": orgs[rep],
-                    "counterpart": orgs[cp],
-                    "label": f"{orgs[rep]} → {orgs[cp]}",
-                    "count": n,
-                }
-                for (rep, cp), n in counts.items()
-            ]
-            self._pairs = sorted(rows, key=lambda row: (-row["count"], row["reporting"], row["counterpart"]))
-        return [dict(row) for row in self._pairs]
 
     def place_rows(self, total: int, *, detail: bool = True) -> tuple[list[dict], list[dict]]:
         """Reports per council and per municipality, most first, masked below the threshold. Without
