@@ -516,7 +516,7 @@ _PAIRS_SQL = f"""
            coalesce(sum(seconds) FILTER (WHERE measure = 'pair_answer'), 0)::bigint
     FROM (
         SELECT measure, key, n, seconds {_ROWS} {_SPANS}
-        AND measure = ANY(%(pair_measures)s) AND measure <> 'pair_req_open' {{keys}}
+        AND measure = ANY(%(pair_totals)s) {{keys}}
       UNION ALL
         SELECT measure, key, n, seconds {_ROWS} {_SPANS} AND measure = 'pair_req_open' {{prefix}}
     ) AS x
@@ -541,6 +541,18 @@ def _place_condition(scope: Scope, params: dict) -> str:
         params["scope_councils"] = sorted(councils)
         councils_sql = "%(scope_councils)s"
     return f"municipality_pk = ANY({municipalities}) AND council_pk = ANY({councils_sql})"
+
+
+def _places_with_reports(places: str) -> str:
+    """``places`` narrowed to the municipalities and councils that have reports in the period (from the
+    ``total`` rows, once per statement): every other measure is then read from a few places, not from
+    every municipality the scope allows (each listed value is one more descent of the index per
+    measure)."""
+    found = f"{_SELECTION.replace('{places}', places)} {_SPANS} AND measure = 'total'"
+    return (
+        f"municipality_pk = ANY(ARRAY(SELECT DISTINCT municipality_pk {found})) "
+        f"AND council_pk = ANY(ARRAY(SELECT DISTINCT council_pk {found}))"
+    )
 
 
 def read_summary(
@@ -575,13 +587,13 @@ def read_summary(
             "trend": [m for m in period.months() if m >= period.start and _month_end(m) <= period.end],
             "monthly": list(MONTHLY_MEASURES),
             "measures": list(MEASURES if detail else COMPARED_MEASURES),
-            "pair_measures": list(PAIR_MEASURES),
+            "pair_totals": [m for m in PAIR_MEASURES if m != "pair_req_open"],
             "today": today.isoformat(),
         }
         places = _place_condition(scope, params)
         rows = f"municipality_pk = {summary.COUNTY} AND council_pk = {summary.COUNTY}"
         if not scope.is_whole_county:
-            rows = places
+            rows = _places_with_reports(places)
         with connection.cursor() as cursor:
             sql = _TOTALS_SQL + (_TREND_SQL if detail else "")
             cursor.execute(sql.replace("{rows}", rows).replace("{places}", places), params)
