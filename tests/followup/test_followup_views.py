@@ -135,6 +135,41 @@ def test_page_query_count_is_bounded_whatever_the_data_size(
     assert response.context["stats"].total == 9 + n_extra
 
 
+def test_page_takes_the_same_statements_for_more_reports_and_pairs(client, dataset, regional_coordinator):
+    """The summary's year rows, added up in the database, and the pair times of the pairs shown: the
+    statements do not depend on the reports, places, months or organisation pairs of the year."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(regional_coordinator)
+    client.get(URL, params(dataset))  # a fresh session is saved once (SessionRefreshMiddleware)
+
+    def statements():
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(URL, params(dataset))
+        assert response.status_code == 200
+        return len(queries), response.context["stats"]
+
+    before, stats = statements()
+    assert stats.total == 9
+    for number in range(40):  # forty more pairs, each in its own month and place
+        factories.DeviationFactory(
+            agreement=dataset.agreement,
+            category=dataset.k1,
+            municipality=(dataset.m1, dataset.m2)[number % 2],
+            council=(dataset.c1, dataset.c2, None)[number % 3],
+            reporting_organization=factories.OrganizationFactory(),
+            counterparts=[factories.OrganizationFactory()],
+            reported_on=datetime.date(2026, 1 + number % 12, 1 + number % 28),
+            occurred_on=datetime.date(2026, 1 + number % 12, 1),
+        )
+    summary.rebuild()  # made by factories, past the services
+    after, stats = statements()
+    assert stats.total == 49
+    assert len(stats.by_organization_pair) == 45
+    assert after == before <= 19
+
+
 def test_regional_coordinator_saves_versions_of_the_analysis(client, dataset, regional_coordinator):
     client.force_login(regional_coordinator)
     url = reverse("followup:save_analysis") + "?" + "&".join(f"{k}={v}" for k, v in params(dataset).items())

@@ -5,9 +5,9 @@ import datetime
 import uuid
 
 import pytest
-from django.utils import timezone
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from deviations import summary
 from deviations.models import Deviation, FollowUpSummary
@@ -199,3 +199,52 @@ def test_county_rows_are_the_sum_of_the_place_rows(w):
     assert county == places
     month = timezone.localdate().replace(day=1)
     assert county[(1, month, "total", "")] == (2, 0)
+
+
+def test_quarter_and_year_rows_are_the_sums_of_their_month_rows(w):
+    """Counted in Python from the stored month rows, independently of the SQL that stores them: after a
+    rebuild, and after the services have changed reports in several months."""
+    for number, reported_on in enumerate(
+        (
+            datetime.date(2025, 2, 3),
+            datetime.date(2025, 3, 30),
+            datetime.date(2025, 5, 1),
+            datetime.date(2025, 12, 31),
+            datetime.date(2026, 1, 1),
+        )
+    ):
+        factories.DeviationFactory(
+            reference=f"SB-{reported_on.year}-9{number:04d}",
+            agreement=w.psyk,
+            category=w.category,
+            municipality=w.nacka,
+            council=w.nacka_council,
+            reporting_organization=w.own,
+            counterparts=[w.counterpart],
+            reported_on=reported_on,
+            occurred_on=reported_on - datetime.timedelta(days=40),
+        )
+    summary.rebuild()  # made by factories, past the services
+    signed_in = submit(w, reporter=w.reporter)
+    transitions.apply_transition(deviation=signed_in, action="start_triage", actor=w.nacka_coordinator)
+    first = Deviation.objects.filter(reported_on=datetime.date(2025, 2, 3)).get()
+    transitions.apply_transition(deviation=first, action="start_triage", actor=w.nacka_coordinator)
+    assert_summary_is_a_recount()
+
+    rows = summary.stored()
+    rolled: dict = {}
+    for (agreement, basis, municipality, council, months, month, measure, key), (n, seconds) in rows.items():
+        if months != 1:
+            continue
+        quarter = month.replace(month=month.month - (month.month - 1) % 3)
+        for span, first_day in ((3, quarter), (12, month.replace(month=1))):
+            cell = (agreement, basis, municipality, council, span, first_day, measure, key)
+            was = rolled.get(cell, (0, 0))
+            rolled[cell] = (was[0] + n, was[1] + seconds)
+    assert {cell: value for cell, value in rows.items() if cell[4] != 1} == {
+        cell: value for cell, value in rolled.items() if value != (0, 0)
+    }
+    # Four months of 2025 in three quarters; reported and occurred dates both counted.
+    county_2025 = (w.psyk.pk, "reported_on", summary.COUNTY, summary.COUNTY, 12, datetime.date(2025, 1, 1))
+    assert rows[(*county_2025, "total", "")] == (4, 0)
+    assert rows[(*county_2025[:4], 3, datetime.date(2025, 1, 1), "total", "")] == (2, 0)
