@@ -1,9 +1,10 @@
 """Reads for the follow-up (uppföljning) of an agreement: one computation, several renderings.
 
-``followup_statistics`` reads the monthly summary (``deviations.summary``: what every report
-contributes, kept current by the services) for an agreement, period, scope and date basis, and returns
-plain dicts and rows that the follow-up page, the document (PDF, DOCX) and the CSV/XLSX exports all
-share. Its cost depends on the number of months, places and keys, not on the number of reports.
+``followup_statistics`` reads the follow-up summary (``deviations.summary``: what every report
+contributes per month, quarter and year, kept current by the services) for an agreement, period, scope
+and date basis, and returns plain dicts and rows that the follow-up page, the document (PDF, DOCX) and
+the CSV/XLSX exports all share. Its cost depends on the spans of the period, the places and the keys,
+not on the number of reports.
 
 Unconfirmed reports are excluded everywhere.
 """
@@ -765,9 +766,9 @@ def followup_statistics(
     compare: bool = True,
     detail: bool = True,
 ) -> FollowUpStatistics:
-    """Every figure of the follow-up of one agreement, period and scope, from the monthly summary
-    (``deviations.summary``): the number of queries and rows read depend on the months, places and
-    keys, not on the number of reports. With ``compare``, also the previous period of the same length
+    """Every figure of the follow-up of one agreement, period and scope, from the summary
+    (``deviations.summary``): the number of queries and rows read depend on the period's spans, the
+    places and the keys, not on the number of reports. With ``compare``, also the previous period of the same length
     (``stats.previous``) and the comparison of the main figures (``stats.comparison``). Without
     ``detail`` (the previous period) only the figures the comparison needs, without looking up names.
 

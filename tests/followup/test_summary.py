@@ -1,4 +1,4 @@
-"""The follow-up's monthly summary (deviations/summary.py): kept current by the services, equal to a
+"""The follow-up's summary (deviations/summary.py): kept current by the services, equal to a
 recount from the reports after every kind of change, rebuilt by a command."""
 
 import datetime
