@@ -768,8 +768,9 @@ def followup_statistics(
 ) -> FollowUpStatistics:
     """Every figure of the follow-up of one agreement, period and scope, from the summary
     (``deviations.summary``): the number of queries and rows read depend on the period's spans, the
-    places and the keys, not on the number of reports. With ``compare``, also the previous period of the same length
-    (``stats.previous``) and the comparison of the main figures (``stats.comparison``). Without
+    places and the keys, not on the number of reports. With ``compare``, also the previous period of
+    the same length (``stats.previous``) and the comparison of the main figures (``stats.comparison``).
+    Without
     ``detail`` (the previous period) only the figures the comparison needs, without looking up names.
 
     ``masked``: outside the regional level, organisation-pair cells below ``SMALL_NUMBER_THRESHOLD``
