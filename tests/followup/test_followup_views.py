@@ -158,8 +158,10 @@ def test_page_takes_the_same_statements_for_more_reports_and_pairs(client, datas
             category=dataset.k1,
             municipality=(dataset.m1, dataset.m2)[number % 2],
             council=(dataset.c1, dataset.c2, None)[number % 3],
-            reporting_organization=factories.OrganizationFactory(),
-            counterparts=[factories.OrganizationFactory()],
+            # Organisations of the dataset's municipality: no new place to choose (the forms' choices,
+            # and with them their cached HTML, stay the same).
+            reporting_organization=factories.OrganizationFactory(principal_municipality=dataset.m1),
+            counterparts=[factories.OrganizationFactory(principal_municipality=dataset.m1)],
             reported_on=datetime.date(2026, 1 + number % 12, 1 + number % 28),
             occurred_on=datetime.date(2026, 1 + number % 12, 1),
         )
@@ -168,6 +170,37 @@ def test_page_takes_the_same_statements_for_more_reports_and_pairs(client, datas
     assert stats.total == 49
     assert len(stats.by_organization_pair) == 45
     assert after == before <= 19
+
+
+def test_the_forms_are_cached_under_their_content(client, dataset, regional_coordinator):
+    """The selection and analysis forms' HTML is served from the cache on the next request with the same
+    content, and another selection or a new analysis version is another key."""
+    from django.core.cache import cache
+
+    cache.clear()
+    client.force_login(regional_coordinator)
+    first = client.get(URL, params(dataset))
+    second = client.get(URL, params(dataset))
+    assert first.context["selection_cache_key"] == second.context["selection_cache_key"]
+    assert first.context["analysis_cache_key"] == second.context["analysis_cache_key"]
+
+    def forms_html(response):
+        html = response.content.decode()
+        html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", html)
+        return re.sub(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "", html)
+
+    assert forms_html(first) == forms_html(second)
+    other_year = client.get(URL, params(dataset, year=2025))
+    assert other_year.context["selection_cache_key"] != first.context["selection_cache_key"]
+    assert 'value="2025"' in other_year.content.decode()
+    url = reverse("followup:save_analysis") + "?" + "&".join(f"{k}={v}" for k, v in params(dataset).items())
+    assert client.post(url, {"analysis": "En ny analys", "recommendations": ""}).status_code == 302
+    after = client.get(URL, params(dataset))
+    assert after.context["analysis_cache_key"] != first.context["analysis_cache_key"]
+    assert "En ny analys" in after.content.decode()
+    # A form with errors is rendered each time.
+    bad = client.get(URL, params(dataset, year="abc"))
+    assert bad.status_code == 400 and bad.context["selection_cache_key"] is None
 
 
 def test_regional_coordinator_saves_versions_of_the_analysis(client, dataset, regional_coordinator):
