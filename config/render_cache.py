@@ -1,7 +1,8 @@
 """What cached HTML depends on besides its own data: the release and the code that renders it.
 
-Two render caches pay for themselves (measured in the commit that added this module): long select lists
-(``config.forms.CachedChoicesRenderer``) and the queue's filter form (``deviations.filters.form_cache_key``).
+Three render caches pay for themselves (measured in the commits that added them): long select lists
+(``config.forms.CachedChoicesRenderer``), the queue's filter form (``deviations.filters.form_cache_key``)
+and the follow-up page's two forms (``form_cache_key`` below).
 Their keys hold the data they show; ``render_version()`` adds what a deploy changes, so HTML cached by
 one release is never served by the next one, also when the cache is shared (``CACHE_URL``) or a
 release keeps its version number:
@@ -22,6 +23,7 @@ from django.conf import settings
 from django.dispatch import receiver
 from django.template.autoreload import get_template_directories
 from django.utils.autoreload import file_changed
+from django.utils.translation import get_language
 
 
 def render_version() -> str:
@@ -47,3 +49,37 @@ def _forget_digest(sender, file_path, **kwargs):
     None: whether the server restarts stays Django's decision."""
     if file_path.suffix != ".py":
         _code_digest.cache_clear()
+
+
+def form_cache_key(form, *parts) -> str | None:
+    """A key for a form's rendered fields (``{% cache %}`` in a template), or None when the form has
+    errors (rendered each time). Made of everything the fields render: each field's name, label, help
+    text, whether it is required, its widget's attributes, its value (the bound data, or the initial
+    one) and its choices (values and labels, read once here: a ModelChoiceField's queryset is one query,
+    as it is when the form renders), plus ``parts``, the language and ``render_version()``. Another
+    value, an edited label or a deploy is another key: nothing to invalidate."""
+    if form.is_bound and form.errors:
+        return None
+    material: list = [render_version(), get_language(), type(form).__qualname__, *parts]
+    for name, field in form.fields.items():
+        bound = form[name]
+        choices = getattr(field, "choices", None)
+        material.append(
+            (
+                name,
+                str(bound.label),
+                str(field.help_text),
+                field.required,
+                sorted((str(key), str(value)) for key, value in field.widget.attrs.items()),
+                str(bound.value()),
+                None if choices is None else _plain(list(choices)),
+            )
+        )
+    return hashlib.sha256(repr(material).encode()).hexdigest()
+
+
+def _plain(value):
+    """Choices as the text they render (lazy translations, model choices and option groups)."""
+    if isinstance(value, list | tuple):
+        return tuple(_plain(item) for item in value)
+    return str(value)

@@ -516,9 +516,20 @@ class FollowUpSummaryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """View-only derived data: kept by the services (``deviations.summary``), rebuilt with
     ``manage.py rebuild_followup_summary``."""
 
-    list_display = ["agreement_pk", "basis", "month", "council_pk", "municipality_pk", "measure", "key", "n"]
-    list_filter = ["basis", "measure"]
-    ordering = ["agreement_pk", "basis", "month", "municipality_pk", "council_pk", "measure", "key"]
+    list_display = [
+        "agreement_pk",
+        "basis",
+        "month",
+        "months",
+        "council_pk",
+        "municipality_pk",
+        "measure",
+        "key",
+        "n",
+    ]
+    list_filter = ["basis", "months", "measure"]
+    # The unique index's order: the list reads it instead of sorting the table.
+    ordering = ["agreement_pk", "basis", "municipality_pk", "council_pk", "months", "month", "measure", "key"]
     show_full_result_count = False
 
 

@@ -879,15 +879,17 @@ def redactable_field_label(kind: str, field: str) -> str:
 
 
 class FollowUpSummary(models.Model):
-    """Derived data: what the follow-up counts, per agreement, date basis, month, place, measure and key
-    (``deviations.summary`` says what each measure is, keeps the rows current and rebuilds them). Plain
-    ids instead of foreign keys: the rows are rebuilt from the reports, never edited.
+    """Derived data: what the follow-up counts, per agreement, date basis, span of months, place, measure
+    and key (``deviations.summary`` says what each measure is, keeps the rows current and rebuilds them).
+    Plain ids instead of foreign keys: the rows are rebuilt from the reports, never edited.
     ``municipality_pk = council_pk = 0`` is the whole county; ``council_pk = 0`` alone, a report no
-    council handles."""
+    council handles. Each report counts in three spans: its month (``months`` = 1), quarter (3) and
+    calendar year (12), each starting on ``month``."""
 
     agreement_pk = models.PositiveIntegerField()
     basis = models.CharField(max_length=12)
     month = models.DateField()
+    months = models.PositiveSmallIntegerField(default=1)
     council_pk = models.PositiveIntegerField()
     municipality_pk = models.PositiveIntegerField()
     measure = models.CharField(max_length=24)
@@ -899,31 +901,31 @@ class FollowUpSummary(models.Model):
         verbose_name = _("uppföljningssammanställning")
         verbose_name_plural = _("uppföljningssammanställningar")
         constraints = [
-            # Also the index of the county's and a municipality's reads (agreement, basis, place, months).
-            # Covering (the counts included): the follow-up's reads are index-only scans.
+            # The one index, and every read's (``followup.selectors.read_summary``): equality on the place
+            # (a list of places for a council), the span and its starts, the measures. Covering (the
+            # counts included): the reads are index-only scans.
             models.UniqueConstraint(
-                fields=["agreement_pk", "basis", "municipality_pk", "council_pk", "month", "measure", "key"],
+                fields=[
+                    "agreement_pk",
+                    "basis",
+                    "municipality_pk",
+                    "council_pk",
+                    "months",
+                    "month",
+                    "measure",
+                    "key",
+                ],
                 include=["n", "seconds"],
                 name="followupsummary_unique_cell",
             ),
-        ]
-        indexes = [
-            # A council's reads.
-            models.Index(
-                fields=["agreement_pk", "basis", "council_pk", "month"],
-                include=["municipality_pk", "measure", "key", "n", "seconds"],
-                name="followupsummary_council_idx",
-            ),
-            # The county's breakdown per place (one measure over every place).
-            models.Index(
-                fields=["agreement_pk", "basis", "measure", "month"],
-                include=["council_pk", "municipality_pk", "n"],
-                name="followupsummary_measure_idx",
-            ),
+            models.CheckConstraint(condition=models.Q(months__in=(1, 3, 12)), name="followupsummary_months"),
         ]
 
     def __str__(self):
-        return f"{self.agreement_pk} {self.basis} {self.month:%Y-%m} {self.measure}={self.key}: {self.n}"
+        return (
+            f"{self.agreement_pk} {self.basis} {self.month:%Y-%m}+{self.months} {self.measure}={self.key}: "
+            f"{self.n}"
+        )
 
 
 class SavedFilter(models.Model):

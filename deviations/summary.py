@@ -1,21 +1,26 @@
-"""The follow-up's monthly summary: what the follow-up counts, per agreement, date basis, month and place.
+"""The follow-up's summary: what the follow-up counts, per agreement, date basis, period and place.
 
 One SQL statement (``ROWS_SQL``) says what every confirmed report contributes to the follow-up: one row
 per *measure* and *key* (``("status", "closed")``, ``("pair", "12:40")``, ``("response", "35")``...)
 with a count ``n`` and, for the per-pair means, a sum of ``seconds``, grouped by agreement, date basis
-(``reported_on`` or ``occurred_on``), month, council and municipality. The same statement serves three
-uses, so they cannot drift apart:
+(``reported_on`` or ``occurred_on``), month, council and municipality (the *place rows*). Another
+(``_stored_sql``) turns place rows into what is stored: each row for its place (``municipality_pk`` > 0,
+``council_pk`` the council that handles it or 0) and for the whole county (``municipality_pk =
+council_pk = 0``), each for its month, its quarter and its calendar year (``months`` = 1, 3 or 12 from
+``month``, the first day of the span). The same two statements serve every use, so they cannot drift
+apart:
 
 - ``rebuild()`` (``manage.py rebuild_followup_summary``) fills ``FollowUpSummary`` from all reports;
 - ``tracking()`` keeps it current: the services that change a report (``deviations.services``) wrap the
   change in it, and it adds what the report contributes after the change minus what it contributed
-  before (an UPSERT adding to the counts, so concurrent writers never overwrite each other);
-- ``live_rows()`` gives the same rows straight from the reports for part of a month (a custom period).
+  before, in one statement (an UPSERT adding to the counts, so concurrent writers never overwrite each
+  other);
+- ``live_rows()`` gives the place rows straight from the reports for part of a month (a custom period).
 
-The follow-up (``followup.selectors``) reads only these rows, so its cost depends on the number of
-months, places and keys, not on the number of reports. Each row is stored twice: for its place
-(``municipality_pk`` > 0, ``council_pk`` the council that handles it or 0) and for the whole county
-(``municipality_pk = council_pk = 0``), which the county's follow-up reads.
+The follow-up (``followup.selectors``) reads only these rows: a year's page reads the year's rows, a
+half-year two quarters, so what it reads depends on the number of places and keys, not on the number of
+reports. The month rows serve the trend (``total`` and ``commitment`` month by month) and the months of
+a custom period.
 
 Measures (``key`` in brackets; durations are in tenths of a day, ``duration_bucket``):
 
@@ -192,9 +197,34 @@ FROM m
 GROUP BY agreement_id, basis, month, council_pk, municipality_id, measure, key
 """  # noqa: S608 (constant fragments; the values are parameters)
 
-COLUMNS = "agreement_pk, basis, month, council_pk, municipality_pk, measure, key"
-CONFLICT = "agreement_pk, basis, municipality_pk, council_pk, month, measure, key"
-ADD_BATCH = 5000  # rows per INSERT: 45,000 parameters, under PostgreSQL's 65,535
+#: How many months a stored row covers from ``month``: the month, its quarter, its calendar year.
+SPANS = (1, 3, 12)
+
+#: The stored rows' key, in the order of the table's unique index (``followupsummary_unique_cell``).
+KEY = ("agreement_pk", "basis", "municipality_pk", "council_pk", "months", "month", "measure", "key")
+CONFLICT = ", ".join(KEY)
+
+#: Place rows, in the column order ``ROWS_SQL`` gives them (``before`` rows are passed back so).
+_PLACE_TYPES = ("bigint", "text", "date", "bigint", "bigint", "text", "text", "bigint", "bigint")
+
+
+def _stored_sql(source: str) -> str:
+    """The stored rows (``KEY``, ``n``, ``seconds``) of the place rows ``source`` (a query giving
+    ``ROWS_SQL``'s columns): each for its place and the county, for its month, quarter and year; summed,
+    so each key occurs once (an UPSERT may touch a row only once), in the order of the unique index."""
+    return f"""
+    SELECT p.agreement_id AS agreement_pk, p.basis, l.municipality_pk, l.council_pk, s.months,
+           CASE s.months WHEN 1 THEN p.month
+                         WHEN 3 THEN date_trunc('quarter', p.month::timestamp)::date
+                         ELSE date_trunc('year', p.month::timestamp)::date END AS month,
+           p.measure, p.key, sum(p.n)::bigint AS n, sum(p.seconds)::bigint AS seconds
+    FROM ({source}) AS p
+    CROSS JOIN LATERAL (VALUES (p.municipality_id, p.council_pk), ({COUNTY}, {COUNTY}))
+        AS l(municipality_pk, council_pk)
+    CROSS JOIN (VALUES {", ".join(f"({months})" for months in SPANS)}) AS s(months)
+    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+    ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
+    """  # noqa: S608 (constant fragments)
 
 
 def _params(params: dict) -> dict:
@@ -228,34 +258,33 @@ def live_rows(*, agreement_pk: int, basis: str, start, end) -> dict:
     )
 
 
-def _with_county(rows: dict) -> dict:
-    """Place rows plus their sums for the whole county."""
-    out: dict = {}
-    for (agreement, basis, month, council, municipality, measure, key), (n, seconds) in rows.items():
-        for place in ((council, municipality), (COUNTY, COUNTY)):
-            row = (agreement, basis, month, *place, measure, key)
-            before = out.get(row, (0, 0))
-            out[row] = (before[0] + n, before[1] + seconds)
-    return out
-
-
-def _add(delta: dict) -> None:
-    """Add ``delta`` (``{key: (n, seconds)}``) to the table, in key order (concurrent writers then take
-    the row locks in the same order and cannot deadlock)."""
-    items = sorted((key, value) for key, value in delta.items() if value != (0, 0))
-    if not items:
-        return
+def _upsert_sql(source: str) -> str:
+    """Add the stored rows of the place rows ``source`` to the table, skipping rows that add nothing.
+    The rows come in key order, so concurrent writers take the row locks in the same order and cannot
+    deadlock."""
     table = FollowUpSummary._meta.db_table
+    return (
+        f"INSERT INTO {table} AS s ({CONFLICT}, n, seconds) "  # noqa: S608
+        f"SELECT * FROM ({_stored_sql(source)}) AS x WHERE x.n <> 0 OR x.seconds <> 0 "
+        f"ORDER BY {CONFLICT} "
+        f"ON CONFLICT ({CONFLICT}) "
+        "DO UPDATE SET n = s.n + EXCLUDED.n, seconds = s.seconds + EXCLUDED.seconds"
+    )
+
+
+def _apply(ids: list[int], before: dict) -> None:
+    """Add to the table what the reports ``ids`` contribute now minus ``before`` (their place rows
+    before the change), in one statement."""
+    columns = [[] for _type in _PLACE_TYPES]
+    for key, (n, seconds) in before.items():
+        for column, value in zip(columns, (*key, -n, -seconds), strict=True):
+            column.append(value)
+    unnest = ", ".join(f"%(b{i})s::{type_}[]" for i, type_ in enumerate(_PLACE_TYPES))
+    after = ROWS_SQL.replace("{where}", "d.id = ANY(%(ids)s)")
+    source = f"SELECT * FROM ({after}) AS after UNION ALL SELECT * FROM unnest({unnest})"  # noqa: S608
+    params = _params({"ids": ids, **{f"b{i}": column for i, column in enumerate(columns)}})
     with connection.cursor() as cursor:
-        for start in range(0, len(items), ADD_BATCH):
-            batch = items[start : start + ADD_BATCH]
-            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(batch))
-            cursor.execute(
-                f"INSERT INTO {table} AS s ({COLUMNS}, n, seconds) VALUES {values} "  # noqa: S608
-                f"ON CONFLICT ({CONFLICT}) "
-                "DO UPDATE SET n = s.n + EXCLUDED.n, seconds = s.seconds + EXCLUDED.seconds",
-                [part for key, (n, seconds) in batch for part in (*key, n, seconds)],
-            )
+        cursor.execute(_upsert_sql(source), params)
 
 
 # --- Keeping it current -------------------------------------------------------------------------------
@@ -286,12 +315,12 @@ class Tracker:
         new = {obj.pk for obj in self.new if obj.pk is not None and obj.status != Status.UNCONFIRMED}
         if not self.before and not new:
             return
-        delta = rows_for_reports(sorted(set(self.before) | new))
+        before: dict = {}
         for rows in self.before.values():
             for key, (n, seconds) in rows.items():
-                was = delta.get(key, (0, 0))
-                delta[key] = (was[0] - n, was[1] - seconds)
-        _add(_with_county(delta))
+                was = before.get(key, (0, 0))
+                before[key] = (was[0] + n, was[1] + seconds)
+        _apply(sorted(set(self.before) | new), before)
 
 
 _current: contextvars.ContextVar[Tracker | None] = contextvars.ContextVar("followup_summary", default=None)
@@ -325,37 +354,36 @@ def tracking():
 
 @transaction.atomic
 def rebuild() -> int:
-    """Empty the summary and count everything again from the reports, in the database (place rows from
-    ``ROWS_SQL``, then the county rows as their sums). Returns the number of rows."""
+    """Empty the summary and count everything again from the reports, in the database (the place rows
+    from ``ROWS_SQL``, then every stored row from them). Returns the number of rows."""
     table = FollowUpSummary._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")  # writers wait; readers read the old rows
         cursor.execute(f"DELETE FROM {table}")  # noqa: S608
-        rows_sql = ROWS_SQL.replace("{where}", "true")
-        # In the order of the unique index, so that the rows a follow-up reads lie together.
         cursor.execute("DROP TABLE IF EXISTS summary_rebuild")
-        cursor.execute(f"CREATE TEMPORARY TABLE summary_rebuild ON COMMIT DROP AS {rows_sql}", _params({}))
         cursor.execute(
-            f"INSERT INTO {table} ({COLUMNS}, n, seconds) "  # noqa: S608
-            "SELECT agreement_id, basis, month, council_pk, municipality_id, measure, key, n, seconds "
-            "FROM (SELECT * FROM summary_rebuild UNION ALL "
-            f"SELECT agreement_id, basis, month, {COUNTY}, {COUNTY}, measure, key, sum(n), sum(seconds) "
-            "FROM summary_rebuild GROUP BY agreement_id, basis, month, measure, key) x "
-            "ORDER BY agreement_id, basis, municipality_id, council_pk, month, measure, key"
+            f"CREATE TEMPORARY TABLE summary_rebuild ON COMMIT DROP AS {ROWS_SQL.replace('{where}', 'true')}",
+            _params({}),
+        )
+        # In the order of the unique index, so that the rows a follow-up reads lie together.
+        cursor.execute(
+            f"INSERT INTO {table} ({CONFLICT}, n, seconds) "  # noqa: S608
+            f"SELECT * FROM ({_stored_sql('SELECT * FROM summary_rebuild')}) AS x"
         )
         cursor.execute(f"ANALYZE {table}")  # VACUUM (outside the transaction) sets the visibility map
     return FollowUpSummary.objects.count()
 
 
 def recount() -> dict:
-    """What the table should hold now (non-zero rows), counted from the reports."""
-    return {key: value for key, value in _with_county(_rows("true", {})).items() if value != (0, 0)}
+    """What the table should hold now (non-zero rows), counted from the reports: ``{KEY: (n, seconds)}``."""
+    with connection.cursor() as cursor:
+        cursor.execute(_stored_sql(ROWS_SQL.replace("{where}", "true")), _params({}))
+        return {tuple(row[:8]): (row[8], row[9]) for row in cursor.fetchall() if (row[8], row[9]) != (0, 0)}
 
 
 def stored() -> dict:
     """What the table holds (non-zero rows), in ``recount``'s shape."""
-    fields = ("agreement_pk", "basis", "month", "council_pk", "municipality_pk", "measure", "key")
     return {
-        tuple(row[:7]): (row[7], row[8])
-        for row in FollowUpSummary.objects.exclude(n=0, seconds=0).values_list(*fields, "n", "seconds")
+        tuple(row[:8]): (row[8], row[9])
+        for row in FollowUpSummary.objects.exclude(n=0, seconds=0).values_list(*KEY, "n", "seconds")
     }

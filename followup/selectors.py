@@ -1,9 +1,10 @@
 """Reads for the follow-up (uppföljning) of an agreement: one computation, several renderings.
 
-``followup_statistics`` reads the monthly summary (``deviations.summary``: what every report
-contributes, kept current by the services) for an agreement, period, scope and date basis, and returns
-plain dicts and rows that the follow-up page, the document (PDF, DOCX) and the CSV/XLSX exports all
-share. Its cost depends on the number of months, places and keys, not on the number of reports.
+``followup_statistics`` reads the follow-up summary (``deviations.summary``: what every report
+contributes per month, quarter and year, kept current by the services) for an agreement, period, scope
+and date basis, and returns plain dicts and rows that the follow-up page, the document (PDF, DOCX) and
+the CSV/XLSX exports all share. Its cost depends on the spans of the period, the places and the keys,
+not on the number of reports.
 
 Unconfirmed reports are excluded everywhere.
 """
@@ -14,6 +15,7 @@ import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -189,19 +191,8 @@ class Scope:
             condition &= Q(**{f"{prefix}council__in": self.council_ids})
         return condition
 
-    def place_q(self) -> Q:
-        """The scope as a condition on the place rows of the summary (``FollowUpSummary``)."""
-        condition = ~Q(municipality_pk=summary.COUNTY)
-        if self.council is not None:
-            condition &= Q(council_pk=self.council.pk)
-        if self.kind == self.MUNICIPALITY:
-            condition &= Q(municipality_pk=self.municipality.pk)
-        if self.council_ids is not None:
-            condition &= Q(council_pk__in=self.council_ids)
-        return condition
-
     def matches(self, council_pk: int, municipality_pk: int) -> bool:
-        """``place_q`` for one place row."""
+        """Whether a place row (``deviations.summary``) lies in the scope."""
         return (
             (self.council is None or council_pk == self.council.pk)
             and (self.kind != self.MUNICIPALITY or municipality_pk == self.municipality.pk)
@@ -306,73 +297,321 @@ def _month_end(month: datetime.date) -> datetime.date:
     return month.replace(day=calendar.monthrange(month.year, month.month)[1])
 
 
+#: What is counted per organisation pair besides its reports (``pair``), added up per pair when a pair's
+#: times are shown (``Tally.pair_details``).
+PAIR_MEASURES = ("pair_response", "pair_req_in_time", "pair_req_late", "pair_req_open", "pair_answer")
+#: The other measures of the summary (``deviations.summary``).
+MEASURES = (
+    "total",
+    "pair",
+    "status",
+    "sip",
+    "discharge",
+    "category",
+    "commitment",
+    "severity",
+    "response",
+    "closure",
+    "answer",
+    "systemic",
+    "escalated",
+    "local_only",
+    "open_due",
+    "principal",
+    "req_in_time",
+    "req_late",
+    "req_open",
+    "factor",
+    "factor_group",
+    "factor_tagged",
+    "commitment_factor",
+    "commitment_severe",
+)
+#: What the comparison with the previous period needs (``followup_statistics(detail=False)``).
+COMPARED_MEASURES = (
+    "total",
+    "status",
+    "open_due",
+    "sip",
+    "discharge",
+    "escalated",
+    "local_only",
+    "severity",
+    "commitment",
+    "response",
+    "closure",
+    "answer",
+    "req_in_time",
+    "req_late",
+    "req_open",
+)
+#: Measures the trends need month by month.
+MONTHLY_MEASURES = ("total", "commitment")
+
+
+@dataclass(slots=True)
+class PairTally:
+    """One reporting → counterpart organisation pair, over the selection: reports with a first action and
+    the seconds to it, the counterpart's response requests by outcome and the seconds to its answers."""
+
+    first_n: int = 0
+    first_seconds: int = 0
+    in_time: int = 0
+    late: int = 0
+    overdue: int = 0
+    pending: int = 0
+    answer_n: int = 0
+    answer_seconds: int = 0
+
+
 @dataclass
 class Tally:
-    """The summary rows of a selection, added up: ``totals[(measure, key)] = [n, seconds]`` over the
-    period and scope, ``months[(month, measure, key)]`` for the trends, ``places[(council, municipality)]``
-    = reports per place (for the breakdown)."""
+    """The summary rows of a selection, added up: ``totals[measure][key] = [n, seconds]`` over the period
+    and scope, ``months[(month, measure, key)]`` for the trends, ``places[(council, municipality)]`` =
+    reports per place (for the breakdown). The pair measures are read only for the pairs shown
+    (``pair_details``); ``live_pairs`` holds theirs from the parts of months read from the reports."""
 
+    today: datetime.date
     totals: dict = field(default_factory=dict)
     months: dict = field(default_factory=dict)
     places: dict = field(default_factory=dict)
+    live_pairs: dict = field(default_factory=dict)
+    #: The stored rows' condition (the scope's own rows) and parameters, for ``pair_details``.
+    stored: tuple[str, dict] | None = None
 
-    def add(self, month, council_pk, municipality_pk, measure, key, n, seconds, *, total=True, place=True):
-        if total:
-            current = self.totals.setdefault((measure, key), [0, 0])
-            current[0] += n
-            current[1] += seconds
-            if measure in MONTHLY_MEASURES:
-                self.months[(month, measure, key)] = self.months.get((month, measure, key), 0) + n
-        if place and measure == "total":
+    def add(self, month, council_pk, municipality_pk, measure, key, n, seconds):
+        """One place row (``deviations.summary.live_rows``)."""
+        if measure in PAIR_MEASURES:
+            _add_pair_row(self.live_pairs, measure, key, n, seconds, today=self.today)
+            return
+        current = self.totals.setdefault(measure, {}).setdefault(key, [0, 0])
+        current[0] += n
+        current[1] += seconds
+        if measure in MONTHLY_MEASURES:
+            self.months[(month, measure, key)] = self.months.get((month, measure, key), 0) + n
+        if measure == "total":
             self.places[(council_pk, municipality_pk)] = self.places.get((council_pk, municipality_pk), 0) + n
 
     def n(self, measure: str, key: str = "") -> int:
-        return self.totals.get((measure, key), (0, 0))[0]
+        return self.totals.get(measure, {}).get(key, (0, 0))[0]
 
-    def keys(self, measure: str) -> dict[str, tuple[int, int]]:
-        """``{key: (n, seconds)}`` of one measure."""
-        return {key: tuple(value) for (m, key), value in self.totals.items() if m == measure}
+    def keys(self, measure: str) -> dict[str, list[int]]:
+        """``{key: [n, seconds]}`` of one measure."""
+        return self.totals.get(measure, {})
+
+    def pair_details(self, pairs: list[tuple[int, int]] | None = None) -> dict[tuple[int, int], PairTally]:
+        """The pair measures of ``pairs`` (every pair if None), added up per pair in the database."""
+        details: dict[tuple[int, int], PairTally] = {}
+        if self.stored is not None and pairs != []:
+            rows, params = self.stored
+            some = pairs is not None
+            sql = (
+                _PAIRS_SQL.replace("{rows}", rows)
+                .replace("{keys}", "AND key = ANY(%(pair_keys)s)" if some else "")
+                .replace("{prefix}", f"AND {_PAIR_OF_KEY} = ANY(%(pair_keys)s)" if some else "")
+            )
+            params = {**params, "pair_keys": [f"{rep}:{org}" for rep, org in pairs or ()]}
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                details = {(rep, org): PairTally(*values) for rep, org, *values in cursor.fetchall()}
+        wanted = None if pairs is None else set(pairs)
+        for pair, live in self.live_pairs.items():
+            if wanted is None or pair in wanted:
+                stored = details.setdefault(pair, PairTally())
+                for name in PairTally.__dataclass_fields__:
+                    setattr(stored, name, getattr(stored, name) + getattr(live, name))
+        return details
 
 
-#: Measures the trends need month by month.
-MONTHLY_MEASURES = frozenset({"total", "commitment"})
+def _add_pair_row(pairs: dict, measure: str, key: str, n: int, seconds: int, *, today: datetime.date) -> None:
+    """Add one pair measure's row to ``pairs`` (``{(reporting, organisation): PairTally}``)."""
+    rep, _sep, rest = key.partition(":")
+    org, _sep, due = rest.partition(":")
+    pair = pairs.get((int(rep), int(org)))
+    if pair is None:
+        pair = pairs[(int(rep), int(org))] = PairTally()
+    if measure == "pair_response":
+        pair.first_n += n
+        pair.first_seconds += seconds
+    elif measure == "pair_req_in_time":
+        pair.in_time += n
+    elif measure == "pair_req_late":
+        pair.late += n
+    elif measure == "pair_req_open":
+        if due < today.isoformat():
+            pair.overdue += n
+        else:
+            pair.pending += n
+    else:  # pair_answer
+        pair.answer_n += n
+        pair.answer_seconds += seconds
 
 
-def read_summary(*, agreement: Agreement, period: Period, scope: Scope, basis: str) -> Tally:
-    """The summary rows of an agreement, period, scope and date basis: whole months from
-    ``FollowUpSummary`` in one query, the parts of months a custom period covers straight from the
-    reports (``deviations.summary.live_rows``). The county reads its own rows, plus the places' report
-    counts for the breakdown; other scopes read their places' rows."""
-    if basis not in (DateBasis.REPORTED, DateBasis.OCCURRED):
-        raise ValueError(f"unknown date basis {basis!r}")
-    tally = Tally()
+def _spans(
+    period: Period,
+) -> tuple[dict[int, list[datetime.date]], list[tuple[datetime.date, datetime.date]]]:
+    """The period as stored spans (``{months: [first days]}``: whole years, then whole quarters, then
+    whole months) and the parts of months it covers (``[(start, end)]``)."""
     whole = [m for m in period.months() if m >= period.start and _month_end(m) <= period.end]
     partial = [
         (max(m, period.start), min(_month_end(m), period.end)) for m in period.months() if m not in whole
     ]
-    county = scope.is_whole_county
-    if whole:
-        cells = FollowUpSummary.objects.filter(
-            agreement_pk=agreement.pk, basis=basis, month__gte=whole[0], month__lte=whole[-1]
-        )
-        fields = ("month", "council_pk", "municipality_pk", "measure", "key", "n", "seconds")
-        if county:
-            # Two index-only scans: the county's own rows, and the reports per place for the breakdown.
-            for row in cells.filter(municipality_pk=summary.COUNTY, council_pk=summary.COUNTY).values_list(
-                *fields
-            ):
-                tally.add(*row, place=False)
-            for row in (
-                cells.filter(measure="total").exclude(municipality_pk=summary.COUNTY).values_list(*fields)
-            ):
-                tally.add(*row, total=False)
-        else:
-            for row in cells.filter(scope.place_q()).values_list(*fields):
-                tally.add(*row)
+    left = set(whole)
+    spans: dict[int, list[datetime.date]] = {}
+    for months in (12, 3):
+        for first in sorted(left):
+            if (first.month - 1) % months:
+                continue
+            covered = {first.replace(month=first.month + i) for i in range(months)}
+            if covered <= left:
+                spans.setdefault(months, []).append(first)
+                left -= covered
+    if left:
+        spans[1] = sorted(left)
+    return spans, partial
+
+
+_SELECTION = (
+    f"FROM {FollowUpSummary._meta.db_table} "  # noqa: S608 (constant fragments; the values are parameters)
+    "WHERE agreement_pk = %(agreement)s AND basis = %(basis)s AND {places}"
+)
+_ROWS = _SELECTION.replace("{places}", "{rows}")  # the scope's own rows (the county's, or its places')
+#: The period's spans: every combination of span and first day is one range of the unique index, and the
+#: CASE keeps only the period's (the first day of a year is also that of its first quarter and month).
+_SPANS = """
+    AND months = ANY(%(spans)s) AND month = ANY(%(starts)s)
+    AND CASE months WHEN 12 THEN month = ANY(%(years)s) WHEN 3 THEN month = ANY(%(quarters)s)
+                    ELSE month = ANY(%(whole_months)s) END
+"""
+#: Rows the services took back to nothing (a report moved elsewhere) are left out, as a rebuild would.
+_NONZERO = "HAVING sum(n) <> 0 OR sum(seconds) <> 0"
+#: The measures (``t``), the reports per place (``p``) and the trend's month rows (``m``), added up.
+_TOTALS_SQL = f"""
+    SELECT 't', measure, key, NULL::date, 0, 0, sum(n)::bigint, sum(seconds)::bigint {_ROWS}
+    {_SPANS} AND measure = ANY(%(measures)s) GROUP BY measure, key {_NONZERO}
+  UNION ALL
+    SELECT 'p', '', '', NULL::date, council_pk, municipality_pk, sum(n)::bigint, 0 {_SELECTION}
+    {_SPANS} AND measure = 'total' GROUP BY council_pk, municipality_pk {_NONZERO}
+"""
+_TREND_SQL = f"""
+  UNION ALL
+    SELECT 'm', measure, key, month, 0, 0, sum(n)::bigint, 0 {_ROWS}
+    AND months = 1 AND month = ANY(%(trend)s) AND measure = ANY(%(monthly)s)
+    GROUP BY measure, key, month {_NONZERO}
+"""
+#: The pair part of a pair measure's key ("reporting:organisation", before an open request's due date).
+_PAIR_OF_KEY = "split_part(key, ':', 1) || ':' || split_part(key, ':', 2)"
+#: The pair measures added up per pair, in ``PairTally``'s order (open requests split on ``today``).
+#: ``{keys}`` and ``{prefix}`` limit them to some pairs.
+_PAIRS_SQL = f"""
+    SELECT split_part(key, ':', 1)::bigint, split_part(key, ':', 2)::bigint,
+           coalesce(sum(n) FILTER (WHERE measure = 'pair_response'), 0)::bigint,
+           coalesce(sum(seconds) FILTER (WHERE measure = 'pair_response'), 0)::bigint,
+           coalesce(sum(n) FILTER (WHERE measure = 'pair_req_in_time'), 0)::bigint,
+           coalesce(sum(n) FILTER (WHERE measure = 'pair_req_late'), 0)::bigint,
+           coalesce(sum(n) FILTER (WHERE measure = 'pair_req_open'
+                                   AND split_part(key, ':', 3) < %(today)s), 0)::bigint,
+           coalesce(sum(n) FILTER (WHERE measure = 'pair_req_open'
+                                   AND split_part(key, ':', 3) >= %(today)s), 0)::bigint,
+           coalesce(sum(n) FILTER (WHERE measure = 'pair_answer'), 0)::bigint,
+           coalesce(sum(seconds) FILTER (WHERE measure = 'pair_answer'), 0)::bigint
+    FROM (
+        SELECT measure, key, n, seconds {_ROWS} {_SPANS}
+        AND measure = ANY(%(pair_totals)s) {{keys}}
+      UNION ALL
+        SELECT measure, key, n, seconds {_ROWS} {_SPANS} AND measure = 'pair_req_open' {{prefix}}
+    ) AS x
+    GROUP BY 1, 2
+"""  # noqa: S608 (constant fragments; the values are parameters)
+
+
+def _place_condition(scope: Scope, params: dict) -> str:
+    """The scope as equality conditions on the place rows, so that each place is one range of the
+    unique index: a list of municipalities (every one, unless the scope names one) and of councils."""
+    if scope.kind == Scope.MUNICIPALITY:
+        params["scope_municipalities"] = [scope.municipality.pk]
+        municipalities = "%(scope_municipalities)s"
+    else:
+        municipalities = f"ARRAY(SELECT id FROM {Municipality._meta.db_table})"  # noqa: S608
+    councils = {scope.council.pk} if scope.council is not None else None
+    if scope.council_ids is not None:
+        councils = set(scope.council_ids) if councils is None else councils & set(scope.council_ids)
+    if councils is None:
+        councils_sql = f"ARRAY(SELECT id FROM {Council._meta.db_table}) || {summary.COUNTY}"  # noqa: S608
+    else:
+        params["scope_councils"] = sorted(councils)
+        councils_sql = "%(scope_councils)s"
+    return f"municipality_pk = ANY({municipalities}) AND council_pk = ANY({councils_sql})"
+
+
+def _places_with_reports(places: str) -> str:
+    """``places`` narrowed to the municipalities and councils that have reports in the period (from the
+    ``total`` rows, once per statement): every other measure is then read from a few places, not from
+    every municipality the scope allows (each listed value is one more descent of the index per
+    measure)."""
+    found = f"{_SELECTION.replace('{places}', places)} {_SPANS} AND measure = 'total'"
+    return (
+        f"municipality_pk = ANY(ARRAY(SELECT DISTINCT municipality_pk {found})) "
+        f"AND council_pk = ANY(ARRAY(SELECT DISTINCT council_pk {found}))"
+    )
+
+
+def read_summary(
+    *,
+    agreement: Agreement,
+    period: Period,
+    scope: Scope,
+    basis: str,
+    today: datetime.date,
+    detail: bool = True,
+) -> Tally:
+    """The summary rows of an agreement, period, scope and date basis, added up in the database: the
+    period's whole years, quarters and months from ``FollowUpSummary`` (one statement for the measures,
+    the reports per place and the trend's month rows, one for the organisation pairs), the parts of
+    months a custom period covers straight from the reports (``deviations.summary.live_rows``). The
+    county reads its own rows (and the places' report counts); other scopes read their places' rows.
+    Without ``detail`` (the previous period of a comparison) only ``COMPARED_MEASURES``: no trend, no
+    pairs."""
+    if basis not in (DateBasis.REPORTED, DateBasis.OCCURRED):
+        raise ValueError(f"unknown date basis {basis!r}")
+    tally = Tally(today=today)
+    spans, partial = _spans(period)
+    if spans:
+        params = {
+            "agreement": agreement.pk,
+            "basis": basis,
+            "spans": sorted(spans),
+            "starts": sorted({first for firsts in spans.values() for first in firsts}),
+            "years": spans.get(12, []),
+            "quarters": spans.get(3, []),
+            "whole_months": spans.get(1, []),
+            "trend": [m for m in period.months() if m >= period.start and _month_end(m) <= period.end],
+            "monthly": list(MONTHLY_MEASURES),
+            "measures": list(MEASURES if detail else COMPARED_MEASURES),
+            "pair_totals": [m for m in PAIR_MEASURES if m != "pair_req_open"],
+            "today": today.isoformat(),
+        }
+        places = _place_condition(scope, params)
+        rows = f"municipality_pk = {summary.COUNTY} AND council_pk = {summary.COUNTY}"
+        if not scope.is_whole_county:
+            rows = _places_with_reports(places)
+        with connection.cursor() as cursor:
+            sql = _TOTALS_SQL + (_TREND_SQL if detail else "")
+            cursor.execute(sql.replace("{rows}", rows).replace("{places}", places), params)
+            totals, months, per_place = tally.totals, tally.months, tally.places
+            for part, measure, key, month, council_pk, municipality_pk, n, seconds in cursor.fetchall():
+                if part == "t":
+                    totals.setdefault(measure, {})[key] = [n, seconds]
+                elif part == "p":
+                    per_place[(council_pk, municipality_pk)] = n
+                else:
+                    months[(month, measure, key)] = n
+        if detail:
+            tally.stored = (rows, params)
     for start, end in partial:
         live = summary.live_rows(agreement_pk=agreement.pk, basis=basis, start=start, end=end)
         for (_agr, _basis, month, council_pk, municipality_pk, measure, key), (n, seconds) in live.items():
-            if scope.matches(council_pk, municipality_pk):
+            if scope.matches(council_pk, municipality_pk) and (detail or measure in COMPARED_MEASURES):
                 tally.add(month, council_pk, municipality_pk, measure, key, n, seconds)
     return tally
 
@@ -450,14 +689,12 @@ class FollowUpStatistics:
     by_month: list = field(default_factory=list)
     by_category: list = field(default_factory=list)
     by_commitment: list = field(default_factory=list)
-    by_organization_pair: list = field(default_factory=list)
     by_principal_pair: list = field(default_factory=list)
     by_severity: list = field(default_factory=list)
     by_factor: list = field(default_factory=list)
     factor_tagged: int = 0
     by_council: list = field(default_factory=list)
     by_municipality: list = field(default_factory=list)
-    pair_times: list = field(default_factory=list)
     commitments: list = field(default_factory=list)
     durations: dict = field(default_factory=dict)
     responses: dict = field(default_factory=dict)
@@ -467,19 +704,33 @@ class FollowUpStatistics:
     comparison: list = field(default_factory=list)
     extracted_at: datetime.datetime | None = None
     tally: Tally | None = None
+    pairs: "_Pairs | None" = None
 
-    @property
-    def top_organization_pairs(self) -> list:
+    # Organisation pairs (there can be thousands county-wide): built when asked for, the page's and the
+    # PDF's only for the most frequent.
+
+    @cached_property
+    def by_organization_pair(self) -> list[dict]:
+        """Reporting → counterpart pairs, most reports first: count and share (masked)."""
+        return self.pairs.rows() if self.pairs else []
+
+    @cached_property
+    def pair_times(self) -> list[dict]:
+        """``by_organization_pair``'s pairs with their times and response requests (``_Pairs.times``)."""
+        return self.pairs.times() if self.pairs else []
+
+    @cached_property
+    def top_organization_pairs(self) -> list[dict]:
         """The most frequent pairs shown on the page and in the PDF; the exports hold them all."""
-        return self.by_organization_pair[:TOP_PAIRS]
+        return self.pairs.rows(TOP_PAIRS) if self.pairs else []
 
-    @property
-    def top_pair_times(self) -> list:
-        return self.pair_times[:TOP_PAIRS]
+    @cached_property
+    def top_pair_times(self) -> list[dict]:
+        return self.pairs.times(TOP_PAIRS) if self.pairs else []
 
     @property
     def organization_pairs_left_out(self) -> int:
-        return max(len(self.by_organization_pair) - TOP_PAIRS, 0)
+        return max(len(self.pairs.order) - TOP_PAIRS, 0) if self.pairs else 0
 
     @property
     def basis_label(self) -> str:
@@ -515,10 +766,11 @@ def followup_statistics(
     compare: bool = True,
     detail: bool = True,
 ) -> FollowUpStatistics:
-    """Every figure of the follow-up of one agreement, period and scope, from the monthly summary
-    (``deviations.summary``): the number of queries and rows read depend on the months, places and
-    keys, not on the number of reports. With ``compare``, also the previous period of the same length
-    (``stats.previous``) and the comparison of the main figures (``stats.comparison``). Without
+    """Every figure of the follow-up of one agreement, period and scope, from the summary
+    (``deviations.summary``): the number of queries and rows read depend on the period's spans, the
+    places and the keys, not on the number of reports. With ``compare``, also the previous period of
+    the same length (``stats.previous``) and the comparison of the main figures (``stats.comparison``).
+    Without
     ``detail`` (the previous period) only the figures the comparison needs, without looking up names.
 
     ``masked``: outside the regional level, organisation-pair cells below ``SMALL_NUMBER_THRESHOLD``
@@ -535,7 +787,9 @@ def followup_statistics(
         today=today,
         extracted_at=timezone.now(),
     )
-    tally = stats.tally = read_summary(agreement=agreement, period=period, scope=scope, basis=basis)
+    tally = stats.tally = read_summary(
+        agreement=agreement, period=period, scope=scope, basis=basis, today=today, detail=detail
+    )
     total = stats.total = tally.n("total")
     names = _Names(tally, agreement=agreement, period=period)
 
@@ -591,7 +845,7 @@ def followup_statistics(
 
 def _details(stats: FollowUpStatistics, tally: Tally, names: "_Names", total: int) -> None:
     """What only the period itself shows: names of categories, pairs, factors, systemic issues."""
-    masked, today, period = stats.masked, stats.today, stats.period
+    masked, period = stats.masked, stats.period
     stats.by_category = names.category_rows(total)
     stats.by_commitment = names.commitment_rows(total)
     per_month = {month: n for (month, measure, _key), n in tally.months.items() if measure == "total"}
@@ -605,11 +859,7 @@ def _details(stats: FollowUpStatistics, tally: Tally, names: "_Names", total: in
         for month in period.months()
     ]
 
-    # Organisation pairs: a report with several counterparts counts once per pair, so these shares can
-    # add up to more than 100 %.
-    stats.by_organization_pair = [
-        _maybe_masked({**row, "share": _share(row["count"], total)}, masked) for row in names.pair_rows()
-    ]
+    stats.pairs = _Pairs(tally, masked=masked, total=total)
     principal = {key: n for key, (n, _s) in tally.keys("principal").items()}
     stats.by_principal_pair = [
         {
@@ -621,7 +871,6 @@ def _details(stats: FollowUpStatistics, tally: Tally, names: "_Names", total: in
         for key, label in PRINCIPAL_PAIRS
         if key in principal or key != "region_region"
     ]
-    stats.pair_times = _pair_times(tally, names, today=today, masked=masked)
     stats.by_severity = [
         {
             "key": grade,
@@ -742,50 +991,81 @@ def _maybe_masked(row: dict, masked: bool) -> dict:
     return row
 
 
-def _split_pair(key: str) -> tuple[int, int]:
-    rep, _sep, rest = key.partition(":")
-    org, _sep, _due = rest.partition(":")
-    return int(rep), int(org)
+class _Pairs:
+    """Reporting → counterpart organisation pairs of a selection: reports per pair from the summary's
+    ``pair`` rows, and the pair measures (times, response requests) read for the pairs asked for. A
+    report with several counterparts counts once per pair, so the shares can add up to more than 100 %."""
 
+    def __init__(self, tally: Tally, *, masked: bool, total: int):
+        self.tally = tally
+        self.masked = masked
+        self.total = total
 
-def _pair_times(tally: Tally, names: "_Names", *, today: datetime.date, masked: bool) -> list[dict]:
-    """Per reporting → counterpart pair: reports, mean days to first action, requests for a response to
-    the counterpart, mean days to its answer and the share answered in time (of those answered or past
-    due). Masked like the pairs."""
-    requests: dict[tuple[int, int], dict] = {}
-    for measure in ("pair_req_in_time", "pair_req_late", "pair_req_open", "pair_answer"):
-        for key, (n, seconds) in tally.keys(measure).items():
-            row = requests.setdefault(
-                _split_pair(key), {"in_time": 0, "late": 0, "overdue": 0, "pending": 0, "answer": [0, 0]}
-            )
-            if measure == "pair_answer":
-                row["answer"][0] += n
-                row["answer"][1] += seconds
-            elif measure == "pair_req_open":
-                due = key.rsplit(":", 1)[1]
-                row["overdue" if due < today.isoformat() else "pending"] += n
-            else:
-                row[measure.removeprefix("pair_req_")] += n
-    response = {_split_pair(key): value for key, value in tally.keys("pair_response").items()}
-    rows = []
-    for row in names.pair_rows():
-        pair = (row["reporting_pk"], row["counterpart_pk"])
-        asked = requests.get(pair, {"in_time": 0, "late": 0, "overdue": 0, "pending": 0, "answer": [0, 0]})
-        first_n, first_seconds = response.get(pair, (0, 0))
-        decided = asked["in_time"] + asked["late"] + asked["overdue"]
-        hidden = masked and row["count"] < SMALL_NUMBER_THRESHOLD
-        rows.append(
+    @cached_property
+    def names(self) -> dict[int, str]:
+        """The names of the pairs' organisations (one query)."""
+        ids = {int(pk) for key in self.tally.keys("pair") for pk in key.split(":")}
+        return dict(Organization.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+
+    @cached_property
+    def order(self) -> list[tuple[int, int, int]]:
+        """Every pair as (reporting id, counterpart id, reports), most reports first, then by names."""
+        names = self.names
+        pairs = []
+        for key, (n, _s) in self.tally.keys("pair").items():
+            rep, _sep, cp = key.partition(":")
+            rep, cp = int(rep), int(cp)
+            pairs.append((-n, names[rep], names[cp], rep, cp))
+        pairs.sort()
+        return [(rep, cp, -minus_n) for minus_n, _rep_name, _cp_name, rep, cp in pairs]
+
+    def _rows(self, limit: int | None) -> list[dict]:
+        names = self.names
+        return [
             {
-                **row,
-                "masked": hidden,
-                "count_display": SMALL_NUMBER_LABEL if hidden else row["count"],
-                "first_action_days": None if hidden else _mean_days(first_n, first_seconds),
-                "requests": None if hidden else decided + asked["pending"],
-                "answer_days": None if hidden else _mean_days(*asked["answer"]),
-                "in_time_share": None if hidden else _share(asked["in_time"], decided),
+                "reporting_pk": rep,
+                "counterpart_pk": cp,
+                "reporting": names[rep],
+                "counterpart": names[cp],
+                "label": f"{names[rep]} → {names[cp]}",
+                "count": n,
             }
+            for rep, cp, n in self.order[:limit]
+        ]
+
+    def rows(self, limit: int | None = None) -> list[dict]:
+        """The first ``limit`` pairs (all if None) with their share, masked below the threshold."""
+        return [
+            _maybe_masked({**row, "share": _share(row["count"], self.total)}, self.masked)
+            for row in self._rows(limit)
+        ]
+
+    def times(self, limit: int | None = None) -> list[dict]:
+        """The first ``limit`` pairs (all if None): reports, mean days to first action, requests for a
+        response to the counterpart, mean days to its answer and the share answered in time (of those
+        answered or past due). Masked like the pairs."""
+        shown = self._rows(limit)
+        details = self.tally.pair_details(
+            None if limit is None else [(row["reporting_pk"], row["counterpart_pk"]) for row in shown]
         )
-    return rows
+        rows = []
+        empty = PairTally()
+        for row in shown:
+            pair = details.get((row["reporting_pk"], row["counterpart_pk"]), empty)
+            decided = pair.in_time + pair.late + pair.overdue
+            hidden = self.masked and row["count"] < SMALL_NUMBER_THRESHOLD
+            rows.append(
+                {
+                    **row,
+                    "masked": hidden,
+                    "count_display": SMALL_NUMBER_LABEL if hidden else row["count"],
+                    "first_action_days": None if hidden else _mean_days(pair.first_n, pair.first_seconds),
+                    "requests": None if hidden else decided + pair.pending,
+                    "answer_days": None if hidden else _mean_days(pair.answer_n, pair.answer_seconds),
+                    "in_time_share": None if hidden else _share(pair.in_time, decided),
+                }
+            )
+        return rows
 
 
 class _Names:
@@ -903,26 +1183,6 @@ class _Names:
                 }
             )
         return sorted(rows, key=lambda row: (-row["count"], row["order"], row["label"]))
-
-    def pair_rows(self) -> list[dict]:
-        """Reporting → counterpart pairs, most reports first, then by names."""
-        if not hasattr(self, "_pairs"):
-            counts = {_split_pair(key): n for key, (n, _s) in self.tally.keys("pair").items()}
-            ids = {pk for pair in counts for pk in pair}
-            orgs = dict(Organization.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
-            rows = [
-                {
-                    "reporting_pk": rep,
-                    "counterpart_pk": cp,
-                    "reporting": orgs[rep],
-                    "counterpart": orgs[cp],
-                    "label": f"{orgs[rep]} → {orgs[cp]}",
-                    "count": n,
-                }
-                for (rep, cp), n in counts.items()
-            ]
-            self._pairs = sorted(rows, key=lambda row: (-row["count"], row["reporting"], row["counterpart"]))
-        return [dict(row) for row in self._pairs]
 
     def place_rows(self, total: int, *, detail: bool = True) -> tuple[list[dict], list[dict]]:
         """Reports per council and per municipality, most first, masked below the threshold. Without

@@ -58,12 +58,12 @@ def test_detail_page_query_count_does_not_grow_with_events_or_counterparts(clien
 # category and its agreements, municipality, district, own organisation and its e-mail domains (the
 # reporter's addresses must be at one of them), counterparts); BEGIN, the idempotency key, the same
 # content from the same reporter lately (a resubmit after going back), routing, the reference number,
-# the report, its event, its counterparts, what it adds to the follow-up summary and that addition
-# (deviations/summary.py), the council's coordinators who chose the daily digest (their digest rows
+# the report, its event, its counterparts, what it adds to the follow-up summary (one statement:
+# deviations/summary.py), the council's coordinators who chose the daily digest (their digest rows
 # are written with the hand-off), COMMIT; the two e-mail tasks (receipt, new report: references only,
 # the worker looks up the recipients); the session (BEGIN, UPDATE, COMMIT) remembering the report for the
 # "sent" page. Nothing grows with the reference data or the number of reports.
-FILING_POST_BUDGET = 28
+FILING_POST_BUDGET = 27
 # The form: session, user, one query per table of choices (agreements, commitments, categories with
 # their agreements, municipalities, districts, organisations), the menu.
 FILING_FORM_BUDGET = 9

@@ -262,9 +262,9 @@ def test_report_confirmed_just_after_midnight_swedish_time_counts_in_the_new_yea
 
 
 def test_empty_selection_gives_zeros_not_errors(dataset, django_assert_num_queries):
-    # The summary of the period and of the previous one (the county's rows and the places' counts,
-    # each), and the agreement's commitments.
-    with django_assert_num_queries(5):
+    # The summary of the period (its measures, places and trend) and of the previous one, and the
+    # agreement's commitments; the pairs' times are read only when shown.
+    with django_assert_num_queries(3):
         stats = stats_for(dataset, period=Period.year(2020))
     assert stats.total == 0
     assert stats.durations["response"] == {"count": 0, "median_days": None, "p90_days": None}
@@ -366,3 +366,50 @@ def test_reports_outside_the_selection_do_not_count(dataset):
     assert c2.total == 4
     assert (c2.handling["escalated"], c2.handling["resolved_locally"]) == (1, 1)
     assert (c2.responses["total"], c2.responses["pending"]) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        Period.year(2026),
+        Period.half(2026, 1),
+        Period.quarter(2026, 2),
+        Period.custom(D(2025, 10, 1), D(2026, 9, 30)),
+        Period.custom(D(2026, 3, 31), D(2026, 7, 1)),
+    ],
+    ids=str,
+)
+@pytest.mark.parametrize("scope", ["county", "council", "municipality"])
+def test_figures_from_year_and_quarter_rows_equal_those_from_month_rows(dataset, monkeypatch, period, scope):
+    """The quarter and year rows give every figure the month rows give (read month by month, as before
+    the summary had them)."""
+    from followup import selectors
+
+    scope = {
+        "county": COUNTY,
+        "council": Scope(Scope.COUNCIL, council=dataset.c1),
+        "municipality": Scope(Scope.MUNICIPALITY, municipality=dataset.m2),
+    }[scope]
+
+    def figures():
+        stats = stats_for(dataset, period=period, scope=scope, masked=True)
+        names = [
+            "total", "summary", "by_month", "by_category", "by_commitment", "by_organization_pair",
+            "by_principal_pair", "by_severity", "by_factor", "factor_tagged", "by_council", "by_municipality",
+            "pair_times", "top_pair_times", "commitments", "durations", "responses", "handling", "comparison",
+        ]  # fmt: skip
+        values = {name: getattr(stats, name) for name in names}
+        values["systemic_issues"] = [(issue.title, issue.linked) for issue in stats.systemic_issues]
+        return values
+
+    from_spans = figures()
+
+    def months_only(period):
+        """The period's whole months as month rows, whatever years and quarters it covers."""
+        _spans, partial = spans(period)
+        whole = [m for m in period.months() if m >= period.start and selectors._month_end(m) <= period.end]
+        return ({1: whole} if whole else {}, partial)
+
+    spans = selectors._spans
+    monkeypatch.setattr(selectors, "_spans", months_only)
+    assert figures() == from_spans

@@ -138,6 +138,74 @@ def test_page_query_count_is_bounded_whatever_the_data_size(
     assert response.context["stats"].total == 9 + n_extra
 
 
+def test_page_takes_the_same_statements_for_more_reports_and_pairs(client, dataset, regional_coordinator):
+    """The summary's year rows, added up in the database, and the pair times of the pairs shown: the
+    statements do not depend on the reports, places, months or organisation pairs of the year."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(regional_coordinator)
+    client.get(URL, params(dataset))  # a fresh session is saved once (SessionRefreshMiddleware)
+
+    def statements():
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(URL, params(dataset))
+        assert response.status_code == 200
+        return len(queries), response.context["stats"]
+
+    before, stats = statements()
+    assert stats.total == 9
+    for number in range(40):  # forty more pairs, each in its own month and place
+        factories.DeviationFactory(
+            agreement=dataset.agreement,
+            category=dataset.k1,
+            municipality=(dataset.m1, dataset.m2)[number % 2],
+            council=(dataset.c1, dataset.c2, None)[number % 3],
+            # Organisations of the dataset's municipality: no new place to choose (the forms' choices,
+            # and with them their cached HTML, stay the same).
+            reporting_organization=factories.OrganizationFactory(principal_municipality=dataset.m1),
+            counterparts=[factories.OrganizationFactory(principal_municipality=dataset.m1)],
+            reported_on=datetime.date(2026, 1 + number % 12, 1 + number % 28),
+            occurred_on=datetime.date(2026, 1 + number % 12, 1),
+        )
+    summary.rebuild()  # made by factories, past the services
+    after, stats = statements()
+    assert stats.total == 49
+    assert len(stats.by_organization_pair) == 45
+    assert after == before <= 19
+
+
+def test_the_forms_are_cached_under_their_content(client, dataset, regional_coordinator):
+    """The selection and analysis forms' HTML is served from the cache on the next request with the same
+    content, and another selection or a new analysis version is another key."""
+    from django.core.cache import cache
+
+    cache.clear()
+    client.force_login(regional_coordinator)
+    first = client.get(URL, params(dataset))
+    second = client.get(URL, params(dataset))
+    assert first.context["selection_cache_key"] == second.context["selection_cache_key"]
+    assert first.context["analysis_cache_key"] == second.context["analysis_cache_key"]
+
+    def forms_html(response):
+        html = response.content.decode()
+        html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", html)
+        return re.sub(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "", html)
+
+    assert forms_html(first) == forms_html(second)
+    other_year = client.get(URL, params(dataset, year=2025))
+    assert other_year.context["selection_cache_key"] != first.context["selection_cache_key"]
+    assert 'value="2025"' in other_year.content.decode()
+    url = reverse("followup:save_analysis") + "?" + "&".join(f"{k}={v}" for k, v in params(dataset).items())
+    assert client.post(url, {"analysis": "En ny analys", "recommendations": ""}).status_code == 302
+    after = client.get(URL, params(dataset))
+    assert after.context["analysis_cache_key"] != first.context["analysis_cache_key"]
+    assert "En ny analys" in after.content.decode()
+    # A form with errors is rendered each time.
+    bad = client.get(URL, params(dataset, year="abc"))
+    assert bad.status_code == 400 and bad.context["selection_cache_key"] is None
+
+
 def test_regional_coordinator_saves_versions_of_the_analysis(client, dataset, regional_coordinator):
     client.force_login(regional_coordinator)
     url = reverse("followup:save_analysis") + "?" + "&".join(f"{k}={v}" for k, v in params(dataset).items())

@@ -1,4 +1,4 @@
-"""The follow-up's monthly summary (deviations/summary.py): kept current by the services, equal to a
+"""The follow-up's summary (deviations/summary.py): kept current by the services, equal to a
 recount from the reports after every kind of change, rebuilt by a command."""
 
 import datetime
@@ -7,6 +7,7 @@ import uuid
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from deviations import summary
 from deviations.models import Deviation, FollowUpSummary
@@ -150,8 +151,9 @@ def test_an_edit_in_admin_moves_the_report_in_the_summary(w, admin_client):
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Deviation.objects.get(pk=deviation.pk).category == other
     assert_summary_is_a_recount()
-    # Its place and the county, for both date bases; the old category is gone.
-    assert FollowUpSummary.objects.filter(measure="category", key=str(other.pk), n=1).count() == 4
+    # Its place and the county, for both date bases, in its month, quarter and year; the old category is
+    # gone.
+    assert FollowUpSummary.objects.filter(measure="category", key=str(other.pk), n=1).count() == 12
     assert (
         not FollowUpSummary.objects.filter(measure="category", key=str(w.category.pk)).exclude(n=0).exists()
     )
@@ -185,13 +187,64 @@ def test_county_rows_are_the_sum_of_the_place_rows(w):
     submit(w, reporter=w.reporter)
     submit(w, reporter=w.reporter, municipality=w.stockholm, district=w.spanga)
     rows = summary.stored()
+    # KEY: agreement, basis, municipality, council, months, month, measure, key
     county = {
-        key[5:]: value for key, value in rows.items() if key[4] == summary.COUNTY and key[1] == "reported_on"
+        key[4:]: value for key, value in rows.items() if key[2] == summary.COUNTY and key[1] == "reported_on"
     }
     places: dict = {}
     for key, (n, seconds) in rows.items():
-        if key[4] != summary.COUNTY and key[1] == "reported_on":
-            was = places.get(key[5:], (0, 0))
-            places[key[5:]] = (was[0] + n, was[1] + seconds)
+        if key[2] != summary.COUNTY and key[1] == "reported_on":
+            was = places.get(key[4:], (0, 0))
+            places[key[4:]] = (was[0] + n, was[1] + seconds)
     assert county == places
-    assert county[("total", "")] == (2, 0)
+    month = timezone.localdate().replace(day=1)
+    assert county[(1, month, "total", "")] == (2, 0)
+
+
+def test_quarter_and_year_rows_are_the_sums_of_their_month_rows(w):
+    """Counted in Python from the stored month rows, independently of the SQL that stores them: after a
+    rebuild, and after the services have changed reports in several months."""
+    for number, reported_on in enumerate(
+        (
+            datetime.date(2025, 2, 3),
+            datetime.date(2025, 3, 30),
+            datetime.date(2025, 5, 1),
+            datetime.date(2025, 12, 31),
+            datetime.date(2026, 1, 1),
+        )
+    ):
+        factories.DeviationFactory(
+            reference=f"SB-{reported_on.year}-9{number:04d}",
+            agreement=w.psyk,
+            category=w.category,
+            municipality=w.nacka,
+            council=w.nacka_council,
+            reporting_organization=w.own,
+            counterparts=[w.counterpart],
+            reported_on=reported_on,
+            occurred_on=reported_on - datetime.timedelta(days=40),
+        )
+    summary.rebuild()  # made by factories, past the services
+    signed_in = submit(w, reporter=w.reporter)
+    transitions.apply_transition(deviation=signed_in, action="start_triage", actor=w.nacka_coordinator)
+    first = Deviation.objects.filter(reported_on=datetime.date(2025, 2, 3)).get()
+    transitions.apply_transition(deviation=first, action="start_triage", actor=w.nacka_coordinator)
+    assert_summary_is_a_recount()
+
+    rows = summary.stored()
+    rolled: dict = {}
+    for (agreement, basis, municipality, council, months, month, measure, key), (n, seconds) in rows.items():
+        if months != 1:
+            continue
+        quarter = month.replace(month=month.month - (month.month - 1) % 3)
+        for span, first_day in ((3, quarter), (12, month.replace(month=1))):
+            cell = (agreement, basis, municipality, council, span, first_day, measure, key)
+            was = rolled.get(cell, (0, 0))
+            rolled[cell] = (was[0] + n, was[1] + seconds)
+    assert {cell: value for cell, value in rows.items() if cell[4] != 1} == {
+        cell: value for cell, value in rolled.items() if value != (0, 0)
+    }
+    # Four months of 2025 in three quarters; reported and occurred dates both counted.
+    county_2025 = (w.psyk.pk, "reported_on", summary.COUNTY, summary.COUNTY, 12, datetime.date(2025, 1, 1))
+    assert rows[(*county_2025, "total", "")] == (4, 0)
+    assert rows[(*county_2025[:4], 3, datetime.date(2025, 1, 1), "total", "")] == (2, 0)

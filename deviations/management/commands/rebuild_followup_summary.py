@@ -1,4 +1,5 @@
-"""Count the follow-up's monthly summary again from the reports (deviations/summary.py).
+"""Count the follow-up's summary (its month, quarter and year rows) again from the reports
+(deviations/summary.py).
 
 The services keep the summary current; run this after loading reports by other means (a bulk import,
 the bench generator, a restore) or to check it: ``--check`` compares without changing anything and
@@ -12,7 +13,7 @@ from deviations import summary
 
 
 class Command(BaseCommand):
-    help = "Rebuild the follow-up's monthly summary from the reports (or --check it)."
+    help = "Rebuild the follow-up's summary from the reports (or --check it)."
 
     def add_arguments(self, parser):
         parser.add_argument(
