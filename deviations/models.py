@@ -8,6 +8,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import MD5
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -366,6 +367,9 @@ class Deviation(models.Model):
             # Queues: newest first, by status and council; keyset pagination on (created_at, id).
             models.Index(fields=["-created_at", "-id"], name="deviation_created_idx"),
             models.Index(fields=["status", "-created_at", "-id"], name="deviation_status_created_idx"),
+            # Duplicate protection (services.reporting._same_report): the same description filed
+            # recently. Without it the lookup walks every report filed nationwide within the window.
+            models.Index(MD5("description"), "created_at", name="deviation_duplicate_idx"),
             models.Index(
                 fields=["council", "status", "-created_at", "-id"], name="deviation_council_status_idx"
             ),

@@ -1,12 +1,14 @@
 """The reporter's journey: the rules a new report must meet, filing it and confirming it."""
 
 import datetime
+import hashlib
 import logging
 import uuid
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Min, prefetch_related_objects
+from django.db.models.functions import MD5
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import get_language, gettext_noop
@@ -272,15 +274,20 @@ def _same_report(data: dict, *, reporter) -> Deviation | None:
             "reporter__isnull": True,
             "reporter_email__iexact": (data["reporter_email"] or "").strip(),
         }
+    description = (data["description"] or "").strip()
+    # Looked up by the index's expression (deviation_duplicate_idx), then compared in full.
+    digest = hashlib.md5(description.encode(), usedforsecurity=False).hexdigest()
     return (
-        Deviation.objects.filter(
+        Deviation.objects.alias(description_md5=MD5("description"))
+        .filter(
+            description_md5=digest,
             created_at__gte=timezone.now() - DUPLICATE_WINDOW,
             agreement=data["agreement"],
             category=data["category"],
             occurred_on=data["occurred_on"],
             municipality=data["municipality"],
             reporting_organization=data["reporting_organization"],
-            description=(data["description"] or "").strip(),
+            description=description,
             consequence=(data["consequence"] or "").strip(),
             **same_reporter,
         )
