@@ -51,17 +51,21 @@ def _forget_digest(sender, file_path, **kwargs):
         _code_digest.cache_clear()
 
 
-def form_cache_key(form, *parts) -> str | None:
+def form_cache_key(form, *parts, fields=None) -> str | None:
     """A key for a form's rendered fields (``{% cache %}`` in a template), or None when the form has
     errors (rendered each time). Made of everything the fields render: each field's name, label, help
     text, whether it is required, its widget's attributes, its value (the bound data, or the initial
     one) and its choices (values and labels, read once here: a ModelChoiceField's queryset is one query,
     as it is when the form renders), plus ``parts``, the language and ``render_version()``. Another
-    value, an edited label or a deploy is another key: nothing to invalidate."""
+    value, an edited label or a deploy is another key: nothing to invalidate. ``fields``: the names of
+    the fields the cached fragment renders, when it is not all of them (the others, e.g. a hidden
+    field holding the user's own search, stay out of the cache and of the key)."""
     if form.is_bound and form.errors:
         return None
     material: list = [render_version(), get_language(), type(form).__qualname__, *parts]
     for name, field in form.fields.items():
+        if fields is not None and name not in fields:
+            continue
         bound = form[name]
         choices = getattr(field, "choices", None)
         material.append(
@@ -72,7 +76,7 @@ def form_cache_key(form, *parts) -> str | None:
                 field.required,
                 sorted((str(key), str(value)) for key, value in field.widget.attrs.items()),
                 str(bound.value()),
-                None if choices is None else _plain(list(choices)),
+                None if choices is None else _plain(list(iter(choices))),  # iter: no COUNT(*) of a queryset
             )
         )
     return hashlib.sha256(repr(material).encode()).hexdigest()

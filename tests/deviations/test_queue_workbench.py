@@ -592,6 +592,25 @@ def test_queue_page_offers_the_bulk_form_and_row_boxes(client, w):
     assert 'action="/arenden/markerade/"' in html
 
 
+def test_the_bulk_and_save_filter_forms_render_from_cache_and_show_a_change_at_once(client, w):
+    """Their visible fields are cached by content: a renamed colleague or a new council shows on the
+    next page, and the hidden current filter (the user's own search text) is never cached."""
+    from django.core.cache import cache
+
+    cache.clear()
+    client.force_login(w.coord_x)
+    colleague = factories.UserFactory(first_name="Kerstin", last_name="Berg")
+    factories.CouncilMembershipFactory(council=w.council_x, user=colleague)
+    assert "Kerstin Berg" in client.get(QUEUE).content.decode()
+    colleague.last_name = "Ek"
+    colleague.save()
+    html = client.get(f"{QUEUE}?q=utskrivning").content.decode()
+    assert "Kerstin Ek" in html and "Kerstin Berg" not in html
+    assert 'name="query" value="q=utskrivning' in html  # rendered for this request, outside the cache
+    cached = "".join(str(value) for value in cache._cache.values())  # locmem: what is stored
+    assert "utskrivning" not in cached
+
+
 # --- Exports ---------------------------------------------------------------------------------------
 
 
