@@ -62,7 +62,14 @@ def form_cache_key(form, *parts, fields=None) -> str | None:
     field holding the user's own search, stay out of the cache and of the key)."""
     if form.is_bound and form.errors:
         return None
-    material: list = [render_version(), get_language(), type(form).__qualname__, *parts]
+    material: list = [
+        render_version(),
+        get_language(),
+        type(form).__qualname__,
+        form.prefix,
+        form.auto_id,
+        *parts,
+    ]
     for name, field in form.fields.items():
         if fields is not None and name not in fields:
             continue
@@ -74,6 +81,8 @@ def form_cache_key(form, *parts, fields=None) -> str | None:
                 str(bound.label),
                 str(field.help_text),
                 field.required,
+                type(field.widget).__qualname__,
+                field.disabled,
                 sorted((str(key), str(value)) for key, value in field.widget.attrs.items()),
                 str(bound.value()),
                 None if choices is None else _plain(list(iter(choices))),  # iter: no COUNT(*) of a queryset
