@@ -26,6 +26,12 @@ DATABASE_SETTINGS = {"jit": "off", "plan_cache_mode": "force_custom_plan"}
 # five small joins cost 2.7 ms of planning for a query that runs in 0.1 ms (1.1 ms without).
 QUEUE_PLANNER_SETTINGS = {"enable_memoize": "off"}
 
+# For the report page (deviations.views.common.detail): each of its statements finds one report, or
+# rows of that report, by key; a generic plan is the custom plan, so its prepared statements may keep
+# theirs instead of being planned on every execution (its twelve-table join took 1.5 ms to plan and
+# 0.1 ms to run). 10 -> 6 ms of PostgreSQL per page at 1M (bench/RESULTS.md).
+DETAIL_PLANNER_SETTINGS = {"plan_cache_mode": "auto"}
+
 
 def _quoted(connection, name: str) -> str:
     return connection.ops.quote_name(name)
@@ -64,13 +70,14 @@ def current_settings(*, connection=None) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def planner_settings(settings: dict[str, str], *, using: str = DEFAULT_DB_ALIAS):
+def planner_settings(settings: dict[str, str], *, using: str = DEFAULT_DB_ALIAS, savepoint: bool = False):
     """Run the block in a transaction whose planner settings are ``settings`` (``SET LOCAL``: they end
-    with the transaction, so a pooled server connection is handed back unchanged)."""
+    with the transaction, so a pooled server connection is handed back unchanged). ``savepoint``: for a
+    block that may raise (a view's 404) inside a caller's transaction, which must stay usable."""
     connection = connections[using]
-    # No savepoint inside an outer transaction: SET LOCAL then lasts until that one ends, which only
-    # widens the scope to the caller's own transaction.
-    with transaction.atomic(using=using, savepoint=False):
+    # No savepoint inside an outer transaction by default: SET LOCAL then lasts until that one ends,
+    # which only widens the scope to the caller's own transaction.
+    with transaction.atomic(using=using, savepoint=savepoint):
         with connection.cursor() as cursor:
             for name, value in settings.items():
                 cursor.execute("SELECT set_config(%s, %s, true)", [name, value])

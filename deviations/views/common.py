@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 
+from config.db import DETAIL_PLANNER_SETTINGS, planner_settings
 from deviations import queues, selectors
 from deviations.dates import stockholm_today
 from deviations.forms_triage import AssignForm, LinkToIssueForm, NoteForm, RedactForm
@@ -39,7 +40,8 @@ def detail(request, reference: str):
     Handlers (council members, regional coordinators) see everything and the actions the state machine
     allows them; reporters and counterpart responders see the report, status changes and what is
     marked visible to the reporter."""
-    return render_detail(request, reference)
+    with planner_settings(DETAIL_PLANNER_SETTINGS, savepoint=True):
+        return render_detail(request, reference)
 
 
 def render_detail(request, reference: str, **note_forms):
