@@ -522,6 +522,10 @@ backend nodes
         for name in self.node_names:
             self.start_node(name)
         self.start_haproxy()
+        # Up means up behind the balancer: its health checks (2 in a row) may not have passed yet for a
+        # node whose first requests are slow (imports, the SAML libraries' schemas).
+        every_node = set(self.node_names)
+        wait_for(lambda: self.backends_up() == every_node, timeout=60, what="every node up in HAProxy")
         for name in self.worker_names:
             self.start_worker(name)
         self.log(f"cluster up in {time.monotonic() - started:.1f} s: {json.dumps(self.ports)} in {self.dir}")
