@@ -50,9 +50,17 @@ def oidc_login(request, provider_id):
     return allow_forms_to_identity_providers(request, oidc_views.login(request, provider_id))
 
 
+def _trusted_for_someone(app) -> bool:
+    """Whether an OpenID Connect app has trusted domains or organisations (``identity.trust``);
+    without them it refuses every login, so it gets no button (as SAML IdPs without trust)."""
+    app_settings = app.settings or {}
+    return bool(app_settings.get("email_domains") or app_settings.get("organizations"))
+
+
 def identity_providers(request, next_url: str) -> list[dict]:
     """The login page's buttons: every OpenID Connect provider (admin or settings), started with a
-    POST; every SAML IdP in the loaded metadata, started with a link."""
+    POST; every SAML IdP in the loaded metadata, started with a link — each only when it is trusted
+    for some domain or organisation."""
     oidc = [
         {
             "name": app.name,
@@ -60,6 +68,7 @@ def identity_providers(request, next_url: str) -> list[dict]:
             "post": True,
         }
         for app in get_adapter().list_apps(request, provider="openid_connect")
+        if _trusted_for_someone(app)
     ]
     saml_idps = [
         {

@@ -197,6 +197,21 @@ def test_identity_providers_from_settings_and_from_the_admin_work_side_by_side(c
     assert SocialAccount.objects.get(user=signed_in_user(client)).provider == ADMIN_PROVIDER
 
 
+def test_an_identity_provider_without_trust_has_no_button(client, idp):
+    SocialApp.objects.create(
+        provider="openid_connect",
+        provider_id=ADMIN_PROVIDER,
+        name="Kommun B (från admin)",
+        client_id="samverkansbrister",
+        secret="hemlig-klientnyckel-for-test",
+        settings={"server_url": idp.server_url},  # no email_domains, no organizations
+    )
+    html = client.get("/konto/logga-in/").content.decode()
+    assert "Kommun B (från admin)" not in html
+    assert 'action="/konto/sso/oidc/kommunb/login/"' not in html
+    assert 'action="/konto/sso/oidc/testidp/login/"' in html  # trusted in settings
+
+
 def test_a_superuser_at_a_multi_factor_level_reaches_the_admin_without_a_code(client, idp):
     factories.UserFactory(email="anna.andersson@xkommun.example.se", is_staff=True, is_superuser=True)
     federated_login(client, idp, "anna", next_url="/admin/")
