@@ -179,15 +179,20 @@ def test_a_login_without_an_e_mail_address_is_refused(client, idp):
     assert signed_in_user(client) is None
 
 
-def test_identity_providers_from_settings_and_from_the_admin_work_side_by_side(client, idp):
-    SocialApp.objects.create(
+def admin_app(idp, **app_settings) -> SocialApp:
+    """An OpenID Connect provider added in the admin, at the test IdP."""
+    return SocialApp.objects.create(
         provider="openid_connect",
         provider_id=ADMIN_PROVIDER,
         name="Kommun B (från admin)",
         client_id="samverkansbrister",
         secret="hemlig-klientnyckel-for-test",
-        settings={"server_url": idp.server_url, "email_domains": TRUSTED_DOMAINS},
+        settings={"server_url": idp.server_url, **app_settings},
     )
+
+
+def test_identity_providers_from_settings_and_from_the_admin_work_side_by_side(client, idp):
+    admin_app(idp, email_domains=TRUSTED_DOMAINS)
     html = client.get("/konto/logga-in/").content.decode()
     assert 'action="/konto/sso/oidc/testidp/login/"' in html
     assert 'action="/konto/sso/oidc/kommunb/login/"' in html
@@ -198,14 +203,7 @@ def test_identity_providers_from_settings_and_from_the_admin_work_side_by_side(c
 
 
 def test_an_identity_provider_without_trust_has_no_button(client, idp):
-    SocialApp.objects.create(
-        provider="openid_connect",
-        provider_id=ADMIN_PROVIDER,
-        name="Kommun B (från admin)",
-        client_id="samverkansbrister",
-        secret="hemlig-klientnyckel-for-test",
-        settings={"server_url": idp.server_url},  # no email_domains, no organizations
-    )
+    admin_app(idp)  # no email_domains, no organizations
     html = client.get("/konto/logga-in/").content.decode()
     assert "Kommun B (från admin)" not in html
     assert 'action="/konto/sso/oidc/kommunb/login/"' not in html
