@@ -104,6 +104,24 @@ def embedded_database_url() -> str:
     return f"postgres://postgres@/{DEV_DATABASE}?host={socket_dir}"
 
 
+def join_embedded_database_for(environ) -> None:
+    """For a plain ``.venv/bin/python manage.py …`` (manage.py calls this): when the database URL (the
+    environment's, or the development ``.env`` that dev.py writes) is the embedded server in ``.pgdata``
+    and no dev.py is running it, start it for this command; it stops when the command ends, as it does
+    for dev.py. Nothing happens anywhere else (production has neither ``.pgdata`` nor such a URL)."""
+    url = environ.get("DATABASE_URL")
+    dotenv = ROOT / ".env"
+    if url is None and dotenv.exists():
+        lines = dotenv.read_text().splitlines()
+        url = next((line.partition("=")[2] for line in lines if line.startswith("DATABASE_URL=")), None)
+    if not url or f"host={PGDATA}" not in url or not PGDATA.is_dir() or any(PGDATA.glob(".s.PGSQL.*")):
+        return
+    try:
+        embedded_database_url()
+    except ImportError:  # not the development virtualenv
+        return
+
+
 def stop_on_sigterm() -> None:
     """SIGTERM ends dev.py like Ctrl-C does, so the embedded server is stopped on the way out."""
 
