@@ -66,13 +66,9 @@ def main(argv=None) -> int:
     parser.add_argument("--year", type=int, default=datetime.date.today().year - 1)
     parser.add_argument("--formats", default="csv,xlsx")
     args = parser.parse_args(argv)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-    os.environ.setdefault("DEBUG", "False")
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
-    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
-    import django
+    from bench.run import setup_in_process
 
-    django.setup()
+    setup_in_process()
     from django.db.models import Count
     from django.test import RequestFactory
     from django.urls import reverse

@@ -55,18 +55,10 @@ class StatementTimer:
 
 
 def setup():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-    os.environ.setdefault("DEBUG", "False")
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
-    os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1")
-    os.environ.setdefault("SECURE_SSL_REDIRECT", "False")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.setdefault("CONN_MAX_AGE", "600")
-    os.environ.setdefault("DATABASE_SERVER_SIDE_BINDING", "True")
     sys.path.insert(0, str(ROOT))
-    import django
+    from bench.run import setup_in_process
 
-    django.setup()
+    setup_in_process(ALLOWED_HOSTS="testserver,127.0.0.1")
 
 
 def request_maker(scenario: str, client):

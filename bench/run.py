@@ -45,20 +45,32 @@ SAME_REQUEST = {"export: xlsx first byte"}
 BENCH_PASSWORD = "bench-losenord-inte-hemligt"
 
 
+#: The app as the load run serves it: production settings (bench/settings.py, DEBUG off) on 127.0.0.1
+#: over plain HTTP. Also what the in-process tools (bench.profile, bench.exports) run with.
+SERVER_SETTINGS = {
+    "DJANGO_SETTINGS_MODULE": "bench.settings",
+    "DEBUG": "False",
+    "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
+    "ALLOWED_HOSTS": HOST,
+    "SECURE_SSL_REDIRECT": "False",
+    "CONN_MAX_AGE": "600",
+    "LOG_LEVEL": "WARNING",
+}
+
+
+def setup_in_process(**overrides: str) -> None:
+    """``django.setup()`` with ``SERVER_SETTINGS`` (and ``overrides``) where the environment does not
+    set them, for the tools that run requests in this process."""
+    for name, value in {**SERVER_SETTINGS, "DATABASE_SERVER_SIDE_BINDING": "True", **overrides}.items():
+        os.environ.setdefault(name, value)
+    import django
+
+    django.setup()
+
+
 def server_environment(args) -> dict:
     env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="bench.settings",
-        DEBUG="False",
-        SECRET_KEY="bench-only-secret-key-" + "x" * 40,
-        ALLOWED_HOSTS=HOST,
-        SECURE_SSL_REDIRECT="False",
-        BENCH_QUERY_COUNT="1",
-        DATABASE_URL=args.database_url,
-        CONN_MAX_AGE="600",
-        LOG_LEVEL="WARNING",
-        PYTHONUNBUFFERED="1",
-    )
+    env.update(SERVER_SETTINGS, BENCH_QUERY_COUNT="1", DATABASE_URL=args.database_url, PYTHONUNBUFFERED="1")
     # Prepared statements on persistent connections (config/settings.py); set to False to compare.
     env.setdefault("DATABASE_SERVER_SIDE_BINDING", "True")
     env.setdefault("BENCH_USERNAME", "bench")
