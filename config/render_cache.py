@@ -1,8 +1,9 @@
 """What cached HTML depends on besides its own data: the release and the code that renders it.
 
-Three render caches pay for themselves (measured in the commits that added them): long select lists
-(``config.forms.CachedChoicesRenderer``), the queue's filter form (``deviations.filters.form_cache_key``)
-and the follow-up page's two forms (``form_cache_key`` below).
+Four render caches pay for themselves (measured in the commits that added them): long select lists
+(``config.forms.CachedChoicesRenderer``), the queue's filter form (``deviations.filters.form_cache_key``),
+the follow-up page's two forms (``form_cache_key`` below) and the unbound forms of the queue and the
+report page (``deviations/templatetags/cached_forms.py``, with ``form_cache_key`` too).
 Their keys hold the data they show; ``render_version()`` adds what a deploy changes, so HTML cached by
 one release is never served by the next one, also when the cache is shared (``CACHE_URL``) or a
 release keeps its version number:
