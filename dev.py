@@ -186,22 +186,11 @@ def cmd_run(extra: list[str]) -> None:
     manage("seed_demo", "--if-empty", env=env)
     # The background worker (e-mails and other queued tasks) runs beside the web server.
     worker = subprocess.Popen([str(VENV_PYTHON), "manage.py", "db_worker"], cwd=ROOT, env=env)
-    # In a process group of its own: runserver's autoreloader runs the server in a child, which must
-    # stop with it also when dev.py is ended with SIGTERM rather than Ctrl-C in the terminal.
-    server = subprocess.Popen(
-        [str(VENV_PYTHON), "manage.py", "runserver", *(extra or ["127.0.0.1:8000"])],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
     try:
-        server.wait()
+        manage("runserver", *(extra or ["127.0.0.1:8000"]), env=env)
     except KeyboardInterrupt:
         pass
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=10)
         worker.terminate()
         worker.wait(timeout=10)
 
