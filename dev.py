@@ -62,7 +62,32 @@ def find_python() -> str:
 
 def run(*args, **kwargs):
     print("+", " ".join(str(a) for a in args), flush=True)
-    subprocess.run([str(a) for a in args], check=True, cwd=ROOT, **kwargs)
+    with subprocess.Popen([str(a) for a in args], cwd=ROOT, **kwargs) as process:
+        try:
+            returncode = process.wait()
+        except BaseException as exc:
+            # Ctrl-C in the terminal reached the command too: give it a moment to end its own way.
+            if isinstance(exc, KeyboardInterrupt):
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=2)
+            # Otherwise (SIGTERM, see stop_on_sigterm; a SIGINT sent to dev.py alone) end it as Ctrl-C
+            # would, so that it stops what it started: runserver's autoreloader stops the server it
+            # runs in a child process, while killing the autoreloader would leave that server running.
+            stop(process)
+            raise
+    if returncode:
+        raise subprocess.CalledProcessError(returncode, args)
+
+
+def stop(process: subprocess.Popen, timeout: float = 10) -> None:
+    """Interrupt ``process`` like Ctrl-C; kill it if it has not ended within ``timeout`` seconds."""
+    with contextlib.suppress(ProcessLookupError):
+        process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def ensure_venv() -> None:
