@@ -645,80 +645,149 @@ def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"\w{4,}", (text or "").lower()) if not w.isdigit()}
 
 
-def similar_deviations(deviation: Deviation, *, user, visible=None, limit: int = 5) -> list[Deviation]:
+# The ranking of the pool as SQL written once (the ORM rebuilt and compiled its expression tree on
+# every report page, ~4 ms of Python): the viewer's scope and the pool come in as the ``candidates``
+# subquery, every value is a parameter, so the text is the same for every report seen in one scope and
+# psycopg prepares it once per connection. The score is the one documented below, computed as the ORM
+# expressions did (same float8 arithmetic, same order of additions; the text rank re-parses the stored
+# search document's text, as Django's SearchRank("search_document") did), so the ranking is unchanged.
+_SIMILAR_RANKING = """
+SELECT d.id, d.reference, d.status, d.occurred_on, d.category_id, category.name,
+       d.same_kind, d.same_pair, d.days, d.text_score,
+       (((d.same_kind + d.same_pair) + (2.0::float8 * (1.0::float8 - (d.days / %s::float8)))) + d.text_score)
+         AS similarity
+FROM (
+  SELECT c.id, c.reference, c.status, c.occurred_on, c.category_id,
+         CASE WHEN (c.agreement_id = %s AND c.category_id = %s) THEN 3 ELSE 0 END AS same_kind,
+         CASE
+           WHEN (c.reporting_organization_id = %s AND EXISTS(
+             SELECT 1 FROM deviations_deviation_counterpart_organizations u
+             WHERE u.deviation_id = c.id AND u.organization_id = ANY(%s::bigint[]))) THEN 3
+           WHEN (c.reporting_organization_id = ANY(%s::bigint[]) AND EXISTS(
+             SELECT 1 FROM deviations_deviation_counterpart_organizations u
+             WHERE u.deviation_id = c.id AND u.organization_id = %s)) THEN 3
+           ELSE 0
+         END AS same_pair,
+         ABS(c.occurred_on - %s::date) AS days,
+         {text} AS text_score
+  FROM ({candidates}) c
+) d
+INNER JOIN agreements_deviationcategory category ON category.id = d.category_id
+ORDER BY similarity DESC, d.id DESC
+LIMIT %s
+"""
+_SIMILAR_POOL = """
+(SELECT u.id FROM deviations_deviation u WHERE u.agreement_id = %s AND u.occurred_on <= %s
+   AND u.occurred_on >= %s ORDER BY u.occurred_on DESC LIMIT %s)
+UNION ALL
+(SELECT u.id FROM deviations_deviation u WHERE u.agreement_id = %s AND u.occurred_on >= %s
+   AND u.occurred_on <= %s ORDER BY u.occurred_on ASC LIMIT %s)
+UNION ALL
+(SELECT u.id FROM deviations_deviation u WHERE u.category_id = %s AND u.occurred_on <= %s
+   AND u.occurred_on >= %s ORDER BY u.occurred_on DESC LIMIT %s)
+UNION ALL
+(SELECT u.id FROM deviations_deviation u WHERE u.category_id = %s AND u.occurred_on >= %s
+   AND u.occurred_on <= %s ORDER BY u.occurred_on ASC LIMIT %s)
+"""
+_SIMILAR_TEXT = (
+    "LEAST((ts_rank(to_tsvector(COALESCE((c.search_document)::text, '')), "
+    "to_tsquery('swedish'::regconfig, %s)) * 20.0::float8), 4.0::float8)"
+)
+_SIMILAR_NO_TEXT = "0.0::float8"
+
+
+def similar_deviations(
+    deviation: Deviation, *, user, visible=None, counterparts=None, limit: int = 5
+) -> list[Deviation]:
     """Reports that may concern the same problem, best first.
 
     Candidates come from index-friendly filters only (same agreement, or same category, within
     ``SIMILAR_WINDOW_DAYS`` of the occurrence) and at most ``SIMILAR_CANDIDATES`` of them are ranked:
     same agreement and category (3), same organisation pair (3), closeness in time (up to 2) and the
     text (full-text rank with the Swedish configuration).
-    Each result carries ``similarity`` (the score) and ``similar_reasons``. ``visible``: the
-    caller's ``deviations_visible_to(user)``, when it already has it (saves a query).
+    Each result carries ``similarity`` (the score) and ``similar_reasons``; only ``reference``,
+    ``status``, ``occurred_on`` and ``category`` (its name) are loaded. ``visible``: the caller's
+    ``deviations_visible_to(user)``, when it already has it (saves a query); ``counterparts``: the
+    report's counterpart organisations, when the caller has read them.
     """
     import datetime
 
-    from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
+    from django.db import connections
+    from django.db.models.expressions import RawSQL
+
+    from agreements.models import DeviationCategory
 
     window = datetime.timedelta(days=SIMILAR_WINDOW_DAYS)
-    counterpart_ids = [o.pk for o in deviation.counterpart_organizations.all()]
-    through = Deviation.counterpart_organizations.through
-    shares_pair = Exists(
-        through.objects.filter(deviation_id=OuterRef("pk"), organization_id__in=counterpart_ids)
-    )
+    if counterparts is None:
+        counterparts = deviation.counterpart_organizations.all()
+    counterpart_ids = [o.pk for o in counterparts]
     # A bounded pool: for the same agreement and for the same category, the SIMILAR_POOL_SIDE reports
     # that occurred closest before and after this one within the window (four LIMIT-ed range scans of
-    # the (agreement, occurred_on) and (category, occurred_on) indexes). Ranking (the text rank above
-    # all) then costs the same whatever the size of the table.
-    sides = []
-    for key, value in (("agreement_id", deviation.agreement_id), ("category_id", deviation.category_id)):
-        for lookup, edge, bound, order in (
-            ("lte", "gte", deviation.occurred_on - window, "-occurred_on"),
-            ("gte", "lte", deviation.occurred_on + window, "occurred_on"),
-        ):
-            sides.append(
-                Deviation.objects.filter(
-                    **{
-                        key: value,
-                        f"occurred_on__{lookup}": deviation.occurred_on,
-                        f"occurred_on__{edge}": bound,
-                    }
-                )
-                .order_by(order)
-                .values_list("pk", flat=True)[:SIMILAR_POOL_SIDE]
-            )
-    # One subquery (a UNION ALL of the four scans): an OR of IN subqueries is planned as a full scan
-    # with hashed subplans.
-    pool = Q(pk__in=sides[0].union(*sides[1:], all=True))
+    # the (agreement, occurred_on) and (category, occurred_on) indexes), as one subquery (a UNION ALL of
+    # the four scans: an OR of IN subqueries is planned as a full scan with hashed subplans). Ranking
+    # (the text rank above all) then costs the same whatever the size of the table.
+    occurred = deviation.occurred_on
+    before, after = occurred - window, occurred + window
+    pool_params = [
+        *(deviation.agreement_id, occurred, before, SIMILAR_POOL_SIDE),
+        *(deviation.agreement_id, occurred, after, SIMILAR_POOL_SIDE),
+        *(deviation.category_id, occurred, before, SIMILAR_POOL_SIDE),
+        *(deviation.category_id, occurred, after, SIMILAR_POOL_SIDE),
+    ]
+    # The viewer's scope stays the one definition (deviations_visible_to), compiled by the ORM.
     candidates = (
         (deviations_visible_to(user) if visible is None else visible)
         .exclude(pk=deviation.pk)
-        .filter(pool)
-        .annotate(
-            same_kind=Case(
-                When(agreement_id=deviation.agreement_id, category_id=deviation.category_id, then=Value(3)),
-                default=Value(0),
-                output_field=IntegerField(),
-            ),
-            same_pair=Case(
-                When(
-                    Q(reporting_organization_id=deviation.reporting_organization_id) & shares_pair,
-                    then=Value(3),
-                ),
-                When(
-                    Q(reporting_organization_id__in=counterpart_ids)
-                    & Exists(
-                        through.objects.filter(
-                            deviation_id=OuterRef("pk"), organization_id=deviation.reporting_organization_id
-                        )
-                    ),
-                    then=Value(3),
-                ),
-                default=Value(0),
-                output_field=IntegerField(),
-            ),
+        .filter(pk__in=RawSQL(_SIMILAR_POOL, pool_params))  # noqa: S611 - constant SQL, values as parameters
+        .values_list(
+            "id",
+            "reference",
+            "status",
+            "occurred_on",
+            "category_id",
+            "agreement_id",
+            "reporting_organization_id",
+            "search_document",
         )
+        .order_by()
     )
-    return _similar_ranked_in_database(deviation, candidates, limit=limit)
+    candidates_sql, candidates_params = candidates.query.sql_with_params()
+    words = sorted(_words(deviation.description))[:40]
+    org = deviation.reporting_organization_id
+    params = [
+        float(SIMILAR_WINDOW_DAYS),
+        deviation.agreement_id,
+        deviation.category_id,
+        org,
+        counterpart_ids,
+        counterpart_ids,
+        org,
+        occurred,
+        *([" | ".join(words)] if words else []),
+        *candidates_params,
+        limit,
+    ]
+    sql = _SIMILAR_RANKING.format(
+        text=_SIMILAR_TEXT if words else _SIMILAR_NO_TEXT, candidates=candidates_sql
+    )
+    with connections[candidates.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    result = []
+    loaded = ("id", "reference", "status", "occurred_on", "category_id")
+    fields = [f.attname for f in Deviation._meta.concrete_fields if f.attname in loaded]  # from_db's order
+    for *values, category_name, same_kind, same_pair, days, text, score in rows:
+        # As .only("reference", "status", "occurred_on", "category__name") would load them.
+        by_name = dict(zip(loaded, values, strict=True))
+        row = Deviation.from_db(candidates.db, fields, [by_name[name] for name in fields])
+        row.category = DeviationCategory.from_db(
+            candidates.db, ["id", "name"], [by_name["category_id"], category_name]
+        )
+        row.same_kind, row.same_pair, row.days, row.text_score = same_kind, same_pair, days, text
+        row.similarity = round(score, 2)
+        row.similar_reasons = _similar_reasons(row, days=days, text=text)
+        result.append(row)
+    return result
 
 
 def _similar_reasons(row, *, days: int, text: float) -> list[str]:
@@ -732,45 +801,6 @@ def _similar_reasons(row, *, days: int, text: float) -> list[str]:
     if text >= 0.5:
         reasons.append("text")
     return reasons
-
-
-def _similar_ranked_in_database(deviation: Deviation, candidates: QuerySet, *, limit: int) -> list[Deviation]:
-    """The whole score (kind and pair, closeness in time, full-text rank of the stored Swedish search
-    document) computed and sorted in the query, so only the ``limit`` best rows are fetched."""
-    from django.contrib.postgres.search import SearchQuery, SearchRank
-    from django.db.models import ExpressionWrapper, F, FloatField, Func, IntegerField, Value
-    from django.db.models.functions import Least
-
-    words = sorted(_words(deviation.description))[:40]
-    if words:
-        query = SearchQuery(" | ".join(words), config="swedish", search_type="raw")
-        text = Least(SearchRank("search_document", query) * Value(20.0), Value(4.0))
-    else:
-        text = Value(0.0)
-    days = Func(
-        F("occurred_on"),
-        Value(deviation.occurred_on),
-        arg_joiner=" - ",
-        template="ABS(%(expressions)s)",  # date - date is a number of days in PostgreSQL
-        output_field=IntegerField(),
-    )
-    closeness = Value(2.0) * (Value(1.0) - F("days") / Value(float(SIMILAR_WINDOW_DAYS)))
-    rows = list(
-        candidates.annotate(
-            days=days,
-            text_score=ExpressionWrapper(text, output_field=FloatField()),
-            similarity=ExpressionWrapper(
-                F("same_kind") + F("same_pair") + closeness + F("text_score"), output_field=FloatField()
-            ),
-        )
-        .select_related("category")
-        .only("reference", "status", "occurred_on", "category__name")
-        .order_by("-similarity", "-pk")[:limit]
-    )
-    for row in rows:
-        row.similarity = round(row.similarity, 2)
-        row.similar_reasons = _similar_reasons(row, days=row.days, text=row.text_score)
-    return rows
 
 
 # --- Systemic issues -------------------------------------------------------------------------------

@@ -84,3 +84,53 @@ def test_at_most_five():
         8, council=w.council_x, municipality=w.muni_x, agreement=w.agreement, category=w.category
     )
     assert len(similar_deviations(w.dev_x, user=w.coord_x)) == 5
+
+
+def _same_kind(w, **fields):
+    """A report of council X of the world's agreement and category."""
+    return factories.DeviationFactory(
+        council=w.council_x, municipality=w.muni_x, agreement=w.agreement, category=w.category, **fields
+    )
+
+
+def test_without_counterparts_or_words_the_score_is_kind_and_time():
+    """A report with no counterpart (no pair to share) and no word of four letters (no text rank)."""
+    w = build_world()
+    base = _same_kind(w, reporting_organization=w.org_social, counterparts=[], description="Ja, 12 nu.")
+    same_reporter = _same_kind(
+        w, reporting_organization=w.org_social, counterparts=[w.org_psych], occurred_on=base.occurred_on
+    )
+    (result,) = [d for d in similar_deviations(base, user=w.coord_x) if d.pk == same_reporter.pk]
+    assert result.similarity == 5.0  # same kind 3 + same day 2; no pair, no text
+    assert result.similar_reasons == ["kind", "time"]
+    assert (result.reference, result.status, result.occurred_on, result.category.name) == (
+        same_reporter.reference,
+        same_reporter.status,
+        same_reporter.occurred_on,
+        w.category.name,
+    )
+
+
+def test_the_pair_counts_both_ways_round():
+    """Same pair: this report's reporting organisation among the candidate's counterparts and one of
+    this report's counterparts reporting, or the same reporting organisation sharing a counterpart."""
+    w = build_world()
+    other = factories.OrganizationFactory(name="Annan")
+    base = _same_kind(w, reporting_organization=w.org_social, counterparts=[w.org_psych], description="Ja.")
+
+    def candidate(reporting, counterparts):
+        return _same_kind(
+            w,
+            reporting_organization=reporting,
+            counterparts=counterparts,
+            occurred_on=base.occurred_on,
+            description="Ja.",
+        )
+
+    reversed_pair = candidate(w.org_psych, [w.org_social])
+    same_pair = candidate(w.org_social, [other, w.org_psych])
+    no_pair = candidate(other, [w.org_psych])
+    scores = {d.pk: (d.similarity, d.similar_reasons) for d in similar_deviations(base, user=w.coord_x)}
+    assert scores[reversed_pair.pk] == (8.0, ["kind", "pair", "time"])
+    assert scores[same_pair.pk] == (8.0, ["kind", "pair", "time"])
+    assert scores[no_pair.pk] == (5.0, ["kind", "time"])
