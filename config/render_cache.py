@@ -57,10 +57,11 @@ def form_cache_key(form, *parts, fields=None) -> str | None:
     errors (rendered each time). Made of everything the fields render: each field's name, label, help
     text, whether it is required, its widget's attributes, its value (the bound data, or the initial
     one) and its choices (values and labels, read once here: a ModelChoiceField's queryset is one query,
-    as it is when the form renders), plus ``parts``, the language and ``render_version()``. Another
-    value, an edited label or a deploy is another key: nothing to invalidate. ``fields``: the names of
-    the fields the cached fragment renders, when it is not all of them (the others, e.g. a hidden
-    field holding the user's own search, stay out of the cache and of the key)."""
+    as it is when the form renders; or the digest of them a field has PostgreSQL compute), plus
+    ``parts``, the language and ``render_version()``. Another value, an edited label or a deploy is
+    another key: nothing to invalidate. ``fields``: the names of the fields the cached fragment
+    renders, when it is not all of them (the others, e.g. a hidden field holding the user's own
+    search, stay out of the cache and of the key)."""
     if form.is_bound and form.errors:
         return None
     material: list = [
@@ -86,10 +87,22 @@ def form_cache_key(form, *parts, fields=None) -> str | None:
                 field.disabled,
                 sorted((str(key), str(value)) for key, value in field.widget.attrs.items()),
                 str(bound.value()),
-                None if choices is None else _plain(list(iter(choices))),  # iter: no COUNT(*) of a queryset
+                _choices_material(field, choices),
             )
         )
     return hashlib.sha256(repr(material).encode()).hexdigest()
+
+
+def _choices_material(field, choices):
+    """The choices as the text they render, or the digest of them that the field has PostgreSQL
+    compute (``deviations.fields.DigestedModelChoiceField``: a long list of rows is not read to make
+    the key of HTML that holds it)."""
+    if choices is None:
+        return None
+    digest = getattr(field, "choices_digest", None)
+    if digest is not None:
+        return digest()
+    return _plain(list(iter(choices)))  # iter: no COUNT(*) of a queryset
 
 
 def _plain(value):

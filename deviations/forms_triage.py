@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from agreements.models import Agreement, ContributingFactor, Organization
 from councils.models import Council
 
-from .fields import ModelChoiceField, ModelMultipleChoiceField
+from .fields import DigestedModelChoiceField, ModelChoiceField, ModelMultipleChoiceField
 from .models import ResponseTemplate, SavedFilter, SystemicAction, SystemicIssue
 from .selectors import EVERYWHERE
 from .services.bulk import MAX_REPORTS
@@ -219,14 +219,18 @@ class FactorsForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    assignee = ModelChoiceField(
-        label=_("Handläggare"), queryset=None, required=False, empty_label=_("Ingen (ta bort tilldelning)")
+    assignee = DigestedModelChoiceField(
+        label=_("Handläggare"),
+        queryset=None,
+        required=False,
+        empty_label=_("Ingen (ta bort tilldelning)"),
+        label_fields=("first_name", "last_name", "username"),
+        label_from_instance=lambda u: u.get_full_name() or u.username,
     )
 
     def __init__(self, *args, users, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = users
-        self.fields["assignee"].label_from_instance = lambda u: u.get_full_name() or u.username
 
 
 class ResponseAnswerForm(forms.Form):
@@ -314,9 +318,11 @@ class LinkReportForm(forms.Form):
 class LinkToIssueForm(forms.Form):
     """The detail page's choice of a systemic issue for the report (issues not yet resolved)."""
 
-    issue = ModelChoiceField(
+    issue = DigestedModelChoiceField(
         label=_("Systemfråga"),
         queryset=SystemicIssue.objects.exclude(state=SystemicIssue.State.RESOLVED).order_by("title"),
+        label_fields=("title",),
+        label_from_instance=lambda issue: issue.title,
         empty_label=_("Välj systemfråga"),
         error_messages={"required": _("Välj en systemfråga."), "invalid_choice": _("Välj en systemfråga.")},
     )

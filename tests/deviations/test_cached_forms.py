@@ -62,3 +62,86 @@ def test_a_submitted_form_is_rendered_afresh_and_never_stored():
     invalid = NoteForm(data={"text": "x" * 101})
     assert "invalid-feedback" in render("{{ form|cached_crispy }}", form=invalid)
     assert stored() == ""
+
+
+# --- Lists keyed by a digest PostgreSQL computes (deviations.fields.DigestedModelChoiceField) ---------
+
+
+def _issue_options(client, deviation) -> list[str]:
+    html = client.get(f"/rapporter/{deviation.reference}/").content.decode()
+    select = html[html.index('name="issue"') : html.index("</select>", html.index('name="issue"'))]
+    return [option.split(">", 1)[1].split("<", 1)[0] for option in select.split("<option")[2:]]
+
+
+def test_the_report_pages_systemic_issues_change_at_once(client, regional_coordinator):
+    """Every change of the list through the services shows on the next page: a new issue, a renamed
+    one, one resolved (it leaves the list) and one reopened (it comes back)."""
+    from deviations.services.systemic import resolve_systemic_issue, save_systemic_issue
+
+    client.force_login(regional_coordinator)
+    deviation = factories.DeviationFactory()
+    first = factories.SystemicIssueFactory(title="Bristande överföring")
+    assert _issue_options(client, deviation) == ["Bristande överföring"]
+    assert _issue_options(client, deviation) == ["Bristande överföring"]  # from the cache
+    second = save_systemic_issue(
+        actor=regional_coordinator, title="Avbrutna remisser", description="Remisser.", agreements=[]
+    )
+    assert _issue_options(client, deviation) == ["Avbrutna remisser", "Bristande överföring"]
+    save_systemic_issue(
+        actor=regional_coordinator,
+        issue=first,
+        title="Utebliven överföring",
+        description=first.description,
+        agreements=[],
+    )
+    assert _issue_options(client, deviation) == ["Avbrutna remisser", "Utebliven överföring"]
+    resolve_systemic_issue(issue=second, actor=regional_coordinator, outcome="Rutinen ändrad.")
+    assert _issue_options(client, deviation) == ["Utebliven överföring"]
+    save_systemic_issue(
+        actor=regional_coordinator,
+        issue=second,
+        title=second.title,
+        description=second.description,
+        agreements=[],
+    )
+    assert _issue_options(client, deviation) == ["Avbrutna remisser", "Utebliven överföring"]
+
+
+def test_the_assignee_list_follows_the_councils_members_and_their_names(client, regional_coordinator):
+    client.force_login(regional_coordinator)
+    deviation = factories.DeviationFactory()
+    member = factories.UserFactory(username="k.berg", first_name="Kerstin", last_name="Berg")
+    factories.CouncilMembershipFactory(council=deviation.council, user=member)
+
+    def options():
+        html = client.get(f"/rapporter/{deviation.reference}/").content.decode()
+        start = html.index('name="assignee"')
+        return html[start : html.index("</select>", start)]
+
+    assert "Kerstin Berg" in options() and "Kerstin Berg" in options()
+    member.last_name = "Ek"
+    member.save()
+    assert "Kerstin Ek" in options() and "Kerstin Berg" not in options()
+    member.first_name = member.last_name = ""
+    member.save()
+    assert ">k.berg<" in options()  # no name: the username
+    newcomer = factories.UserFactory(username="n.ny", first_name="Nils", last_name="Ny")
+    factories.CouncilMembershipFactory(council=deviation.council, user=newcomer)
+    assert "Nils Ny" in options()
+    newcomer.is_active = False
+    newcomer.save()
+    assert "Nils Ny" not in options()
+
+
+def test_a_digested_list_is_keyed_by_one_short_row_and_renders_what_crispy_renders(
+    django_assert_num_queries,
+):
+    from deviations.forms_triage import LinkToIssueForm
+
+    for title in ("B", "A", "C"):
+        factories.SystemicIssueFactory(title=title)
+    html = render("{{ form.issue|cached_crispy_field }}", form=LinkToIssueForm())
+    assert html == str(as_crispy_field(LinkToIssueForm()["issue"]))
+    with django_assert_num_queries(1) as queries:  # the digest; no row read, nothing rendered
+        assert render("{{ form.issue|cached_crispy_field }}", form=LinkToIssueForm()) == html
+    assert "MD5" in queries.captured_queries[0]["sql"].upper()

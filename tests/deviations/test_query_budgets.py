@@ -15,9 +15,11 @@ from tests.deviations.reporting_world import build_world, valid_post
 # Session, user, the viewer's memberships (once for scope, roles and menu), the report with the
 # relations every report has (one join of six tables), its counterparts, the access-log row, whether
 # the viewer's organisation is asked for a response, events, response requests, duplicates, similar
-# reports (one bounded statement), the assignable handlers (members of the report's council: never all
-# users, never all reports), the contributing-factor taxonomy with the report's own factors marked,
-# the systemic issues not yet resolved (regional level: the form that links the report to one); and
+# reports (one bounded statement), the digest of the assignable handlers (members of the report's
+# council: never all users, never all reports), the contributing-factor taxonomy with the report's own
+# factors marked, the digest of the systemic issues not yet resolved (regional level: the form that
+# links the report to one; the digests key the lists' cached HTML, whose rows are read only when it is
+# made afresh); and
 # one small query for each optional relation that is set and shown: district, handler, duplicate of,
 # systemic issue (the reporter's account is not read). (A join of all twelve tables cost PostgreSQL
 # ~6 ms of planning per page at 1M reports; these lookups cost ~0.1 ms each.) Plus the page's planner
@@ -52,6 +54,9 @@ def test_detail_page_query_count_does_not_grow_with_events_or_counterparts(clien
     large.duplicate_of = small
     large.systemic_issue = factories.SystemicIssueFactory()
     large.save()
+    # The two lists whose HTML is cached by a digest of their rows (assignable handlers, systemic
+    # issues) are read once more when their HTML is made afresh, here for the newly selected values.
+    assert _detail_queries(client, large) == DETAIL_BUDGET + 2
     assert _detail_queries(client, large) == DETAIL_BUDGET
 
 
