@@ -52,6 +52,12 @@ def _forget_digest(sender, file_path, **kwargs):
         _code_digest.cache_clear()
 
 
+def content_key(*material) -> str:
+    """A key for HTML made from ``material`` alone (plain values whose ``repr`` shows all of them),
+    with the language and ``render_version()``: ``{% cache TIMEOUT name key %}`` around the fragment."""
+    return hashlib.sha256(repr([render_version(), get_language(), *material]).encode()).hexdigest()
+
+
 def form_cache_key(form, *parts, fields=None) -> str | None:
     """A key for a form's rendered fields (``{% cache %}`` in a template), or None when the form has
     errors (rendered each time). Made of everything the fields render: each field's name, label, help

@@ -839,22 +839,43 @@ def reports_of_issue(issue, *, user, limit: int = 200):
     )
 
 
-def contributing_factor_groups(deviation) -> tuple[list[dict], list]:
+@dataclass(frozen=True)
+class FactorChoice:
+    """One contributing factor as the report page shows it: its checkbox (``checked``: the report has
+    it) and, in the list of the report's factors, ``label`` (``str(ContributingFactor)``)."""
+
+    pk: int
+    name: str
+    help_text: str
+    label: str
+    checked: bool
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def contributing_factor_groups(deviation) -> tuple[list[dict], list[FactorChoice]]:
     """The contributing-factor taxonomy for a report's triage form, in one query: every main factor with
     its sub-factors (``[{"main", "children"}]``), those that may be chosen plus any the report already
-    has (so an old, deactivated tag can still be removed), and the report's own factors."""
+    has (so an old, deactivated tag can still be removed), and the report's own factors. Plain values
+    (``FactorChoice``): everything the page shows of them, and a key for its cached HTML."""
     tagged = Deviation.contributing_factors.through.objects.filter(
         deviation_id=deviation.pk, contributingfactor_id=OuterRef("pk")
     )
-    factors = list(
+    rows = (
         ContributingFactor.objects.annotate(tagged=Exists(tagged))
         .filter(Q(tagged=True) | Q(pk__in=ContributingFactor.objects.selectable()))
-        .select_related("parent")
         .order_by("order", "name")
+        .values_list("pk", "parent_id", "parent__name", "name", "help_text", "tagged")
     )
-    groups = [{"main": f, "children": []} for f in factors if f.parent_id is None]
+    factors = [
+        # label: as ContributingFactor.__str__
+        (parent_id, FactorChoice(pk, name, help, f"{parent} – {name}" if parent_id else name, tagged))
+        for pk, parent_id, parent, name, help, tagged in rows
+    ]
+    groups = [{"main": factor, "children": []} for parent_id, factor in factors if parent_id is None]
     by_main = {group["main"].pk: group for group in groups}
-    for factor in factors:
-        if factor.parent_id in by_main:
-            by_main[factor.parent_id]["children"].append(factor)
-    return groups, sorted((f for f in factors if f.tagged), key=str)
+    for parent_id, factor in factors:
+        if parent_id in by_main:
+            by_main[parent_id]["children"].append(factor)
+    return groups, sorted((factor for _parent, factor in factors if factor.checked), key=str)

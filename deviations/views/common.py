@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 
 from config.db import DETAIL_PLANNER_SETTINGS, planner_settings
+from config.render_cache import content_key
 from deviations import queues, selectors
 from deviations.dates import stockholm_today
 from deviations.forms_triage import AssignForm, LinkToIssueForm, NoteForm, RedactForm
@@ -108,6 +109,8 @@ def render_detail(request, reference: str, **note_forms):
                 "redact_form": RedactForm(texts=()),
                 "factors": factors,
                 "factor_groups": factor_groups,
+                # The checkboxes' HTML is the same for every report with the same factors ticked.
+                "factor_groups_key": content_key("report-factor-groups", factor_groups),
                 "internal_note_form": NoteForm(prefix="intern"),
                 # Regional level: group the report under a systemic issue from here.
                 "systemic_form": LinkToIssueForm(initial={"issue": deviation.systemic_issue_id})

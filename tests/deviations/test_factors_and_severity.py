@@ -3,6 +3,7 @@
 import uuid
 
 import pytest
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
@@ -109,6 +110,42 @@ def test_detail_page_lists_the_taxonomy_grouped_in_fieldsets_for_handlers(client
     client.force_login(w.reporter_a)
     html = client.get(reverse("deviations:detail", args=[w.dev_x.reference])).content.decode()
     assert "Bidragande faktorer" not in html
+
+
+def _ticked(client, deviation) -> set[str]:
+    """The factors ticked in the report page's form (the checkboxes' HTML is cached by its content)."""
+    html = client.get(reverse("deviations:detail", args=[deviation.reference])).content.decode()
+    return {f.name for f in ContributingFactor.objects.all() if f'id="factor-{f.pk}" checked' in html}
+
+
+def test_each_report_page_ticks_its_own_factors_and_a_change_shows_at_once(client, w):
+    client.force_login(w.regional)
+    set_contributing_factors(deviation=w.dev_x, factors=[w.late], actor=w.regional)
+    for _ in range(2):  # afresh, then from the cache
+        assert _ticked(client, w.dev_x) == {"Informationen kom för sent"}
+        assert _ticked(client, w.dev_y) == set()
+    assert any("report_factor_groups" in key for key in cache._cache)
+    set_contributing_factors(deviation=w.dev_y, factors=[w.late], actor=w.regional)
+    assert _ticked(client, w.dev_y) == {"Informationen kom för sent"}  # the same HTML as dev_x's
+    set_contributing_factors(deviation=w.dev_x, factors=[w.routines, w.information], actor=w.regional)
+    assert _ticked(client, w.dev_x) == {"Rutiner", "Informationsöverföring"}
+    assert _ticked(client, w.dev_y) == {"Informationen kom för sent"}
+
+
+def test_a_renamed_added_or_retired_factor_shows_at_once(client, w):
+    client.force_login(w.coord_x)
+    url = reverse("deviations:detail", args=[w.dev_x.reference])
+    assert "Rutiner" in client.get(url).content.decode()
+    w.routines.name = "Rutiner och riktlinjer"
+    w.routines.help_text = "Saknade eller okända rutiner."
+    w.routines.save()
+    html = client.get(url).content.decode()
+    assert "Rutiner och riktlinjer" in html and "Saknade eller okända rutiner." in html
+    factories.ContributingFactorFactory(name="Bemanning", order=4)
+    assert "Bemanning" in client.get(url).content.decode()
+    w.routines.active = False
+    w.routines.save()
+    assert f'value="{w.routines.pk}"' not in client.get(url).content.decode()
 
 
 def test_posting_factors_saves_them_and_returns_to_the_section(client, w):

@@ -113,7 +113,11 @@ def test_detail_page_forms_are_cached_by_content_language_and_release(client, w,
         assert 'name="intern-text"' in content and 'name="rapportor-text"' in content
         assert re.search(rf'<label\s+for="id_intern-text"[^>]*>\s*{label}<', content)
     stored = set(cache._cache)
-    assert stored and all(":crispy:" in key for key in stored)
+    # The forms, and the contributing factors' checkboxes (config.render_cache.content_key).
+    assert stored and all(
+        ":crispy:" in key or ":template.cache.report_factor_groups." in key for key in stored
+    )
+    assert sum(":template.cache.report_factor_groups." in key for key in stored) == 2  # sv, en
     settings.RELEASE = "next-release"
     client.get(detail_url(w.dev_x))
     assert set(cache._cache) > stored  # the new release's own entries
