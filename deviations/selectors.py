@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, prefetch_related_objects
+from django.db.models import Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -854,20 +854,37 @@ class FactorChoice:
         return self.label
 
 
+_FACTOR_ROWS = """
+SELECT f.id, f.parent_id, main.name, f.name, f.help_text, tag.id IS NOT NULL
+FROM {factors} f
+LEFT JOIN {factors} main ON main.id = f.parent_id
+LEFT JOIN {tags} tag ON tag.contributingfactor_id = f.id AND tag.deviation_id = %s
+WHERE tag.id IS NOT NULL OR f.id IN ({selectable})
+ORDER BY f."order", f.name
+"""
+
+
 def contributing_factor_groups(deviation) -> tuple[list[dict], list[FactorChoice]]:
     """The contributing-factor taxonomy for a report's triage form, in one query: every main factor with
     its sub-factors (``[{"main", "children"}]``), those that may be chosen plus any the report already
     has (so an old, deactivated tag can still be removed), and the report's own factors. Plain values
     (``FactorChoice``): everything the page shows of them, and a key for its cached HTML."""
-    tagged = Deviation.contributing_factors.through.objects.filter(
-        deviation_id=deviation.pk, contributingfactor_id=OuterRef("pk")
-    )
-    rows = (
-        ContributingFactor.objects.annotate(tagged=Exists(tagged))
-        .filter(Q(tagged=True) | Q(pk__in=ContributingFactor.objects.selectable()))
-        .order_by("order", "name")
-        .values_list("pk", "parent_id", "parent__name", "name", "help_text", "tagged")
-    )
+    from django.db import connections
+
+    # SQL written once around the one definition of what may be chosen (compiled by the ORM): the ORM
+    # took ~1.3 ms of Python to compile the whole statement (an annotated EXISTS, an OR, a join).
+    selectable = ContributingFactor.objects.selectable().values("pk")
+    selectable_sql, params = selectable.query.sql_with_params()
+    with connections[selectable.db].cursor() as cursor:
+        cursor.execute(
+            _FACTOR_ROWS.format(
+                factors=ContributingFactor._meta.db_table,
+                tags=Deviation.contributing_factors.through._meta.db_table,
+                selectable=selectable_sql,
+            ),
+            [deviation.pk, *params],
+        )
+        rows = cursor.fetchall()
     factors = [
         # label: as ContributingFactor.__str__
         (parent_id, FactorChoice(pk, name, help, f"{parent} – {name}" if parent_id else name, tagged))

@@ -132,6 +132,15 @@ def test_each_report_page_ticks_its_own_factors_and_a_change_shows_at_once(clien
     assert _ticked(client, w.dev_y) == {"Informationen kom för sent"}
 
 
+def test_a_retired_factor_the_report_has_is_offered_ticked_so_it_can_be_removed(client, w):
+    w.dev_x.contributing_factors.set([w.retired])
+    client.force_login(w.coord_x)
+    assert _ticked(client, w.dev_x) == {"Gammal faktor"}
+    assert _ticked(client, w.dev_x) == {"Gammal faktor"}  # from the cache
+    html = client.get(reverse("deviations:detail", args=[w.dev_x.reference])).content.decode()
+    assert "<li>Gammal faktor</li>" in html  # the report's factors
+
+
 def test_a_renamed_added_or_retired_factor_shows_at_once(client, w):
     client.force_login(w.coord_x)
     url = reverse("deviations:detail", args=[w.dev_x.reference])
