@@ -53,25 +53,7 @@ def text_search(queryset, value: str):
     return search.search(queryset, value)
 
 
-class _ReadRowsIterator(PlainQueryChoiceIterator):
-    """Choices from the rows already read into ``field.choice_rows`` (see ``form_cache_key``), when
-    there are; otherwise from the queryset. The rows are plain tuples of every column; model instances
-    are made of them only when the options are rendered (a cache miss)."""
-
-    def __iter__(self):
-        rows = getattr(self.field, "choice_rows", None)
-        if rows is None:
-            yield from super().__iter__()
-            return
-        if self.field.empty_label is not None:
-            yield ("", self.field.empty_label)
-        model = self.queryset.model
-        columns = [f.attname for f in model._meta.concrete_fields]
-        for row in rows:
-            yield self.choice(model.from_db(self.queryset.db, columns, row))
-
-
-class _ReferenceChoiceIterator(django_filters.fields.ModelChoiceIterator, _ReadRowsIterator):
+class _ReferenceChoiceIterator(django_filters.fields.ModelChoiceIterator, PlainQueryChoiceIterator):
     pass
 
 
@@ -80,8 +62,9 @@ class _ReferenceChoiceField(django_filters.fields.ModelChoiceField):
 
 
 class ReferenceChoiceFilter(django_filters.ModelChoiceFilter):
-    """A choice of reference data (agreement, council, organisation...) whose list is read once per
-    request, for both the form cache key and, on a cache miss, the rendered options."""
+    """A choice of reference data (agreement, council, organisation...): its options change only with
+    the reference data's version (``agreements.models.reference_data_version``) and the queryset's
+    ``choice_scope`` (see ``form_cache_key``)."""
 
     field_class = _ReferenceChoiceField
 
@@ -155,6 +138,8 @@ class DeviationFilter(django_filters.FilterSet):
         self.today = today
         self.user = user
         self.local_councils = local_council_ids(user) if user is not None else []
+        #: What the reference choices' querysets are made of besides the reference data itself.
+        self.choice_scope = (councils,)
         # Filters are removed before the form is built from them; choices are set on the form's fields
         # (a filter's field is built once and copied with it).
         if councils is not None and len(councils) <= 1:
@@ -238,32 +223,32 @@ def folded_filters_in_use(filterset, query) -> bool:
     )
 
 
-def form_cache_key(filterset: django_filters.FilterSet, *, folded_open: bool = False) -> str | None:
+def form_cache_key(
+    filterset: django_filters.FilterSet, *, reference_version: int | None, folded_open: bool = False
+) -> str | None:
     """A key for the rendered filter form (``{% cache %}`` in the queue template), or None when the form
     has errors or a search text (rendered each time, never cached: free text typed by a user is not
-    kept in a cache, and would make a key of its own anyway).
+    kept in a cache, and would make a key of its own anyway), or when the reference data's version is
+    unknown.
 
     Rendering the form's ten fields and their choice lists costs more than the rest of a queue page (18
     ms per page with the cache, 32 ms without, 600 reports and the bench's organisations), and its HTML
     changes only with the language, the submitted values, the choices offered and the release and
-    templates (``render_version``). The key is made of exactly those, the choices read from the
-    database on every request (one small query per list, kept for rendering the options on a miss): an
-    edited organisation, a new council or a deploy shows at once, so no invalidation is needed; the
-    cache's timeout only bounds its memory."""
+    templates (``render_version``). The key is made of exactly those: the reference choices by the
+    version of the reference data (``reference_version``, read before the form renders: a renamed
+    organisation or a new council is a new version, so it shows at once and nothing is invalidated)
+    and what their querysets are limited to (the user's councils); the fixed choices by their values.
+    The cache's timeout only bounds its memory."""
     form = filterset.form
-    if form.errors or (form.cleaned_data.get("q") or "").strip():
+    if reference_version is None or form.errors or (form.cleaned_data.get("q") or "").strip():
         return None
-    parts: list = [render_version(), get_language(), folded_open]
-    for name, field in form.fields.items():
-        if isinstance(field, _ReferenceChoiceField):
-            # Every column of every choice: whatever a label is made of, a change to it changes the key.
-            columns = [f.attname for f in field.queryset.model._meta.concrete_fields]
-            field.choice_rows = list(field.queryset.values_list(*columns))
-            parts.append((name, field.choice_rows))
+    parts: list = [render_version(), get_language(), folded_open, reference_version, filterset.choice_scope]
     data = filterset.data
     # The fields offered and their fixed choices (they depend on the user and the queue).
     for name, field in form.fields.items():
-        if not isinstance(field, _ReferenceChoiceField):
+        if isinstance(field, _ReferenceChoiceField):
+            parts.append(name)
+        else:
             choices = getattr(field, "choices", None)
             parts.append((name, [value for value, _label in choices] if choices is not None else None))
     parts.append(sorted((key, data.getlist(key)) for key in data if key not in NOT_FORM_PARAMETERS))

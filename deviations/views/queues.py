@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
+from agreements.models import reference_data_version
 from config.errors import ApplicationError
 from config.spreadsheets import table_csv, table_xlsx
 from councils.models import Council, CouncilMembership, User
@@ -67,6 +68,8 @@ def _filtered(request, queue):
 def _queue_page(request, queue: queues.Queue):
     user = request.user
     today = stockholm_today()
+    # Read before anything made of reference data (the names, the filter form): see its docstring.
+    reference_version = reference_data_version()
     filterset, filtered, counts_qs = _filtered(request, queue)
     filters_open = folded_filters_in_use(filterset, request.GET)
     counts = selectors.status_counts(counts_qs) if counts_qs is not None else {}
@@ -135,9 +138,12 @@ def _queue_page(request, queue: queues.Queue):
         "title": queue.title,
         "url_name": queue.url_name,
         "filter": filterset,
-        "filter_cache_key": form_cache_key(filterset, folded_open=filters_open),
+        "filter_cache_key": form_cache_key(
+            filterset, reference_version=reference_version, folded_open=filters_open
+        ),
         "filters_open": filters_open,
         "page": page,
+        "rows": selectors.queue_rows(page.object_list, names=selectors.reference_names(reference_version)),
         "status_rows": status_rows,
         "total_listed": sum(row["count"] for row in listed_rows),
         "total_capped": any(row["capped"] for row in listed_rows),
