@@ -324,10 +324,19 @@ def queue_queryset(queryset: QuerySet[Deviation], *, today) -> QuerySet[Deviatio
     is overdue (``response_overdue``) from the report's own response summary (an ``Exists`` over the
     requests made PostgreSQL hash every overdue request of the table on each page, since it plans for
     all matching rows before the LIMIT)."""
+    from django.contrib.postgres.expressions import ArraySubquery
     from django.db.models import BooleanField, ExpressionWrapper
 
     overdue = ExpressionWrapper(Deviation.response_overdue_condition(today), output_field=BooleanField())
-    return queryset.select_related("assigned_to").only(*QUEUE_ROW_FIELDS).annotate(response_overdue=overdue)
+    # The counterparts' ids in the same statement (an index lookup per row of the page).
+    counterparts = Deviation.counterpart_organizations.through.objects.filter(deviation_id=OuterRef("pk"))
+    return (
+        queryset.select_related("assigned_to")
+        .only(*QUEUE_ROW_FIELDS)
+        .annotate(
+            response_overdue=overdue, counterpart_ids=ArraySubquery(counterparts.values("organization_id"))
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -396,29 +405,18 @@ def _local_date(value) -> str:
 
 def queue_rows(deviations: list[Deviation], *, names: ReferenceNames) -> list[QueueRow]:
     """The rows of a queue page (``queue_queryset``), named from ``names``, with their counterpart
-    organisations in name order (one query for the page)."""
-    through = Deviation.counterpart_organizations.through
-    pairs = list(
-        through.objects.filter(deviation_id__in=[d.pk for d in deviations]).values_list(
-            "deviation_id", "organization_id"
-        )
-        if deviations
-        else []
-    )
+    organisations in the order of their names."""
     needed = (
         ({d.agreement_id for d in deviations} - names.agreements.keys())
         or ({d.category_id for d in deviations} - names.categories.keys())
         or ({d.council_id for d in deviations} - names.councils.keys() - {None})
         or (
-            ({d.reporting_organization_id for d in deviations} | {o for _d, o in pairs})
+            {o for d in deviations for o in (d.reporting_organization_id, *d.counterpart_ids)}
             - names.organizations.keys()
         )
     )
     if needed:  # reference rows added since the version was read: this request reads them afresh
         names = reference_names(None)
-    counterparts: dict[int, list[tuple[int, str]]] = {}
-    for deviation_id, organization_id in pairs:
-        counterparts.setdefault(deviation_id, []).append(names.organizations[organization_id])
     rows = []
     for d in deviations:
         handler = d.assigned_to.get_full_name() or d.assigned_to.username if d.assigned_to_id else ""
@@ -432,7 +430,9 @@ def queue_rows(deviations: list[Deviation], *, names: ReferenceNames) -> list[Qu
                 category=names.categories[d.category_id],
                 council=names.councils[d.council_id] if d.council_id else "–",
                 reporting_organization=names.organizations[d.reporting_organization_id][1],
-                counterparts=", ".join(name for _position, name in sorted(counterparts.get(d.pk, ()))),
+                counterparts=", ".join(
+                    name for _position, name in sorted(names.organizations[o] for o in d.counterpart_ids)
+                ),
                 handler=handler,
                 occurred_on=d.occurred_on.isoformat(),
                 created_on=_local_date(d.created_at),

@@ -744,8 +744,8 @@ def test_queue_query_count_does_not_grow_with_saved_filters_or_response_columns(
             )
     response = client.get(QUEUE, params)
     assert len(response.context["saved_filters"]) == 12 and len(response.context["page"]) == 7
-    # The budget of the default queue (test_triage_views), plus the second segment's page query: the
-    # rows without a due date follow those with one. Their counterparts come in one query for the page.
+    # The budget of the default queue (triage_world), plus the second segment's page query: the rows
+    # without a due date follow those with one.
     assert _queries(client, QUEUE, params) == before <= QUEUE_BUDGET + 1
 
 
@@ -760,5 +760,5 @@ def test_escalated_queue_query_count_does_not_grow_with_rows(client, w):
             status=status, council=w.council_y, municipality=w.muni_y, assigned_to=w.regional
         )
     assert len(client.get(url, {"size": 100}).context["page"]) == 21
-    # As the council queue (test_triage_views).
+    # As the council queue (triage_world).
     assert _queries(client, url, {"size": 100}) == before <= QUEUE_BUDGET
