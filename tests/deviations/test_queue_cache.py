@@ -156,3 +156,28 @@ def test_names_of_reference_rows_added_after_the_version_was_read_are_read_afres
         names=names,
     )
     assert rows[0].counterparts == "Ny organisation, Psykiatri Syd"
+
+
+def test_each_filter_of_the_queue_has_its_own_filters_and_fields(w):
+    """The filters are copied per instance sharing their settings, and the form class is made once per
+    set of filters: nothing one user's filter changes reaches another's."""
+    from django.http import QueryDict
+
+    from deviations import queues
+
+    today = w.dev_x.occurred_on
+    member = queues.queue_filterset(w.coord_x, queues.MAIN, QueryDict("overdue=on"), today=today)
+    regional = queues.queue_filterset(w.regional, queues.MAIN, QueryDict("overdue=on"), today=today)
+    assert set(member.filters) != set(regional.filters)  # no council choice for a member of one council
+    shared = set(member.filters) & set(regional.filters)
+    assert all(member.filters[name] is not regional.filters[name] for name in shared)
+    assert all(member.filters[name].parent is member for name in member.filters)
+    assert member.filters["overdue"].filter.f is member.filters["overdue"]  # its method: this filterset
+    assert member.form.fields["municipality"] is not regional.form.fields["municipality"]
+    assert list(member.form.fields["municipality"].queryset) == [w.muni_x]
+    assert {w.muni_x, w.muni_y} <= set(regional.form.fields["municipality"].queryset)
+    # Same filters, another user: the same form class, fields of their own.
+    other = queues.queue_filterset(w.member_x, queues.MAIN, QueryDict(), today=today)
+    assert type(other.form) is type(member.form)
+    assert other.form.fields["status"] is not member.form.fields["status"]
+    assert [d.reference for d in member.qs] == [] and member.is_valid()
