@@ -181,3 +181,14 @@ def test_each_filter_of_the_queue_has_its_own_filters_and_fields(w):
     assert type(other.form) is type(member.form)
     assert other.form.fields["status"] is not member.form.fields["status"]
     assert [d.reference for d in member.qs] == [] and member.is_valid()
+
+
+@pytest.mark.parametrize("params", [{}, {"status": ["triage", "closed"], "q": 'a "b" & <c>', "after": "x"}])
+def test_the_forms_hidden_fields_are_written_as_their_widgets_write_them(client, w, params):
+    client.force_login(w.regional)
+    for url in (QUEUE, reverse("deviations:escalated")):
+        response = client.get(url, params)
+        html = response.content.decode()
+        save_filter, bulk = response.context["save_filter_form"], response.context["bulk_form"]
+        assert f"{save_filter['queue']}{save_filter['query']}" in html
+        assert str(bulk["queue"]) in html
