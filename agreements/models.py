@@ -404,3 +404,39 @@ class FollowUpAnalysis(models.Model):
 
     def commitment_text(self, commitment_id: int, part: str) -> str:
         return (self.commitment_texts or {}).get(str(commitment_id), {}).get(part, "")
+
+
+#: The reference tables whose rows the staff pages show by name (the queue's rows and filter choices),
+#: each with a trigger that changes the reference data's version (``reference_data_version``,
+#: migration 0008). A test changes a row of each and checks that the version follows.
+VERSIONED_TABLES = (
+    "agreements_agreement",
+    "agreements_deviationcategory",
+    "agreements_organization",
+    "councils_council",
+    "councils_council_districts",
+    "councils_council_municipalities",
+    "councils_district",
+    "councils_municipality",
+)
+
+
+def reference_data_version(using: str = "default") -> int | None:
+    """The version of the reference data in ``VERSIONED_TABLES``, or None when unknown.
+
+    It changes in the same transaction as any change to those tables: a statement-level trigger on each
+    (insert, update, delete, truncate: the admin, ``load_reference_data``, a bulk update, SQL typed in
+    psql) sets the one row of the table ``agreements_referencedataversion`` to the next value of a
+    sequence, so a value is never used twice, also after a rollback. The table is the migration's own
+    (no model: nothing to administer, and a test's flush leaves it, and bumps it by truncating the
+    reference tables).
+
+    Whatever is cached by this version (the queue's names and filter choices) must be read after the
+    version, so it is never older than its version: a change committed in between only makes the
+    cached copy newer than its key, and the next request reads the new version and misses."""
+    from django.db import connections
+
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT version FROM agreements_referencedataversion WHERE id = 1")
+        row = cursor.fetchone()
+    return row[0] if row else None

@@ -22,10 +22,6 @@ logger = logging.getLogger(__name__)
 #   neither the filter values nor the period (a filtered queue page went from 30 to 270 ms).
 DATABASE_SETTINGS = {"jit": "off", "plan_cache_mode": "force_custom_plan"}
 
-# Only for the queue's page query (deviations.selectors.keyset_page): weighing memoize nodes for its
-# five small joins cost 2.7 ms of planning for a query that runs in 0.1 ms (1.1 ms without).
-QUEUE_PLANNER_SETTINGS = {"enable_memoize": "off"}
-
 # For the report page (deviations.views.common.detail): each of its statements finds one report, or
 # rows of that report, by key; a generic plan is the custom plan, so its prepared statements may keep
 # theirs instead of being planned on every execution (its twelve-table join took 1.5 ms to plan and
@@ -64,7 +60,7 @@ def current_settings(*, connection=None) -> dict[str, str]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT name, setting FROM pg_settings WHERE name = ANY(%s)",
-            [[*DATABASE_SETTINGS, *QUEUE_PLANNER_SETTINGS]],
+            [[*DATABASE_SETTINGS, "enable_memoize"]],
         )
         return dict(cursor.fetchall())
 

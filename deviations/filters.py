@@ -1,6 +1,7 @@
 """Filters of the triage queue (django-filter). Every filter maps onto an indexed column or a short
 subquery; nothing here needs the whole table in Python."""
 
+import copy
 import datetime
 import hashlib
 import re
@@ -53,25 +54,7 @@ def text_search(queryset, value: str):
     return search.search(queryset, value)
 
 
-class _ReadRowsIterator(PlainQueryChoiceIterator):
-    """Choices from the rows already read into ``field.choice_rows`` (see ``form_cache_key``), when
-    there are; otherwise from the queryset. The rows are plain tuples of every column; model instances
-    are made of them only when the options are rendered (a cache miss)."""
-
-    def __iter__(self):
-        rows = getattr(self.field, "choice_rows", None)
-        if rows is None:
-            yield from super().__iter__()
-            return
-        if self.field.empty_label is not None:
-            yield ("", self.field.empty_label)
-        model = self.queryset.model
-        columns = [f.attname for f in model._meta.concrete_fields]
-        for row in rows:
-            yield self.choice(model.from_db(self.queryset.db, columns, row))
-
-
-class _ReferenceChoiceIterator(django_filters.fields.ModelChoiceIterator, _ReadRowsIterator):
+class _ReferenceChoiceIterator(django_filters.fields.ModelChoiceIterator, PlainQueryChoiceIterator):
     pass
 
 
@@ -80,10 +63,28 @@ class _ReferenceChoiceField(django_filters.fields.ModelChoiceField):
 
 
 class ReferenceChoiceFilter(django_filters.ModelChoiceFilter):
-    """A choice of reference data (agreement, council, organisation...) whose list is read once per
-    request, for both the form cache key and, on a cache miss, the rendered options."""
+    """A choice of reference data (agreement, council, organisation...): its options change only with
+    the reference data's version (``agreements.models.reference_data_version``) and the queryset's
+    ``choice_scope`` (see ``form_cache_key``)."""
 
     field_class = _ReferenceChoiceField
+
+
+class _FiltersCopiedBySettings(dict):
+    """A FilterSet's filters that its ``__init__`` copies for each instance filter by filter, sharing
+    their settings (labels, querysets, widgets, choices), instead of ``copy.deepcopy`` of them all.
+    Nothing changes a filter's settings after its class is made (an instance only removes filters and
+    sets their ``model`` and ``parent``; the form's fields are the form's own copies), and the deep copy
+    cost about a tenth of a queue page's CPU."""
+
+    def __deepcopy__(self, memo):
+        copies = {}
+        for name, filter_ in self.items():
+            copied = copies[name] = copy.copy(filter_)
+            copied.__dict__.pop("_field", None)  # each copy builds its own field
+            if copied.method is not None:
+                copied.method = copied.method  # a filter method bound to the copy (its parent)
+        return copies
 
 
 class DeviationFilter(django_filters.FilterSet):
@@ -155,6 +156,8 @@ class DeviationFilter(django_filters.FilterSet):
         self.today = today
         self.user = user
         self.local_councils = local_council_ids(user) if user is not None else []
+        #: What the reference choices' querysets are made of besides the reference data itself.
+        self.choice_scope = (councils,)
         # Filters are removed before the form is built from them; choices are set on the form's fields
         # (a filter's field is built once and copied with it).
         if councils is not None and len(councils) <= 1:
@@ -166,6 +169,18 @@ class DeviationFilter(django_filters.FilterSet):
             fields["council"].queryset = Council.objects.filter(pk__in=councils)
         if municipalities is not None:
             fields["municipality"].queryset = municipalities
+
+    #: Form classes by the filters offered. Their fields are made of the filters' settings only (a form
+    #: copies its class's fields, so a change to an instance's field stays in that instance).
+    _form_classes: dict = {}
+
+    def get_form_class(self):
+        """django-filter makes a new form class for every instance; one per set of filters here."""
+        key = tuple(self.filters)
+        form_class = self._form_classes.get(key)
+        if form_class is None:
+            form_class = self._form_classes[key] = super().get_form_class()
+        return form_class
 
     def common_fields(self):
         return [self.form[name] for name in self.COMMON if name in self.form.fields]
@@ -224,6 +239,9 @@ class DeviationFilter(django_filters.FilterSet):
         return queryset.filter(council__in=self.local_councils) if value else queryset
 
 
+DeviationFilter.base_filters = _FiltersCopiedBySettings(DeviationFilter.base_filters)
+
+
 #: Query parameters of the queue that are not part of the filter form (its HTML does not depend on them).
 NOT_FORM_PARAMETERS = frozenset({"after", "before", "sort", "size"})
 
@@ -238,32 +256,32 @@ def folded_filters_in_use(filterset, query) -> bool:
     )
 
 
-def form_cache_key(filterset: django_filters.FilterSet, *, folded_open: bool = False) -> str | None:
+def form_cache_key(
+    filterset: django_filters.FilterSet, *, reference_version: int | None, folded_open: bool = False
+) -> str | None:
     """A key for the rendered filter form (``{% cache %}`` in the queue template), or None when the form
     has errors or a search text (rendered each time, never cached: free text typed by a user is not
-    kept in a cache, and would make a key of its own anyway).
+    kept in a cache, and would make a key of its own anyway), or when the reference data's version is
+    unknown.
 
     Rendering the form's ten fields and their choice lists costs more than the rest of a queue page (18
     ms per page with the cache, 32 ms without, 600 reports and the bench's organisations), and its HTML
     changes only with the language, the submitted values, the choices offered and the release and
-    templates (``render_version``). The key is made of exactly those, the choices read from the
-    database on every request (one small query per list, kept for rendering the options on a miss): an
-    edited organisation, a new council or a deploy shows at once, so no invalidation is needed; the
-    cache's timeout only bounds its memory."""
+    templates (``render_version``). The key is made of exactly those: the reference choices by the
+    version of the reference data (``reference_version``, read before the form renders: a renamed
+    organisation or a new council is a new version, so it shows at once and nothing is invalidated)
+    and what their querysets are limited to (the user's councils); the fixed choices by their values.
+    The cache's timeout only bounds its memory."""
     form = filterset.form
-    if form.errors or (form.cleaned_data.get("q") or "").strip():
+    if reference_version is None or form.errors or (form.cleaned_data.get("q") or "").strip():
         return None
-    parts: list = [render_version(), get_language(), folded_open]
-    for name, field in form.fields.items():
-        if isinstance(field, _ReferenceChoiceField):
-            # Every column of every choice: whatever a label is made of, a change to it changes the key.
-            columns = [f.attname for f in field.queryset.model._meta.concrete_fields]
-            field.choice_rows = list(field.queryset.values_list(*columns))
-            parts.append((name, field.choice_rows))
+    parts: list = [render_version(), get_language(), folded_open, reference_version, filterset.choice_scope]
     data = filterset.data
     # The fields offered and their fixed choices (they depend on the user and the queue).
     for name, field in form.fields.items():
-        if not isinstance(field, _ReferenceChoiceField):
+        if isinstance(field, _ReferenceChoiceField):
+            parts.append(name)
+        else:
             choices = getattr(field, "choices", None)
             parts.append((name, [value for value, _label in choices] if choices is not None else None))
     parts.append(sorted((key, data.getlist(key)) for key in data if key not in NOT_FORM_PARAMETERS))

@@ -2,6 +2,8 @@
 and the staff start page. The rules live in ``deviations.queues`` (what a queue lists), the selectors
 and the services."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, QueryDict
@@ -11,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
+from agreements.models import reference_data_version
 from config.errors import ApplicationError
 from config.spreadsheets import table_csv, table_xlsx
 from councils.models import Council, CouncilMembership, User
@@ -67,6 +70,8 @@ def _filtered(request, queue):
 def _queue_page(request, queue: queues.Queue):
     user = request.user
     today = stockholm_today()
+    # Read before anything made of reference data (the names, the filter form): see its docstring.
+    reference_version = reference_data_version()
     filterset, filtered, counts_qs = _filtered(request, queue)
     filters_open = folded_filters_in_use(filterset, request.GET)
     counts = selectors.status_counts(counts_qs) if counts_qs is not None else {}
@@ -90,6 +95,7 @@ def _queue_page(request, queue: queues.Queue):
             keep.setlist(key, values)
     without_sort = keep.copy()
     without_sort.pop("sort", None)
+    without_sort = without_sort.urlencode()
     columns = {}
     for key, label in SORTABLE_COLUMNS:
         current = sort.lstrip("-") == key
@@ -98,7 +104,7 @@ def _queue_page(request, queue: queues.Queue):
         columns[key] = {
             "label": label,
             "aria_sort": ("descending" if descending else "ascending") if current else None,
-            "query": f"{without_sort.urlencode()}&sort={next_sort}".lstrip("&"),
+            "query": f"{without_sort}&sort={next_sort}".lstrip("&"),
         }
     # A count is "this status with the other filters": its link keeps them (not the page cursor).
     # Counts are bounded (selectors.status_counts): above the limit the page says "more than".
@@ -107,9 +113,10 @@ def _queue_page(request, queue: queues.Queue):
     other_filters.pop("status", None)
     listed = set(filterset.form.cleaned_data.get("status") or []) if filterset.is_valid() else set()
     status_rows = []
-    for value in queue.statuses():
-        query = other_filters.copy()
-        query["status"] = value
+    statuses = queue.statuses()
+    # The other filters, then this status (as QueryDict.urlencode writes a copy with it set).
+    others = other_filters.urlencode()
+    for value in statuses:
         count = counts.get(value, 0)
         status_rows.append(
             {
@@ -117,15 +124,15 @@ def _queue_page(request, queue: queues.Queue):
                 "count": min(count, limit),
                 "capped": count > limit,
                 "listed": value in listed,
-                "query": query.urlencode(),
+                "query": "&".join(part for part in (others, urlencode({"status": value})) if part),
             }
         )
     # "Totalt" counts what the list shows: the statuses it lists.
     listed_rows = [row for row in status_rows if row["listed"]]
     closed = other_filters.copy()
-    closed.setlist("status", [s for s in (Status.CLOSED, Status.REJECTED) if s in queue.statuses()])
+    closed.setlist("status", [s for s in (Status.CLOSED, Status.REJECTED) if s in statuses])
     everything = other_filters.copy()
-    everything.setlist("status", queue.statuses())
+    everything.setlist("status", statuses)
     save_filter_form = SaveFilterForm(
         councils=_shareable_councils(user), initial={"queue": queue.key, "query": keep.urlencode()}
     )
@@ -135,17 +142,20 @@ def _queue_page(request, queue: queues.Queue):
         "title": queue.title,
         "url_name": queue.url_name,
         "filter": filterset,
-        "filter_cache_key": form_cache_key(filterset, folded_open=filters_open),
+        "filter_cache_key": form_cache_key(
+            filterset, reference_version=reference_version, folded_open=filters_open
+        ),
         "filters_open": filters_open,
         "page": page,
+        "rows": selectors.queue_rows(page.object_list, names=selectors.reference_names(reference_version)),
         "status_rows": status_rows,
         "total_listed": sum(row["count"] for row in listed_rows),
         "total_capped": any(row["capped"] for row in listed_rows),
         "count_limit": limit,
         "views": [
-            (_("Öppna"), other_filters.urlencode(), listed == set(queue.default_statuses)),
+            (_("Öppna"), others, listed == set(queue.default_statuses)),
             (_("Avslutade och avvisade"), closed.urlencode(), listed == set(closed.getlist("status"))),
-            (_("Alla"), everything.urlencode(), listed == set(queue.statuses())),
+            (_("Alla"), everything.urlencode(), listed == set(statuses)),
         ]
         if queue.states is None
         else [],

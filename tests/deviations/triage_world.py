@@ -8,6 +8,12 @@ import pytest
 from councils.models import CouncilMembership
 from tests import factories
 
+# The queue page once its filter form and the reference data's names are cached (the usual case):
+# session, user, memberships (once for scope, menu and visibility), the reference data's version,
+# counts (one bounded statement), page (one statement, joined to the assignee only, the counterparts'
+# ids in it), saved filters, assignees of the bulk form; no session write (SessionRefreshMiddleware).
+QUEUE_BUDGET = 8
+
 
 @pytest.fixture(autouse=True)
 def fast_passwords(settings):
