@@ -271,6 +271,7 @@ class ReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.name_warning = False
         self.names_digest = ""
+        self._checked_report = None
         self.fields["occurred_on"].widget.attrs["max"] = timezone.localdate().isoformat()
         self.fields["reporter_name"].widget.attrs["autocomplete"] = "name"
         self.fields["reporter_email"].widget.attrs["autocomplete"] = "email"
@@ -386,7 +387,8 @@ class ReportForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         self._belongs_to_bus = reporting.belongs_to_bus(cleaned)
-        for field, message in reporting.report_errors(cleaned, reporter=self.user).items():
+        errors, self._checked_report = reporting.check_report(cleaned, reporter=self.user)
+        for field, message in errors.items():
             if field in self.fields and field not in self.errors:
                 self.add_error(field, message)
         if not any(field in self.errors for field in reporting.TEXT_FIELDS):
@@ -428,6 +430,14 @@ class ReportForm(forms.Form):
         )
         message = _("Kontrollera {fields}: kryssa i rutan om det som markerats inte är namn på personer.")
         self.add_error("names_checked", format_lazy(message, fields=fields))
+
+    @property
+    def checked_report(self) -> "reporting.CheckedReport | None":
+        """The valid form's report as the service checked it (``reporting.check_report``), to file with
+        ``reporting.submit_deviation`` without checking its rules a second time; ``None`` unless valid."""
+        if not self.is_valid():
+            return None
+        return self._checked_report
 
     @property
     def show_names_checked(self) -> bool:
