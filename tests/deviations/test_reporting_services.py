@@ -8,9 +8,10 @@ from unittest import mock
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from agreements.models import EmailDomain
 from config.errors import Conflict, Invalid
@@ -370,3 +371,40 @@ def test_a_report_checked_on_another_day_is_checked_again(w):
         reporting.submit_deviation(data=checked, idempotency_key=uuid.uuid4())
     assert rules.call_count == 1
 
+
+# --- Queued mails are written with the change they are about ------------------------------------------
+
+
+def test_the_database_queue_writes_the_mails_in_the_filing_transaction(
+    w, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    reporter = factories.UserFactory(email="anna@nacka.se", organization=w.own)
+    with django_capture_on_commit_callbacks() as callbacks:
+        submit(w, reporter=reporter)
+    # Nothing left for after the commit: the receipt and the new-report mail are rows of the same
+    # transaction as the report.
+    assert callbacks == []
+    assert sorted(t.args_kwargs["kwargs"]["template"] for t in DBTaskResult.objects.all()) == [
+        "new_report",
+        "receipt",
+    ]
+
+
+def test_a_filing_rolled_back_queues_no_mail(w, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    reporter = factories.UserFactory(email="anna@nacka.se", organization=w.own)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        submit(w, reporter=reporter)
+        assert DBTaskResult.objects.count() == 2
+        raise RuntimeError("a later step failed")
+    assert not DBTaskResult.objects.exists()
+    assert not Deviation.objects.exists()
+
+
+def test_other_task_backends_queue_mails_after_the_commit(w, django_capture_on_commit_callbacks):
+    # The test suite's ImmediateBackend sends at once: that must wait for the commit.
+    with django_capture_on_commit_callbacks() as callbacks:
+        submit(w)
+    assert len(callbacks) == 1
+    assert mail.outbox == []
