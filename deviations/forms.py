@@ -9,6 +9,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout, Submit
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.forms.models import ModelChoiceIteratorValue
 from django.utils import timezone
@@ -17,10 +18,9 @@ from django.utils.functional import cached_property
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from agreements.models import Agreement, Commitment, DeviationCategory, Organization
-from councils.models import District, Municipality
+from agreements.models import Agreement, Organization
 
-from . import pii
+from . import pii, reference
 from .models import SEVERITY_HELP, Severity, YesNoUnknown
 from .services import reporting
 
@@ -119,6 +119,70 @@ def _model_choices(field, instances) -> list:
     ]
 
 
+class ReferenceChoiceField(forms.ModelChoiceField):
+    """A ``ModelChoiceField`` that finds the submitted value among ``rows()`` (its queryset's rows by
+    primary key, from ``deviations.reference``, set by the form) instead of querying the queryset: the
+    same answers and errors, no statement."""
+
+    rows = None
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        self.validate_no_null_characters(value)
+        if isinstance(value, self.queryset.model):
+            value = value.pk
+        try:
+            found = self.rows().get(self.queryset.model._meta.pk.get_prep_value(value))
+        except (ValueError, TypeError):
+            found = None
+        if found is None:
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value}
+            )
+        return found
+
+
+class ReferenceMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """``ReferenceChoiceField`` for several values: a list of the chosen rows, in the queryset's order."""
+
+    rows = None
+
+    def _check_values(self, value):
+        try:
+            value = frozenset(value)
+        except TypeError:
+            raise ValidationError(self.error_messages["invalid_list"], code="invalid_list") from None
+        rows, chosen = self.rows(), set()
+        for pk in value:
+            self.validate_no_null_characters(pk)
+            try:
+                key = self.queryset.model._meta.pk.get_prep_value(pk)
+            except (ValueError, TypeError):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                ) from None
+            # As ModelMultipleChoiceField: the value as written must be the key ("01" is not 1).
+            if key not in rows or str(key) != str(pk):
+                raise ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": pk}
+                )
+            chosen.add(key)
+        return [row for key, row in rows.items() if key in chosen]
+
+
+#: The reference data (``deviations.reference.ReferenceData``) each choice field of ``ReportForm`` is
+#: checked against.
+REFERENCE_ROWS = {
+    "agreement": "agreement",
+    "commitment": "commitment",
+    "category": "category",
+    "municipality": "municipality",
+    "district": "district",
+    "reporting_organization": "organization",
+    "counterpart_organizations": "organization",
+}
+
 #: The choice fields of ``ReportForm`` whose lists come from ``ReportForm._choices``.
 LISTED_CHOICES = (
     "agreement",
@@ -153,47 +217,47 @@ class ReportForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Ange ungefärligt datum om du inte vet exakt. Datumet kan inte ligga i framtiden."),
     )
-    agreement = forms.ModelChoiceField(
+    agreement = ReferenceChoiceField(
         label=_("Överenskommelse"),
-        queryset=Agreement.objects.filter(active=True),
+        queryset=reference.agreements(),
         empty_label=_("Välj överenskommelse"),
         widget=AgreementSelect,
         help_text=_("Den överenskommelse som inte följdes. Den måste ha gällt när bristen inträffade."),
     )
-    commitment = forms.ModelChoiceField(
+    commitment = ReferenceChoiceField(
         label=_("Åtagande som bristen gäller"),
-        queryset=Commitment.objects.filter(active=True),
+        queryset=reference.commitments(),
         required=False,
         widget=SwedishGroupedSelect,
         help_text=_("Frivilligt. Välj ett åtagande under den överenskommelse du valt."),
     )
-    category = forms.ModelChoiceField(
+    category = ReferenceChoiceField(
         label=_("Kategori"),
-        queryset=DeviationCategory.objects.filter(active=True),
+        queryset=reference.categories(),
         widget=SwedishGroupedSelect,
         help_text=_("Välj en kategori under den överenskommelse du valt."),
     )
-    municipality = forms.ModelChoiceField(
+    municipality = ReferenceChoiceField(
         label=_("Kommun där bristen inträffade"),
-        queryset=Municipality.objects.all(),
+        queryset=reference.municipalities(),
         empty_label=_("Välj kommun"),
     )
-    district = forms.ModelChoiceField(
+    district = ReferenceChoiceField(
         label=_("Stadsdel"),
-        queryset=District.objects.filter(active=True),
+        queryset=reference.districts(),
         required=False,
         widget=GroupedSelect,
         help_text=_("Behövs bara för kommuner som är indelade i stadsdelar, som Stockholms stad."),
     )
-    reporting_organization = forms.ModelChoiceField(
+    reporting_organization = ReferenceChoiceField(
         label=_("Din organisation"),
-        queryset=Organization.objects.filter(active=True),
+        queryset=reference.organizations(),
         widget=GroupedSelect,
         help_text=_("Den verksamhet du arbetar i och rapporterar från."),
     )
-    counterpart_organizations = forms.ModelMultipleChoiceField(
+    counterpart_organizations = ReferenceMultipleChoiceField(
         label=_("Motpart(er)"),
-        queryset=Organization.objects.filter(active=True),
+        queryset=reference.organizations(),
         widget=GroupedCheckboxSelectMultiple,
         help_text=_("Den eller de organisationer som samverkan brast med. Du kan välja flera."),
     )
@@ -285,6 +349,16 @@ class ReportForm(forms.Form):
             field.choices = partial(self._choice_list, name)
             if isinstance(field.widget, GroupedOptionsMixin):
                 field.widget.group_keys = partial(self._group_keys, name)
+        # Validation finds the submitted values in the reference data kept by the process.
+        for name, rows in REFERENCE_ROWS.items():
+            self.fields[name].rows = partial(self._reference_rows, rows)
+
+    @cached_property
+    def _reference(self) -> reference.ReferenceData:
+        return reference.current()
+
+    def _reference_rows(self, name) -> dict:
+        return getattr(self._reference, name)
 
     def _choice_list(self, name):
         return self._choices[name][0]
