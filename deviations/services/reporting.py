@@ -272,7 +272,7 @@ def submit_deviation(*, data: dict | CheckedReport, idempotency_key, reporter=No
     except IntegrityError:
         # A concurrent request with the same key won the race (its transaction, or savepoint when
         # called inside one, is rolled back, with the reference number it took): answer with its report.
-        existing = Deviation.objects.filter(idempotency_key=idempotency_key).first()
+        existing = _report_with_key(idempotency_key)
         if existing is None:
             raise
         return existing, False
@@ -280,7 +280,7 @@ def submit_deviation(*, data: dict | CheckedReport, idempotency_key, reporter=No
 
 @transaction.atomic
 def _submit_deviation(*, data: dict | CheckedReport, idempotency_key, reporter) -> tuple[Deviation, bool]:
-    existing = Deviation.objects.filter(idempotency_key=idempotency_key).first()
+    existing = _report_with_key(idempotency_key)
     if existing is not None:
         return existing, False
     today = timezone.localdate()
@@ -328,6 +328,17 @@ def resend_confirmation(*, deviation: Deviation) -> None:
     logger.info("deviation %s: confirmation link sent again", deviation.pk)
 
 
+def _found(reports) -> Deviation | None:
+    """The first of ``reports``, read whole only when there is one: the lookups of a filing find none
+    almost always, and asking for the key alone spares building and reading the report's every column."""
+    pk = reports.values_list("pk", flat=True).first()
+    return None if pk is None else Deviation.objects.get(pk=pk)
+
+
+def _report_with_key(idempotency_key) -> Deviation | None:
+    return _found(Deviation.objects.filter(idempotency_key=idempotency_key).order_by("pk"))
+
+
 def _same_report(data: dict, *, reporter) -> Deviation | None:
     """The report this reporter filed with the same content within ``DUPLICATE_WINDOW``, if any."""
     if reporter is not None:
@@ -340,7 +351,7 @@ def _same_report(data: dict, *, reporter) -> Deviation | None:
     description = (data["description"] or "").strip()
     # Looked up by the index's expression (deviation_duplicate_idx), then compared in full.
     digest = hashlib.md5(description.encode(), usedforsecurity=False).hexdigest()
-    return (
+    return _found(
         Deviation.objects.alias(description_md5=MD5("description"))
         .filter(
             description_md5=digest,
@@ -355,7 +366,6 @@ def _same_report(data: dict, *, reporter) -> Deviation | None:
             **same_reporter,
         )
         .order_by("created_at", "pk")
-        .first()
     )
 
 
