@@ -21,7 +21,7 @@ The kept instances are shared by the requests of a process: read them, never cha
 
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from agreements.models import Agreement, Commitment, DeviationCategory, Organization
 from councils.models import District, Municipality
@@ -86,7 +86,7 @@ _kept: ReferenceData | None = None
 
 def version() -> int:
     """The reference data's version now (one statement)."""
-    with connection.cursor() as cursor:
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(f"SELECT version FROM {VERSION_TABLE}")  # noqa: S608 (a constant)
         (number,) = cursor.fetchone()
     return number
@@ -99,7 +99,8 @@ def current() -> ReferenceData:
     kept = _kept
     if kept is not None and kept.version == number:
         return kept
-    # Read after the version: never older than it (a newer state only means a reload next time).
+    # Read after the version, from the same database (never a replica that may lag behind it): never
+    # older than the version (a newer state only means a reload next time).
     loaded = ReferenceData(
         version=number,
         agreement=_by_pk(agreements()),
@@ -114,4 +115,4 @@ def current() -> ReferenceData:
 
 
 def _by_pk(queryset) -> dict:
-    return {row.pk: row for row in queryset}
+    return {row.pk: row for row in queryset.using(DEFAULT_DB_ALIAS)}
