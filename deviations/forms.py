@@ -10,7 +10,6 @@ from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout, Submit
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import F
 from django.forms.models import ModelChoiceIteratorValue
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -397,30 +396,26 @@ class ReportForm(forms.Form):
 
     @cached_property
     def _choices(self) -> dict:
-        """Every list of choices, grouped, from one query per table with only the columns shown."""
-        fields = self.fields
-        agreements = list(
-            fields["agreement"].queryset.only("name", "short_name", "scope", "valid_from", "valid_to")
-        )
+        """Every list of choices, grouped, from the reference data the process keeps
+        (``deviations.reference``: the same rows as the fields' querysets)."""
+        fields, data = self.fields, self._reference
+        agreements = list(data.agreement.values())
         commitments = defaultdict(list)
-        for commitment in fields["commitment"].queryset.only("agreement", "number", "title"):
+        for commitment in data.commitment.values():
             commitments[commitment.agreement_id].append((commitment.pk, str(commitment)))
-        # One row per category and agreement (the categories in order; a category in several
-        # agreements is listed under each).
+        # The categories in order under each of their agreements (a category in several agreements is
+        # listed under each).
         categories = defaultdict(list)
-        for row in fields["category"].queryset.only("name").annotate(agreement_pk=F("agreements")):
-            categories[row.agreement_pk].append((row.pk, str(row)))
-        municipalities = {m.pk: m for m in fields["municipality"].queryset.only("name")}
+        for category in data.category.values():
+            for agreement in category.agreements.all():
+                categories[agreement.pk].append((category.pk, str(category)))
+        municipalities = data.municipality
         districts = defaultdict(list)
-        for district in fields["district"].queryset.only("municipality", "name"):
+        for district in data.district.values():
             districts[district.municipality_id].append((district.pk, str(district)))
         organizations = defaultdict(list)
         principals = {}
-        for organization in (
-            fields["reporting_organization"]
-            .queryset.select_related("principal_region")
-            .only("name", "principal_municipality", "principal_region__name")
-        ):
+        for organization in data.organization.values():
             if organization.principal_region_id:
                 principal = organization.principal_region
             else:

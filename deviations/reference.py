@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from agreements.models import Agreement, Commitment, DeviationCategory, Organization
-from councils.models import District, Municipality
+from councils.models import District, Municipality, Region
 
 #: The table holding the version (one row), written only by the triggers of the migration.
 VERSION_TABLE = "deviations_reference_version"
@@ -38,6 +38,7 @@ TRACKED_MODELS = (
     District,
     Organization,
     Organization.email_domains.rel.related_model,
+    Region,
 )
 
 
@@ -69,8 +70,8 @@ def organizations():
 @dataclass(frozen=True)
 class ReferenceData:
     """The rows of each list by primary key, in the list's order; categories with their agreements,
-    municipalities with all their districts and organisations with their e-mail domains prefetched
-    (what ``services.reporting.report_errors`` reads)."""
+    municipalities with all their districts and organisations with their region and e-mail domains
+    (what ``services.reporting.report_errors`` reads and the form shows)."""
 
     version: int
     agreement: dict
@@ -108,7 +109,9 @@ def current() -> ReferenceData:
         category=_by_pk(categories().prefetch_related("agreements")),
         municipality=_by_pk(municipalities().prefetch_related("districts")),
         district=_by_pk(districts()),
-        organization=_by_pk(organizations().prefetch_related("email_domains")),
+        organization=_by_pk(
+            organizations().select_related("principal_region").prefetch_related("email_domains")
+        ),
     )
     _kept = loaded
     return loaded

@@ -16,6 +16,7 @@ TRACKED = (
     "councils_district",
     "agreements_organization",
     "agreements_emaildomain",
+    "councils_region",
 )
 
 FORWARD = [

@@ -41,6 +41,12 @@ def test_every_table_the_form_checks_against_gives_a_new_version_when_it_changes
         for related_rows in getattr(row, "_prefetched_objects_cache", {}).values()
         for related in related_rows
     }
+    read |= {
+        type(related)
+        for row in data.organization.values()
+        for related in row._state.fields_cache.values()
+        if related is not None
+    }
     assert read <= set(reference.TRACKED_MODELS)
 
 
@@ -54,8 +60,9 @@ def test_every_table_the_form_checks_against_gives_a_new_version_when_it_changes
         lambda w: w.own.email_domains.create(domain="nacka.example.se"),
         lambda w: factories.CommitmentFactory(agreement=w.psyk),
         lambda w: connection.cursor().execute("UPDATE councils_municipality SET name = name || ' kommun'"),
+        lambda w: w.region.save(),
     ],
-    ids=["save", "update", "m2m", "delete", "related create", "create", "plain SQL"],
+    ids=["save", "update", "m2m", "delete", "related create", "create", "plain SQL", "region"],
 )
 def test_any_change_gives_a_new_version(w, change):
     before = reference.version()
@@ -161,3 +168,13 @@ def test_accepted_values_are_those_of_django_model_choice_fields(w):
     assert form.cleaned_data["counterpart_organizations"] == list(
         django_field.clean([w.counterpart.pk, w.own.pk])
     )
+
+
+def test_the_form_shows_a_renamed_organisation_and_region_at_the_next_page(client, w):
+    assert "Psykiatri Södra" in client.get(FORM_URL).content.decode()  # the process keeps the lists now
+    Organization.objects.filter(pk=w.counterpart.pk).update(name="Psykiatri Syd")
+    w.region.name = "Region Sthlm"
+    w.region.save()
+    page = client.get(FORM_URL).content.decode()
+    assert "Psykiatri Syd" in page and "Psykiatri Södra" not in page
+    assert "Region Sthlm" in page
