@@ -314,7 +314,9 @@ def queue_email(
     language: str = "sv",
 ) -> None:
     """Send the ``template`` mail about ``deviation`` (or ``response_request``, ``action``, ``user``)
-    after commit. Only the references are queued; the worker composes the mail when it sends it. For a
+    once the caller's transaction commits: queued in it on the database queue, after it otherwise
+    (``_queued_with_the_change``). Only the references are queued; the worker composes the mail when it
+    sends it. For a
     staff hand-off, the users who chose the daily digest get a ``PendingNotification`` now instead, and
     the mail leaves them out."""
     from .tasks import send_email
