@@ -9,7 +9,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout, Submit
 from django import forms
 from django.conf import settings
-from django.db.models import F
+from django.core.exceptions import ValidationError
 from django.forms.models import ModelChoiceIteratorValue
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -17,10 +17,9 @@ from django.utils.functional import cached_property
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from agreements.models import Agreement, Commitment, DeviationCategory, Organization
-from councils.models import District, Municipality
+from agreements.models import Agreement, Organization
 
-from . import pii
+from . import pii, reference
 from .models import SEVERITY_HELP, Severity, YesNoUnknown
 from .services import reporting
 
@@ -119,6 +118,70 @@ def _model_choices(field, instances) -> list:
     ]
 
 
+class ReferenceChoiceField(forms.ModelChoiceField):
+    """A ``ModelChoiceField`` that finds the submitted value among ``rows()`` (its queryset's rows by
+    primary key, from ``deviations.reference``, set by the form) instead of querying the queryset: the
+    same answers and errors, no statement."""
+
+    rows = None
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        self.validate_no_null_characters(value)
+        if isinstance(value, self.queryset.model):
+            value = value.pk
+        try:
+            found = self.rows().get(self.queryset.model._meta.pk.get_prep_value(value))
+        except (ValueError, TypeError):
+            found = None
+        if found is None:
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value}
+            )
+        return found
+
+
+class ReferenceMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """``ReferenceChoiceField`` for several values: a list of the chosen rows, in the queryset's order."""
+
+    rows = None
+
+    def _check_values(self, value):
+        try:
+            value = frozenset(value)
+        except TypeError:
+            raise ValidationError(self.error_messages["invalid_list"], code="invalid_list") from None
+        rows, chosen = self.rows(), set()
+        for pk in value:
+            self.validate_no_null_characters(pk)
+            try:
+                key = self.queryset.model._meta.pk.get_prep_value(pk)
+            except (ValueError, TypeError):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                ) from None
+            # As ModelMultipleChoiceField: the value as written must be the key ("01" is not 1).
+            if key not in rows or str(key) != str(pk):
+                raise ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": pk}
+                )
+            chosen.add(key)
+        return [row for key, row in rows.items() if key in chosen]
+
+
+#: The reference data (``deviations.reference.ReferenceData``) each choice field of ``ReportForm`` is
+#: checked against.
+REFERENCE_ROWS = {
+    "agreement": "agreement",
+    "commitment": "commitment",
+    "category": "category",
+    "municipality": "municipality",
+    "district": "district",
+    "reporting_organization": "organization",
+    "counterpart_organizations": "organization",
+}
+
 #: The choice fields of ``ReportForm`` whose lists come from ``ReportForm._choices``.
 LISTED_CHOICES = (
     "agreement",
@@ -153,47 +216,47 @@ class ReportForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Ange ungefärligt datum om du inte vet exakt. Datumet kan inte ligga i framtiden."),
     )
-    agreement = forms.ModelChoiceField(
+    agreement = ReferenceChoiceField(
         label=_("Överenskommelse"),
-        queryset=Agreement.objects.filter(active=True),
+        queryset=reference.agreements(),
         empty_label=_("Välj överenskommelse"),
         widget=AgreementSelect,
         help_text=_("Den överenskommelse som inte följdes. Den måste ha gällt när bristen inträffade."),
     )
-    commitment = forms.ModelChoiceField(
+    commitment = ReferenceChoiceField(
         label=_("Åtagande som bristen gäller"),
-        queryset=Commitment.objects.filter(active=True),
+        queryset=reference.commitments(),
         required=False,
         widget=SwedishGroupedSelect,
         help_text=_("Frivilligt. Välj ett åtagande under den överenskommelse du valt."),
     )
-    category = forms.ModelChoiceField(
+    category = ReferenceChoiceField(
         label=_("Kategori"),
-        queryset=DeviationCategory.objects.filter(active=True),
+        queryset=reference.categories(),
         widget=SwedishGroupedSelect,
         help_text=_("Välj en kategori under den överenskommelse du valt."),
     )
-    municipality = forms.ModelChoiceField(
+    municipality = ReferenceChoiceField(
         label=_("Kommun där bristen inträffade"),
-        queryset=Municipality.objects.all(),
+        queryset=reference.municipalities(),
         empty_label=_("Välj kommun"),
     )
-    district = forms.ModelChoiceField(
+    district = ReferenceChoiceField(
         label=_("Stadsdel"),
-        queryset=District.objects.filter(active=True),
+        queryset=reference.districts(),
         required=False,
         widget=GroupedSelect,
         help_text=_("Behövs bara för kommuner som är indelade i stadsdelar, som Stockholms stad."),
     )
-    reporting_organization = forms.ModelChoiceField(
+    reporting_organization = ReferenceChoiceField(
         label=_("Din organisation"),
-        queryset=Organization.objects.filter(active=True),
+        queryset=reference.organizations(),
         widget=GroupedSelect,
         help_text=_("Den verksamhet du arbetar i och rapporterar från."),
     )
-    counterpart_organizations = forms.ModelMultipleChoiceField(
+    counterpart_organizations = ReferenceMultipleChoiceField(
         label=_("Motpart(er)"),
-        queryset=Organization.objects.filter(active=True),
+        queryset=reference.organizations(),
         widget=GroupedCheckboxSelectMultiple,
         help_text=_("Den eller de organisationer som samverkan brast med. Du kan välja flera."),
     )
@@ -271,6 +334,7 @@ class ReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.name_warning = False
         self.names_digest = ""
+        self._checked_report = None
         self.fields["occurred_on"].widget.attrs["max"] = timezone.localdate().isoformat()
         self.fields["reporter_name"].widget.attrs["autocomplete"] = "name"
         self.fields["reporter_email"].widget.attrs["autocomplete"] = "email"
@@ -284,6 +348,16 @@ class ReportForm(forms.Form):
             field.choices = partial(self._choice_list, name)
             if isinstance(field.widget, GroupedOptionsMixin):
                 field.widget.group_keys = partial(self._group_keys, name)
+        # Validation finds the submitted values in the reference data kept by the process.
+        for name, rows in REFERENCE_ROWS.items():
+            self.fields[name].rows = partial(self._reference_rows, rows)
+
+    @cached_property
+    def _reference(self) -> reference.ReferenceData:
+        return reference.current()
+
+    def _reference_rows(self, name) -> dict:
+        return getattr(self._reference, name)
 
     def _choice_list(self, name):
         return self._choices[name][0]
@@ -322,30 +396,26 @@ class ReportForm(forms.Form):
 
     @cached_property
     def _choices(self) -> dict:
-        """Every list of choices, grouped, from one query per table with only the columns shown."""
-        fields = self.fields
-        agreements = list(
-            fields["agreement"].queryset.only("name", "short_name", "scope", "valid_from", "valid_to")
-        )
+        """Every list of choices, grouped, from the reference data the process keeps
+        (``deviations.reference``: the same rows as the fields' querysets)."""
+        fields, data = self.fields, self._reference
+        agreements = list(data.agreement.values())
         commitments = defaultdict(list)
-        for commitment in fields["commitment"].queryset.only("agreement", "number", "title"):
+        for commitment in data.commitment.values():
             commitments[commitment.agreement_id].append((commitment.pk, str(commitment)))
-        # One row per category and agreement (the categories in order; a category in several
-        # agreements is listed under each).
+        # The categories in order under each of their agreements (a category in several agreements is
+        # listed under each).
         categories = defaultdict(list)
-        for row in fields["category"].queryset.only("name").annotate(agreement_pk=F("agreements")):
-            categories[row.agreement_pk].append((row.pk, str(row)))
-        municipalities = {m.pk: m for m in fields["municipality"].queryset.only("name")}
+        for category in data.category.values():
+            for agreement in category.agreements.all():
+                categories[agreement.pk].append((category.pk, str(category)))
+        municipalities = data.municipality
         districts = defaultdict(list)
-        for district in fields["district"].queryset.only("municipality", "name"):
+        for district in data.district.values():
             districts[district.municipality_id].append((district.pk, str(district)))
         organizations = defaultdict(list)
         principals = {}
-        for organization in (
-            fields["reporting_organization"]
-            .queryset.select_related("principal_region")
-            .only("name", "principal_municipality", "principal_region__name")
-        ):
+        for organization in data.organization.values():
             if organization.principal_region_id:
                 principal = organization.principal_region
             else:
@@ -386,7 +456,8 @@ class ReportForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         self._belongs_to_bus = reporting.belongs_to_bus(cleaned)
-        for field, message in reporting.report_errors(cleaned, reporter=self.user).items():
+        errors, self._checked_report = reporting.check_report(cleaned, reporter=self.user)
+        for field, message in errors.items():
             if field in self.fields and field not in self.errors:
                 self.add_error(field, message)
         if not any(field in self.errors for field in reporting.TEXT_FIELDS):
@@ -428,6 +499,14 @@ class ReportForm(forms.Form):
         )
         message = _("Kontrollera {fields}: kryssa i rutan om det som markerats inte är namn på personer.")
         self.add_error("names_checked", format_lazy(message, fields=fields))
+
+    @property
+    def checked_report(self) -> "reporting.CheckedReport | None":
+        """The valid form's report as the service checked it (``reporting.check_report``), to file with
+        ``reporting.submit_deviation`` without checking its rules a second time; ``None`` unless valid."""
+        if not self.is_valid():
+            return None
+        return self._checked_report
 
     @property
     def show_names_checked(self) -> bool:

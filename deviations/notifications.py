@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, router, transaction
 from django.urls import reverse
 
 from councils.models import Council, CouncilMembership, User
@@ -314,7 +314,9 @@ def queue_email(
     language: str = "sv",
 ) -> None:
     """Send the ``template`` mail about ``deviation`` (or ``response_request``, ``action``, ``user``)
-    after commit. Only the references are queued; the worker composes the mail when it sends it. For a
+    once the caller's transaction commits: queued in it on the database queue, after it otherwise
+    (``_queued_with_the_change``). Only the references are queued; the worker composes the mail when it
+    sends it. For a
     staff hand-off, the users who chose the daily digest get a ``PendingNotification`` now instead, and
     the mail leaves them out."""
     from .tasks import send_email
@@ -336,7 +338,25 @@ def queue_email(
             language=language,
         )
 
-    transaction.on_commit(enqueue)
+    if _queued_with_the_change(send_email):
+        enqueue()
+    else:
+        transaction.on_commit(enqueue)
+
+
+def _queued_with_the_change(task) -> bool:
+    """Whether ``task`` is queued as a row of the database the change is written to (django-tasks-db):
+    then the row is written in the caller's transaction, committed with the change it is about or rolled
+    back with it (the worker cannot see it before the commit; no separate transaction per mail after it,
+    and no mail lost if the process dies between the two). Any other backend runs or sends the task
+    elsewhere, so it is queued after the commit."""
+    from django_tasks_db import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    return (
+        isinstance(task.get_backend(), DatabaseBackend)
+        and router.db_for_write(DBTaskResult) == DEFAULT_DB_ALIAS
+    )
 
 
 def _keep_for_digests(template: str, message: Message, about) -> list[int]:

@@ -4,6 +4,9 @@ import datetime
 import hashlib
 import logging
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -86,7 +89,7 @@ def _has_active_districts(municipality) -> bool:
     return any(district.active for district in municipality.districts.all())
 
 
-def report_errors(data: dict, *, reporter=None, today=None) -> dict[str, str]:
+def report_errors(data: Mapping, *, reporter=None, today=None) -> dict[str, str]:
     """Every business rule a new report must meet, as ``{field: message}``. Fields missing from
     ``data`` (already refused by the form) are skipped. Used by the form and by ``submit_deviation``."""
     today = today or timezone.localdate()
@@ -144,6 +147,60 @@ def report_errors(data: dict, *, reporter=None, today=None) -> dict[str, str]:
     return errors
 
 
+#: What ``submit_deviation`` reads from a report's data besides ``_MODEL_FIELDS``; a ``CheckedReport``
+#: holds all of them (a form that refused one of them never produces one).
+_REQUIRED_FIELDS = (
+    "agreement",
+    "category",
+    "occurred_on",
+    "municipality",
+    "reporting_organization",
+    "counterpart_organizations",
+    "description",
+    "consequence",
+    "reporter_email",
+)
+_SEAL = object()
+
+
+@dataclass(frozen=True, eq=False)
+class CheckedReport:
+    """A new report's data that ``check_report`` found to meet every rule of ``report_errors``, for
+    ``reporter`` on ``today``. ``submit_deviation`` files it without checking the rules again (the form
+    checked them in the same request); only ``check_report`` makes one, and it keeps its own copy of the
+    data, so what was checked is what is filed."""
+
+    data: MappingProxyType
+    reporter_id: int | None
+    today: datetime.date
+    seal: object = field(repr=False)
+
+    def __post_init__(self):
+        if self.seal is not _SEAL:
+            raise TypeError("A CheckedReport is made by check_report() only.")
+
+    def holds_for(self, *, reporter, today: datetime.date) -> bool:
+        """Whether the check applies to filing for ``reporter`` on ``today``."""
+        return self.reporter_id == (reporter.pk if reporter is not None else None) and self.today == today
+
+
+def check_report(data: dict, *, reporter=None, today=None) -> tuple[dict[str, str], CheckedReport | None]:
+    """``report_errors`` for ``data``, and when there are none and every field the filing needs is
+    there, the ``CheckedReport`` that ``submit_deviation`` accepts without checking again."""
+    today = today or timezone.localdate()
+    errors = report_errors(data, reporter=reporter, today=today)
+    if errors or any(data.get(name) in (None, "") for name in _REQUIRED_FIELDS):
+        return errors, None
+    counterparts = tuple(data["counterpart_organizations"])
+    checked = CheckedReport(
+        data=MappingProxyType({**data, "counterpart_organizations": counterparts}),
+        reporter_id=reporter.pk if reporter is not None else None,
+        today=today,
+        seal=_SEAL,
+    )
+    return errors, checked
+
+
 def _address_errors(data: dict, *, reporter) -> dict[str, str]:
     """Without an account, the address must be at a domain registered on an organisation. And every
     address of the reporter (the one on the report, and a signed-in reporter's account address) must be
@@ -198,7 +255,7 @@ def _no_agreement_message(date: datetime.date) -> str:
     ) % {"date": date.isoformat(), "first": first.isoformat()}
 
 
-def submit_deviation(*, data: dict, idempotency_key, reporter=None) -> tuple[Deviation, bool]:
+def submit_deviation(*, data: dict | CheckedReport, idempotency_key, reporter=None) -> tuple[Deviation, bool]:
     """File a report; returns ``(deviation, created)``.
 
     The same ``idempotency_key`` always gives the same report (double clicks, resubmits), created once;
@@ -207,27 +264,33 @@ def submit_deviation(*, data: dict, idempotency_key, reporter=None) -> tuple[Dev
     Without an account the report waits, unconfirmed, for the reporter to follow the e-mailed link;
     a signed-in ``reporter`` is confirmed (and routed) in the same transaction.
     Raises ``Invalid`` (its ``errors`` by field) if a rule in ``report_errors`` is broken; nothing is
-    stored then.
+    stored then. ``data`` is checked against the rules here, unless it is a ``CheckedReport`` that
+    ``check_report`` made for the same ``reporter`` today (the form's check in the same request).
     """
     try:
         return _submit_deviation(data=data, idempotency_key=idempotency_key, reporter=reporter)
     except IntegrityError:
         # A concurrent request with the same key won the race (its transaction, or savepoint when
         # called inside one, is rolled back, with the reference number it took): answer with its report.
-        existing = Deviation.objects.filter(idempotency_key=idempotency_key).first()
+        existing = _report_with_key(idempotency_key)
         if existing is None:
             raise
         return existing, False
 
 
 @transaction.atomic
-def _submit_deviation(*, data: dict, idempotency_key, reporter) -> tuple[Deviation, bool]:
-    existing = Deviation.objects.filter(idempotency_key=idempotency_key).first()
+def _submit_deviation(*, data: dict | CheckedReport, idempotency_key, reporter) -> tuple[Deviation, bool]:
+    existing = _report_with_key(idempotency_key)
     if existing is not None:
         return existing, False
-    errors = report_errors(data, reporter=reporter)
-    if errors:
-        raise Invalid(" ".join(errors.values()), errors=errors)
+    today = timezone.localdate()
+    checked = isinstance(data, CheckedReport) and data.holds_for(reporter=reporter, today=today)
+    if isinstance(data, CheckedReport):
+        data = data.data
+    if not checked:
+        errors = report_errors(data, reporter=reporter)
+        if errors:
+            raise Invalid(" ".join(errors.values()), errors=errors)
     existing = _same_report(data, reporter=reporter)
     if existing is not None:
         return existing, False
@@ -265,6 +328,17 @@ def resend_confirmation(*, deviation: Deviation) -> None:
     logger.info("deviation %s: confirmation link sent again", deviation.pk)
 
 
+def _found(reports) -> Deviation | None:
+    """The first of ``reports``, read whole only when there is one: the lookups of a filing find none
+    almost always, and asking for the key alone spares building and reading the report's every column."""
+    pk = reports.values_list("pk", flat=True).first()
+    return None if pk is None else Deviation.objects.get(pk=pk)
+
+
+def _report_with_key(idempotency_key) -> Deviation | None:
+    return _found(Deviation.objects.filter(idempotency_key=idempotency_key).order_by("pk"))
+
+
 def _same_report(data: dict, *, reporter) -> Deviation | None:
     """The report this reporter filed with the same content within ``DUPLICATE_WINDOW``, if any."""
     if reporter is not None:
@@ -277,7 +351,7 @@ def _same_report(data: dict, *, reporter) -> Deviation | None:
     description = (data["description"] or "").strip()
     # Looked up by the index's expression (deviation_duplicate_idx), then compared in full.
     digest = hashlib.md5(description.encode(), usedforsecurity=False).hexdigest()
-    return (
+    return _found(
         Deviation.objects.alias(description_md5=MD5("description"))
         .filter(
             description_md5=digest,
@@ -292,7 +366,6 @@ def _same_report(data: dict, *, reporter) -> Deviation | None:
             **same_reporter,
         )
         .order_by("created_at", "pk")
-        .first()
     )
 
 

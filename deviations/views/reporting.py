@@ -55,7 +55,7 @@ def report_form(request):
     if valid:
         try:
             deviation, created = reporting.submit_deviation(
-                data=form.cleaned_data,
+                data=form.checked_report or form.cleaned_data,
                 idempotency_key=form.cleaned_data["idempotency_key"],
                 reporter=user,
             )

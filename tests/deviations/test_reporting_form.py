@@ -5,6 +5,7 @@ import datetime
 import logging
 import re
 import uuid
+from unittest import mock
 
 import pytest
 from django.core import mail
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 
 from deviations.forms import ReportForm
 from deviations.models import Deviation
+from deviations.services import reporting
 from deviations.workflow import Status
 from tests import factories
 from tests.config.test_personal_data import written_numbers
@@ -350,3 +352,11 @@ def test_form_refuses_any_identity_number_in_any_text_field(w, number, before, a
     assert field in form.errors
     assert all(text not in " ".join(errors) for errors in form.errors.values())
     assert Deviation.objects.count() == 0
+
+
+def test_a_filed_report_is_checked_against_the_rules_once(client, w):
+    with mock.patch.object(reporting, "report_errors", wraps=reporting.report_errors) as rules:
+        response = client.post("/rapportera/formular/", valid_post(w))
+    assert response.status_code == 302
+    assert rules.call_count == 1
+    assert Deviation.objects.get().description == valid_post(w)["description"]

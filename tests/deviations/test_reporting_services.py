@@ -8,9 +8,10 @@ from unittest import mock
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from agreements.models import EmailDomain
 from config.errors import Conflict, Invalid
@@ -304,3 +305,106 @@ def test_concurrent_double_submit_creates_one_report(db):
     assert Deviation.objects.count() == 1
     assert sorted(created for _, created in results) == [False, False, False, True]
     assert {deviation.pk for deviation, _ in results} == {Deviation.objects.get().pk}
+
+
+# --- The rules run once per request: the form hands the service what the service's own check found ---
+
+
+def test_a_checked_report_is_filed_without_checking_the_rules_again(w):
+    data = service_data(w)
+    errors, checked = reporting.check_report(data)
+    assert (errors, checked is not None) == ({}, True)
+    with mock.patch.object(reporting, "report_errors", wraps=reporting.report_errors) as rules:
+        deviation, created = reporting.submit_deviation(data=checked, idempotency_key=uuid.uuid4())
+    assert created and rules.call_count == 0
+    assert deviation.description == data["description"]
+    assert list(deviation.counterpart_organizations.all()) == [w.counterpart]
+
+
+def test_a_report_breaking_a_rule_gets_no_checked_report(w):
+    errors, checked = reporting.check_report(service_data(w, counterpart_organizations=[w.own]))
+    assert "counterpart_organizations" in errors
+    assert checked is None
+
+
+def test_data_missing_a_field_gets_no_checked_report(w):
+    # The form leaves out of its cleaned data a field it refused; the rules skip missing fields.
+    data = service_data(w)
+    del data["category"]
+    assert reporting.check_report(data) == ({}, None)
+
+
+def test_only_the_check_makes_a_checked_report(w):
+    with pytest.raises(TypeError):
+        reporting.CheckedReport(data=service_data(w), reporter_id=None, today=timezone.localdate(), seal=None)
+
+
+def test_what_was_checked_is_what_is_filed(w):
+    data = service_data(w)
+    _errors, checked = reporting.check_report(data)
+    data["description"] = "Patienten 19121212-1212 skrevs ut."  # changed after the check
+    data["counterpart_organizations"].append(w.own)
+    deviation, _created = reporting.submit_deviation(data=checked, idempotency_key=uuid.uuid4())
+    assert deviation.description == "Utskrivning utan information till socialtjänsten."
+    assert list(deviation.counterpart_organizations.all()) == [w.counterpart]
+
+
+def test_a_report_checked_for_someone_else_is_checked_again(w):
+    # Checked without an account, filed for a signed-in reporter whose address is at another domain.
+    _errors, checked = reporting.check_report(service_data(w))
+    outsider = factories.UserFactory(email="someone@gmail.com")
+    with pytest.raises(Invalid) as excinfo:
+        reporting.submit_deviation(data=checked, idempotency_key=uuid.uuid4(), reporter=outsider)
+    assert "reporting_organization" in excinfo.value.errors
+    assert not Deviation.objects.exists()
+
+
+def test_a_report_checked_on_another_day_is_checked_again(w):
+    today = timezone.localdate()
+    # Checked yesterday for an occurrence "today": on the day it is filed, the rules run again.
+    _errors, checked = reporting.check_report(
+        service_data(w, occurred_on=today), today=today - datetime.timedelta(days=1)
+    )
+    assert checked is None  # yesterday, today was in the future
+    _errors, checked = reporting.check_report(service_data(w), today=today - datetime.timedelta(days=1))
+    with mock.patch.object(reporting, "report_errors", wraps=reporting.report_errors) as rules:
+        reporting.submit_deviation(data=checked, idempotency_key=uuid.uuid4())
+    assert rules.call_count == 1
+
+
+# --- Queued mails are written with the change they are about ------------------------------------------
+
+
+def test_the_database_queue_writes_the_mails_in_the_filing_transaction(
+    w, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    reporter = factories.UserFactory(email="anna@nacka.se", organization=w.own)
+    with django_capture_on_commit_callbacks() as callbacks:
+        submit(w, reporter=reporter)
+    # Nothing left for after the commit: the receipt and the new-report mail are rows of the same
+    # transaction as the report.
+    assert callbacks == []
+    assert sorted(t.args_kwargs["kwargs"]["template"] for t in DBTaskResult.objects.all()) == [
+        "new_report",
+        "receipt",
+    ]
+
+
+def test_a_filing_rolled_back_queues_no_mail(w, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    reporter = factories.UserFactory(email="anna@nacka.se", organization=w.own)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        submit(w, reporter=reporter)
+        assert DBTaskResult.objects.count() == 2
+        raise RuntimeError("a later step failed")
+    assert not DBTaskResult.objects.exists()
+    assert not Deviation.objects.exists()
+
+
+def test_other_task_backends_queue_mails_after_the_commit(w, django_capture_on_commit_callbacks):
+    # The test suite's ImmediateBackend sends at once: that must wait for the commit.
+    with django_capture_on_commit_callbacks() as callbacks:
+        submit(w)
+    assert len(callbacks) == 1
+    assert mail.outbox == []

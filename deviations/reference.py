@@ -1,0 +1,121 @@
+"""The reference data a new report is checked against, read once per change of it instead of once per
+request.
+
+Filing a report looked up each chosen agreement, commitment, category (with its agreements),
+municipality (with its districts), district and organisation (with its e-mail domains): ten statements
+per report for tables that change a few times a year. ``current()`` keeps them in the process, keyed by
+the reference data's *version*: a row that a statement-level trigger on each of those tables sets to
+a new number from a sequence, in the same transaction as the change (migration
+``deviations/0023_reference_data_version``). So any write, by admin, a command, ``load_reference_data``
+or plain SQL, gives a version no process has seen, and nothing can serve the lists as they were before
+it:
+
+- the version is read first, the lists after it, so what is kept under a version is never older than it;
+- the number comes from a sequence, never handed out twice (not even after a rollback), so a version
+  stands for one committed state of the tables;
+- the version is read on every use (one small statement): a change is seen by the next request of
+  every process, with no expiry to wait for and nothing to invalidate.
+
+The kept instances are shared by the requests of a process: read them, never change them.
+"""
+
+from dataclasses import dataclass
+
+from django.db import DEFAULT_DB_ALIAS, connections
+
+from agreements.models import Agreement, Commitment, DeviationCategory, Organization
+from councils.models import District, Municipality, Region
+
+#: The table holding the version (one row), written only by the triggers of the migration.
+VERSION_TABLE = "deviations_reference_version"
+#: The tables whose every change gives a new version.
+TRACKED_MODELS = (
+    Agreement,
+    Commitment,
+    DeviationCategory,
+    DeviationCategory.agreements.through,
+    Municipality,
+    District,
+    Organization,
+    Organization.email_domains.rel.related_model,
+    Region,
+)
+
+
+# What the report form offers and accepts (one definition: its fields use these querysets too).
+def agreements():
+    return Agreement.objects.filter(active=True)
+
+
+def commitments():
+    return Commitment.objects.filter(active=True)
+
+
+def categories():
+    return DeviationCategory.objects.filter(active=True)
+
+
+def municipalities():
+    return Municipality.objects.all()
+
+
+def districts():
+    return District.objects.filter(active=True)
+
+
+def organizations():
+    return Organization.objects.filter(active=True)
+
+
+@dataclass(frozen=True)
+class ReferenceData:
+    """The rows of each list by primary key, in the list's order; categories with their agreements,
+    municipalities with all their districts and organisations with their region and e-mail domains
+    (what ``services.reporting.report_errors`` reads and the form shows)."""
+
+    version: int
+    agreement: dict
+    commitment: dict
+    category: dict
+    municipality: dict
+    district: dict
+    organization: dict
+
+
+_kept: ReferenceData | None = None
+
+
+def version() -> int:
+    """The reference data's version now (one statement)."""
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(f"SELECT version FROM {VERSION_TABLE}")  # noqa: S608 (a constant)
+        (number,) = cursor.fetchone()
+    return number
+
+
+def current() -> ReferenceData:
+    """The reference data as it is now: kept in the process while its version stays the same."""
+    global _kept
+    number = version()
+    kept = _kept
+    if kept is not None and kept.version == number:
+        return kept
+    # Read after the version, from the same database (never a replica that may lag behind it): never
+    # older than the version (a newer state only means a reload next time).
+    loaded = ReferenceData(
+        version=number,
+        agreement=_by_pk(agreements()),
+        commitment=_by_pk(commitments()),
+        category=_by_pk(categories().prefetch_related("agreements")),
+        municipality=_by_pk(municipalities().prefetch_related("districts")),
+        district=_by_pk(districts()),
+        organization=_by_pk(
+            organizations().select_related("principal_region").prefetch_related("email_domains")
+        ),
+    )
+    _kept = loaded
+    return loaded
+
+
+def _by_pk(queryset) -> dict:
+    return {row.pk: row for row in queryset.using(DEFAULT_DB_ALIAS)}
