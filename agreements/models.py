@@ -406,18 +406,23 @@ class FollowUpAnalysis(models.Model):
         return (self.commitment_texts or {}).get(str(commitment_id), {}).get(part, "")
 
 
-#: The reference tables whose rows the staff pages show by name (the queue's rows and filter choices),
-#: each with a trigger that changes the reference data's version (``reference_data_version``,
-#: migration 0008). A test changes a row of each and checks that the version follows.
+#: The reference tables whose rows the pages show by name or offer as choices (the queue's rows and
+#: filter choices, the report form's lists and what its rules read, ``deviations.reference``), each with a
+#: trigger that changes the reference data's version (``reference_data_version``, migration 0008). A test
+#: changes a row of each and checks that the version follows.
 VERSIONED_TABLES = (
     "agreements_agreement",
+    "agreements_commitment",
     "agreements_deviationcategory",
+    "agreements_deviationcategory_agreements",
+    "agreements_emaildomain",
     "agreements_organization",
     "councils_council",
     "councils_council_districts",
     "councils_council_municipalities",
     "councils_district",
     "councils_municipality",
+    "councils_region",
 )
 
 

@@ -5,10 +5,10 @@ Filing a report looked up each chosen agreement, commitment, category (with its 
 municipality (with its districts), district and organisation (with its e-mail domains): ten statements
 per report for tables that change a few times a year. ``current()`` keeps them in the process, keyed by
 the reference data's *version*: a row that a statement-level trigger on each of those tables sets to
-a new number from a sequence, in the same transaction as the change (migration
-``deviations/0023_reference_data_version``). So any write, by admin, a command, ``load_reference_data``
-or plain SQL, gives a version no process has seen, and nothing can serve the lists as they were before
-it:
+a new number from a sequence, in the same transaction as the change
+(``agreements.models.reference_data_version``, migration ``agreements/0008``). So any write, by admin, a
+command, ``load_reference_data`` or plain SQL, gives a version no process has seen, and nothing can serve
+the lists as they were before it:
 
 - the version is read first, the lists after it, so what is kept under a version is never older than it;
 - the number comes from a sequence, never handed out twice (not even after a rollback), so a version
@@ -21,14 +21,13 @@ The kept instances are shared by the requests of a process: read them, never cha
 
 from dataclasses import dataclass
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS
 
-from agreements.models import Agreement, Commitment, DeviationCategory, Organization
+from agreements.models import Agreement, Commitment, DeviationCategory, Organization, reference_data_version
 from councils.models import District, Municipality, Region
 
-#: The table holding the version (one row), written only by the triggers of the migration.
-VERSION_TABLE = "deviations_reference_version"
-#: The tables whose every change gives a new version.
+#: The tables read here; each is one of ``agreements.models.VERSIONED_TABLES``, whose every change gives a
+#: new version (a test checks).
 TRACKED_MODELS = (
     Agreement,
     Commitment,
@@ -85,12 +84,9 @@ class ReferenceData:
 _kept: ReferenceData | None = None
 
 
-def version() -> int:
-    """The reference data's version now (one statement)."""
-    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.execute(f"SELECT version FROM {VERSION_TABLE}")  # noqa: S608 (a constant)
-        (number,) = cursor.fetchone()
-    return number
+def version() -> int | None:
+    """The reference data's version now (one statement, on the primary), None when unknown."""
+    return reference_data_version(using=DEFAULT_DB_ALIAS)
 
 
 def current() -> ReferenceData:
@@ -98,7 +94,7 @@ def current() -> ReferenceData:
     global _kept
     number = version()
     kept = _kept
-    if kept is not None and kept.version == number:
+    if kept is not None and number is not None and kept.version == number:
         return kept
     # Read after the version, from the same database (never a replica that may lag behind it): never
     # older than the version (a newer state only means a reload next time).

@@ -8,13 +8,17 @@ from django.db import migrations
 # Frozen here (a migration must not follow later edits of agreements.models.VERSIONED_TABLES).
 TABLES = (
     "agreements_agreement",
+    "agreements_commitment",
     "agreements_deviationcategory",
+    "agreements_deviationcategory_agreements",
+    "agreements_emaildomain",
     "agreements_organization",
     "councils_council",
     "councils_council_districts",
     "councils_council_municipalities",
     "councils_district",
     "councils_municipality",
+    "councils_region",
 )
 
 FUNCTION = """
