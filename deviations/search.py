@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connections
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 CONFIG = "swedish"
 MAX_WORDS = 8
@@ -89,4 +89,7 @@ def search(queryset: QuerySet, text: str) -> QuerySet:
             | Q(commitment_id__in=word.commitment_ids)
         )
     any_word = SearchQuery(" | ".join(f"{w.text}:*" for w in words), config=CONFIG, search_type="raw")
-    return queryset.annotate(search_rank=SearchRank("search_document", any_word))
+    # The stored document itself (F): SearchRank given a field name would rank to_tsvector(the document's
+    # text), re-parsing every matching report's lexemes with the server's default configuration
+    # (english) on every search: slower by twenty times at 1M reports and not the Swedish stems.
+    return queryset.annotate(search_rank=SearchRank(F("search_document"), any_word))

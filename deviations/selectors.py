@@ -752,8 +752,7 @@ def _words(text: str) -> set[str]:
 # every report page, ~4 ms of Python): the viewer's scope and the pool come in as the ``candidates``
 # subquery, every value is a parameter, so the text is the same for every report seen in one scope and
 # psycopg prepares it once per connection. The score is the one documented below, computed as the ORM
-# expressions did (same float8 arithmetic, same order of additions; the text rank re-parses the stored
-# search document's text, as Django's SearchRank("search_document") did), so the ranking is unchanged.
+# expressions did (same float8 arithmetic, same order of additions).
 _SIMILAR_RANKING = """
 SELECT d.id, d.reference, d.status, d.occurred_on, d.category_id, category.name,
        d.same_kind, d.same_pair, d.days, d.text_score,
@@ -792,9 +791,11 @@ UNION ALL
 (SELECT u.id FROM deviations_deviation u WHERE u.category_id = %s AND u.occurred_on >= %s
    AND u.occurred_on <= %s ORDER BY u.occurred_on ASC LIMIT %s)
 """
+# The rank of the stored Swedish document (not of to_tsvector(its text), which re-parsed its lexemes with
+# the server's default configuration on every page).
 _SIMILAR_TEXT = (
-    "LEAST((ts_rank(to_tsvector(COALESCE((c.search_document)::text, '')), "
-    "to_tsquery('swedish'::regconfig, %s)) * 20.0::float8), 4.0::float8)"
+    "LEAST((COALESCE(ts_rank(c.search_document, to_tsquery('swedish'::regconfig, %s)), 0.0) "
+    "* 20.0::float8), 4.0::float8)"
 )
 _SIMILAR_NO_TEXT = "0.0::float8"
 

@@ -83,6 +83,28 @@ def test_results_are_ranked_best_first_in_the_queue(client):
     assert [d.reference for d in response.context["page"]] == [weak.reference, strong.reference]
 
 
+def test_the_rank_is_of_the_stored_swedish_document_with_its_weights(client):
+    """The description (weight A) outranks the other texts (B) for the same word once, whichever report
+    is newer; ranking to_tsvector(the document's text) lost the weights and tied them."""
+    w = factories.RegionalCouncilFactory()
+    user = factories.UserFactory()
+    factories.CouncilMembershipFactory(council=w, user=user)
+    in_description = factories.DeviationFactory(
+        description="Utskrivningen skedde utan plan.", consequence="x"
+    )
+    in_consequence = factories.DeviationFactory(
+        description="x", consequence="Utskrivningen skedde utan plan."
+    )
+    client.force_login(user)
+    response = client.get(reverse("deviations:queue"), {"q": "utskrivning"})
+    assert [d.reference for d in response.context["page"]] == [
+        in_description.reference,
+        in_consequence.reference,
+    ]
+    ranked = text_search(Deviation.objects.all(), "utskrivning")
+    assert "to_tsvector" not in str(ranked.query)
+
+
 def test_the_category_lookup_is_one_query(django_assert_num_queries):
     factories.DeviationCategoryFactory(name="Vård nekas tills personen är nykter eller drogfri")
     with django_assert_num_queries(1):
