@@ -1079,6 +1079,11 @@ def main(argv=None) -> int:
     parser.add_argument("--chunk", type=int, default=50_000, help="reports per COPY round")
     parser.add_argument("--reset", action="store_true", help="delete existing reports, events, issues first")
     parser.add_argument("--no-vacuum", action="store_true", help="skip VACUUM ANALYZE (e.g. inside a test)")
+    parser.add_argument(
+        "--no-summary",
+        action="store_true",
+        help="leave the follow-up summary empty (count it afterwards: manage.py rebuild_followup_summary)",
+    )
     args = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -1153,8 +1158,9 @@ def main(argv=None) -> int:
                 cur.execute("SET LOCAL session_replication_role = origin")
                 check_foreign_keys(cur)
         # Loaded past the services that keep it current: count the follow-up summary once.
-        with step("follow-up summary", gen.timings):
-            summary.rebuild()
+        if not args.no_summary:
+            with step("follow-up summary", gen.timings):
+                summary.rebuild()
     if not args.no_vacuum:
         with step("VACUUM ANALYZE", gen.timings), connection.cursor() as c:
             for table in OWNED_TABLES:

@@ -111,6 +111,26 @@ def request_maker(scenario: str, client):
     raise SystemExit(f"unknown scenario {scenario!r}; one of {', '.join(SCENARIOS)}")
 
 
+class BackendCPU:
+    """The CPU seconds (user + system) of this connection's PostgreSQL backend process, read from
+    ``/proc`` when the server runs on this machine (else ``None``): unlike the wall time of the
+    statements, it does not grow with other load on the machine."""
+
+    def __init__(self):
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            self.stat = Path(f"/proc/{cursor.fetchone()[0]}/stat")
+
+    def seconds(self) -> float | None:
+        try:
+            fields = self.stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
 def timed_statements():
     from django.db import connection
@@ -151,11 +171,13 @@ def main(argv=None) -> int:
             raise SystemExit(f"{args.scenario}: HTTP {response.status_code}")
 
     # First without the profiler (its overhead grows with the number of calls, not with their cost).
+    backend = BackendCPU()
     with timed_statements() as plain:
-        cpu_start = time.process_time()
+        cpu_start, backend_start = time.process_time(), backend.seconds()
         for _ in range(args.requests):
             do()
         plain_cpu = time.process_time() - cpu_start
+        backend_cpu = None if backend_start is None else backend.seconds() - backend_start
     profiler = cProfile.Profile()
     with timed_statements() as timer:
         cpu_start, wall_start = time.process_time(), time.perf_counter()
@@ -171,6 +193,11 @@ def main(argv=None) -> int:
         f"without the profiler: this process's CPU {plain_cpu * 1000 / n:.1f} ms/request, "
         f"waiting for PostgreSQL {plain.seconds * 1000 / n:.1f} ms/request"
     )
+    if backend_cpu is not None:
+        print(
+            f"without the profiler: PostgreSQL backend CPU {backend_cpu * 1000 / n:.1f} ms/request "
+            "(this connection's backend process; parallel workers not included)"
+        )
     print("with the profiler (its overhead included):")
     per = 1000 / n
     print(f"wall {wall * per:.1f} ms/request, of which waiting for PostgreSQL {timer.seconds * per:.1f} ms")

@@ -183,6 +183,69 @@ def test_rebuild_command_counts_again_and_check_finds_drift(w, capsys):
     assert county_total(w) == 2
 
 
+def test_rebuild_stores_exactly_a_recount_whatever_the_table_held(w):
+    """The rebuild sums the quarters, years and the county from the month place rows in steps of its
+    own, not through ``_stored_sql``: it must store exactly what ``recount`` counts, for every measure,
+    place and span, and nothing of what the table held before."""
+    coordinator = w.nacka_coordinator
+    with_factors = submit(w, reporter=w.reporter, severity="serious")
+    transitions.apply_transition(deviation=with_factors, action="start_triage", actor=coordinator)
+    [request] = responses.request_response(
+        deviation=with_factors, organizations=[w.counterpart], actor=coordinator
+    )
+    responses.record_response(
+        response_request=request, answered_by_name="Chef", what_happened="Ja", actions=""
+    )
+    responses.request_response(deviation=with_factors, organizations=[w.counterpart], actor=coordinator)
+    factors.set_contributing_factors(deviation=with_factors, factors=[w.sub, w.factor], actor=coordinator)
+    transitions.apply_transition(deviation=with_factors, action="escalate", actor=coordinator, text="System")
+    submit(w, reporter=w.reporter, municipality=w.stockholm, district=w.spanga, sip_involved="yes")
+    for number, reported_on in enumerate((datetime.date(2024, 12, 31), datetime.date(2025, 4, 2))):
+        factories.DeviationFactory(
+            reference=f"SB-{reported_on.year}-8{number:04d}",
+            agreement=w.psyk,
+            category=w.category,
+            municipality=w.nacka,
+            council=None,  # no council handles it: its place rows have council_pk 0
+            reporting_organization=w.own,
+            counterparts=[w.counterpart],
+            reported_on=reported_on,
+            occurred_on=reported_on - datetime.timedelta(days=70),
+        )
+    # Drift and a row no report contributes to; the rebuild replaces them.
+    FollowUpSummary.objects.filter(measure="total").update(n=99)
+    FollowUpSummary.objects.create(
+        agreement_pk=w.psyk.pk,
+        basis="reported_on",
+        month=datetime.date(2019, 1, 1),
+        months=1,
+        council_pk=0,
+        municipality_pk=w.nacka.pk,
+        measure="total",
+        key="",
+        n=5,
+    )
+
+    rows = summary.rebuild()
+
+    assert rows == FollowUpSummary.objects.count()
+    assert_summary_is_a_recount()
+    stored = summary.stored()
+    measures = {key[6] for key in stored}
+    assert {
+        "total",
+        "status",
+        "pair",
+        "principal",
+        "req_open",
+        "req_in_time",
+        "factor",
+        "escalated",
+    } <= measures
+    assert {key[4] for key in stored} == {1, 3, 12}
+    assert any(key[3] == summary.COUNTY and key[2] != summary.COUNTY for key in stored)  # council_pk 0
+
+
 def test_county_rows_are_the_sum_of_the_place_rows(w):
     submit(w, reporter=w.reporter)
     submit(w, reporter=w.reporter, municipality=w.stockholm, district=w.spanga)
