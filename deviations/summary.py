@@ -398,9 +398,8 @@ def rebuild() -> int:
     The same rows as ``_stored_sql`` over ``ROWS_SQL`` (``recount``), computed in bulk: the place rows
     of every month once (``ROWS_SQL``), each longer span and the county summed from the rows of the
     span before it (a GROUP BY over far fewer rows than the reports' measures), every GROUP BY hashed
-    rather than sorted. Writers wait for the whole rebuild (``EXCLUSIVE``); readers read the old rows
-    while the new ones are counted and wait only while the table is emptied and filled again
-    (``ACCESS EXCLUSIVE``, at the end)."""
+    rather than sorted. Writers wait for the whole rebuild (``EXCLUSIVE``); readers never wait: they read
+    the old rows until the rebuild commits."""
     table = FollowUpSummary._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")  # writers wait; readers read the old rows
@@ -432,8 +431,10 @@ def rebuild() -> int:
             source = f"(SELECT * FROM summary_spans WHERE {which}) AS s"  # noqa: S608
             cursor.execute(f"INSERT INTO summary_spans {_rollup(source, months=months, place=place)}")
         _set_local(cursor, saved)
-        cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")  # readers wait from here on
-        cursor.execute(f"TRUNCATE {table}")
+        # DELETE, not TRUNCATE: TRUNCATE's ACCESS EXCLUSIVE lock would make every follow-up page wait for
+        # the INSERT below (minutes at 1M reports); deleted rows stay visible to readers until the
+        # commit. The command VACUUMs the table afterwards.
+        cursor.execute(f"DELETE FROM {table}")  # noqa: S608
         # In the order of the unique index (byte order, which is the index's order for these ASCII keys
         # under C and C.UTF-8 collations and near it under others; the order only saves work), so that
         # the index grows at its right edge and the rows a follow-up reads lie together.

@@ -5,9 +5,8 @@ The services keep the summary current; run this after loading reports by other m
 the bench generator, a restore) or to check it: ``--check`` compares without changing anything and
 exits with status 1 if the stored rows differ from a recount.
 
-Writers (filing, handling) wait while it runs; readers (the follow-up) read the old rows while the new
-ones are counted and wait only while the table is emptied and filled again at the end. Then the table
-is vacuumed."""
+Writers (filing, handling) wait while it runs; readers (the follow-up) never wait: they read the old rows
+until it commits. Then the table is vacuumed."""
 
 import time
 
