@@ -7,6 +7,7 @@ import uuid
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.utils import timezone
 
 from deviations import summary
@@ -311,3 +312,11 @@ def test_quarter_and_year_rows_are_the_sums_of_their_month_rows(w):
     county_2025 = (w.psyk.pk, "reported_on", summary.COUNTY, summary.COUNTY, 12, datetime.date(2025, 1, 1))
     assert rows[(*county_2025, "total", "")] == (4, 0)
     assert rows[(*county_2025[:4], 3, datetime.date(2025, 1, 1), "total", "")] == (2, 0)
+
+
+def test_the_summary_is_vacuumed_by_the_rows_its_upkeep_changes_not_by_a_fifth_of_the_table():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'deviations_followupsummary'")
+        (options,) = cursor.fetchone()
+    assert "autovacuum_vacuum_scale_factor=0.01" in options
+    assert "autovacuum_vacuum_threshold=10000" in options
