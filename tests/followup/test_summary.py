@@ -320,3 +320,4 @@ def test_the_summary_is_vacuumed_by_the_rows_its_upkeep_changes_not_by_a_fifth_o
         (options,) = cursor.fetchone()
     assert "autovacuum_vacuum_scale_factor=0.01" in options
     assert "autovacuum_vacuum_threshold=10000" in options
+    assert "vacuum_index_cleanup=on" in options
