@@ -9,16 +9,13 @@ page's rows are fetched from the cache with one ``get_many``. Rendering the 25 r
 template cost about a fifth of the queue page's CPU (bench/RESULTS.md).
 """
 
-import hashlib
-
 from django import template
 from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
 
-from config.render_cache import render_version
+from config.render_cache import content_key
 
 register = template.Library()
 
@@ -27,8 +24,8 @@ TIMEOUT = 3600
 
 
 def row_keys(rows, *, show_council: bool) -> list[str]:
-    common = repr((render_version(), get_language(), get_script_prefix(), bool(show_council)))
-    return [f"queue-row:{hashlib.sha256(f'{common}{row!r}'.encode()).hexdigest()}" for row in rows]
+    prefix, council = get_script_prefix(), bool(show_council)
+    return [f"queue-row:{content_key(prefix, council, row)}" for row in rows]
 
 
 @register.simple_tag

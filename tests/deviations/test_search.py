@@ -65,17 +65,21 @@ def test_hostile_input_is_only_words(django_assert_max_num_queries):
     assert refs(text_search(Deviation.objects.all(), "&|!:*()'")) == []
 
 
-def test_results_are_ranked_best_first_in_the_queue(client):
-    w = factories.RegionalCouncilFactory()
+def regional_member():
+    """A member of the regional council: its queue holds every report."""
     user = factories.UserFactory()
-    factories.CouncilMembershipFactory(council=w, user=user)
+    factories.CouncilMembershipFactory(council=factories.RegionalCouncilFactory(), user=user)
+    return user
+
+
+def test_results_are_ranked_best_first_in_the_queue(client):
     weak = factories.DeviationFactory(
         description="Informationen saknades.", consequence="Utskrivning skedde utan plan."
     )
     strong = factories.DeviationFactory(
         description="Utskrivning utan utskrivningsmeddelande; utskrivningen var oplanerad."
     )
-    client.force_login(user)
+    client.force_login(regional_member())
     response = client.get(reverse("deviations:queue"), {"q": "utskrivning"})
     assert [d.reference for d in response.context["page"]] == [strong.reference, weak.reference]
     # Another order can still be chosen.
@@ -86,16 +90,13 @@ def test_results_are_ranked_best_first_in_the_queue(client):
 def test_the_rank_is_of_the_stored_swedish_document_with_its_weights(client):
     """The description (weight A) outranks the other texts (B) for the same word once, whichever report
     is newer; ranking to_tsvector(the document's text) lost the weights and tied them."""
-    w = factories.RegionalCouncilFactory()
-    user = factories.UserFactory()
-    factories.CouncilMembershipFactory(council=w, user=user)
     in_description = factories.DeviationFactory(
         description="Utskrivningen skedde utan plan.", consequence="x"
     )
     in_consequence = factories.DeviationFactory(
         description="x", consequence="Utskrivningen skedde utan plan."
     )
-    client.force_login(user)
+    client.force_login(regional_member())
     response = client.get(reverse("deviations:queue"), {"q": "utskrivning"})
     assert [d.reference for d in response.context["page"]] == [
         in_description.reference,
