@@ -70,9 +70,10 @@ def run(*args, **kwargs):
             if isinstance(exc, KeyboardInterrupt):
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     process.wait(timeout=2)
-            # Otherwise (SIGTERM, see stop_on_sigterm; a SIGINT sent to dev.py alone) end it as Ctrl-C
-            # would, so that it stops what it started: runserver's autoreloader stops the server it
-            # runs in a child process, while killing the autoreloader would leave that server running.
+            # Otherwise (SIGTERM, see stop_on_sigterm; a SIGINT sent to dev.py alone) ask it to stop
+            # (SIGTERM) so that it stops what it started: runserver's autoreloader exits on SIGTERM and
+            # takes the server it runs in a child process with it, while killing the autoreloader would
+            # leave that server running.
             stop(process)
             raise
     if returncode:
@@ -80,9 +81,10 @@ def run(*args, **kwargs):
 
 
 def stop(process: subprocess.Popen, timeout: float = 10) -> None:
-    """Interrupt ``process`` like Ctrl-C; kill it if it has not ended within ``timeout`` seconds."""
+    """Ask ``process`` to stop (SIGTERM: a process started in the background ignores SIGINT, as
+    ``python3 dev.py run &`` does); kill it if it has not ended within ``timeout`` seconds."""
     with contextlib.suppress(ProcessLookupError):
-        process.send_signal(signal.SIGINT)
+        process.terminate()
     try:
         process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:

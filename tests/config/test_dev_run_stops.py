@@ -17,8 +17,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 SERVER = "import os, sys, time; open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(600)"
 RELOADER = f"""
-import subprocess, sys
-# Like Django's autoreloader: the server runs in a child; Ctrl-C ends the child with it.
+import signal, subprocess, sys
+# Like Django's autoreloader (run_with_reloader, restart_with_reloader): SIGTERM exits, and the server
+# it runs in a child is killed on the way out (subprocess.run kills its child on any exception).
+signal.signal(signal.SIGTERM, lambda *args: sys.exit(0))
 subprocess.run([sys.executable, "-c", {SERVER!r}, sys.argv[1]])
 """
 
@@ -27,6 +29,10 @@ import importlib.util, sys
 spec = importlib.util.spec_from_file_location("dev_script", sys.argv[1])
 dev = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(dev)
+import signal
+# As when dev.py is started in the background (`python3 dev.py run &`): SIGINT ignored, by it and by
+# the commands it runs.
+signal.signal(signal.SIGINT, signal.SIG_IGN)
 dev.stop_on_sigterm()
 dev.run(sys.executable, sys.argv[2], sys.argv[3])
 """
