@@ -281,6 +281,31 @@ def start_gunicorn(env: dict, args) -> subprocess.Popen:
     raise SystemExit("gunicorn did not answer within 60 s")
 
 
+#: The worker's FOLLOWUP_FOLD_INTERVAL in the load run (the default).
+FOLD_INTERVAL = 2.0
+
+
+def start_folder(env: dict) -> subprocess.Popen:
+    """The worker as deployed, on a queue no task is sent to: it only folds the follow-up summary's
+    pending changes every few seconds (``deviations.summary.fold``), as a production worker does (its
+    PostgreSQL backend is one of the bench database's, so that work counts with the scenario that
+    caused it). The queued e-mails stay queued, as before."""
+    cmd = [
+        sys.executable,
+        str(ROOT / "manage.py"),
+        "db_worker",
+        "--queue-name",
+        "bench-fold-only",
+        "--no-reload",
+        "--no-startup-delay",
+        "--interval",
+        "5",
+    ]
+    return subprocess.Popen(
+        cmd, cwd=ROOT, env={**env, "FOLLOWUP_FOLD_INTERVAL": str(FOLD_INTERVAL)}, start_new_session=True
+    )
+
+
 def stop(server: subprocess.Popen) -> None:
     if server.poll() is None:
         os.killpg(server.pid, signal.SIGTERM)
@@ -484,7 +509,8 @@ def machine(info: dict, args) -> str:
         f"{mem_kb / 1024 / 1024:.1f} GiB RAM, {platform.system()} {platform.release()}; "
         f"load average at start {info['load_start']}, at end {load[0]:.1f}\n"
         f"- {info['pg_version']} on the same machine; rows: {counts}\n"
-        f"- gunicorn {args.workers} sync workers, DEBUG=False; locust {args.users} users per scenario, "
+        f"- gunicorn {args.workers} sync workers, DEBUG=False, and a worker folding the follow-up summary "
+        f"every {FOLD_INTERVAL} s; locust {args.users} users per scenario, "
         f"{args.duration} s each, on the same machine; commit {commit.stdout.strip() or '?'}\n"
         f"- Deep queue page: {deep}\n"
     )
@@ -586,6 +612,7 @@ def main(argv=None) -> int:
     info = prepare(env)
     info["load_start"] = load_start
     server = start_gunicorn(env, args)
+    folder = start_folder(env)
     results = []
     import psycopg
 
@@ -598,6 +625,7 @@ def main(argv=None) -> int:
                 results.append(run_scenario(name, env, args, info, meter))
     finally:
         stop(server)
+        stop(folder)
     table = report(results)
     print()
     print(table)

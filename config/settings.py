@@ -399,6 +399,10 @@ TASKS = {
 }
 # A task RUNNING for longer than this was left by a worker that died: the worker queues it again.
 TASKS_STALE_AFTER_SECONDS = env.int("TASKS_STALE_AFTER_SECONDS", default=15 * 60)
+# Seconds between two folds of the follow-up summary's pending changes into it, by every running worker
+# (deviations/summary.py). The follow-up reads the pending changes too, so this bounds their number, not
+# what the follow-up shows.
+FOLLOWUP_FOLD_INTERVAL = env.float("FOLLOWUP_FOLD_INTERVAL", default=2.0)
 
 # --- The read API (/api/v1/, api/): Django REST Framework, OpenAPI 3 (drf-spectacular). ---
 REST_FRAMEWORK = {

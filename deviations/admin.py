@@ -30,6 +30,7 @@ from .models import (
     AccessLog,
     Deviation,
     DeviationEvent,
+    FollowUpPending,
     FollowUpSummary,
     PendingNotification,
     ReferenceCounter,
@@ -509,6 +510,16 @@ class ReferenceCounterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     list_display = ["year", "last"]
     ordering = ["-year"]
+
+
+@admin.register(FollowUpPending)
+class FollowUpPendingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """View-only derived data: changes the services recorded for the follow-up summary that the worker has
+    not yet added to it (``deviations.summary.fold``); empty but for the last few seconds while a worker
+    runs."""
+
+    list_display = ["agreement_pk", "basis", "month", "council_pk", "municipality_pk", "measure", "key", "n"]
+    list_filter = ["basis", "measure"]
 
 
 @admin.register(FollowUpSummary)

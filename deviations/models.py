@@ -882,7 +882,25 @@ def redactable_field_label(kind: str, field: str) -> str:
     return f"{label}: {capfirst(model._meta.get_field(field).verbose_name)}"
 
 
-class FollowUpSummary(models.Model):
+class FollowUpCells(models.Model):
+    """The columns the follow-up's summary and its pending changes share (``deviations.summary``): plain
+    ids instead of foreign keys, since the rows are derived from the reports, never edited."""
+
+    agreement_pk = models.PositiveIntegerField()
+    basis = models.CharField(max_length=12)
+    month = models.DateField()
+    council_pk = models.PositiveIntegerField()
+    municipality_pk = models.PositiveIntegerField()
+    measure = models.CharField(max_length=24)
+    key = models.CharField(max_length=64, blank=True)
+    n = models.BigIntegerField(default=0)
+    seconds = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class FollowUpSummary(FollowUpCells):
     """Derived data: what the follow-up counts, per agreement, date basis, span of months, place, measure
     and key (``deviations.summary`` says what each measure is, keeps the rows current and rebuilds them).
     Plain ids instead of foreign keys: the rows are rebuilt from the reports, never edited.
@@ -890,16 +908,7 @@ class FollowUpSummary(models.Model):
     council handles. Each report counts in three spans: its month (``months`` = 1), quarter (3) and
     calendar year (12), each starting on ``month``."""
 
-    agreement_pk = models.PositiveIntegerField()
-    basis = models.CharField(max_length=12)
-    month = models.DateField()
     months = models.PositiveSmallIntegerField(default=1)
-    council_pk = models.PositiveIntegerField()
-    municipality_pk = models.PositiveIntegerField()
-    measure = models.CharField(max_length=24)
-    key = models.CharField(max_length=64, blank=True)
-    n = models.BigIntegerField(default=0)
-    seconds = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = _("uppföljningssammanställning")
@@ -930,6 +939,23 @@ class FollowUpSummary(models.Model):
             f"{self.agreement_pk} {self.basis} {self.month:%Y-%m}+{self.months} {self.measure}={self.key}: "
             f"{self.n}"
         )
+
+
+class FollowUpPending(FollowUpCells):
+    """Derived data: changes to the follow-up's summary not yet added to it. Every change to a report adds
+    what it changes here as place rows (``deviations.summary``: an INSERT, which concurrent writers never
+    wait for, instead of updating 144–252 shared summary rows); the follow-up reads these with the
+    summary, and the worker moves them into it every few seconds (``summary.fold``). Same columns as the
+    summary's month rows of one place (``months`` = 1, no county rows: both are derived when read)."""
+
+    class Meta:
+        verbose_name = _("ej inräknad ändring i uppföljningen")
+        verbose_name_plural = _("ej inräknade ändringar i uppföljningen")
+        # The follow-up reads one agreement and date basis (a handful of rows unless the worker is away).
+        indexes = [models.Index(fields=["agreement_pk", "basis"], name="followuppending_read")]
+
+    def __str__(self):
+        return f"{self.agreement_pk} {self.basis} {self.month:%Y-%m} {self.measure}={self.key}: {self.n:+d}"
 
 
 class SavedFilter(models.Model):

@@ -14,15 +14,17 @@ cannot drift apart:
   place rows from ``ROWS_SQL``, then the spans and the county summed in bulk, in steps (the same rows as
   ``_stored_sql`` gives, which ``recount()`` uses and the tests compare);
 - ``tracking()`` keeps it current: the services that change a report (``deviations.services``) wrap the
-  change in it, and it adds what the report contributes after the change minus what it contributed
-  before, in one statement (an UPSERT adding to the counts, so concurrent writers never overwrite each
-  other);
+  change in it, and it records what the report contributes after the change minus what it contributed
+  before as *pending* place rows (``FollowUpPending``), in one INSERT that no other writer waits for;
+  the worker's ``fold()`` adds the pending rows to the summary every ``FOLLOWUP_FOLD_INTERVAL`` seconds
+  (an UPSERT adding to the counts, many reports' changes to the same rows at once), and every reader
+  reads both (``SOURCE``), so a change counts from its commit on;
 - ``live_rows()`` gives the place rows straight from the reports for part of a month (a custom period).
 
-The follow-up (``followup.selectors``) reads only these rows: a year's page reads the year's rows, a
-half-year two quarters, so what it reads depends on the number of places and keys, not on the number of
-reports. The month rows serve the trend (``total`` and ``commitment`` month by month) and the months of
-a custom period.
+The follow-up (``followup.selectors``) reads only these rows (with the pending ones): a year's page
+reads the year's rows, a half-year two quarters, so what it reads depends on the number of places and
+keys, not on the number of reports. The month rows serve the trend (``total`` and ``commitment`` month
+by month) and the months of a custom period.
 
 Measures (``key`` in brackets; durations are in tenths of a day, ``duration_bucket``):
 
@@ -53,13 +55,13 @@ commitment_severe  commitment [commitment id or ''] of reports graded serious or
 """
 
 import contextvars
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
 
-from .models import Deviation, FollowUpSummary
+from .models import Deviation, FollowUpPending, FollowUpSummary
 from .workflow import OPEN_STATES, Status
 
 BASES = ("reported_on", "occurred_on")
@@ -211,35 +213,80 @@ _TEXT_KEY = {"basis", "measure", "key"}
 _PLACE_TYPES = ("bigint", "text", "date", "bigint", "bigint", "text", "text", "bigint", "bigint")
 
 
-def _stored_sql(source: str) -> str:
+def _expanded_sql(source: str) -> str:
     """The stored rows (``KEY``, ``n``, ``seconds``) of the place rows ``source`` (a query giving
-    ``ROWS_SQL``'s columns): each for its place and the county, for its month, quarter and year; summed,
-    so each key occurs once (an UPSERT may touch a row only once), in the order of the unique index."""
+    ``ROWS_SQL``'s columns), not summed: each place row for its place and the county, for its month,
+    quarter and year."""
     return f"""
     SELECT p.agreement_id AS agreement_pk, p.basis, l.municipality_pk, l.council_pk, s.months,
            CASE s.months WHEN 1 THEN p.month
                          WHEN 3 THEN date_trunc('quarter', p.month::timestamp)::date
                          ELSE date_trunc('year', p.month::timestamp)::date END AS month,
-           p.measure, p.key, sum(p.n)::bigint AS n, sum(p.seconds)::bigint AS seconds
+           p.measure, p.key, p.n, p.seconds
     FROM ({source}) AS p
     CROSS JOIN LATERAL (VALUES (p.municipality_id, p.council_pk), ({COUNTY}, {COUNTY}))
         AS l(municipality_pk, council_pk)
-    CROSS JOIN (VALUES {", ".join(f"({months})" for months in SPANS)}) AS s(months)
-    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
-    ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
+    CROSS JOIN (VALUES {", ".join(f"({months}::smallint)" for months in SPANS)}) AS s(months)
     """  # noqa: S608 (constant fragments)
+
+
+def _stored_sql(source: str) -> str:
+    """``_expanded_sql`` summed, so each key occurs once (an UPSERT may touch a row only once), in the
+    order of the unique index."""
+    return f"""
+    SELECT {CONFLICT}, sum(n)::bigint AS n, sum(seconds)::bigint AS seconds
+    FROM ({_expanded_sql(source)}) AS e
+    GROUP BY {CONFLICT}
+    ORDER BY {CONFLICT}
+    """  # noqa: S608 (constant fragments)
+
+
+_PENDING_TABLE = FollowUpPending._meta.db_table
+#: The pending place rows in ``ROWS_SQL``'s columns.
+_PENDING_AS_PLACE_ROWS = (
+    "agreement_pk AS agreement_id, basis, month, council_pk, municipality_pk AS municipality_id, measure, "
+    "key, n, seconds"
+)
+
+#: What the follow-up reads (``FROM {SOURCE} WHERE …``, summing ``n`` and ``seconds`` by what it needs):
+#: the stored rows and the changes not yet folded into them, as rows of the same shape. One statement
+#: reads both in one snapshot, and ``fold`` moves rows from one to the other in one transaction, so a
+#: reader counts every change exactly once. Conditions on the columns reach both parts, so the stored rows
+#: keep their index-only scans; PostgreSQL pushes them into a UNION ALL only where both parts' columns
+#: have the same types (hence ``months`` as smallint: with an integer the follow-up read the agreement's
+#: whole index range, 10 → 450 ms of PostgreSQL per page).
+SOURCE = (
+    f"(SELECT {CONFLICT}, n, seconds FROM {FollowUpSummary._meta.db_table} "  # noqa: S608
+    f"UNION ALL {_expanded_sql(f'SELECT {_PENDING_AS_PLACE_ROWS} FROM {_PENDING_TABLE}')}) AS summary"  # noqa: S608
+)
 
 
 def _params(params: dict) -> dict:
     return {"tz": settings.TIME_ZONE, "open_states": sorted(OPEN_STATES), **params}
 
 
-def _rows(where: str, params: dict) -> dict:
+@contextmanager
+def _generic_plan(cursor):
+    """Statements run in the block on ``cursor`` keep a generic plan once the connection has prepared
+    them (``prepare_threshold``), instead of the database's force_custom_plan; restored afterwards. For
+    ``ROWS_SQL`` of a few reports by key, whose plan does not depend on the values: at 1M PostgreSQL
+    took 1.2–1.6 ms to plan it and 0.2–0.3 ms to run it (a filing's PostgreSQL CPU 5.1 → 3.1–3.6 ms)."""
+    cursor.execute(
+        "SELECT was, set_config('plan_cache_mode', 'force_generic_plan', true) "
+        "FROM (SELECT current_setting('plan_cache_mode') AS was OFFSET 0) AS setting"
+    )
+    was = cursor.fetchone()[0]
+    yield
+    cursor.execute("SELECT set_config('plan_cache_mode', %s, true)", [was])
+
+
+def _rows(where: str, params: dict, *, by_key: bool = False) -> dict:
     """``{key: (n, seconds)}`` at the place level for the reports matching ``where`` (SQL on ``d``,
-    the report, and ``b.basis``)."""
-    with connection.cursor() as cursor:
+    the report, and ``b.basis``); ``by_key``: ``where`` names a few reports by id (``_generic_plan``)."""
+    with connection.cursor() as cursor, _generic_plan(cursor) if by_key else nullcontext():
         cursor.execute(ROWS_SQL.replace("{where}", where), _params(params))
-        return {tuple(row[:7]): (row[7], row[8]) for row in cursor.fetchall()}
+        rows = cursor.fetchall()
+    return {tuple(row[:7]): (row[7], row[8]) for row in rows}
 
 
 def rows_for_reports(ids) -> dict:
@@ -247,7 +294,7 @@ def rows_for_reports(ids) -> dict:
     ids = [pk for pk in ids if pk is not None]
     if not ids:
         return {}
-    return _rows("d.id = ANY(%(ids)s)", {"ids": ids})
+    return _rows("d.id = ANY(%(ids)s)", {"ids": ids}, by_key=True)
 
 
 def live_rows(*, agreement_pk: int, basis: str, start, end) -> dict:
@@ -261,33 +308,55 @@ def live_rows(*, agreement_pk: int, basis: str, start, end) -> dict:
     )
 
 
-def _upsert_sql(source: str) -> str:
-    """Add the stored rows of the place rows ``source`` to the table, skipping rows that add nothing.
-    The rows come in key order, so concurrent writers take the row locks in the same order and cannot
-    deadlock."""
-    table = FollowUpSummary._meta.db_table
-    return (
-        f"INSERT INTO {table} AS s ({CONFLICT}, n, seconds) "  # noqa: S608
-        f"SELECT * FROM ({_stored_sql(source)}) AS x WHERE x.n <> 0 OR x.seconds <> 0 "
-        f"ORDER BY {CONFLICT} "
-        f"ON CONFLICT ({CONFLICT}) "
-        "DO UPDATE SET n = s.n + EXCLUDED.n, seconds = s.seconds + EXCLUDED.seconds"
-    )
-
-
 def _apply(ids: list[int], before: dict) -> None:
-    """Add to the table what the reports ``ids`` contribute now minus ``before`` (their place rows
-    before the change), in one statement."""
+    """Record what the reports ``ids`` contribute now minus ``before`` (their place rows before the
+    change) as pending place rows, in one statement: an INSERT of a few dozen rows, which no other
+    writer waits for (``fold`` adds them to the summary later)."""
     columns = [[] for _type in _PLACE_TYPES]
     for key, (n, seconds) in before.items():
         for column, value in zip(columns, (*key, -n, -seconds), strict=True):
             column.append(value)
     unnest = ", ".join(f"%(b{i})s::{type_}[]" for i, type_ in enumerate(_PLACE_TYPES))
     after = ROWS_SQL.replace("{where}", "d.id = ANY(%(ids)s)")
-    source = f"SELECT * FROM ({after}) AS after UNION ALL SELECT * FROM unnest({unnest})"  # noqa: S608
+    place = "agreement_id, basis, month, council_pk, municipality_id, measure, key"
+    sql = (
+        f"INSERT INTO {_PENDING_TABLE} "  # noqa: S608 (constant fragments; the values are parameters)
+        "(agreement_pk, basis, month, council_pk, municipality_pk, measure, key, n, seconds) "
+        f"SELECT {place}, sum(n), sum(seconds) FROM ("
+        f"SELECT * FROM ({after}) AS after UNION ALL SELECT * FROM unnest({unnest})"
+        f") AS change GROUP BY {place} HAVING sum(n) <> 0 OR sum(seconds) <> 0"
+    )
     params = _params({"ids": ids, **{f"b{i}": column for i, column in enumerate(columns)}})
+    with connection.cursor() as cursor, _generic_plan(cursor):
+        cursor.execute(sql, params)
+
+
+#: ``pg_try_advisory_xact_lock`` key of ``fold``: one fold at a time (any other worker skips its turn).
+FOLD_LOCK = 0x5B_F01D
+
+
+@transaction.atomic
+def fold() -> int:
+    """Move the pending changes into the summary, in one transaction (readers see them in one place or
+    the other, never both or neither). Returns how many pending rows were moved; 0 when another fold is
+    running. The summary's rows are updated in the order of its unique index, so a fold never deadlocks
+    with ``rebuild`` (which takes the pending table first, as this does)."""
+    table = FollowUpSummary._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(_upsert_sql(source), params)
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [FOLD_LOCK])
+        if not cursor.fetchone()[0]:
+            return 0
+        cursor.execute(
+            f"WITH moved AS (DELETE FROM {_PENDING_TABLE} RETURNING {_PENDING_AS_PLACE_ROWS}), "  # noqa: S608
+            "counted AS (SELECT count(*) AS rows FROM moved), "
+            f"added AS (INSERT INTO {table} AS s ({CONFLICT}, n, seconds) "
+            f"SELECT * FROM ({_stored_sql('SELECT * FROM moved')}) AS x WHERE x.n <> 0 OR x.seconds <> 0 "
+            f"ORDER BY {CONFLICT} "
+            f"ON CONFLICT ({CONFLICT}) "
+            "DO UPDATE SET n = s.n + EXCLUDED.n, seconds = s.seconds + EXCLUDED.seconds) "
+            "SELECT rows FROM counted"
+        )
+        return cursor.fetchone()[0]
 
 
 # --- Keeping it current -------------------------------------------------------------------------------
@@ -402,7 +471,10 @@ def rebuild() -> int:
     the old rows until the rebuild commits."""
     table = FollowUpSummary._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")  # writers wait; readers read the old rows
+        # Writers wait (the pending table first, in ``fold``'s order); readers read the old rows. What is
+        # pending is counted again from the reports with the rest, so it goes.
+        cursor.execute(f"LOCK TABLE {_PENDING_TABLE}, {table} IN EXCLUSIVE MODE")
+        cursor.execute(f"DELETE FROM {_PENDING_TABLE}")  # noqa: S608
         # For this transaction, restored at the end: hash the GROUP BYs (sorting millions of rows by
         # their text keys cost most of the time) and join the response requests to the reports in one
         # hash join rather than an index probe per report.
@@ -448,16 +520,25 @@ def rebuild() -> int:
     return rows
 
 
+def recount_statement() -> tuple[str, dict]:
+    """The statement and parameters that count the stored rows (``KEY``, ``n``, ``seconds``) from the
+    reports; for ``recount`` and for checks on another connection (the cluster test)."""
+    return _stored_sql(ROWS_SQL.replace("{where}", "true")), _params({})
+
+
 def recount() -> dict:
     """What the table should hold now (non-zero rows), counted from the reports: ``{KEY: (n, seconds)}``."""
     with connection.cursor() as cursor:
-        cursor.execute(_stored_sql(ROWS_SQL.replace("{where}", "true")), _params({}))
+        cursor.execute(*recount_statement())
         return {tuple(row[:8]): (row[8], row[9]) for row in cursor.fetchall() if (row[8], row[9]) != (0, 0)}
 
 
 def stored() -> dict:
-    """What the table holds (non-zero rows), in ``recount``'s shape."""
-    return {
-        tuple(row[:8]): (row[8], row[9])
-        for row in FollowUpSummary.objects.exclude(n=0, seconds=0).values_list(*KEY, "n", "seconds")
-    }
+    """What the follow-up reads (the stored rows and the pending changes, non-zero sums), in
+    ``recount``'s shape."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {CONFLICT}, sum(n), sum(seconds) FROM {SOURCE} GROUP BY {CONFLICT} "  # noqa: S608
+            "HAVING sum(n) <> 0 OR sum(seconds) <> 0"
+        )
+        return {tuple(row[:8]): (row[8], row[9]) for row in cursor.fetchall()}

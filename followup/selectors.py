@@ -31,7 +31,7 @@ from agreements.models import (
 )
 from councils.models import Council, Municipality
 from deviations import summary
-from deviations.models import Deviation, FollowUpSummary, Severity, SystemicAction, SystemicIssue
+from deviations.models import Deviation, Severity, SystemicAction, SystemicIssue
 from deviations.selectors import active_memberships, counterpart_names, sees_whole_county
 from deviations.workflow import OPEN_STATES, Status
 
@@ -472,7 +472,7 @@ def _spans(
 
 
 _SELECTION = (
-    f"FROM {FollowUpSummary._meta.db_table} "  # noqa: S608 (constant fragments; the values are parameters)
+    f"FROM {summary.SOURCE} "  # noqa: S608 (constant fragments; the values are parameters)
     "WHERE agreement_pk = %(agreement)s AND basis = %(basis)s AND {places}"
 )
 _ROWS = _SELECTION.replace("{places}", "{rows}")  # the scope's own rows (the county's, or its places')
@@ -566,7 +566,8 @@ def read_summary(
     detail: bool = True,
 ) -> Tally:
     """The summary rows of an agreement, period, scope and date basis, added up in the database: the
-    period's whole years, quarters and months from ``FollowUpSummary`` (one statement for the measures,
+    period's whole years, quarters and months from ``FollowUpSummary`` and the changes pending for it
+    (``deviations.summary.SOURCE``; one statement for the measures,
     the reports per place and the trend's month rows, one for the organisation pairs), the parts of
     months a custom period covers straight from the reports (``deviations.summary.live_rows``). The
     county reads its own rows (and the places' report counts); other scopes read their places' rows.

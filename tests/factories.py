@@ -20,6 +20,7 @@ from deviations.models import (
     AccessLog,
     Deviation,
     DeviationEvent,
+    FollowUpPending,
     FollowUpSummary,
     PendingNotification,
     ResponseRequest,
@@ -263,6 +264,13 @@ class FollowUpSummaryFactory(DjangoModelFactory):
     municipality_pk = 0
     measure = "total"
     n = 1
+
+
+class FollowUpPendingFactory(FollowUpSummaryFactory):
+    """A pending change to the follow-up summary; the services write the real ones."""
+
+    class Meta:
+        model = FollowUpPending
 
 
 class DeviationEventFactory(DjangoModelFactory):

@@ -209,6 +209,29 @@ def test_filing_survives_a_killed_web_node_and_a_stopped_worker(cluster, report_
     retried = sum(not r["first_try"] for r in acknowledged)
     print(f"{sum(sent.values())} mails sent once each; {retried} reports acknowledged on a retry")
 
+    # The follow-up summary: the workers (one of them stopped and started again meanwhile) folded every
+    # filing's pending rows into it, each once: it equals a recount from the reports.
+    from deviations import summary
+
+    def folded():
+        return not cluster.sql("primary", "SELECT 1 FROM deviations_followuppending LIMIT 1")
+
+    wait_for(folded, timeout=30, what="the workers to fold the follow-up summary")
+    recounted = {
+        tuple(row[:8]): tuple(row[8:])
+        for row in cluster.sql("primary", *summary.recount_statement())
+        if tuple(row[8:]) != (0, 0)
+    }
+    stored = {
+        tuple(row[:8]): tuple(row[8:])
+        for row in cluster.sql(
+            "primary",
+            f"SELECT {summary.CONFLICT}, n, seconds FROM deviations_followupsummary "
+            "WHERE n <> 0 OR seconds <> 0",
+        )
+    }
+    assert stored == recounted
+
 
 def signed_in(cluster) -> Browser:
     browser = Browser(cluster.ports["haproxy"])

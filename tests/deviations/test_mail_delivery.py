@@ -327,7 +327,7 @@ def test_the_daily_prune_deletes_finished_rows(smtp, w):
     assert row.status == TaskResultStatus.READY
 
 
-def test_a_running_worker_looks_for_stale_tasks_every_interval(smtp, w, settings, monkeypatch):
+def test_a_running_worker_looks_for_stale_tasks_every_interval(smtp, w, settings):
     """Not only at start: the worker's background thread hands stale tasks back while it runs."""
     import threading
 
@@ -338,9 +338,10 @@ def test_a_running_worker_looks_for_stale_tasks_every_interval(smtp, w, settings
         status=TaskResultStatus.RUNNING, started_at=timezone.now() - datetime.timedelta(hours=1)
     )
     settings.TASKS_STALE_AFTER_SECONDS = 60
-    monkeypatch.setattr(db_worker, "STALE_CHECK_INTERVAL", 0.05)
     stop = threading.Event()
-    thread = threading.Thread(target=db_worker._keep_requeueing, args=(stop,), daemon=True)
+    thread = threading.Thread(
+        target=db_worker.every, args=(0.05, db_worker.requeue_stale_tasks, "requeue-stale", stop), daemon=True
+    )
     thread.start()
     try:
         deadline = time.monotonic() + 10

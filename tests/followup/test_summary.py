@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from deviations import summary
-from deviations.models import Deviation, FollowUpSummary
+from deviations.models import Deviation, FollowUpPending, FollowUpSummary
 from deviations.services import factors, reporting, responses, systemic, transitions
 from deviations.workflow import Status
 from followup.selectors import DateBasis, Period, Scope, followup_statistics
@@ -36,7 +36,12 @@ def w(db, settings):
 
 
 def assert_summary_is_a_recount():
-    assert summary.stored() == summary.recount()
+    """What the follow-up reads equals a recount, with the changes pending and after the worker's fold."""
+    recounted = summary.recount()
+    assert summary.stored() == recounted
+    summary.fold()
+    assert not FollowUpPending.objects.exists()
+    assert summary.stored() == recounted
 
 
 def submit(w, reporter=None, **overrides):
@@ -175,6 +180,7 @@ def test_rebuild_command_counts_again_and_check_finds_drift(w, capsys):
     submit(w, reporter=w.reporter)
     submit(w, reporter=w.reporter, sip_involved="yes", description="En annan brist i samverkan.")
     call_command("rebuild_followup_summary", "--check")
+    summary.fold()
     FollowUpSummary.objects.filter(measure="total").update(n=99)
     with pytest.raises(CommandError, match="differs from a recount"):
         call_command("rebuild_followup_summary", "--check")
@@ -214,6 +220,7 @@ def test_rebuild_stores_exactly_a_recount_whatever_the_table_held(w):
             occurred_on=reported_on - datetime.timedelta(days=70),
         )
     # Drift and a row no report contributes to; the rebuild replaces them.
+    summary.fold()
     FollowUpSummary.objects.filter(measure="total").update(n=99)
     FollowUpSummary.objects.create(
         agreement_pk=w.psyk.pk,
@@ -321,3 +328,110 @@ def test_the_summary_is_vacuumed_by_the_rows_its_upkeep_changes_not_by_a_fifth_o
     assert "autovacuum_vacuum_scale_factor=0.01" in options
     assert "autovacuum_vacuum_threshold=10000" in options
     assert "vacuum_index_cleanup=on" in options
+
+
+def test_a_change_waits_in_the_pending_rows_counted_until_the_fold_adds_it(w):
+    """A filing writes its place rows to the pending table, not to the summary; the follow-up counts it
+    at once; the fold moves it into the summary (its place and the county, month, quarter and year) and
+    the follow-up still counts it once."""
+    submit(w, reporter=w.reporter)
+    pending = FollowUpPending.objects.filter(measure="total")
+    assert not FollowUpSummary.objects.exists()
+    assert sorted(pending.values_list("basis", "n")) == [("occurred_on", 1), ("reported_on", 1)]
+    assert county_total(w) == 1
+
+    summary.fold()
+    assert not FollowUpPending.objects.exists()
+    assert FollowUpSummary.objects.filter(measure="total", n=1).count() == 12
+    assert county_total(w) == 1
+
+    submit(w, reporter=w.reporter, description="En andra brist i samverkan.")
+    assert county_total(w) == 2  # one folded, one pending
+    assert_summary_is_a_recount()
+
+
+def test_a_change_and_its_undoing_leave_nothing_pending(w):
+    """Only what changed is written: a transition's rows before and after that are equal cancel out."""
+    deviation = submit(w, reporter=w.reporter)
+    summary.fold()
+    with summary.tracking() as tracker:
+        tracker.add(deviation)
+        Deviation.objects.filter(pk=deviation.pk).update(status=Status.TRIAGE)
+        Deviation.objects.filter(pk=deviation.pk).update(status=Status.SUBMITTED)
+    assert not FollowUpPending.objects.exists()
+
+
+def test_the_fold_returns_how_many_rows_it_moved(w):
+    submit(w, reporter=w.reporter)
+    waiting = FollowUpPending.objects.count()
+    assert waiting > 10
+    assert summary.fold() == waiting
+    assert summary.fold() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_fold_at_a_time_another_worker_skips_its_turn(w):
+    """While one worker folds (holding the fold's lock), another's fold moves nothing and waits for
+    nothing; the rows stay pending for the next turn."""
+    import psycopg
+
+    submit(w, reporter=w.reporter)
+    waiting = FollowUpPending.objects.count()
+    settings_dict = connection.settings_dict
+    with psycopg.connect(
+        host=settings_dict["HOST"],
+        port=settings_dict["PORT"] or 5432,
+        user=settings_dict["USER"],
+        password=settings_dict["PASSWORD"],
+        dbname=settings_dict["NAME"],
+        autocommit=False,
+    ) as other:
+        other.execute("SELECT pg_advisory_xact_lock(%s)", [summary.FOLD_LOCK])
+        assert summary.fold() == 0
+        assert FollowUpPending.objects.count() == waiting
+        other.rollback()
+    assert summary.fold() == waiting
+    assert_summary_is_a_recount()
+
+
+def test_the_rebuild_counts_what_was_pending_once(w):
+    submit(w, reporter=w.reporter)
+    assert FollowUpPending.objects.exists()
+    summary.rebuild()
+    assert not FollowUpPending.objects.exists()
+    assert_summary_is_a_recount()
+    assert county_total(w) == 1
+
+
+@pytest.mark.django_db(transaction=True)  # the worker closes its connection between tasks
+def test_a_worker_run_folds_what_is_pending(w, settings):
+    """``manage.py db_worker --batch`` (run until the queue is empty) leaves nothing pending."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    submit(w, reporter=w.reporter)
+    assert FollowUpPending.objects.exists()
+    call_command("db_worker", batch=True, reload=False, startup_delay=False, interval=0, verbosity=0)
+    assert not FollowUpPending.objects.exists()
+    assert_summary_is_a_recount()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_running_worker_folds_every_interval(w):
+    """Not only at the end of a batch: the worker's background thread folds while it runs."""
+    import threading
+    import time
+
+    from deviations.management.commands import db_worker
+
+    submit(w, reporter=w.reporter)
+    stop = threading.Event()
+    thread = threading.Thread(target=db_worker.every, args=(0.05, summary.fold, "fold", stop), daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while FollowUpPending.objects.exists():
+            assert time.monotonic() < deadline, "the thread never folded"
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join()
+    assert FollowUpSummary.objects.filter(measure="total", n=1).count() == 12
