@@ -15,7 +15,6 @@ import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -376,8 +375,10 @@ class Tally:
     months: dict = field(default_factory=dict)
     places: dict = field(default_factory=dict)
     live_pairs: dict = field(default_factory=dict)
-    #: The stored rows' condition (the scope's own rows) and parameters, for ``pair_details``.
-    stored: tuple[str, dict] | None = None
+    #: The stored rows' condition (the scope's own rows), parameters and source, for ``pair_details``.
+    stored: tuple[str, dict, str] | None = None
+    #: What the summary was read from (``deviations.summary.source_for``), for another period's read.
+    source: str | None = None
 
     def add(self, month, council_pk, municipality_pk, measure, key, n, seconds):
         """One place row (``deviations.summary.live_rows``)."""
@@ -403,15 +404,16 @@ class Tally:
         """The pair measures of ``pairs`` (every pair if None), added up per pair in the database."""
         details: dict[tuple[int, int], PairTally] = {}
         if self.stored is not None and pairs != []:
-            rows, params = self.stored
+            rows, params, source = self.stored
             some = pairs is not None
             sql = (
                 _PAIRS_SQL.replace("{rows}", rows)
                 .replace("{keys}", "AND key = ANY(%(pair_keys)s)" if some else "")
                 .replace("{prefix}", f"AND {_PAIR_OF_KEY} = ANY(%(pair_keys)s)" if some else "")
+                .replace("{source}", source)
             )
             params = {**params, "pair_keys": [f"{rep}:{org}" for rep, org in pairs or ()]}
-            with connection.cursor() as cursor:
+            with summary.reading_connection().cursor() as cursor:
                 cursor.execute(sql, params)
                 details = {(rep, org): PairTally(*values) for rep, org, *values in cursor.fetchall()}
         wanted = None if pairs is None else set(pairs)
@@ -471,10 +473,8 @@ def _spans(
     return spans, partial
 
 
-_SELECTION = (
-    f"FROM {summary.SOURCE} "  # noqa: S608 (constant fragments; the values are parameters)
-    "WHERE agreement_pk = %(agreement)s AND basis = %(basis)s AND {places}"
-)
+#: ``{source}``: the summary, with the pending changes while there are any (``summary.source_for``).
+_SELECTION = "FROM {source} WHERE agreement_pk = %(agreement)s AND basis = %(basis)s AND {places}"
 _ROWS = _SELECTION.replace("{places}", "{rows}")  # the scope's own rows (the county's, or its places')
 #: The period's spans: every combination of span and first day is one range of the unique index, and the
 #: CASE keeps only the period's (the first day of a year is also that of its first quarter and month).
@@ -564,6 +564,7 @@ def read_summary(
     basis: str,
     today: datetime.date,
     detail: bool = True,
+    source: str | None = None,
 ) -> Tally:
     """The summary rows of an agreement, period, scope and date basis, added up in the database: the
     period's whole years, quarters and months from ``FollowUpSummary`` and the changes pending for it
@@ -572,7 +573,8 @@ def read_summary(
     months a custom period covers straight from the reports (``deviations.summary.live_rows``). The
     county reads its own rows (and the places' report counts); other scopes read their places' rows.
     Without ``detail`` (the previous period of a comparison) only ``COMPARED_MEASURES``: no trend, no
-    pairs."""
+    pairs. ``source``: what to read the summary from, when an earlier read of the same agreement and
+    basis found it (``Tally.source``); else one statement asks (``deviations.summary.source_for``)."""
     if basis not in (DateBasis.REPORTED, DateBasis.OCCURRED):
         raise ValueError(f"unknown date basis {basis!r}")
     tally = Tally(today=today)
@@ -596,9 +598,13 @@ def read_summary(
         rows = f"municipality_pk = {summary.COUNTY} AND council_pk = {summary.COUNTY}"
         if not scope.is_whole_county:
             rows = _places_with_reports(places)
-        with connection.cursor() as cursor:
-            sql = _TOTALS_SQL + (_TREND_SQL if detail else "")
-            cursor.execute(sql.replace("{rows}", rows).replace("{places}", places), params)
+        using = summary.reading_connection()
+        if source is None:
+            source = summary.source_for(agreement_pk=agreement.pk, basis=basis, using=using)
+        tally.source = source
+        with using.cursor() as cursor:
+            sql = (_TOTALS_SQL + (_TREND_SQL if detail else "")).replace("{rows}", rows)
+            cursor.execute(sql.replace("{places}", places).replace("{source}", source), params)
             totals, months, per_place = tally.totals, tally.months, tally.places
             for part, measure, key, month, council_pk, municipality_pk, n, seconds in cursor.fetchall():
                 if part == "t":
@@ -608,7 +614,7 @@ def read_summary(
                 else:
                     months[(month, measure, key)] = n
         if detail:
-            tally.stored = (rows, params)
+            tally.stored = (rows, params, source)
     for start, end in partial:
         live = summary.live_rows(agreement_pk=agreement.pk, basis=basis, start=start, end=end)
         for (_agr, _basis, month, council_pk, municipality_pk, measure, key), (n, seconds) in live.items():
@@ -766,6 +772,7 @@ def followup_statistics(
     today: datetime.date | None = None,
     compare: bool = True,
     detail: bool = True,
+    source: str | None = None,
 ) -> FollowUpStatistics:
     """Every figure of the follow-up of one agreement, period and scope, from the summary
     (``deviations.summary``): the number of queries and rows read depend on the period's spans, the
@@ -773,6 +780,7 @@ def followup_statistics(
     the same length (``stats.previous``) and the comparison of the main figures (``stats.comparison``).
     Without
     ``detail`` (the previous period) only the figures the comparison needs, without looking up names.
+    ``source``: what to read the summary from, when known (``read_summary``).
 
     ``masked``: outside the regional level, organisation-pair cells below ``SMALL_NUMBER_THRESHOLD``
     are replaced by ``SMALL_NUMBER_LABEL`` (count, share and times). The breakdown per council and
@@ -789,7 +797,13 @@ def followup_statistics(
         extracted_at=timezone.now(),
     )
     tally = stats.tally = read_summary(
-        agreement=agreement, period=period, scope=scope, basis=basis, today=today, detail=detail
+        agreement=agreement,
+        period=period,
+        scope=scope,
+        basis=basis,
+        today=today,
+        detail=detail,
+        source=source,
     )
     total = stats.total = tally.n("total")
     names = _Names(tally, agreement=agreement, period=period)
@@ -839,6 +853,7 @@ def followup_statistics(
             today=today,
             compare=False,
             detail=False,
+            source=tally.source,  # the same agreement and basis: whether changes are pending is known
         )
         _compare(stats, stats.previous)
     return stats

@@ -184,6 +184,28 @@ def test_followup_page_and_export_read_from_the_replica(client, dataset, regiona
 
 
 @with_replica
+def test_the_followup_statistics_are_read_from_the_replica_not_only_the_orm_reads(
+    client, dataset, regional_coordinator
+):
+    """The follow-up's statistics are SQL of its own (the summary, the pending changes, the days of a
+    month read from the reports): they go where the page's ORM reads go."""
+    sign_in(client, regional_coordinator)
+    with (
+        CaptureQueriesContext(connections[REPLICA]) as on_replica,
+        CaptureQueriesContext(connections[DEFAULT_DB_ALIAS]) as on_primary,
+    ):
+        response = client.get(FOLLOWUP, followup_params(dataset))
+    assert response[ALIAS_HEADER] == REPLICA
+    assert response.context["stats"].total == 9
+
+    def summary_reads(queries):
+        return [q["sql"] for q in queries.captured_queries if "deviations_followupsummary" in q["sql"]]
+
+    assert summary_reads(on_replica)
+    assert not summary_reads(on_primary)
+
+
+@with_replica
 def test_meeting_pack_reads_from_the_replica(client, dataset, regional_coordinator):
     sign_in(client, regional_coordinator)
     council = factories.CouncilFactory()

@@ -262,9 +262,10 @@ def test_report_confirmed_just_after_midnight_swedish_time_counts_in_the_new_yea
 
 
 def test_empty_selection_gives_zeros_not_errors(dataset, django_assert_num_queries):
-    # The summary of the period (its measures, places and trend) and of the previous one, and the
-    # agreement's commitments; the pairs' times are read only when shown.
-    with django_assert_num_queries(3):
+    # Whether changes are pending for the summary, the summary of the period (its measures, places and
+    # trend) and of the previous one, and the agreement's commitments; the pairs' times are read only
+    # when shown.
+    with django_assert_num_queries(4):
         stats = stats_for(dataset, period=Period.year(2020))
     assert stats.total == 0
     assert stats.durations["response"] == {"count": 0, "median_days": None, "p90_days": None}

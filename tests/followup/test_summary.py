@@ -435,3 +435,22 @@ def test_a_running_worker_folds_every_interval(w):
         stop.set()
         thread.join()
     assert FollowUpSummary.objects.filter(measure="total", n=1).count() == 12
+
+
+def test_the_follow_up_reads_the_pending_rows_only_while_there_are_any(w):
+    """One look for pending changes; with none the statistics read the summary alone (its statements do
+    not plan and scan the pending part); with some, every statement reads both."""
+    from django.test.utils import CaptureQueriesContext
+
+    def statements_reading_pending():
+        with CaptureQueriesContext(connection) as queries:
+            county_total(w)
+        return [q["sql"] for q in queries.captured_queries if "deviations_followuppending" in q["sql"]]
+
+    submit(w, reporter=w.reporter)
+    summary.fold()
+    [look] = statements_reading_pending()
+    assert look.startswith("SELECT EXISTS")
+    submit(w, reporter=w.reporter, description="En andra brist i samverkan.")
+    assert len(statements_reading_pending()) > 1
+    assert county_total(w) == 2
