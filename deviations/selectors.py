@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from agreements.models import ContributingFactor, EmailDomain
+from config.compiled import CompiledRead
 from councils.models import Council, CouncilMembership
 
 from .models import REDACTABLE_FIELDS, Deviation, DeviationEvent, ResponseRequest, redactable_field_label
@@ -33,6 +34,19 @@ class Membership:
         return self.role in COORDINATOR_ROLES
 
 
+#: The user's memberships in active councils (``active_memberships``), compiled once per process: read
+#: on every page of a signed-in user.
+_ACTIVE_MEMBERSHIPS = CompiledRead(
+    CouncilMembership,
+    lambda user_id: (
+        CouncilMembership.objects.filter(user_id=user_id, council__active=True)
+        .order_by("council__name")
+        .values_list("council_id", "council__level", "role", "council__name")
+    ),
+    int,
+)
+
+
 def active_memberships(user) -> tuple[Membership, ...]:
     """The user's memberships in active councils, read once per user object. ``request.user`` lives for
     one request, so a page that asks several selectors about the user's councils (queue scope, menu,
@@ -43,11 +57,7 @@ def active_memberships(user) -> tuple[Membership, ...]:
     if cached is None:
         cached = tuple(
             Membership(council_id, level == Council.Level.REGIONAL, role, name)
-            for council_id, level, role, name in CouncilMembership.objects.filter(
-                user=user, council__active=True
-            )
-            .order_by("council__name")
-            .values_list("council_id", "council__level", "role", "council__name")
+            for council_id, level, role, name in _ACTIVE_MEMBERSHIPS.read(user.pk)
         )
         user._active_memberships = cached
     return cached
