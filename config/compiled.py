@@ -9,12 +9,12 @@ the place of the placeholders' parameters. The text is the same on every call, s
 once per connection (``DATABASE_SERVER_SIDE_BINDING``).
 
 Only for reads whose SQL does not depend on the values (equality on a column, not a list that expands
-to one placeholder per item), that use each placeholder as given (not transformed, as ``startswith``
-does, nor computed with) and whose columns need no conversion from the database. When it is compiled,
-each placeholder must be exactly one of the parameters and no column may have a converter (the rows
-are the driver's values, as ``values_list`` would give them); otherwise it raises ``ValueError``.
+to one placeholder per item) and that use each placeholder as given: not transformed (as
+``startswith`` does) nor computed with. Each placeholder must be among the compiled parameters (every
+occurrence takes the value), otherwise compiling raises ``ValueError``.
 """
 
+import copy
 import datetime
 
 from django.db import connections, router
@@ -28,20 +28,41 @@ _PLACEHOLDERS = {
 }
 
 
+class _Compiled:
+    """A read compiled for one database alias: the queryset, its compiler after ``as_sql`` (what the
+    ORM's iterables read besides the rows: the selected columns, the related models' layout, the
+    annotations), its SQL and parameters, and where the placeholders are among them."""
+
+    def __init__(self, queryset, compiler, sql: str, params: list, positions: list[list[int]]):
+        self.queryset = queryset
+        self.compiler = compiler
+        self.sql = sql
+        self.params = params
+        self.positions = positions
+
+    def params_for(self, values) -> list:
+        params = list(self.params)
+        for positions, value in zip(self.positions, values, strict=True):
+            for position in positions:
+                params[position] = value
+        return params
+
+
 class CompiledRead:
     """``CompiledRead(Model, build, int, str, ...)``: ``build(*placeholders)`` returns a queryset of
-    ``Model`` (usually a ``values_list``) using each placeholder, one per kind given, as a plain
-    parameter; ``read(*values)`` returns its rows (tuples) for ``values``, from the database the router
-    reads ``Model`` from (as the queryset would)."""
+    ``Model`` using each placeholder, one per kind given, as a plain parameter value. ``read(*values)``
+    returns the rows of a ``values_list`` as tuples; ``instances(*values)`` the model instances of any
+    queryset of the model (``select_related``, ``only``, annotations), made by the ORM's own iterable
+    from the compiled statement. Either reads from the database the router reads ``Model`` from (as
+    the queryset would), in the queryset's order."""
 
     def __init__(self, model, build, *kinds: type):
         self.model = model
         self.build = build
         self.kinds = kinds
-        self._compiled: dict[str, tuple[str, list, list[int]]] = {}
-        self._names: list[str] = []
+        self._compiled: dict[str, _Compiled] = {}
 
-    def _compile(self, alias: str) -> tuple[str, list, list[int]]:
+    def _compile(self, alias: str) -> _Compiled:
         placeholders = [_PLACEHOLDERS[kind](i) for i, kind in enumerate(self.kinds)]
         queryset = self.build(*placeholders)
         if queryset.model is not self.model:
@@ -49,37 +70,38 @@ class CompiledRead:
         compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
         params = list(params)
-        if compiler.get_converters([column for column, _sql, _alias in compiler.select]):
-            raise ValueError(f"{self.model.__name__}: a compiled read cannot convert its columns")
         positions = []
         for placeholder in placeholders:
             kind = type(placeholder)
             found = [i for i, param in enumerate(params) if type(param) is kind and param == placeholder]
-            if len(found) != 1:
-                raise ValueError(f"placeholder {placeholder!r} is {len(found)} parameters, not one")
-            positions.append(found[0])
-        self._names = list(queryset.query.values_select)
-        compiled = self._compiled[alias] = (sql, params, positions)
+            if not found:
+                raise ValueError(f"placeholder {placeholder!r} is not one of the parameters")
+            positions.append(found)
+        compiled = self._compiled[alias] = _Compiled(queryset, compiler, sql, params, positions)
         return compiled
 
+    def _for(self, alias: str) -> _Compiled:
+        return self._compiled.get(alias) or self._compile(alias)
+
     def read(self, *values) -> list[tuple]:
-        return self._run(values)[1]
+        alias = router.db_for_read(self.model)
+        compiled = self._for(alias)
+        compiler = compiled.compiler
+        if compiler.get_converters([column for column, _sql, _alias in compiler.select]):
+            raise ValueError(f"{self.model.__name__}: its columns need converting: use instances()")
+        with connections[alias].cursor() as cursor:
+            cursor.execute(compiled.sql, compiled.params_for(values))
+            return cursor.fetchall()
 
     def instances(self, *values) -> list:
-        """The rows as instances of the model, as the ORM makes them (``Model.from_db``); the read must
-        be a ``values_list`` of every concrete field's ``attname`` in the model's order."""
-        alias, rows = self._run(values)
-        names = self._names
-        if names != [field.attname for field in self.model._meta.concrete_fields]:
-            raise ValueError(f"{self.model.__name__}: not every concrete field, in the model's order")
-        return [self.model.from_db(alias, names, row) for row in rows]
-
-    def _run(self, values) -> tuple[str, list[tuple]]:
         alias = router.db_for_read(self.model)
-        sql, params, positions = self._compiled.get(alias) or self._compile(alias)
-        params = list(params)
-        for position, value in zip(positions, values, strict=True):
-            params[position] = value
-        with connections[alias].cursor() as cursor:
-            cursor.execute(sql, params)
-            return alias, cursor.fetchall()
+        compiled = self._for(alias)
+        sql, params = compiled.sql, compiled.params_for(values)
+        # The compiler as it was after compiling (its state is only read by the iterable), on this
+        # thread's connection, answering with the compiled statement and these values.
+        compiler = copy.copy(compiled.compiler)
+        compiler.connection = connections[alias]
+        compiler.as_sql = lambda *args, **kwargs: (sql, params)
+        queryset = compiled.queryset._chain()
+        queryset.query.get_compiler = lambda *args, **kwargs: compiler
+        return list(queryset)

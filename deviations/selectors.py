@@ -6,7 +6,7 @@ from django.db.models import OuterRef, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from agreements.models import ContributingFactor, EmailDomain
+from agreements.models import ContributingFactor, EmailDomain, Organization
 from config.compiled import CompiledRead
 from councils.models import Council, CouncilMembership
 
@@ -101,10 +101,85 @@ def roles_for(user, deviation: Deviation) -> set[Role]:
                 roles.add(Role.REGIONAL_COORDINATOR)
         elif membership.council_id == deviation.council_id:
             roles.add(Role.LOCAL_COORDINATOR if membership.is_coordinator else Role.LOCAL_MEMBER)
-    asked = ResponseRequest.objects.open().filter(deviation=deviation, organization_id=user.organization_id)
-    if user.organization_id and asked.exists():
+    if user.organization_id and _ASKED.read(deviation.pk, user.organization_id):
         roles.add(Role.COUNTERPART)
     return roles
+
+
+#: Whether an organisation is asked for a response to a report (an open request), compiled once.
+_ASKED = CompiledRead(
+    ResponseRequest,
+    lambda deviation_id, organization_id: (
+        ResponseRequest.objects.open()
+        .filter(deviation_id=deviation_id, organization_id=organization_id)
+        .values_list("pk")[:1]
+    ),
+    int,
+    int,
+)
+
+
+# --- The report page's reads of one report's rows, compiled once per process (each is on every report
+# page; compiling them cost the ORM more Python than reading them).
+
+_COUNTERPARTS = CompiledRead(
+    Organization, lambda deviation_id: Organization.objects.filter(counterpart_deviations=deviation_id), int
+)
+_EVENTS = CompiledRead(
+    DeviationEvent,
+    lambda deviation_id: (
+        DeviationEvent.objects.filter(deviation_id=deviation_id)
+        .select_related("actor", "from_council", "to_council", "from_assignee", "to_assignee")
+        .order_by("created_at", "id")
+    ),
+    int,
+)
+_RESPONSE_REQUESTS = CompiledRead(
+    ResponseRequest,
+    lambda deviation_id: (
+        ResponseRequest.objects.filter(deviation_id=deviation_id)
+        .select_related("organization", "requested_by")
+        .order_by("requested_at", "pk")
+    ),
+    int,
+)
+
+
+def _duplicates(deviation_id):
+    return Deviation.objects.filter(duplicate_of_id=deviation_id).only("reference", "status")[:20]
+
+
+_DUPLICATES = CompiledRead(Deviation, _duplicates, int)
+
+
+def report_counterparts(deviation: Deviation) -> list[Organization]:
+    """The report's counterpart organisations (``counterpart_organizations.all()``)."""
+    return _COUNTERPARTS.instances(deviation.pk)
+
+
+def report_events(deviation: Deviation) -> list[DeviationEvent]:
+    """The report's history, oldest first, with who acted and the councils and assignees it moved
+    between."""
+    events = _EVENTS.instances(deviation.pk)
+    for event in events:
+        event.deviation = deviation  # as the related manager sets it
+    return events
+
+
+def report_response_requests(deviation: Deviation) -> list[ResponseRequest]:
+    """The report's response requests in the order they were made, with the organisation and who asked."""
+    requests = _RESPONSE_REQUESTS.instances(deviation.pk)
+    for request in requests:
+        request.deviation = deviation
+    return requests
+
+
+def report_duplicates(deviation: Deviation) -> list[Deviation]:
+    """Up to 20 reports marked as duplicates of this one (reference and status)."""
+    duplicates = _DUPLICATES.instances(deviation.pk)
+    for duplicate in duplicates:
+        duplicate.duplicate_of = deviation
+    return duplicates
 
 
 def deviations_visible_to(user) -> QuerySet[Deviation]:

@@ -11,10 +11,9 @@ from config.compiled import CompiledRead
 
 @cache
 def _user_read() -> CompiledRead:
-    """The user by id, every column (as ``ModelBackend.get_user`` reads it)."""
+    """The user by id (as ``ModelBackend.get_user`` reads it)."""
     User = get_user_model()
-    fields = [field.attname for field in User._meta.concrete_fields]
-    return CompiledRead(User, lambda pk: User._default_manager.filter(pk=pk).values_list(*fields), int)
+    return CompiledRead(User, lambda pk: User._default_manager.filter(pk=pk), int)
 
 
 class SessionUserMixin:

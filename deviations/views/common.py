@@ -67,15 +67,11 @@ def render_detail(request, reference: str, **note_forms):
         ),
         reference=reference,
     )
-    counterparts = list(deviation.counterpart_organizations.all())
+    counterparts = selectors.report_counterparts(deviation)
     record_access(user=request.user, deviation=deviation)
     roles = selectors.roles_for(request.user, deviation)
     is_handler = bool(roles & HANDLERS)
-    events = list(
-        deviation.events.select_related(
-            "actor", "from_council", "to_council", "from_assignee", "to_assignee"
-        ).order_by("created_at", "id")
-    )
+    events = selectors.report_events(deviation)
     if not is_handler:
         events = [
             event
@@ -99,13 +95,9 @@ def render_detail(request, reference: str, **note_forms):
         factor_groups, factors = selectors.contributing_factor_groups(deviation)
         context.update(
             {
-                "response_requests": list(
-                    deviation.response_requests.select_related("organization", "requested_by").order_by(
-                        "requested_at", "pk"
-                    )
-                ),
+                "response_requests": selectors.report_response_requests(deviation),
                 "today": stockholm_today(),
-                "duplicates": list(deviation.duplicates.only("reference", "status")[:20]),
+                "duplicates": selectors.report_duplicates(deviation),
                 "similar": selectors.similar_deviations(
                     deviation, user=request.user, visible=visible, counterparts=counterparts
                 ),

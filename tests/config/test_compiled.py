@@ -32,22 +32,45 @@ def test_a_compiled_read_gives_the_querysets_rows_for_each_value():
     assert read.read(users[0].pk, users[1].username) == []
 
 
-def test_a_compiled_read_refuses_a_value_that_is_not_one_parameter():
-    # Used twice: which parameter would the value replace?
+def test_a_value_used_twice_takes_both_places():
+    first, second = UserFactory.create_batch(2)
     twice = CompiledRead(User, lambda pk: User.objects.filter(pk=pk, id__gte=pk).values_list("pk"), int)
-    with pytest.raises(ValueError, match="2 parameters, not one"):
-        twice.read(1)
-    # A value the lookup transforms (LIKE pattern) is not the placeholder either.
+    assert twice.read(first.pk) == [(first.pk,)]
+    assert twice.read(second.pk) == [(second.pk,)]
+
+
+def test_a_compiled_read_refuses_a_value_the_lookup_transforms():
+    # A LIKE pattern made of the value: the placeholder is not among the parameters.
     transformed = CompiledRead(User, lambda name: User.objects.filter(username__startswith=name), str)
-    with pytest.raises(ValueError, match="parameters, not one"):
+    with pytest.raises(ValueError, match="not one of the parameters"):
         transformed.read("a")
 
 
-def test_a_compiled_read_of_instances_needs_every_column_in_the_models_order():
-    user = UserFactory()
-    partial = CompiledRead(User, lambda pk: User.objects.filter(pk=pk).values_list("pk", "username"), int)
-    with pytest.raises(ValueError, match="concrete field"):
-        partial.instances(user.pk)
+def test_instances_are_the_orms_with_their_related_rows_and_annotations():
+    from django.db.models import Value
+
+    council = CouncilFactory(name="Väst")
+    memberships = [CouncilMembershipFactory(council=council) for _ in range(3)]
+    read = CompiledRead(
+        CouncilMembership,
+        lambda council_id: (
+            CouncilMembership.objects.filter(council_id=council_id)
+            .select_related("user", "council")
+            .annotate(marker=Value("x"))
+            .order_by("-pk")
+        ),
+        int,
+    )
+
+    loaded = read.instances(council.pk)
+
+    assert [m.pk for m in loaded] == [m.pk for m in reversed(memberships)]
+    for membership in loaded:
+        assert not membership._state.adding and membership.marker == "x"
+        assert "user" in membership._state.fields_cache and "council" in membership._state.fields_cache
+        assert membership.user.username == CouncilMembership.objects.get(pk=membership.pk).user.username
+        assert membership.council.name == "Väst"
+    assert read.instances(council.pk + 1000) == []
 
 
 def test_memberships_are_those_of_active_councils_in_the_order_of_their_names():

@@ -1,0 +1,98 @@
+"""The report page's reads of one report's rows (compiled once per process, config/compiled.py) give what
+the report's related managers give, for each report, and the counterpart role follows the open
+requests."""
+
+import pytest
+from django.utils import timezone
+
+from deviations import selectors
+from deviations.models import DeviationEvent
+from deviations.workflow import Role
+from tests.factories import (
+    CouncilFactory,
+    DeviationEventFactory,
+    DeviationFactory,
+    OrganizationFactory,
+    ResponseRequestFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _fields(objects):
+    return [{f.attname: getattr(o, f.attname) for f in type(o)._meta.concrete_fields} for o in objects]
+
+
+def test_each_reports_rows_are_those_of_its_related_managers():
+    first, second = CouncilFactory(), CouncilFactory()
+    reports = [
+        DeviationFactory(counterparts=[OrganizationFactory(name="Ö"), OrganizationFactory(name="A")]),
+        DeviationFactory(counterparts=[]),
+    ]
+    report = reports[0]
+    actor = UserFactory()
+    DeviationEventFactory(deviation=report, actor=actor)
+    DeviationEventFactory(
+        deviation=report, kind=DeviationEvent.Kind.TRANSITION, from_council=first, to_council=second, actor=None
+    )
+    DeviationEventFactory(deviation=reports[1])
+    ResponseRequestFactory.create_batch(2, deviation=report)
+    DeviationFactory.create_batch(2, duplicate_of=report)
+
+    for deviation in reports:
+        counterparts = selectors.report_counterparts(deviation)
+        events = selectors.report_events(deviation)
+        requests = selectors.report_response_requests(deviation)
+        duplicates = selectors.report_duplicates(deviation)
+
+        assert _fields(counterparts) == _fields(deviation.counterpart_organizations.all())
+        assert _fields(events) == _fields(deviation.events.order_by("created_at", "id"))
+        assert [(e.actor, e.from_council, e.to_council) for e in events] == [
+            (e.actor, e.from_council, e.to_council) for e in deviation.events.order_by("created_at", "id")
+        ]
+        assert _fields(requests) == _fields(deviation.response_requests.order_by("requested_at", "pk"))
+        assert [(r.organization.name, r.requested_by.username) for r in requests] == [
+            (r.organization.name, r.requested_by.username)
+            for r in deviation.response_requests.order_by("requested_at", "pk")
+        ]
+        assert sorted(d.reference for d in duplicates) == sorted(
+            d.reference for d in deviation.duplicates.all()
+        )
+        assert all(e.deviation is deviation for e in events)
+    assert [o.name for o in selectors.report_counterparts(report)] == ["A", "Ö"]
+    assert len(selectors.report_events(report)) == 2
+
+
+def test_the_report_reads_make_one_statement_each(django_assert_num_queries):
+    report = DeviationFactory()
+    DeviationEventFactory.create_batch(3, deviation=report, actor=UserFactory())
+    ResponseRequestFactory(deviation=report)
+    for read in (
+        selectors.report_counterparts,
+        selectors.report_events,
+        selectors.report_response_requests,
+        selectors.report_duplicates,
+    ):
+        with django_assert_num_queries(1):
+            rows = read(report)
+        with django_assert_num_queries(0):  # related rows came with them
+            for row in rows:
+                for name in ("actor", "organization", "requested_by", "from_council", "to_council"):
+                    getattr(row, name, None)
+
+
+def test_an_organisation_is_a_counterpart_while_its_request_is_open():
+    organization = OrganizationFactory()
+    responder = UserFactory(organization=organization)
+    request = ResponseRequestFactory(organization=organization)
+    other = ResponseRequestFactory(deviation=request.deviation)
+
+    assert Role.COUNTERPART in selectors.roles_for(responder, request.deviation)
+    assert Role.COUNTERPART not in selectors.roles_for(
+        UserFactory(organization=other.organization), DeviationFactory()
+    )
+
+    request.answered_at = timezone.now()
+    request.save(update_fields=["answered_at"])
+    assert Role.COUNTERPART not in selectors.roles_for(responder, request.deviation)
