@@ -412,10 +412,17 @@ class BulkActionForm(forms.Form):
     assignee = ModelChoiceField(label=_("Tilldela till"), queryset=None, required=False, empty_label=None)
     reports = ReferenceListField()
 
-    def __init__(self, *args, users, **kwargs):
+    def __init__(self, *args, users, listed_users=None, **kwargs):
+        """``users``: whom the form may assign to (a queryset); ``listed_users``: those users, when the
+        caller has read them already (the choices are then made of them instead of a query)."""
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = users
-        self.fields["assignee"].label_from_instance = lambda u: u.get_full_name() or u.username
+        field = self.fields["assignee"]
+        field.queryset = users
+        field.label_from_instance = lambda u: u.get_full_name() or u.username
+        if listed_users is not None:
+            # As ModelChoiceIterator makes them (value: the primary key), without its query.
+            empty = [("", field.empty_label)] if field.empty_label is not None else []
+            field.choices = empty + [(u.pk, field.label_from_instance(u)) for u in listed_users]
 
     def clean(self):
         cleaned = super().clean()

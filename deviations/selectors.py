@@ -10,7 +10,14 @@ from agreements.models import ContributingFactor, EmailDomain, Organization
 from config.compiled import CompiledRead
 from councils.models import Council, CouncilMembership
 
-from .models import REDACTABLE_FIELDS, Deviation, DeviationEvent, ResponseRequest, redactable_field_label
+from .models import (
+    REDACTABLE_FIELDS,
+    Deviation,
+    DeviationEvent,
+    ResponseRequest,
+    SavedFilter,
+    redactable_field_label,
+)
 from .workflow import COORDINATORS, REGIONAL_STATES, Role, Status
 
 
@@ -798,15 +805,26 @@ def queue_ordering(queryset: QuerySet[Deviation], sort: str) -> list:
 # --- Saved queue filters ----------------------------------------------------------------------------
 
 
-def saved_filters_for(user, queue: str | None = None) -> QuerySet:
-    """The user's own saved filters (of ``queue``) and those shared with their active councils."""
-    from .models import SavedFilter
-
-    councils = [m.council_id for m in active_memberships(user)]
-    filters = SavedFilter.objects.filter(Q(owner=user) | Q(council__in=councils))
+def _saved_filters(user_id: int, queue: str | None = None) -> QuerySet[SavedFilter]:
+    councils = CouncilMembership.objects.filter(user_id=user_id, council__active=True).values("council_id")
+    filters = SavedFilter.objects.filter(Q(owner_id=user_id) | Q(council__in=councils))
     if queue is not None:
         filters = filters.filter(queue=queue)
     return filters.select_related("owner", "council").order_by("name", "pk")
+
+
+def saved_filters_for(user, queue: str | None = None) -> QuerySet[SavedFilter]:
+    """The user's own saved filters (of ``queue``) and those shared with their active councils."""
+    return _saved_filters(user.pk, queue)
+
+
+#: ``saved_filters_for`` of one queue, compiled once per process (on every queue page).
+_QUEUE_SAVED_FILTERS = CompiledRead(SavedFilter, _saved_filters, int, str)
+
+
+def queue_saved_filters(user, queue: str) -> list[SavedFilter]:
+    """``saved_filters_for(user, queue)``, as a list."""
+    return _QUEUE_SAVED_FILTERS.instances(user.pk, queue)
 
 
 def may_delete_saved_filter(user, saved_filter) -> bool:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from agreements.models import reference_data_version
+from config.compiled import CompiledRead
 from config.errors import ApplicationError
 from config.spreadsheets import table_csv, table_xlsx
 from councils.models import Council, CouncilMembership, User
@@ -136,7 +137,11 @@ def _queue_page(request, queue: queues.Queue):
     save_filter_form = SaveFilterForm(
         councils=_shareable_councils(user), initial={"queue": queue.key, "query": keep.urlencode()}
     )
-    bulk_form = BulkActionForm(users=_bulk_assignees(user), initial={"queue": queue.key, "assignee": user.pk})
+    bulk_form = BulkActionForm(
+        users=_bulk_assignees(user.pk),
+        listed_users=_BULK_ASSIGNEES.instances(user.pk),
+        initial={"queue": queue.key, "assignee": user.pk},
+    )
     context = {
         "queue": queue,
         "title": queue.title,
@@ -167,7 +172,7 @@ def _queue_page(request, queue: queues.Queue):
         "show_council": queues.shows_council(user),
         "saved_filters": [
             (saved, selectors.may_delete_saved_filter(user, saved))
-            for saved in selectors.saved_filters_for(user, queue.key)
+            for saved in selectors.queue_saved_filters(user, queue.key)
         ],
         # Their visible fields come from the cache (cached_forms); the hidden ones (the current filter,
         # the queue) are rendered each time.
@@ -214,16 +219,20 @@ def export(request, queue: str, fmt: str):
 # --- Actions on selected rows ---------------------------------------------------------------------
 
 
-def _bulk_assignees(user):
-    """Whom the queue's bulk assignment offers: the active members of the user's councils (each
+def _bulk_assignees(user_id: int):
+    """Whom the queue's bulk assignment offers: the active members of the user's active councils (each
     report still checks its own council, row by row)."""
-    councils = [m.council_id for m in selectors.active_memberships(user)]
+    councils = CouncilMembership.objects.filter(user_id=user_id, council__active=True).values("council_id")
     members = CouncilMembership.objects.filter(council__in=councils).values("user_id")
     return (
         User.objects.filter(is_active=True, pk__in=members)
         .only("username", "first_name", "last_name")
         .order_by("first_name", "last_name", "username")
     )
+
+
+#: The queue page's list of them, compiled once per process.
+_BULK_ASSIGNEES = CompiledRead(User, _bulk_assignees, int)
 
 
 def _back(request, queue: queues.Queue):
@@ -246,7 +255,7 @@ def bulk_action(request):
     """Assign or start triage on the selected rows, each report through its service; a message per
     report that could not be changed."""
     queue_ = _posted_queue(request)
-    form = BulkActionForm(request.POST, users=_bulk_assignees(request.user))
+    form = BulkActionForm(request.POST, users=_bulk_assignees(request.user.pk))
     if not form.is_valid():
         errors_as_messages(request, form)
         return _back(request, queue_)
