@@ -54,12 +54,14 @@ class CompiledRead:
     returns the rows of a ``values_list`` as tuples; ``instances(*values)`` the model instances of any
     queryset of the model (``select_related``, ``only``, annotations), made by the ORM's own iterable
     from the compiled statement. Either reads from the database the router reads ``Model`` from (as
-    the queryset would), in the queryset's order."""
+    the queryset would), in the queryset's order. ``around``: SQL that ``read`` runs around the compiled
+    statement, which takes the place of ``{}`` (e.g. an aggregate of its rows)."""
 
-    def __init__(self, model, build, *kinds: type):
+    def __init__(self, model, build, *kinds: type, around: str = "{}"):
         self.model = model
         self.build = build
         self.kinds = kinds
+        self.around = around
         self._compiled: dict[str, _Compiled] = {}
 
     def _compile(self, alias: str) -> _Compiled:
@@ -70,6 +72,8 @@ class CompiledRead:
         compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
         params = list(params)
+        if self.around != "{}":
+            sql = self.around.format(sql)
         positions = []
         for placeholder in placeholders:
             kind = type(placeholder)
@@ -94,6 +98,8 @@ class CompiledRead:
             return cursor.fetchall()
 
     def instances(self, *values) -> list:
+        if self.around != "{}":
+            raise ValueError("instances() of a read with SQL around it")
         alias = router.db_for_read(self.model)
         compiled = self._for(alias)
         sql, params = compiled.sql, compiled.params_for(values)

@@ -8,8 +8,9 @@ from django.utils.translation import gettext_lazy
 
 from agreements.models import ContributingFactor, EmailDomain, Organization
 from config.compiled import CompiledRead
-from councils.models import Council, CouncilMembership
+from councils.models import Council, CouncilMembership, User
 
+from .fields import DigestedModelChoiceField
 from .models import (
     REDACTABLE_FIELDS,
     Deviation,
@@ -224,10 +225,36 @@ def deviations_handled_by(
 def assignable_users(deviation: Deviation):
     """Council members a report may be assigned to: members of its council and, for reports at
     regional level, the regional council's members."""
-    from councils.models import User
+    return _assignable_users(deviation.council_id, deviation.status in REGIONAL_STATES)
 
-    scope = Q(council_id=deviation.council_id)
-    if deviation.status in REGIONAL_STATES:
+
+#: What the assignee choice shows of each user (``forms_triage.AssignForm``).
+ASSIGNEE_LABEL_FIELDS = ("first_name", "last_name", "username")
+#: The digest of ``assignable_users`` (``DigestedModelChoiceField``), compiled once per process, for
+#: reports at local and at regional level.
+_ASSIGNABLE_DIGESTS = {
+    regional: DigestedModelChoiceField.compiled_digest(
+        User,
+        lambda council_id, regional=regional: _assignable_users(council_id, regional),
+        int,
+        label_fields=ASSIGNEE_LABEL_FIELDS,
+    )
+    for regional in (False, True)
+}
+
+
+def assignable_users_digest(deviation: Deviation):
+    """A function returning the digest of ``assignable_users(deviation)``'s choices for the report page's
+    cached assignee list, or None (a report without a council: its queryset computes its own)."""
+    if deviation.council_id is None:
+        return None
+    read = _ASSIGNABLE_DIGESTS[deviation.status in REGIONAL_STATES]
+    return lambda: read.read(deviation.council_id)[0][0]
+
+
+def _assignable_users(council_id: int | None, regional: bool):
+    scope = Q(council_id=council_id)
+    if regional:
         scope |= Q(council__level=Council.Level.REGIONAL)
     memberships = CouncilMembership.objects.filter(scope, council__active=True)
     return (

@@ -103,6 +103,7 @@ def render_detail(request, reference: str, **note_forms):
                 ),
                 "assign_form": AssignForm(
                     users=selectors.assignable_users(deviation),
+                    users_digest=selectors.assignable_users_digest(deviation),
                     initial={"assignee": deviation.assigned_to_id},
                 ),
                 "may_redact": selectors.may_redact(request.user, deviation, roles=roles),

@@ -10,6 +10,7 @@ from deviations.models import DeviationEvent
 from deviations.workflow import Role
 from tests.factories import (
     CouncilFactory,
+    CouncilMembershipFactory,
     DeviationEventFactory,
     DeviationFactory,
     OrganizationFactory,
@@ -34,7 +35,11 @@ def test_each_reports_rows_are_those_of_its_related_managers():
     actor = UserFactory()
     DeviationEventFactory(deviation=report, actor=actor)
     DeviationEventFactory(
-        deviation=report, kind=DeviationEvent.Kind.TRANSITION, from_council=first, to_council=second, actor=None
+        deviation=report,
+        kind=DeviationEvent.Kind.TRANSITION,
+        from_council=first,
+        to_council=second,
+        actor=None,
     )
     DeviationEventFactory(deviation=reports[1])
     ResponseRequestFactory.create_batch(2, deviation=report)
@@ -96,3 +101,47 @@ def test_an_organisation_is_a_counterpart_while_its_request_is_open():
     request.answered_at = timezone.now()
     request.save(update_fields=["answered_at"])
     assert Role.COUNTERPART not in selectors.roles_for(responder, request.deviation)
+
+
+def test_the_compiled_choice_digests_are_those_of_the_choices_querysets_and_follow_a_change():
+    from councils.models import CouncilMembership
+    from deviations.forms_triage import AssignForm, LinkToIssueForm
+    from deviations.workflow import Status
+    from tests.factories import RegionalCouncilFactory, SystemicIssueFactory
+
+    def queryset_digest(field):
+        import copy
+
+        plain = copy.copy(field)
+        plain.digest_of_queryset = None  # the digest of the field's own queryset
+        return plain.choices_digest()
+
+    council = CouncilFactory()
+    member = UserFactory(first_name="Eva", last_name="Ek")
+    CouncilMembershipFactory(council=council, user=member, role=CouncilMembership.Role.MEMBER)
+    CouncilMembershipFactory(council=RegionalCouncilFactory(), user=UserFactory(first_name="Rita"))
+    local, regional = (
+        DeviationFactory(council=council),
+        DeviationFactory(council=council, status=Status.ESCALATED),
+    )
+    SystemicIssueFactory.create_batch(2)
+
+    for deviation in (local, regional):
+        form = AssignForm(
+            users=selectors.assignable_users(deviation),
+            users_digest=selectors.assignable_users_digest(deviation),
+        )
+        field = form.fields["assignee"]
+        assert field.digest_of_queryset is not None
+        assert field.choices_digest() == queryset_digest(field)
+    local_digest = selectors.assignable_users_digest(local)()
+    assert local_digest != selectors.assignable_users_digest(regional)()  # the regional members too
+    member.last_name = "Berg"
+    member.save()
+    assert selectors.assignable_users_digest(local)() != local_digest
+
+    issues = LinkToIssueForm().fields["issue"]
+    before = issues.choices_digest()
+    assert before == queryset_digest(issues)
+    SystemicIssueFactory(title="Ny fråga")
+    assert LinkToIssueForm().fields["issue"].choices_digest() != before
