@@ -55,18 +55,31 @@ class CompiledRead:
     queryset of the model (``select_related``, ``only``, annotations), made by the ORM's own iterable
     from the compiled statement. Either reads from the database the router reads ``Model`` from (as
     the queryset would), in the queryset's order. ``around``: SQL that ``read`` runs around the compiled
-    statement, which takes the place of ``{}`` (e.g. an aggregate of its rows)."""
+    statement, which takes the place of ``{}`` (e.g. an aggregate of its rows).
+
+    The kind ``list`` is a list of integers (``pk__in=placeholder``): compiled once per length, each
+    item its own parameter."""
 
     def __init__(self, model, build, *kinds: type, around: str = "{}"):
         self.model = model
         self.build = build
         self.kinds = kinds
         self.around = around
-        self._compiled: dict[str, _Compiled] = {}
+        self._compiled: dict[tuple, _Compiled] = {}
 
-    def _compile(self, alias: str) -> _Compiled:
-        placeholders = [_PLACEHOLDERS[kind](i) for i, kind in enumerate(self.kinds)]
-        queryset = self.build(*placeholders)
+    def _compile(self, key: tuple) -> _Compiled:
+        alias, lengths = key
+        counter = iter(range(10_000))
+        arguments, placeholders = [], []
+        for kind, length in zip(self.kinds, lengths, strict=True):
+            if kind is list:
+                items = [_PLACEHOLDERS[int](next(counter)) for _ in range(length)]
+                arguments.append(items)
+                placeholders += items
+            else:
+                arguments.append(_PLACEHOLDERS[kind](next(counter)))
+                placeholders.append(arguments[-1])
+        queryset = self.build(*arguments)
         if queryset.model is not self.model:
             raise ValueError(f"a read of {queryset.model.__name__}, not of {self.model.__name__}")
         compiler = queryset.query.get_compiler(using=alias)
@@ -81,28 +94,39 @@ class CompiledRead:
             if not found:
                 raise ValueError(f"placeholder {placeholder!r} is not one of the parameters")
             positions.append(found)
-        compiled = self._compiled[alias] = _Compiled(queryset, compiler, sql, params, positions)
+        compiled = self._compiled[key] = _Compiled(queryset, compiler, sql, params, positions)
         return compiled
 
-    def _for(self, alias: str) -> _Compiled:
-        return self._compiled.get(alias) or self._compile(alias)
+    def _for(self, alias: str, values) -> tuple[_Compiled, list]:
+        """The statement compiled for ``values`` (their lists' lengths) and its flat list of values."""
+        if len(values) != len(self.kinds):
+            raise TypeError(f"{len(self.kinds)} values, not {len(values)}")
+        lengths = tuple(len(v) if kind is list else None for kind, v in zip(self.kinds, values, strict=True))
+        flat = []
+        for kind, value in zip(self.kinds, values, strict=True):
+            if kind is list:
+                flat += value
+            else:
+                flat.append(value)
+        key = (alias, lengths)
+        return self._compiled.get(key) or self._compile(key), flat
 
     def read(self, *values) -> list[tuple]:
         alias = router.db_for_read(self.model)
-        compiled = self._for(alias)
+        compiled, flat = self._for(alias, values)
         compiler = compiled.compiler
         if compiler.get_converters([column for column, _sql, _alias in compiler.select]):
             raise ValueError(f"{self.model.__name__}: its columns need converting: use instances()")
         with connections[alias].cursor() as cursor:
-            cursor.execute(compiled.sql, compiled.params_for(values))
+            cursor.execute(compiled.sql, compiled.params_for(flat))
             return cursor.fetchall()
 
     def instances(self, *values) -> list:
         if self.around != "{}":
             raise ValueError("instances() of a read with SQL around it")
         alias = router.db_for_read(self.model)
-        compiled = self._for(alias)
-        sql, params = compiled.sql, compiled.params_for(values)
+        compiled, flat = self._for(alias, values)
+        sql, params = compiled.sql, compiled.params_for(flat)
         # The compiler as it was after compiling (its state is only read by the iterable), on this
         # thread's connection, answering with the compiled statement and these values.
         compiler = copy.copy(compiled.compiler)

@@ -2,7 +2,8 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404
+from django.shortcuts import render
 
 from config.db import DETAIL_PLANNER_SETTINGS, planner_settings
 from config.render_cache import content_key
@@ -49,24 +50,15 @@ def render_detail(request, reference: str, **note_forms):
     """The detail page; ``note_forms`` (``internal_note_form``, ``reporter_note_form``) replace the
     empty note forms, e.g. to show a refused note with its error on the field."""
     visible = selectors.deviations_visible_to(request.user)
-    # Joined: the relations every report has, and the district and handler most reports have (44 % and
-    # 70 % at 1M; the page's prepared statement keeps its plan, DETAIL_PLANNER_SETTINGS). The rare ones
-    # (duplicate of, systemic issue) are read when the page shows them, a query each only when set.
-    # (Before the page kept its plans, PostgreSQL planned a join of twelve tables in ~6 ms of CPU; and
-    # prefetch_related's machinery for six relations cost ~3 ms of Python even when none was set.)
-    deviation = get_object_or_404(
-        visible.select_related(
-            "agreement",
-            "commitment",
-            "category",
-            "municipality",
-            "council",
-            "reporting_organization",
-            "district",
-            "assigned_to",
-        ),
-        reference=reference,
-    )
+    # Joined: the relations every report has, and the district and handler most reports have
+    # (selectors.REPORT_PAGE_RELATIONS; the page's prepared statement keeps its plan,
+    # DETAIL_PLANNER_SETTINGS). The rare ones (duplicate of, systemic issue) are read when the page shows
+    # them, a query each only when set. (Before the page kept its plans, PostgreSQL planned a join of
+    # twelve tables in ~6 ms of CPU; and prefetch_related's machinery for six relations cost ~3 ms of
+    # Python even when none was set.)
+    deviation = selectors.visible_report(request.user, reference)
+    if deviation is None:
+        raise Http404
     counterparts = selectors.report_counterparts(deviation)
     record_access(user=request.user, deviation=deviation)
     roles = selectors.roles_for(request.user, deviation)

@@ -145,3 +145,66 @@ def test_the_compiled_choice_digests_are_those_of_the_choices_querysets_and_foll
     assert before == queryset_digest(issues)
     SystemicIssueFactory(title="Ny fråga")
     assert LinkToIssueForm().fields["issue"].choices_digest() != before
+
+
+def test_the_report_page_finds_exactly_the_reports_each_user_may_see():
+    from django.contrib.auth.models import AnonymousUser
+
+    from councils.models import CouncilMembership
+    from deviations.workflow import Status
+    from tests.factories import RegionalCouncilFactory
+
+    east, west, north = CouncilFactory(), CouncilFactory(), CouncilFactory(active=False)
+    organization = OrganizationFactory()
+    reporter = UserFactory()
+    reports = [
+        DeviationFactory(council=east),
+        DeviationFactory(council=west),
+        DeviationFactory(council=north),
+        DeviationFactory(council=None),
+        DeviationFactory(council=west, reporter=reporter),
+        DeviationFactory(council=east, status=Status.UNCONFIRMED),
+    ]
+    asked = ResponseRequestFactory(organization=organization, deviation=DeviationFactory(council=west))
+    reports.append(asked.deviation)
+    answered = ResponseRequestFactory(organization=organization, answered_at=timezone.now())
+    reports.append(answered.deviation)
+
+    def member(*councils, **fields):
+        user = UserFactory(**fields)
+        for council in councils:
+            CouncilMembershipFactory(council=council, user=user, role=CouncilMembership.Role.MEMBER)
+        return user
+
+    regional = member(RegionalCouncilFactory())
+    CouncilMembership.objects.filter(user=regional).update(role=CouncilMembership.Role.COORDINATOR)
+    users = [
+        AnonymousUser(),
+        regional,
+        UserFactory(is_superuser=True),
+        member(east),
+        member(east, west),
+        member(east, north),
+        member(),
+        reporter,
+        member(east, organization=organization),
+        member(organization=organization),
+    ]
+    seen = set()
+    for user in users:
+        visible = selectors.deviations_visible_to(user)
+        for report in reports:
+            found = selectors.visible_report(user, report.reference)
+            expected = visible.filter(reference=report.reference).first()
+            assert (found and found.pk) == (expected and expected.pk), (user, report.reference)
+            if found is not None:
+                seen.add((users.index(user), report.pk))
+                assert found.council == report.council and found.agreement == report.agreement
+    # Every kind of access occurs: the whole county, councils, own reports, an open request.
+    assert (1, reports[2].pk) in seen and (3, reports[0].pk) in seen and (3, reports[1].pk) not in seen
+    assert (
+        (7, reports[4].pk) in seen
+        and (9, asked.deviation.pk) in seen
+        and (9, answered.deviation.pk) not in seen
+    )
+    assert not any(pk == reports[5].pk for _user, pk in seen)  # unconfirmed: nobody
