@@ -17,6 +17,7 @@ occurrence takes the value), otherwise compiling raises ``ValueError``.
 import copy
 import datetime
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 
 #: Placeholder values by kind: unlikely literals, each found exactly once among the compiled parameters
@@ -83,7 +84,11 @@ class CompiledRead:
         if queryset.model is not self.model:
             raise ValueError(f"a read of {queryset.model.__name__}, not of {self.model.__name__}")
         compiler = queryset.query.get_compiler(using=alias)
-        sql, params = compiler.as_sql()
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:  # e.g. an empty list: no rows, no statement (as the ORM does)
+            compiled = self._compiled[key] = _Compiled(queryset, compiler, "", [], [])
+            return compiled
         params = list(params)
         if self.around != "{}":
             sql = self.around.format(sql)
@@ -114,6 +119,8 @@ class CompiledRead:
     def read(self, *values) -> list[tuple]:
         alias = router.db_for_read(self.model)
         compiled, flat = self._for(alias, values)
+        if not compiled.sql:
+            return []
         compiler = compiled.compiler
         if compiler.get_converters([column for column, _sql, _alias in compiler.select]):
             raise ValueError(f"{self.model.__name__}: its columns need converting: use instances()")
@@ -126,6 +133,8 @@ class CompiledRead:
             raise ValueError("instances() of a read with SQL around it")
         alias = router.db_for_read(self.model)
         compiled, flat = self._for(alias, values)
+        if not compiled.sql:
+            return []
         sql, params = compiled.sql, compiled.params_for(flat)
         # The compiler as it was after compiling (its state is only read by the iterable), on this
         # thread's connection, answering with the compiled statement and these values.

@@ -888,8 +888,7 @@ def queue_ordering(queryset: QuerySet[Deviation], sort: str) -> list:
 # --- Saved queue filters ----------------------------------------------------------------------------
 
 
-def _saved_filters(user_id: int, queue: str | None = None) -> QuerySet[SavedFilter]:
-    councils = CouncilMembership.objects.filter(user_id=user_id, council__active=True).values("council_id")
+def _saved_filters(user_id: int, councils: list[int], queue: str | None = None) -> QuerySet[SavedFilter]:
     filters = SavedFilter.objects.filter(Q(owner_id=user_id) | Q(council__in=councils))
     if queue is not None:
         filters = filters.filter(queue=queue)
@@ -898,16 +897,18 @@ def _saved_filters(user_id: int, queue: str | None = None) -> QuerySet[SavedFilt
 
 def saved_filters_for(user, queue: str | None = None) -> QuerySet[SavedFilter]:
     """The user's own saved filters (of ``queue``) and those shared with their active councils."""
-    return _saved_filters(user.pk, queue)
+    return _saved_filters(user.pk, [m.council_id for m in active_memberships(user)], queue)
 
 
-#: ``saved_filters_for`` of one queue, compiled once per process (on every queue page).
-_QUEUE_SAVED_FILTERS = CompiledRead(SavedFilter, _saved_filters, int, str)
+#: ``saved_filters_for`` of one queue, compiled once per process and number of councils (on every
+#: queue page).
+_QUEUE_SAVED_FILTERS = CompiledRead(SavedFilter, _saved_filters, int, list, str)
 
 
 def queue_saved_filters(user, queue: str) -> list[SavedFilter]:
     """``saved_filters_for(user, queue)``, as a list."""
-    return _QUEUE_SAVED_FILTERS.instances(user.pk, queue)
+    councils = [m.council_id for m in active_memberships(user)]
+    return _QUEUE_SAVED_FILTERS.instances(user.pk, councils, queue)
 
 
 def may_delete_saved_filter(user, saved_filter) -> bool:

@@ -138,8 +138,8 @@ def _queue_page(request, queue: queues.Queue):
         councils=_shareable_councils(user), initial={"queue": queue.key, "query": keep.urlencode()}
     )
     bulk_form = BulkActionForm(
-        users=_bulk_assignees(user.pk),
-        listed_users=_BULK_ASSIGNEES.instances(user.pk),
+        users=_bulk_assignees(user),
+        listed_users=_BULK_ASSIGNEES.instances([m.council_id for m in selectors.active_memberships(user)]),
         initial={"queue": queue.key, "assignee": user.pk},
     )
     context = {
@@ -219,10 +219,13 @@ def export(request, queue: str, fmt: str):
 # --- Actions on selected rows ---------------------------------------------------------------------
 
 
-def _bulk_assignees(user_id: int):
-    """Whom the queue's bulk assignment offers: the active members of the user's active councils (each
+def _bulk_assignees(user):
+    """Whom the queue's bulk assignment offers: the active members of the user's councils (each
     report still checks its own council, row by row)."""
-    councils = CouncilMembership.objects.filter(user_id=user_id, council__active=True).values("council_id")
+    return _assignees_of([m.council_id for m in selectors.active_memberships(user)])
+
+
+def _assignees_of(councils: list[int]):
     members = CouncilMembership.objects.filter(council__in=councils).values("user_id")
     return (
         User.objects.filter(is_active=True, pk__in=members)
@@ -231,8 +234,8 @@ def _bulk_assignees(user_id: int):
     )
 
 
-#: The queue page's list of them, compiled once per process.
-_BULK_ASSIGNEES = CompiledRead(User, _bulk_assignees, int)
+#: The queue page's list of them, compiled once per process and number of councils.
+_BULK_ASSIGNEES = CompiledRead(User, _assignees_of, list)
 
 
 def _back(request, queue: queues.Queue):
@@ -255,7 +258,7 @@ def bulk_action(request):
     """Assign or start triage on the selected rows, each report through its service; a message per
     report that could not be changed."""
     queue_ = _posted_queue(request)
-    form = BulkActionForm(request.POST, users=_bulk_assignees(request.user.pk))
+    form = BulkActionForm(request.POST, users=_bulk_assignees(request.user))
     if not form.is_valid():
         errors_as_messages(request, form)
         return _back(request, queue_)

@@ -135,3 +135,17 @@ def test_a_signed_in_session_reaches_a_page_and_a_signed_out_one_does_not(client
     assert client.get("/konto/profil/").status_code == 200
     client.post("/konto/logga-ut/")
     assert client.get("/konto/profil/").status_code == 302
+
+
+def test_a_list_is_compiled_per_length_and_an_empty_one_reads_nothing(django_assert_num_queries):
+    users = UserFactory.create_batch(3)
+    ids = [u.pk for u in users]
+    read = CompiledRead(
+        User, lambda pks: User.objects.filter(pk__in=pks).order_by("pk").values_list("pk"), list
+    )
+    assert read.read(ids[:1]) == [(ids[0],)]
+    assert read.read(ids) == [(pk,) for pk in ids]
+    assert read.read(ids[1:]) == [(pk,) for pk in ids[1:]]
+    with django_assert_num_queries(0):
+        assert read.read([]) == []
+        assert CompiledRead(User, lambda pks: User.objects.filter(pk__in=pks), list).instances([]) == []

@@ -626,6 +626,14 @@ def test_the_bulk_form_offers_the_active_members_of_the_users_active_councils_an
     assert w.dev_x.assigned_to_id == offered.pk
 
 
+def test_a_superuser_without_a_council_gets_the_queue_with_no_one_to_assign_to(client, w, superuser):
+    client.force_login(superuser)
+    response = client.get(QUEUE)
+    assert response.status_code == 200
+    assert list(response.context["bulk_form"].fields["assignee"].choices) == []
+    assert w.dev_x.reference in refs(response)
+
+
 def test_the_bulk_and_save_filter_forms_render_from_cache_and_show_a_change_at_once(client, w):
     """Their visible fields are cached by content: a renamed colleague or a new council shows on the
     next page, and the hidden current filter (the user's own search text) is never cached."""
