@@ -136,8 +136,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "deviations.context_processors.navigation",
             ],
-            # {% translate "text" %} and {% url 'name' %} remembered per node (config/templatetags/memo.py).
-            "libraries": {"i18n": "config.templatetags.i18n_memo"},
+            # {% url 'name' %} without arguments remembered per node (config/templatetags/memo.py).
             "builtins": ["config.templatetags.url_memo"],
         },
     },

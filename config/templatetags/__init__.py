@@ -1,2 +1,2 @@
-"""Faster versions of two of Django's template tags, for text that does not change while a process runs
-(``memo``): the project's templates use them through ``TEMPLATES["OPTIONS"]`` (settings)."""
+"""A faster version of Django's url tag for URLs that do not change while a process runs
+(``memo``): the project's templates use it as a built-in (``TEMPLATES["OPTIONS"]``, settings)."""
