@@ -136,6 +136,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "deviations.context_processors.navigation",
             ],
+            # {% url 'name' %} without arguments remembered per node (config/templatetags/memo.py).
+            "builtins": ["config.templatetags.url_memo"],
         },
     },
 ]
@@ -506,6 +508,8 @@ LOGIN_LOG_RETENTION_DAYS = env.int("LOGIN_LOG_RETENTION_DAYS", default=30)
 # than on every request (SESSION_SAVE_EVERY_REQUEST would make every page view a database write), so
 # a session ends between SESSION_COOKIE_AGE - SESSION_REFRESH_INTERVAL and SESSION_COOKIE_AGE after
 # the last request.
+# Django's database sessions, their read compiled once per process (config/sessions.py).
+SESSION_ENGINE = "config.sessions"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)
 SESSION_REFRESH_INTERVAL = min(5 * 60, SESSION_COOKIE_AGE // 10)
 SESSION_SAVE_EVERY_REQUEST = False

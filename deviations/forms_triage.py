@@ -11,7 +11,7 @@ from councils.models import Council
 
 from .fields import DigestedModelChoiceField, ModelChoiceField, ModelMultipleChoiceField
 from .models import ResponseTemplate, SavedFilter, SystemicAction, SystemicIssue
-from .selectors import EVERYWHERE
+from .selectors import ASSIGNEE_LABEL_FIELDS, EVERYWHERE
 from .services.bulk import MAX_REPORTS
 from .workflow import RejectReason
 
@@ -224,13 +224,16 @@ class AssignForm(forms.Form):
         queryset=None,
         required=False,
         empty_label=_("Ingen (ta bort tilldelning)"),
-        label_fields=("first_name", "last_name", "username"),
+        label_fields=ASSIGNEE_LABEL_FIELDS,
         label_from_instance=lambda u: u.get_full_name() or u.username,
     )
 
-    def __init__(self, *args, users, **kwargs):
+    def __init__(self, *args, users, users_digest=None, **kwargs):
+        """``users``: whom the report may be assigned to; ``users_digest``: a function returning the
+        digest of their choices (``selectors.assignable_users_digest``), when there is one."""
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = users
+        self.fields["assignee"].digest_of_queryset = users_digest
 
 
 class ResponseAnswerForm(forms.Form):
@@ -315,17 +318,32 @@ class LinkReportForm(forms.Form):
         return reference
 
 
+def _unresolved_issues():
+    return SystemicIssue.objects.exclude(state=SystemicIssue.State.RESOLVED).order_by("title")
+
+
+#: The digest of the issues' choices, compiled once per process (the list is on every report page of
+#: the regional level).
+_UNRESOLVED_ISSUES_DIGEST = DigestedModelChoiceField.compiled_digest(
+    SystemicIssue, _unresolved_issues, label_fields=("title",)
+)
+
+
 class LinkToIssueForm(forms.Form):
     """The detail page's choice of a systemic issue for the report (issues not yet resolved)."""
 
     issue = DigestedModelChoiceField(
         label=_("Systemfråga"),
-        queryset=SystemicIssue.objects.exclude(state=SystemicIssue.State.RESOLVED).order_by("title"),
+        queryset=_unresolved_issues(),
         label_fields=("title",),
         label_from_instance=lambda issue: issue.title,
         empty_label=_("Välj systemfråga"),
         error_messages={"required": _("Välj en systemfråga."), "invalid_choice": _("Välj en systemfråga.")},
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["issue"].digest_of_queryset = lambda: _UNRESOLVED_ISSUES_DIGEST.read()[0][0]
 
 
 class ResolveIssueForm(forms.Form):
@@ -412,10 +430,17 @@ class BulkActionForm(forms.Form):
     assignee = ModelChoiceField(label=_("Tilldela till"), queryset=None, required=False, empty_label=None)
     reports = ReferenceListField()
 
-    def __init__(self, *args, users, **kwargs):
+    def __init__(self, *args, users, listed_users=None, **kwargs):
+        """``users``: whom the form may assign to (a queryset); ``listed_users``: those users, when the
+        caller has read them already (the choices are then made of them instead of a query)."""
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = users
-        self.fields["assignee"].label_from_instance = lambda u: u.get_full_name() or u.username
+        field = self.fields["assignee"]
+        field.queryset = users
+        field.label_from_instance = lambda u: u.get_full_name() or u.username
+        if listed_users is not None:
+            # As ModelChoiceIterator makes them (value: the primary key), without its query.
+            empty = [("", field.empty_label)] if field.empty_label is not None else []
+            field.choices = empty + [(u.pk, field.label_from_instance(u)) for u in listed_users]
 
     def clean(self):
         cleaned = super().clean()

@@ -6,16 +6,25 @@ from django.db.models import OuterRef, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from agreements.models import ContributingFactor, EmailDomain
-from councils.models import Council, CouncilMembership
+from agreements.models import ContributingFactor, EmailDomain, Organization
+from config.compiled import CompiledRead
+from councils.models import Council, CouncilMembership, User
 
-from .models import REDACTABLE_FIELDS, Deviation, DeviationEvent, ResponseRequest, redactable_field_label
+from .fields import DigestedModelChoiceField
+from .models import (
+    REDACTABLE_FIELDS,
+    Deviation,
+    DeviationEvent,
+    ResponseRequest,
+    SavedFilter,
+    redactable_field_label,
+)
 from .workflow import COORDINATORS, REGIONAL_STATES, Role, Status
 
 
-def _asked_deviation_ids(user):
-    """Reports the user's organisation is currently asked to respond to (a subquery)."""
-    return ResponseRequest.objects.open().filter(organization_id=user.organization_id).values("deviation_id")
+def _asked_deviation_ids(organization_id: int):
+    """Reports an organisation is currently asked to respond to (a subquery)."""
+    return ResponseRequest.objects.open().filter(organization_id=organization_id).values("deviation_id")
 
 
 COORDINATOR_ROLES = frozenset({CouncilMembership.Role.COORDINATOR, CouncilMembership.Role.CHAIR})
@@ -33,6 +42,19 @@ class Membership:
         return self.role in COORDINATOR_ROLES
 
 
+#: The user's memberships in active councils (``active_memberships``), compiled once per process: read
+#: on every page of a signed-in user.
+_ACTIVE_MEMBERSHIPS = CompiledRead(
+    CouncilMembership,
+    lambda user_id: (
+        CouncilMembership.objects.filter(user_id=user_id, council__active=True)
+        .order_by("council__name")
+        .values_list("council_id", "council__level", "role", "council__name")
+    ),
+    int,
+)
+
+
 def active_memberships(user) -> tuple[Membership, ...]:
     """The user's memberships in active councils, read once per user object. ``request.user`` lives for
     one request, so a page that asks several selectors about the user's councils (queue scope, menu,
@@ -43,11 +65,7 @@ def active_memberships(user) -> tuple[Membership, ...]:
     if cached is None:
         cached = tuple(
             Membership(council_id, level == Council.Level.REGIONAL, role, name)
-            for council_id, level, role, name in CouncilMembership.objects.filter(
-                user=user, council__active=True
-            )
-            .order_by("council__name")
-            .values_list("council_id", "council__level", "role", "council__name")
+            for council_id, level, role, name in _ACTIVE_MEMBERSHIPS.read(user.pk)
         )
         user._active_memberships = cached
     return cached
@@ -91,24 +109,155 @@ def roles_for(user, deviation: Deviation) -> set[Role]:
                 roles.add(Role.REGIONAL_COORDINATOR)
         elif membership.council_id == deviation.council_id:
             roles.add(Role.LOCAL_COORDINATOR if membership.is_coordinator else Role.LOCAL_MEMBER)
-    asked = ResponseRequest.objects.open().filter(deviation=deviation, organization_id=user.organization_id)
-    if user.organization_id and asked.exists():
+    if user.organization_id and _ASKED.read(deviation.pk, user.organization_id):
         roles.add(Role.COUNTERPART)
     return roles
 
 
+#: Whether an organisation is asked for a response to a report (an open request), compiled once.
+_ASKED = CompiledRead(
+    ResponseRequest,
+    lambda deviation_id, organization_id: (
+        ResponseRequest.objects.open()
+        .filter(deviation_id=deviation_id, organization_id=organization_id)
+        .values_list("pk")[:1]
+    ),
+    int,
+    int,
+)
+
+
+# --- The report page's reads of one report's rows, compiled once per process (each is on every report
+# page; compiling them cost the ORM more Python than reading them).
+
+_COUNTERPARTS = CompiledRead(
+    Organization, lambda deviation_id: Organization.objects.filter(counterpart_deviations=deviation_id), int
+)
+_EVENTS = CompiledRead(
+    DeviationEvent,
+    lambda deviation_id: (
+        DeviationEvent.objects.filter(deviation_id=deviation_id)
+        .select_related("actor", "from_council", "to_council", "from_assignee", "to_assignee")
+        .order_by("created_at", "id")
+    ),
+    int,
+)
+_RESPONSE_REQUESTS = CompiledRead(
+    ResponseRequest,
+    lambda deviation_id: (
+        ResponseRequest.objects.filter(deviation_id=deviation_id)
+        .select_related("organization", "requested_by")
+        .order_by("requested_at", "pk")
+    ),
+    int,
+)
+
+
+def _duplicates(deviation_id):
+    return Deviation.objects.filter(duplicate_of_id=deviation_id).only("reference", "status")[:20]
+
+
+_DUPLICATES = CompiledRead(Deviation, _duplicates, int)
+
+
+def report_counterparts(deviation: Deviation) -> list[Organization]:
+    """The report's counterpart organisations (``counterpart_organizations.all()``)."""
+    return _COUNTERPARTS.instances(deviation.pk)
+
+
+def report_events(deviation: Deviation) -> list[DeviationEvent]:
+    """The report's history, oldest first, with who acted and the councils and assignees it moved
+    between."""
+    events = _EVENTS.instances(deviation.pk)
+    for event in events:
+        event.deviation = deviation  # as the related manager sets it
+    return events
+
+
+def report_response_requests(deviation: Deviation) -> list[ResponseRequest]:
+    """The report's response requests in the order they were made, with the organisation and who asked."""
+    requests = _RESPONSE_REQUESTS.instances(deviation.pk)
+    for request in requests:
+        request.deviation = deviation
+    return requests
+
+
+def report_duplicates(deviation: Deviation) -> list[Deviation]:
+    """Up to 20 reports marked as duplicates of this one (reference and status)."""
+    duplicates = _DUPLICATES.instances(deviation.pk)
+    for duplicate in duplicates:
+        duplicate.duplicate_of = deviation
+    return duplicates
+
+
 def deviations_visible_to(user) -> QuerySet[Deviation]:
     """Reports ``user`` may see in lists and detail pages. Unconfirmed reports are never shown."""
-    qs = Deviation.objects.exclude(status=Status.UNCONFIRMED)
     if not user.is_authenticated:
-        return qs.none()
+        return Deviation.objects.exclude(status=Status.UNCONFIRMED).none()
+    shape, values = _visibility(user)
+    return _VISIBLE_BUILDS[shape](*values)
+
+
+def _visibility(user) -> tuple[str, tuple]:
+    """Which of the scopes of ``deviations_visible_to`` is the signed-in user's, and its values."""
     if sees_whole_county(user):
-        return qs
-    scope = Q(council__in=local_council_ids(user)) | Q(reporter=user)
+        return "county", ()
     if user.organization_id:
+        return "asked", (local_council_ids(user), user.pk, user.organization_id)
+    return "scoped", (local_council_ids(user), user.pk)
+
+
+def _visible_in_county():
+    return Deviation.objects.exclude(status=Status.UNCONFIRMED)
+
+
+def _visible_in_scope(councils: list[int], user_id: int, organization_id: int | None = None):
+    scope = Q(council__in=councils) | Q(reporter_id=user_id)
+    if organization_id is not None:
         # Counterpart responders: only while their organisation is asked for a response.
-        scope |= Q(pk__in=_asked_deviation_ids(user))
-    return qs.filter(scope)
+        scope |= Q(pk__in=_asked_deviation_ids(organization_id))
+    return _visible_in_county().filter(scope)
+
+
+_VISIBLE_BUILDS = {"county": _visible_in_county, "asked": _visible_in_scope, "scoped": _visible_in_scope}
+
+#: The relations the report page shows of every report (and the district and handler most have: 44 %
+#: and 70 % at 1M), joined to its statement.
+REPORT_PAGE_RELATIONS = (
+    "agreement",
+    "commitment",
+    "category",
+    "municipality",
+    "council",
+    "reporting_organization",
+    "district",
+    "assigned_to",
+)
+#: The report page's statement for each scope, compiled once per process (and number of councils): the
+#: ORM compiled its nine-table join on every page (~1 ms of Python).
+_VISIBLE_REPORT = {
+    shape: CompiledRead(
+        Deviation,
+        lambda *values, shape=shape: (
+            _VISIBLE_BUILDS[shape](*values[:-1])
+            .select_related(*REPORT_PAGE_RELATIONS)
+            .filter(reference=values[-1])
+        ),
+        *kinds,
+        str,
+    )
+    for shape, kinds in (("county", ()), ("asked", (list, int, int)), ("scoped", (list, int)))
+}
+
+
+def visible_report(user, reference: str) -> Deviation | None:
+    """The report ``reference`` if ``user`` may see it (``deviations_visible_to``), with the report
+    page's relations (``REPORT_PAGE_RELATIONS``); None otherwise."""
+    if not user.is_authenticated:
+        return None
+    shape, values = _visibility(user)
+    reports = _VISIBLE_REPORT[shape].instances(*values, reference)
+    return reports[0] if reports else None
 
 
 def deviations_handled_by(
@@ -132,10 +281,36 @@ def deviations_handled_by(
 def assignable_users(deviation: Deviation):
     """Council members a report may be assigned to: members of its council and, for reports at
     regional level, the regional council's members."""
-    from councils.models import User
+    return _assignable_users(deviation.council_id, deviation.status in REGIONAL_STATES)
 
-    scope = Q(council_id=deviation.council_id)
-    if deviation.status in REGIONAL_STATES:
+
+#: What the assignee choice shows of each user (``forms_triage.AssignForm``).
+ASSIGNEE_LABEL_FIELDS = ("first_name", "last_name", "username")
+#: The digest of ``assignable_users`` (``DigestedModelChoiceField``), compiled once per process, for
+#: reports at local and at regional level.
+_ASSIGNABLE_DIGESTS = {
+    regional: DigestedModelChoiceField.compiled_digest(
+        User,
+        lambda council_id, regional=regional: _assignable_users(council_id, regional),
+        int,
+        label_fields=ASSIGNEE_LABEL_FIELDS,
+    )
+    for regional in (False, True)
+}
+
+
+def assignable_users_digest(deviation: Deviation):
+    """A function returning the digest of ``assignable_users(deviation)``'s choices for the report page's
+    cached assignee list, or None (a report without a council: its queryset computes its own)."""
+    if deviation.council_id is None:
+        return None
+    read = _ASSIGNABLE_DIGESTS[deviation.status in REGIONAL_STATES]
+    return lambda: read.read(deviation.council_id)[0][0]
+
+
+def _assignable_users(council_id: int | None, regional: bool):
+    scope = Q(council_id=council_id)
+    if regional:
         scope |= Q(council__level=Council.Level.REGIONAL)
     memberships = CouncilMembership.objects.filter(scope, council__active=True)
     return (
@@ -713,15 +888,27 @@ def queue_ordering(queryset: QuerySet[Deviation], sort: str) -> list:
 # --- Saved queue filters ----------------------------------------------------------------------------
 
 
-def saved_filters_for(user, queue: str | None = None) -> QuerySet:
-    """The user's own saved filters (of ``queue``) and those shared with their active councils."""
-    from .models import SavedFilter
-
-    councils = [m.council_id for m in active_memberships(user)]
-    filters = SavedFilter.objects.filter(Q(owner=user) | Q(council__in=councils))
+def _saved_filters(user_id: int, councils: list[int], queue: str | None = None) -> QuerySet[SavedFilter]:
+    filters = SavedFilter.objects.filter(Q(owner_id=user_id) | Q(council__in=councils))
     if queue is not None:
         filters = filters.filter(queue=queue)
     return filters.select_related("owner", "council").order_by("name", "pk")
+
+
+def saved_filters_for(user, queue: str | None = None) -> QuerySet[SavedFilter]:
+    """The user's own saved filters (of ``queue``) and those shared with their active councils."""
+    return _saved_filters(user.pk, [m.council_id for m in active_memberships(user)], queue)
+
+
+#: ``saved_filters_for`` of one queue, compiled once per process and number of councils (on every
+#: queue page).
+_QUEUE_SAVED_FILTERS = CompiledRead(SavedFilter, _saved_filters, int, list, str)
+
+
+def queue_saved_filters(user, queue: str) -> list[SavedFilter]:
+    """``saved_filters_for(user, queue)``, as a list."""
+    councils = [m.council_id for m in active_memberships(user)]
+    return _QUEUE_SAVED_FILTERS.instances(user.pk, councils, queue)
 
 
 def may_delete_saved_filter(user, saved_filter) -> bool:

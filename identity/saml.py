@@ -38,6 +38,7 @@ from saml2.sigver import CryptoBackendXmlSec1
 from . import claims as claims_module
 from . import mfa
 from . import trust as trust_module
+from .backends import SessionUserMixin
 from .models import SamlIdentity, SamlIdentityProvider
 from .refusals import refuse
 
@@ -250,7 +251,7 @@ class Refusal(PermissionDenied):
         self.details = details
 
 
-class SamlBackend(Saml2Backend):
+class SamlBackend(SessionUserMixin, Saml2Backend):
     """The authentication backend a SAML login's session is recorded with. The account is found
     (or made) by ``AssertionConsumerServiceView.authenticate_user``, not by djangosaml2's lookup by
     attribute."""

@@ -2,7 +2,8 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404
+from django.shortcuts import render
 
 from config.db import DETAIL_PLANNER_SETTINGS, planner_settings
 from config.render_cache import content_key
@@ -49,33 +50,20 @@ def render_detail(request, reference: str, **note_forms):
     """The detail page; ``note_forms`` (``internal_note_form``, ``reporter_note_form``) replace the
     empty note forms, e.g. to show a refused note with its error on the field."""
     visible = selectors.deviations_visible_to(request.user)
-    # Joined: the relations every report has, and the district and handler most reports have (44 % and
-    # 70 % at 1M; the page's prepared statement keeps its plan, DETAIL_PLANNER_SETTINGS). The rare ones
-    # (duplicate of, systemic issue) are read when the page shows them, a query each only when set.
-    # (Before the page kept its plans, PostgreSQL planned a join of twelve tables in ~6 ms of CPU; and
-    # prefetch_related's machinery for six relations cost ~3 ms of Python even when none was set.)
-    deviation = get_object_or_404(
-        visible.select_related(
-            "agreement",
-            "commitment",
-            "category",
-            "municipality",
-            "council",
-            "reporting_organization",
-            "district",
-            "assigned_to",
-        ),
-        reference=reference,
-    )
-    counterparts = list(deviation.counterpart_organizations.all())
+    # Joined: the relations every report has, and the district and handler most reports have
+    # (selectors.REPORT_PAGE_RELATIONS; the page's prepared statement keeps its plan,
+    # DETAIL_PLANNER_SETTINGS). The rare ones (duplicate of, systemic issue) are read when the page shows
+    # them, a query each only when set. (Before the page kept its plans, PostgreSQL planned a join of
+    # twelve tables in ~6 ms of CPU; and prefetch_related's machinery for six relations cost ~3 ms of
+    # Python even when none was set.)
+    deviation = selectors.visible_report(request.user, reference)
+    if deviation is None:
+        raise Http404
+    counterparts = selectors.report_counterparts(deviation)
     record_access(user=request.user, deviation=deviation)
     roles = selectors.roles_for(request.user, deviation)
     is_handler = bool(roles & HANDLERS)
-    events = list(
-        deviation.events.select_related(
-            "actor", "from_council", "to_council", "from_assignee", "to_assignee"
-        ).order_by("created_at", "id")
-    )
+    events = selectors.report_events(deviation)
     if not is_handler:
         events = [
             event
@@ -99,18 +87,15 @@ def render_detail(request, reference: str, **note_forms):
         factor_groups, factors = selectors.contributing_factor_groups(deviation)
         context.update(
             {
-                "response_requests": list(
-                    deviation.response_requests.select_related("organization", "requested_by").order_by(
-                        "requested_at", "pk"
-                    )
-                ),
+                "response_requests": selectors.report_response_requests(deviation),
                 "today": stockholm_today(),
-                "duplicates": list(deviation.duplicates.only("reference", "status")[:20]),
+                "duplicates": selectors.report_duplicates(deviation),
                 "similar": selectors.similar_deviations(
                     deviation, user=request.user, visible=visible, counterparts=counterparts
                 ),
                 "assign_form": AssignForm(
                     users=selectors.assignable_users(deviation),
+                    users_digest=selectors.assignable_users_digest(deviation),
                     initial={"assignee": deviation.assigned_to_id},
                 ),
                 "may_redact": selectors.may_redact(request.user, deviation, roles=roles),

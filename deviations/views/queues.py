@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from agreements.models import reference_data_version
+from config.compiled import CompiledRead
 from config.errors import ApplicationError
 from config.spreadsheets import table_csv, table_xlsx
 from councils.models import Council, CouncilMembership, User
@@ -136,7 +137,11 @@ def _queue_page(request, queue: queues.Queue):
     save_filter_form = SaveFilterForm(
         councils=_shareable_councils(user), initial={"queue": queue.key, "query": keep.urlencode()}
     )
-    bulk_form = BulkActionForm(users=_bulk_assignees(user), initial={"queue": queue.key, "assignee": user.pk})
+    bulk_form = BulkActionForm(
+        users=_bulk_assignees(user),
+        listed_users=_BULK_ASSIGNEES.instances([m.council_id for m in selectors.active_memberships(user)]),
+        initial={"queue": queue.key, "assignee": user.pk},
+    )
     context = {
         "queue": queue,
         "title": queue.title,
@@ -167,7 +172,7 @@ def _queue_page(request, queue: queues.Queue):
         "show_council": queues.shows_council(user),
         "saved_filters": [
             (saved, selectors.may_delete_saved_filter(user, saved))
-            for saved in selectors.saved_filters_for(user, queue.key)
+            for saved in selectors.queue_saved_filters(user, queue.key)
         ],
         # Their visible fields come from the cache (cached_forms); the hidden ones (the current filter,
         # the queue) are rendered each time.
@@ -217,13 +222,20 @@ def export(request, queue: str, fmt: str):
 def _bulk_assignees(user):
     """Whom the queue's bulk assignment offers: the active members of the user's councils (each
     report still checks its own council, row by row)."""
-    councils = [m.council_id for m in selectors.active_memberships(user)]
+    return _assignees_of([m.council_id for m in selectors.active_memberships(user)])
+
+
+def _assignees_of(councils: list[int]):
     members = CouncilMembership.objects.filter(council__in=councils).values("user_id")
     return (
         User.objects.filter(is_active=True, pk__in=members)
         .only("username", "first_name", "last_name")
         .order_by("first_name", "last_name", "username")
     )
+
+
+#: The queue page's list of them, compiled once per process and number of councils.
+_BULK_ASSIGNEES = CompiledRead(User, _assignees_of, list)
 
 
 def _back(request, queue: queues.Queue):

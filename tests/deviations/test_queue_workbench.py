@@ -592,6 +592,48 @@ def test_queue_page_offers_the_bulk_form_and_row_boxes(client, w):
     assert 'action="/arenden/markerade/"' in html
 
 
+def test_the_bulk_form_offers_the_active_members_of_the_users_active_councils_and_accepts_them(client, w):
+    from django.core.cache import cache
+
+    cache.clear()
+    offered = factories.UserFactory(first_name="Anna", last_name="Ahl")
+    factories.CouncilMembershipFactory(council=w.council_x, user=offered)
+    nameless = factories.UserFactory(first_name="", last_name="", username="utan.namn")
+    factories.CouncilMembershipFactory(council=w.council_x, user=nameless)
+    inactive = factories.UserFactory(first_name="Inaktiv", last_name="Person", is_active=False)
+    factories.CouncilMembershipFactory(council=w.council_x, user=inactive)
+    closed_council = factories.CouncilFactory(active=False)
+    factories.CouncilMembershipFactory(council=closed_council, user=w.coord_x)
+    in_closed = factories.UserFactory(first_name="Stängt", last_name="Samråd")
+    factories.CouncilMembershipFactory(council=closed_council, user=in_closed)
+    client.force_login(w.coord_x)
+
+    form = client.get(QUEUE).context["bulk_form"]
+
+    field = form.fields["assignee"]
+    queryset = list(field.queryset)
+    assert [(str(value), label) for value, label in field.choices] == [
+        (str(u.pk), u.get_full_name() or u.username) for u in queryset
+    ]
+    offered_ids = {u.pk for u in queryset}
+    assert {offered.pk, nameless.pk, w.coord_x.pk} <= offered_ids
+    assert not offered_ids & {inactive.pk, in_closed.pk, w.coord_y.pk}
+    assert "utan.namn" in [label for _value, label in field.choices]
+    # What the page offers, the action accepts.
+    response = bulk(client, [w.dev_x.reference], action="assign", assignee=offered.pk)
+    assert response.status_code == 302
+    w.dev_x.refresh_from_db()
+    assert w.dev_x.assigned_to_id == offered.pk
+
+
+def test_a_superuser_without_a_council_gets_the_queue_with_no_one_to_assign_to(client, w, superuser):
+    client.force_login(superuser)
+    response = client.get(QUEUE)
+    assert response.status_code == 200
+    assert list(response.context["bulk_form"].fields["assignee"].choices) == []
+    assert w.dev_x.reference in refs(response)
+
+
 def test_the_bulk_and_save_filter_forms_render_from_cache_and_show_a_change_at_once(client, w):
     """Their visible fields are cached by content: a renamed colleague or a new council shows on the
     next page, and the hidden current filter (the user's own search text) is never cached."""
