@@ -16,6 +16,7 @@ occurrence takes the value), otherwise compiling raises ``ValueError``.
 
 import copy
 import datetime
+import uuid
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
@@ -26,6 +27,8 @@ _PLACEHOLDERS = {
     int: lambda i: -1_987_654_321 - i,
     str: lambda i: f"\x00compiled-read-placeholder-{i}\x00",
     datetime.datetime: lambda i: datetime.datetime(1901, 2, 3, 4, 5, 6, 700_000 + i, tzinfo=datetime.UTC),
+    datetime.date: lambda i: datetime.date(1901, 3, 4) + datetime.timedelta(days=i),
+    uuid.UUID: lambda i: uuid.UUID(int=0x5C0_4D1ED_0000 + i),
 }
 
 

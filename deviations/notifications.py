@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, router, transaction
 from django.urls import reverse
 
+from config.compiled import CompiledRead
 from councils.models import Council, CouncilMembership, User
 
 from . import tokens
@@ -43,14 +44,25 @@ class Recipient(NamedTuple):
         return cls(user.email, user.pk, user.notification_mode == User.NotificationMode.DAILY)
 
 
-def _members(memberships) -> list[Recipient]:
-    rows = (
+def _coordinators(memberships):
+    return (
         memberships.filter(role__in=COORDINATOR_ROLES, user__is_active=True)
         .exclude(user__email="")
         .order_by()  # compose sorts the addresses; no join to the councils for the model's ordering
         .values_list("user__email", "user_id", "user__notification_mode")
     )
-    return [Recipient(email, pk, mode == User.NotificationMode.DAILY) for email, pk, mode in rows]
+
+
+def _members(memberships) -> list[Recipient]:
+    return [Recipient(email, pk, mode == User.NotificationMode.DAILY) for email, pk, mode in memberships]
+
+
+#: A council's coordinators, compiled once per process (read with every new report's hand-off).
+_COUNCIL_COORDINATORS = CompiledRead(
+    CouncilMembership,
+    lambda council_id: _coordinators(CouncilMembership.objects.filter(council_id=council_id)),
+    int,
+)
 
 
 def coordinator_recipients(council) -> list[Recipient]:
@@ -58,7 +70,7 @@ def coordinator_recipients(council) -> list[Recipient]:
     if council is None:
         return []
     mailbox = [Recipient(council.email)] if council.email else []
-    return _members(CouncilMembership.objects.filter(council=council)) + mailbox
+    return _members(_COUNCIL_COORDINATORS.read(council.pk)) + mailbox
 
 
 def regional_coordinator_recipients() -> list[Recipient]:
@@ -66,7 +78,9 @@ def regional_coordinator_recipients() -> list[Recipient]:
         council__level=Council.Level.REGIONAL, council__active=True
     )
     councils = Council.objects.filter(level=Council.Level.REGIONAL, active=True).exclude(email="")
-    return _members(memberships) + [Recipient(email) for email in councils.values_list("email", flat=True)]
+    return _members(_coordinators(memberships)) + [
+        Recipient(email) for email in councils.values_list("email", flat=True)
+    ]
 
 
 def regional_mailboxes() -> list[str]:

@@ -149,3 +149,23 @@ def test_a_list_is_compiled_per_length_and_an_empty_one_reads_nothing(django_ass
     with django_assert_num_queries(0):
         assert read.read([]) == []
         assert CompiledRead(User, lambda pks: User.objects.filter(pk__in=pks), list).instances([]) == []
+
+
+def test_dates_and_uuids_are_values_too():
+    """A date (a DateField's lookup) and a UUID (a UUIDField's) take their placeholders' places."""
+    import uuid
+
+    from deviations.models import Deviation
+    from tests.factories import DeviationFactory
+
+    key = uuid.uuid4()
+    report = DeviationFactory(idempotency_key=key, occurred_on=datetime.date(2026, 3, 4))
+    read = CompiledRead(
+        Deviation,
+        lambda key, day: Deviation.objects.filter(idempotency_key=key, occurred_on=day).values_list("pk"),
+        uuid.UUID,
+        datetime.date,
+    )
+    assert read.read(key, datetime.date(2026, 3, 4)) == [(report.pk,)]
+    assert read.read(key, datetime.date(2026, 3, 5)) == []
+    assert read.read(uuid.uuid4(), datetime.date(2026, 3, 4)) == []
