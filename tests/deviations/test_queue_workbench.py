@@ -54,7 +54,10 @@ def test_the_finished_reports_view_reads_the_newest_finished_reports_by_their_ow
     """ "Avslutade och avvisade" (closed and rejected) pages through the finished reports newest first by
     deviation_final_created_idx: PostgreSQL proves the view's filter implies the index's condition, so
     the page never steps over the newer open reports (at 1M with 20,000 newer open ones: 10.6 -> 0.14
-    ms). Checked with the other ways of reading the table ruled out: the plan must name the index."""
+    ms). On a test table of a few rows PostgreSQL would rather read any index and sort (which one differs
+    between versions), so the test leaves it only this index or the plain one on the creation time (the
+    others dropped in the test's transaction, rolled back with it; no sequential or bitmap scans): the
+    plan names this one only if PostgreSQL proves the filter implies the index's condition."""
     for status in (Status.CLOSED, Status.REJECTED, Status.TRIAGE):
         x_report(w, status=status)
     client.force_login(w.regional)
@@ -70,6 +73,13 @@ def test_the_finished_reports_view_reads_the_newest_finished_reports_by_their_ow
         and q["sql"].startswith('SELECT "deviations_deviation"."id"')
     ]
     with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'deviations_deviation' "
+            "AND indexname NOT IN ('deviation_final_created_idx', 'deviation_created_idx') "
+            "AND indexdef NOT LIKE 'CREATE UNIQUE%%'"
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f'DROP INDEX "{name}"')
         cursor.execute("ANALYZE deviations_deviation")
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_bitmapscan = off")
