@@ -61,6 +61,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import connection, connections, router, transaction
 
+from config.db import GENERIC_PLAN_SETTINGS, settings_for_block
+
 from .models import Deviation, FollowUpPending, FollowUpSummary
 from .workflow import OPEN_STATES, Status
 
@@ -265,21 +267,6 @@ def _params(params: dict) -> dict:
     return {"tz": settings.TIME_ZONE, "open_states": sorted(OPEN_STATES), **params}
 
 
-@contextmanager
-def _generic_plan(cursor):
-    """Statements run in the block on ``cursor`` keep a generic plan once the connection has prepared
-    them (``prepare_threshold``), instead of the database's force_custom_plan; restored afterwards. For
-    ``ROWS_SQL`` of a few reports by key, whose plan does not depend on the values: at 1M PostgreSQL
-    took 1.2–1.6 ms to plan it and 0.2–0.3 ms to run it (a filing's PostgreSQL CPU 5.1 → 3.1–3.6 ms)."""
-    cursor.execute(
-        "SELECT was, set_config('plan_cache_mode', 'force_generic_plan', true) "
-        "FROM (SELECT current_setting('plan_cache_mode') AS was OFFSET 0) AS setting"
-    )
-    was = cursor.fetchone()[0]
-    yield
-    cursor.execute("SELECT set_config('plan_cache_mode', %s, true)", [was])
-
-
 def source_for(*, agreement_pk: int, basis: str, using=None) -> str:
     """What a follow-up of ``agreement_pk`` and ``basis`` reads (``FROM …``): ``SOURCE`` while changes for
     them are pending, else the summary alone (planning and scanning the empty pending part cost a
@@ -304,9 +291,13 @@ def reading_connection():
 
 def _rows(where: str, params: dict, *, by_key: bool = False, using=None) -> dict:
     """``{key: (n, seconds)}`` at the place level for the reports matching ``where`` (SQL on ``d``,
-    the report, and ``b.basis``); ``by_key``: ``where`` names a few reports by id (``_generic_plan``);
+    the report, and ``b.basis``); ``by_key``: ``where`` names a few reports by id (a generic plan:
+    ``config.db.GENERIC_PLAN_SETTINGS``);
     ``using``: the connection (the primary's by default: the services' reads before a change)."""
-    with (using or connection).cursor() as cursor, _generic_plan(cursor) if by_key else nullcontext():
+    with (
+        (using or connection).cursor() as cursor,
+        settings_for_block(cursor, GENERIC_PLAN_SETTINGS) if by_key else nullcontext(),
+    ):
         cursor.execute(ROWS_SQL.replace("{where}", where), _params(params))
         rows = cursor.fetchall()
     return {tuple(row[:7]): (row[7], row[8]) for row in rows}
@@ -351,7 +342,7 @@ def _apply(ids: list[int], before: dict) -> None:
         f") AS change GROUP BY {place} HAVING sum(n) <> 0 OR sum(seconds) <> 0"
     )
     params = _params({"ids": ids, **{f"b{i}": column for i, column in enumerate(columns)}})
-    with connection.cursor() as cursor, _generic_plan(cursor):
+    with connection.cursor() as cursor, settings_for_block(cursor, GENERIC_PLAN_SETTINGS):
         cursor.execute(sql, params)
 
 

@@ -375,8 +375,8 @@ class Tally:
     months: dict = field(default_factory=dict)
     places: dict = field(default_factory=dict)
     live_pairs: dict = field(default_factory=dict)
-    #: The stored rows' condition (the scope's own rows), parameters and source, for ``pair_details``.
-    stored: tuple[str, dict, str] | None = None
+    #: The stored rows' condition (the scope's own rows) and parameters, for ``pair_details``.
+    stored: tuple[str, dict] | None = None
     #: What the summary was read from (``deviations.summary.source_for``), for another period's read.
     source: str | None = None
 
@@ -404,13 +404,13 @@ class Tally:
         """The pair measures of ``pairs`` (every pair if None), added up per pair in the database."""
         details: dict[tuple[int, int], PairTally] = {}
         if self.stored is not None and pairs != []:
-            rows, params, source = self.stored
+            rows, params = self.stored
             some = pairs is not None
             sql = (
                 _PAIRS_SQL.replace("{rows}", rows)
                 .replace("{keys}", "AND key = ANY(%(pair_keys)s)" if some else "")
                 .replace("{prefix}", f"AND {_PAIR_OF_KEY} = ANY(%(pair_keys)s)" if some else "")
-                .replace("{source}", source)
+                .replace("{source}", self.source)
             )
             params = {**params, "pair_keys": [f"{rep}:{org}" for rep, org in pairs or ()]}
             with summary.reading_connection().cursor() as cursor:
@@ -614,7 +614,7 @@ def read_summary(
                 else:
                     months[(month, measure, key)] = n
         if detail:
-            tally.stored = (rows, params, source)
+            tally.stored = (rows, params)
     for start, end in partial:
         live = summary.live_rows(agreement_pk=agreement.pk, basis=basis, start=start, end=end)
         for (_agr, _basis, month, council_pk, municipality_pk, measure, key), (n, seconds) in live.items():

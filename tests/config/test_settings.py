@@ -297,6 +297,23 @@ def test_planner_settings_hold_for_one_transaction_only(transactional_db):
         assert _show(cursor, "enable_memoize") == "on"
 
 
+def test_settings_for_a_block_are_restored_after_it_inside_the_transaction(db):
+    """``settings_for_block`` (the follow-up summary's generic plan): the block's statements have the
+    settings, the rest of the caller's transaction the values from before, also ones set locally."""
+    from django.db import connection
+
+    from config.db import settings_for_block
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_memoize = off")
+        before = _show(cursor, "plan_cache_mode")
+        with settings_for_block(cursor, {"plan_cache_mode": "force_generic_plan", "enable_memoize": "on"}):
+            assert _show(cursor, "plan_cache_mode") == "force_generic_plan"
+            assert _show(cursor, "enable_memoize") == "on"
+        assert _show(cursor, "plan_cache_mode") == before
+        assert _show(cursor, "enable_memoize") == "off"
+
+
 def test_configure_database_prints_and_applies_the_statements(db, capsys):
     from django.core.management import call_command
     from django.db import connection

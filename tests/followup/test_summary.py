@@ -377,15 +377,9 @@ def test_one_fold_at_a_time_another_worker_skips_its_turn(w):
 
     submit(w, reporter=w.reporter)
     waiting = FollowUpPending.objects.count()
-    settings_dict = connection.settings_dict
-    with psycopg.connect(
-        host=settings_dict["HOST"],
-        port=settings_dict["PORT"] or 5432,
-        user=settings_dict["USER"],
-        password=settings_dict["PASSWORD"],
-        dbname=settings_dict["NAME"],
-        autocommit=False,
-    ) as other:
+    params = connection.get_connection_params()
+    params.pop("prepare_threshold", None)
+    with psycopg.connect(**params, autocommit=False) as other:
         other.execute("SELECT pg_advisory_xact_lock(%s)", [summary.FOLD_LOCK])
         assert summary.fold() == 0
         assert FollowUpPending.objects.count() == waiting
