@@ -322,15 +322,34 @@ def _unresolved_issues():
     return SystemicIssue.objects.exclude(state=SystemicIssue.State.RESOLVED).order_by("title")
 
 
-#: The digest of the issues' choices, compiled once per process (the list is on every report page of
-#: the regional level).
-_UNRESOLVED_ISSUES_DIGEST = DigestedModelChoiceField.compiled_digest(
-    SystemicIssue, _unresolved_issues, label_fields=("title",)
+#: How many systemic issues the report page offers: the unresolved issues of the report's agreement that
+#: changed last. The list stays the same size however many issues there are; any other issue is linked
+#: from its own page (``LinkReportForm``, with the warning when the agreements differ).
+ISSUE_CHOICES = 50
+
+
+def _issues_of_agreement(agreement_pk: int):
+    """The ``ISSUE_CHOICES`` unresolved issues of an agreement changed last, by title."""
+    recent = (
+        SystemicIssue.objects.exclude(state=SystemicIssue.State.RESOLVED)
+        .filter(agreements=agreement_pk)
+        .order_by("-updated_at", "-pk")
+        .values("pk")[:ISSUE_CHOICES]
+    )
+    return SystemicIssue.objects.filter(pk__in=recent).order_by("title", "pk")
+
+
+#: The digest of the report page's choices, compiled once per process (the list is on every report page
+#: of the regional level).
+_ISSUES_OF_AGREEMENT_DIGEST = DigestedModelChoiceField.compiled_digest(
+    SystemicIssue, _issues_of_agreement, int, label_fields=("title",)
 )
 
 
 class LinkToIssueForm(forms.Form):
-    """The detail page's choice of a systemic issue for the report (issues not yet resolved)."""
+    """The detail page's choice of a systemic issue for the report. Rendered for a report (``agreement``):
+    the ``ISSUE_CHOICES`` unresolved issues of its agreement changed last. Accepted: any unresolved issue
+    (the view asks to confirm a link across agreements)."""
 
     issue = DigestedModelChoiceField(
         label=_("Systemfråga"),
@@ -339,11 +358,18 @@ class LinkToIssueForm(forms.Form):
         label_from_instance=lambda issue: issue.title,
         empty_label=_("Välj systemfråga"),
         error_messages={"required": _("Välj en systemfråga."), "invalid_choice": _("Välj en systemfråga.")},
+        help_text=_(
+            "Öppna systemfrågor för rapportens överenskommelse, de senast ändrade. "
+            "En annan fråga kopplar du från frågans egen sida."
+        ),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, agreement_pk: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["issue"].digest_of_queryset = lambda: _UNRESOLVED_ISSUES_DIGEST.read()[0][0]
+        if agreement_pk is not None:
+            field = self.fields["issue"]
+            field.queryset = _issues_of_agreement(agreement_pk)
+            field.digest_of_queryset = lambda: _ISSUES_OF_AGREEMENT_DIGEST.read(agreement_pk)[0][0]
 
 
 class ResolveIssueForm(forms.Form):

@@ -106,7 +106,9 @@ def render_detail(request, reference: str, **note_forms):
                 "factor_groups_key": content_key("report-factor-groups", factor_groups),
                 "internal_note_form": NoteForm(prefix="intern"),
                 # Regional level: group the report under a systemic issue from here.
-                "systemic_form": LinkToIssueForm(initial={"issue": deviation.systemic_issue_id})
+                "systemic_form": LinkToIssueForm(
+                    initial={"issue": deviation.systemic_issue_id}, agreement_pk=deviation.agreement_id
+                )
                 if selectors.sees_whole_county(request.user)
                 else None,
                 "reporter_note_form": NoteForm(prefix="rapportor"),

@@ -80,11 +80,14 @@ def test_the_report_pages_systemic_issues_change_at_once(client, regional_coordi
 
     client.force_login(regional_coordinator)
     deviation = factories.DeviationFactory()
-    first = factories.SystemicIssueFactory(title="Bristande överföring")
+    first = factories.SystemicIssueFactory(title="Bristande överföring", agreements=[deviation.agreement])
     assert _issue_options(client, deviation) == ["Bristande överföring"]
     assert _issue_options(client, deviation) == ["Bristande överföring"]  # from the cache
     second = save_systemic_issue(
-        actor=regional_coordinator, title="Avbrutna remisser", description="Remisser.", agreements=[]
+        actor=regional_coordinator,
+        title="Avbrutna remisser",
+        description="Remisser.",
+        agreements=[deviation.agreement],
     )
     assert _issue_options(client, deviation) == ["Avbrutna remisser", "Bristande överföring"]
     save_systemic_issue(
@@ -92,7 +95,7 @@ def test_the_report_pages_systemic_issues_change_at_once(client, regional_coordi
         issue=first,
         title="Utebliven överföring",
         description=first.description,
-        agreements=[],
+        agreements=[deviation.agreement],
     )
     assert _issue_options(client, deviation) == ["Avbrutna remisser", "Utebliven överföring"]
     resolve_systemic_issue(issue=second, actor=regional_coordinator, outcome="Rutinen ändrad.")
@@ -102,7 +105,7 @@ def test_the_report_pages_systemic_issues_change_at_once(client, regional_coordi
         issue=second,
         title=second.title,
         description=second.description,
-        agreements=[],
+        agreements=[deviation.agreement],
     )
     assert _issue_options(client, deviation) == ["Avbrutna remisser", "Utebliven överföring"]
 

@@ -304,6 +304,62 @@ def test_a_resolved_issue_or_nonsense_is_not_offered(client, w, issue):
     assert w.dev_x.systemic_issue is None
 
 
+def test_the_report_page_offers_its_agreements_latest_open_issues_and_no_more(client, w, issue):
+    """The list does not grow with the county's issues: the report's agreement's unresolved issues that
+    changed last, at most ``ISSUE_CHOICES``, by title; an issue of another agreement, one without an
+    agreement, a resolved one and the older ones are not offered."""
+    from deviations.forms_triage import ISSUE_CHOICES
+
+    other_agreement = factories.SystemicIssueFactory(
+        created_by=w.regional, agreements=[factories.AgreementFactory()]
+    )
+    no_agreement = factories.SystemicIssueFactory(created_by=w.regional)
+    factories.SystemicIssueFactory(
+        created_by=w.regional, agreements=[w.agreement], state=SystemicIssue.State.RESOLVED
+    )
+    mine = factories.SystemicIssueFactory.create_batch(
+        ISSUE_CHOICES + 1, created_by=w.regional, agreements=[w.agreement]
+    )
+    start = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    for days, each in enumerate([issue, *mine]):  # ``issue`` changed first, then each in turn
+        SystemicIssue.objects.filter(pk=each.pk).update(updated_at=start + datetime.timedelta(days=days))
+    client.force_login(w.regional)
+    response = client.get(reverse("deviations:detail", args=[w.dev_x.reference]))
+    offered = list(response.context["systemic_form"].fields["issue"].queryset)
+    latest = sorted(mine[1:], key=lambda each: (each.title, each.pk))
+    assert offered == latest and len(offered) == ISSUE_CHOICES
+    content = response.content.decode()
+    for left_out in (issue, mine[0], other_agreement, no_agreement):
+        assert f'value="{left_out.pk}"' not in content
+    assert f'<a href="{reverse("deviations:systemic_list")}">' in content  # the way to any other issue
+
+
+def test_an_issue_the_report_page_does_not_offer_can_still_be_linked_with_a_warning(client, w):
+    other = factories.SystemicIssueFactory(created_by=w.regional, agreements=[factories.AgreementFactory()])
+    client.force_login(w.regional)
+    response = link_from_report(client, w.dev_x, other)
+    assert response.status_code == 200 and "Bekräfta kopplingen" in response.content.decode()
+    assert link_from_report(client, w.dev_x, other, confirm="1").status_code == 302
+    w.dev_x.refresh_from_db()
+    assert w.dev_x.systemic_issue == other
+
+
+def test_the_offered_issues_digest_follows_its_agreements_issues_only(w, issue):
+    from deviations.forms_triage import LinkToIssueForm
+
+    def digest():
+        return LinkToIssueForm(agreement_pk=w.agreement.pk).fields["issue"].choices_digest()
+
+    before = digest()
+    factories.SystemicIssueFactory(created_by=w.regional, agreements=[factories.AgreementFactory()])
+    assert digest() == before
+    factories.SystemicIssueFactory(created_by=w.regional, agreements=[w.agreement], title="Ny fråga")
+    assert digest() != before
+    changed = digest()
+    SystemicIssue.objects.filter(pk=issue.pk).update(title="Nytt namn")
+    assert digest() != changed
+
+
 def test_moving_a_report_to_another_issue_asks_first_and_is_recorded(client, w, issue):
     other = factories.SystemicIssueFactory(
         created_by=w.regional, title="Annan fråga", agreements=[w.agreement]
