@@ -39,6 +39,9 @@ SMALL_NUMBER_THRESHOLD = 3
 SMALL_NUMBER_LABEL = "< 3"
 #: Organisation pairs listed on the page and in the PDF (there can be hundreds county-wide).
 TOP_PAIRS = 30
+#: Systemic issues listed on the page and in the PDF, most linked reports first (their number grows with
+#: the reports of the period); the exports hold them all.
+TOP_SYSTEMIC_ISSUES = 30
 
 
 # --- Inputs --------------------------------------------------------------------------------------
@@ -706,12 +709,13 @@ class FollowUpStatistics:
     durations: dict = field(default_factory=dict)
     responses: dict = field(default_factory=dict)
     handling: dict = field(default_factory=dict)
-    systemic_issues: list = field(default_factory=list)
     previous: "FollowUpStatistics | None" = None
     comparison: list = field(default_factory=list)
     extracted_at: datetime.datetime | None = None
     tally: Tally | None = None
     pairs: "_Pairs | None" = None
+    #: Names the systemic issues when asked for (``_details``).
+    names: "_Names | None" = None
 
     # Organisation pairs (there can be thousands county-wide): built when asked for, the page's and the
     # PDF's only for the most frequent.
@@ -738,6 +742,28 @@ class FollowUpStatistics:
     @property
     def organization_pairs_left_out(self) -> int:
         return max(len(self.pairs.order) - TOP_PAIRS, 0) if self.pairs else 0
+
+    @cached_property
+    def systemic_issues(self) -> list[SystemicIssue]:
+        """Every systemic issue with reports of the selection linked to it, most linked first (``linked``),
+        with its decided actions (the exports)."""
+        return self.names.systemic_issues() if self.names else []
+
+    @cached_property
+    def top_systemic_issues(self) -> list[SystemicIssue]:
+        """The ``TOP_SYSTEMIC_ISSUES`` issues with most linked reports (among equals the oldest), in
+        ``systemic_issues``' order: the page and the PDF. Only theirs are read."""
+        if not self.names:
+            return []
+        if "systemic_issues" in self.__dict__:
+            chosen = set(self.names.most_linked_issues(TOP_SYSTEMIC_ISSUES))
+            return [issue for issue in self.systemic_issues if issue.pk in chosen]
+        return self.names.systemic_issues(TOP_SYSTEMIC_ISSUES)
+
+    @property
+    def systemic_issues_left_out(self) -> int:
+        linked = len(self.tally.keys("systemic")) if self.tally and self.names else 0
+        return max(linked - TOP_SYSTEMIC_ISSUES, 0)
 
     @property
     def basis_label(self) -> str:
@@ -898,7 +924,7 @@ def _details(stats: FollowUpStatistics, tally: Tally, names: "_Names", total: in
     ]
     stats.factor_tagged = tally.n("factor_tagged")
     stats.by_factor = names.factor_rows(stats.factor_tagged)
-    stats.systemic_issues = names.systemic_issues()
+    stats.names = names
 
 
 def _responses(stats: FollowUpStatistics, tally: Tally, today: datetime.date) -> None:
@@ -1236,14 +1262,24 @@ class _Names:
             rows(per_municipality, municipalities, "?"),
         )
 
-    def systemic_issues(self) -> list[SystemicIssue]:
-        """Systemic issues with reports of the selection linked to them (``linked``), with their decided
-        actions and owners prefetched."""
-        linked = {int(key): n for key, (n, _s) in self.tally.keys("systemic").items()}
+    def _linked_issues(self) -> dict[int, int]:
+        return {int(key): n for key, (n, _s) in self.tally.keys("systemic").items()}
+
+    def most_linked_issues(self, limit: int) -> list[int]:
+        """The ids of the ``limit`` issues with most linked reports, among equals the oldest (lowest id)."""
+        linked = self._linked_issues()
+        return sorted(linked, key=lambda pk: (-linked[pk], pk))[:limit]
+
+    def systemic_issues(self, limit: int | None = None) -> list[SystemicIssue]:
+        """Systemic issues with reports of the selection linked to them (``linked``), most linked first
+        (ties by title), with their decided actions and owners prefetched: all, or the ``limit`` ones of
+        ``most_linked_issues``."""
+        linked = self._linked_issues()
         if not linked:
             return []
+        chosen = linked if limit is None else self.most_linked_issues(limit)
         issues = list(
-            SystemicIssue.objects.filter(pk__in=linked).prefetch_related(
+            SystemicIssue.objects.filter(pk__in=chosen).prefetch_related(
                 Prefetch(
                     "actions",
                     queryset=SystemicAction.objects.select_related("owner").order_by("due_on", "pk"),

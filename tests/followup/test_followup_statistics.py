@@ -309,6 +309,50 @@ def test_page_and_pdf_list_only_the_most_frequent_pairs(dataset, monkeypatch):
     assert stats.organization_pairs_left_out == 3
 
 
+def test_page_and_pdf_list_only_the_systemic_issues_with_most_reports(
+    dataset, monkeypatch, django_assert_num_queries
+):
+    """The page and the PDF list the ``TOP_SYSTEMIC_ISSUES`` issues with most linked reports (among
+    equals the oldest) and say how many more the export holds; the export lists every one, most linked
+    first and then by title. Only the listed issues and their actions are read."""
+    from followup import selectors
+    from followup.document import build_document
+    from followup.exports import _systemic_rows
+
+    monkeypatch.setattr(selectors, "TOP_SYSTEMIC_ISSUES", 2)
+    older = factories.SystemicIssueFactory(title="B fråga", agreements=[dataset.agreement])
+    newer = factories.SystemicIssueFactory(title="A fråga", agreements=[dataset.agreement])
+    factories.SystemicActionFactory(issue=newer, description="Inte på sidan")
+    for key, issue in (("d3", older), ("d4", newer)):
+        dataset.reports[key].systemic_issue = issue
+        dataset.reports[key].save(update_fields=["systemic_issue"])
+    summary.rebuild()  # made by factories, past the services
+    stats = stats_for(dataset)
+    with django_assert_num_queries(2) as queries:  # the chosen issues, their actions
+        top = stats.top_systemic_issues
+        assert [(issue.title, issue.linked) for issue in top] == [
+            ("Utskrivning utan underrättelse", 2),
+            ("B fråga", 1),
+        ]
+        assert [a.description for issue in top for a in issue.actions.all()] == [
+            "Länsgemensam rutin för utskrivning"
+        ]
+    assert "Inte på sidan" not in " ".join(q["sql"] for q in queries.captured_queries)
+    assert stats.systemic_issues_left_out == 1
+    texts = [getattr(block, "text", "") for block in build_document(stats).blocks]
+    assert "B fråga" in texts and "A fråga" not in texts
+    assert any("ytterligare 1 finns i exporten" in text for text in texts)
+    assert [row[0] for row in _systemic_rows(stats)] == [
+        "Utskrivning utan underrättelse",
+        "A fråga",  # among equals by title
+        "B fråga",
+    ]
+    assert [issue.title for issue in stats.top_systemic_issues] == [
+        "Utskrivning utan underrättelse",
+        "B fråga",
+    ]
+
+
 def test_reports_outside_the_selection_do_not_count(dataset):
     """Reports of another agreement, of another year and unconfirmed ones, with counterparts, handling
     events, response requests and a systemic issue of their own, must not leak in."""
