@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -63,7 +64,6 @@ def report_form(request):
             add_service_errors(form, exc)
         else:
             if created or _submitted_by(deviation, user=user, email=form.cleaned_data["reporter_email"]):
-                request.session[SESSION_KEY] = deviation.pk
                 if not created:
                     messages.info(
                         request,
@@ -72,6 +72,11 @@ def report_form(request):
                             "till. Här är rapporten du skickade först."
                         ),
                     )
+                if user is not None:
+                    # The receipt of a signed-in reporter's report is found by its reference and their
+                    # account: nothing to remember in the session (no session write per filing).
+                    return redirect("deviations:report_receipt", deviation.reference)
+                request.session[SESSION_KEY] = deviation.pk
             return redirect("deviations:report_sent")
     return render(request, TEMPLATES + "form.html", {"form": form})
 
@@ -101,6 +106,25 @@ def report_sent(request):
             reporting.resend_confirmation(deviation=deviation)
             messages.success(request, _("Vi har skickat en ny länk. Den gäller från nu."))
         return redirect("deviations:report_sent")
+    return _sent_page(request, deviation)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET"])
+def report_receipt(request, reference: str):
+    """The receipt of a report the signed-in user filed (where the form sends them after filing)."""
+    deviation = (
+        Deviation.objects.select_related("agreement", "category", "council")
+        .filter(reference=reference, reporter=request.user)
+        .first()
+    )
+    if deviation is None:
+        raise Http404
+    return _sent_page(request, deviation)
+
+
+def _sent_page(request, deviation: Deviation):
     context = {
         "deviation": deviation,
         "confirmed": deviation.status != Status.UNCONFIRMED,

@@ -9,6 +9,8 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given
@@ -313,11 +315,35 @@ def test_signed_in_submit_is_confirmed_and_shows_the_receipt(client, w, django_c
     assert deviation.status == Status.SUBMITTED
     assert deviation.reporter == user
     assert deviation.council == w.nacka_council
+    assert response["Location"] == reverse("deviations:report_receipt", args=[deviation.reference])
     response = client.get(response["Location"])
     content = response.content.decode()
     assert deviation.reference in content
     assert "/status/" in content
     assert sorted(a for m in mail.outbox for a in m.to) == ["anna@x.se", "samordnare@nacka.se"]
+
+
+def test_a_signed_in_filing_writes_no_session_and_its_receipt_is_the_reporters_alone(client, w):
+    factories.EmailDomainFactory(organization=w.own, domain="x.se")
+    user = factories.UserFactory(email="anna@x.se", organization=w.own)
+    client.force_login(user)
+    data = valid_post(w, reporter_email="anna@x.se")
+    client.get(FORM_URL)  # the form first, as in a browser (the session's renewal is saved then)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(FORM_URL, data)
+    assert not [q for q in queries.captured_queries if "django_session" in q["sql"] and "UPDATE" in q["sql"]]
+    deviation = Deviation.objects.get()
+    receipt = reverse("deviations:report_receipt", args=[deviation.reference])
+    assert response["Location"] == receipt
+    # The same form sent again: the first report's receipt, with a note.
+    again = client.post(FORM_URL, data, follow=True)
+    assert again.redirect_chain[-1][0] == receipt and Deviation.objects.count() == 1
+    assert "Du har redan skickat den här rapporten" in again.content.decode()
+    # Anyone else signed in, or nobody: not found, or the login page.
+    client.force_login(factories.UserFactory(email="bo@x.se", organization=w.own))
+    assert client.get(receipt).status_code == 404
+    client.logout()
+    assert client.get(receipt)["Location"].startswith(reverse("login"))
 
 
 def test_sent_page_without_a_submission_goes_to_start(client, db):

@@ -351,6 +351,19 @@ MATRIX: dict[str, list[Case]] = {
         # Without a report filed in this session: back to the start page.
         Case("nothing filed", lambda w: reverse("deviations:report_sent"), everyone(302))
     ],
+    "deviations:report_receipt": [
+        # Only the reporter who filed it signed in sees the receipt of a report.
+        Case(
+            "reporter_a's report",
+            lambda w: reverse("deviations:report_receipt", args=[w.x1.reference]),
+            expect(404, anon=LOGIN, reporter_a=200),
+        ),
+        Case(
+            "a report filed without an account",
+            lambda w: reverse("deviations:report_receipt", args=[w.unconfirmed.reference]),
+            signed_in(404),
+        ),
+    ],
     "deviations:confirm": [
         Case(
             "valid token",
