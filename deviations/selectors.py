@@ -1114,10 +1114,65 @@ def systemic_issues(*, today=None):
         .annotate(n=Count("pk"))
         .values("n")
     )
+    # Counted per listed issue (a subquery evaluated for the rows returned), not by joining every linked
+    # report of every issue before a page is cut.
+    reports = (
+        Deviation.objects.filter(systemic_issue=OuterRef("pk"))
+        .order_by()
+        .values("systemic_issue")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return SystemicIssue.objects.annotate(
-        report_count=Count("deviations"),
+        report_count=Coalesce(Subquery(reports), Value(0), output_field=IntegerField()),
         overdue_actions=Coalesce(Subquery(overdue), Value(0), output_field=IntegerField()),
     ).prefetch_related("agreements")
+
+
+#: Systemic issues per page of their list.
+SYSTEMIC_PAGE_SIZE = 50
+SYSTEMIC_CURSOR_SALT = "deviations.systemic-cursor"
+
+
+def systemic_issue_page(
+    issues, *, after: str | None = None, before: str | None = None, size: int | None = None
+):
+    """A page of ``issues`` newest first (``created_at``, then id; the ``created_at`` index), by a signed
+    keyset cursor: ``after`` the next page's, ``before`` the previous page's. A tampered or unknown
+    cursor gives the first page."""
+    from django.core import signing
+    from django.utils.dateparse import parse_datetime
+
+    size = size or SYSTEMIC_PAGE_SIZE
+    backwards = bool(before) and not after
+    cursor = None
+    try:
+        created, pk = signing.loads(before if backwards else after, salt=SYSTEMIC_CURSOR_SALT)
+        created = parse_datetime(created)
+        cursor = (created, pk) if created is not None and isinstance(pk, int) else None
+    except (signing.BadSignature, TypeError, ValueError):
+        cursor = None
+    if cursor is not None:
+        created, pk = cursor
+        op = "gt" if backwards else "lt"
+        issues = issues.filter(
+            Q(**{f"created_at__{op}e": created}), Q(**{f"created_at__{op}": created}) | Q(**{f"pk__{op}": pk})
+        )
+    order = ("created_at", "pk") if backwards else ("-created_at", "-pk")
+    rows = list(issues.order_by(*order)[: size + 1])
+    more, rows = len(rows) > size, rows[:size]
+
+    def encode(issue):
+        return signing.dumps([issue.created_at.isoformat(), issue.pk], salt=SYSTEMIC_CURSOR_SALT)
+
+    if backwards:
+        rows.reverse()
+        return KeysetPage(
+            rows, encode(rows[-1]) if rows else None, encode(rows[0]) if rows and more else None
+        )
+    return KeysetPage(
+        rows, encode(rows[-1]) if rows and more else None, encode(rows[0]) if rows and cursor else None
+    )
 
 
 def reports_of_issue(issue, *, user, limit: int = 200):

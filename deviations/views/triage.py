@@ -372,11 +372,19 @@ def systemic_list(request):
     overdue_only = request.GET.get("atgarder") == "forsenade"
     if overdue_only:
         issues = issues.filter(overdue_actions__gt=0)
+    page = selectors.systemic_issue_page(
+        issues, after=request.GET.get("after"), before=request.GET.get("before")
+    )
+    keep = request.GET.copy()
+    for name in ("after", "before"):
+        keep.pop(name, None)
     return render(
         request,
         "deviations/systemic_list.html",
         {
-            "issues": issues,
+            "issues": page,
+            "page": page,
+            "query_string": keep.urlencode(),
             "states": SystemicIssue.State.choices,
             "state": state,
             "overdue_only": overdue_only,

@@ -603,3 +603,53 @@ def test_only_the_regional_level_resolves_or_adds_actions(client, w, issue, user
     w.dev_x.refresh_from_db()
     assert issue.state != SystemicIssue.State.RESOLVED and not issue.actions.exists()
     assert w.dev_x.status == Status.TRIAGE
+
+
+# --- The list of systemic issues: pages of SYSTEMIC_PAGE_SIZE, newest first -------------------------
+
+
+def test_the_issue_list_is_paged_newest_first_with_its_filter_kept(client, w, issue, monkeypatch):
+    from deviations import selectors
+
+    monkeypatch.setattr(selectors, "SYSTEMIC_PAGE_SIZE", 2)
+    start = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    issues = [issue, *factories.SystemicIssueFactory.create_batch(4, created_by=w.regional)]
+    same_time = start + datetime.timedelta(days=2)
+    for days, each in enumerate(issues):  # two created at the same moment: the id decides
+        created = same_time if days in (2, 3) else start + datetime.timedelta(days=days)
+        SystemicIssue.objects.filter(pk=each.pk).update(created_at=created)
+    newest_first = [issues[4].pk, issues[3].pk, issues[2].pk, issues[1].pk, issues[0].pk]
+    client.force_login(w.regional)
+    url = reverse("deviations:systemic_list")
+
+    def page(**params):
+        response = client.get(url, params)
+        return [i.pk for i in response.context["issues"]], response.context["page"]
+
+    seen, first = page(state="open")
+    assert seen == newest_first[:2] and first.previous_cursor is None
+    content = client.get(url, {"state": "open"}).content.decode()
+    assert f"?state=open&amp;after={first.next_cursor}" in content.replace("%3A", ":")
+    middle, second = page(state="open", after=first.next_cursor)
+    assert middle == newest_first[2:4]
+    last, third = page(state="open", after=second.next_cursor)
+    assert last == newest_first[4:] and third.next_cursor is None
+    assert page(state="open", before=third.previous_cursor)[0] == newest_first[2:4]
+    assert page(state="open", before=second.previous_cursor)[0] == newest_first[:2]
+    # A tampered cursor is the first page.
+    assert page(after=first.next_cursor + "x")[0] == newest_first[:2]
+
+
+def test_the_issue_list_costs_the_same_whatever_the_number_of_issues_and_reports(
+    client, w, issue, django_assert_num_queries
+):
+    client.force_login(w.regional)
+    url = reverse("deviations:systemic_list")
+    client.get(url)
+    systemic.link_to_systemic_issue(issue=issue, deviation=w.dev_x, actor=w.regional)
+    with django_assert_num_queries(5) as few:  # session, user, memberships, the page, its agreements
+        assert client.get(url).context["issues"].object_list[0].report_count == 1
+    factories.SystemicIssueFactory.create_batch(60, created_by=w.regional, agreements=[w.agreement])
+    with django_assert_num_queries(len(few)):
+        listed = client.get(url).context["issues"]
+    assert len(listed) == 50 and listed.next_cursor
