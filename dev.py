@@ -135,13 +135,20 @@ def join_embedded_database_for(environ) -> None:
     """For a plain ``.venv/bin/python manage.py …`` (manage.py calls this): when the database URL (the
     environment's, or the development ``.env`` that dev.py writes) is the embedded server in ``.pgdata``
     and no dev.py is running it, start it for this command; it stops when the command ends, as it does
-    for dev.py. Nothing happens anywhere else (production has neither ``.pgdata`` nor such a URL)."""
+    for dev.py. When no URL is set at all (a fresh clone), the command gets the embedded server too
+    (``DATABASE_URL`` in ``environ``), as ``dev.py run`` and ``test`` do. Nothing happens anywhere else
+    (production has no dev.py, and a URL naming another database is left alone)."""
     url = environ.get("DATABASE_URL")
     dotenv = ROOT / ".env"
     if url is None and dotenv.exists():
         lines = dotenv.read_text().splitlines()
         url = next((line.partition("=")[2] for line in lines if line.startswith("DATABASE_URL=")), None)
-    if not url or f"host={PGDATA}" not in url or not PGDATA.is_dir() or any(PGDATA.glob(".s.PGSQL.*")):
+    if not url:
+        # ImportError: not the development virtualenv; the settings then say what is missing.
+        with contextlib.suppress(ImportError):
+            environ["DATABASE_URL"] = embedded_database_url()
+        return
+    if f"host={PGDATA}" not in url or not PGDATA.is_dir() or any(PGDATA.glob(".s.PGSQL.*")):
         return
     try:
         embedded_database_url()

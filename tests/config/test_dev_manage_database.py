@@ -58,3 +58,35 @@ def test_another_database_is_left_alone(project):
     result = run(project)
     assert "answered" not in result.stdout
     assert not (project / ".pgdata" / "PG_VERSION").exists()  # no server was made there
+
+
+FRESH = """
+import sys
+from pathlib import Path
+sys.path.insert(0, {root!r})
+import dev
+import psycopg
+
+dev.ROOT = Path({project!r})
+dev.PGDATA = dev.ROOT / ".pgdata"
+environ = {{}}
+dev.join_embedded_database_for(environ)
+print("url", environ["DATABASE_URL"])
+with psycopg.connect(host=str(dev.PGDATA), user="postgres", dbname=dev.DEV_DATABASE) as conn:
+    print("answered", conn.execute("SELECT 1").fetchone()[0])
+"""
+
+
+def test_a_fresh_checkout_without_any_database_url_gets_the_embedded_server(project):
+    """No DATABASE_URL and no .env (a fresh clone): ``manage.py makemigrations --check`` and the like
+    run against the embedded server, made in ``.pgdata`` for the command and stopped after it."""
+    code = FRESH.format(root=str(ROOT), project=str(project))
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=180
+    )
+    assert f"url postgres://postgres@/samverkansbrister?host={project}/.pgdata" in result.stdout, (
+        result.stderr[-2000:]
+    )
+    assert "answered 1" in result.stdout
+    assert not list((project / ".pgdata").glob(".s.PGSQL.*"))  # stopped when the command ended
