@@ -756,13 +756,13 @@ class KeysetPage:
 NULLS_ORDER = "created_at"
 
 
-def _nullable(field: str) -> bool:
-    return field != "search_rank" and Deviation._meta.get_field(field).null
+def _nullable(field: str, model=Deviation) -> bool:
+    return field != "search_rank" and model._meta.get_field(field).null
 
 
 def _cursor_key(obj, field: str) -> str:
     """The column the cursor of ``obj`` is on: ``field``, or ``NULLS_ORDER`` for a row without a value."""
-    return NULLS_ORDER if getattr(obj, field) is None and _nullable(field) else field
+    return NULLS_ORDER if getattr(obj, field) is None and _nullable(field, type(obj)) else field
 
 
 def _encode_cursor(obj, field: str) -> str:
@@ -775,8 +775,9 @@ def _encode_cursor(obj, field: str) -> str:
     )
 
 
-def _decode_cursor(cursor: str, field: str):
-    """(column, value, pk) of a signed cursor for a list sorted by ``field``, or None if it is not one."""
+def _decode_cursor(cursor: str, field: str, model=Deviation):
+    """(column, value, pk) of a signed cursor for a list of ``model`` sorted by ``field``, or None if it
+    is not one."""
     from django.core import signing
     from django.core.exceptions import ValidationError
 
@@ -787,9 +788,9 @@ def _decode_cursor(cursor: str, field: str):
         if field == "search_rank":
             return (field, float(value), pk) if on_field else None
         key = field if on_field else NULLS_ORDER
-        if not on_field and not _nullable(field):
+        if not on_field and not _nullable(field, model):
             return None
-        model_field = Deviation._meta.get_field(key)
+        model_field = model._meta.get_field(key)
         if model_field.get_internal_type() == "DateTimeField":
             from django.utils.dateparse import parse_datetime
 
@@ -804,14 +805,15 @@ def _decode_cursor(cursor: str, field: str):
 
 
 def keyset_page(
-    queryset: QuerySet[Deviation],
+    queryset: QuerySet,
     *,
     sort: str = "-created",
     after: str | None = None,
     before: str | None = None,
     size: int = 25,
 ) -> KeysetPage:
-    """A page of ``queryset`` ordered by a whitelisted column and the primary key.
+    """A page of ``queryset`` (the queue's reports, or another model with the column: the systemic
+    issues by ``created_at``) ordered by a whitelisted column and the primary key.
 
     A nullable column (the response summaries) is walked in two segments, each an index range scan:
     the rows that have a value, ordered by it (a partial index), then those without, newest first (the
@@ -822,10 +824,11 @@ def keyset_page(
     if field == "search_rank" and field not in queryset.query.annotations:
         field = "created_at"
     backwards = bool(before) and not after
-    cursor = _decode_cursor(before if backwards else after, field) if (before or after) else None
+    model = queryset.model
+    cursor = _decode_cursor(before if backwards else after, field, model) if (before or after) else None
     # Segments in the order of the walk: (rows, column, descending). Walking backwards flips the order;
     # the rows are reversed again below.
-    if _nullable(field):
+    if _nullable(field, model):
         segments = [
             (queryset.filter(**{f"{field}__isnull": False}), field, descending != backwards),
             (queryset.filter(**{f"{field}__isnull": True}), NULLS_ORDER, not backwards),
@@ -1129,50 +1132,8 @@ def systemic_issues(*, today=None):
     ).prefetch_related("agreements")
 
 
-#: Systemic issues per page of their list.
+#: Systemic issues per page of their list (``keyset_page`` on their creation time).
 SYSTEMIC_PAGE_SIZE = 50
-SYSTEMIC_CURSOR_SALT = "deviations.systemic-cursor"
-
-
-def systemic_issue_page(
-    issues, *, after: str | None = None, before: str | None = None, size: int | None = None
-):
-    """A page of ``issues`` newest first (``created_at``, then id; the ``created_at`` index), by a signed
-    keyset cursor: ``after`` the next page's, ``before`` the previous page's. A tampered or unknown
-    cursor gives the first page."""
-    from django.core import signing
-    from django.utils.dateparse import parse_datetime
-
-    size = size or SYSTEMIC_PAGE_SIZE
-    backwards = bool(before) and not after
-    cursor = None
-    try:
-        created, pk = signing.loads(before if backwards else after, salt=SYSTEMIC_CURSOR_SALT)
-        created = parse_datetime(created)
-        cursor = (created, pk) if created is not None and isinstance(pk, int) else None
-    except (signing.BadSignature, TypeError, ValueError):
-        cursor = None
-    if cursor is not None:
-        created, pk = cursor
-        op = "gt" if backwards else "lt"
-        issues = issues.filter(
-            Q(**{f"created_at__{op}e": created}), Q(**{f"created_at__{op}": created}) | Q(**{f"pk__{op}": pk})
-        )
-    order = ("created_at", "pk") if backwards else ("-created_at", "-pk")
-    rows = list(issues.order_by(*order)[: size + 1])
-    more, rows = len(rows) > size, rows[:size]
-
-    def encode(issue):
-        return signing.dumps([issue.created_at.isoformat(), issue.pk], salt=SYSTEMIC_CURSOR_SALT)
-
-    if backwards:
-        rows.reverse()
-        return KeysetPage(
-            rows, encode(rows[-1]) if rows else None, encode(rows[0]) if rows and more else None
-        )
-    return KeysetPage(
-        rows, encode(rows[-1]) if rows and more else None, encode(rows[0]) if rows and cursor else None
-    )
 
 
 def reports_of_issue(issue, *, user, limit: int = 200):

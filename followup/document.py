@@ -18,8 +18,6 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from deviations.models import SystemicAction, SystemicIssue
-
 from .selectors import (
     SMALL_NUMBER_LABEL,
     SMALL_NUMBER_THRESHOLD,
@@ -689,9 +687,6 @@ def _results(b: _Builder, stats: FollowUpStatistics, previous, analysis, charts:
     issues = stats.top_systemic_issues
     if not issues:
         b.text(_("Inga systemfrågor berörs av rapporterna i perioden."), "note")
-    issue_states = {value: str(label) for value, label in SystemicIssue.State.choices}
-    action_states = {value: str(label) for value, label in SystemicAction.State.choices}
-    action_columns = [_("Åtgärd"), _("Ansvarig"), _("Klart senast"), _("Status")]
     for issue in issues:
         b.heading(4, issue.title)
         b.text(
@@ -700,17 +695,14 @@ def _results(b: _Builder, stats: FollowUpStatistics, previous, analysis, charts:
                 "%(state)s. %(n)s kopplade rapporter i perioden.",
                 issue.linked,
             )
-            % {"state": issue_states.get(issue.state, issue.state), "n": issue.linked}
+            % {"state": issue.get_state_display(), "n": issue.linked}
         )
         actions = list(issue.actions.all())
         if actions:
             b.table(
                 _("Beslutade åtgärder: %(title)s") % {"title": issue.title},
-                action_columns,
-                [
-                    [a.description, a.owner.name, a.due_on.isoformat(), action_states.get(a.state, a.state)]
-                    for a in actions
-                ],
+                [_("Åtgärd"), _("Ansvarig"), _("Klart senast"), _("Status")],
+                [[a.description, a.owner.name, a.due_on.isoformat(), a.get_state_display()] for a in actions],
             )
         else:
             b.text(_("Inga beslutade åtgärder ännu."), "note")

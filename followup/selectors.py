@@ -753,12 +753,7 @@ class FollowUpStatistics:
     def top_systemic_issues(self) -> list[SystemicIssue]:
         """The ``TOP_SYSTEMIC_ISSUES`` issues with most linked reports (among equals the oldest), in
         ``systemic_issues``' order: the page and the PDF. Only theirs are read."""
-        if not self.names:
-            return []
-        if "systemic_issues" in self.__dict__:
-            chosen = set(self.names.most_linked_issues(TOP_SYSTEMIC_ISSUES))
-            return [issue for issue in self.systemic_issues if issue.pk in chosen]
-        return self.names.systemic_issues(TOP_SYSTEMIC_ISSUES)
+        return self.names.systemic_issues(TOP_SYSTEMIC_ISSUES) if self.names else []
 
     @property
     def systemic_issues_left_out(self) -> int:
@@ -1262,22 +1257,14 @@ class _Names:
             rows(per_municipality, municipalities, "?"),
         )
 
-    def _linked_issues(self) -> dict[int, int]:
-        return {int(key): n for key, (n, _s) in self.tally.keys("systemic").items()}
-
-    def most_linked_issues(self, limit: int) -> list[int]:
-        """The ids of the ``limit`` issues with most linked reports, among equals the oldest (lowest id)."""
-        linked = self._linked_issues()
-        return sorted(linked, key=lambda pk: (-linked[pk], pk))[:limit]
-
     def systemic_issues(self, limit: int | None = None) -> list[SystemicIssue]:
         """Systemic issues with reports of the selection linked to them (``linked``), most linked first
-        (ties by title), with their decided actions and owners prefetched: all, or the ``limit`` ones of
-        ``most_linked_issues``."""
-        linked = self._linked_issues()
+        (ties by title), with their decided actions and owners prefetched: all, or the ``limit`` with
+        most linked reports (among equals the oldest, lowest id)."""
+        linked = {int(key): n for key, (n, _s) in self.tally.keys("systemic").items()}
         if not linked:
             return []
-        chosen = linked if limit is None else self.most_linked_issues(limit)
+        chosen = linked if limit is None else sorted(linked, key=lambda pk: (-linked[pk], pk))[:limit]
         issues = list(
             SystemicIssue.objects.filter(pk__in=chosen).prefetch_related(
                 Prefetch(

@@ -372,8 +372,12 @@ def systemic_list(request):
     overdue_only = request.GET.get("atgarder") == "forsenade"
     if overdue_only:
         issues = issues.filter(overdue_actions__gt=0)
-    page = selectors.systemic_issue_page(
-        issues, after=request.GET.get("after"), before=request.GET.get("before")
+    page = selectors.keyset_page(
+        issues,
+        sort="-created",
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+        size=selectors.SYSTEMIC_PAGE_SIZE,
     )
     keep = request.GET.copy()
     for name in ("after", "before"):
