@@ -1019,21 +1019,6 @@ def column_types(cur, table: str, columns: list[str]) -> list[int]:
     return _COLUMN_TYPES[key]
 
 
-def plain_indexes(cur, tables: list[str]) -> list[tuple[str, str]]:
-    """(name, definition) of the indexes of ``tables`` that back no constraint (safe to drop and rebuild)."""
-    cur.execute(
-        """
-        SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
-        FROM pg_index i
-        WHERE i.indrelid = ANY(%s::regclass[])
-          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
-        ORDER BY 1
-        """,
-        [tables],
-    )
-    return cur.fetchall()
-
-
 def droppable_unique_constraints(cur, tables: list[str]) -> list[tuple[str, str, str]]:
     """(table, name, definition) of the unique constraints of ``tables`` that no foreign key depends
     on: dropped for the load and added again afterwards, so that their indexes (one on random UUIDs)
@@ -1094,6 +1079,7 @@ def main(argv=None) -> int:
     from django.utils import timezone
     from psycopg.types.json import set_json_dumps
 
+    from config.db import plain_indexes
     from deviations import summary
 
     from .reference import ensure_reference_data
@@ -1160,7 +1146,7 @@ def main(argv=None) -> int:
         # Loaded past the services that keep it current: count the follow-up summary once.
         if not args.no_summary:
             with step("follow-up summary", gen.timings):
-                summary.rebuild()
+                summary.rebuild(bulk=True)  # truncated above, read by nobody before the commit
     if not args.no_vacuum:
         with step("VACUUM ANALYZE", gen.timings), connection.cursor() as c:
             for table in OWNED_TABLES:

@@ -57,11 +57,12 @@ commitment_severe  commitment [commitment id or ''] of reports graded serious or
 import contextvars
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from datetime import date
 
 from django.conf import settings
 from django.db import connection, connections, router, transaction
 
-from config.db import GENERIC_PLAN_SETTINGS, settings_for_block
+from config.db import GENERIC_PLAN_SETTINGS, plain_indexes, settings_for_block
 
 from .models import Deviation, FollowUpPending, FollowUpSummary
 from .workflow import OPEN_STATES, Status
@@ -439,14 +440,23 @@ def tracking():
 # --- Rebuilding ---------------------------------------------------------------------------------------
 
 
-#: Memory for the rebuild's aggregations and sorts (its own transaction only): its GROUP BYs are hashed in
-#: memory up to this much per hash table (times ``hash_mem_multiplier``) and spill to disk beyond.
+#: Memory for the rebuild's aggregations (its own transaction only): each GROUP BY is hashed in memory up to
+#: this much per hash table (times ``hash_mem_multiplier``); one agreement-year's rows fit in it.
 REBUILD_WORK_MEM = "256MB"
 
 #: The place rows' columns (``ROWS_SQL``'s) as the stored rows' key columns, for a span of ``months``.
 _AS_STORED = (
     "agreement_id AS agreement_pk, basis, municipality_id AS municipality_pk, council_pk, "
     "{months}::smallint AS months, month, measure, key, n, seconds"
+)
+
+#: The reports one part of the rebuild counts: an agreement's reports whose ``basis`` date lies in one
+#: calendar year (the stored rows of a part are all its own: agreement, basis and the year hold every
+#: month, quarter and year row it adds to). The date range is the covering index's (``agreement``,
+#: ``reported_on``/``occurred_on``), the same condition as ``live_rows``.
+_PART = (
+    "d.agreement_id = %(agreement)s AND b.basis = %(basis)s "
+    "AND d.{basis} >= %(start)s AND d.{basis} < %(end)s"
 )
 
 
@@ -474,63 +484,117 @@ def _set_local(cursor, settings_: dict) -> None:
     )
 
 
+def _parts(cursor) -> list[dict]:
+    """The parameters of ``_PART`` for every agreement, basis and calendar year from the agreement's
+    first report to its last (each bound read from the index's end: no scan of the reports)."""
+    agreements = Deviation._meta.get_field("agreement").related_model._meta.db_table
+    table = Deviation._meta.db_table
+    parts = []
+    for basis in BASES:
+        cursor.execute(
+            f"SELECT a.id, (SELECT min({basis}) FROM {table} WHERE agreement_id = a.id), "  # noqa: S608
+            f"(SELECT max({basis}) FROM {table} WHERE agreement_id = a.id) FROM {agreements} a ORDER BY a.id"
+        )
+        for agreement, first, last in cursor.fetchall():
+            if first is None:
+                continue
+            for year in range(first.year, last.year + 1):
+                parts.append(
+                    {
+                        "agreement": agreement,
+                        "basis": basis,
+                        "start": date(year, 1, 1),
+                        "end": date(year + 1, 1, 1),
+                    }
+                )
+    return parts
+
+
+def _count_part(cursor, part: dict) -> None:
+    """Add one part's stored rows to ``summary_spans``: its place month rows from ``ROWS_SQL``, the county
+    month rows from those, then the quarters from the months and the years from the quarters, each for the
+    places and the county (a GROUP BY over the part's rows, not the reports')."""
+    cursor.execute("TRUNCATE summary_part")
+    where = _PART.replace("{basis}", part["basis"])
+    cursor.execute(
+        f"INSERT INTO summary_part SELECT {_AS_STORED.format(months=1)} "  # noqa: S608
+        f"FROM ({ROWS_SQL.replace('{where}', where)}) AS p",
+        _params(part),
+    )
+    for months, place in ((1, False), (3, True), (3, False), (12, True), (12, False)):
+        shorter = {1: 1, 3: 1, 12: 3}[months]
+        which = f"months = {shorter}"
+        if months > 1:
+            which += f" AND municipality_pk {'<>' if place else '='} {COUNTY}"
+        source = f"(SELECT * FROM summary_part WHERE {which}) AS s"  # noqa: S608
+        cursor.execute(f"INSERT INTO summary_part {_rollup(source, months=months, place=place)}")
+    cursor.execute("INSERT INTO summary_spans SELECT * FROM summary_part")
+
+
 @transaction.atomic
-def rebuild() -> int:
+def rebuild(*, bulk: bool = False) -> int:
     """Empty the summary and count everything again from the reports, in the database. Returns the
     number of rows.
 
-    The same rows as ``_stored_sql`` over ``ROWS_SQL`` (``recount``), computed in bulk: the place rows
-    of every month once (``ROWS_SQL``), each longer span and the county summed from the rows of the
-    span before it (a GROUP BY over far fewer rows than the reports' measures), every GROUP BY hashed
-    rather than sorted. Writers wait for the whole rebuild (``EXCLUSIVE``); readers never wait: they read
-    the old rows until the rebuild commits."""
+    The same rows as ``_stored_sql`` over ``ROWS_SQL`` (``recount``), computed in parts: per agreement,
+    date basis and calendar year (``_parts``), the place rows of every month (``ROWS_SQL``), then the
+    county and each longer span summed from the rows of the span before it. A part's GROUP BYs fit in
+    memory, so the work grows with the reports (one statement over every report spilled 29 GB to disk at
+    10M and took 52 minutes). Writers wait for the whole rebuild (``EXCLUSIVE``); readers never wait: they
+    read the old rows until the rebuild commits.
+
+    ``bulk``: the caller emptied the table in its transaction and nothing reads it before that commits
+    (a bulk load such as ``bench.generate``): the table's indexes that back no constraint are dropped,
+    the rows go in as they come and the indexes are built afterwards from them, in one sort each (at 1M
+    reports 186 -> ~75 s: the rows sorted by the whole key for the insert cost 95 s, the index build
+    sorts in 34 s).
+    Dropping an index locks the table against readers until the commit."""
     table = FollowUpSummary._meta.db_table
     with connection.cursor() as cursor:
         # Writers wait (the pending table first, in ``fold``'s order); readers read the old rows. What is
         # pending is counted again from the reports with the rest, so it goes.
         cursor.execute(f"LOCK TABLE {_PENDING_TABLE}, {table} IN EXCLUSIVE MODE")
         cursor.execute(f"DELETE FROM {_PENDING_TABLE}")  # noqa: S608
-        # For this transaction, restored at the end: hash the GROUP BYs (sorting millions of rows by
-        # their text keys cost most of the time) and join the response requests to the reports in one
-        # hash join rather than an index probe per report.
-        planner = {"work_mem": REBUILD_WORK_MEM, "enable_sort": "off", "enable_nestloop": "off"}
+        # For this transaction, restored at the end: hash the GROUP BYs (sorting the measures by their text
+        # keys cost most of the time) in memory; find a part's counterparts, requests and events by an
+        # index probe per report rather than hashing each whole table once per part (which the default
+        # cost of a random read chose at 1M: 3.4 -> 2.4 s for an agreement-year, and it grows with the
+        # tables, not the part).
+        planner = {"work_mem": REBUILD_WORK_MEM, "enable_sort": "off", "random_page_cost": "1.1"}
         cursor.execute("SELECT " + ", ".join(f"current_setting('{name}')" for name in planner))
         saved = dict(zip(planner, cursor.fetchone(), strict=True))
         _set_local(cursor, planner)
-        for name in ("summary_rebuild", "summary_spans"):
+        for name in ("summary_part", "summary_spans"):
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE summary_rebuild ON COMMIT DROP AS {ROWS_SQL.replace('{where}', 'true')}",
-            _params({}),
-        )
-        # The stored rows: the place month rows as they are, the quarters from the months, the years
-        # from the quarters; the county's likewise from its month rows.
-        cursor.execute(
-            "CREATE TEMPORARY TABLE summary_spans ON COMMIT DROP AS "  # noqa: S608
-            f"SELECT {_AS_STORED.format(months=1)} FROM summary_rebuild"
-        )
-        cursor.execute("DROP TABLE summary_rebuild")
-        for months, place in ((1, False), (3, True), (3, False), (12, True), (12, False)):
-            shorter = {1: 1, 3: 1, 12: 3}[months]
-            which = f"months = {shorter}"
-            if months > 1:
-                which += f" AND municipality_pk {'<>' if place else '='} {COUNTY}"
-            source = f"(SELECT * FROM summary_spans WHERE {which}) AS s"  # noqa: S608
-            cursor.execute(f"INSERT INTO summary_spans {_rollup(source, months=months, place=place)}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {name} ON COMMIT DROP AS "  # noqa: S608
+                f"SELECT {CONFLICT}, n, seconds FROM {table} WITH NO DATA"
+            )
+        for part in _parts(cursor):
+            _count_part(cursor, part)
         _set_local(cursor, saved)
         # DELETE, not TRUNCATE: TRUNCATE's ACCESS EXCLUSIVE lock would make every follow-up page wait for
         # the INSERT below (minutes at 1M reports); deleted rows stay visible to readers until the
         # commit. The command VACUUMs the table afterwards.
         cursor.execute(f"DELETE FROM {table}")  # noqa: S608
-        # In the order of the unique index (byte order, which is the index's order for these ASCII keys
-        # under C and C.UTF-8 collations and near it under others; the order only saves work), so that
-        # the index grows at its right edge and the rows a follow-up reads lie together.
-        order = ", ".join(f'{column} COLLATE "C"' if column in _TEXT_KEY else column for column in KEY)
-        cursor.execute(
-            f"INSERT INTO {table} ({CONFLICT}, n, seconds) "  # noqa: S608
-            f"SELECT {CONFLICT}, n, seconds FROM summary_spans ORDER BY {order}"
+        insert = (
+            f"INSERT INTO {table} ({CONFLICT}, n, seconds) SELECT {CONFLICT}, n, seconds FROM summary_spans"  # noqa: S608
         )
-        rows = cursor.rowcount
+        if bulk:
+            indexes = plain_indexes(cursor, [table])
+            for name, _definition in indexes:
+                cursor.execute(f"DROP INDEX {name}")
+            cursor.execute(insert)
+            rows = cursor.rowcount
+            for _name, definition in indexes:  # with the caller's maintenance_work_mem
+                cursor.execute(definition)
+        else:
+            # In the order of the unique index (byte order, which is the index's order for these ASCII keys
+            # under C and C.UTF-8 collations and near it under others; the order only saves work), so that
+            # the index grows at its right edge and the rows a follow-up reads lie together.
+            order = ", ".join(f'{column} COLLATE "C"' if column in _TEXT_KEY else column for column in KEY)
+            cursor.execute(f"{insert} ORDER BY {order}")
+            rows = cursor.rowcount
         cursor.execute(f"ANALYZE {table}")  # VACUUM (outside the transaction) sets the visibility map
     return rows
 

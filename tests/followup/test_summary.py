@@ -254,6 +254,48 @@ def test_rebuild_stores_exactly_a_recount_whatever_the_table_held(w):
     assert any(key[3] == summary.COUNTY and key[2] != summary.COUNTY for key in stored)  # council_pk 0
 
 
+def test_bulk_rebuild_builds_the_indexes_again_from_the_rows(w):
+    """``bench.generate``'s way: the table emptied in the caller's transaction, the rows loaded without the
+    unique index, which is then built from them: the same rows as a recount, and the index is back (the
+    follow-up's index-only reads and the fold's UPSERT need it)."""
+    submit(w, reporter=w.reporter, severity="serious")
+    submit(w, reporter=w.reporter, municipality=w.stockholm, district=w.spanga, sip_involved="yes")
+    factories.DeviationFactory(
+        reference="SB-2025-80000",
+        agreement=w.psyk,
+        category=w.category,
+        municipality=w.nacka,
+        reporting_organization=w.own,
+        counterparts=[w.counterpart],
+        reported_on=datetime.date(2025, 1, 2),
+        occurred_on=datetime.date(2024, 12, 20),  # another year by each basis: two parts count it
+    )
+    summary.fold()
+
+    def indexes():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s ORDER BY 1",
+                [FollowUpSummary._meta.db_table],
+            )
+            return cursor.fetchall()
+
+    before = indexes()
+    assert any(name == "followupsummary_unique_cell" for name, _definition in before)
+    FollowUpSummary.objects.all().delete()
+
+    rows = summary.rebuild(bulk=True)
+
+    assert rows == FollowUpSummary.objects.count() > 0
+    assert indexes() == before
+    assert_summary_is_a_recount()
+    summary.fold()  # the UPSERT finds its unique index
+    years = {
+        key[5].year for key in summary.stored() if key[0] == w.psyk.pk and key[4] == 12 and key[6] == "total"
+    }
+    assert {2024, 2025} <= years
+
+
 def test_county_rows_are_the_sum_of_the_place_rows(w):
     submit(w, reporter=w.reporter)
     submit(w, reporter=w.reporter, municipality=w.stockholm, district=w.spanga)
