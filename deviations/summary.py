@@ -57,7 +57,7 @@ commitment_severe  commitment [commitment id or ''] of reports graded serious or
 import contextvars
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import connection, connections, router, transaction
@@ -312,14 +312,24 @@ def rows_for_reports(ids) -> dict:
     return _rows("d.id = ANY(%(ids)s)", {"ids": ids}, by_key=True)
 
 
+#: The reports one part of the rebuild counts: an agreement's reports whose ``basis`` date lies in one
+#: calendar year (the stored rows of a part are all its own: agreement, basis and the year hold every
+#: month, quarter and year row it adds to); ``live_rows`` reads part of a month with it. The date range
+#: (``end`` excluded) is the covering index's (``agreement``, ``reported_on``/``occurred_on``).
+_PART = (
+    "d.agreement_id = %(agreement)s AND b.basis = %(basis)s "
+    "AND d.{basis} >= %(start)s AND d.{basis} < %(end)s"
+)
+
+
 def live_rows(*, agreement_pk: int, basis: str, start, end) -> dict:
     """The rows of the reports of one agreement whose ``basis`` date lies in ``start``..``end``, straight
     from the reports (place level): for the part of a month a custom period covers."""
     if basis not in BASES:
         raise ValueError(f"unknown date basis {basis!r}")
     return _rows(
-        f"d.agreement_id = %(agreement)s AND b.basis = %(basis)s AND d.{basis} BETWEEN %(start)s AND %(end)s",
-        {"agreement": agreement_pk, "basis": basis, "start": start, "end": end},
+        _PART.replace("{basis}", basis),
+        {"agreement": agreement_pk, "basis": basis, "start": start, "end": end + timedelta(days=1)},
         using=reading_connection(),
     )
 
@@ -450,15 +460,6 @@ _AS_STORED = (
     "{months}::smallint AS months, month, measure, key, n, seconds"
 )
 
-#: The reports one part of the rebuild counts: an agreement's reports whose ``basis`` date lies in one
-#: calendar year (the stored rows of a part are all its own: agreement, basis and the year hold every
-#: month, quarter and year row it adds to). The date range is the covering index's (``agreement``,
-#: ``reported_on``/``occurred_on``), the same condition as ``live_rows``.
-_PART = (
-    "d.agreement_id = %(agreement)s AND b.basis = %(basis)s "
-    "AND d.{basis} >= %(start)s AND d.{basis} < %(end)s"
-)
-
 
 def _rollup(source: str, *, months: int, place: bool) -> str:
     """The rows of the span ``months`` (3 or 12) summed from the stored rows ``source`` of a shorter
@@ -546,7 +547,7 @@ def rebuild(*, bulk: bool = False) -> int:
     ``bulk``: the caller emptied the table in its transaction and nothing reads it before that commits
     (a bulk load such as ``bench.generate``): the table's indexes that back no constraint are dropped,
     the rows go in as they come and the indexes are built afterwards from them, in one sort each (at 1M
-    reports 186 -> ~75 s: the rows sorted by the whole key for the insert cost 95 s, the index build
+    reports 186 -> ~120 s: the rows sorted by the whole key for the insert cost 95 s, the index build
     sorts in 34 s).
     Dropping an index locks the table against readers until the commit."""
     table = FollowUpSummary._meta.db_table
