@@ -382,6 +382,11 @@ class Tally:
     stored: tuple[str, dict] | None = None
     #: What the summary was read from (``deviations.summary.source_for``), for another period's read.
     source: str | None = None
+    #: The first ``TOP_PAIRS`` organisation pairs as (reporting id, counterpart id, reports), ranked in
+    #: the database, and the number of all pairs; None when some months are read in part (every pair's
+    #: count is then in ``totals["pair"]``, the stored and the live added up).
+    ranked_pairs: list[tuple[int, int, int]] | None = None
+    pair_count: int = 0
 
     def add(self, month, council_pk, municipality_pk, measure, key, n, seconds):
         """One place row (``deviations.summary.live_rows``)."""
@@ -402,6 +407,14 @@ class Tally:
     def keys(self, measure: str) -> dict[str, list[int]]:
         """``{key: [n, seconds]}`` of one measure."""
         return self.totals.get(measure, {})
+
+    def every_ranked_pair(self) -> list[tuple[int, int, int]]:
+        """Every pair of ``ranked_pairs``' ranking (the exports): one statement."""
+        rows, params = self.stored
+        sql = _RANKED_PAIRS.replace("{first}", "").replace("{rows}", rows).replace("{source}", self.source)
+        with summary.reading_connection().cursor() as cursor:
+            cursor.execute(sql, {**params, "pair_limit": None})
+            return [(*_pair_of(key), n) for key, n, _count, _place in cursor.fetchall()]
 
     def pair_details(self, pairs: list[tuple[int, int]] | None = None) -> dict[tuple[int, int], PairTally]:
         """The pair measures of ``pairs`` (every pair if None), added up per pair in the database."""
@@ -426,6 +439,12 @@ class Tally:
                 for name in PairTally.__dataclass_fields__:
                     setattr(stored, name, getattr(stored, name) + getattr(live, name))
         return details
+
+
+def _pair_of(key: str) -> tuple[int, int]:
+    """(reporting id, counterpart id) of a ``pair`` key."""
+    rep, _sep, cp = key.partition(":")
+    return int(rep), int(cp)
 
 
 def _add_pair_row(pairs: dict, measure: str, key: str, n: int, seconds: int, *, today: datetime.date) -> None:
@@ -502,6 +521,29 @@ _TREND_SQL = f"""
     AND months = 1 AND month = ANY(%(trend)s) AND measure = ANY(%(monthly)s)
     GROUP BY measure, key, month {_NONZERO}
 """
+#: The organisation pairs ranked as the page shows them (``_Pairs``): most reports first, then by the
+#: organisations' names in code point order (``COLLATE "C"``, Python's string order) and ids, with the
+#: number of all pairs. ``{first}``: only pairs with at least as many reports as the ``%(pair_limit)s``th
+#: (the names are read and compared for those), or nothing for every pair (the exports, no limit). The
+#: page reads its 30 so instead of every pair's key and name.
+_RANKED_PAIRS = f"""
+    WITH x AS MATERIALIZED (
+        SELECT key, sum(n)::bigint AS n {_ROWS} {_SPANS} AND measure = 'pair' GROUP BY key {_NONZERO}
+    )
+    SELECT x.key, x.n, (SELECT count(*) FROM x) AS pairs,
+           row_number() OVER (ORDER BY x.n DESC, rep.name COLLATE "C", cp.name COLLATE "C", rep.id, cp.id)
+           AS place
+    FROM x
+    JOIN {Organization._meta.db_table} AS rep ON rep.id = split_part(x.key, ':', 1)::bigint
+    JOIN {Organization._meta.db_table} AS cp ON cp.id = split_part(x.key, ':', 2)::bigint
+    {{first}}
+    ORDER BY place LIMIT %(pair_limit)s
+"""  # noqa: S608 (constant fragments; the values are parameters)
+_FIRST_PAIRS = "WHERE x.n >= coalesce((SELECT n FROM x ORDER BY n DESC OFFSET %(pair_limit)s - 1 LIMIT 1), 0)"
+_RANK_SQL = f"""
+  UNION ALL
+    SELECT 'r', '', key, NULL::date, 0, pairs, n, place FROM ({_RANKED_PAIRS}) AS ranked
+""".replace("{first}", _FIRST_PAIRS)  # noqa: S608
 #: The pair part of a pair measure's key ("reporting:organisation", before an open request's due date).
 _PAIR_OF_KEY = "split_part(key, ':', 1) || ':' || split_part(key, ':', 2)"
 #: The pair measures added up per pair, in ``PairTally``'s order (open requests split on ``today``).
@@ -593,7 +635,9 @@ def read_summary(
             "whole_months": spans.get(1, []),
             "trend": [m for m in period.months() if m >= period.start and _month_end(m) <= period.end],
             "monthly": list(MONTHLY_MEASURES),
-            "measures": list(MEASURES if detail else COMPARED_MEASURES),
+            # The pairs are ranked in the database unless parts of months add live counts to them.
+            "measures": [m for m in (MEASURES if detail else COMPARED_MEASURES) if m != "pair" or partial],
+            "pair_limit": TOP_PAIRS,
             "pair_totals": [m for m in PAIR_MEASURES if m != "pair_req_open"],
             "today": today.isoformat(),
         }
@@ -606,16 +650,25 @@ def read_summary(
             source = summary.source_for(agreement_pk=agreement.pk, basis=basis, using=using)
         tally.source = source
         with using.cursor() as cursor:
-            sql = (_TOTALS_SQL + (_TREND_SQL if detail else "")).replace("{rows}", rows)
-            cursor.execute(sql.replace("{places}", places).replace("{source}", source), params)
+            rank = detail and not partial
+            sql = _TOTALS_SQL + (_TREND_SQL if detail else "") + (_RANK_SQL if rank else "")
+            sql = sql.replace("{rows}", rows).replace("{places}", places).replace("{source}", source)
+            cursor.execute(sql, params)
             totals, months, per_place = tally.totals, tally.months, tally.places
+            if rank:
+                tally.ranked_pairs = []
             for part, measure, key, month, council_pk, municipality_pk, n, seconds in cursor.fetchall():
                 if part == "t":
                     totals.setdefault(measure, {})[key] = [n, seconds]
                 elif part == "p":
                     per_place[(council_pk, municipality_pk)] = n
-                else:
+                elif part == "m":
                     months[(month, measure, key)] = n
+                else:  # "r": a ranked pair, its place in the ranking, the number of all pairs
+                    tally.ranked_pairs.append((seconds, *_pair_of(key), n))
+                    tally.pair_count = municipality_pk
+            if rank:
+                tally.ranked_pairs = [pair for _place, *pair in sorted(tally.ranked_pairs)]
         if detail:
             tally.stored = (rows, params)
     for start, end in partial:
@@ -741,7 +794,7 @@ class FollowUpStatistics:
 
     @property
     def organization_pairs_left_out(self) -> int:
-        return max(len(self.pairs.order) - TOP_PAIRS, 0) if self.pairs else 0
+        return max(self.pairs.count - TOP_PAIRS, 0) if self.pairs else 0
 
     @cached_property
     def systemic_issues(self) -> list[SystemicIssue]:
@@ -1037,27 +1090,40 @@ class _Pairs:
         self.tally = tally
         self.masked = masked
         self.total = total
+        self.names: dict[int, str] = {}
+
+    def _names(self, pairs: list[tuple[int, int, int]]) -> dict[int, str]:
+        """The names of ``pairs``' organisations (one query for those not named yet)."""
+        missing = {pk for rep, cp, _n in pairs for pk in (rep, cp)} - self.names.keys()
+        if missing:
+            self.names.update(Organization.objects.filter(pk__in=missing).values_list("pk", "name"))
+        return self.names
 
     @cached_property
-    def names(self) -> dict[int, str]:
-        """The names of the pairs' organisations (one query)."""
-        ids = {int(pk) for key in self.tally.keys("pair") for pk in key.split(":")}
-        return dict(Organization.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+    def count(self) -> int:
+        """How many pairs the selection has."""
+        return len(self.order) if self.tally.ranked_pairs is None else self.tally.pair_count
 
     @cached_property
     def order(self) -> list[tuple[int, int, int]]:
-        """Every pair as (reporting id, counterpart id, reports), most reports first, then by names."""
-        names = self.names
-        pairs = []
-        for key, (n, _s) in self.tally.keys("pair").items():
-            rep, _sep, cp = key.partition(":")
-            rep, cp = int(rep), int(cp)
-            pairs.append((-n, names[rep], names[cp], rep, cp))
-        pairs.sort()
-        return [(rep, cp, -minus_n) for minus_n, _rep_name, _cp_name, rep, cp in pairs]
+        """Every pair as (reporting id, counterpart id, reports), most reports first, then by names: as
+        the database ranked them (``Tally.every_ranked_pair``) or, with live counts, sorted here."""
+        if self.tally.ranked_pairs is not None:
+            return self.tally.every_ranked_pair()
+        pairs = [(*_pair_of(key), n) for key, (n, _s) in self.tally.keys("pair").items()]
+        names = self._names(pairs)
+        return sorted(pairs, key=lambda pair: (-pair[2], names[pair[0]], names[pair[1]], pair[0], pair[1]))
+
+    def first(self, limit: int | None) -> list[tuple[int, int, int]]:
+        """The first ``limit`` pairs (all if None): the database's ``TOP_PAIRS`` without another read."""
+        ranked = self.tally.ranked_pairs
+        if ranked is not None and limit is not None and limit <= TOP_PAIRS:
+            return ranked[:limit]
+        return self.order[:limit]
 
     def _rows(self, limit: int | None) -> list[dict]:
-        names = self.names
+        pairs = self.first(limit)
+        names = self._names(pairs)
         return [
             {
                 "reporting_pk": rep,
@@ -1067,7 +1133,7 @@ class _Pairs:
                 "label": f"{names[rep]} → {names[cp]}",
                 "count": n,
             }
-            for rep, cp, n in self.order[:limit]
+            for rep, cp, n in pairs
         ]
 
     def rows(self, limit: int | None = None) -> list[dict]:

@@ -309,6 +309,62 @@ def test_page_and_pdf_list_only_the_most_frequent_pairs(dataset, monkeypatch):
     assert stats.organization_pairs_left_out == 3
 
 
+def test_pairs_are_ranked_by_reports_then_by_names_in_code_point_order_on_any_collation(dataset, monkeypatch):
+    """The database ranks a year's pairs (``COLLATE "C"``); a period with parts of months adds live
+    counts and ranks them in Python: the same order either way, Z before Ä before Å before Ö."""
+    from followup import selectors
+
+    reporter = factories.OrganizationFactory(name="Avsändare")
+    for name in ("Östra vården", "Åsa mottagning", "Ängby stöd", "Zeta boende"):
+        factories.DeviationFactory(
+            agreement=dataset.agreement,
+            reporting_organization=reporter,
+            counterparts=[factories.RegionOrganizationFactory(name=name)],
+            reported_on=D(2026, 6, 1),
+            occurred_on=D(2026, 5, 1),
+        )
+    summary.rebuild()  # made by factories, past the services
+    ones = [
+        "Avsändare → Zeta boende",
+        "Avsändare → Ängby stöd",
+        "Avsändare → Åsa mottagning",
+        "Avsändare → Östra vården",
+        "Psykiatri Syd → Socialtjänst Två",
+        "Socialtjänst Ett → Beroendecentrum",
+        "Socialtjänst Två → Psykiatri Syd",
+        "Socialtjänst Två → Socialtjänst Ett",
+    ]
+    year = stats_for(dataset)
+    assert year.tally.ranked_pairs is not None  # ranked in the database
+    assert [r["label"] for r in year.by_organization_pair] == ["Socialtjänst Ett → Psykiatri Syd", *ones]
+    # A period reaching into January 2027 (no reports) reads that month live: ranked here, the same.
+    live = stats_for(dataset, period=Period.custom(D(2026, 1, 1), D(2027, 1, 10)))
+    assert live.tally.ranked_pairs is None
+    assert live.by_organization_pair == year.by_organization_pair
+    assert live.pair_times == year.pair_times
+
+    monkeypatch.setattr(selectors, "TOP_PAIRS", 3)
+    for stats in (
+        stats_for(dataset),
+        stats_for(dataset, period=Period.custom(D(2026, 1, 1), D(2027, 1, 10))),
+    ):
+        assert [r["label"] for r in stats.top_pair_times] == ["Socialtjänst Ett → Psykiatri Syd", *ones[:2]]
+        assert stats.organization_pairs_left_out == 6
+
+
+def test_the_page_reads_the_names_of_the_pairs_it_shows_only(dataset, monkeypatch, django_assert_num_queries):
+    from followup import selectors
+
+    monkeypatch.setattr(selectors, "TOP_PAIRS", 1)
+    stats = stats_for(dataset)
+    with django_assert_num_queries(2):  # the first pair's measures, its two organisations' names
+        rows = stats.top_pair_times
+    assert [r["label"] for r in rows] == ["Socialtjänst Ett → Psykiatri Syd"]
+    assert stats.pairs.names.keys() == {dataset.s1.pk, dataset.psych.pk}
+    with django_assert_num_queries(2):  # every pair (the export): ranked in one statement; the rest named
+        assert len(stats.by_organization_pair) == 5
+
+
 def test_page_and_pdf_list_only_the_systemic_issues_with_most_reports(
     dataset, monkeypatch, django_assert_num_queries
 ):
