@@ -423,9 +423,9 @@ class Tally:
             rows, params = self.stored
             some = pairs is not None
             sql = (
-                _PAIRS_SQL.replace("{rows}", rows)
+                _PAIRS_SQL.replace("{open}", _OPEN_OF_PAIRS if some else _OPEN_REQUESTS)
                 .replace("{keys}", "AND key = ANY(%(pair_keys)s)" if some else "")
-                .replace("{prefix}", f"AND {_PAIR_OF_KEY} = ANY(%(pair_keys)s)" if some else "")
+                .replace("{rows}", rows)
                 .replace("{source}", self.source)
             )
             params = {**params, "pair_keys": [f"{rep}:{org}" for rep, org in pairs or ()]}
@@ -544,10 +544,8 @@ _RANK_SQL = f"""
   UNION ALL
     SELECT 'r', '', key, NULL::date, 0, pairs, n, place FROM ({_RANKED_PAIRS}) AS ranked
 """.replace("{first}", _FIRST_PAIRS)  # noqa: S608
-#: The pair part of a pair measure's key ("reporting:organisation", before an open request's due date).
-_PAIR_OF_KEY = "split_part(key, ':', 1) || ':' || split_part(key, ':', 2)"
 #: The pair measures added up per pair, in ``PairTally``'s order (open requests split on ``today``).
-#: ``{keys}`` and ``{prefix}`` limit them to some pairs.
+#: ``{keys}`` limits them to some pairs, ``{open}`` reads the open requests (``_OPEN_OF_PAIRS`` for some).
 _PAIRS_SQL = f"""
     SELECT split_part(key, ':', 1)::bigint, split_part(key, ':', 2)::bigint,
            coalesce(sum(n) FILTER (WHERE measure = 'pair_response'), 0)::bigint,
@@ -564,9 +562,19 @@ _PAIRS_SQL = f"""
         SELECT measure, key, n, seconds {_ROWS} {_SPANS}
         AND measure = ANY(%(pair_totals)s) {{keys}}
       UNION ALL
-        SELECT measure, key, n, seconds {_ROWS} {_SPANS} AND measure = 'pair_req_open' {{prefix}}
+        {{open}}
     ) AS x
     GROUP BY 1, 2
+"""  # noqa: S608 (constant fragments; the values are parameters)
+_OPEN_REQUESTS = f"SELECT measure, key, n, seconds {_ROWS} {_SPANS} AND measure = 'pair_req_open'"
+#: The open requests of some pairs (keyed "reporting:organisation:due date"): each pair's keys are one
+#: range of the unique index, as the keys are in the "C" collation (``FollowUpCells.key``). ``OFFSET 0``
+#: keeps the subquery one index range scan per pair (flattened, the planner underestimates a year's open
+#: requests and reads them all once to scan them again for every pair: 9,774 rows × 30 in a dense year).
+_OPEN_OF_PAIRS = f"""
+    SELECT o.* FROM unnest(%(pair_keys)s::text[]) AS p(pair) CROSS JOIN LATERAL (
+        {_OPEN_REQUESTS} AND key COLLATE "C" > p.pair || ':' AND key COLLATE "C" < p.pair || ';' OFFSET 0
+    ) AS o
 """  # noqa: S608 (constant fragments; the values are parameters)
 
 

@@ -352,6 +352,40 @@ def test_pairs_are_ranked_by_reports_then_by_names_in_code_point_order_on_any_co
         assert stats.organization_pairs_left_out == 6
 
 
+def test_the_open_requests_of_the_pairs_shown_are_each_pairs_own(dataset):
+    """The page reads the open requests of its pairs as one index range per pair ("reporting:counterpart:"
+    up to ";" in the keys' "C" collation): 9000 → 900 is not 9000 → 9001, nor the other way round."""
+    reporter = factories.OrganizationFactory(pk=9000, name="Rapportör 9000")
+    near = factories.RegionOrganizationFactory(pk=900, name="Motpart 900")
+    far = factories.RegionOrganizationFactory(pk=9001, name="Motpart 9001")
+    for counterpart, overdue, pending in ((near, 1, 2), (far, 3, 0)):
+        for due in [D(2026, 10, 1)] * overdue + [D(2026, 12, 20)] * pending:
+            factories.ResponseRequestFactory(
+                deviation=factories.DeviationFactory(
+                    agreement=dataset.agreement,
+                    status=Status.AWAITING_RESPONSE,
+                    reporting_organization=reporter,
+                    counterparts=[counterpart],
+                    reported_on=D(2026, 6, 1),
+                    occurred_on=D(2026, 5, 1),
+                ),
+                organization=counterpart,
+                due_on=due,
+            )
+    summary.rebuild()  # made by factories, past the services
+    stats = stats_for(dataset)
+    every = {r["label"]: r for r in stats.pair_times}  # the exports: every open request read
+    shown = {r["label"]: r for r in stats.top_pair_times}  # the page: its pairs' ranges only
+    for label, requests, in_time_share in (
+        ("Rapportör 9000 → Motpart 900", 3, 0.0),
+        ("Rapportör 9000 → Motpart 9001", 3, 0.0),
+    ):
+        assert (shown[label]["requests"], shown[label]["in_time_share"]) == (requests, in_time_share)
+    assert shown == {label: every[label] for label in shown}
+    near_pair = stats.tally.pair_details([(reporter.pk, near.pk)])[(reporter.pk, near.pk)]
+    assert (near_pair.overdue, near_pair.pending) == (1, 2)
+
+
 def test_the_page_reads_the_names_of_the_pairs_it_shows_only(dataset, monkeypatch, django_assert_num_queries):
     from followup import selectors
 
