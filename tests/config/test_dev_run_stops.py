@@ -19,9 +19,17 @@ SERVER = "import os, sys, time; open(sys.argv[1], 'w').write(str(os.getpid())); 
 RELOADER = f"""
 import signal, subprocess, sys
 # Like Django's autoreloader (run_with_reloader, restart_with_reloader): SIGTERM exits, and the server
-# it runs in a child is killed on the way out (subprocess.run kills its child on any exception).
+# it runs in a child is killed on the way out (subprocess.run kills its child on any exception, as this
+# does). It says when it waits for the server: a SIGTERM before Popen has returned (a loaded machine
+# can run the server's first lines first) would leave the server behind here and in Django alike.
 signal.signal(signal.SIGTERM, lambda *args: sys.exit(0))
-subprocess.run([sys.executable, "-c", {SERVER!r}, sys.argv[1]])
+with subprocess.Popen([sys.executable, "-c", {SERVER!r}, sys.argv[1]]) as server:
+    try:
+        open(sys.argv[1] + ".waiting", "w").close()
+        server.wait()
+    except BaseException:
+        server.kill()
+        raise
 """
 
 DRIVER = """
@@ -66,6 +74,7 @@ def test_sigterm_to_dev_py_stops_the_server_the_autoreloader_runs(tmp_path):
     )
     try:
         assert wait_for(lambda: pidfile.exists() and pidfile.read_text()), "the fake server did not start"
+        assert wait_for((tmp_path / "server.pid.waiting").exists), "the fake autoreloader is not waiting"
         server = int(pidfile.read_text())
         assert alive(server)
 
