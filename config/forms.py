@@ -1,14 +1,16 @@
-"""The project's form renderer (Django's ``TemplatesSetting`` plus a cache for long choice lists), and
-how a service's refusal reaches a form."""
+"""The project's form renderer (Django's ``TemplatesSetting`` plus a cache for long choice lists), a
+crispy layout field whose HTML is cached, and how a service's refusal reaches a form."""
 
 import hashlib
 
+from crispy_forms.layout import Field
+from crispy_forms.utils import TEMPLATE_PACK
 from django.core.cache import cache
 from django.forms.renderers import TemplatesSetting
 from django.utils.translation import get_language
 
 from config.errors import ApplicationError
-from config.render_cache import render_version
+from config.render_cache import cached_form_html, render_version
 
 #: Widget templates whose output is cached, and the number of options from which it pays.
 CACHED_TEMPLATES = frozenset({"django/forms/widgets/select.html"})
@@ -53,6 +55,28 @@ class CachedChoicesRenderer(TemplatesSetting):
             html = super().render(template_name, context, request)
             cache.set(key, html, TIMEOUT)
         return html
+
+
+class CachedField(Field):
+    """crispy's ``Field`` in a layout, its HTML from the cache while the form is unbound
+    (``config.render_cache.cached_form_html``: the key holds the field's label, help text, widget
+    attributes, value and choices, the language and the release). For a page whose form is mostly
+    long lists of choices, like the report form (whose lists and groups of checkboxes cost crispy's
+    templates ~10 ms on every visit). Not for a field whose value is personal data (the reporter's
+    name and address): its HTML would be kept in the cache."""
+
+    def render(self, form, context, template_pack=TEMPLATE_PACK, extra_context=None, **kwargs):
+        return cached_form_html(
+            form,
+            lambda: super(CachedField, self).render(form, context, template_pack, extra_context, **kwargs),
+            "layout-field",
+            template_pack,
+            self.template,
+            sorted(self.attrs.items()),
+            self.wrapper_class,
+            sorted((str(key), str(value)) for key, value in (extra_context or {}).items()),
+            fields=set(self.fields),
+        )
 
 
 def add_service_errors(form, error: ApplicationError) -> None:

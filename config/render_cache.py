@@ -21,10 +21,15 @@ from functools import cache
 from importlib import metadata
 
 from django.conf import settings
+from django.core.cache import cache as html_cache
 from django.dispatch import receiver
 from django.template.autoreload import get_template_directories
 from django.utils.autoreload import file_changed
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
+
+#: Seconds a form's cached HTML is kept: it only bounds memory (a change is another key).
+FORM_HTML_TIMEOUT = 3600
 
 
 def render_version() -> str:
@@ -97,6 +102,20 @@ def form_cache_key(form, *parts, fields=None) -> str | None:
             )
         )
     return hashlib.sha256(repr(material).encode()).hexdigest()
+
+
+def cached_form_html(form, render, *parts, fields=None) -> str:
+    """``render()`` (crispy's HTML of ``form`` or of its ``fields``), from the cache while the form is
+    unbound: kept under ``form_cache_key(form, *parts, fields=fields)``. A bound form (what the user
+    sent, perhaps with errors) is rendered afresh and never stored."""
+    if form.is_bound:
+        return render()
+    key = f"crispy:{form_cache_key(form, *parts, fields=fields)}"
+    html = html_cache.get(key)
+    if html is None:
+        html = str(render())
+        html_cache.set(key, html, FORM_HTML_TIMEOUT)
+    return mark_safe(html)  # noqa: S308 - crispy's own output, escaped by its templates
 
 
 def _choices_material(field, choices):

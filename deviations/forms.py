@@ -6,7 +6,7 @@ from collections import defaultdict
 from functools import partial
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout, Submit
+from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -18,6 +18,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from agreements.models import Agreement, Organization
+from config.forms import CachedField
 
 from . import pii, reference
 from .models import SEVERITY_HELP, Severity, YesNoUnknown
@@ -346,6 +347,9 @@ class ReportForm(forms.Form):
         for name in LISTED_CHOICES:
             field = self.fields[name]
             field.choices = partial(self._choice_list, name)
+            # What the choices are made of, for the key of their cached HTML (config.render_cache): the
+            # reference data's version (the labels' language is in that key already).
+            field.choices_digest = self._reference_version
             if isinstance(field.widget, GroupedOptionsMixin):
                 field.widget.group_keys = partial(self._group_keys, name)
         # Validation finds the submitted values in the reference data kept by the process.
@@ -355,6 +359,9 @@ class ReportForm(forms.Form):
     @cached_property
     def _reference(self) -> reference.ReferenceData:
         return reference.current()
+
+    def _reference_version(self) -> tuple:
+        return ("reference data", self._reference.version)
 
     def _reference_rows(self, name) -> dict:
         return getattr(self._reference, name)
@@ -517,26 +524,28 @@ class ReportForm(forms.Form):
         helper = FormHelper(self)
         helper.form_method = "post"
         helper.attrs = {"novalidate": "", "id": "report-form"}
+        # The fields' HTML comes from the cache while the form is unbound (config.forms.CachedField):
+        # not the form key, nor the reporter's own name and addresses.
         helper.layout = Layout(
             "idempotency_key",
             # Asked first: reports about children go to the BUS process (report_form.js shows the rest
             # of the form only after "Nej").
-            "concerns_child",
+            CachedField("concerns_child"),
             HTML('{% include "deviations/reporting/bus_notice.html" %}'),
             Div(
                 Fieldset(
                     _("Vad gäller bristen?"),
-                    "occurred_on",
-                    "agreement",
+                    CachedField("occurred_on"),
+                    CachedField("agreement"),
                     HTML('{% include "deviations/reporting/agreement_guide.html" %}'),
-                    "commitment",
-                    "category",
+                    CachedField("commitment"),
+                    CachedField("category"),
                 ),
-                Fieldset(_("Var inträffade den?"), "municipality", "district"),
+                Fieldset(_("Var inträffade den?"), CachedField("municipality"), CachedField("district")),
                 Fieldset(
                     _("Mellan vilka organisationer?"),
-                    "reporting_organization",
-                    Field("counterpart_organizations", template=COUNTERPART_TEMPLATE),
+                    CachedField("reporting_organization"),
+                    CachedField("counterpart_organizations", template=COUNTERPART_TEMPLATE),
                 ),
                 Fieldset(
                     _("Beskrivning"),
@@ -550,13 +559,18 @@ class ReportForm(forms.Form):
                             ),
                         )
                     ),
-                    "description",
-                    "consequence",
-                    "severity",
-                    "actions_taken",
-                    "suggested_improvement",
-                    "sip_involved",
-                    "discharge_involved",
+                    *(
+                        CachedField(name)
+                        for name in (
+                            "description",
+                            "consequence",
+                            "severity",
+                            "actions_taken",
+                            "suggested_improvement",
+                            "sip_involved",
+                            "discharge_involved",
+                        )
+                    ),
                     *(["names_checked", "names_checked_for"] if self.show_names_checked else []),
                 ),
                 Fieldset(_("Dina kontaktuppgifter"), "reporter_name", "reporter_email", "reporter_phone"),

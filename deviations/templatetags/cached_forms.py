@@ -12,35 +12,20 @@ stored.
 
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field, as_crispy_form
 from django import template
-from django.core.cache import cache
-from django.utils.safestring import mark_safe
 
-from config.render_cache import form_cache_key
+from config.render_cache import cached_form_html
 
 register = template.Library()
-
-TIMEOUT = 3600
-
-
-def _cached(form, render, *parts, fields=None):
-    if form.is_bound:
-        return render()
-    key = form_cache_key(form, *parts, fields=fields)
-    html = cache.get(f"crispy:{key}")
-    if html is None:
-        html = str(render())
-        cache.set(f"crispy:{key}", html, TIMEOUT)
-    return mark_safe(html)  # noqa: S308 - crispy's own output, escaped by its templates
 
 
 @register.filter
 def cached_crispy(form):
-    return _cached(form, lambda: as_crispy_form(form), "form")
+    return cached_form_html(form, lambda: as_crispy_form(form), "form")
 
 
 @register.filter
 def cached_crispy_field(bound_field):
-    return _cached(
+    return cached_form_html(
         bound_field.form,
         lambda: as_crispy_field(bound_field),
         "field",

@@ -1,11 +1,14 @@
 """crispy's HTML of unchanged forms from the cache (deviations/templatetags/cached_forms.py): the same
 HTML as crispy's own, another key for any change, never a bound (submitted) form in the cache."""
 
+import re
+
 import pytest
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field, as_crispy_form
 from django import forms
 from django.core.cache import cache
 from django.template import Context, Template
+from django.utils import translation
 
 from councils.models import User
 from tests import factories
@@ -148,3 +151,77 @@ def test_a_digested_list_is_keyed_by_one_short_row_and_renders_what_crispy_rende
     with django_assert_num_queries(1) as queries:  # the digest; no row read, nothing rendered
         assert render("{{ form.issue|cached_crispy_field }}", form=LinkToIssueForm()) == html
     assert "MD5" in queries.captured_queries[0]["sql"].upper()
+
+
+# --- The report form's fields (config.forms.CachedField) ---------------------------------------------
+
+REPORT_FORM = "/rapportera/formular/"
+
+
+def _report_form_html(client) -> str:
+    """The report form as a page shows it, without what differs on every request by design (the form
+    key and the CSRF token)."""
+    html = client.get(REPORT_FORM).content.decode()
+    start = html.index('id="report-form"')
+    html = html[start : html.index("</form>", start)]
+    html = re.sub(r'(name="idempotency_key" value=")[^"]+', r"\1KEY", html)
+    return re.sub(r'(name="csrfmiddlewaretoken" value=")[^"]+', r"\1TOKEN", html)
+
+
+@pytest.fixture
+def reporting_world(db):
+    from tests.deviations.reporting_world import build_world
+
+    return build_world()
+
+
+def test_the_report_form_is_the_same_from_the_cache_and_without_it(client, settings, reporting_world):
+    reporter = factories.UserFactory(organization=reporting_world.own)
+    client.force_login(reporter)
+    cached = _report_form_html(client)
+    assert stored() != ""
+    assert _report_form_html(client) == cached  # now from the cache
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    assert _report_form_html(client) == cached  # crispy's own rendering, nothing kept
+    assert f'value="{reporting_world.own.pk}" selected' in cached  # the reporter's organisation, chosen
+
+
+def test_the_reporters_own_details_are_never_kept_in_the_cache(client, reporting_world):
+    reporter = factories.UserFactory(
+        first_name="Ingrid",
+        last_name="Sundqvist",
+        email="ingrid.sundqvist@nacka.se",
+        phone="070-555 12 34",
+        organization=reporting_world.own,
+    )
+    client.force_login(reporter)
+    html = _report_form_html(client)
+    for detail in ("Ingrid Sundqvist", "ingrid.sundqvist@nacka.se", "070-555 12 34"):
+        assert detail in html
+        assert detail not in stored()
+    key = re.search(r'name="idempotency_key" value="([^"]+)', client.get(REPORT_FORM).content.decode())[1]
+    assert key not in stored()
+
+
+def test_a_change_of_the_reference_data_shows_on_the_next_form(client, reporting_world):
+    assert "Beroendemottagningen Nacka" not in _report_form_html(client)
+    factories.OrganizationFactory(name="Beroendemottagningen Nacka")
+    assert _report_form_html(client).count("Beroendemottagningen Nacka") == 2  # own, and counterpart
+    reporting_world.counterpart.name = "Omdöpt mottagning"
+    reporting_world.counterpart.save()
+    html = _report_form_html(client)
+    assert "Omdöpt mottagning" in html
+    with translation.override("en"):
+        english = client.get("/en" + REPORT_FORM).content.decode()
+    assert "Omdöpt mottagning" in english and 'lang="en"' in english
+
+
+def test_a_report_sent_back_with_errors_shows_what_was_typed_and_is_not_kept(client, reporting_world):
+    from tests.deviations.reporting_world import valid_post
+
+    typed = "Avdelningen ringde aldrig tillbaka trots tre försök under veckan."
+    response = client.post(REPORT_FORM, valid_post(reporting_world, description=typed, consequence=""))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert typed in html and "invalid-feedback" in html
+    assert typed not in stored()
