@@ -13,7 +13,9 @@ by ``services.digests.send_digests``; function mailboxes, counterparts and repor
 e-mail at once.
 """
 
+import contextvars
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -342,20 +344,54 @@ def queue_email(
         raise ValueError(f"the {template!r} mail is about a {message.about}")
     skip = _keep_for_digests(template, message, about) if message.staff else []
 
-    def enqueue():
-        send_email.enqueue(
-            template=template,
-            deviation_id=deviation.pk if deviation is not None else None,
-            response_request_id=response_request.pk if response_request is not None else None,
-            object_id=about.pk if message.about in {"action", "user"} else None,
-            skip_user_ids=skip,
-            language=language,
-        )
-
-    if _queued_with_the_change(send_email):
-        enqueue()
+    reference = {
+        "template": template,
+        "deviation_id": deviation.pk if deviation is not None else None,
+        "response_request_id": response_request.pk if response_request is not None else None,
+        "object_id": about.pk if message.about in {"action", "user"} else None,
+        "skip_user_ids": skip,
+        "language": language,
+    }
+    together = _together.get()
+    if not _queued_with_the_change(send_email):
+        transaction.on_commit(lambda: send_email.enqueue(**reference))
+    elif together is not None and reference["deviation_id"] is not None:
+        together.append(reference)
     else:
-        transaction.on_commit(enqueue)
+        send_email.enqueue(**reference)
+
+
+#: The mails ``mails_together`` collects (``None`` outside it).
+_together: contextvars.ContextVar[list[dict] | None] = contextvars.ContextVar("mails_together", default=None)
+
+
+@contextmanager
+def mails_together():
+    """The mails about a report that ``queue_email`` queues in the block go in one task row per report
+    (``tasks.send_emails``) instead of one each, written when the block ends without an error, in the
+    caller's transaction: a signed-in reporter's filing queues its receipt and the council's new-report
+    mail with one INSERT. Only on the database queue (any other backend sends each after the commit);
+    mails not about a report are queued at once. Nested blocks share the outermost one."""
+    if _together.get() is not None:
+        yield
+        return
+    collected: list[dict] = []
+    token = _together.set(collected)
+    try:
+        yield
+    finally:
+        _together.reset(token)
+    from .tasks import send_email, send_emails
+
+    by_report: dict[int, list[dict]] = {}
+    for reference in collected:
+        by_report.setdefault(reference["deviation_id"], []).append(reference)
+    for deviation_id, references in by_report.items():
+        if len(references) == 1:
+            send_email.enqueue(**references[0])
+        else:
+            mails = [{k: v for k, v in r.items() if k != "deviation_id"} for r in references]
+            send_emails.enqueue(deviation_id=deviation_id, mails=mails)
 
 
 def _queued_with_the_change(task) -> bool:

@@ -95,6 +95,31 @@ def send_email(
     )
 
 
+@task()
+def send_emails(*, deviation_id: int, mails: list[dict]) -> int:
+    """Several mails about the report ``deviation_id`` queued by one change in one row
+    (``notifications.mails_together``: a filing's receipt and new-report mail). Each is sent as
+    ``send_email`` sends it, in order, every one tried whatever happened to the others; one that fails
+    transiently is queued again on its own (``send_email``, attempt 2: a retry never repeats the mails
+    that went). Returns how many were sent; raises ``MailNotSent`` when one was refused for good, and an
+    unexpected error after trying the rest."""
+    sent, refused, errors = 0, [], []
+    for reference in mails:
+        try:
+            sent += send_email.call(deviation_id=deviation_id, **reference)
+        except MailDeferred:
+            continue
+        except MailNotSent as exc:
+            refused.append(f"{reference['template']}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - the other mails still go; raised below
+            errors.append(exc)
+    if errors:
+        raise errors[0]
+    if refused:
+        raise MailNotSent("; ".join(refused))
+    return sent
+
+
 def deliver(message, *, task, reference: dict, attempt: int, what: str) -> int:
     """Send ``message`` (attempt ``attempt`` of the mail ``task`` was queued for with ``reference``).
     A transient SMTP failure queues ``task`` again with the same reference after the next of
@@ -139,14 +164,14 @@ def requeue_stale_tasks(*, now: datetime.datetime | None = None) -> int:
 
 def delete_tasks_about(deviation_ids) -> int:
     """Delete every e-mail task row, queued or finished, about the reports ``deviation_ids`` (a list or a
-    ``values("pk")`` queryset); returns how many."""
+    ``values("pk")`` queryset; ``send_email``'s and ``send_emails``' rows); returns how many."""
     from django.db.models import BigIntegerField
     from django.db.models.fields.json import KT
     from django.db.models.functions import Cast
     from django_tasks_db.models import DBTaskResult
 
     deleted, _per_model = (
-        DBTaskResult.objects.filter(task_path=send_email.module_path)
+        DBTaskResult.objects.filter(task_path__in=[send_email.module_path, send_emails.module_path])
         .alias(deviation_id=Cast(KT("args_kwargs__kwargs__deviation_id"), BigIntegerField()))
         .filter(deviation_id__in=deviation_ids)
         .delete()

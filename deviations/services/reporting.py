@@ -24,7 +24,7 @@ from config.personal_data import identity_number_errors
 
 from .. import selectors, summary
 from ..models import Deviation, Severity
-from ..notifications import queue_email
+from ..notifications import mails_together, queue_email
 from ..workflow import Role, Status
 from .routing import UNCONFIRMED_REFERENCE_PREFIX
 from .transitions import site_language_text, transition_held
@@ -305,7 +305,8 @@ def _submit_deviation(*, data: dict | CheckedReport, idempotency_key, reporter) 
         reporter=reporter,
         **fields,
     )
-    with summary.tracking() as tracker:
+    # The receipt and the new-report mail of a signed-in reporter's report: one task row.
+    with mails_together(), summary.tracking() as tracker:
         tracker.add(deviation)  # new: counted once confirmed, with its counterparts
         if reporter is not None:
             # Confirmed before it is first saved: one INSERT of the routed, numbered report.

@@ -238,6 +238,69 @@ def test_a_hanging_server_times_out_and_the_mail_is_retried(smtp, w):
     assert len(delivered(smtp)) == 1
 
 
+# --- A change's mails about one report in one row (notifications.mails_together) ---------------------
+
+
+def file_signed_in(w, email="anna@nacka.se"):
+    reporter = factories.UserFactory(email=email, organization=w.own)
+    deviation, _ = reporting.submit_deviation(
+        data=service_data(w), idempotency_key=uuid.uuid4(), reporter=reporter
+    )
+    return deviation
+
+
+def recipients(handler) -> list[str]:
+    return sorted(message.split("\n", 1)[0] for message in delivered(handler))
+
+
+def test_a_signed_in_filing_queues_both_its_mails_in_one_row_and_both_are_delivered(smtp, w):
+    deviation = file_signed_in(w)
+    (row,) = rows()
+    assert row.task_path == "deviations.tasks.send_emails"
+    kwargs = row.args_kwargs["kwargs"]
+    assert kwargs["deviation_id"] == deviation.pk
+    assert [mail["template"] for mail in kwargs["mails"]] == ["new_report", "receipt"]
+    assert "@" not in str(kwargs) and "nacka" not in str(kwargs).lower()
+    run_worker()
+    assert recipients(smtp) == ["To: rapportor@nacka.se", "To: samordnare@nacka.se"]
+    (row,) = rows()
+    assert row.status == TaskResultStatus.SUCCESSFUL and row.return_value == 2
+
+
+def test_a_mail_of_the_row_that_fails_for_now_is_retried_alone(smtp, w):
+    smtp.fail = 1  # the first mail of the row: the council's new-report mail
+    deviation = file_signed_in(w)
+    run_worker()
+    assert recipients(smtp) == ["To: rapportor@nacka.se"]  # the receipt went all the same
+    row, retry = rows()
+    assert row.status == TaskResultStatus.SUCCESSFUL and row.return_value == 1
+    assert retry.task_path == "deviations.tasks.send_email"
+    new_report = row.args_kwargs["kwargs"]["mails"][0]
+    assert retry.args_kwargs["kwargs"] == {**new_report, "deviation_id": deviation.pk, "attempt": 2}
+    DBTaskResult.objects.filter(pk=retry.pk).update(run_after=timezone.now())
+    run_worker()
+    assert recipients(smtp) == ["To: rapportor@nacka.se", "To: samordnare@nacka.se"]  # each once
+    assert not DBTaskResult.objects.filter(status=TaskResultStatus.READY).exists()
+
+
+def test_a_mail_of_the_row_refused_for_good_does_not_keep_the_other_from_going(smtp, w):
+    smtp.fail, smtp.reply = 1, "550 5.1.1 <samordnare@nacka.se>: no such user"
+    file_signed_in(w)
+    run_worker()
+    assert recipients(smtp) == ["To: rapportor@nacka.se"]
+    (row,) = rows()
+    assert row.status == TaskResultStatus.FAILED
+    assert row.exception_class_path == "deviations.tasks.MailNotSent"
+    assert "new_report" in row.traceback and "550" in row.traceback and "@" not in row.traceback
+
+
+def test_the_row_of_a_reports_mails_goes_with_the_report(smtp, w):
+    kept, purged = file_signed_in(w), file_signed_in(w, email="bo@nacka.se")
+    assert tasks.delete_tasks_about([purged.pk]) == 1
+    (row,) = rows()
+    assert row.args_kwargs["kwargs"]["deviation_id"] == kept.pk
+
+
 def test_a_task_left_running_by_a_killed_worker_is_delivered_by_the_next(smtp, w, settings):
     smtp.hang = 60.0
     file_anonymously(w)

@@ -68,11 +68,12 @@ def test_detail_page_query_count_does_not_grow_with_events_or_counterparts(clien
 # event, its counterparts, what it adds to the follow-up summary (pending rows: one INSERT, between setting
 # and restoring its generic plan: deviations/summary.py),
 # the council's coordinators who chose the daily digest (their digest rows are written with the
-# hand-off), the two e-mail tasks (receipt, new report: references only, the worker looks up the
-# recipients; written in the report's transaction), COMMIT. Nothing is written to the session (the
-# signed-in reporter's receipt is found by its reference: deviations.views.reporting.report_receipt).
+# hand-off), one e-mail task holding both mails (receipt, new report: references only, the worker looks
+# up the recipients; written in the report's transaction: notifications.mails_together), COMMIT.
+# Nothing is written to the session (the signed-in reporter's receipt is found by its reference:
+# deviations.views.reporting.report_receipt).
 # Nothing grows with the reference data or the number of reports.
-FILING_POST_BUDGET = 18
+FILING_POST_BUDGET = 17
 # After any change to the reference data, the first filing (or form) of each process reads the lists again:
 # agreements, commitments, categories and their agreements, municipalities and their districts, districts,
 # organisations with their regions, and their e-mail domains.
@@ -129,7 +130,10 @@ def test_filing_query_count_is_constant(client, settings):
     )
     assert before == after == in_a_district == FILING_POST_BUDGET
     assert Deviation.objects.filter(reporter=reporter, status=Status.SUBMITTED).count() == 5
-    assert DBTaskResult.objects.count() == 10  # a receipt and a new-report e-mail per report
+    # A receipt and a new-report e-mail per report, in one task row.
+    mails = [mail for task in DBTaskResult.objects.all() for mail in task.args_kwargs["kwargs"]["mails"]]
+    assert sorted(mail["template"] for mail in mails) == sorted(["new_report", "receipt"] * 5)
+    assert DBTaskResult.objects.count() == 5
 
 
 def test_filing_form_query_count_is_constant(client, db):
