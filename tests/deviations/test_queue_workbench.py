@@ -20,7 +20,7 @@ from deviations import queues, selectors
 from deviations.dates import stockholm_today
 from deviations.models import Deviation, DeviationEvent, SavedFilter
 from deviations.services import responses
-from deviations.workflow import Status
+from deviations.workflow import OPEN_STATES, Status
 from tests import factories
 from tests.deviations.triage_world import QUEUE_BUDGET, build_world, fast_passwords  # noqa: F401
 
@@ -50,21 +50,14 @@ def messages_of(response) -> list[str]:
 # --- Default view, columns, choices -------------------------------------------------------------------
 
 
-def test_the_finished_reports_view_reads_the_newest_finished_reports_by_their_own_index(client, w):
-    """ "Avslutade och avvisade" (closed and rejected) pages through the finished reports newest first by
-    deviation_final_created_idx: PostgreSQL proves the view's filter implies the index's condition, so
-    the page never steps over the newer open reports (at 1M with 20,000 newer open ones: 10.6 -> 0.14
-    ms). On a test table of a few rows PostgreSQL would rather read any index and sort (which one differs
-    between versions), so the test leaves it only this index or the plain one on the creation time (the
-    others dropped in the test's transaction, rolled back with it; no sequential or bitmap scans): the
-    plan names this one only if PostgreSQL proves the filter implies the index's condition."""
-    for status in (Status.CLOSED, Status.REJECTED, Status.TRIAGE):
-        x_report(w, status=status)
-    client.force_login(w.regional)
-    views = {label: query for label, query, _current in client.get(QUEUE).context["views"]}
+def _page_plan(client, url: str, index: str) -> str:
+    """The plan of the queue page's statement at ``url`` when the deviation table has only ``index``
+    and the plain one on the creation time (and its unique ones). On a test table of a few rows
+    PostgreSQL would rather read any index and sort (which one differs between versions), so the others
+    are dropped in the test's transaction (rolled back with it) and sequential and bitmap scans are
+    off: the plan names ``index`` only if PostgreSQL proves the page's filter implies its condition."""
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(f"{QUEUE}?{views['Avslutade och avvisade']}")
-    assert {d.status for d in response.context["page"]} == {Status.CLOSED, Status.REJECTED}
+        response = client.get(url)
     [page] = [
         q["sql"]
         for q in queries.captured_queries
@@ -75,8 +68,9 @@ def test_the_finished_reports_view_reads_the_newest_finished_reports_by_their_ow
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT indexname FROM pg_indexes WHERE tablename = 'deviations_deviation' "
-            "AND indexname NOT IN ('deviation_final_created_idx', 'deviation_created_idx') "
-            "AND indexdef NOT LIKE 'CREATE UNIQUE%%'"
+            "AND indexname NOT IN (%s, 'deviation_created_idx') "
+            "AND indexdef NOT LIKE 'CREATE UNIQUE%%'",
+            [index],
         )
         for (name,) in cursor.fetchall():
             cursor.execute(f'DROP INDEX "{name}"')
@@ -85,7 +79,35 @@ def test_the_finished_reports_view_reads_the_newest_finished_reports_by_their_ow
         cursor.execute("SET LOCAL enable_bitmapscan = off")
         cursor.execute(f"EXPLAIN {page}")
         plan = "\n".join(row[0] for row in cursor.fetchall())
+    return response, plan
+
+
+def test_the_finished_reports_view_reads_the_newest_finished_reports_by_their_own_index(client, w):
+    """ "Avslutade och avvisade" (closed and rejected) pages through the finished reports newest first by
+    deviation_final_created_idx: PostgreSQL proves the view's filter implies the index's condition, so
+    the page never steps over the newer open reports (at 1M with 20,000 newer open ones: 10.6 -> 0.14
+    ms)."""
+    for status in (Status.CLOSED, Status.REJECTED, Status.TRIAGE):
+        x_report(w, status=status)
+    client.force_login(w.regional)
+    views = {label: query for label, query, _current in client.get(QUEUE).context["views"]}
+    url = f"{QUEUE}?{views['Avslutade och avvisade']}"
+    response, plan = _page_plan(client, url, "deviation_final_created_idx")
+    assert {d.status for d in response.context["page"]} == {Status.CLOSED, Status.REJECTED}
     assert "deviation_final_created_idx" in plan, plan
+
+
+def test_the_default_view_reads_the_open_reports_by_their_own_index(client, w):
+    """The queue's default list, the open reports, pages by deviation_open_created_idx: a page deep in
+    it never steps over the finished reports between the older open ones (a page 200,000 reports down
+    at 1M: 2,625 rows read and 0.9 ms, against its 26 rows and 0.18 ms)."""
+    for status in (Status.CLOSED, Status.REJECTED, Status.TRIAGE, Status.ESCALATED):
+        x_report(w, status=status)
+    client.force_login(w.regional)
+    response, plan = _page_plan(client, QUEUE, "deviation_open_created_idx")
+    assert {d.status for d in response.context["page"]} <= OPEN_STATES
+    assert len(response.context["page"]) >= 2
+    assert "deviation_open_created_idx" in plan, plan
 
 
 def test_queue_lists_open_reports_by_default_and_closed_ones_one_click_away(client, w):
