@@ -50,8 +50,8 @@ def messages_of(response) -> list[str]:
 # --- Default view, columns, choices -------------------------------------------------------------------
 
 
-def _page_plan(client, url: str, index: str) -> str:
-    """The plan of the queue page's statement at ``url`` when the deviation table has only ``index``
+def _page_plan(client, url: str, index: str) -> tuple:
+    """The response at ``url`` and the plan of its page statement when the deviation table has only ``index``
     and the plain one on the creation time (and its unique ones). On a test table of a few rows
     PostgreSQL would rather read any index and sort (which one differs between versions), so the others
     are dropped in the test's transaction (rolled back with it) and sequential and bitmap scans are
