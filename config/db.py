@@ -22,11 +22,14 @@ logger = logging.getLogger(__name__)
 #   neither the filter values nor the period (a filtered queue page went from 30 to 270 ms).
 DATABASE_SETTINGS = {"jit": "off", "plan_cache_mode": "force_custom_plan"}
 
-# For the report page (deviations.views.common.detail): each of its statements finds one report, or
-# rows of that report, by key; a generic plan is the custom plan, so its prepared statements may keep
-# theirs instead of being planned on every execution (its twelve-table join took 1.5 ms to plan and
-# 0.1 ms to run). 10 -> 6 ms of PostgreSQL per page at 1M (bench/RESULTS.md).
-DETAIL_PLANNER_SETTINGS = {"plan_cache_mode": "auto"}
+# For a transaction whose statements each find rows by key, where a generic plan is the custom plan: its
+# prepared statements may keep their plans instead of being planned on every execution.
+# - The report page (deviations.views.common.detail): its twelve-table join took 1.5 ms to plan and
+#   0.1 ms to run; 10 -> 6 ms of PostgreSQL per page at 1M.
+# - A filing (deviations.services.reporting.submit_deviation): the idempotency key, the same content
+#   lately, routing, the reference number, the INSERTs; PostgreSQL 4.5-4.9 -> 4.0 ms per report at 1M.
+# (bench/RESULTS.md)
+KEY_LOOKUP_PLANNER_SETTINGS = {"plan_cache_mode": "auto"}
 
 # For one statement whose plan does not depend on its values (deviations.summary: what a few reports by
 # key contribute to the follow-up): prepared on a connection, it keeps its generic plan instead of being

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from agreements.models import Agreement, domain_of
 from config.compiled import CompiledRead
+from config.db import KEY_LOOKUP_PLANNER_SETTINGS, planner_settings
 from config.errors import Conflict, Invalid
 from config.personal_data import identity_number_errors
 
@@ -279,7 +280,9 @@ def submit_deviation(*, data: dict | CheckedReport, idempotency_key, reporter=No
         return existing, False
 
 
-@transaction.atomic
+# One transaction (a savepoint inside the caller's) whose statements each find rows by key: prepared, they
+# keep their plans instead of being planned for every report.
+@planner_settings(KEY_LOOKUP_PLANNER_SETTINGS, savepoint=True)
 def _submit_deviation(*, data: dict | CheckedReport, idempotency_key, reporter) -> tuple[Deviation, bool]:
     existing = _report_with_key(idempotency_key)
     if existing is not None:

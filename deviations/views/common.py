@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 
-from config.db import DETAIL_PLANNER_SETTINGS, planner_settings
+from config.db import KEY_LOOKUP_PLANNER_SETTINGS, planner_settings
 from config.render_cache import content_key
 from deviations import queues, selectors
 from deviations.dates import stockholm_today
@@ -42,7 +42,7 @@ def detail(request, reference: str):
     Handlers (council members, regional coordinators) see everything and the actions the state machine
     allows them; reporters and counterpart responders see the report, status changes and what is
     marked visible to the reporter."""
-    with planner_settings(DETAIL_PLANNER_SETTINGS, savepoint=True):
+    with planner_settings(KEY_LOOKUP_PLANNER_SETTINGS, savepoint=True):
         return render_detail(request, reference)
 
 
@@ -52,9 +52,9 @@ def render_detail(request, reference: str, **note_forms):
     visible = selectors.deviations_visible_to(request.user)
     # Joined: the relations every report has, and the district and handler most reports have
     # (selectors.REPORT_PAGE_RELATIONS; the page's prepared statement keeps its plan,
-    # DETAIL_PLANNER_SETTINGS). The rare ones (duplicate of, systemic issue) are read when the page shows
-    # them, a query each only when set. (Before the page kept its plans, PostgreSQL planned a join of
-    # twelve tables in ~6 ms of CPU; and prefetch_related's machinery for six relations cost ~3 ms of
+    # KEY_LOOKUP_PLANNER_SETTINGS). The rare ones (duplicate of, systemic issue) are read when the page
+    # shows them, a query each only when set. (Before the page kept its plans, PostgreSQL planned a join
+    # of twelve tables in ~6 ms of CPU; and prefetch_related's machinery for six relations cost ~3 ms of
     # Python even when none was set.)
     deviation = selectors.visible_report(request.user, reference)
     if deviation is None:

@@ -21,8 +21,8 @@ from tests.deviations.reporting_world import build_world, valid_post
 # not yet resolved (regional level: the form that links the report to one; the digests key the lists'
 # cached HTML, whose rows are read only when it is made afresh); and one small query for each rare
 # relation that is set: duplicate of, systemic issue (the reporter's account is not read). The page's
-# prepared statements keep their plans (config.db.DETAIL_PLANNER_SETTINGS, one statement setting it),
-# so the join is planned once per connection.
+# prepared statements keep their plans (config.db.KEY_LOOKUP_PLANNER_SETTINGS, one statement setting
+# it), so the join is planned once per connection.
 DETAIL_BUDGET = 16
 
 
@@ -63,17 +63,18 @@ def test_detail_page_query_count_does_not_grow_with_events_or_counterparts(clien
 # A signed-in reporter's POST of the report form, all of it (a transaction=True test: commit and the
 # e-mail tasks run as in production): session, user, the reference data's version (the chosen agreement,
 # commitment, category, place and organisations are found in the lists the process keeps while that
-# version stays the same: deviations.reference); BEGIN, the idempotency key, the same content from the
-# same reporter lately (a resubmit after going back), routing, the reference number, the report, its
-# event, its counterparts, what it adds to the follow-up summary (pending rows: one INSERT, between setting
-# and restoring its generic plan: deviations/summary.py),
+# version stays the same: deviations.reference); BEGIN, the transaction's plan cache mode (its statements
+# find rows by key and may keep their plans: config.db.KEY_LOOKUP_PLANNER_SETTINGS), the idempotency key,
+# the same content from the same reporter lately (a resubmit after going back), routing, the reference
+# number, the report, its event, its counterparts, what it adds to the follow-up summary (pending rows:
+# one INSERT, between setting and restoring its generic plan: deviations/summary.py),
 # the council's coordinators who chose the daily digest (their digest rows are written with the
 # hand-off), one e-mail task holding both mails (receipt, new report: references only, the worker looks
 # up the recipients; written in the report's transaction: notifications.mails_together), COMMIT.
 # Nothing is written to the session (the signed-in reporter's receipt is found by its reference:
 # deviations.views.reporting.report_receipt).
 # Nothing grows with the reference data or the number of reports.
-FILING_POST_BUDGET = 17
+FILING_POST_BUDGET = 18
 # After any change to the reference data, the first filing (or form) of each process reads the lists again:
 # agreements, commitments, categories and their agreements, municipalities and their districts, districts,
 # organisations with their regions, and their e-mail domains.
@@ -98,7 +99,7 @@ def _grow_reference_data(w):
         factories.DeviationFactory(reference=f"SB-1999-{i + 1:05d}")
 
 
-def _filing_queries(client, w, *, key, **overrides) -> int:
+def _filing_statements(client, w, *, key, **overrides) -> list[str]:
     # Each its own text: the same content again would be the first report, not a new one.
     data = valid_post(
         w,
@@ -110,7 +111,11 @@ def _filing_queries(client, w, *, key, **overrides) -> int:
     with CaptureQueriesContext(connection) as queries:
         response = client.post("/rapportera/formular/", data)
     assert response.status_code == 302, response.content.decode()[:2000]
-    return len(queries)
+    return [q["sql"] for q in queries]
+
+
+def _filing_queries(client, w, *, key, **overrides) -> int:
+    return len(_filing_statements(client, w, key=key, **overrides))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -136,6 +141,28 @@ def test_filing_query_count_is_constant(client, settings):
     assert DBTaskResult.objects.count() == 5
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_filing_lets_its_prepared_statements_keep_their_plans_in_its_transaction_only(client):
+    """config.db.KEY_LOOKUP_PLANNER_SETTINGS: set (SET LOCAL) before the filing's first lookup; once
+    the report is committed the connection plans as the database says again."""
+    w = build_world()
+    client.force_login(factories.UserFactory(email="anna@nacka.se", organization=w.own))
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        (default,) = cursor.fetchone()
+    statements = _filing_statements(client, w, key=uuid.uuid4())
+    auto = [i for i, sql in enumerate(statements) if "set_config" in sql and "'auto'" in sql]
+    key_lookup = next(i for i, sql in enumerate(statements) if "idempotency_key" in sql)
+    pending = next(i for i, sql in enumerate(statements) if "followuppending" in sql)
+    # Set before the first lookup; restored after the summary's pending rows, planned generically.
+    assert len(auto) == 2 and auto[0] < key_lookup < pending < auto[1]
+    assert all("plan_cache_mode" in statements[i] for i in auto)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone() == (default,)
+    assert default != "auto"
+
+
 def test_filing_form_query_count_is_constant(client, db):
     w = build_world()
     client.force_login(factories.UserFactory(organization=w.own))
@@ -152,7 +179,7 @@ def test_filing_form_query_count_is_constant(client, db):
 
 
 def test_the_report_page_lets_its_prepared_statements_keep_their_plans(client, regional_coordinator):
-    """config.db.DETAIL_PLANNER_SETTINGS, set for the page's transaction only (SET LOCAL)."""
+    """config.db.KEY_LOOKUP_PLANNER_SETTINGS, set for the page's transaction only (SET LOCAL)."""
     client.force_login(regional_coordinator)
     deviation = factories.DeviationFactory()
     with CaptureQueriesContext(connection) as queries:
