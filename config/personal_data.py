@@ -38,6 +38,7 @@ callers cannot echo, log or store it by mistake.
 
 import calendar
 import datetime
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -81,10 +82,18 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+@functools.lru_cache(maxsize=4096)
+def _read_as_is(char: str) -> bool:
+    """Whether ``_normalised`` keeps ``char`` as it is: NFKC leaves it, it is not invisible (Cf) and not
+    a decimal digit (each is mapped below)."""
+    return unicodedata.category(char) not in ("Cf", "Nd") and unicodedata.normalize("NFKC", char) == char
+
+
 def _normalised(text: str) -> tuple[str, list[int] | None]:
     """``text`` as the detector reads it, and for each of its characters the index of the character of
-    ``text`` it came from (``None``: the same indexes, for ASCII text, which NFKC leaves unchanged)."""
-    if text.isascii():
+    ``text`` it came from (``None``: the same indexes, for text that is read as it is: ASCII, and Swedish
+    with its å, ä and ö, as almost every text is; the distinct characters are checked, not each one)."""
+    if text.isascii() or all(_read_as_is(char) for char in set(text) if not char.isascii()):
         return text, None
     chars: list[str] = []
     origin: list[int] = []

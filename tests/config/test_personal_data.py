@@ -274,6 +274,21 @@ def test_pasted_identity_numbers_are_found(text):
     assert contains_identity_number(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Åsa på äldreboendet, pnr 811218-9876, fick ingen läkartid.",  # read as it is (the fast path)
+        "Åsa på äldreboendet, pnr 811218\u200b-9876, fick ingen läkartid.",  # an invisible character
+        "Åsa på äldreboendet, pnr ８１１２１８－９８７６, fick ingen läkartid.",  # full-width digits
+        "Åsa på äldreboendet, pnr ٨١١٢١٨-٩٨٧٦, fick ingen läkartid.",  # Arabic-Indic digits
+    ],
+)
+def test_in_swedish_text_the_number_is_found_where_it_stands(text):
+    (finding,) = find_identity_numbers(text, today=TODAY)
+    assert text[finding.start] in "8８٨" and text[finding.end - 1] in "6６٦"
+    assert text[finding.end :] == ", fick ingen läkartid."
+
+
 organisation_numbers = st.builds(
     lambda prefix, a, month, b, serial, sep: f"{prefix}{a:02d}{month:02d}{b:02d}{sep}{serial:04d}",
     st.sampled_from(["", "16", "16 "]),
