@@ -2,13 +2,13 @@
 request.
 
 Filing a report looked up each chosen agreement, commitment, category (with its agreements),
-municipality (with its districts), district and organisation (with its e-mail domains): ten statements
-per report for tables that change a few times a year. ``current()`` keeps them in the process, keyed by
-the reference data's *version*: a row that a statement-level trigger on each of those tables sets to
-a new number from a sequence, in the same transaction as the change
-(``agreements.models.reference_data_version``, migration ``agreements/0008``). So any write, by admin, a
-command, ``load_reference_data`` or plain SQL, gives a version no process has seen, and nothing can serve
-the lists as they were before it:
+municipality (with its districts), district and organisation (with its e-mail domains), and the council
+the place is routed to: eleven statements per report for tables that change a few times a year.
+``current()`` keeps them in the process, keyed by the reference data's *version*: a row that a
+statement-level trigger on each of those tables sets to a new number from a sequence, in the same
+transaction as the change (``agreements.models.reference_data_version``, migration ``agreements/0008``).
+So any write, by admin, a command, ``load_reference_data`` or plain SQL, gives a version no process has
+seen, and nothing can serve the lists as they were before it:
 
 - the version is read first, the lists after it, so what is kept under a version is never older than it;
 - the number comes from a sequence, never handed out twice (not even after a rollback), so a version
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from django.db import DEFAULT_DB_ALIAS
 
 from agreements.models import Agreement, Commitment, DeviationCategory, Organization, reference_data_version
-from councils.models import District, Municipality, Region
+from councils.models import Council, District, Municipality, Region
 
 #: The tables read here; each is one of ``agreements.models.VERSIONED_TABLES``, whose every change gives a
 #: new version (a test checks).
@@ -38,6 +38,9 @@ TRACKED_MODELS = (
     Organization,
     Organization.email_domains.rel.related_model,
     Region,
+    Council,
+    Council.districts.through,
+    Council.municipalities.through,
 )
 
 
@@ -67,6 +70,41 @@ def organizations():
 
 
 @dataclass(frozen=True)
+class Routes:
+    """Where a report from a place goes (``services.routing.council_for_place``): the active local
+    councils by the districts and by the municipalities they cover, and the active regional council; the
+    lowest id wins where several could."""
+
+    by_district: dict[int, Council]
+    by_municipality: dict[int, Council]
+    regional: Council | None
+
+
+def _routes() -> Routes:
+    active = Council.objects.using(DEFAULT_DB_ALIAS).filter(active=True).order_by("pk")
+    councils = {council.pk: council for council in active}
+    local = Council.Level.LOCAL
+
+    def first_covering(through, place: str) -> dict[int, Council]:
+        covering: dict[int, Council] = {}
+        rows = (
+            through.objects.using(DEFAULT_DB_ALIAS)
+            .filter(council__active=True, council__level=local)
+            .order_by("council_id")
+            .values_list(f"{place}_id", "council_id")
+        )
+        for place_id, council_id in rows:
+            covering.setdefault(place_id, councils[council_id])
+        return covering
+
+    return Routes(
+        by_district=first_covering(Council.districts.through, "district"),
+        by_municipality=first_covering(Council.municipalities.through, "municipality"),
+        regional=next((c for c in councils.values() if c.level == Council.Level.REGIONAL), None),
+    )
+
+
+@dataclass(frozen=True)
 class ReferenceData:
     """The rows of each list by primary key, in the list's order; categories with their agreements,
     municipalities with all their districts and organisations with their region and e-mail domains
@@ -79,6 +117,7 @@ class ReferenceData:
     municipality: dict
     district: dict
     organization: dict
+    routes: Routes
 
 
 _kept: ReferenceData | None = None
@@ -108,6 +147,7 @@ def current() -> ReferenceData:
         organization=_by_pk(
             organizations().select_related("principal_region").prefetch_related("email_domains")
         ),
+        routes=_routes(),
     )
     _kept = loaded
     return loaded

@@ -4,6 +4,7 @@ from django.db import connection, transaction
 
 from councils.models import Council
 
+from .. import reference
 from ..models import ReferenceCounter
 
 #: Unconfirmed reports carry a provisional reference; the real number is handed out on confirmation.
@@ -39,28 +40,10 @@ def council_for_place(*, municipality_id: int, district_id: int | None = None) -
     (or, failing that, the whole municipality); otherwise the regional council. The lowest id wins
     within each of the three.
 
-    One hand-written query: it runs on every filing, and the same query built by the ORM (``Case``,
-    ``Exists``) costs several times more CPU to compile than to run."""
-    councils = Council._meta.db_table
-    by_district = Council.districts.through._meta.db_table
-    by_municipality = Council.municipalities.through._meta.db_table
-    sql = f"""
-        SELECT * FROM (
-            SELECT c.*, CASE
-                WHEN c.level = %s AND c.id IN (SELECT council_id FROM {by_district} WHERE district_id = %s)
-                    THEN 0
-                WHEN c.level = %s AND c.id IN (
-                    SELECT council_id FROM {by_municipality} WHERE municipality_id = %s
-                ) THEN 1
-                WHEN c.level = %s THEN 2
-            END AS route_rank
-            FROM {councils} c
-            WHERE c.active
-        ) ranked
-        WHERE route_rank IS NOT NULL
-        ORDER BY route_rank, id
-        LIMIT 1
-    """  # noqa: S608 - table names from the models' metadata; values are parameters
-    local, regional = Council.Level.LOCAL, Council.Level.REGIONAL
-    params = [local, district_id, local, municipality_id, regional]
-    return next(iter(Council.objects.raw(sql, params)), None)
+    From the reference data the process keeps while its version stays the same (``deviations.reference``:
+    councils and what they cover are versioned tables): one statement reading the version, instead of a
+    query over the councils on every filing. The council returned is shared by the process's requests:
+    assign it, never change it."""
+    routes = reference.current().routes
+    local = routes.by_district.get(district_id) or routes.by_municipality.get(municipality_id)
+    return local or routes.regional

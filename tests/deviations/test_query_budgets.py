@@ -65,9 +65,10 @@ def test_detail_page_query_count_does_not_grow_with_events_or_counterparts(clien
 # commitment, category, place and organisations are found in the lists the process keeps while that
 # version stays the same: deviations.reference); BEGIN, the transaction's plan cache mode (its statements
 # find rows by key and may keep their plans: config.db.KEY_LOOKUP_PLANNER_SETTINGS), the idempotency key,
-# the same content from the same reporter lately (a resubmit after going back), routing, the reference
-# number, the report, its event, its counterparts, what it adds to the follow-up summary (pending rows:
-# one INSERT, between setting and restoring its generic plan: deviations/summary.py),
+# the same content from the same reporter lately (a resubmit after going back), the reference data's
+# version again (routing: the councils are in the lists the process keeps), the reference number, the
+# report, its event, its counterparts, what it adds to the follow-up summary (pending rows: one INSERT,
+# between setting and restoring its generic plan: deviations/summary.py),
 # the council's coordinators who chose the daily digest (their digest rows are written with the
 # hand-off), one e-mail task holding both mails (receipt, new report: references only, the worker looks
 # up the recipients; written in the report's transaction: notifications.mails_together), COMMIT.
@@ -77,8 +78,9 @@ def test_detail_page_query_count_does_not_grow_with_events_or_counterparts(clien
 FILING_POST_BUDGET = 18
 # After any change to the reference data, the first filing (or form) of each process reads the lists again:
 # agreements, commitments, categories and their agreements, municipalities and their districts, districts,
-# organisations with their regions, and their e-mail domains.
-REFERENCE_RELOAD = 9
+# organisations with their regions, and their e-mail domains; the active councils and the districts and
+# municipalities the local ones cover (routing: deviations.services.routing.council_for_place).
+REFERENCE_RELOAD = 12
 # The form: session, user, the reference data's version (the lists of choices are those the process
 # keeps while it stays the same: deviations.reference), the menu.
 FILING_FORM_BUDGET = 4

@@ -164,6 +164,24 @@ def test_lowest_id_wins_among_councils_covering_the_same_place(w):
     assert routing.council_for_place(municipality_id=w.nacka.pk) == later
 
 
+def test_routing_follows_a_change_to_what_a_council_covers_at_once(w):
+    """The routes are kept in the process (deviations.reference) while the reference data's version stays
+    the same; adding or removing a district or municipality of a council gives a new version."""
+    assert routing.council_for_place(municipality_id=w.nacka.pk) == w.nacka_council
+    assert routing.council_for_place(municipality_id=w.stockholm.pk, district_id=w.spanga.pk) == (
+        w.vasterort_council
+    )
+    w.vasterort_council.districts.remove(w.spanga)
+    assert routing.council_for_place(municipality_id=w.stockholm.pk, district_id=w.spanga.pk) == (
+        w.regional_council
+    )
+    new = factories.CouncilFactory(name="Nytt samråd")
+    new.districts.add(w.spanga)
+    assert routing.council_for_place(municipality_id=w.stockholm.pk, district_id=w.spanga.pk) == new
+    w.nacka_council.municipalities.remove(w.nacka)
+    assert routing.council_for_place(municipality_id=w.nacka.pk) == w.regional_council
+
+
 def test_no_council_at_all_routes_nowhere(w):
     Council.objects.update(active=False)
     assert routing.council_for_place(municipality_id=w.nacka.pk, district_id=w.spanga.pk) is None
