@@ -280,9 +280,7 @@ def submit_deviation(*, data: dict | CheckedReport, idempotency_key, reporter=No
         return existing, False
 
 
-# One transaction (a savepoint inside the caller's) whose statements each find rows by key: prepared, they
-# keep their plans instead of being planned for every report.
-@planner_settings(KEY_LOOKUP_PLANNER_SETTINGS, savepoint=True)
+@transaction.atomic
 def _submit_deviation(*, data: dict | CheckedReport, idempotency_key, reporter) -> tuple[Deviation, bool]:
     existing = _report_with_key(idempotency_key)
     if existing is not None:
@@ -295,9 +293,20 @@ def _submit_deviation(*, data: dict | CheckedReport, idempotency_key, reporter) 
         errors = report_errors(data, reporter=reporter)
         if errors:
             raise Invalid(" ".join(errors.values()), errors=errors)
+    # Planned for its values: its generic plan may walk every report of the reporter's category and day
+    # instead of the description's index (78 ms against 0.1 on the bench, where the generated
+    # descriptions repeat).
     existing = _same_report(data, reporter=reporter)
     if existing is not None:
         return existing, False
+    # The rest of the transaction finds and writes rows by key: its prepared statements may keep their
+    # plans instead of being planned for every report.
+    with planner_settings(KEY_LOOKUP_PLANNER_SETTINGS):
+        return _file(data, idempotency_key=idempotency_key, reporter=reporter), True
+
+
+def _file(data: dict, *, idempotency_key, reporter) -> Deviation:
+    """Save the new report: routed and numbered at once for a signed-in ``reporter``, else unconfirmed."""
     fields = {name: data.get(name) for name in _MODEL_FIELDS}
     for name in (*GUARDED_FIELDS, "severity"):
         fields[name] = (fields[name] or "").strip()
@@ -320,7 +329,7 @@ def _submit_deviation(*, data: dict | CheckedReport, idempotency_key, reporter) 
     if reporter is None:
         queue_email(template="confirm_report", deviation=deviation, language=_language())
     logger.info("deviation %s submitted (confirmed: %s)", deviation.pk, reporter is not None)
-    return deviation, True
+    return deviation
 
 
 def resend_confirmation(*, deviation: Deviation) -> None:

@@ -63,14 +63,14 @@ def test_detail_page_query_count_does_not_grow_with_events_or_counterparts(clien
 # A signed-in reporter's POST of the report form, all of it (a transaction=True test: commit and the
 # e-mail tasks run as in production): session, user, the reference data's version (the chosen agreement,
 # commitment, category, place and organisations are found in the lists the process keeps while that
-# version stays the same: deviations.reference); BEGIN, the transaction's plan cache mode (its statements
-# find rows by key and may keep their plans: config.db.KEY_LOOKUP_PLANNER_SETTINGS), the idempotency key,
-# the same content from the same reporter lately (a resubmit after going back), the reference data's
-# version again (routing: the councils are in the lists the process keeps), the reference number, the
-# report, its event, its counterparts, what it adds to the follow-up summary (pending rows: one INSERT,
-# between setting and restoring its generic plan: deviations/summary.py),
-# the council's coordinators who chose the daily digest (their digest rows are written with the
-# hand-off), one e-mail task holding both mails (receipt, new report: references only, the worker looks
+# version stays the same: deviations.reference); BEGIN, the idempotency key, the same content from the
+# same reporter lately (a resubmit after going back), the plan cache mode of the rest of the transaction
+# (its statements find rows by key and may keep their plans: config.db.KEY_LOOKUP_PLANNER_SETTINGS), the
+# reference data's version again (routing: the councils are in the lists the process keeps), the
+# reference number, the report, its event, its counterparts, what it adds to the follow-up summary
+# (pending rows: one INSERT, between setting and restoring its generic plan: deviations/summary.py), the
+# council's coordinators who chose the daily digest (their digest rows are written with the hand-off),
+# one e-mail task holding both mails (receipt, new report: references only, the worker looks
 # up the recipients; written in the report's transaction: notifications.mails_together), COMMIT.
 # Nothing is written to the session (the signed-in reporter's receipt is found by its reference:
 # deviations.views.reporting.report_receipt).
@@ -145,8 +145,9 @@ def test_filing_query_count_is_constant(client, settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_filing_lets_its_prepared_statements_keep_their_plans_in_its_transaction_only(client):
-    """config.db.KEY_LOOKUP_PLANNER_SETTINGS: set (SET LOCAL) before the filing's first lookup; once
-    the report is committed the connection plans as the database says again."""
+    """config.db.KEY_LOOKUP_PLANNER_SETTINGS: set (SET LOCAL) after the same-content lookup (planned for
+    its values) and before the report is numbered and saved; once the report is committed the
+    connection plans as the database says again."""
     w = build_world()
     client.force_login(factories.UserFactory(email="anna@nacka.se", organization=w.own))
     with connection.cursor() as cursor:
@@ -154,10 +155,11 @@ def test_a_filing_lets_its_prepared_statements_keep_their_plans_in_its_transacti
         (default,) = cursor.fetchone()
     statements = _filing_statements(client, w, key=uuid.uuid4())
     auto = [i for i, sql in enumerate(statements) if "set_config" in sql and "'auto'" in sql]
-    key_lookup = next(i for i, sql in enumerate(statements) if "idempotency_key" in sql)
+    same_content = next(i for i, sql in enumerate(statements) if "MD5(" in sql)
+    numbered = next(i for i, sql in enumerate(statements) if "referencecounter" in sql)
     pending = next(i for i, sql in enumerate(statements) if "followuppending" in sql)
-    # Set before the first lookup; restored after the summary's pending rows, planned generically.
-    assert len(auto) == 2 and auto[0] < key_lookup < pending < auto[1]
+    # Restored to it after the summary's pending rows, planned generically.
+    assert len(auto) == 2 and same_content < auto[0] < numbered < pending < auto[1]
     assert all("plan_cache_mode" in statements[i] for i in auto)
     with connection.cursor() as cursor:
         cursor.execute("SHOW plan_cache_mode")
