@@ -86,7 +86,7 @@ def test_the_lists_are_read_again_only_when_the_version_changes(w, django_assert
     with django_assert_num_queries(1):  # the version
         assert reference.current() is first
     w.counterpart.save()
-    with django_assert_num_queries(10):  # the version, then the nine lists
+    with django_assert_num_queries(13):  # the version, then the twelve lists (with the routes)
         assert reference.current() is not first
 
 
@@ -184,5 +184,5 @@ def test_nothing_is_kept_while_the_version_is_unknown(w, django_assert_num_queri
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM agreements_referencedataversion")
     first = reference.current()
-    with django_assert_num_queries(10):  # the version (none), then the nine lists again
+    with django_assert_num_queries(13):  # the version (none), then the twelve lists again
         assert reference.current() is not first
