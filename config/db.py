@@ -26,8 +26,9 @@ DATABASE_SETTINGS = {"jit": "off", "plan_cache_mode": "force_custom_plan"}
 # prepared statements may keep their plans instead of being planned on every execution.
 # - The report page (deviations.views.common.detail): its twelve-table join took 1.5 ms to plan and
 #   0.1 ms to run; 10 -> 6 ms of PostgreSQL per page at 1M.
-# - A filing (deviations.services.reporting.submit_deviation): the idempotency key, the same content
-#   lately, routing, the reference number, the INSERTs; PostgreSQL 4.5-4.9 -> 4.0 ms per report at 1M.
+# - A filing (deviations.services.reporting.submit_deviation) after its same-content lookup (which stays
+#   planned for its values): routing, the reference number, the INSERTs; PostgreSQL 4.5-4.9 -> 4.0 ms
+#   per report at 1M.
 # (bench/RESULTS.md)
 KEY_LOOKUP_PLANNER_SETTINGS = {"plan_cache_mode": "auto"}
 

@@ -94,7 +94,10 @@ def _routes() -> Routes:
             .values_list(f"{place}_id", "council_id")
         )
         for place_id, council_id in rows:
-            covering.setdefault(place_id, councils[council_id])
+            # A council made active between the two reads is left for the next version (its change
+            # gives one), as in the lists: what is kept is never older than the version read first.
+            if council_id in councils:
+                covering.setdefault(place_id, councils[council_id])
         return covering
 
     return Routes(
