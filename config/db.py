@@ -8,6 +8,7 @@ set for one transaction with :func:`planner_settings` (``SET LOCAL``, which tran
 """
 
 import contextlib
+import contextvars
 import logging
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -23,19 +24,43 @@ logger = logging.getLogger(__name__)
 DATABASE_SETTINGS = {"jit": "off", "plan_cache_mode": "force_custom_plan"}
 
 # For a transaction whose statements each find rows by key, where a generic plan is the custom plan: its
-# prepared statements may keep their plans instead of being planned on every execution.
-# - The report page (deviations.views.common.detail): its twelve-table join took 1.5 ms to plan and
-#   0.1 ms to run; 10 -> 6 ms of PostgreSQL per page at 1M.
-# - A filing (deviations.services.reporting.submit_deviation) after its same-content lookup (which stays
-#   planned for its values): routing, the reference number, the INSERTs; PostgreSQL 4.5-4.9 -> 4.0 ms
-#   per report at 1M.
-# (bench/RESULTS.md)
+# prepared statements may keep their plans instead of being planned on every execution. The report page
+# (deviations.views.common.detail): its twelve-table join took 1.5 ms to plan and 0.1 ms to run; 10 -> 6
+# ms of PostgreSQL per page at 1M (bench/RESULTS.md).
 KEY_LOOKUP_PLANNER_SETTINGS = {"plan_cache_mode": "auto"}
 
-# For one statement whose plan does not depend on its values (deviations.summary: what a few reports by
-# key contribute to the follow-up): prepared on a connection, it keeps its generic plan instead of being
-# planned on every execution (at 1M PostgreSQL took 1.2-1.6 ms to plan it and 0.2-0.3 ms to run it).
+# For statements whose plan does not depend on their values: prepared on a connection, each keeps its
+# generic plan instead of being planned on every execution.
+# - deviations.summary: what a few reports by key contribute to the follow-up (at 1M PostgreSQL took
+#   1.2-1.6 ms to plan it and 0.2-0.3 ms to run it).
+# - A filing (deviations.services.reporting.submit_deviation) after its same-content lookup (which stays
+#   planned for its values): routing, the reference number, the INSERTs, the recipients, the summary's
+#   pending rows, each by key. Under "auto" PostgreSQL chose the generic plan for each of them but the
+#   summary's (which then needed a block of its own: two statements more per report); PostgreSQL
+#   4.5-4.9 -> 4.0 ms per report at 1M with "auto" (bench/RESULTS.md).
 GENERIC_PLAN_SETTINGS = {"plan_cache_mode": "force_generic_plan"}
+
+#: The settings a ``planner_settings`` or ``settings_for_block`` block has set (``SET LOCAL``) on each
+#: connection, by alias, while the block runs: a block inside it asking for the same values sends nothing.
+_in_effect: contextvars.ContextVar[dict[str, dict[str, str]] | None] = contextvars.ContextVar(
+    "planner_settings_in_effect", default=None
+)
+
+
+@contextlib.contextmanager
+def _effective(alias: str, settings: dict[str, str]):
+    """Record ``settings`` as in effect on ``alias`` for the block."""
+    in_effect = _in_effect.get() or {}
+    token = _in_effect.set({**in_effect, alias: {**in_effect.get(alias, {}), **settings}})
+    try:
+        yield
+    finally:
+        _in_effect.reset(token)
+
+
+def _already_in_effect(alias: str, settings: dict[str, str]) -> bool:
+    in_effect = (_in_effect.get() or {}).get(alias, {})
+    return all(in_effect.get(name) == value for name, value in settings.items())
 
 
 def _quoted(connection, name: str) -> str:
@@ -78,7 +103,12 @@ def current_settings(*, connection=None) -> dict[str, str]:
 def settings_for_block(cursor, settings: dict[str, str]):
     """Statements run on ``cursor`` in the block have ``settings`` (``SET LOCAL``, inside the caller's
     transaction), and the values before it are restored after it, so the rest of the transaction keeps
-    the database's. One statement sets them and returns the old values; one restores them."""
+    the database's. One statement sets them and returns the old values; one restores them. Inside a
+    block that has set the same values already (``planner_settings``), nothing is sent."""
+    alias = cursor.db.alias
+    if _already_in_effect(alias, settings):
+        yield
+        return
     names = list(settings)
     # The old values are read in a subquery that runs first (OFFSET 0 keeps it from being merged).
     cursor.execute(
@@ -90,7 +120,8 @@ def settings_for_block(cursor, settings: dict[str, str]):
         [value for name in names for value in (name, settings[name])] + names,
     )
     was = dict(zip(names, cursor.fetchone()[: len(names)], strict=True))
-    yield
+    with _effective(alias, settings):
+        yield
     cursor.execute(
         "SELECT " + ", ".join("set_config(%s, %s, true)" for _name in names),
         [value for name in names for value in (name, was[name])],
@@ -106,10 +137,12 @@ def planner_settings(settings: dict[str, str], *, using: str = DEFAULT_DB_ALIAS,
     # No savepoint inside an outer transaction by default: SET LOCAL then lasts until that one ends,
     # which only widens the scope to the caller's own transaction.
     with transaction.atomic(using=using, savepoint=savepoint):
-        with connection.cursor() as cursor:
-            for name, value in settings.items():
-                cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
-        yield
+        if not _already_in_effect(using, settings):
+            with connection.cursor() as cursor:
+                for name, value in settings.items():
+                    cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+        with _effective(using, settings):
+            yield
 
 
 def plain_indexes(cursor, tables: list[str]) -> list[tuple[str, str]]:

@@ -463,7 +463,9 @@ class ReportForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         self._belongs_to_bus = reporting.belongs_to_bus(cleaned)
-        errors, self._checked_report = reporting.check_report(cleaned, reporter=self.user)
+        errors, self._checked_report = reporting.check_report(
+            cleaned, reporter=self.user, reference_data=self._reference
+        )
         for field, message in errors.items():
             if field in self.fields and field not in self.errors:
                 self.add_error(field, message)

@@ -14,11 +14,14 @@ seen, and nothing can serve the lists as they were before it:
 - the number comes from a sequence, never handed out twice (not even after a rollback), so a version
   stands for one committed state of the tables;
 - the version is read on every use (one small statement): a change is seen by the next request of
-  every process, with no expiry to wait for and nothing to invalidate.
+  every process, with no expiry to wait for and nothing to invalidate; inside ``pinned(data)`` (a
+  filing checked against ``data`` in the same request, routed by the same) it is not read again.
 
 The kept instances are shared by the requests of a process: read them, never change them.
 """
 
+import contextlib
+import contextvars
 from dataclasses import dataclass
 
 from django.db import DEFAULT_DB_ALIAS
@@ -124,6 +127,9 @@ class ReferenceData:
 
 
 _kept: ReferenceData | None = None
+_pinned: contextvars.ContextVar[ReferenceData | None] = contextvars.ContextVar(
+    "reference_pinned", default=None
+)
 
 
 def version() -> int | None:
@@ -131,9 +137,26 @@ def version() -> int | None:
     return reference_data_version(using=DEFAULT_DB_ALIAS)
 
 
+@contextlib.contextmanager
+def pinned(data: ReferenceData | None):
+    """In the block ``current()`` is ``data`` (a snapshot ``current()`` gave earlier in the same request),
+    without reading the version again: a report checked against the reference data is routed by the same
+    version. ``None``: no pin."""
+    token = _pinned.set(data) if data is not None else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            _pinned.reset(token)
+
+
 def current() -> ReferenceData:
-    """The reference data as it is now: kept in the process while its version stays the same."""
+    """The reference data as it is now: kept in the process while its version stays the same (in a
+    ``pinned`` block, the pinned snapshot)."""
     global _kept
+    pin = _pinned.get()
+    if pin is not None:
+        return pin
     number = version()
     kept = _kept
     if kept is not None and number is not None and kept.version == number:

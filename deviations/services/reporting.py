@@ -19,11 +19,11 @@ from django.utils.translation import gettext as _
 
 from agreements.models import Agreement, domain_of
 from config.compiled import CompiledRead
-from config.db import KEY_LOOKUP_PLANNER_SETTINGS, planner_settings
+from config.db import GENERIC_PLAN_SETTINGS, planner_settings
 from config.errors import Conflict, Invalid
 from config.personal_data import identity_number_errors
 
-from .. import selectors, summary
+from .. import reference, selectors, summary
 from ..models import Deviation, Severity
 from ..notifications import mails_together, queue_email
 from ..workflow import Role, Status
@@ -176,6 +176,9 @@ class CheckedReport:
     reporter_id: int | None
     today: datetime.date
     seal: object = field(repr=False)
+    #: The reference data (``deviations.reference.current()``) the data's choices were found in, if known:
+    #: the filing routes by the same snapshot instead of reading the version again.
+    reference: object = field(default=None, repr=False)
 
     def __post_init__(self):
         if self.seal is not _SEAL:
@@ -186,9 +189,13 @@ class CheckedReport:
         return self.reporter_id == (reporter.pk if reporter is not None else None) and self.today == today
 
 
-def check_report(data: dict, *, reporter=None, today=None) -> tuple[dict[str, str], CheckedReport | None]:
+def check_report(
+    data: dict, *, reporter=None, today=None, reference_data=None
+) -> tuple[dict[str, str], CheckedReport | None]:
     """``report_errors`` for ``data``, and when there are none and every field the filing needs is
-    there, the ``CheckedReport`` that ``submit_deviation`` accepts without checking again."""
+    there, the ``CheckedReport`` that ``submit_deviation`` accepts without checking again.
+    ``reference_data``: the ``deviations.reference.current()`` the data's choices came from (the form's),
+    which the filing then routes by."""
     today = today or timezone.localdate()
     errors = report_errors(data, reporter=reporter, today=today)
     if errors or any(data.get(name) in (None, "") for name in _REQUIRED_FIELDS):
@@ -199,6 +206,7 @@ def check_report(data: dict, *, reporter=None, today=None) -> tuple[dict[str, st
         reporter_id=reporter.pk if reporter is not None else None,
         today=today,
         seal=_SEAL,
+        reference=reference_data,
     )
     return errors, checked
 
@@ -287,6 +295,7 @@ def _submit_deviation(*, data: dict | CheckedReport, idempotency_key, reporter) 
         return existing, False
     today = timezone.localdate()
     checked = isinstance(data, CheckedReport) and data.holds_for(reporter=reporter, today=today)
+    snapshot = data.reference if checked else None
     if isinstance(data, CheckedReport):
         data = data.data
     if not checked:
@@ -299,9 +308,10 @@ def _submit_deviation(*, data: dict | CheckedReport, idempotency_key, reporter) 
     existing = _same_report(data, reporter=reporter)
     if existing is not None:
         return existing, False
-    # The rest of the transaction finds and writes rows by key: its prepared statements may keep their
-    # plans instead of being planned for every report.
-    with planner_settings(KEY_LOOKUP_PLANNER_SETTINGS):
+    # The rest of the transaction finds and writes rows by key: its prepared statements keep their
+    # generic plans instead of being planned for every report (the summary's pending rows included,
+    # which then need no setting of their own).
+    with planner_settings(GENERIC_PLAN_SETTINGS), reference.pinned(snapshot):
         return _file(data, idempotency_key=idempotency_key, reporter=reporter), True
 
 

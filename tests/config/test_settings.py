@@ -314,6 +314,38 @@ def test_settings_for_a_block_are_restored_after_it_inside_the_transaction(db):
         assert _show(cursor, "enable_memoize") == "off"
 
 
+def test_a_block_asking_for_the_settings_in_effect_sends_nothing(db, django_assert_num_queries):
+    """Inside ``planner_settings`` (a filing's generic plans), ``settings_for_block`` asking for the same
+    values (the summary's pending rows) sends no statement; asking for others, it sets and restores
+    them as always, to the block's values. Outside the block it sends them again."""
+    from django.db import connection
+
+    from config.db import planner_settings, settings_for_block
+
+    generic = {"plan_cache_mode": "force_generic_plan"}
+
+    def block(settings, *, statements):
+        # A cursor made inside the count (Django logs the statements of cursors made while it counts).
+        with (
+            django_assert_num_queries(statements),
+            connection.cursor() as cursor,
+            settings_for_block(cursor, settings),
+        ):
+            return _show(cursor, next(iter(settings)))
+
+    with planner_settings(generic):
+        assert block(generic, statements=1) == "force_generic_plan"  # the SHOW only
+        assert block({"plan_cache_mode": "auto"}, statements=3) == "auto"  # set, SHOW, restore
+        with connection.cursor() as cursor:
+            assert _show(cursor, "plan_cache_mode") == "force_generic_plan"
+            # Its values are in effect inside an inner block too.
+            with settings_for_block(cursor, {"enable_memoize": "off"}):
+                assert block(generic, statements=1) == "force_generic_plan"
+                assert block({"enable_memoize": "off"}, statements=1) == "off"
+            assert _show(cursor, "enable_memoize") == "on"
+    assert block(generic, statements=3) == "force_generic_plan"
+
+
 def test_configure_database_prints_and_applies_the_statements(db, capsys):
     from django.core.management import call_command
     from django.db import connection

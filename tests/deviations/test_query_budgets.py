@@ -65,17 +65,17 @@ def test_detail_page_query_count_does_not_grow_with_events_or_counterparts(clien
 # commitment, category, place and organisations are found in the lists the process keeps while that
 # version stays the same: deviations.reference); BEGIN, the idempotency key, the same content from the
 # same reporter lately (a resubmit after going back), the plan cache mode of the rest of the transaction
-# (its statements find rows by key and may keep their plans: config.db.KEY_LOOKUP_PLANNER_SETTINGS), the
-# reference data's version again (routing: the councils are in the lists the process keeps), the
+# (its statements find rows by key and keep their generic plans: config.db.GENERIC_PLAN_SETTINGS), the
 # reference number, the report, its event, its counterparts, what it adds to the follow-up summary
-# (pending rows: one INSERT, between setting and restoring its generic plan: deviations/summary.py), the
+# (pending rows: one INSERT, already under the generic plan it needs: deviations/summary.py), the
 # council's coordinators who chose the daily digest (their digest rows are written with the hand-off),
 # one e-mail task holding both mails (receipt, new report: references only, the worker looks
 # up the recipients; written in the report's transaction: notifications.mails_together), COMMIT.
-# Nothing is written to the session (the signed-in reporter's receipt is found by its reference:
-# deviations.views.reporting.report_receipt).
+# Routing reads no version again: it uses the reference data the form checked the report against
+# (deviations.reference.pinned). Nothing is written to the session (the signed-in reporter's receipt is
+# found by its reference: deviations.views.reporting.report_receipt).
 # Nothing grows with the reference data or the number of reports.
-FILING_POST_BUDGET = 18
+FILING_POST_BUDGET = 15
 # After any change to the reference data, the first filing (or form) of each process reads the lists again:
 # agreements, commitments, categories and their agreements, municipalities and their districts, districts,
 # organisations with their regions, and their e-mail domains; the active councils and the districts and
@@ -145,26 +145,26 @@ def test_filing_query_count_is_constant(client, settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_filing_lets_its_prepared_statements_keep_their_plans_in_its_transaction_only(client):
-    """config.db.KEY_LOOKUP_PLANNER_SETTINGS: set (SET LOCAL) after the same-content lookup (planned for
-    its values) and before the report is numbered and saved; once the report is committed the
-    connection plans as the database says again."""
+    """config.db.GENERIC_PLAN_SETTINGS: set once (SET LOCAL) after the same-content lookup (planned for
+    its values) and before the report is numbered and saved; the summary's pending rows, which need
+    that setting, run under it without setting and restoring it again; once the report is committed
+    the connection plans as the database says again."""
     w = build_world()
     client.force_login(factories.UserFactory(email="anna@nacka.se", organization=w.own))
     with connection.cursor() as cursor:
         cursor.execute("SHOW plan_cache_mode")
         (default,) = cursor.fetchone()
     statements = _filing_statements(client, w, key=uuid.uuid4())
-    auto = [i for i, sql in enumerate(statements) if "set_config" in sql and "'auto'" in sql]
+    settings = [i for i, sql in enumerate(statements) if "set_config" in sql]
     same_content = next(i for i, sql in enumerate(statements) if "MD5(" in sql)
     numbered = next(i for i, sql in enumerate(statements) if "referencecounter" in sql)
     pending = next(i for i, sql in enumerate(statements) if "followuppending" in sql)
-    # Restored to it after the summary's pending rows, planned generically.
-    assert len(auto) == 2 and same_content < auto[0] < numbered < pending < auto[1]
-    assert all("plan_cache_mode" in statements[i] for i in auto)
+    assert len(settings) == 1 and same_content < settings[0] < numbered < pending
+    assert "plan_cache_mode" in statements[settings[0]] and "'force_generic_plan'" in statements[settings[0]]
     with connection.cursor() as cursor:
         cursor.execute("SHOW plan_cache_mode")
         assert cursor.fetchone() == (default,)
-    assert default != "auto"
+    assert default == "force_custom_plan"
 
 
 def test_filing_form_query_count_is_constant(client, db):

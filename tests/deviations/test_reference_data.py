@@ -90,6 +90,15 @@ def test_the_lists_are_read_again_only_when_the_version_changes(w, django_assert
         assert reference.current() is not first
 
 
+def test_a_pinned_snapshot_is_current_without_reading_the_version(w, django_assert_num_queries):
+    snapshot = reference.current()
+    w.counterpart.save()  # a new version
+    with reference.pinned(snapshot), django_assert_num_queries(0):
+        assert reference.current() is snapshot
+    with reference.pinned(None), django_assert_num_queries(13):  # no pin: the version, the lists
+        assert reference.current() is not snapshot
+
+
 def test_a_deactivated_organisation_is_refused_at_the_next_filing(client, w):
     assert client.post(FORM_URL, valid_post(w)).status_code == 302  # the process keeps the lists now
     Organization.objects.filter(pk=w.counterpart.pk).update(active=False)

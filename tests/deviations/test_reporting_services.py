@@ -16,6 +16,7 @@ from django_tasks_db.models import DBTaskResult
 from agreements.models import EmailDomain
 from config.errors import Conflict, Invalid
 from councils.models import Council
+from deviations import reference
 from deviations.models import Deviation, DeviationEvent, ReferenceCounter
 from deviations.services import reporting, routing
 from deviations.workflow import Status
@@ -365,6 +366,23 @@ def test_what_was_checked_is_what_is_filed(w):
     deviation, _created = reporting.submit_deviation(data=checked, idempotency_key=uuid.uuid4())
     assert deviation.description == "Utskrivning utan information till socialtjänsten."
     assert list(deviation.counterpart_organizations.all()) == [w.counterpart]
+
+
+def test_a_checked_report_is_routed_by_the_reference_data_it_was_checked_against(w):
+    """The form's check hands the filing its snapshot of the reference data (deviations.reference.pinned):
+    the report is checked and routed by one version, and routing reads no version again. Without a
+    snapshot (the service's own check) it is routed as the councils are now."""
+    reporter = factories.UserFactory(email="anna@nacka.se", organization=w.own)
+    snapshot = reference.current()
+    _errors, checked = reporting.check_report(service_data(w), reporter=reporter, reference_data=snapshot)
+    w.nacka_council.active = False  # committed after the form's check, before the filing
+    w.nacka_council.save()
+    deviation, _created = reporting.submit_deviation(
+        data=checked, idempotency_key=uuid.uuid4(), reporter=reporter
+    )
+    assert deviation.council == w.nacka_council
+    later, _created = submit(w, reporter=reporter)
+    assert later.council == w.regional_council
 
 
 def test_a_report_checked_for_someone_else_is_checked_again(w):
