@@ -164,6 +164,9 @@ def main(argv=None) -> int:
         help="what cProfile times: this process's CPU (where the CPU goes; waiting for PostgreSQL is not "
         "counted) or the wall clock (waiting included)",
     )
+    parser.add_argument(
+        "--dump", metavar="FILE", help="also write the profile to FILE (pstats), e.g. to compare two runs"
+    )
     args = parser.parse_args(argv)
 
     # The scenarios' module imports locust; without gevent's patching of the standard library, which
@@ -226,6 +229,8 @@ def main(argv=None) -> int:
     per = 1000 / n
     print(f"wall {wall * per:.1f} ms/request, of which waiting for PostgreSQL {timer.seconds * per:.1f} ms")
     print(f"this process's CPU {cpu / n * 1000:.1f} ms/request")
+    if args.dump:
+        profiler.dump_stats(args.dump)
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(args.sort).print_stats(args.top)
     print(out.getvalue())
