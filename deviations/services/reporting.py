@@ -178,7 +178,7 @@ class CheckedReport:
     seal: object = field(repr=False)
     #: The reference data (``deviations.reference.current()``) the data's choices were found in, if known:
     #: the filing routes by the same snapshot instead of reading the version again.
-    reference: object = field(default=None, repr=False)
+    reference_data: object = field(default=None, repr=False)
 
     def __post_init__(self):
         if self.seal is not _SEAL:
@@ -206,7 +206,7 @@ def check_report(
         reporter_id=reporter.pk if reporter is not None else None,
         today=today,
         seal=_SEAL,
-        reference=reference_data,
+        reference_data=reference_data,
     )
     return errors, checked
 
@@ -295,7 +295,7 @@ def _submit_deviation(*, data: dict | CheckedReport, idempotency_key, reporter) 
         return existing, False
     today = timezone.localdate()
     checked = isinstance(data, CheckedReport) and data.holds_for(reporter=reporter, today=today)
-    snapshot = data.reference if checked else None
+    snapshot = data.reference_data if checked else None
     if isinstance(data, CheckedReport):
         data = data.data
     if not checked:
