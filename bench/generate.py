@@ -32,6 +32,7 @@ import sys
 import time
 import uuid
 from collections import Counter, deque
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -689,295 +690,304 @@ class Generator:
         n_events = n_responses = n_cp = 0
         status_counts: dict[str, int] = {}
 
+        # A chunk is written by a thread while the next is built: PostgreSQL ingests one (a core) while
+        # this thread builds the other (the other core). One chunk in flight: memory holds two.
+        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy")
+        written = None
+
         def flush():
-            nonlocal dev_rows, event_rows, response_rows, cp_rows
-            copy_rows(cur, "deviations_deviation", DEVIATION_COLUMNS, dev_rows)
-            copy_rows(cur, "deviations_deviation_counterpart_organizations", COUNTERPART_COLUMNS, cp_rows)
-            copy_rows(
-                cur,
-                "deviations_deviationevent",
-                EVENT_COLUMNS,
-                (row + tuple(EVENT_DEFAULTS.values()) for row in event_rows),
-            )
-            copy_rows(cur, "deviations_responserequest", RESPONSE_COLUMNS, response_rows)
+            nonlocal dev_rows, event_rows, response_rows, cp_rows, written
+            chunk = (dev_rows, cp_rows, event_rows, response_rows)
             dev_rows, event_rows, response_rows, cp_rows = [], [], [], []
+            if written is not None:
+                written.result()
+            written = writer.submit(write_chunk, cur, *chunk)
 
         with step("creation times", self.timings):
             times = self.creation_times()
 
         started = time.perf_counter()
-        for dev_id, created_ts in enumerate(times, start=1):
-            created = fromts(created_ts, UTC)
-            reported_on = created.date()
-            age_days = (today - reported_on).days
-            occurred_on = reported_on - dt.timedelta(days=min(int(expo(1 / 6)), 120))
+        try:
+            for dev_id, created_ts in enumerate(times, start=1):
+                created = fromts(created_ts, UTC)
+                reported_on = created.date()
+                age_days = (today - reported_on).days
+                occurred_on = reported_on - dt.timedelta(days=min(int(expo(1 / 6)), 120))
 
-            # What, where, between whom.
-            agreement_id = self.agreement_picker(rng)
-            commitment_picker = self.commitments[agreement_id]
-            commitment_id = commitment_picker(rng) if commitment_picker and rand() < 0.7 else None
-            category_id = self.categories[agreement_id](rng)
-            pairs = (
-                self.pairs_municipal_only
-                if self.agreement_municipal_only[agreement_id]
-                else self.pairs_with_region
-            )
-            reporting_org, counterpart, municipality_id, district_id = pairs(rng)
-            counterparts = [counterpart]
-            if district_id is None and self.districts_of[municipality_id]:
-                district_id = rng.choice(self.districts_of[municipality_id])
-            council_id = self.route[(municipality_id, district_id)]
-            if rand() < 0.15:
-                extra = self.all_orgs(rng)
-                if extra not in counterparts and extra != reporting_org:
-                    counterparts.append(extra)
-            counterparts = [c for c in counterparts if c != reporting_org] or [self.all_orgs.items[0]]
-            counterparts = list(dict.fromkeys(counterparts))
-
-            # Reporter: a signed-in account (70 %) or contact details given in the form.
-            if rand() < 0.7:
-                reporter_id, reporter_name, reporter_email = reporter_pool[int(rand() * len(reporter_pool))]
-            else:
-                reporter_id = None
-                fn, ln = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-                reporter_name, reporter_email = f"{fn} {ln}", f"{fn.lower()}.{ln.lower()}@example.se"
-            reporter_phone = "08-123 456 78" if rand() < 0.3 else ""
-
-            # Where the report stands now.
-            if age_days <= 7 and rand() < 0.03:
-                status = "unconfirmed"
-            elif rand() < 0.85 * 2.718281828 ** (-age_days / 45) + 0.01:
-                status = open_state(rng)
-            else:
-                status = "closed" if rand() < 0.88 else "rejected"
-            status_counts[status] = status_counts.get(status, 0) + 1
-
-            # The path through the state machine to that status: (action, to_status) steps.
-            path = paths[status](rng)
-            if status == "unconfirmed":
-                council_id = None
-
-            # Timestamps: gaps in seconds, squeezed so the last step is before now.
-            gaps = [rng.randrange(60, 1800)] + [expo(1 / (3 * DAY)) + 600 for _ in path[1:]]
-            total = sum(gaps)
-            room = now_ts - 600 - created_ts
-            if total > room:
-                factor = max(room, 1) / total
-                gaps = [g * factor for g in gaps]
-            t = created_ts
-            step_times = []
-            for g in gaps[: len(path)]:
-                t += g
-                step_times.append(t)
-
-            handler_ids = handlers.get(council_id) or regional_handlers
-            assigned_to_id = (
-                handler_ids[int(rand() * len(handler_ids))] if path[1:] and rand() < 0.7 else None
-            )
-            submitted_at = fromts(step_times[0], UTC) if path else None
-            first_response_at = fromts(step_times[1], UTC) if len(path) > 1 else None
-            closed_at = fromts(step_times[-1], UTC) if status in ("closed", "rejected") else None
-            updated_at = fromts(step_times[-1], UTC) if path else created
-            systemic_issue_id = None
-            duplicate_of_id = None
-            reason = ""
-            contact_erased_at = None
-            if closed_at and (now - closed_at) > retention:
-                contact_erased_at = closed_at + retention + dt.timedelta(hours=2)
-                reporter_name = reporter_email = reporter_phone = ""
-
-            # Events; the response summaries (services.responses.sync_response_summaries) on the way.
-            response_due_on = response_received_at = None
-            from_status = "unconfirmed"
-            for (action, to_status), ts in zip(path, step_times, strict=True):
-                at = fromts(ts, UTC)
-                actor = reporter_id if action == "confirm" else (assigned_to_id or handler_ids[0])
-                if not (TRANSITIONS[action].roles & LOCAL) or from_status == "regional_analysis":
-                    actor = regional_handlers[int(rand() * len(regional_handlers))]
-                text = ""
-                visibility = "internal"
-                if action == "close":
-                    text, visibility = (
-                        "Tack för rapporten. Frågan har tagits upp med berörda verksamheter.",
-                        "reporter",
-                    )
-                elif action == "reject":
-                    reason = reject_reason(rng)
-                    text, visibility = (
-                        "Rapporten avser inte en samverkansbrist enligt överenskommelsen.",
-                        "reporter",
-                    )
-                    if reason == "duplicate" and dev_id > 1:
-                        duplicate_of_id = max(1, dev_id - 1 - int(rand() * 2000))
-                elif action == "escalate":
-                    text = "Återkommande brist som kräver ett länsgemensamt beslut."
-                elif action == "resolve_locally":
-                    text = "Rutinen har gåtts igenom med båda verksamheterna."
-                event_id += 1
-                event_rows.append(
-                    (
-                        event_id,
-                        dev_id,
-                        actor,
-                        "" if actor else "Rapportör (via e-postlänk)",
-                        at,
-                        "transition",
-                        action,
-                        from_status,
-                        to_status,
-                        text,
-                        visibility,
-                    )
+                # What, where, between whom.
+                agreement_id = self.agreement_picker(rng)
+                commitment_picker = self.commitments[agreement_id]
+                commitment_id = commitment_picker(rng) if commitment_picker and rand() < 0.7 else None
+                category_id = self.categories[agreement_id](rng)
+                pairs = (
+                    self.pairs_municipal_only
+                    if self.agreement_municipal_only[agreement_id]
+                    else self.pairs_with_region
                 )
-                if action == "start_triage" and assigned_to_id:
+                reporting_org, counterpart, municipality_id, district_id = pairs(rng)
+                counterparts = [counterpart]
+                if district_id is None and self.districts_of[municipality_id]:
+                    district_id = rng.choice(self.districts_of[municipality_id])
+                council_id = self.route[(municipality_id, district_id)]
+                if rand() < 0.15:
+                    extra = self.all_orgs(rng)
+                    if extra not in counterparts and extra != reporting_org:
+                        counterparts.append(extra)
+                counterparts = [c for c in counterparts if c != reporting_org] or [self.all_orgs.items[0]]
+                counterparts = list(dict.fromkeys(counterparts))
+
+                # Reporter: a signed-in account (70 %) or contact details given in the form.
+                if rand() < 0.7:
+                    reporter_id, reporter_name, reporter_email = reporter_pool[
+                        int(rand() * len(reporter_pool))
+                    ]
+                else:
+                    reporter_id = None
+                    fn, ln = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+                    reporter_name, reporter_email = f"{fn} {ln}", f"{fn.lower()}.{ln.lower()}@example.se"
+                reporter_phone = "08-123 456 78" if rand() < 0.3 else ""
+
+                # Where the report stands now.
+                if age_days <= 7 and rand() < 0.03:
+                    status = "unconfirmed"
+                elif rand() < 0.85 * 2.718281828 ** (-age_days / 45) + 0.01:
+                    status = open_state(rng)
+                else:
+                    status = "closed" if rand() < 0.88 else "rejected"
+                status_counts[status] = status_counts.get(status, 0) + 1
+
+                # The path through the state machine to that status: (action, to_status) steps.
+                path = paths[status](rng)
+                if status == "unconfirmed":
+                    council_id = None
+
+                # Timestamps: gaps in seconds, squeezed so the last step is before now.
+                gaps = [rng.randrange(60, 1800)] + [expo(1 / (3 * DAY)) + 600 for _ in path[1:]]
+                total = sum(gaps)
+                room = now_ts - 600 - created_ts
+                if total > room:
+                    factor = max(room, 1) / total
+                    gaps = [g * factor for g in gaps]
+                t = created_ts
+                step_times = []
+                for g in gaps[: len(path)]:
+                    t += g
+                    step_times.append(t)
+
+                handler_ids = handlers.get(council_id) or regional_handlers
+                assigned_to_id = (
+                    handler_ids[int(rand() * len(handler_ids))] if path[1:] and rand() < 0.7 else None
+                )
+                submitted_at = fromts(step_times[0], UTC) if path else None
+                first_response_at = fromts(step_times[1], UTC) if len(path) > 1 else None
+                closed_at = fromts(step_times[-1], UTC) if status in ("closed", "rejected") else None
+                updated_at = fromts(step_times[-1], UTC) if path else created
+                systemic_issue_id = None
+                duplicate_of_id = None
+                reason = ""
+                contact_erased_at = None
+                if closed_at and (now - closed_at) > retention:
+                    contact_erased_at = closed_at + retention + dt.timedelta(hours=2)
+                    reporter_name = reporter_email = reporter_phone = ""
+
+                # Events; the response summaries (services.responses.sync_response_summaries) on the way.
+                response_due_on = response_received_at = None
+                from_status = "unconfirmed"
+                for (action, to_status), ts in zip(path, step_times, strict=True):
+                    at = fromts(ts, UTC)
+                    actor = reporter_id if action == "confirm" else (assigned_to_id or handler_ids[0])
+                    if not (TRANSITIONS[action].roles & LOCAL) or from_status == "regional_analysis":
+                        actor = regional_handlers[int(rand() * len(regional_handlers))]
+                    text = ""
+                    visibility = "internal"
+                    if action == "close":
+                        text, visibility = (
+                            "Tack för rapporten. Frågan har tagits upp med berörda verksamheter.",
+                            "reporter",
+                        )
+                    elif action == "reject":
+                        reason = reject_reason(rng)
+                        text, visibility = (
+                            "Rapporten avser inte en samverkansbrist enligt överenskommelsen.",
+                            "reporter",
+                        )
+                        if reason == "duplicate" and dev_id > 1:
+                            duplicate_of_id = max(1, dev_id - 1 - int(rand() * 2000))
+                    elif action == "escalate":
+                        text = "Återkommande brist som kräver ett länsgemensamt beslut."
+                    elif action == "resolve_locally":
+                        text = "Rutinen har gåtts igenom med båda verksamheterna."
                     event_id += 1
                     event_rows.append(
-                        (event_id, dev_id, actor, "", at, "assignment", "", "", "", "", "internal")
+                        (
+                            event_id,
+                            dev_id,
+                            actor,
+                            "" if actor else "Rapportör (via e-postlänk)",
+                            at,
+                            "transition",
+                            action,
+                            from_status,
+                            to_status,
+                            text,
+                            visibility,
+                        )
                     )
-                if action == "request_response":
-                    due_on = at.date() + dt.timedelta(days=60)
-                    answered = status != "awaiting_response" or rand() < 0.3
-                    answered_at = None
-                    if answered:
-                        next_ts = (
-                            step_times[path.index(("close", "closed"))] if status == "closed" else now_ts - 60
-                        )
-                        answered_at = fromts(ts + (next_ts - ts) * rand(), UTC)
-                        response_received_at = max(filter(None, (response_received_at, answered_at)))
-                    else:
-                        response_due_on = min(filter(None, (response_due_on, due_on)))
-                    for org in counterparts:
-                        response_id += 1
-                        overdue = not answered and due_on < today
-                        response_rows.append(
-                            (
-                                response_id,
-                                dev_id,
-                                org,
-                                self.org_email[org],
-                                "Vi ber om ert yttrande över rapporten.",
-                                actor,
-                                at,
-                                due_on,
-                                answered_at,
-                                answered_at is not None and answered_at.date() > due_on,
-                                "Verksamhetschef" if answered else "",
-                                "Vi har gått igenom händelsen." if answered else "",
-                                "Rutinen ses över." if answered else "",
-                                dt.datetime.combine(due_on - dt.timedelta(days=7), dt.time(5), tzinfo=UTC)
-                                if (due_on - dt.timedelta(days=7)) < today
-                                and (
-                                    answered_at is None or answered_at.date() > due_on - dt.timedelta(days=7)
-                                )
-                                else None,
-                                dt.datetime.combine(due_on + dt.timedelta(days=1), dt.time(5), tzinfo=UTC)
-                                if overdue
-                                else None,
-                                None,
-                            )
-                        )
-                        if answered:
-                            event_id += 1
-                            event_rows.append(
-                                (
-                                    event_id,
-                                    dev_id,
-                                    None,
-                                    "Yttrande från motpart",
-                                    answered_at,
-                                    "response_received",
-                                    "",
-                                    "",
-                                    "",
-                                    "Vi har gått igenom händelsen.",
-                                    "internal",
-                                )
-                            )
-                if action == "start_regional_analysis" and rand() < 0.6:
-                    candidates = issues_by_agreement.get(agreement_id) or []
-                    i = bisect.bisect(candidates, (at, 1 << 60))
-                    if i:
-                        systemic_issue_id = candidates[max(0, i - 1 - int(rand() * 3))][1]
+                    if action == "start_triage" and assigned_to_id:
                         event_id += 1
                         event_rows.append(
-                            (event_id, dev_id, actor, "", at, "linked", "", "", "", "", "internal")
+                            (event_id, dev_id, actor, "", at, "assignment", "", "", "", "", "internal")
                         )
-                from_status = to_status
-            if path and rand() < 0.15:
-                event_id += 1
-                event_rows.append(
+                    if action == "request_response":
+                        due_on = at.date() + dt.timedelta(days=60)
+                        answered = status != "awaiting_response" or rand() < 0.3
+                        answered_at = None
+                        if answered:
+                            next_ts = (
+                                step_times[path.index(("close", "closed"))]
+                                if status == "closed"
+                                else now_ts - 60
+                            )
+                            answered_at = fromts(ts + (next_ts - ts) * rand(), UTC)
+                            response_received_at = max(filter(None, (response_received_at, answered_at)))
+                        else:
+                            response_due_on = min(filter(None, (response_due_on, due_on)))
+                        for org in counterparts:
+                            response_id += 1
+                            overdue = not answered and due_on < today
+                            response_rows.append(
+                                (
+                                    response_id,
+                                    dev_id,
+                                    org,
+                                    self.org_email[org],
+                                    "Vi ber om ert yttrande över rapporten.",
+                                    actor,
+                                    at,
+                                    due_on,
+                                    answered_at,
+                                    answered_at is not None and answered_at.date() > due_on,
+                                    "Verksamhetschef" if answered else "",
+                                    "Vi har gått igenom händelsen." if answered else "",
+                                    "Rutinen ses över." if answered else "",
+                                    dt.datetime.combine(due_on - dt.timedelta(days=7), dt.time(5), tzinfo=UTC)
+                                    if (due_on - dt.timedelta(days=7)) < today
+                                    and (
+                                        answered_at is None
+                                        or answered_at.date() > due_on - dt.timedelta(days=7)
+                                    )
+                                    else None,
+                                    dt.datetime.combine(due_on + dt.timedelta(days=1), dt.time(5), tzinfo=UTC)
+                                    if overdue
+                                    else None,
+                                    None,
+                                )
+                            )
+                            if answered:
+                                event_id += 1
+                                event_rows.append(
+                                    (
+                                        event_id,
+                                        dev_id,
+                                        None,
+                                        "Yttrande från motpart",
+                                        answered_at,
+                                        "response_received",
+                                        "",
+                                        "",
+                                        "",
+                                        "Vi har gått igenom händelsen.",
+                                        "internal",
+                                    )
+                                )
+                    if action == "start_regional_analysis" and rand() < 0.6:
+                        candidates = issues_by_agreement.get(agreement_id) or []
+                        i = bisect.bisect(candidates, (at, 1 << 60))
+                        if i:
+                            systemic_issue_id = candidates[max(0, i - 1 - int(rand() * 3))][1]
+                            event_id += 1
+                            event_rows.append(
+                                (event_id, dev_id, actor, "", at, "linked", "", "", "", "", "internal")
+                            )
+                    from_status = to_status
+                if path and rand() < 0.15:
+                    event_id += 1
+                    event_rows.append(
+                        (
+                            event_id,
+                            dev_id,
+                            handler_ids[0],
+                            "",
+                            fromts(step_times[-1] - 1, UTC),
+                            "note",
+                            "",
+                            "",
+                            "",
+                            "Kontakt tagen med enhetschef.",
+                            "internal",
+                        )
+                    )
+
+                year = reported_on.year
+                number = ref_counter.get(year, 0) + 1
+                ref_counter[year] = number
+                dev_rows.append(
                     (
-                        event_id,
                         dev_id,
-                        handler_ids[0],
-                        "",
-                        fromts(step_times[-1] - 1, UTC),
-                        "note",
-                        "",
-                        "",
-                        "",
-                        "Kontakt tagen med enhetschef.",
-                        "internal",
+                        f"SB-{year}-{number:05d}",
+                        status,
+                        agreement_id,
+                        commitment_id,
+                        category_id,
+                        occurred_on,
+                        reported_on,
+                        municipality_id,
+                        district_id,
+                        council_id,
+                        reporting_org,
+                        texts_d[int(rand() * 5000)],
+                        texts_c[int(rand() * len(texts_c))],
+                        ACTIONS[int(rand() * len(ACTIONS))],
+                        SUGGESTIONS[int(rand() * len(SUGGESTIONS))],
+                        SEVERITIES[int(rand() * len(SEVERITIES))],
+                        yes_no(rng),
+                        yes_no(rng),
+                        reporter_id,
+                        reporter_name,
+                        reporter_email,
+                        reporter_phone,
+                        contact_erased_at,
+                        assigned_to_id,
+                        systemic_issue_id,
+                        duplicate_of_id,
+                        reason,
+                        uuid.UUID(int=rng.getrandbits(128), version=4),
+                        created,
+                        submitted_at,
+                        first_response_at,
+                        updated_at,
+                        closed_at,
+                        response_due_on,
+                        response_received_at,
                     )
                 )
-
-            year = reported_on.year
-            number = ref_counter.get(year, 0) + 1
-            ref_counter[year] = number
-            dev_rows.append(
-                (
-                    dev_id,
-                    f"SB-{year}-{number:05d}",
-                    status,
-                    agreement_id,
-                    commitment_id,
-                    category_id,
-                    occurred_on,
-                    reported_on,
-                    municipality_id,
-                    district_id,
-                    council_id,
-                    reporting_org,
-                    texts_d[int(rand() * 5000)],
-                    texts_c[int(rand() * len(texts_c))],
-                    ACTIONS[int(rand() * len(ACTIONS))],
-                    SUGGESTIONS[int(rand() * len(SUGGESTIONS))],
-                    SEVERITIES[int(rand() * len(SEVERITIES))],
-                    yes_no(rng),
-                    yes_no(rng),
-                    reporter_id,
-                    reporter_name,
-                    reporter_email,
-                    reporter_phone,
-                    contact_erased_at,
-                    assigned_to_id,
-                    systemic_issue_id,
-                    duplicate_of_id,
-                    reason,
-                    uuid.UUID(int=rng.getrandbits(128), version=4),
-                    created,
-                    submitted_at,
-                    first_response_at,
-                    updated_at,
-                    closed_at,
-                    response_due_on,
-                    response_received_at,
-                )
-            )
-            for org in counterparts:
-                cp_id += 1
-                cp_rows.append((cp_id, dev_id, org))
-            if len(dev_rows) >= self.chunk:
-                n_events += len(event_rows)
-                n_responses += len(response_rows)
-                n_cp += len(cp_rows)
-                flush()
-                rate = dev_id / (time.perf_counter() - started)
-                print(f"   {dev_id:>9,} reports ({rate:,.0f}/s)", flush=True)
-        n_events += len(event_rows)
-        n_responses += len(response_rows)
-        n_cp += len(cp_rows)
-        flush()
+                for org in counterparts:
+                    cp_id += 1
+                    cp_rows.append((cp_id, dev_id, org))
+                if len(dev_rows) >= self.chunk:
+                    n_events += len(event_rows)
+                    n_responses += len(response_rows)
+                    n_cp += len(cp_rows)
+                    flush()
+                    rate = dev_id / (time.perf_counter() - started)
+                    print(f"   {dev_id:>9,} reports ({rate:,.0f}/s)", flush=True)
+            n_events += len(event_rows)
+            n_responses += len(response_rows)
+            n_cp += len(cp_rows)
+            flush()
+            written.result()
+        finally:
+            writer.shutdown()  # after the chunk in flight, if building the next failed
 
         cur.execute(
             "INSERT INTO deviations_referencecounter (year, last) SELECT * FROM unnest(%s::int[], %s::int[])",
@@ -987,6 +997,19 @@ class Generator:
             reports=self.n, events=n_events, response_requests=n_responses, counterpart_rows=n_cp
         )
         self.status_counts = status_counts
+
+
+def write_chunk(cur, dev_rows, cp_rows, event_rows, response_rows) -> None:
+    """COPY one chunk of reports with their counterparts, events and response requests."""
+    copy_rows(cur, "deviations_deviation", DEVIATION_COLUMNS, dev_rows)
+    copy_rows(cur, "deviations_deviation_counterpart_organizations", COUNTERPART_COLUMNS, cp_rows)
+    copy_rows(
+        cur,
+        "deviations_deviationevent",
+        EVENT_COLUMNS,
+        (row + tuple(EVENT_DEFAULTS.values()) for row in event_rows),
+    )
+    copy_rows(cur, "deviations_responserequest", RESPONSE_COLUMNS, response_rows)
 
 
 def copy_rows(cur, table: str, columns: list[str], rows) -> None:
@@ -1069,6 +1092,12 @@ def main(argv=None) -> int:
         action="store_true",
         help="leave the follow-up summary empty (count it afterwards: manage.py rebuild_followup_summary)",
     )
+    parser.add_argument(
+        "--summary-workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="connections counting the follow-up summary side by side (default: one per CPU)",
+    )
     args = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -1143,10 +1172,13 @@ def main(argv=None) -> int:
             with step("foreign-key check", gen.timings):
                 cur.execute("SET LOCAL session_replication_role = origin")
                 check_foreign_keys(cur)
-        # Loaded past the services that keep it current: count the follow-up summary once.
-        if not args.no_summary:
-            with step("follow-up summary", gen.timings):
-                summary.rebuild(bulk=True)  # truncated above, read by nobody before the commit
+    # Loaded past the services that keep it current: count the follow-up summary once, in parallel
+    # (committed part by part: nobody reads the database before the generator is done).
+    if not args.no_summary:
+        with step(f"follow-up summary ({args.summary_workers} connections)", gen.timings):
+            with connection.cursor() as c:
+                c.execute("SET maintenance_work_mem = '1GB'")  # for its index build
+            summary.load(workers=args.summary_workers)
     if not args.no_vacuum:
         with step("VACUUM ANALYZE", gen.timings), connection.cursor() as c:
             for table in OWNED_TABLES:

@@ -12,7 +12,8 @@ cannot drift apart:
 
 - ``rebuild()`` (``manage.py rebuild_followup_summary``) fills ``FollowUpSummary`` from all reports: the
   place rows from ``ROWS_SQL``, then the spans and the county summed in bulk, in steps (the same rows as
-  ``_stored_sql`` gives, which ``recount()`` uses and the tests compare);
+  ``_stored_sql`` gives, which ``recount()`` uses and the tests compare); ``load()`` counts the same
+  rows for a bulk load (``bench.generate``), on several connections at once;
 - ``tracking()`` keeps it current: the services that change a report (``deviations.services``) wrap the
   change in it, and it records what the report contributes after the change minus what it contributed
   before as *pending* place rows (``FollowUpPending``), in one INSERT that no other writer waits for;
@@ -55,6 +56,8 @@ commitment_severe  commitment [commitment id or ''] of reports graded serious or
 """
 
 import contextvars
+import queue
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -478,10 +481,27 @@ def _rollup(source: str, *, months: int, place: bool) -> str:
     )
 
 
+#: The rebuild's planner settings, for its own transactions: hash the GROUP BYs (sorting the measures by
+#: their text keys cost most of the time) in memory; find a part's counterparts, requests and events by an
+#: index probe per report rather than hashing each whole table once per part (which the default cost of a
+#: random read chose at 1M: 3.4 -> 2.4 s for an agreement-year, and it grows with the tables, not the part).
+REBUILD_PLANNER = {"work_mem": REBUILD_WORK_MEM, "enable_sort": "off", "random_page_cost": "1.1"}
+
+
 def _set_local(cursor, settings_: dict) -> None:
     cursor.execute(
         "SELECT " + ", ".join(f"set_config('{name}', %s, true)" for name in settings_),
         list(settings_.values()),
+    )
+
+
+def _temporary_table(cursor, name: str) -> None:
+    """A temporary table of the stored rows' columns (``CONFLICT``, ``n``, ``seconds``), dropped at the
+    commit."""
+    cursor.execute(f"DROP TABLE IF EXISTS {name}")
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {name} ON COMMIT DROP AS "  # noqa: S608
+        f"SELECT {CONFLICT}, n, seconds FROM {FollowUpSummary._meta.db_table} WITH NO DATA"
     )
 
 
@@ -511,10 +531,11 @@ def _parts(cursor) -> list[dict]:
     return parts
 
 
-def _count_part(cursor, part: dict) -> None:
-    """Add one part's stored rows to ``summary_spans``: its place month rows from ``ROWS_SQL``, the county
+def _count_part(cursor, part: dict, *, into: str) -> int:
+    """Add one part's stored rows to the table ``into``: its place month rows from ``ROWS_SQL``, the county
     month rows from those, then the quarters from the months and the years from the quarters, each for the
-    places and the county (a GROUP BY over the part's rows, not the reports')."""
+    places and the county (a GROUP BY over the part's rows, not the reports'). Needs ``summary_part``
+    (``_temporary_table``). Returns the number of rows added."""
     cursor.execute("TRUNCATE summary_part")
     where = _PART.replace("{basis}", part["basis"])
     cursor.execute(
@@ -529,74 +550,125 @@ def _count_part(cursor, part: dict) -> None:
             which += f" AND municipality_pk {'<>' if place else '='} {COUNTY}"
         source = f"(SELECT * FROM summary_part WHERE {which}) AS s"  # noqa: S608
         cursor.execute(f"INSERT INTO summary_part {_rollup(source, months=months, place=place)}")
-    cursor.execute("INSERT INTO summary_spans SELECT * FROM summary_part")
+    cursor.execute(
+        f"INSERT INTO {into} ({CONFLICT}, n, seconds) SELECT {CONFLICT}, n, seconds FROM summary_part"  # noqa: S608
+    )
+    return cursor.rowcount
 
 
 @transaction.atomic
-def rebuild(*, bulk: bool = False) -> int:
-    """Empty the summary and count everything again from the reports, in the database. Returns the
-    number of rows.
+def rebuild() -> int:
+    """Empty the summary and count everything again from the reports, in the database, in one transaction.
+    Returns the number of rows.
 
     The same rows as ``_stored_sql`` over ``ROWS_SQL`` (``recount``), computed in parts: per agreement,
     date basis and calendar year (``_parts``), the place rows of every month (``ROWS_SQL``), then the
     county and each longer span summed from the rows of the span before it. A part's GROUP BYs fit in
     memory, so the work grows with the reports (one statement over every report spilled 29 GB to disk at
     10M and took 52 minutes). Writers wait for the whole rebuild (``EXCLUSIVE``); readers never wait: they
-    read the old rows until the rebuild commits.
-
-    ``bulk``: the caller emptied the table in its transaction and nothing reads it before that commits
-    (a bulk load such as ``bench.generate``): the table's indexes that back no constraint are dropped,
-    the rows go in as they come and the indexes are built afterwards from them, in one sort each (at 1M
-    reports 186 -> ~120 s: the rows sorted by the whole key for the insert cost 95 s, the index build
-    sorts in 34 s).
-    Dropping an index locks the table against readers until the commit."""
+    read the old rows until the rebuild commits. (A bulk load, which nobody reads before it is done,
+    counts faster with ``load``.)"""
     table = FollowUpSummary._meta.db_table
     with connection.cursor() as cursor:
         # Writers wait (the pending table first, in ``fold``'s order); readers read the old rows. What is
         # pending is counted again from the reports with the rest, so it goes.
         cursor.execute(f"LOCK TABLE {_PENDING_TABLE}, {table} IN EXCLUSIVE MODE")
         cursor.execute(f"DELETE FROM {_PENDING_TABLE}")  # noqa: S608
-        # For this transaction, restored at the end: hash the GROUP BYs (sorting the measures by their text
-        # keys cost most of the time) in memory; find a part's counterparts, requests and events by an
-        # index probe per report rather than hashing each whole table once per part (which the default
-        # cost of a random read chose at 1M: 3.4 -> 2.4 s for an agreement-year, and it grows with the
-        # tables, not the part).
-        planner = {"work_mem": REBUILD_WORK_MEM, "enable_sort": "off", "random_page_cost": "1.1"}
-        cursor.execute("SELECT " + ", ".join(f"current_setting('{name}')" for name in planner))
-        saved = dict(zip(planner, cursor.fetchone(), strict=True))
-        _set_local(cursor, planner)
+        # For this transaction, restored at the end.
+        cursor.execute("SELECT " + ", ".join(f"current_setting('{name}')" for name in REBUILD_PLANNER))
+        saved = dict(zip(REBUILD_PLANNER, cursor.fetchone(), strict=True))
+        _set_local(cursor, REBUILD_PLANNER)
         for name in ("summary_part", "summary_spans"):
-            cursor.execute(f"DROP TABLE IF EXISTS {name}")
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {name} ON COMMIT DROP AS "  # noqa: S608
-                f"SELECT {CONFLICT}, n, seconds FROM {table} WITH NO DATA"
-            )
+            _temporary_table(cursor, name)
         for part in _parts(cursor):
-            _count_part(cursor, part)
+            _count_part(cursor, part, into="summary_spans")
         _set_local(cursor, saved)
         # DELETE, not TRUNCATE: TRUNCATE's ACCESS EXCLUSIVE lock would make every follow-up page wait for
         # the INSERT below (minutes at 1M reports); deleted rows stay visible to readers until the
-        # commit. The command VACUUMs the table afterwards.
+        # commit. The command VACUUMs the table afterwards. In the order of the unique index (byte order,
+        # which is the index's order for these ASCII keys under C and C.UTF-8 collations and near it under
+        # others; the order only saves work), so that the index grows at its right edge and the rows a
+        # follow-up reads lie together.
         cursor.execute(f"DELETE FROM {table}")  # noqa: S608
-        insert = (
-            f"INSERT INTO {table} ({CONFLICT}, n, seconds) SELECT {CONFLICT}, n, seconds FROM summary_spans"  # noqa: S608
+        order = ", ".join(f'{column} COLLATE "C"' if column in _TEXT_KEY else column for column in KEY)
+        cursor.execute(
+            f"INSERT INTO {table} ({CONFLICT}, n, seconds) "  # noqa: S608
+            f"SELECT {CONFLICT}, n, seconds FROM summary_spans ORDER BY {order}"
         )
-        if bulk:
-            indexes = plain_indexes(cursor, [table])
-            for name, _definition in indexes:
-                cursor.execute(f"DROP INDEX {name}")
-            cursor.execute(insert)
-            rows = cursor.rowcount
+        rows = cursor.rowcount
+        cursor.execute(f"ANALYZE {table}")  # VACUUM (outside the transaction) sets the visibility map
+    return rows
+
+
+def load(*, workers: int = 1) -> int:
+    """Count the summary from the reports for a bulk load (``bench.generate``), which nobody reads or
+    writes before it is done; ``workers`` connections count the parts side by side (PostgreSQL runs an
+    INSERT ... SELECT on one core). Returns the number of rows. The same rows as ``rebuild``, faster and
+    not in one transaction:
+
+    1. the summary and the pending rows are emptied, and the table's indexes that back no constraint
+       (the unique index of every read) dropped, and that is committed;
+    2. each worker, in a thread with its own connection and transaction, takes the next part
+       (``_parts``), writes its rows into the table as they come, and commits when none are left;
+    3. the indexes are built from the rows, in one sort each (at 1M reports: 95 s of the 186 that writing
+       the rows in the index's order cost was that sort; the index build sorts them in 34 s).
+
+    With more than one worker, call it outside a transaction; if a worker fails, the summary is left
+    empty (with its indexes) and the error raised: count it again with ``rebuild``. One worker counts on
+    this thread's connection, and inside the caller's transaction it is all one with it."""
+    if workers > 1 and connection.in_atomic_block:
+        raise RuntimeError("summary.load() with workers commits as it goes: call it outside a transaction.")
+    table = FollowUpSummary._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {_PENDING_TABLE}, {table}")
+        indexes = plain_indexes(cursor, [table])
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {name}")
+        parts = queue.SimpleQueue()
+        for part in _parts(cursor):
+            parts.put(part)
+    try:
+        if workers > 1:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="summary") as pool:
+                counting = [pool.submit(_count_parts, parts, table, close=True) for _ in range(workers)]
+                rows = sum(done.result() for done in counting)
+        else:
+            rows = _count_parts(parts, table, close=False)
+    except BaseException:
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {table}")
+        raise
+    finally:
+        with transaction.atomic(), connection.cursor() as cursor:
             for _name, definition in indexes:  # with the caller's maintenance_work_mem
                 cursor.execute(definition)
-        else:
-            # In the order of the unique index (byte order, which is the index's order for these ASCII keys
-            # under C and C.UTF-8 collations and near it under others; the order only saves work), so that
-            # the index grows at its right edge and the rows a follow-up reads lie together.
-            order = ", ".join(f'{column} COLLATE "C"' if column in _TEXT_KEY else column for column in KEY)
-            cursor.execute(f"{insert} ORDER BY {order}")
-            rows = cursor.rowcount
-        cursor.execute(f"ANALYZE {table}")  # VACUUM (outside the transaction) sets the visibility map
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {table}")
+    return rows
+
+
+def _count_parts(parts: queue.SimpleQueue, table: str, *, close: bool) -> int:
+    """A worker of ``load``: count parts from ``parts`` into ``table`` until none are left, in one
+    transaction on this thread's connection (``close``: closed afterwards, a thread's own). Returns the
+    number of rows it wrote."""
+    rows = 0
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            _set_local(cursor, REBUILD_PLANNER)
+            _temporary_table(cursor, "summary_part")
+            while True:
+                try:
+                    part = parts.get_nowait()
+                except queue.Empty:
+                    break
+                rows += _count_part(cursor, part, into=table)
+    except BaseException:
+        while not parts.empty():  # the other workers stop after their part: the load has failed
+            parts.get_nowait()
+        raise
+    finally:
+        if close:
+            connection.close()
     return rows
 
 

@@ -10,20 +10,48 @@ from agreements.models import Agreement, DeviationCategory
 from bench import generate
 from bench.reference import POPULATION
 from councils.models import Council, District, Municipality
-from deviations.models import Deviation, DeviationEvent, ReferenceCounter, ResponseRequest, SystemicIssue
+from deviations import summary
+from deviations.models import (
+    Deviation,
+    DeviationEvent,
+    FollowUpSummary,
+    ReferenceCounter,
+    ResponseRequest,
+    SystemicIssue,
+)
 from deviations.workflow import OPEN_STATES, TRANSITIONS, Status
 
 
-def test_generated_data_obeys_the_rules_of_the_application(db):
-    """One generation (a few seconds), every check on it."""
-    generate.main(["--reports", "400", "--reset", "--no-vacuum", "--chunk", "150", "--seed", "7"])
+def test_generated_data_obeys_the_rules_of_the_application(transactional_db):
+    """One generation (a few seconds), every check on it. Committed as the generator does (its summary's
+    workers read on their own connections what it loaded)."""
+    generate.main(
+        [
+            "--reports",
+            "400",
+            "--reset",
+            "--no-vacuum",
+            "--chunk",
+            "150",
+            "--seed",
+            "7",
+            "--summary-workers",
+            "2",
+        ]
+    )
 
     check_counts_and_a_tail_open()
     check_places_agreements_and_councils_are_the_products_reference_data()
     check_references_are_unique_per_year_and_counters_hold_the_highest_number()
     check_every_transition_event_follows_the_state_machine()
     check_timestamps_are_consistent()
-    check_every_report_has_a_counterpart_and_sequences_continue_after_the_copy()
+    check_the_follow_up_summary_is_a_recount()
+    check_every_report_has_a_counterpart_and_sequences_continue_after_the_copy()  # adds a report
+
+
+def check_the_follow_up_summary_is_a_recount():
+    assert FollowUpSummary.objects.exists()
+    assert summary.stored() == summary.recount()
 
 
 def check_counts_and_a_tail_open():

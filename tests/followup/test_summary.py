@@ -7,7 +7,7 @@ import uuid
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import DataError, connection
 from django.utils import timezone
 
 from deviations import summary
@@ -254,12 +254,19 @@ def test_rebuild_stores_exactly_a_recount_whatever_the_table_held(w):
     assert any(key[3] == summary.COUNTY and key[2] != summary.COUNTY for key in stored)  # council_pk 0
 
 
-def test_bulk_rebuild_builds_the_indexes_again_from_the_rows(w):
-    """``bench.generate``'s way: the table emptied in the caller's transaction, the rows loaded without the
-    unique index, which is then built from them: the same rows as a recount, and the index is back (the
-    follow-up's index-only reads and the fold's UPSERT need it)."""
+def _summary_indexes():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s ORDER BY 1",
+            [FollowUpSummary._meta.db_table],
+        )
+        return cursor.fetchall()
+
+
+def _reports_in_two_years(w):
     submit(w, reporter=w.reporter, severity="serious")
     submit(w, reporter=w.reporter, municipality=w.stockholm, district=w.spanga, sip_involved="yes")
+    submit(w)  # unconfirmed: not counted
     factories.DeviationFactory(
         reference="SB-2025-80000",
         agreement=w.psyk,
@@ -270,30 +277,72 @@ def test_bulk_rebuild_builds_the_indexes_again_from_the_rows(w):
         reported_on=datetime.date(2025, 1, 2),
         occurred_on=datetime.date(2024, 12, 20),  # another year by each basis: two parts count it
     )
-    summary.fold()
 
-    def indexes():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s ORDER BY 1",
-                [FollowUpSummary._meta.db_table],
-            )
-            return cursor.fetchall()
 
-    before = indexes()
+@pytest.mark.django_db(transaction=True)  # the workers' connections read what this one committed
+@pytest.mark.parametrize("workers", [2, 3])
+def test_a_bulk_load_counts_in_parallel_and_builds_the_index_again_from_the_rows(w, workers):
+    """``bench.generate``'s way: each worker on its own connection counts parts into the emptied table
+    without its unique index, which is then built from the rows: the same rows as a recount (the pending
+    rows counted once), and the index is back (the follow-up's index-only reads and the fold's UPSERT
+    need it)."""
+    _reports_in_two_years(w)
+    assert FollowUpPending.objects.exists()
+    before = _summary_indexes()
     assert any(name == "followupsummary_unique_cell" for name, _definition in before)
-    FollowUpSummary.objects.all().delete()
 
-    rows = summary.rebuild(bulk=True)
+    rows = summary.load(workers=workers)
 
     assert rows == FollowUpSummary.objects.count() > 0
-    assert indexes() == before
+    assert not FollowUpPending.objects.exists()
+    assert _summary_indexes() == before
     assert_summary_is_a_recount()
-    summary.fold()  # the UPSERT finds its unique index
     years = {
         key[5].year for key in summary.stored() if key[0] == w.psyk.pk and key[4] == 12 and key[6] == "total"
     }
     assert {2024, 2025} <= years
+    submit(w, reporter=w.reporter)
+    summary.fold()  # the UPSERT finds its unique index
+    assert_summary_is_a_recount()
+
+
+def test_a_bulk_load_with_one_worker_is_one_with_the_callers_transaction(w):
+    _reports_in_two_years(w)
+    before = _summary_indexes()
+    rows = summary.load(workers=1)
+    assert rows == FollowUpSummary.objects.count() > 0
+    assert _summary_indexes() == before
+    assert_summary_is_a_recount()
+    with pytest.raises(RuntimeError, match="outside a transaction"):
+        summary.load(workers=2)  # its workers could not see this transaction's rows
+    assert_summary_is_a_recount()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_load_that_fails_leaves_the_summary_empty_with_its_index(w, monkeypatch):
+    """A part that fails on one connection (here: PostgreSQL refuses its statement) stops the load: the
+    other workers' committed rows go, so the follow-up never reads a partial count, and the index is
+    there for the rebuild that counts it again."""
+    _reports_in_two_years(w)
+    summary.rebuild()
+    before = _summary_indexes()
+    counted = summary.stored()
+    real = summary._count_part
+
+    def failing(cursor, part, *, into):
+        if part["basis"] == "occurred_on" and part["start"].year == 2024:
+            cursor.execute("SELECT 1 / 0")
+        return real(cursor, part, into=into)
+
+    monkeypatch.setattr(summary, "_count_part", failing)
+    with pytest.raises(DataError):
+        summary.load(workers=2)
+
+    assert not FollowUpSummary.objects.exists()
+    assert _summary_indexes() == before
+    monkeypatch.undo()
+    summary.rebuild()
+    assert summary.stored() == counted
 
 
 def test_county_rows_are_the_sum_of_the_place_rows(w):
