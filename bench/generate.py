@@ -37,6 +37,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 UTC = dt.UTC
+#: The summary's connections by default at most: a big machine's CPUs could otherwise take most of
+#: PostgreSQL's ``max_connections`` (100 by default) for ~90 parts at 1M reports.
+SUMMARY_WORKERS_MAX = 8
 DAY = 86400
 
 # The tables this generator owns (truncated with --reset), children first.
@@ -1095,8 +1098,9 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--summary-workers",
         type=int,
-        default=os.cpu_count() or 1,
-        help="connections counting the follow-up summary side by side (default: one per CPU)",
+        default=min(os.cpu_count() or 1, SUMMARY_WORKERS_MAX),
+        help=f"connections counting the follow-up summary side by side (default: one per CPU, at most "
+        f"{SUMMARY_WORKERS_MAX})",
     )
     args = parser.parse_args(argv)
 
