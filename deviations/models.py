@@ -62,6 +62,16 @@ class ReferenceCounter(models.Model):
         return f"{self.year}: {self.last}"
 
 
+def state_label(instance) -> str:
+    """``get_state_display()`` from the model's ``State`` enum. Django's own builds a dict of every
+    choice's translated label on each call (12 µs, against 3 here; the follow-up shows 30 issues with
+    their actions). A value outside the choices is shown as it is, as Django's shows it."""
+    try:
+        return str(instance.State(instance.state).label)
+    except ValueError:
+        return instance.state
+
+
 class SystemicIssue(models.Model):
     """A systemic issue (systemfråga): related reports grouped for a decision at regional level."""
 
@@ -101,6 +111,8 @@ class SystemicIssue(models.Model):
             ),
         ]
 
+    get_state_display = state_label
+
     def __str__(self):
         return self.title
 
@@ -136,6 +148,8 @@ class SystemicAction(models.Model):
     done_on = models.DateField(_("genomförd"), null=True, blank=True)
 
     objects = SystemicActionQuerySet.as_manager()
+
+    get_state_display = state_label
 
     class Meta:
         verbose_name = _("beslutad åtgärd")

@@ -1339,13 +1339,17 @@ class _Names:
         if not linked:
             return []
         chosen = linked if limit is None else sorted(linked, key=lambda pk: (-linked[pk], pk))[:limit]
+        # Only what the document and the exports show (a whole issue, action and organisation row cost
+        # twice the instances' Python).
+        actions = (
+            SystemicAction.objects.select_related("owner")
+            .only("issue_id", "description", "due_on", "state", "owner__name")
+            .order_by("due_on", "pk")
+        )
         issues = list(
-            SystemicIssue.objects.filter(pk__in=chosen).prefetch_related(
-                Prefetch(
-                    "actions",
-                    queryset=SystemicAction.objects.select_related("owner").order_by("due_on", "pk"),
-                )
-            )
+            SystemicIssue.objects.filter(pk__in=chosen)
+            .only("title", "state")
+            .prefetch_related(Prefetch("actions", queryset=actions))
         )
         for issue in issues:
             issue.linked = linked[issue.pk]
