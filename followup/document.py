@@ -714,6 +714,7 @@ def _results(b: _Builder, stats: FollowUpStatistics, previous, analysis, charts:
     issues = stats.top_systemic_issues
     if not issues:
         b.text(_("Inga systemfrågor berörs av rapporterna i perioden."), "note")
+    action_headers = [_("Åtgärd"), _("Ansvarig"), _("Klart senast"), _("Status")]
     for issue in issues:
         b.heading(4, issue.title)
         b.text(
@@ -728,7 +729,7 @@ def _results(b: _Builder, stats: FollowUpStatistics, previous, analysis, charts:
         if actions:
             b.table(
                 _("Beslutade åtgärder: %(title)s") % {"title": issue.title},
-                [_("Åtgärd"), _("Ansvarig"), _("Klart senast"), _("Status")],
+                action_headers,
                 [[a.description, a.owner.name, a.due_on.isoformat(), a.get_state_display()] for a in actions],
             )
         else:
