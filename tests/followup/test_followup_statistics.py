@@ -135,6 +135,12 @@ def test_responses_in_time_use_the_swedish_date_and_leave_pending_out(dataset):
         "decided": 3,
         "in_time_share": 33.3,
     }
+    # The open requests are read as two keys, not one per due date (a 10M year has 353 due dates).
+    assert stats.tally.keys("req_open") == {"overdue": [1, 0], "pending": [1, 0]}
+    # A period read in part from the reports (its last days live) folds them the same way.
+    live = stats_for(dataset, period=Period.custom(D(2026, 3, 31), D(2026, 3, 31)))
+    assert live.tally.keys("req_open") == {"overdue": [1, 0]}  # d4's, reported that day
+    assert live.summary["overdue"] == 1
 
 
 def test_open_and_overdue_now(dataset):
