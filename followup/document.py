@@ -5,7 +5,8 @@
 003: summary, recommendations, proposed follow-up areas, assignment and goals, method and limitations,
 results, analysis against the goals, promoting and hindering factors, references). Everything the data
 can say is written by the system; the judgement is the analysis' texts. ``templates/followup/includes/
-document.html`` renders the blocks as HTML (page and PDF), ``followup.docx`` as Word.
+document.html`` renders the blocks as HTML (page and PDF; the tag ``followup_document.document_blocks``),
+``followup.word`` as Word.
 
 Numbers are formatted here, once, in the active language (Swedish: decimal comma), with a no-break space
 before "%" so that a share never wraps.
