@@ -14,12 +14,10 @@ before "%" so that a share never wraps.
 
 from dataclasses import dataclass, field
 
-from django.core.signals import setting_changed
-from django.dispatch import receiver
-from django.utils import formats, numberformat, timezone
+from django.utils import formats, timezone
 from django.utils.text import slugify
-from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .selectors import (
     SMALL_NUMBER_LABEL,
@@ -36,39 +34,14 @@ DASH = "–"
 # --- Formatting ------------------------------------------------------------------------------------
 
 
-#: The active language's separators, as ``formats.number_format`` looks them up for every number (three
-#: lookups each, half its time; a county's document formats some 600 numbers): {language: (decimal
-#: separator, grouping, thousand separator)}.
-_SEPARATORS: dict[str | None, tuple] = {}
-
-
-@receiver(setting_changed)
-def _settings_changed(**kwargs) -> None:
-    _SEPARATORS.clear()
-
-
-def _separators() -> tuple:
-    language = get_language()
-    found = _SEPARATORS.get(language)
-    if found is None:
-        names = ("DECIMAL_SEPARATOR", "NUMBER_GROUPING", "THOUSAND_SEPARATOR")
-        found = _SEPARATORS[language] = tuple(formats.get_format(name, language) for name in names)
-    return found
-
-
 def number(value, decimals: int | None = None) -> str:
-    """``formats.number_format(value, decimals, force_grouping=True)``, with the separators looked up once
-    per language."""
     if value is None:
         return DASH
     if isinstance(value, str):
         return value  # already masked
-    if decimals is None and not isinstance(value, int):
-        decimals = 1
-    decimal_separator, grouping, thousand_separator = _separators()
-    return numberformat.format(
-        value, decimal_separator, decimals, grouping, thousand_separator, force_grouping=True
-    )
+    if decimals is None and isinstance(value, int):
+        return formats.number_format(value, force_grouping=True)
+    return formats.number_format(value, 1 if decimals is None else decimals, force_grouping=True)
 
 
 def percent(value) -> str:

@@ -12,7 +12,7 @@ import html
 
 from django import template
 from django.template.base import render_value_in_context
-from django.utils.html import conditional_escape, escape, format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -30,32 +30,23 @@ def _text(value) -> str:
 _NUMERIC = ' class="text-end num"'
 
 
-def _heading(block, offset: int, index: int) -> str:
+def _heading(block, offset: int) -> str:
     level = min(block.level + offset, 6)
     css = ' class="section-heading"' if level <= 3 else ""
-    return f'\n<h{level} id="{escape(block.anchor)}"{css}>{_text(block.text)}</h{level}>'
+    return f'\n<h{level} id="{_text(block.anchor)}"{css}>{_text(block.text)}</h{level}>'
 
 
-def _paragraph(block, offset: int, index: int) -> str:
+def _paragraph(block) -> str:
     css = ""
     if block.style:
-        css = f' class="{escape(block.style)}{" prewrap" if block.style == "written" else ""}"'
+        css = f' class="{_text(block.style)}{" prewrap" if block.style == "written" else ""}"'
     return f"\n<p{css}>{_text(block.text)}</p>"
 
 
-def _bullets(block, offset: int, index: int) -> str:
-    items = "".join(f"<li>{_text(item)}</li>" for item in block.items)
-    return f'\n<ul class="document-list">{items}</ul>'
-
-
-def _chart(block, offset: int, index: int) -> str:
-    return f'\n<figure class="chart-figure">{conditional_escape(block.svg)}</figure>'
-
-
-def _table(block, offset: int, index: int, context=None) -> str:
+def _table(block, index: int, context) -> str:
     # The caption's id is unique by the block's place in the document (tables without an anchor).
-    caption_id = f"{escape(block.anchor or 'document-table')}-caption-{index}"
-    anchor = f' id="{escape(block.anchor)}"' if block.anchor else ""
+    caption_id = f"{_text(block.anchor or 'document-table')}-caption-{index}"
+    anchor = f' id="{_text(block.anchor)}"' if block.anchor else ""
     numeric = block.numeric
     headers = "".join(
         f'<th scope="col"{_NUMERIC if i in numeric else ""}>{_text(header)}</th>'
@@ -69,9 +60,6 @@ def _table(block, offset: int, index: int, context=None) -> str:
     )
 
 
-_RENDERERS = {"heading": _heading, "paragraph": _paragraph, "bullets": _bullets, "chart": _chart}
-
-
 @register.simple_tag(takes_context=True)
 def document_blocks(context, document, offset=0):
     """The blocks of ``document`` as HTML; heading levels shifted by ``offset`` (the page puts the
@@ -79,10 +67,18 @@ def document_blocks(context, document, offset=0):
     offset = int(offset)
     parts = []
     for index, block in enumerate(document.blocks):
-        if block.kind == "table":
-            parts.append(_table(block, offset, index, context))
-        else:
-            parts.append(_RENDERERS[block.kind](block, offset, index))
+        if block.kind == "heading":
+            parts.append(_heading(block, offset))
+        elif block.kind == "paragraph":
+            parts.append(_paragraph(block))
+        elif block.kind == "bullets":
+            parts.append(
+                f'\n<ul class="document-list">{"".join(f"<li>{_text(i)}</li>" for i in block.items)}</ul>'
+            )
+        elif block.kind == "chart":
+            parts.append(f'\n<figure class="chart-figure">{conditional_escape(block.svg)}</figure>')
+        else:  # table
+            parts.append(_table(block, index, context))
     return mark_safe("".join(parts))  # noqa: S308 (every value above is escaped)
 
 
@@ -98,7 +94,7 @@ def table_rows(context, block) -> str:
     for row in block.rows:
         parts.append("<tr>")
         for index, value in enumerate(row):
-            text = html.escape(value) if type(value) is str else render_value_in_context(value, context)
+            text = _text(value) if type(value) is str else render_value_in_context(value, context)
             if index == 0:
                 parts.append(f'<th scope="row">{text}</th>')
             elif index in numeric:
