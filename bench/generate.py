@@ -1203,7 +1203,7 @@ def main(argv=None) -> int:
     return 0
 
 
-def check_foreign_keys(cur) -> None:
+def check_foreign_keys(cur, tables=OWNED_TABLES) -> None:
     """The rows were loaded without FK triggers; prove every reference resolves (anti-joins)."""
     cur.execute(
         """
@@ -1213,7 +1213,7 @@ def check_foreign_keys(cur) -> None:
         JOIN pg_attribute af ON af.attrelid = c.confrelid AND af.attnum = c.confkey[1]
         WHERE c.contype = 'f' AND c.conrelid = ANY(%s::regclass[])
         """,
-        [OWNED_TABLES],
+        [list(tables)],
     )
     for table, column, target, target_column in cur.fetchall():
         cur.execute(

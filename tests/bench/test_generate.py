@@ -168,6 +168,35 @@ def test_an_impossible_way_is_refused():
         generate.workflow_path("unconfirmed", ("confirm",))
 
 
+@pytest.mark.django_db
+def test_the_foreign_key_check_finds_every_reference_that_points_nowhere():
+    """The load skips FK triggers; the check after it is what stands between a bug and broken data."""
+    from django.db import connection
+
+    from tests import factories
+
+    event = factories.DeviationEventFactory(actor=factories.UserFactory())
+    tables = ["deviations_deviationevent", "deviations_deviation"]
+    with connection.cursor() as cursor:
+        generate.check_foreign_keys(cursor, tables)  # all resolve: nothing said
+        cursor.execute("SET LOCAL session_replication_role = replica")  # as the load does
+        for column, message in (
+            ("actor_id", "1 rows of deviations_deviationevent.actor_id point nowhere in councils_user."),
+            (
+                "deviation_id",
+                "1 rows of deviations_deviationevent.deviation_id point nowhere in deviations_deviation.",
+            ),
+        ):
+            cursor.execute("SAVEPOINT dangling")
+            cursor.execute(
+                f"UPDATE deviations_deviationevent SET {column} = 987654321 WHERE id = %s", [event.pk]
+            )
+            with pytest.raises(SystemExit, match=re.escape(message)):
+                generate.check_foreign_keys(cursor, tables)
+            cursor.execute("ROLLBACK TO SAVEPOINT dangling")
+        generate.check_foreign_keys(cursor, tables)
+
+
 def test_every_municipality_of_the_reference_data_has_a_population():
     assert set(POPULATION) == set(reference_data.MUNICIPALITIES)
 
