@@ -81,6 +81,20 @@ def value_text(value, unit: str) -> str:
 # --- Blocks ----------------------------------------------------------------------------------------
 
 
+class Swedish(str):
+    """Text stored in Swedish whatever the page's language (an agreement's description, the name of a
+    commitment, category or contributing factor, a systemic issue's title and its actions): the HTML
+    renderings mark it ``lang="sv"`` (WCAG 2.1 3.1.2, language of parts), so that a screen reader on the
+    English page reads it as Swedish. Any other use (Word, sorting, slugs) sees a plain string."""
+
+    __slots__ = ()
+
+
+def _commitment_label(row: dict) -> str:
+    """A commitment row's label: the commitment's stored name, or the translated "none given"."""
+    return Swedish(row["label"]) if row["commitment"] is not None else row["label"]
+
+
 @dataclass
 class Heading:
     level: int  # 1 the title, 2 a section, 3 a subsection
@@ -262,8 +276,8 @@ def build_document(stats: FollowUpStatistics, analysis=None, *, charts: dict | N
     )
     b.heading(3, _("Överenskommelsens målsättningar"), "malsattningar")
     if stats.agreement.description:
-        b.text(stats.agreement.description)
-    b.bullets([str(row["commitment"]) for row in stats.commitments if row["commitment"] is not None])
+        b.text(Swedish(stats.agreement.description))
+    b.bullets([Swedish(row["commitment"]) for row in stats.commitments if row["commitment"] is not None])
 
     # 2. Method and limitations, written by the system.
     _method(b, stats, when)
@@ -278,7 +292,7 @@ def build_document(stats: FollowUpStatistics, analysis=None, *, charts: dict | N
     for row in stats.commitments:
         if row["commitment"] is None:
             continue
-        b.heading(4, row["label"])
+        b.heading(4, _commitment_label(row))
         b.written(
             analysis.commitment_text(row["commitment"].pk, "analysis") if analysis else "",
             _("Ingen analys mot målsättningen är skriven ännu."),
@@ -462,7 +476,7 @@ def _results(b: _Builder, stats: FollowUpStatistics, previous, analysis, charts:
         [_("Åtagande"), *count_share, _("Föregående period"), _("Förändring")],
         [
             [
-                row["label"],
+                _commitment_label(row),
                 number(row["count"]),
                 percent(row["share"]),
                 number(row.get("previous")),
@@ -477,12 +491,12 @@ def _results(b: _Builder, stats: FollowUpStatistics, previous, analysis, charts:
         b.table(
             _("Per åtagande och månad"),
             [_("Åtagande"), *[formats.date_format(m, "M") for m in months]],
-            [[row["label"], *[number(n) for n in row["months"]]] for row in stats.commitments],
+            [[_commitment_label(row), *[number(n) for n in row["months"]]] for row in stats.commitments],
             numeric=set(range(1, len(months) + 1)),
             anchor="table-commitment-month",
         )
     for row in stats.commitments:
-        b.heading(4, row["label"])
+        b.heading(4, _commitment_label(row))
         facts = ngettext(
             "%(n)s rapport (%(share)s), föregående period %(previous)s (%(change)s).",
             "%(n)s rapporter (%(share)s), föregående period %(previous)s (%(change)s).",
@@ -523,7 +537,7 @@ def _results(b: _Builder, stats: FollowUpStatistics, previous, analysis, charts:
     b.table(
         _("Per kategori"),
         [_("Kategori"), *count_share],
-        [[row["label"], *_count_cells(row)] for row in stats.by_category],
+        [[Swedish(row["label"]), *_count_cells(row)] for row in stats.by_category],
         numeric={1, 2},
         anchor="table-category",
     )
@@ -533,9 +547,9 @@ def _results(b: _Builder, stats: FollowUpStatistics, previous, analysis, charts:
     if stats.by_factor:
         rows = []
         for row in stats.by_factor:
-            rows.append([row["label"], number(row["count"]), percent(row["share"])])
+            rows.append([Swedish(row["label"]), number(row["count"]), percent(row["share"])])
             rows += [
-                [f"{NBSP * 4}{child['label']}", number(child["count"]), percent(child["share"])]
+                [Swedish(f"{NBSP * 4}{child['label']}"), number(child["count"]), percent(child["share"])]
                 for child in row["children"]
             ]
         b.table(
@@ -690,7 +704,7 @@ def _results(b: _Builder, stats: FollowUpStatistics, previous, analysis, charts:
         b.text(_("Inga systemfrågor berörs av rapporterna i perioden."), "note")
     action_headers = [_("Åtgärd"), _("Ansvarig"), _("Klart senast"), _("Status")]
     for issue in issues:
-        b.heading(4, issue.title)
+        b.heading(4, Swedish(issue.title))
         b.text(
             ngettext(
                 "%(state)s. %(n)s kopplad rapport i perioden.",
@@ -704,7 +718,10 @@ def _results(b: _Builder, stats: FollowUpStatistics, previous, analysis, charts:
             b.table(
                 _("Beslutade åtgärder: %(title)s") % {"title": issue.title},
                 action_headers,
-                [[a.description, a.owner.name, a.due_on.isoformat(), a.get_state_display()] for a in actions],
+                [
+                    [Swedish(a.description), a.owner.name, a.due_on.isoformat(), a.get_state_display()]
+                    for a in actions
+                ],
             )
         else:
             b.text(_("Inga beslutade åtgärder ännu."), "note")

@@ -13,7 +13,7 @@ from django.http import HttpResponse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from .document import Bullets, Document, Heading, Paragraph, Table
+from .document import Bullets, Document, Heading, Paragraph, Swedish, Table
 
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 LANGUAGES = {"sv": "sv-SE", "en": "en-GB"}
@@ -49,7 +49,7 @@ def render_docx(document: Document) -> bytes:
 
     for block in document.blocks:
         if isinstance(block, Heading):
-            word.add_heading(block.text, level=min(block.level - 1, 9))
+            _keep_swedish(word.add_heading(block.text, level=min(block.level - 1, 9)), block.text)
         elif isinstance(block, Paragraph):
             paragraph = word.add_paragraph()
             lines = block.text.splitlines() or [""]
@@ -60,9 +60,10 @@ def render_docx(document: Document) -> bytes:
                     run.font.size = Pt(9)
                 if number < len(lines) - 1:
                     run.add_break()
+            _keep_swedish(paragraph, block.text)
         elif isinstance(block, Bullets):
             for item in block.items:
-                word.add_paragraph(item, style="List Bullet")
+                _keep_swedish(word.add_paragraph(item, style="List Bullet"), item)
         elif isinstance(block, Table):
             word.add_paragraph(block.caption, style="Caption")
             table = word.add_table(rows=1, cols=len(block.headers))
@@ -76,6 +77,7 @@ def render_docx(document: Document) -> bytes:
                 cells = table.add_row().cells
                 for column, value in enumerate(row):
                     cells[column].text = str(value)
+                    _keep_swedish(cells[column].paragraphs[0], value)
                     if column in block.numeric:
                         cells[column].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
             word.add_paragraph()
@@ -115,6 +117,15 @@ def _set_language(word, language: str) -> None:
         run_properties.append(lang)
     for attribute in ("val", "eastAsia", "bidi"):
         lang.set(qn(f"w:{attribute}"), language)
+
+
+def _keep_swedish(paragraph, text) -> None:
+    """Text stored in Swedish (``followup.document.Swedish``) keeps its language in a document in
+    another one: its runs say so (spelling, hyphenation and screen readers), after their other
+    properties, where the schema puts ``w:lang``."""
+    if isinstance(text, Swedish):
+        for run in paragraph.runs:
+            run._r.get_or_add_rPr().append(_element("w:lang", val=LANGUAGES["sv"]))
 
 
 def _ask_to_update_fields(word) -> None:

@@ -16,14 +16,21 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from followup.document import Swedish
+
 register = template.Library()
 
 
 def _text(value) -> str:
     """``{{ value }}`` of a text the document wrote: a plain string escaped by ``html.escape`` (what
     Django's ``escape`` calls, without its lazy-string wrapper, which cost more than the escaping), a safe
-    string kept, a lazy one translated and escaped."""
-    return html.escape(value) if type(value) is str else conditional_escape(value)
+    string kept, a lazy one translated and escaped; text stored in Swedish (``Swedish``) marked so."""
+    kind = type(value)
+    if kind is str:
+        return html.escape(value)
+    if kind is Swedish:
+        return f'<span lang="sv">{html.escape(value)}</span>'
+    return conditional_escape(value)
 
 
 #: A right-aligned (numeric) column's cells.
@@ -94,7 +101,7 @@ def table_rows(context, block) -> str:
     for row in block.rows:
         parts.append("<tr>")
         for index, value in enumerate(row):
-            text = _text(value) if type(value) is str else render_value_in_context(value, context)
+            text = _text(value) if isinstance(value, str) else render_value_in_context(value, context)
             if index == 0:
                 parts.append(f'<th scope="row">{text}</th>')
             elif index in numeric:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from deviations import summary
 from deviations.models import SystemicAction, SystemicIssue
-from followup.document import Bullets, Chart, Document, Heading, Paragraph, Table
+from followup.document import Bullets, Chart, Document, Heading, Paragraph, Swedish, Table
 from tests import factories
 
 from .test_followup_views import URL, csv_sections, export_url, params, read_csv_bytes
@@ -91,6 +91,37 @@ def test_every_text_is_escaped_and_lazy_texts_are_translated():
         assert "<p>No reports.</p>" in render([Paragraph(gettext_lazy("Inga rapporter."))])
 
 
+def test_text_stored_in_swedish_is_marked_so_and_escaped():
+    """WCAG 3.1.2: stored names keep their language on the English page; the rest follows the page."""
+    html = render(
+        [
+            Heading(4, Swedish("Boende <först>"), "b"),
+            Paragraph(Swedish("Överenskommelsens beskrivning")),
+            Bullets([Swedish("Åtagande 1"), "plain"]),
+            Table("Per kategori", ["Kategori", "Antal"], [[Swedish("Utskrivning"), "5"]], {1}, "tk"),
+        ]
+    )
+    assert '<h5 id="b"><span lang="sv">Boende &lt;först&gt;</span></h5>' in html
+    assert '<p><span lang="sv">Överenskommelsens beskrivning</span></p>' in html
+    assert '<li><span lang="sv">Åtagande 1</span></li><li>plain</li>' in html
+    assert '<th scope="row"><span lang="sv">Utskrivning</span></th>' in html
+    assert html.count('lang="sv"') == 4
+
+
+@pytest.mark.django_db
+def test_the_english_page_marks_the_stored_swedish_names(client, dataset, regional_coordinator):
+    client.force_login(regional_coordinator)
+    response = client.get("/en" + URL, params(dataset))
+    html = response.content.decode()
+    assert '<html lang="en"' in html
+    category = dataset.reports["d1"].category.name
+    assert f'<th scope="row"><span lang="sv">{category}</span></th>' in html
+    for commitment in dataset.agreement.commitments.all():
+        assert f'<span lang="sv">{commitment}</span>' in html
+    assert "No commitment given" in html  # the reports without one: not a stored name
+    assert '<span lang="sv">No commitment given' not in html
+
+
 @pytest.mark.django_db
 def test_state_labels_follow_the_language_and_show_unknown_values_as_they_are():
     issue = SystemicIssue(state=SystemicIssue.State.IN_PROGRESS)
@@ -138,8 +169,8 @@ def test_more_systemic_issues_take_no_more_statements_and_show_their_actions(
     export_after, export = statements(export_url("statistik", "csv"), params(dataset))
     assert (page_after, export_after) == (page_before, export_before)
     html = page.decode()
-    assert '<h5 id="fraga-2">Fråga 2</h5>' in html
-    assert f'<th scope="row">Åtgärd 2.1</th><td>{dataset.addiction.name}</td>' in html
+    assert '<h5 id="fraga-2"><span lang="sv">Fråga 2</span></h5>' in html
+    assert f'<th scope="row"><span lang="sv">Åtgärd 2.1</span></th><td>{dataset.addiction.name}</td>' in html
     rows = csv_sections(read_csv_bytes(export))["Systemfrågor"]
     assert [row[:5] for row in rows if row[0] == "Fråga 0"] == [
         ["Fråga 0", "Öppen", "1", "Åtgärd 0.0", dataset.addiction.name],

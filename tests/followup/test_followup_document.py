@@ -341,6 +341,32 @@ def test_word_document_has_real_headings_tables_and_language(client, dataset, re
     assert "TOC" in word.element.xml  # Word fills in the table of contents when opened
 
 
+def test_the_english_word_document_keeps_the_stored_names_swedish(client, dataset, regional_coordinator):
+    import docx
+    from docx.oxml.ns import qn
+
+    client.force_login(regional_coordinator)
+    response = client.get("/en" + reverse("followup:document_docx"), params(dataset))
+    word = docx.Document(io.BytesIO(response.content))
+    assert word.core_properties.language == "en-GB"
+
+    def language(paragraph):
+        langs = {
+            run._r.rPr.find(qn("w:lang")).get(qn("w:val"))
+            for run in paragraph.runs
+            if run._r.rPr is not None and run._r.rPr.find(qn("w:lang")) is not None
+        }
+        return langs.pop() if langs else None
+
+    headings = {p.text: language(p) for p in word.paragraphs if p.style.name.startswith("Heading")}
+    assert headings["1. SIP upprättas vid behov"] == "sv-SE"
+    assert headings["Summary"] is None  # the document's own language
+    category = next(t for t in word.tables if t.rows[0].cells[0].text == "Category")
+    cells = category.rows[1].cells
+    assert (cells[0].text, language(cells[0].paragraphs[0])) == ("Utskrivning utan information", "sv-SE")
+    assert language(cells[1].paragraphs[0]) is None
+
+
 def test_local_member_gets_the_masked_word_document_of_their_council(client, dataset):
     import docx
 
