@@ -83,7 +83,11 @@ class Commitment(models.Model):
     """A numbered goal or commitment (målsättning/åtagande) of an agreement."""
 
     agreement = models.ForeignKey(
-        Agreement, on_delete=models.CASCADE, related_name="commitments", verbose_name=_("överenskommelse")
+        Agreement,
+        on_delete=models.CASCADE,
+        related_name="commitments",
+        verbose_name=_("överenskommelse"),
+        db_index=False,  # commitment_unique_number_per_agreement starts with it
     )
     number = models.PositiveSmallIntegerField(_("nummer"))
     title = models.CharField(_("rubrik"), max_length=250, validators=[validate_no_identity_number])
@@ -142,6 +146,7 @@ class ContributingFactor(models.Model):
         limit_choices_to={"parent__isnull": True},
         verbose_name=_("huvudfaktor"),
         help_text=_("Lämna tomt för en huvudfaktor. En underfaktor hör till en huvudfaktor (två nivåer)."),
+        db_index=False,  # factor_unique_name_per_parent starts with it
     )
     name = models.CharField(_("namn"), max_length=150, validators=[validate_no_identity_number])
     help_text = models.TextField(_("hjälptext"), blank=True, validators=[validate_no_identity_number])
@@ -317,7 +322,11 @@ class FollowUpAnalysis(models.Model):
     lists, overall analysis and conclusions, references."""
 
     agreement = models.ForeignKey(
-        Agreement, on_delete=models.PROTECT, related_name="analyses", verbose_name=_("överenskommelse")
+        Agreement,
+        on_delete=models.PROTECT,
+        related_name="analyses",
+        verbose_name=_("överenskommelse"),
+        db_index=False,  # followupanalysis_scope_idx starts with it
     )
     period_start = models.DateField(_("period från"))
     period_end = models.DateField(_("period till"))

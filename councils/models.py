@@ -61,7 +61,11 @@ class District(models.Model):
     """A district (stadsdelsområde) of a municipality organised in districts, i.e. Stockholm city."""
 
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, related_name="districts", verbose_name=_("kommun")
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="districts",
+        verbose_name=_("kommun"),
+        db_index=False,  # district_unique_name_per_municipality starts with it
     )
     name = models.CharField(_("namn"), max_length=100, validators=[validate_no_identity_number])
     active = models.BooleanField(_("aktiv"), default=True)
@@ -199,7 +203,11 @@ class CouncilMembership(models.Model):
         CHAIR = "chair", _("Ordförande")
 
     council = models.ForeignKey(
-        Council, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("samråd")
+        Council,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("samråd"),
+        db_index=False,  # membership_unique_user_per_council starts with it
     )
     user = models.ForeignKey(
         User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("användare")
@@ -230,7 +238,11 @@ class CouncilMeeting(models.Model):
     (the fields' validators, ``config.personal_data``)."""
 
     council = models.ForeignKey(
-        Council, on_delete=models.PROTECT, related_name="meetings", verbose_name=_("samråd")
+        Council,
+        on_delete=models.PROTECT,
+        related_name="meetings",
+        verbose_name=_("samråd"),
+        db_index=False,  # councilmeeting_one_per_day starts with it
     )
     held_on = models.DateField(_("mötesdatum"))
     attendees = models.TextField(

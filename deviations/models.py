@@ -535,8 +535,9 @@ class DeviationEvent(models.Model):
         INTERNAL = "internal", _("Intern")
         REPORTER = "reporter", _("Synlig för rapportören")
 
+    # Indexed by event_deviation_created_idx, which starts with it (a second index only cost writes).
     deviation = models.ForeignKey(
-        Deviation, on_delete=models.PROTECT, related_name="events", verbose_name=_("rapport")
+        Deviation, on_delete=models.PROTECT, related_name="events", verbose_name=_("rapport"), db_index=False
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -718,6 +719,7 @@ class ResponseRequest(models.Model):
         on_delete=models.PROTECT,
         related_name="response_requests",
         verbose_name=_("organisation"),
+        db_index=False,  # indexed by responsereq_org_idx, which starts with it
     )
     email = models.EmailField(_("skickad till"), validators=[validate_no_identity_number])
     message = models.TextField(_("meddelande"), blank=True, validators=[validate_no_identity_number])
@@ -878,10 +880,18 @@ class AccessLog(models.Model):
     kept, never edited, read by administrators in the admin."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("användare")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("användare"),
+        db_index=False,  # accesslog_user_at_idx starts with it
     )
     deviation = models.ForeignKey(
-        Deviation, on_delete=models.PROTECT, related_name="access_logs", verbose_name=_("rapport")
+        Deviation,
+        on_delete=models.PROTECT,
+        related_name="access_logs",
+        verbose_name=_("rapport"),
+        db_index=False,  # accesslog_deviation_at_idx starts with it
     )
     at = models.DateTimeField(_("tidpunkt"), default=timezone.now, editable=False)
 
@@ -1016,6 +1026,7 @@ class SavedFilter(models.Model):
         on_delete=models.CASCADE,
         related_name="saved_filters",
         verbose_name=_("ägare"),
+        db_index=False,  # savedfilter_owner_queue_name starts with it
     )
     council = models.ForeignKey(
         "councils.Council",
