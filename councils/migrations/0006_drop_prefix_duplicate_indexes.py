@@ -1,10 +1,5 @@
-"""Foreign keys lose the index Django gives a ForeignKey where another index starts with the same column
-and serves every lookup (tests/deviations/test_schema_indexes.py): a second index only cost writes (the
-events and requests a filing writes, the access log every report page writes) and load time.
-
-Django's own AlterField would drop and re-add the foreign-key constraints, and re-adding one validates it
-over the whole table under a lock that stops writes (minutes over the events of 10M reports): the state
-changes, and in the database only the indexes go, by the names Django gave them."""
+"""Drops the foreign-key indexes that another index starts with, as deviations/0029 does (which says
+why, and why not with AlterField alone)."""
 
 import django.db.models.deletion
 from django.db import migrations, models
