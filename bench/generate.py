@@ -15,10 +15,18 @@ What it writes, in one transaction:
 - ReferenceCounter rows set to the highest number used per year; identity sequences set past the
   highest id.
 
-The big tables are streamed with COPY; plain (non-unique) indexes of those tables are dropped first and
-rebuilt afterwards, and foreign-key triggers are skipped (``session_replication_role = replica``) when
-the database user is a superuser; the generator then checks the foreign keys itself. Check constraints
-are always enforced by PostgreSQL. ``VACUUM ANALYZE`` runs at the end.
+The big tables are streamed with COPY; plain (non-unique) indexes and unique constraints of those tables
+are dropped first and built again afterwards, and foreign-key triggers are skipped
+(``session_replication_role = replica``) when the database user is a superuser; the generator then
+checks the foreign keys itself. Check constraints are always enforced by PostgreSQL. ``VACUUM ANALYZE``
+runs at the end.
+
+The load (reference data to COPY) is one transaction. What follows runs on ``--workers`` connections side
+by side and commits as it goes: the index builds (PostgreSQL builds each on one core, a B-tree with
+its parallel workers on two at most), the foreign-key checks, ANALYZE, the follow-up summary and VACUUM.
+The indexes still to build are listed in a table of their own (``PENDING_BUILDS``), committed with their
+drop: a run that stops before they are built leaves the list, and the next run builds them too. A run
+that fails after the load leaves the loaded rows: run it again with ``--reset``.
 """
 
 import argparse
@@ -27,19 +35,25 @@ import datetime as dt
 import itertools
 import json
 import os
+import queue
 import random
 import sys
 import time
 import uuid
 from collections import Counter, deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 UTC = dt.UTC
-#: The summary's connections by default at most: a big machine's CPUs could otherwise take most of
-#: PostgreSQL's ``max_connections`` (100 by default) for ~90 parts at 1M reports.
-SUMMARY_WORKERS_MAX = 8
+#: Connections side by side by default at most (one per CPU below that): a big machine's CPUs could
+#: otherwise take most of PostgreSQL's ``max_connections`` (100 by default), e.g. for the summary's ~90
+#: parts at 1M reports.
+WORKERS_MAX = 8
+#: The indexes and unique constraints still to build after the load (``Build``), in the bench database:
+#: created and filled in the load's transaction, a row deleted as its index is built, dropped when all are.
+PENDING_BUILDS = "bench_generate_pending_build"
 DAY = 86400
 
 # The tables this generator owns (truncated with --reset), children first.
@@ -1045,13 +1059,14 @@ def column_types(cur, table: str, columns: list[str]) -> list[int]:
     return _COLUMN_TYPES[key]
 
 
-def droppable_unique_constraints(cur, tables: list[str]) -> list[tuple[str, str, str]]:
-    """(table, name, definition) of the unique constraints of ``tables`` that no foreign key depends
-    on: dropped for the load and added again afterwards, so that their indexes (one on random UUIDs)
-    are built once from sorted rows instead of taking millions of random inserts."""
+def droppable_unique_constraints(cur, tables: list[str]) -> list[tuple[str, str, str, str]]:
+    """(table, name, index definition, constraint definition) of the unique constraints of ``tables``
+    that no foreign key depends on: dropped for the load and added again afterwards, so that their
+    indexes (one on random UUIDs) are built once from sorted rows instead of taking millions of random
+    inserts."""
     cur.execute(
         """
-        SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
+        SELECT c.conrelid::regclass::text, c.conname, pg_get_indexdef(c.conindid), pg_get_constraintdef(c.oid)
         FROM pg_constraint c
         WHERE c.contype = 'u' AND c.conrelid = ANY(%s::regclass[])
           AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid)
@@ -1096,11 +1111,12 @@ def main(argv=None) -> int:
         help="leave the follow-up summary empty (count it afterwards: manage.py rebuild_followup_summary)",
     )
     parser.add_argument(
+        "--workers",
         "--summary-workers",
         type=int,
-        default=min(os.cpu_count() or 1, SUMMARY_WORKERS_MAX),
-        help=f"connections counting the follow-up summary side by side (default: one per CPU, at most "
-        f"{SUMMARY_WORKERS_MAX})",
+        default=min(os.cpu_count() or 1, WORKERS_MAX),
+        help=f"connections side by side for the index builds, the foreign-key checks, ANALYZE, the follow-up "
+        f"summary and VACUUM (default: one per CPU, at most {WORKERS_MAX})",
     )
     args = parser.parse_args(argv)
 
@@ -1112,7 +1128,6 @@ def main(argv=None) -> int:
     from django.utils import timezone
     from psycopg.types.json import set_json_dumps
 
-    from config.db import plain_indexes
     from deviations import summary
 
     from .reference import ensure_reference_data
@@ -1135,35 +1150,25 @@ def main(argv=None) -> int:
         gen.load_reference()
         gen.create_users()
 
+    workers = max(1, args.workers)
     with transaction.atomic(), connection.cursor() as django_cursor:
         cur = django_cursor.cursor  # the psycopg 3 cursor, for COPY
         # Nearly every event's details are empty: do not run json.dumps millions of times for "{}".
         set_json_dumps(lambda obj: "{}" if obj == {} else json.dumps(obj), context=cur)
         cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
         superuser = cur.fetchone()[0]
-        cur.execute("SET LOCAL maintenance_work_mem = '1GB'")
         cur.execute("SET LOCAL synchronous_commit = off")
         if superuser:
             cur.execute("SET LOCAL session_replication_role = replica")  # no FK trigger per row
         with step("truncate", gen.timings):
             cur.execute(f"TRUNCATE {', '.join(OWNED_TABLES + RESET_ALSO)}")
-        indexes = plain_indexes(cur, BULK_TABLES)
-        uniques = droppable_unique_constraints(cur, BULK_TABLES)
-        with step(f"drop {len(indexes)} plain indexes and {len(uniques)} unique constraints", gen.timings):
-            for name, _definition in indexes:
-                cur.execute(f"DROP INDEX {name}")
-            for table, name, _definition in uniques:
-                cur.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+        builds = builds_for_load(cur, BULK_TABLES)
+        with step(f"drop {len(builds)} indexes and unique constraints", gen.timings):
+            drop_for_load(cur, builds)
         with step("systemic issues", gen.timings):
             gen.create_systemic_issues(cur)
         with step(f"reports, events, responses, counterparts (COPY, {args.reports:,} reports)", gen.timings):
             gen.run_reports(cur)
-        with step(f"rebuild {len(indexes)} indexes and {len(uniques)} unique constraints", gen.timings):
-            for _name, definition in indexes:
-                cur.execute(definition)
-            # Built from the loaded rows in one sort each, and checked: a duplicate fails the load.
-            for table, name, definition in uniques:
-                cur.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
         with step("sequences", gen.timings):
             for table in OWNED_TABLES:
                 if table == "deviations_referencecounter":
@@ -1172,27 +1177,27 @@ def main(argv=None) -> int:
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"COALESCE((SELECT max(id) FROM {table}), 0) + 1, false)"
                 )
-        if superuser:
-            with step("foreign-key check", gen.timings):
-                cur.execute("SET LOCAL session_replication_role = origin")
-                check_foreign_keys(cur)
-        # Statistics for the summary's plans: without them PostgreSQL plans its parts for empty tables
-        # (13 reports expected per part instead of ~61,000: an index probe of the events per report
-        # where a hashed subplan belongs). At 1M reports the summary took 146 s before, 95 s after.
-        with step("ANALYZE", gen.timings):
-            for table in OWNED_TABLES:
-                cur.execute(f"ANALYZE {table}")
+    # Committed: from here on each step runs on several connections, which see the loaded rows.
+    with connection.cursor() as c:
+        c.execute("SET maintenance_work_mem = '1GB'")  # for what runs on this one (side_by_side's set it)
+    with step(f"build {len(builds)} indexes and unique constraints ({workers} connections)", gen.timings):
+        build_pending(workers)
+    if superuser:
+        with step(f"foreign-key check ({workers} connections)", gen.timings):
+            check_foreign_keys(tables=OWNED_TABLES, workers=workers)
+    # Statistics for the summary's plans: without them PostgreSQL plans its parts for empty tables
+    # (13 reports expected per part instead of ~61,000: an index probe of the events per report
+    # where a hashed subplan belongs). At 1M reports the summary took 146 s before, 95 s after.
+    with step("ANALYZE", gen.timings):
+        side_by_side([statement(f"ANALYZE {table}") for table in OWNED_TABLES], workers)
     # Loaded past the services that keep it current: count the follow-up summary once, in parallel
     # (committed part by part: nobody reads the database before the generator is done).
     if not args.no_summary:
-        with step(f"follow-up summary ({args.summary_workers} connections)", gen.timings):
-            with connection.cursor() as c:
-                c.execute("SET maintenance_work_mem = '1GB'")  # for its index build
-            summary.load(workers=args.summary_workers)
+        with step(f"follow-up summary ({workers} connections)", gen.timings):
+            summary.load(workers=workers)
     if not args.no_vacuum:
-        with step("VACUUM ANALYZE", gen.timings), connection.cursor() as c:
-            for table in OWNED_TABLES:
-                c.execute(f"VACUUM (ANALYZE) {table}")
+        with step("VACUUM ANALYZE", gen.timings):
+            side_by_side([statement(f"VACUUM (ANALYZE) {table}") for table in OWNED_TABLES], workers)
     total = time.perf_counter() - overall
     print()
     print(
@@ -1203,26 +1208,176 @@ def main(argv=None) -> int:
     return 0
 
 
-def check_foreign_keys(cur, tables=OWNED_TABLES) -> None:
-    """The rows were loaded without FK triggers; prove every reference resolves (anti-joins)."""
-    cur.execute(
-        """
-        SELECT c.conrelid::regclass::text, a.attname, c.confrelid::regclass::text, af.attname
-        FROM pg_constraint c
-        JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
-        JOIN pg_attribute af ON af.attrelid = c.confrelid AND af.attnum = c.confkey[1]
-        WHERE c.contype = 'f' AND c.conrelid = ANY(%s::regclass[])
-        """,
-        [list(tables)],
-    )
-    for table, column, target, target_column in cur.fetchall():
+def check_foreign_keys(*, tables=OWNED_TABLES, workers: int = 1) -> None:
+    """The rows were loaded without FK triggers; prove every reference resolves (an anti-join per
+    reference, on ``workers`` connections)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
         cur.execute(
-            f"SELECT count(*) FROM {table} t WHERE t.{column} IS NOT NULL AND NOT EXISTS "
-            f"(SELECT 1 FROM {target} x WHERE x.{target_column} = t.{column})"
+            """
+            SELECT c.conrelid::regclass::text, a.attname, c.confrelid::regclass::text, af.attname
+            FROM pg_constraint c
+            JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+            JOIN pg_attribute af ON af.attrelid = c.confrelid AND af.attnum = c.confkey[1]
+            WHERE c.contype = 'f' AND c.conrelid = ANY(%s::regclass[])
+            ORDER BY pg_relation_size(c.conrelid) DESC, 1, 2
+            """,
+            [list(tables)],
         )
-        missing = cur.fetchone()[0]
-        if missing:
-            raise SystemExit(f"{missing} rows of {table}.{column} point nowhere in {target}.")
+        references = cur.fetchall()
+
+    def check(table, column, target, target_column):
+        def job(cur):
+            cur.execute(
+                f"SELECT count(*) FROM {table} t WHERE t.{column} IS NOT NULL AND NOT EXISTS "
+                f"(SELECT 1 FROM {target} x WHERE x.{target_column} = t.{column})"
+            )
+            missing = cur.fetchone()[0]
+            if missing:
+                raise SystemExit(f"{missing} rows of {table}.{column} point nowhere in {target}.")
+
+        return job
+
+    side_by_side([check(*reference) for reference in references], workers)
+
+
+# --- Side by side --------------------------------------------------------------------------------------
+
+
+def statement(sql: str) -> Callable:
+    """A job for ``side_by_side`` that runs one statement."""
+    return lambda cur: cur.execute(sql)
+
+
+def side_by_side(jobs: list[Callable], workers: int) -> None:
+    """Run ``jobs`` (each called with a cursor) in their order on ``workers`` connections at once, each
+    in autocommit on a thread of its own (Django's connection per thread, closed afterwards); one worker
+    runs them on this thread's connection. The first failure is raised once the jobs started before it
+    are done; no job starts after it."""
+    from django.db import connection
+
+    if workers <= 1 or len(jobs) <= 1:
+        with connection.cursor() as cur:
+            for job in jobs:
+                job(cur)
+        return
+    todo = queue.SimpleQueue()
+    for job in jobs:
+        todo.put(job)
+    failed = []
+
+    def work():
+        try:
+            with connection.cursor() as cur:
+                cur.execute("SET maintenance_work_mem = '1GB'")
+                while not failed:
+                    try:
+                        job = todo.get_nowait()
+                    except queue.Empty:
+                        return
+                    try:
+                        job(cur)
+                    except BaseException as error:
+                        failed.append(error)
+                        raise
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=min(workers, len(jobs)), thread_name_prefix="bench") as pool:
+        running = [pool.submit(work) for _ in range(min(workers, len(jobs)))]
+    for done in running:
+        done.result()
+
+
+# --- Indexes dropped for the load and built after it ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Build:
+    """An index to build after the load: a plain index, or the index of a unique constraint
+    (``constraint``: what follows ``UNIQUE (...)`` in its definition, e.g. ``DEFERRABLE``), which is
+    built like a plain one, beside the table's other builds, and then made the constraint's."""
+
+    table: str
+    name: str
+    index: str  # its CREATE [UNIQUE] INDEX statement
+    constraint: str | None = None
+
+    def run(self, cur) -> None:
+        cur.execute(self.index)
+        if self.constraint is not None:
+            # A moment's lock: ADD CONSTRAINT ... UNIQUE (...) would lock the table (ACCESS EXCLUSIVE)
+            # while it built the index, and every other build of the table would wait for it.
+            cur.execute(
+                f"ALTER TABLE {self.table} ADD CONSTRAINT {self.name} UNIQUE USING INDEX {self.name} "
+                f"{self.constraint}"
+            )
+        cur.execute(f"DELETE FROM {PENDING_BUILDS} WHERE name = %s", [self.name])
+
+
+def pending_builds(cur) -> list[Build]:
+    """What an earlier run left to build (``PENDING_BUILDS``), if anything."""
+    cur.execute("SELECT to_regclass(%s) IS NOT NULL", [PENDING_BUILDS])
+    if not cur.fetchone()[0]:
+        return []
+    cur.execute(f"SELECT table_name, name, index, constraint_suffix FROM {PENDING_BUILDS} ORDER BY name")
+    return [Build(*row) for row in cur.fetchall()]
+
+
+def builds_for_load(cur, tables: list[str]) -> list[Build]:
+    """The plain indexes and droppable unique constraints of ``tables`` (``plain_indexes``,
+    ``droppable_unique_constraints``) and what an earlier run left unbuilt, which takes precedence (a
+    constraint's index built before that run stopped looks plain)."""
+    from config.db import plain_indexes
+
+    cur.execute("SELECT indexrelid::regclass::text, indrelid::regclass::text FROM pg_index")
+    table_of = dict(cur.fetchall())
+    builds = {name: Build(table_of[name], name, index) for name, index in plain_indexes(cur, tables)}
+    for table, name, index, definition in droppable_unique_constraints(cur, tables):
+        builds[name] = Build(table, name, index, definition[definition.rindex(")") + 1 :].strip())
+    builds.update((build.name, build) for build in pending_builds(cur))
+    return sorted(builds.values(), key=lambda build: build.name)
+
+
+def drop_for_load(cur, builds: list[Build]) -> None:
+    """Drop the indexes and constraints of ``builds`` that exist, and list all of them in
+    ``PENDING_BUILDS``, in the caller's transaction."""
+    cur.execute("SELECT conname FROM pg_constraint WHERE contype = 'u'")
+    constraints = {name for (name,) in cur.fetchall()}
+    for build in builds:
+        if build.constraint is not None and build.name in constraints:
+            cur.execute(f"ALTER TABLE {build.table} DROP CONSTRAINT {build.name}")
+        else:
+            cur.execute(f"DROP INDEX IF EXISTS {build.name}")
+    cur.execute(
+        f"CREATE TABLE IF NOT EXISTS {PENDING_BUILDS} "
+        "(name text PRIMARY KEY, table_name text NOT NULL, index text NOT NULL, constraint_suffix text)"
+    )
+    cur.execute(f"DELETE FROM {PENDING_BUILDS}")
+    cur.executemany(
+        f"INSERT INTO {PENDING_BUILDS} (name, table_name, index, constraint_suffix) VALUES (%s, %s, %s, %s)",
+        [(build.name, build.table, build.index, build.constraint) for build in builds],
+    )
+
+
+def build_pending(workers: int) -> None:
+    """Build what ``PENDING_BUILDS`` lists on ``workers`` connections, the biggest tables' first (the
+    longest builds start first, so the last to end is a short one), and drop the list when all are
+    built."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        builds = pending_builds(cur)
+        cur.execute(
+            "SELECT relname, pg_relation_size(oid) FROM pg_class WHERE relname = ANY(%s)",
+            [sorted({build.table for build in builds})],
+        )
+        size = dict(cur.fetchall())
+    builds.sort(key=lambda build: (-size.get(build.table, 0), "USING gin" not in build.index, build.name))
+    side_by_side([build.run for build in builds], workers)
+    with connection.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {PENDING_BUILDS}")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ def test_generated_data_obeys_the_rules_of_the_application(transactional_db):
             "150",
             "--seed",
             "7",
-            "--summary-workers",
+            "--workers",
             "2",
         ]
     )
@@ -178,7 +178,7 @@ def test_the_foreign_key_check_finds_every_reference_that_points_nowhere():
     event = factories.DeviationEventFactory(actor=factories.UserFactory())
     tables = ["deviations_deviationevent", "deviations_deviation"]
     with connection.cursor() as cursor:
-        generate.check_foreign_keys(cursor, tables)  # all resolve: nothing said
+        generate.check_foreign_keys(tables=tables)  # all resolve: nothing said
         cursor.execute("SET LOCAL session_replication_role = replica")  # as the load does
         for column, message in (
             ("actor_id", "1 rows of deviations_deviationevent.actor_id point nowhere in councils_user."),
@@ -192,9 +192,95 @@ def test_the_foreign_key_check_finds_every_reference_that_points_nowhere():
                 f"UPDATE deviations_deviationevent SET {column} = 987654321 WHERE id = %s", [event.pk]
             )
             with pytest.raises(SystemExit, match=re.escape(message)):
-                generate.check_foreign_keys(cursor, tables)
+                generate.check_foreign_keys(tables=tables)
             cursor.execute("ROLLBACK TO SAVEPOINT dangling")
-        generate.check_foreign_keys(cursor, tables)
+        generate.check_foreign_keys(tables=tables)
+
+
+def schema_of(tables):
+    """Every index of ``tables`` (its definition up to a predicate's text: PostgreSQL prints a predicate
+    made from its own printout in an equal form of its own, e.g. ``ARRAY[...]::text[]`` as an array of
+    casts) and every constraint (definition)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = ANY(%s::regclass[])", [tables]
+        )
+        indexes = {
+            definition.split(" WHERE ")[0] + (" WHERE" if " WHERE " in definition else "")
+            for (definition,) in cursor.fetchall()
+        }
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = ANY(%s::regclass[])",
+            [tables],
+        )
+        return indexes, set(cursor.fetchall())
+
+
+def pending_table_exists():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [generate.PENDING_BUILDS])
+        return cursor.fetchone()[0]
+
+
+def test_indexes_dropped_for_a_load_are_built_again_even_after_a_run_that_stopped(transactional_db):
+    """The drop and the list of what to build commit together: a run stopped after its load (the builds
+    run after the commit) leaves the list, the next run builds what it lists, although the tables no
+    longer show those indexes; a constraint comes back a constraint."""
+    from django.db import connection, transaction
+
+    tables = generate.BULK_TABLES
+    before = schema_of(tables)
+    with transaction.atomic(), connection.cursor() as cursor:
+        builds = generate.builds_for_load(cursor, tables)
+        generate.drop_for_load(cursor, builds)
+    assert "deviations_deviation_idempotency_key_key" in {b.name for b in builds if b.constraint is not None}
+    dropped = schema_of(tables)
+    assert len(dropped[0]) == len(before[0]) - len(builds)
+    assert pending_table_exists()
+
+    # The next run: the tables show none of them, the list all of them.
+    with transaction.atomic(), connection.cursor() as cursor:
+        assert generate.builds_for_load(cursor, tables) == builds
+        # Part of the builds done before that run stopped too: the constraint's index alone (it looks plain).
+        cursor.execute(next(b.index for b in builds if b.constraint is not None))
+    with transaction.atomic(), connection.cursor() as cursor:
+        assert generate.builds_for_load(cursor, tables) == builds
+        generate.drop_for_load(cursor, builds)
+
+    generate.build_pending(workers=2)
+    assert schema_of(tables) == before
+    assert not pending_table_exists()
+
+
+def test_jobs_side_by_side_stop_at_the_first_failure(transactional_db):
+    from django.db import connection
+
+    ran = []
+
+    def job(n):
+        def run(cursor):
+            cursor.execute("SELECT %s", [n])
+            ran.append(cursor.fetchone()[0])
+
+        return run
+
+    def failing(cursor):
+        cursor.execute("SELECT 1 / 0")
+
+    generate.side_by_side([job(n) for n in range(5)], workers=2)
+    assert sorted(ran) == list(range(5))
+    ran.clear()
+    with pytest.raises(Exception, match="division by zero"):
+        generate.side_by_side([failing] + [job(n) for n in range(50)], workers=2)
+    assert len(ran) < 50  # the other connection stopped too
+    with pytest.raises(Exception, match="division by zero"):
+        generate.side_by_side([job(1), failing, job(2)], workers=1)
+    assert connection.cursor()  # this thread's connection still usable
 
 
 def test_every_municipality_of_the_reference_data_has_a_population():
