@@ -12,6 +12,7 @@ Numbers are formatted here, once, in the active language (Swedish: decimal comma
 before "%" so that a share never wraps.
 """
 
+import re
 from dataclasses import dataclass, field
 
 from django.utils import formats, timezone
@@ -88,6 +89,57 @@ class Swedish(str):
     English page reads it as Swedish. Any other use (Word, sorting, slugs) sees a plain string."""
 
     __slots__ = ()
+
+
+class Mixed(str):
+    """A sentence in the page's language with text stored in Swedish inside it ("Most common contributing
+    factors: Samordning (12)."): ``parts`` are its pieces in order, the stored ones ``Swedish``, so that
+    the renderings mark those alone (WCAG 2.1 3.1.2). Made by ``joined`` and ``interpolate``; any other
+    use sees the whole sentence as a plain string."""
+
+    parts: tuple[str, ...]
+
+
+def parts_of(text: str) -> tuple[str, ...]:
+    """The pieces of ``text`` as ``Mixed.parts`` (a text of one language is one piece)."""
+    return text.parts if isinstance(text, Mixed) else (text,)
+
+
+def joined(*pieces: str) -> str:
+    """``pieces`` as one string; a ``Mixed`` when any of them is (or holds) text stored in Swedish."""
+    parts = []
+    for part in (part for piece in pieces for part in parts_of(piece) if part):
+        if parts and isinstance(part, Swedish) == isinstance(parts[-1], Swedish):
+            part = type(part)(parts[-1] + part)  # one piece per stretch of one language
+            parts.pop()
+        parts.append(part)
+    if not any(isinstance(part, Swedish) for part in parts):
+        return "".join(parts)
+    sentence = Mixed("".join(parts))
+    sentence.parts = tuple(parts)
+    return sentence
+
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def interpolate(template: str, values: dict) -> str:
+    """``template % values``, where the values stored in Swedish (``Swedish``, ``Mixed``) stay marked in
+    the sentence (``joined``). ``template``'s placeholders are ``%(name)s``, as in the catalogues."""
+    if not any(isinstance(value, Swedish | Mixed) for value in values.values()):
+        return template % values
+    pieces = _PLACEHOLDER.split(template)  # text, name, text, name, ..., text
+    for text in pieces[::2]:
+        if "%" in text.replace("%%", ""):
+            raise ValueError(f"interpolate() takes %(name)s placeholders only: {template!r}")
+    return joined(
+        *(
+            (value if isinstance(value := values[piece], str) else str(value))
+            if index % 2
+            else piece.replace("%%", "%")
+            for index, piece in enumerate(pieces)
+        )
+    )
 
 
 def _commitment_label(row: dict) -> str:
@@ -360,15 +412,21 @@ def proposed_hindering_factors(stats: FollowUpStatistics) -> list[str]:
     frequent sub-factor."""
     proposals = []
     for row in stats.proposed_hindering_factors:
-        text = _("%(factor)s: %(n)s av %(tagged)s rapporter med angivna faktorer (%(share)s)") % {
-            "factor": row["label"],
-            "n": number(row["count"]),
-            "tagged": number(stats.factor_tagged),
-            "share": percent(row["share"]),
-        }
+        text = interpolate(
+            _("%(factor)s: %(n)s av %(tagged)s rapporter med angivna faktorer (%(share)s)"),
+            {
+                "factor": Swedish(row["label"]),
+                "n": number(row["count"]),
+                "tagged": number(stats.factor_tagged),
+                "share": percent(row["share"]),
+            },
+        )
         if row["children"]:
             top = row["children"][0]
-            text += ", " + _("främst ”%(sub)s” (%(n)s)") % {"sub": top["label"], "n": number(top["count"])}
+            main = interpolate(
+                _("främst ”%(sub)s” (%(n)s)"), {"sub": Swedish(top["label"]), "n": number(top["count"])}
+            )
+            text = joined(text, ", ", main)
         proposals.append(text)
     return proposals
 
@@ -512,9 +570,15 @@ def _results(b: _Builder, stats: FollowUpStatistics, previous, analysis, charts:
                 "n": number(row["severe"])
             }
         if row["factors"]:
-            facts += " " + _("Vanligaste bidragande faktorer: %(factors)s.") % {
-                "factors": ", ".join(f"{f['label']} ({number(f['count'])})" for f in row["factors"])
-            }
+            pieces = [
+                p for f in row["factors"] for p in (", ", Swedish(f["label"]), f" ({number(f['count'])})")
+            ]
+            listed = joined(*pieces[1:])
+            facts = joined(
+                facts,
+                " ",
+                interpolate(_("Vanligaste bidragande faktorer: %(factors)s."), {"factors": listed}),
+            )
         b.text(facts)
         if row["commitment"] is not None:
             b.written(
@@ -716,7 +780,7 @@ def _results(b: _Builder, stats: FollowUpStatistics, previous, analysis, charts:
         actions = list(issue.actions.all())
         if actions:
             b.table(
-                _("Beslutade åtgärder: %(title)s") % {"title": issue.title},
+                interpolate(_("Beslutade åtgärder: %(title)s"), {"title": Swedish(issue.title)}),
                 action_headers,
                 [
                     [Swedish(a.description), a.owner.name, a.due_on.isoformat(), a.get_state_display()]

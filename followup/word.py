@@ -13,7 +13,7 @@ from django.http import HttpResponse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from .document import Bullets, Document, Heading, Paragraph, Swedish, Table
+from .document import Bullets, Document, Heading, Paragraph, Swedish, Table, parts_of
 
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 LANGUAGES = {"sv": "sv-SE", "en": "en-GB"}
@@ -49,23 +49,17 @@ def render_docx(document: Document) -> bytes:
 
     for block in document.blocks:
         if isinstance(block, Heading):
-            _keep_swedish(word.add_heading(block.text, level=min(block.level - 1, 9)), block.text)
+            _write(word.add_heading("", level=min(block.level - 1, 9)), block.text)
         elif isinstance(block, Paragraph):
-            paragraph = word.add_paragraph()
-            lines = block.text.splitlines() or [""]
-            for number, line in enumerate(lines):
-                run = paragraph.add_run(line)
+            for run in _write(word.add_paragraph(), block.text):
                 run.italic = block.style == "placeholder"
                 if block.style == "note":
                     run.font.size = Pt(9)
-                if number < len(lines) - 1:
-                    run.add_break()
-            _keep_swedish(paragraph, block.text)
         elif isinstance(block, Bullets):
             for item in block.items:
-                _keep_swedish(word.add_paragraph(item, style="List Bullet"), item)
+                _write(word.add_paragraph(style="List Bullet"), item)
         elif isinstance(block, Table):
-            word.add_paragraph(block.caption, style="Caption")
+            _write(word.add_paragraph(style="Caption"), block.caption)
             table = word.add_table(rows=1, cols=len(block.headers))
             table.style = "Table Grid"
             _repeat_header(table.rows[0])
@@ -76,8 +70,7 @@ def render_docx(document: Document) -> bytes:
             for row in block.rows:
                 cells = table.add_row().cells
                 for column, value in enumerate(row):
-                    cells[column].text = str(value)
-                    _keep_swedish(cells[column].paragraphs[0], value)
+                    _write(cells[column].paragraphs[0], value if isinstance(value, str) else str(value))
                     if column in block.numeric:
                         cells[column].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
             word.add_paragraph()
@@ -119,13 +112,23 @@ def _set_language(word, language: str) -> None:
         lang.set(qn(f"w:{attribute}"), language)
 
 
-def _keep_swedish(paragraph, text) -> None:
-    """Text stored in Swedish (``followup.document.Swedish``) keeps its language in a document in
-    another one: its runs say so (spelling, hyphenation and screen readers), after their other
-    properties, where the schema puts ``w:lang``."""
-    if isinstance(text, Swedish):
-        for run in paragraph.runs:
-            run._r.get_or_add_rPr().append(_element("w:lang", val=LANGUAGES["sv"]))
+def _write(paragraph, text: str) -> list:
+    """Add ``text`` to ``paragraph`` as runs (a line break between its lines) and return them. Text stored
+    in Swedish (``followup.document.Swedish``, alone or inside a sentence: ``Mixed``) keeps its language
+    in a document in another one: its runs say so (spelling, hyphenation and screen readers), after their
+    other properties, where the schema puts ``w:lang``."""
+    runs = []
+    for part in parts_of(text):
+        lines = part.splitlines() or [""]
+        for number, line in enumerate(lines):
+            run = paragraph.add_run(line)
+            if number < len(lines) - 1:
+                run.add_break()
+            if isinstance(part, Swedish):
+                # python-docx puts the properties the caller sets afterwards before it, in the schema's order.
+                run._r.get_or_add_rPr().append(_element("w:lang", val=LANGUAGES["sv"]))
+            runs.append(run)
+    return runs
 
 
 def _ask_to_update_fields(word) -> None:

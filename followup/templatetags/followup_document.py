@@ -16,7 +16,7 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from followup.document import Swedish
+from followup.document import Mixed, Swedish
 
 register = template.Library()
 
@@ -24,12 +24,15 @@ register = template.Library()
 def _text(value) -> str:
     """``{{ value }}`` of a text the document wrote: a plain string escaped by ``html.escape`` (what
     Django's ``escape`` calls, without its lazy-string wrapper, which cost more than the escaping), a safe
-    string kept, a lazy one translated and escaped; text stored in Swedish (``Swedish``) marked so."""
+    string kept, a lazy one translated and escaped; text stored in Swedish (``Swedish``) marked so, also
+    inside a sentence (``Mixed``)."""
     kind = type(value)
     if kind is str:
         return html.escape(value)
     if kind is Swedish:
         return f'<span lang="sv">{html.escape(value)}</span>'
+    if kind is Mixed:
+        return "".join(_text(part) for part in value.parts)
     return conditional_escape(value)
 
 

@@ -9,7 +9,18 @@ from django.utils.translation import gettext_lazy
 
 from deviations import summary
 from deviations.models import SystemicAction, SystemicIssue
-from followup.document import Bullets, Chart, Document, Heading, Paragraph, Swedish, Table
+from followup.document import (
+    Bullets,
+    Chart,
+    Document,
+    Heading,
+    Mixed,
+    Paragraph,
+    Swedish,
+    Table,
+    interpolate,
+    joined,
+)
 from tests import factories
 
 from .test_followup_views import URL, csv_sections, export_url, params, read_csv_bytes
@@ -106,6 +117,41 @@ def test_text_stored_in_swedish_is_marked_so_and_escaped():
     assert '<li><span lang="sv">Åtagande 1</span></li><li>plain</li>' in html
     assert '<th scope="row"><span lang="sv">Utskrivning</span></th>' in html
     assert html.count('lang="sv"') == 4
+
+
+def test_stored_swedish_inside_a_sentence_is_marked_alone():
+    """WCAG 3.1.2 inside a sentence: "Most common contributing factors: Samordning (3)." marks the factor's
+    name, not the sentence around it; the sentence is still the plain string everywhere else."""
+    factors = joined(Swedish("Samordning <x>"), " (3)", ", ", Swedish("Rutiner"), " (2)")
+    sentence = interpolate("Most common: %(factors)s.", {"factors": factors})
+    assert type(sentence) is Mixed
+    assert sentence == "Most common: Samordning <x> (3), Rutiner (2)."
+    assert joined("3 reports.", " ", sentence) == "3 reports. Most common: Samordning <x> (3), Rutiner (2)."
+    caption = interpolate("Decided actions: %(title)s", {"title": Swedish("Fråga 1")})
+    html = render(
+        [
+            Paragraph(joined("3 <reports>.", " ", sentence)),
+            Table(caption, ["Action"], [[Swedish("Åtgärd")]]),
+            Bullets([interpolate("%(factor)s: %(n)s of 4", {"factor": Swedish("Rutiner"), "n": "2"})]),
+        ]
+    )
+    assert (
+        '<p>3 &lt;reports&gt;. Most common: <span lang="sv">Samordning &lt;x&gt;</span> (3), '
+        '<span lang="sv">Rutiner</span> (2).</p>'
+    ) in html
+    assert (
+        '<caption id="document-table-caption-1">Decided actions: <span lang="sv">Fråga 1</span></caption>'
+        in html
+    )
+    assert '<li><span lang="sv">Rutiner</span>: 2 of 4</li>' in html
+    # Nothing stored in Swedish: a plain string, as before.
+    assert type(interpolate("%(n)s of %(m)s", {"n": "1", "m": "2"})) is str
+    assert type(joined("a", "b")) is str
+    # The values are kept as they are, whatever they hold; "%%" is a percent sign, as with "%".
+    values = {"a": "%(b)s 100 %", "b": Swedish("x"), "n": 3}
+    assert interpolate("%(a)s %(b)s %(n)s %%", values) == "%(b)s 100 % x 3 %"
+    with pytest.raises(ValueError, match="placeholders only"):
+        interpolate("%(n)d %(b)s", values)
 
 
 @pytest.mark.django_db

@@ -141,6 +141,44 @@ def test_hindering_factors_are_proposed_from_the_tagged_factors(tagged):
     ]
 
 
+def test_the_english_document_marks_factor_names_inside_its_sentences(client, tagged, regional_coordinator):
+    """WCAG 3.1.2 inside a sentence: the factors' names in "Most frequent contributing factors: …" and
+    in the proposed hindering factors keep their language (HTML and Word); the sentences do not."""
+    import docx
+    from docx.oxml.ns import qn
+
+    page, word_file = reverse("followup:followup"), reverse("followup:document_docx")
+    client.force_login(regional_coordinator)
+    html = client.get("/en" + page, params(tagged)).content.decode()
+    assert (
+        'Most frequent contributing factors: <span lang="sv">Informationsöverföring</span> (2).' in html
+    )  # commitment 1: d1, d2
+    assert (
+        '<li><span lang="sv">Informationsöverföring</span>: 3 of 4 reports with factors given '
+        '(75.0\u00a0%), mainly “<span lang="sv">Informationen kom för sent</span>” (2)</li>'
+    ) in html
+
+    response = client.get("/en" + word_file, params(tagged))
+    word = docx.Document(io.BytesIO(response.content))
+
+    def runs(paragraph):
+        return [
+            (run.text, run._r.rPr is not None and run._r.rPr.find(qn("w:lang")) is not None)
+            for run in paragraph.runs
+        ]
+
+    bullet = next(p for p in word.paragraphs if p.text.startswith("Informationsöverföring: 3 of 4"))
+    assert runs(bullet) == [
+        ("Informationsöverföring", True),
+        (": 3 of 4 reports with factors given (75.0\u00a0%), mainly “", False),
+        ("Informationen kom för sent", True),
+        ("” (2)", False),
+    ]
+    facts = next(p for p in word.paragraphs if "Most frequent contributing factors" in p.text)
+    assert ("Informationsöverföring", True) in runs(facts)
+    assert all(not swedish for text, swedish in runs(facts) if "reports" in text)
+
+
 def test_severity_is_counted_with_the_unstated_ones(tagged):
     stats = stats_for(tagged)
     counts = {row["key"]: row["count"] for row in stats.by_severity}
