@@ -40,14 +40,15 @@ def plain_btree_indexes(*, unique: bool = True) -> dict[str, list[tuple[str, tup
 
 
 def own_tables() -> set[str]:
-    """The tables of the product's own models (not the through tables Django makes for a ManyToManyField,
-    whose indexes it decides)."""
+    """The tables of the product's own models, and the through tables Django makes for the reports'
+    ManyToManyFields (which grow with the reports; those of the reference data hold a few rows, those of
+    the user model are ``django.contrib.auth``'s)."""
     return {
         model._meta.db_table
         for config in apps.get_app_configs()
         if config.label in APPS
-        for model in config.get_models()
-        if model._meta.managed
+        for model in config.get_models(include_auto_created=True)
+        if model._meta.managed and (not model._meta.auto_created or config.label == "deviations")
     }
 
 
