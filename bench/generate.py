@@ -1178,26 +1178,34 @@ def main(argv=None) -> int:
                     f"COALESCE((SELECT max(id) FROM {table}), 0) + 1, false)"
                 )
     # Committed: from here on each step runs on several connections, which see the loaded rows.
-    with connection.cursor() as c:
-        c.execute("SET maintenance_work_mem = '1GB'")  # for what runs on this one (side_by_side's set it)
-    with step(f"build {len(builds)} indexes and unique constraints ({workers} connections)", gen.timings):
-        build_pending(workers)
-    if superuser:
-        with step(f"foreign-key check ({workers} connections)", gen.timings):
-            check_foreign_keys(tables=OWNED_TABLES, workers=workers)
-    # Statistics for the summary's plans: without them PostgreSQL plans its parts for empty tables
-    # (13 reports expected per part instead of ~61,000: an index probe of the events per report
-    # where a hashed subplan belongs). At 1M reports the summary took 146 s before, 95 s after.
-    with step("ANALYZE", gen.timings):
-        side_by_side([statement(f"ANALYZE {table}") for table in OWNED_TABLES], workers)
-    # Loaded past the services that keep it current: count the follow-up summary once, in parallel
-    # (committed part by part: nobody reads the database before the generator is done).
-    if not args.no_summary:
-        with step(f"follow-up summary ({workers} connections)", gen.timings):
-            summary.load(workers=workers)
-    if not args.no_vacuum:
-        with step("VACUUM ANALYZE", gen.timings):
-            side_by_side([statement(f"VACUUM (ANALYZE) {table}") for table in OWNED_TABLES], workers)
+    try:
+        with connection.cursor() as c:
+            c.execute("SET maintenance_work_mem = '1GB'")  # for what runs on this one (side_by_side's set it)
+        with step(f"build {len(builds)} indexes and unique constraints ({workers} connections)", gen.timings):
+            build_pending(workers)
+        if superuser:
+            with step(f"foreign-key check ({workers} connections)", gen.timings):
+                check_foreign_keys(tables=OWNED_TABLES, workers=workers)
+        # Statistics for the summary's plans: without them PostgreSQL plans its parts for empty tables
+        # (13 reports expected per part instead of ~61,000: an index probe of the events per report
+        # where a hashed subplan belongs). At 1M reports the summary took 146 s before, 95 s after.
+        with step("ANALYZE", gen.timings):
+            side_by_side([statement(f"ANALYZE {table}") for table in OWNED_TABLES], workers)
+        # Loaded past the services that keep it current: count the follow-up summary once, in parallel
+        # (committed part by part: nobody reads the database before the generator is done).
+        if not args.no_summary:
+            with step(f"follow-up summary ({workers} connections)", gen.timings):
+                summary.load(workers=workers)
+        if not args.no_vacuum:
+            with step("VACUUM ANALYZE", gen.timings):
+                side_by_side([statement(f"VACUUM (ANALYZE) {table}") for table in OWNED_TABLES], workers)
+    except BaseException:
+        print(
+            "The loaded rows are committed; what follows the load did not finish. Run again with --reset "
+            f"(it also builds the indexes still listed in {PENDING_BUILDS}).",
+            file=sys.stderr,
+        )
+        raise
     total = time.perf_counter() - overall
     print()
     print(
