@@ -152,14 +152,34 @@ def requeue_stale_tasks(*, now: datetime.datetime | None = None) -> int:
     from django_tasks_db.models import DBTaskResult
 
     cutoff = (now or timezone.now()) - datetime.timedelta(seconds=settings.TASKS_STALE_AFTER_SECONDS)
-    count = (
-        DBTaskResult.objects.running()
-        .filter(started_at__lt=cutoff)
-        .update(status=TaskResultStatus.READY, started_at=None)
-    )
+    return _requeue(DBTaskResult.objects.filter(started_at__lt=cutoff), "left running by a stopped worker")
+
+
+def _requeue(tasks, why: str) -> int:
+    """Put the RUNNING ones of ``tasks`` back in the queue (READY), logging how many and ``why``."""
+    count = tasks.running().update(status=TaskResultStatus.READY, started_at=None)
     if count:
-        logger.warning("requeued %d task(s) left running by a stopped worker", count)
+        logger.warning("requeued %d task(s) %s", count, why)
     return count
+
+
+def hand_back_claimed(worker_id: str) -> int:
+    """Hand back to the queue the tasks the worker ``worker_id`` claimed and is not running, as it stops
+    (``db_worker``). django-tasks-db's worker exits at once on SIGTERM when it is not running a task, and
+    that includes the moment after it has claimed one (committed RUNNING) and before it starts it: the
+    task would wait ``TASKS_STALE_AFTER_SECONDS`` for ``requeue_stale_tasks`` (seen in the cluster test,
+    a worker stopped mid-filing). A worker id is unique to one running worker (the library's rule), and
+    a stopping worker runs nothing, so its RUNNING tasks are such tasks. Returns how many."""
+    from django_tasks_db.models import DBTaskResult
+
+    claimed = [
+        task.pk
+        for task in DBTaskResult.objects.running().only("pk", "worker_ids")
+        if task.worker_ids[-1:] == [worker_id]
+    ]
+    return _requeue(
+        DBTaskResult.objects.filter(pk__in=claimed), "claimed but not started by a stopping worker"
+    )
 
 
 def delete_tasks_about(deviation_ids) -> int:

@@ -348,6 +348,41 @@ def test_a_task_left_running_by_a_killed_worker_is_delivered_by_the_next(smtp, w
     assert len(row.worker_ids) == 2
 
 
+def test_a_stopping_worker_hands_back_what_it_claimed_and_did_not_start(smtp, w):
+    """django-tasks-db's worker exits at once on SIGTERM when it runs no task, also right after it has
+    claimed one (committed RUNNING) and before it starts it. As the project's db_worker stops, the tasks
+    its id last claimed go back to the queue; another worker's stay RUNNING."""
+    file_anonymously(w)
+    for _copy in range(2):  # three rows of the same mail (one per worker case below)
+        row = rows()[0]
+        row.id, row._state.adding = uuid.uuid4(), True
+        row.save()
+    mine, taken_over, others = rows()
+    for row, ids in ((mine, ["w1"]), (taken_over, ["w1", "w2"]), (others, ["w2"])):
+        row.claim(ids[-1])
+        DBTaskResult.objects.filter(pk=row.pk).update(worker_ids=ids)
+
+    assert tasks.hand_back_claimed("w1") == 1
+    statuses = dict(DBTaskResult.objects.values_list("pk", "status"))
+    assert statuses == {
+        mine.pk: TaskResultStatus.READY,
+        taken_over.pk: TaskResultStatus.RUNNING,
+        others.pk: TaskResultStatus.RUNNING,
+    }
+    DBTaskResult.objects.filter(pk=mine.pk).update(status=TaskResultStatus.RUNNING)
+
+    # The command does it as it stops: here a batch worker of id w1, which runs nothing RUNNING.
+    call_command(
+        "db_worker", batch=True, reload=False, startup_delay=False, interval=0, verbosity=0, worker_id="w1"
+    )
+    # Handed back as it stopped (after its last look at the queue): ready for the next worker.
+    assert DBTaskResult.objects.get(pk=mine.pk).status == TaskResultStatus.READY
+    assert DBTaskResult.objects.get(pk=others.pk).status == TaskResultStatus.RUNNING
+    run_worker()
+    assert DBTaskResult.objects.get(pk=mine.pk).status == TaskResultStatus.SUCCESSFUL
+    assert len(delivered(smtp)) == 1
+
+
 def test_purge_and_erasure_delete_the_task_rows_about_the_reports(smtp, w, settings):
     old = timezone.now() - datetime.timedelta(days=settings.UNCONFIRMED_RETENTION_DAYS + 1)
     unconfirmed = file_anonymously(w)

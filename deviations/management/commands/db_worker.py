@@ -1,7 +1,8 @@
 """``manage.py db_worker``: django-tasks-db's worker, which also, from background threads while it runs,
 
 - hands back tasks a crashed worker left RUNNING (``deviations.tasks.requeue_stale_tasks``): once at
-  start, then every ``STALE_CHECK_INTERVAL`` seconds;
+  start, then every ``STALE_CHECK_INTERVAL`` seconds; and, as it stops, the tasks it claimed and did not
+  start (``deviations.tasks.hand_back_claimed``: a SIGTERM between the claim and the start);
 - adds the follow-up summary's pending changes to it (``deviations.summary.fold``) every
   ``FOLLOWUP_FOLD_INTERVAL`` seconds (setting). With several workers each tries; one folds at a time.
 
@@ -20,7 +21,7 @@ from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands import db_worker
 
 from deviations import summary
-from deviations.tasks import requeue_stale_tasks
+from deviations.tasks import hand_back_claimed, requeue_stale_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,12 @@ class Command(db_worker.Command):
             if not options["batch"]:
                 _start(STALE_CHECK_INTERVAL, requeue_stale_tasks, "requeue-stale")
                 _start(settings.FOLLOWUP_FOLD_INTERVAL, summary.fold, "fold-followup-summary")
-        super().handle(**options)
+        try:
+            super().handle(**options)
+        finally:
+            try:
+                hand_back_claimed(options["worker_id"])
+            except Exception:  # the database may be away (why the worker was stopped): the stale check
+                logger.exception("handing back claimed tasks failed")
         if options["batch"]:  # run until the queue is empty: leave nothing pending either
             summary.fold()
