@@ -172,13 +172,10 @@ def hand_back_claimed(worker_id: str) -> int:
     a stopping worker runs nothing, so its RUNNING tasks are such tasks. Returns how many."""
     from django_tasks_db.models import DBTaskResult
 
-    claimed = [
-        task.pk
-        for task in DBTaskResult.objects.running().only("pk", "worker_ids")
-        if task.worker_ids[-1:] == [worker_id]
-    ]
+    # The last of its claims (JSON array index -1: PostgreSQL's ``worker_ids -> -1``).
     return _requeue(
-        DBTaskResult.objects.filter(pk__in=claimed), "claimed but not started by a stopping worker"
+        DBTaskResult.objects.filter(**{"worker_ids__-1": worker_id}),
+        "claimed but not started by a stopping worker",
     )
 
 
