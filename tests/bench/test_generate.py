@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.db import connection
 from django.db.models import Count, Max, Q
 
 from agreements import reference_data
@@ -46,7 +47,32 @@ def test_generated_data_obeys_the_rules_of_the_application(transactional_db):
     check_every_transition_event_follows_the_state_machine()
     check_timestamps_are_consistent()
     check_the_follow_up_summary_is_a_recount()
+    check_events_left_out_of_the_copy_are_empty_and_the_schema_is_the_migrations()
     check_every_report_has_a_counterpart_and_sequences_continue_after_the_copy()  # adds a report
+
+
+def check_events_left_out_of_the_copy_are_empty_and_the_schema_is_the_migrations():
+    """``EVENT_DEFAULTS``: PostgreSQL filled what the COPY left out, and the default set for the load is
+    gone (an event written by the services must still say what its details are)."""
+    events = DeviationEvent.objects.all()
+    assert (
+        events.count()
+        == events.filter(
+            details={},
+            from_council__isnull=True,
+            to_council__isnull=True,
+            from_assignee__isnull=True,
+            to_assignee__isnull=True,
+        ).count()
+        > 0
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT column_default FROM information_schema.columns "
+            "WHERE table_name = %s AND column_name = %s",
+            [DeviationEvent._meta.db_table, "details"],
+        )
+        assert cursor.fetchone() == (None,)
 
 
 def check_the_follow_up_summary_is_a_recount():
