@@ -1,14 +1,14 @@
 """The follow-up's summary: what the follow-up counts, per agreement, date basis, period and place.
 
 One SQL statement (``ROWS_SQL``) says what every confirmed report contributes to the follow-up: one row
-per *measure* and *key* (``("status", "closed")``, ``("pair", "12:40")``, ``("response", "35")``...)
-with a count ``n`` and, for the per-pair means, a sum of ``seconds``, grouped by agreement, date basis
-(``reported_on`` or ``occurred_on``), month, council and municipality (the *place rows*). Another
-(``_stored_sql``) turns place rows into what is stored: each row for its place (``municipality_pk`` > 0,
-``council_pk`` the council that handles it or 0) and for the whole county (``municipality_pk =
-council_pk = 0``), each for its month, its quarter and its calendar year (``months`` = 1, 3 or 12 from
-``month``, the first day of the span). ``ROWS_SQL`` serves every use, so what a report contributes
-cannot drift apart:
+per *measure* and *key* (``("status", "closed")``, ``("pair_response", "12:40")``, ``("response",
+"35")``...) with a count ``n`` and, for the per-pair means, a sum of ``seconds``, grouped by agreement,
+date basis (``reported_on`` or ``occurred_on``), month, council and municipality (the *place rows*).
+Another (``_stored_sql``) turns place rows into what is stored: each row for its place
+(``municipality_pk`` > 0, ``council_pk`` the council that handles it or 0) and for the whole county
+(``municipality_pk = council_pk = 0``), each for its month, its quarter and its calendar year
+(``months`` = 1, 3 or 12 from ``month``, the first day of the span). ``ROWS_SQL`` serves every use, so
+what a report contributes cannot drift apart:
 
 - ``rebuild()`` (``manage.py rebuild_followup_summary``) fills ``FollowUpSummary`` from all reports: the
   place rows from ``ROWS_SQL``, then the spans and the county summed in bulk, in steps (the same rows as
@@ -40,9 +40,11 @@ answer             response request sent → answered [tenths of a day]
 systemic           linked systemic issue [issue id]
 escalated          ever escalated ('');  local_only: resolved locally and never escalated ('')
 open_due           open reports with an open response request [earliest due date]
-pair               reporting → counterpart organisation [rep:cp], once per counterpart
+pair_response      reporting → counterpart organisation [rep:cp], once per counterpart, of reports with a
+                   first action: the seconds to it summed in ``seconds``
+pair_no_response   the same, of reports without a first action: a pair's reports are the two added up
+                   (few reports wait for a first action, so most pairs have one row where two were stored)
 principal          principal pair [kind], once per report and kind
-pair_response      as pair, with the seconds to first action summed in ``seconds``
 req_in_time        requests answered by their due date (Swedish date); req_late: after it ('')
 req_open           unanswered requests [due date]
 pair_req_in_time   ... per reporting → asked organisation [rep:org]; pair_req_late likewise;
@@ -154,10 +156,11 @@ m AS (
   UNION ALL
     SELECT {_PLACE}, v.measure, r.reporting_organization_id || ':' || c.organization_id, v.seconds
     FROM r JOIN deviations_deviation_counterpart_organizations c ON c.deviation_id = r.id
+    CROSS JOIN LATERAL (SELECT r.first_response_at IS NOT NULL AND r.submitted_at IS NOT NULL AS answered)
+        AS a
     CROSS JOIN LATERAL (VALUES
-        ('pair', 0::bigint, true),
-        ('pair_response', {_seconds("r.submitted_at", "r.first_response_at")},
-         r.first_response_at IS NOT NULL AND r.submitted_at IS NOT NULL)
+        ('pair_no_response', 0::bigint, NOT a.answered),
+        ('pair_response', {_seconds("r.submitted_at", "r.first_response_at")}, a.answered)
     ) AS v(measure, seconds, counted)
     WHERE v.counted
   UNION ALL

@@ -302,6 +302,9 @@ def _month_end(month: datetime.date) -> datetime.date:
 #: What is counted per organisation pair besides its reports (``pair``), added up per pair when a pair's
 #: times are shown (``Tally.pair_details``).
 PAIR_MEASURES = ("pair_response", "pair_req_in_time", "pair_req_late", "pair_req_open", "pair_answer")
+#: A pair's reports are stored in two measures, those with a first action and those without
+#: (``deviations.summary``), and read added up as ``pair``.
+PAIR_COUNTS = ("pair_response", "pair_no_response")
 #: Measures keyed by a due date (open reports' earliest open request, open requests), read as these two
 #: keys: due before today, or today and later (``_DUE_KEY``, ``Tally.add``).
 DUE_MEASURES = ("open_due", "req_open")
@@ -309,7 +312,6 @@ OVERDUE, PENDING = "overdue", "pending"
 #: The other measures of the summary (``deviations.summary``).
 MEASURES = (
     "total",
-    "pair",
     "status",
     "sip",
     "discharge",
@@ -395,6 +397,8 @@ class Tally:
 
     def add(self, month, council_pk, municipality_pk, measure, key, n, seconds):
         """One place row (``deviations.summary.live_rows``)."""
+        if measure in PAIR_COUNTS:
+            self.totals.setdefault("pair", {}).setdefault(key, [0, 0])[0] += n
         if measure in PAIR_MEASURES:
             _add_pair_row(self.live_pairs, measure, key, n, seconds, today=self.today)
             return
@@ -541,7 +545,8 @@ _TREND_SQL = f"""
 #: page reads its 30 so instead of every pair's key and name.
 _RANKED_PAIRS = f"""
     WITH x AS MATERIALIZED (
-        SELECT key, sum(n)::bigint AS n {_ROWS} {_SPANS} AND measure = 'pair' GROUP BY key {_NONZERO}
+        SELECT key, sum(n)::bigint AS n {_ROWS} {_SPANS}
+        AND measure IN ('{PAIR_COUNTS[0]}', '{PAIR_COUNTS[1]}') GROUP BY key HAVING sum(n) <> 0
     )
     SELECT x.key, x.n, (SELECT count(*) FROM x) AS pairs,
            row_number() OVER (ORDER BY x.n DESC, rep.name COLLATE "C", cp.name COLLATE "C", rep.id, cp.id)
@@ -645,6 +650,9 @@ def read_summary(
         raise ValueError(f"unknown date basis {basis!r}")
     tally = Tally(today=today)
     spans, partial = _spans(period)
+    # The pairs are ranked in the database unless parts of months add live counts to them: then every
+    # pair's reports are read (``PAIR_COUNTS``, added up as ``pair``) and ranked here.
+    rank = detail and not partial
     if spans:
         params = {
             "agreement": agreement.pk,
@@ -656,8 +664,10 @@ def read_summary(
             "whole_months": spans.get(1, []),
             "trend": [m for m in period.months() if m >= period.start and _month_end(m) <= period.end],
             "monthly": list(MONTHLY_MEASURES),
-            # The pairs are ranked in the database unless parts of months add live counts to them.
-            "measures": [m for m in (MEASURES if detail else COMPARED_MEASURES) if m != "pair" or partial],
+            "measures": [
+                *(MEASURES if detail else COMPARED_MEASURES),
+                *(PAIR_COUNTS if detail and partial else ()),
+            ],
             "pair_limit": TOP_PAIRS,
             "pair_totals": [m for m in PAIR_MEASURES if m != "pair_req_open"],
             "due_measures": list(DUE_MEASURES),
@@ -672,7 +682,6 @@ def read_summary(
             source = summary.source_for(agreement_pk=agreement.pk, basis=basis, using=using)
         tally.source = source
         with using.cursor() as cursor:
-            rank = detail and not partial
             sql = _TOTALS_SQL + (_TREND_SQL if detail else "") + (_RANK_SQL if rank else "")
             sql = sql.replace("{rows}", rows).replace("{places}", places).replace("{source}", source)
             cursor.execute(sql, params)
@@ -680,7 +689,9 @@ def read_summary(
             if rank:
                 tally.ranked_pairs = []
             for part, measure, key, month, council_pk, municipality_pk, n, seconds in cursor.fetchall():
-                if part == "t":
+                if part == "t" and measure in PAIR_COUNTS:
+                    totals.setdefault("pair", {}).setdefault(key, [0, 0])[0] += n
+                elif part == "t":
                     totals.setdefault(measure, {})[key] = [n, seconds]
                 elif part == "p":
                     per_place[(council_pk, municipality_pk)] = n
@@ -1104,7 +1115,7 @@ def _maybe_masked(row: dict, masked: bool) -> dict:
 
 class _Pairs:
     """Reporting → counterpart organisation pairs of a selection: reports per pair from the summary's
-    ``pair`` rows, and the pair measures (times, response requests) read for the pairs asked for. A
+    ``PAIR_COUNTS`` rows, and the pair measures (times, response requests) read for the pairs asked for. A
     report with several counterparts counts once per pair, so the shares can add up to more than 100 %."""
 
     def __init__(self, tally: Tally, *, masked: bool, total: int):
@@ -1131,7 +1142,7 @@ class _Pairs:
         the database ranked them (``Tally.every_ranked_pair``) or, with live counts, sorted here."""
         if self.tally.ranked_pairs is not None:
             return self.tally.every_ranked_pair()
-        pairs = [(*_pair_of(key), n) for key, (n, _s) in self.tally.keys("pair").items()]
+        pairs = [(*_pair_of(key), n) for key, (n, _s) in self.tally.keys("pair").items() if n]
         names = self._names(pairs)
         return sorted(pairs, key=lambda pair: (-pair[2], names[pair[0]], names[pair[1]], pair[0], pair[1]))
 

@@ -358,6 +358,26 @@ def test_pairs_are_ranked_by_reports_then_by_names_in_code_point_order_on_any_co
         assert stats.organization_pairs_left_out == 6
 
 
+@pytest.mark.parametrize(
+    "period",
+    [
+        Period.custom(D(2026, 6, 1), D(2026, 7, 31)),  # whole months: stored rows, ranked in the database
+        Period.custom(D(2026, 6, 30), D(2026, 7, 1)),  # parts of months: read from the reports
+        Period.custom(D(2026, 6, 1), D(2026, 7, 1)),  # both, added up
+    ],
+)
+def test_a_pair_counts_its_reports_with_and_without_a_first_action(dataset, period):
+    """The summary keeps a pair's reports with a first action and those still waiting for one apart
+    (SB-2026-00006, submitted, has none); the page counts both, however the period is read."""
+    stats = stats_for(dataset, period=period)
+    assert [(r["label"], r["count"], r["first_action_days"]) for r in stats.pair_times] == [
+        ("Socialtjänst Två → Psykiatri Syd", 1, 10.0),
+        ("Socialtjänst Två → Socialtjänst Ett", 1, None),
+    ]
+    assert [r["count"] for r in stats.top_organization_pairs] == [1, 1]
+    assert stats.pairs.count == 2
+
+
 def test_the_open_requests_of_the_pairs_shown_are_each_pairs_own(dataset):
     """The page reads the open requests of its pairs as one index range per pair ("reporting:counterpart:"
     up to ";" in the keys' "C" collation): 9000 → 900 is not 9000 → 9001, nor the other way round."""

@@ -2,6 +2,7 @@
 recount from the reports after every kind of change, rebuilt by a command."""
 
 import datetime
+import importlib
 import uuid
 
 import pytest
@@ -243,7 +244,8 @@ def test_rebuild_stores_exactly_a_recount_whatever_the_table_held(w):
     assert {
         "total",
         "status",
-        "pair",
+        "pair_response",
+        "pair_no_response",
         "principal",
         "req_open",
         "req_in_time",
@@ -539,3 +541,42 @@ def test_the_follow_up_reads_the_pending_rows_only_while_there_are_any(w):
     submit(w, reporter=w.reporter, description="En andra brist i samverkan.")
     assert len(statements_reading_pending()) > 1
     assert county_total(w) == 2
+
+
+def test_the_migration_to_pairs_without_a_first_action_converts_stored_and_pending_rows_exactly(w):
+    """Migration 0031 replaced the ``pair`` rows (every report of a pair) by ``pair_no_response`` (those
+    without a first action): back and forth, in the summary and in the pending changes, nothing is lost."""
+    migration = importlib.import_module("deviations.migrations.0031_followup_pair_no_response")
+    coordinator = w.nacka_coordinator
+    answered = submit(w, reporter=w.reporter)
+    transitions.apply_transition(deviation=answered, action="start_triage", actor=coordinator)
+    waiting = submit(w, reporter=w.reporter, description="En andra brist i samverkan.")
+    summary.fold()  # stored: one report of the pair with a first action, one without
+    # Pending: the other's first action (from one measure to the other), a third report waiting.
+    transitions.apply_transition(deviation=waiting, action="start_triage", actor=coordinator)
+    submit(w, reporter=w.reporter, description="En tredje brist i samverkan.")
+    assert FollowUpPending.objects.filter(measure="pair_response", n=1).exists()
+    assert FollowUpPending.objects.filter(measure="pair_no_response", n=-1).exists()
+    recounted = summary.recount()
+
+    def run(statements):
+        with connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
+
+    run(migration.BACKWARD)  # the rows as they were stored before
+    assert not FollowUpSummary.objects.filter(measure="pair_no_response").exists()
+    assert not FollowUpPending.objects.filter(measure="pair_no_response").exists()
+    pair = f"{w.own.pk}:{w.counterpart.pk}"
+    county_year = {
+        key[6]: n
+        for key, (n, _seconds) in summary.stored().items()
+        if key[1] == "reported_on" and key[2:5] == (summary.COUNTY, summary.COUNTY, 12) and key[7] == pair
+    }
+    assert county_year == {"pair": 3, "pair_response": 2}
+
+    run(migration.FORWARD)
+    assert not FollowUpSummary.objects.filter(measure="pair").exists()
+    assert not FollowUpPending.objects.filter(measure="pair").exists()
+    assert_summary_is_a_recount()
+    assert summary.recount() == recounted
