@@ -395,10 +395,14 @@ class Tally:
     ranked_pairs: list[tuple[int, int, int]] | None = None
     pair_count: int = 0
 
+    def add_pair_count(self, key: str, n: int) -> None:
+        """``n`` reports of the pair ``key`` from one of the ``PAIR_COUNTS`` rows, added up as ``pair``."""
+        self.totals.setdefault("pair", {}).setdefault(key, [0, 0])[0] += n
+
     def add(self, month, council_pk, municipality_pk, measure, key, n, seconds):
         """One place row (``deviations.summary.live_rows``)."""
         if measure in PAIR_COUNTS:
-            self.totals.setdefault("pair", {}).setdefault(key, [0, 0])[0] += n
+            self.add_pair_count(key, n)
         if measure in PAIR_MEASURES:
             _add_pair_row(self.live_pairs, measure, key, n, seconds, today=self.today)
             return
@@ -690,7 +694,7 @@ def read_summary(
                 tally.ranked_pairs = []
             for part, measure, key, month, council_pk, municipality_pk, n, seconds in cursor.fetchall():
                 if part == "t" and measure in PAIR_COUNTS:
-                    totals.setdefault("pair", {}).setdefault(key, [0, 0])[0] += n
+                    tally.add_pair_count(key, n)
                 elif part == "t":
                     totals.setdefault(measure, {})[key] = [n, seconds]
                 elif part == "p":

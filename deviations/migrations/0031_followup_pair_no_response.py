@@ -1,7 +1,8 @@
-"""The follow-up's summary counts a pair's reports in two measures instead of three rows per pair: a
-pair's reports with a first action (``pair_response``, as before) and without one (``pair_no_response``,
-new), added up when read; the ``pair`` rows (every report of a pair) go. Few reports wait for a first
-action, so most pairs now have one row where they had two (2.9M fewer rows of 14.4M at 1M reports).
+"""The follow-up's summary counts a pair's reports in two measures, added up when read: those with a
+first action (``pair_response``, as before) and those without one (``pair_no_response``, new). The
+``pair`` rows (every report of a pair, beside ``pair_response`` under the same key) go. Few reports wait
+for a first action, so most pairs now have one row where they had two (2.9M fewer rows of 14.4M at 1M
+reports).
 
 Only rows change, and exactly: a pair's ``pair_no_response`` is its ``pair`` less its ``pair_response``,
 in the summary (one row per key) and in the pending changes (each change row on its own, so what is
