@@ -40,9 +40,11 @@ def assert_summary_is_a_recount():
     """What the follow-up reads equals a recount, with the changes pending and after the worker's fold."""
     recounted = summary.recount()
     assert summary.stored() == recounted
+    assert summary.check() == (len(recounted), 0)
     summary.fold()
     assert not FollowUpPending.objects.exists()
     assert summary.stored() == recounted
+    assert summary.check() == (len(recounted), 0)
 
 
 def submit(w, reporter=None, **overrides):
@@ -189,6 +191,64 @@ def test_rebuild_command_counts_again_and_check_finds_drift(w, capsys):
     assert "rebuilt" in capsys.readouterr().out
     assert_summary_is_a_recount()
     assert county_total(w) == 2
+
+
+def test_check_counts_exactly_the_rows_that_differ_and_changes_nothing(w):
+    """``summary.check`` compares in the database: a row differs when its key is on one side only or
+    either sum differs; rows of zero sums are absent on both sides; pending changes count as read."""
+    submit(w, reporter=w.reporter, severity="serious")
+    with_response = submit(w, reporter=w.reporter)
+    transitions.apply_transition(deviation=with_response, action="start_triage", actor=w.nacka_coordinator)
+    assert FollowUpPending.objects.exists()
+    rows = len(summary.recount())
+    assert summary.check() == (rows, 0)  # the pending rows folded in the read
+    summary.fold()
+    assert summary.check() == (rows, 0)
+    before = summary.stored()
+
+    totals = FollowUpSummary.objects.filter(measure="total")
+    changed = totals.count()
+    totals.update(n=99)
+    others = FollowUpSummary.objects.exclude(measure="total").order_by("pk")
+    timed, deleted = others[:2]
+    others.filter(pk=timed.pk).update(seconds=timed.seconds + 1)  # the seconds alone
+    deleted.delete()
+    extra = {f: getattr(timed, f) for f in ("agreement_pk", "basis", "municipality_pk", "council_pk")}
+    FollowUpSummary.objects.create(**extra, months=1, month=datetime.date(2021, 1, 1), measure="total", n=1)
+    FollowUpSummary.objects.create(**extra, months=1, month=datetime.date(2021, 2, 1), measure="total", n=0)
+    stored = summary.stored()
+
+    assert summary.check() == (rows - 1 + 1, changed + 1 + 1 + 1)
+    assert summary.stored() == stored  # nothing changed, nothing left behind
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('pg_temp.summary_spans'), to_regclass('pg_temp.summary_part')")
+        assert cursor.fetchone() == (None, None)
+    call_command("rebuild_followup_summary")
+    assert summary.stored() == before
+    assert summary.check() == (rows, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_check_outside_a_transaction_reads_one_snapshot(w):
+    """Outside a transaction the check is one REPEATABLE READ transaction of its own (the isolation set
+    as its first statement) and commits nothing."""
+    submit(w, reporter=w.reporter)
+    summary.fold()
+    rows = len(summary.recount())
+    with connection.execute_wrapper(statements := _Recorder()):
+        assert summary.check() == (rows, 0)
+    assert statements.sql[0] == "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"
+    assert connection.get_autocommit()
+    call_command("rebuild_followup_summary", "--check")
+
+
+class _Recorder:
+    def __init__(self):
+        self.sql = []
+
+    def __call__(self, execute, sql, params, many, context):
+        self.sql.append(sql)
+        return execute(sql, params, many, context)
 
 
 def test_rebuild_stores_exactly_a_recount_whatever_the_table_held(w):

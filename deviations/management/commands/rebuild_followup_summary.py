@@ -2,8 +2,8 @@
 (deviations/summary.py).
 
 The services keep the summary current; run this after loading reports by other means (a bulk import,
-the bench generator, a restore) or to check it: ``--check`` compares without changing anything and
-exits with status 1 if the stored rows differ from a recount.
+the bench generator, a restore) or to check it: ``--check`` compares without changing anything, in the
+database (``summary.check``), and exits with status 1 if the stored rows differ from a recount.
 
 Writers (filing, handling) wait while it runs; readers (the follow-up) never wait: they read the old rows
 until it commits. Then the table is vacuumed."""
@@ -28,16 +28,15 @@ class Command(BaseCommand):
     def handle(self, *args, check=False, **options):
         started = time.monotonic()
         if check:
-            stored, recounted = summary.stored(), summary.recount()
-            differing = {
-                key for key in stored.keys() | recounted.keys() if stored.get(key) != recounted.get(key)
-            }
+            read, differing = summary.check()
             if differing:
                 raise CommandError(
-                    f"The follow-up summary differs from a recount in {len(differing)} rows; "
+                    f"The follow-up summary differs from a recount in {differing} rows; "
                     "run rebuild_followup_summary."
                 )
-            self.stdout.write(f"The follow-up summary equals a recount ({len(stored)} rows).")
+            self.stdout.write(
+                f"The follow-up summary equals a recount ({read} rows, {time.monotonic() - started:.1f} s)."
+            )
             return
         rows = summary.rebuild()
         if connection.get_autocommit():
