@@ -559,17 +559,24 @@ def _count_part(cursor, part: dict, *, into: str) -> int:
     return cursor.rowcount
 
 
-def _count_into_spans(cursor) -> None:
-    """Count every part (``_parts``) from the reports into the temporary table ``summary_spans``, dropped
-    at the commit, with the rebuild's planner settings for this transaction (restored afterwards)."""
+@contextmanager
+def _rebuild_planner(cursor):
+    """``REBUILD_PLANNER`` for the statements of the block, in the caller's transaction; the settings
+    before it are restored after it (a failure rolls the transaction back, and them with it)."""
     cursor.execute("SELECT " + ", ".join(f"current_setting('{name}')" for name in REBUILD_PLANNER))
     saved = dict(zip(REBUILD_PLANNER, cursor.fetchone(), strict=True))
     _set_local(cursor, REBUILD_PLANNER)
+    yield
+    _set_local(cursor, saved)
+
+
+def _count_into_spans(cursor) -> None:
+    """Count every part (``_parts``) from the reports into the temporary table ``summary_spans``, dropped
+    at the commit (run it in ``_rebuild_planner``)."""
     for name in ("summary_part", "summary_spans"):
         _temporary_table(cursor, name)
     for part in _parts(cursor):
         _count_part(cursor, part, into="summary_spans")
-    _set_local(cursor, saved)
 
 
 @transaction.atomic
@@ -590,7 +597,8 @@ def rebuild() -> int:
         # pending is counted again from the reports with the rest, so it goes.
         cursor.execute(f"LOCK TABLE {_PENDING_TABLE}, {table} IN EXCLUSIVE MODE")
         cursor.execute(f"DELETE FROM {_PENDING_TABLE}")  # noqa: S608
-        _count_into_spans(cursor)
+        with _rebuild_planner(cursor):
+            _count_into_spans(cursor)
         # DELETE, not TRUNCATE: TRUNCATE's ACCESS EXCLUSIVE lock would make every follow-up page wait for
         # the INSERT below (minutes at 1M reports); deleted rows stay visible to readers until the
         # commit. The command VACUUMs the table afterwards. In the order of the unique index (byte order,
@@ -693,24 +701,24 @@ def check() -> tuple[int, int]:
     with transaction.atomic(), connection.cursor() as cursor:
         if isolated:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        _count_into_spans(cursor)
-        _set_local(cursor, {"work_mem": REBUILD_WORK_MEM})
         key = " AND ".join(f"s.{column} = r.{column}" for column in KEY)
-        cursor.execute(
-            f"""
-            SELECT count(s.n), count(*) FILTER (
-                WHERE s.n IS NULL OR r.n IS NULL OR (s.n, s.seconds) IS DISTINCT FROM (r.n, r.seconds)
+        with _rebuild_planner(cursor):  # the comparison hashes both sides in its work_mem
+            _count_into_spans(cursor)
+            cursor.execute(
+                f"""
+                SELECT count(s.n), count(*) FILTER (
+                    WHERE s.n IS NULL OR r.n IS NULL OR (s.n, s.seconds) IS DISTINCT FROM (r.n, r.seconds)
+                )
+                FROM (
+                    SELECT {CONFLICT}, sum(n) AS n, sum(seconds) AS seconds FROM {SOURCE}
+                    GROUP BY {CONFLICT} HAVING sum(n) <> 0 OR sum(seconds) <> 0
+                ) AS s
+                FULL JOIN (
+                    SELECT {CONFLICT}, n, seconds FROM summary_spans WHERE n <> 0 OR seconds <> 0
+                ) AS r ON {key}
+                """  # noqa: S608 (constant fragments)
             )
-            FROM (
-                SELECT {CONFLICT}, sum(n) AS n, sum(seconds) AS seconds FROM {SOURCE}
-                GROUP BY {CONFLICT} HAVING sum(n) <> 0 OR sum(seconds) <> 0
-            ) AS s
-            FULL JOIN (
-                SELECT {CONFLICT}, n, seconds FROM summary_spans WHERE n <> 0 OR seconds <> 0
-            ) AS r ON {key}
-            """  # noqa: S608 (constant fragments)
-        )
-        read, differing = cursor.fetchone()
+            read, differing = cursor.fetchone()
         cursor.execute("DROP TABLE summary_part, summary_spans")  # inside a caller's transaction: now
     return read, differing
 

@@ -217,12 +217,18 @@ def test_check_counts_exactly_the_rows_that_differ_and_changes_nothing(w):
     FollowUpSummary.objects.create(**extra, months=1, month=datetime.date(2021, 1, 1), measure="total", n=1)
     FollowUpSummary.objects.create(**extra, months=1, month=datetime.date(2021, 2, 1), measure="total", n=0)
     stored = summary.stored()
+    planner = "SELECT " + ", ".join(f"current_setting('{name}')" for name in summary.REBUILD_PLANNER)
+    with connection.cursor() as cursor:
+        cursor.execute(planner)
+        settings_before = cursor.fetchone()
 
     assert summary.check() == (rows - 1 + 1, changed + 1 + 1 + 1)
-    assert summary.stored() == stored  # nothing changed, nothing left behind
+    assert summary.stored() == stored  # nothing changed, nothing left behind, the caller's settings kept
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass('pg_temp.summary_spans'), to_regclass('pg_temp.summary_part')")
         assert cursor.fetchone() == (None, None)
+        cursor.execute(planner)
+        assert cursor.fetchone() == settings_before
     call_command("rebuild_followup_summary")
     assert summary.stored() == before
     assert summary.check() == (rows, 0)
