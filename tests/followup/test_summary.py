@@ -196,6 +196,10 @@ def test_rebuild_command_counts_again_and_check_finds_drift(w, capsys):
 def test_check_counts_exactly_the_rows_that_differ_and_changes_nothing(w):
     """``summary.check`` compares in the database: a row differs when its key is on one side only or
     either sum differs; rows of zero sums are absent on both sides; pending changes count as read."""
+    planner = "SELECT " + ", ".join(f"current_setting('{name}')" for name in summary.REBUILD_PLANNER)
+    with connection.cursor() as cursor:
+        cursor.execute(planner)
+        settings_before = cursor.fetchone()
     submit(w, reporter=w.reporter, severity="serious")
     with_response = submit(w, reporter=w.reporter)
     transitions.apply_transition(deviation=with_response, action="start_triage", actor=w.nacka_coordinator)
@@ -217,10 +221,6 @@ def test_check_counts_exactly_the_rows_that_differ_and_changes_nothing(w):
     FollowUpSummary.objects.create(**extra, months=1, month=datetime.date(2021, 1, 1), measure="total", n=1)
     FollowUpSummary.objects.create(**extra, months=1, month=datetime.date(2021, 2, 1), measure="total", n=0)
     stored = summary.stored()
-    planner = "SELECT " + ", ".join(f"current_setting('{name}')" for name in summary.REBUILD_PLANNER)
-    with connection.cursor() as cursor:
-        cursor.execute(planner)
-        settings_before = cursor.fetchone()
 
     assert summary.check() == (rows - 1 + 1, changed + 1 + 1 + 1)
     assert summary.stored() == stored  # nothing changed, nothing left behind, the caller's settings kept
