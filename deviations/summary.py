@@ -252,10 +252,10 @@ def _stored_sql(source: str) -> str:
 
 _PENDING_TABLE = FollowUpPending._meta.db_table
 #: The pending place rows in ``ROWS_SQL``'s columns.
-_PENDING_AS_PLACE_ROWS = (
-    "agreement_pk AS agreement_id, basis, month, council_pk, municipality_pk AS municipality_id, measure, "
-    "key, n, seconds"
+_PENDING_PLACE = (
+    "agreement_pk AS agreement_id, basis, month, council_pk, municipality_pk AS municipality_id, measure, key"
 )
+_PENDING_AS_PLACE_ROWS = f"{_PENDING_PLACE}, n, seconds"
 
 #: What the follow-up reads (``FROM {SOURCE} WHERE …``, summing ``n`` and ``seconds`` by what it needs):
 #: the stored rows and the changes not yet folded into them, as rows of the same shape. One statement
@@ -372,7 +372,8 @@ def fold() -> int:
     """Move the pending changes into the summary, in one transaction (readers see them in one place or
     the other, never both or neither). Returns how many pending rows were moved; 0 when another fold is
     running. The summary's rows are updated in the order of its unique index, so a fold never deadlocks
-    with ``rebuild`` (which takes the pending table first, as this does)."""
+    with ``rebuild`` (which locks the summary alone, or the pending table first as this does); during a
+    rebuild it waits for its commit."""
     table = FollowUpSummary._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [FOLD_LOCK])
@@ -579,24 +580,37 @@ def _count_into_spans(cursor) -> None:
         _count_part(cursor, part, into="summary_spans")
 
 
-@transaction.atomic
 def rebuild() -> int:
     """Empty the summary and count everything again from the reports, in the database, in one transaction.
-    Returns the number of rows.
+    Returns the number of rows counted.
 
     The same rows as ``_stored_sql`` over ``ROWS_SQL`` (``recount``), computed in parts: per agreement,
     date basis and calendar year (``_parts``), the place rows of every month (``ROWS_SQL``), then the
     county and each longer span summed from the rows of the span before it. A part's GROUP BYs fit in
     memory, so the work grows with the reports (one statement over every report spilled 29 GB to disk at
-    10M and took 52 minutes). Writers wait for the whole rebuild (``EXCLUSIVE``); readers never wait: they
-    read the old rows until the rebuild commits. (A bulk load, which nobody reads before it is done,
-    counts faster with ``load``.)"""
+    10M and took 52 minutes). (A bulk load, which nobody reads before it is done, counts faster with
+    ``load``.)
+
+    Nobody waits for it but ``fold``: readers read the old rows until it commits, and writers go on
+    filing and handling reports, whose changes stay pending. Outside a transaction it is one REPEATABLE
+    READ transaction: it counts the reports as they were at its snapshot, and the pending changes its
+    snapshot sees are in that count already, so it stores the count minus them. Those pending rows stay,
+    with the ones written after the snapshot, and the next fold adds them back: what the follow-up reads
+    (the summary plus every pending change) is the count plus the changes after it, exact at every
+    moment. Its first statement locks the summary against ``fold`` (``EXCLUSIVE``: readers pass) before
+    the snapshot is taken, so no fold changes the rows it replaces; a fold that is running finishes
+    first, one that starts waits for the commit.
+
+    Inside a caller's transaction (READ COMMITTED: a snapshot per statement) the pending table is locked
+    too, and writers wait for it."""
     table = FollowUpSummary._meta.db_table
-    with connection.cursor() as cursor:
-        # Writers wait (the pending table first, in ``fold``'s order); readers read the old rows. What is
-        # pending is counted again from the reports with the rest, so it goes.
-        cursor.execute(f"LOCK TABLE {_PENDING_TABLE}, {table} IN EXCLUSIVE MODE")
-        cursor.execute(f"DELETE FROM {_PENDING_TABLE}")  # noqa: S608
+    own = not connection.in_atomic_block
+    with transaction.atomic(), connection.cursor() as cursor:
+        if own:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")  # takes no snapshot
+        else:
+            cursor.execute(f"LOCK TABLE {_PENDING_TABLE}, {table} IN EXCLUSIVE MODE")  # fold's order
         with _rebuild_planner(cursor):
             _count_into_spans(cursor)
         # DELETE, not TRUNCATE: TRUNCATE's ACCESS EXCLUSIVE lock would make every follow-up page wait for
@@ -612,6 +626,14 @@ def rebuild() -> int:
             f"SELECT {CONFLICT}, n, seconds FROM summary_spans ORDER BY {order}"
         )
         rows = cursor.rowcount
+        # Minus the pending changes the count includes (a fold's UPSERT, negated).
+        negated = f"SELECT {_PENDING_PLACE}, -n AS n, -seconds AS seconds FROM {_PENDING_TABLE}"  # noqa: S608
+        cursor.execute(
+            f"INSERT INTO {table} AS s ({CONFLICT}, n, seconds) "  # noqa: S608
+            f"SELECT * FROM ({_stored_sql(negated)}) AS x "
+            f"ON CONFLICT ({CONFLICT}) "
+            "DO UPDATE SET n = s.n + EXCLUDED.n, seconds = s.seconds + EXCLUDED.seconds"
+        )
         cursor.execute(f"ANALYZE {table}")  # VACUUM (outside the transaction) sets the visibility map
     return rows
 

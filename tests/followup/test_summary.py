@@ -3,6 +3,7 @@ recount from the reports after every kind of change, rebuilt by a command."""
 
 import datetime
 import importlib
+import time
 import uuid
 
 import pytest
@@ -548,12 +549,69 @@ def test_one_fold_at_a_time_another_worker_skips_its_turn(w):
 
 
 def test_the_rebuild_counts_what_was_pending_once(w):
+    """The rebuild stores its count minus the pending changes it includes; they stay pending, and the
+    fold adds them back: counted once before the fold and after it."""
     submit(w, reporter=w.reporter)
-    assert FollowUpPending.objects.exists()
+    pending = FollowUpPending.objects.count()
+    assert pending
     summary.rebuild()
-    assert not FollowUpPending.objects.exists()
-    assert_summary_is_a_recount()
+    assert FollowUpPending.objects.count() == pending
     assert county_total(w) == 1
+    assert_summary_is_a_recount()  # folds
+    assert county_total(w) == 1
+
+
+@pytest.mark.django_db(transaction=True)  # the rebuild's own transaction; a reporter's and a worker's
+def test_a_rebuild_lets_reporters_file_and_counts_every_change_once(w, monkeypatch):
+    """Outside a transaction the rebuild makes no writer wait: while it counts, a report is filed on
+    another connection at once, and a fold that starts then waits for the rebuild's commit. Afterwards
+    every report counts once: the one folded before, the one pending at the rebuild's snapshot and the
+    one filed during it."""
+    import threading
+
+    submit(w, reporter=w.reporter)
+    summary.fold()
+    submit(w, reporter=w.reporter, description="En andra brist i samverkan.")  # pending at the snapshot
+    count_into_spans = summary._count_into_spans
+    during, moved = [], []
+
+    def on_thread(work):
+        def run():
+            try:
+                work()
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    def count_then_file_and_fold(cursor):
+        count_into_spans(cursor)  # every part counted: the report filed now is not in the count
+        filing = on_thread(lambda: submit(w, reporter=w.reporter, description="En tredje brist."))
+        filing.join(timeout=30)
+        assert not filing.is_alive(), "the filing waited for the rebuild"
+        during.append(on_thread(lambda: moved.append(summary.fold())))
+        for _ in range(300):  # the fold waits for the summary's lock
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s::regclass",
+                [FollowUpSummary._meta.db_table],
+            )
+            if cursor.fetchone()[0]:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the fold did not wait for the rebuild")
+
+    monkeypatch.setattr(summary, "_count_into_spans", count_then_file_and_fold)
+    summary.rebuild()
+    monkeypatch.undo()
+    during[0].join(timeout=30)
+
+    assert moved and moved[0] > 0  # after the rebuild's commit, both reports' pending rows
+    assert Deviation.objects.count() == 3
+    assert county_total(w) == 3
+    assert_summary_is_a_recount()
 
 
 @pytest.mark.django_db(transaction=True)  # the worker closes its connection between tasks

@@ -5,8 +5,9 @@ The services keep the summary current; run this after loading reports by other m
 the bench generator, a restore) or to check it: ``--check`` compares without changing anything, in the
 database (``summary.check``), and exits with status 1 if the stored rows differ from a recount.
 
-Writers (filing, handling) wait while it runs; readers (the follow-up) never wait: they read the old rows
-until it commits. Then the table is vacuumed."""
+Nobody waits for it but the worker's fold: writers (filing, handling) go on, their changes pending, and
+readers (the follow-up) read the old rows until it commits; every change counts once before and after
+(``summary.rebuild``). Then the table is vacuumed."""
 
 import time
 
