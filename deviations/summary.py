@@ -374,7 +374,6 @@ def fold() -> int:
     running. The summary's rows are updated in the order of its unique index, so a fold never deadlocks
     with ``rebuild`` (which locks the summary alone, or the pending table first as this does); during a
     rebuild it waits for its commit."""
-    table = FollowUpSummary._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [FOLD_LOCK])
         if not cursor.fetchone()[0]:
@@ -382,14 +381,21 @@ def fold() -> int:
         cursor.execute(
             f"WITH moved AS (DELETE FROM {_PENDING_TABLE} RETURNING {_PENDING_AS_PLACE_ROWS}), "  # noqa: S608
             "counted AS (SELECT count(*) AS rows FROM moved), "
-            f"added AS (INSERT INTO {table} AS s ({CONFLICT}, n, seconds) "
-            f"SELECT * FROM ({_stored_sql('SELECT * FROM moved')}) AS x WHERE x.n <> 0 OR x.seconds <> 0 "
-            f"ORDER BY {CONFLICT} "
-            f"ON CONFLICT ({CONFLICT}) "
-            "DO UPDATE SET n = s.n + EXCLUDED.n, seconds = s.seconds + EXCLUDED.seconds) "
+            f"added AS ({_adding('SELECT * FROM moved')}) "
             "SELECT rows FROM counted"
         )
         return cursor.fetchone()[0]
+
+
+def _adding(place_rows: str) -> str:
+    """An UPSERT adding the stored rows of the place rows ``place_rows`` (``_stored_sql``) to the
+    summary's, in the order of its unique index."""
+    return (
+        f"INSERT INTO {FollowUpSummary._meta.db_table} AS s ({CONFLICT}, n, seconds) "  # noqa: S608
+        f"SELECT * FROM ({_stored_sql(place_rows)}) AS x WHERE x.n <> 0 OR x.seconds <> 0 "
+        f"ORDER BY {CONFLICT} ON CONFLICT ({CONFLICT}) "
+        "DO UPDATE SET n = s.n + EXCLUDED.n, seconds = s.seconds + EXCLUDED.seconds"
+    )
 
 
 # --- Keeping it current -------------------------------------------------------------------------------
@@ -571,6 +577,18 @@ def _rebuild_planner(cursor):
     _set_local(cursor, saved)
 
 
+@contextmanager
+def _own_snapshot():
+    """``(cursor, own)`` in a transaction: outside a caller's transaction (``own``) one of its own at
+    REPEATABLE READ, whose first query or data change takes the snapshot that all its statements read;
+    inside one, the caller's."""
+    own = not connection.in_atomic_block
+    with transaction.atomic(), connection.cursor() as cursor:
+        if own:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield cursor, own
+
+
 def _count_into_spans(cursor) -> None:
     """Count every part (``_parts``) from the reports into the temporary table ``summary_spans``, dropped
     at the commit (run it in ``_rebuild_planner``)."""
@@ -604,10 +622,8 @@ def rebuild() -> int:
     Inside a caller's transaction (READ COMMITTED: a snapshot per statement) the pending table is locked
     too, and writers wait for it."""
     table = FollowUpSummary._meta.db_table
-    own = not connection.in_atomic_block
-    with transaction.atomic(), connection.cursor() as cursor:
+    with _own_snapshot() as (cursor, own):
         if own:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")  # takes no snapshot
         else:
             cursor.execute(f"LOCK TABLE {_PENDING_TABLE}, {table} IN EXCLUSIVE MODE")  # fold's order
@@ -628,12 +644,7 @@ def rebuild() -> int:
         rows = cursor.rowcount
         # Minus the pending changes the count includes (a fold's UPSERT, negated).
         negated = f"SELECT {_PENDING_PLACE}, -n AS n, -seconds AS seconds FROM {_PENDING_TABLE}"  # noqa: S608
-        cursor.execute(
-            f"INSERT INTO {table} AS s ({CONFLICT}, n, seconds) "  # noqa: S608
-            f"SELECT * FROM ({_stored_sql(negated)}) AS x "
-            f"ON CONFLICT ({CONFLICT}) "
-            "DO UPDATE SET n = s.n + EXCLUDED.n, seconds = s.seconds + EXCLUDED.seconds"
-        )
+        cursor.execute(_adding(negated))
         cursor.execute(f"ANALYZE {table}")  # VACUUM (outside the transaction) sets the visibility map
     return rows
 
@@ -719,10 +730,7 @@ def check() -> tuple[int, int]:
     FULL JOIN on the key: the work grows with the reports like a rebuild, and nothing comes to Python
     (``stored()`` and ``recount()`` as dicts held 12 GB at 1M reports). Outside a transaction it runs in
     one REPEATABLE READ transaction, so both sides are read in the same snapshot while reports change."""
-    isolated = not connection.in_atomic_block
-    with transaction.atomic(), connection.cursor() as cursor:
-        if isolated:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    with _own_snapshot() as (cursor, _own):
         key = " AND ".join(f"s.{column} = r.{column}" for column in KEY)
         with _rebuild_planner(cursor):  # the comparison hashes both sides in its work_mem
             _count_into_spans(cursor)

@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DataError, connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from deviations import summary
@@ -242,20 +243,12 @@ def test_check_outside_a_transaction_reads_one_snapshot(w):
     submit(w, reporter=w.reporter)
     summary.fold()
     rows = len(summary.recount())
-    with connection.execute_wrapper(statements := _Recorder()):
+    with CaptureQueriesContext(connection) as statements:
         assert summary.check() == (rows, 0)
-    assert statements.sql[0] == "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"
+    first = [query["sql"] for query in statements.captured_queries[:2]]
+    assert first == ["BEGIN", "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"]  # its transaction's first
     assert connection.get_autocommit()
     call_command("rebuild_followup_summary", "--check")
-
-
-class _Recorder:
-    def __init__(self):
-        self.sql = []
-
-    def __call__(self, execute, sql, params, many, context):
-        self.sql.append(sql)
-        return execute(sql, params, many, context)
 
 
 def test_rebuild_stores_exactly_a_recount_whatever_the_table_held(w):
