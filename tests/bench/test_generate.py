@@ -1,6 +1,7 @@
 """The bench generator writes data the application's rules accept (runs on PostgreSQL only: COPY)."""
 
 import re
+import threading
 
 import pytest
 from django.db import connection
@@ -287,20 +288,29 @@ def test_jobs_side_by_side_stop_at_the_first_failure(transactional_db):
     from django.db import connection
 
     ran = []
+    # The jobs after the failing one wait until it has failed: else the other connection could run all
+    # of them while the failing one's connection is still being opened (seen once in CI).
+    failed = threading.Event()
+    failed.set()
 
     def job(n):
         def run(cursor):
+            assert failed.wait(timeout=30)
             cursor.execute("SELECT %s", [n])
             ran.append(cursor.fetchone()[0])
 
         return run
 
     def failing(cursor):
-        cursor.execute("SELECT 1 / 0")
+        try:
+            cursor.execute("SELECT 1 / 0")
+        finally:
+            failed.set()
 
     generate.side_by_side([job(n) for n in range(5)], workers=2)
     assert sorted(ran) == list(range(5))
     ran.clear()
+    failed.clear()
     with pytest.raises(Exception, match="division by zero"):
         generate.side_by_side([failing] + [job(n) for n in range(50)], workers=2)
     assert len(ran) < 50  # the other connection stopped too
