@@ -970,16 +970,19 @@ class FollowUpSummary(FollowUpCells):
         verbose_name_plural = _("uppföljningssammanställningar")
         constraints = [
             # The one index, and every read's (``followup.selectors.read_summary``): equality on the place
-            # (a list of places for a council), the span and its starts, the measures. Covering (the
-            # counts included): the reads are index-only scans.
+            # (a list of places for a council), the span and its starts, the basis, the measures. Covering
+            # (the counts included): the reads are index-only scans. The fixed-width columns first: each
+            # comparison finds a column after a variable-width one by walking the index tuple from its
+            # start, which took half the CPU of the index's build while ``basis`` came second (at 1M
+            # reports the build took 55 s, 30 s in this order; bench/RESULTS.md, 2026-12-03 late night).
             models.UniqueConstraint(
                 fields=[
                     "agreement_pk",
-                    "basis",
                     "municipality_pk",
                     "council_pk",
                     "months",
                     "month",
+                    "basis",
                     "measure",
                     "key",
                 ],

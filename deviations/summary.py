@@ -213,9 +213,17 @@ GROUP BY agreement_id, basis, month, council_pk, municipality_id, measure, key
 #: How many months a stored row covers from ``month``: the month, its quarter, its calendar year.
 SPANS = (1, 3, 12)
 
-#: The stored rows' key, in the order of the table's unique index (``followupsummary_unique_cell``).
+#: The stored rows' key, in the order of their columns in every statement here (``CONFLICT``).
 KEY = ("agreement_pk", "basis", "municipality_pk", "council_pk", "months", "month", "measure", "key")
 CONFLICT = ", ".join(KEY)
+#: The same columns in the order of the table's unique index (``followupsummary_unique_cell``), by which
+#: rows are written so that the index grows at its right edge and the rows a follow-up reads lie together.
+INDEX_ORDER = next(
+    tuple(constraint.fields)
+    for constraint in FollowUpSummary._meta.constraints
+    if constraint.name == "followupsummary_unique_cell"
+)
+_IN_INDEX_ORDER = ", ".join(INDEX_ORDER)
 _TEXT_KEY = {"basis", "measure", "key"}
 
 #: Place rows, in the column order ``ROWS_SQL`` gives them (``before`` rows are passed back so).
@@ -246,7 +254,7 @@ def _stored_sql(source: str) -> str:
     SELECT {CONFLICT}, sum(n)::bigint AS n, sum(seconds)::bigint AS seconds
     FROM ({_expanded_sql(source)}) AS e
     GROUP BY {CONFLICT}
-    ORDER BY {CONFLICT}
+    ORDER BY {_IN_INDEX_ORDER}
     """  # noqa: S608 (constant fragments)
 
 
@@ -393,7 +401,7 @@ def _adding(place_rows: str) -> str:
     return (
         f"INSERT INTO {FollowUpSummary._meta.db_table} AS s ({CONFLICT}, n, seconds) "  # noqa: S608
         f"SELECT * FROM ({_stored_sql(place_rows)}) AS x WHERE x.n <> 0 OR x.seconds <> 0 "
-        f"ORDER BY {CONFLICT} ON CONFLICT ({CONFLICT}) "
+        f"ORDER BY {_IN_INDEX_ORDER} ON CONFLICT ({CONFLICT}) "
         "DO UPDATE SET n = s.n + EXCLUDED.n, seconds = s.seconds + EXCLUDED.seconds"
     )
 
@@ -636,7 +644,9 @@ def rebuild() -> int:
         # others; the order only saves work), so that the index grows at its right edge and the rows a
         # follow-up reads lie together.
         cursor.execute(f"DELETE FROM {table}")  # noqa: S608
-        order = ", ".join(f'{column} COLLATE "C"' if column in _TEXT_KEY else column for column in KEY)
+        order = ", ".join(
+            f'{column} COLLATE "C"' if column in _TEXT_KEY else column for column in INDEX_ORDER
+        )
         cursor.execute(
             f"INSERT INTO {table} ({CONFLICT}, n, seconds) "  # noqa: S608
             f"SELECT {CONFLICT}, n, seconds FROM summary_spans ORDER BY {order}"

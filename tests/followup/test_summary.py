@@ -697,3 +697,23 @@ def test_the_migration_to_pairs_without_a_first_action_converts_stored_and_pendi
     assert not FollowUpPending.objects.filter(measure="pair").exists()
     assert_summary_is_a_recount()
     assert summary.recount() == recounted
+
+
+def test_the_unique_index_has_its_fixed_width_columns_first(db):
+    """Every column after a variable-width one is found by walking the index entry from its start, at
+    every comparison of a build or a lookup; so ``basis`` and the texts come after the numbers and dates.
+    The rows are written in the index's order (``INDEX_ORDER``, read from the model's constraint)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT a.attname, a.attlen FROM pg_index i
+            CROSS JOIN LATERAL unnest(i.indkey[:i.indnkeyatts - 1]) WITH ORDINALITY AS k(attnum, place)
+            JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+            WHERE i.indexrelid = 'followupsummary_unique_cell'::regclass ORDER BY k.place
+            """
+        )
+        columns = cursor.fetchall()
+    assert tuple(name for name, _width in columns) == summary.INDEX_ORDER
+    widths = [width for _name, width in columns]
+    assert -1 in widths
+    assert all(width == -1 for width in widths[widths.index(-1) :])  # -1: variable width
