@@ -262,10 +262,12 @@ def assert_error_summary_focused(page) -> None:
 
 
 def screenshot(page, name: str) -> Path:
-    """Save a full-page PNG to test-artifacts/screenshots/<name>.png (for review; git-ignored)."""
+    """Save a full-page PNG to test-artifacts/screenshots/<name>.png (for review; git-ignored). Given 30 s
+    rather than the context's 10: under CI's load (two test processes, their PostgreSQL and Chromium on
+    two cores) one capture after the reflow check's viewport change took longer once."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{re.sub(r'[^\w.-]+', '_', name)}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=True, timeout=30_000)
     return path
 
 
