@@ -288,14 +288,14 @@ def test_jobs_side_by_side_stop_at_the_first_failure(transactional_db):
     from django.db import connection
 
     ran = []
-    # The jobs after the failing one wait until it has failed: else the other connection could run all
-    # of them while the failing one's connection is still being opened (seen once in CI).
-    failed = threading.Event()
-    failed.set()
+    # The jobs after the failing one may run only once it has failed: else the other connection could
+    # run all of them while the failing one's connection is still being opened (seen once in CI).
+    may_run = threading.Event()
+    may_run.set()  # the first batch has no failing job to wait for
 
     def job(n):
         def run(cursor):
-            assert failed.wait(timeout=30)
+            assert may_run.wait(timeout=30)
             cursor.execute("SELECT %s", [n])
             ran.append(cursor.fetchone()[0])
 
@@ -305,12 +305,12 @@ def test_jobs_side_by_side_stop_at_the_first_failure(transactional_db):
         try:
             cursor.execute("SELECT 1 / 0")
         finally:
-            failed.set()
+            may_run.set()
 
     generate.side_by_side([job(n) for n in range(5)], workers=2)
     assert sorted(ran) == list(range(5))
     ran.clear()
-    failed.clear()
+    may_run.clear()
     with pytest.raises(Exception, match="division by zero"):
         generate.side_by_side([failing] + [job(n) for n in range(50)], workers=2)
     assert len(ran) < 50  # the other connection stopped too
