@@ -10,7 +10,9 @@ app_name = "api"
 
 urlpatterns = [
     path("api-info", views.ApiInfoView.as_view(), name="api_info"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # The same public document for everyone, no data: not rate limited, like the documentation pages
+    # that show it (the limits count in PostgreSQL, api/throttling.py).
+    path("schema/", SpectacularAPIView.as_view(throttle_classes=[]), name="schema"),
     path("reports/", views.ReportList.as_view(), name="reports"),
     path("reports/<str:reference>", views.ReportDetail.as_view(), name="report"),
     path("systemic-issues/", views.SystemicIssueList.as_view(), name="systemic_issues"),

@@ -17,7 +17,7 @@ with a valid date (not in the future) and a valid Luhn check digit, as people ac
 - after Unicode NFKC normalisation, with format characters (zero-width space, soft hyphen, BOM, ...)
   removed and any Unicode decimal digit (full-width, Arabic-Indic, ...) read as its value;
 - with a separator before the last four digits (``-``, ``+``, any dash, ``.``, ``/``, ``_``, spaces
-  including no-break ones, a line break, or several of these), or none;
+  including no-break ones, a line break, or several of these: ``--``, `` / ``, ``.-``), or none;
 - grouped: ``81 12 18-9876``, ``1981-12-18-9876``, ``81.12.18-9876``; a line break may fall anywhere
   inside the number (it wraps);
 - anywhere in a word or address: ``pnr:8112189876``, ``8112189876@example.se``.
@@ -135,17 +135,23 @@ def _date_kind(date_digits: str, *, plus: bool, today: datetime.date) -> str | N
     return None
 
 
+#: What may stand alone before the last four digits of a number written in one piece.
+_SERIAL_PUNCTUATION = frozenset("._/" + _DASHES)
+
+
 def _serial_separator_ok(separator: str, *, grouped: bool) -> bool:
-    """Whether ``separator`` may stand before the last four digits: a dash or ``+`` (spaces around it
-    allowed), or, after a date written in one piece, nothing, spaces or one ``.``, ``/`` or ``_``.
-    "2026-03-14 1999" is a date and a year and "2000-01-01 / 1907" two things: a grouped date needs
-    its dash."""
+    """Whether ``separator`` may stand before the last four digits: a dash or ``+``, or a run of up to
+    three (``--``), spaces around it allowed; or, after a date written in one piece, nothing, spaces, or
+    up to three of ``.``, ``/``, ``_`` and dashes (``.-``, `` / ``). "2026-03-14 1999" is a date and a
+    year and "2000-01-01 / 1907" two things: a grouped date needs its dash."""
     core = separator.strip()
-    if len(core) == 1 and core in _DASHES:
-        return True
-    if grouped:
+    if not core:
+        return not grouped
+    if len(core) > 3:
         return False
-    return not core or separator in {".", "/", "_"}
+    if all(char in _DASHES for char in core):
+        return True
+    return not grouped and all(char in _SERIAL_PUNCTUATION for char in core)
 
 
 def _window_kind(groups: list[str], separators: list[str], *, today: datetime.date) -> str | None:
@@ -241,6 +247,21 @@ def validate_no_identity_number(value) -> None:
     """Model and form field validator: refuses a text holding a personnummer or samordningsnummer."""
     if isinstance(value, str) and contains_identity_number(value):
         raise ValidationError(IDENTITY_NUMBER_MESSAGE, code="identity_number")
+
+
+def query_string_text(query: str) -> str:
+    """The names and values of a URL query string as they read decoded (``q=811218%2D9876`` holds
+    ``811218-9876``): what a stored query string says."""
+    from django.http import QueryDict
+
+    return " ".join(f"{name} {value}" for name, values in QueryDict(query).lists() for value in values)
+
+
+def validate_query_without_identity_number(value) -> None:
+    """``validate_no_identity_number`` for a stored query string: as stored and decoded."""
+    if isinstance(value, str):
+        validate_no_identity_number(value)
+        validate_no_identity_number(query_string_text(value))
 
 
 def identity_number_errors(texts: Mapping[str, str | None], *, labels: Mapping | None = None) -> dict:

@@ -420,11 +420,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "api.pagination.PageLimitPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.problems.handler",
-    # Rate limits per user (token or session) and per client address; state in CACHE_URL's cache, which
-    # must be shared by every node in production (README).
+    # Rate limits per user (token or session) and per client address, counted in the rate limits' cache
+    # that every process and node shares (RATELIMIT_CACHE_URL; api/throttling.py).
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "api.throttling.UserRateThrottle",
+        "api.throttling.AnonRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "user": env.str("API_RATE_USER", default="600/hour"),
@@ -583,6 +583,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 # Axes logs usernames and addresses by default: log neither (usernames may be e-mail addresses).
 AXES_CLIENT_STR_CALLABLE = "config.log.axes_client_str"
+# A personnummer typed as the username is counted and stored as a keyed hash, never as typed.
+AXES_USERNAME_CALLABLE = "identity.backends.throttled_username"
 AXES_VERBOSE = False
 
 # --- The client's address: login throttling (axes, through django-ipware) and the rate limits. ---
@@ -647,5 +649,9 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # Lockouts are worth a line; every single login attempt is not.
         "axes": {"level": "WARNING"},
+        # runserver's request lines (development only) through our handler, whose filter shortens the
+        # signed links in their paths: Django's own configuration gives this logger a handler of its
+        # own that does not propagate, so the root's filter would never see them.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

@@ -14,7 +14,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from config.personal_data import validate_no_identity_number
+from config.personal_data import validate_no_identity_number, validate_query_without_identity_number
 
 from . import search
 from .workflow import FINAL_STATES, OPEN_STATES, TRANSITIONS, RejectReason, Status
@@ -704,6 +704,13 @@ class ResponseRequestQuerySet(models.QuerySet):
     def open(self):
         return self.filter(OPEN_RESPONSE_REQUEST)
 
+    def answerable(self):
+        """Open requests of reports still being handled: what gives a counterpart access to a report
+        and what its link, its list and the reminders offer (``ResponseRequest.is_answerable``). Closing
+        or rejecting a report withdraws its open requests (``services.transitions``); a request left
+        open on an ended report before that rule stays counted as unanswered but answers no more."""
+        return self.open().exclude(deviation__status__in=FINAL_STATES)
+
     def overdue(self, today):
         return self.filter(self.overdue_condition(today))
 
@@ -771,9 +778,10 @@ class ResponseRequest(models.Model):
 
     @property
     def is_answerable(self) -> bool:
-        """Whether the counterpart's signed link still takes an answer: while the request is open, also
-        after the due date (the answer is then marked late, ``answered_late``)."""
-        return self.is_open
+        """Whether the counterpart's signed link still takes an answer: while the request is open and its
+        report is not closed or rejected, also after the due date (the answer is then marked late,
+        ``answered_late``). ``ResponseRequestQuerySet.answerable`` is the same rule for a queryset."""
+        return self.is_open and self.deviation.status not in FINAL_STATES
 
     def is_late(self, today) -> bool:
         """Open and past its due date on ``today``: an answer now is late (``overdue_condition`` for a
@@ -1043,7 +1051,7 @@ class SavedFilter(models.Model):
     queue = models.CharField(_("kö"), max_length=12, choices=Queue.choices, default=Queue.MAIN)
     #: The queue's query string without the page cursor (``after``/``before``).
     query = models.CharField(
-        _("filtervillkor"), max_length=2000, blank=True, validators=[validate_no_identity_number]
+        _("filtervillkor"), max_length=2000, blank=True, validators=[validate_query_without_identity_number]
     )
     created_at = models.DateTimeField(_("skapad"), default=timezone.now, editable=False)
 

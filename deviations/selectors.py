@@ -23,8 +23,8 @@ from .workflow import COORDINATORS, REGIONAL_STATES, Role, Status
 
 
 def _asked_deviation_ids(organization_id: int):
-    """Reports an organisation is currently asked to respond to (a subquery)."""
-    return ResponseRequest.objects.open().filter(organization_id=organization_id).values("deviation_id")
+    """Reports an organisation is currently asked to respond to (a subquery): its answerable requests."""
+    return ResponseRequest.objects.answerable().filter(organization_id=organization_id).values("deviation_id")
 
 
 COORDINATOR_ROLES = frozenset({CouncilMembership.Role.COORDINATOR, CouncilMembership.Role.CHAIR})
@@ -118,7 +118,7 @@ def roles_for(user, deviation: Deviation) -> set[Role]:
 _ASKED = CompiledRead(
     ResponseRequest,
     lambda deviation_id, organization_id: (
-        ResponseRequest.objects.open()
+        ResponseRequest.objects.answerable()
         .filter(deviation_id=deviation_id, organization_id=organization_id)
         .values_list("pk")[:1]
     ),
@@ -340,7 +340,7 @@ def response_request_for_answer(pk: int) -> ResponseRequest | None:
 def open_requests_to_organization(organization_id: int) -> QuerySet[ResponseRequest]:
     """The open response requests to one organisation (a signed-in counterpart's list), due first."""
     return (
-        ResponseRequest.objects.open()
+        ResponseRequest.objects.answerable()
         .filter(organization_id=organization_id)
         .exclude(deviation__status=Status.UNCONFIRMED)
         .select_related("deviation__agreement", "deviation__category", "deviation__council")

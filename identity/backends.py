@@ -8,6 +8,8 @@ from django.contrib.auth.backends import ModelBackend
 
 from config.compiled import CompiledRead
 
+from .trust import subject_key
+
 
 @cache
 def _user_read() -> CompiledRead:
@@ -36,3 +38,15 @@ class LocalPasswordBackend(SessionUserMixin, ModelBackend):
         if not settings.LOCAL_LOGIN_ENABLED:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+def throttled_username(request, credentials=None) -> str | None:
+    """The username django-axes counts failed logins by and stores (``AXES_USERNAME_CALLABLE``): as
+    typed, unless it holds a personnummer or samordningsnummer (people type theirs into login boxes),
+    then as a keyed hash (``trust.subject_key``), so the lockout still counts the same typed number but
+    no login record (kept ``LOGIN_LOG_RETENTION_DAYS``, shown in the admin) holds it."""
+    from axes.conf import settings as axes_settings  # axes fills in its defaults on import
+
+    field = axes_settings.AXES_USERNAME_FORM_FIELD
+    username = (credentials or getattr(request, "data", request.POST)).get(field)
+    return None if username is None else subject_key(username)

@@ -286,7 +286,7 @@ def send_response_reminders(*, now: datetime.datetime | None = None) -> dict[str
     now = now or timezone.now()
     today = stockholm_today(now)
     reminded = overdue = 0
-    pending = ResponseRequest.objects.open()
+    pending = ResponseRequest.objects.answerable()
     due_soon = pending.filter(
         reminder_sent_at__isnull=True,
         due_on__gte=today,
@@ -301,7 +301,7 @@ def send_response_reminders(*, now: datetime.datetime | None = None) -> dict[str
             response_request = ResponseRequest.objects.select_related("deviation", "organization").get(pk=pk)
             notifications.response_reminder(response_request=response_request)
             reminded += 1
-    past_due = ResponseRequest.objects.overdue(today).filter(overdue_marked_at__isnull=True)
+    past_due = pending.overdue(today).filter(overdue_marked_at__isnull=True)
     for pk in past_due.values_list("pk", flat=True).iterator():
         with transaction.atomic():
             if not ResponseRequest.objects.filter(pk=pk, overdue_marked_at__isnull=True).update(

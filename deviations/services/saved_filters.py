@@ -5,7 +5,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from config.errors import Invalid, NotAllowed
-from config.personal_data import guard_texts
+from config.personal_data import guard_texts, query_string_text
 
 from ..models import SavedFilter
 from ..selectors import active_memberships, may_delete_saved_filter
@@ -34,7 +34,7 @@ def save_filter(*, owner, name: str, queue: str, query: str, council=None) -> Sa
         raise NotAllowed(_("Du kan bara dela filter med samråd du är med i."))
     query = _clean_query(query)
     # The name and every value of the filter (a search text, say) are stored text like any other.
-    guard_texts(name=name, query=" ".join(v for _key, values in QueryDict(query).lists() for v in values))
+    guard_texts(name=name, query=query_string_text(query))
     if len(query) > SavedFilter._meta.get_field("query").max_length:
         raise Invalid(_("Filtret är för långt för att sparas."))
     saved, _created = SavedFilter.objects.update_or_create(

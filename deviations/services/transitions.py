@@ -8,18 +8,26 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from config.errors import Conflict, Invalid, NotAllowed
 from config.personal_data import guard_texts
 from councils.models import Council
 
 from .. import notifications, summary
-from ..models import Deviation, DeviationEvent
+from ..models import Deviation, DeviationEvent, ResponseRequest
 from ..selectors import roles_for
 from ..workflow import HANDLERS, TRANSITIONS, RejectReason, Role, Status, Transition
 from .routing import UNCONFIRMED_REFERENCE_PREFIX, council_for_place, next_reference
 
 logger = logging.getLogger(__name__)
+
+#: The event text of a request withdrawn because the report ended (``_withdraw_open_requests``), by the
+#: transition that ended it.
+WITHDRAWN_BY = {
+    "close": gettext_noop("Begäran om yttrande från %(org)s återkallad: rapporten avslutades."),
+    "reject": gettext_noop("Begäran om yttrande från %(org)s återkallad: rapporten avvisades."),
+}
 
 
 def site_language_text(message: str, params: dict | None = None) -> str:
@@ -133,6 +141,7 @@ def transition_held(
         )
         if transition.target is not None:
             deviation.status = transition.target
+        withdrawn = _withdraw_open_requests(deviation, now=now) if action in WITHDRAWN_BY else []
         deviation.save()
         write_event(
             deviation=deviation,
@@ -152,9 +161,36 @@ def transition_held(
             ),
             created_at=now,
         )
+        for request in withdrawn:
+            write_event(
+                deviation=deviation,
+                actor=actor,
+                actor_label=actor_label,
+                kind=DeviationEvent.Kind.NOTE,
+                action="cancel_response_request",
+                text=site_language_text(WITHDRAWN_BY[action], {"org": request.organization.name}),
+                created_at=now,
+            )
     logger.info("deviation %s: %s (%s -> %s)", deviation.reference, action, before.status, deviation.status)
     notifications.after_transition(deviation=deviation, action=action, from_status=before.status)
     return deviation
+
+
+def _withdraw_open_requests(deviation: Deviation, *, now) -> list[ResponseRequest]:
+    """Withdraw the report's unanswered response requests, as a handler withdrawing each would: a
+    report that is closed or rejected waits for no answer, so the counterparts' links stop working,
+    their staff lose access to it and no reminder goes out. Returns the requests withdrawn (locked
+    first: an answer committed meanwhile keeps its request, which is then no longer open)."""
+    requests = list(
+        deviation.response_requests.open()
+        .select_for_update(of=("self",))
+        .select_related("organization")
+        .order_by("pk")
+    )
+    if requests:
+        ResponseRequest.objects.filter(pk__in=[r.pk for r in requests]).update(cancelled_at=now)
+        deviation.response_due_on = None  # the earliest due date of the open requests: none are left
+    return requests
 
 
 @dataclass(frozen=True)

@@ -236,11 +236,12 @@ def test_token_form_refuses_bad_input(client, world):
     assert "personnummer" in str(response.context["form"].errors["name"]) and not ApiToken.objects.exists()
 
 
-def test_requests_are_rate_limited(world, settings):
-    from django.core.cache import cache
+def test_requests_are_rate_limited_in_the_cache_every_node_shares(world, settings):
+    from django.core.cache import cache, caches
     from rest_framework.throttling import UserRateThrottle
 
-    cache.clear()
+    shared = caches["ratelimit"]  # RATELIMIT_CACHE_URL: a PostgreSQL table, not a per-process cache
+    shared.clear()
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"user": "3/minute", "anon": "3/minute"},
@@ -252,11 +253,13 @@ def test_requests_are_rate_limited(world, settings):
         assert codes == [200, 200, 200, 429]
         response = client.get("/api/v1/reports/")
         assert response["Content-Type"] == PROBLEM and int(response["Retry-After"]) > 0
+        key = f"throttle_user_{world.coord_x.pk}"
+        assert len(shared.get(key)) == 3 and cache.get(key) is None
     finally:
         from rest_framework.settings import api_settings
 
         UserRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
-        cache.clear()
+        shared.clear()
 
 
 def test_documentation_pages_in_swedish_and_english(client):

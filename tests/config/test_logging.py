@@ -214,6 +214,30 @@ def test_development_server_lines_lose_long_path_segments():
     assert record.getMessage() == '"GET /status/…/ HTTP/1.1" 200 1234'
 
 
+def test_development_server_lines_pass_the_filter_that_shortens_signed_links():
+    """runserver's request lines reach the console handler and its filter: Django's own configuration
+    gives ``django.server`` a handler of its own that does not propagate, which would write the signed
+    links of /yttrande/, /status/ and /bekrafta/ in full."""
+    import io
+
+    server = logging.getLogger("django.server")
+    assert not server.propagate
+    streams = [h for h in server.handlers if type(h) is logging.StreamHandler]  # not pytest's capture
+    assert len(streams) == 1
+    handler = streams[0]
+    assert any(isinstance(f, RequestContextFilter) for f in handler.filters)
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    try:
+        server.info(
+            '"%s" %s %s', "GET /yttrande/eyJyIjoxMjd9:1xZHV0:abcdefghijklmnopqrstuvwxyz/ HTTP/1.1", 200, 1
+        )
+    finally:
+        handler.setStream(previous)
+    assert "GET /yttrande/…/ HTTP/1.1" in stream.getvalue()
+    assert "eyJyIjoxMjd9" not in stream.getvalue()
+
+
 def test_no_server_configuration_writes_an_access_log():
     """gunicorn logs no request lines unless told to: nothing in the image or compose file tells it."""
     from pathlib import Path

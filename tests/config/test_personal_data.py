@@ -268,6 +268,14 @@ def test_disguised_numbers_are_found(number, before, after):
         "8112\u00ad18-9876",  # soft hyphen
         "\ufeff811218-9876",  # byte order mark
         "811218\u00a0-\u00a09876",  # no-break spaces
+        # Doubled or spaced punctuation (found in a review): a doubled dash, a dot before the dash, a
+        # spaced slash or dot, also after a grouped date when it is all dashes.
+        "811218--9876",
+        "811218 -- 9876",
+        "811218.-9876",
+        "811218 / 9876",
+        "811218 . 9876",
+        "81-12-18--9876",
     ],
 )
 def test_pasted_identity_numbers_are_found(text):

@@ -80,6 +80,22 @@ def test_a_successful_login_resets_the_failure_count(client, axes_enabled):
     assert attempt(client, "anna", factories.DEFAULT_PASSWORD).status_code == 302
 
 
+def test_a_personnummer_typed_as_username_is_counted_but_never_stored(client, axes_enabled):
+    """People type their personnummer into login boxes: the login records (kept for weeks, shown in the
+    admin) hold a keyed hash of it, and the lockout still counts the same typed number; an ordinary
+    username is stored as typed."""
+    from axes.models import AccessFailureLog
+
+    for _ in range(5):
+        attempt(client, "19811218-9876", "fel-lösenord")
+    assert attempt(client, "19811218-9876", "fel-lösenord").status_code == 429
+    stored = set(AccessAttempt.objects.values_list("username", flat=True))
+    stored |= set(AccessFailureLog.objects.values_list("username", flat=True))
+    assert len(stored) == 1 and "9876" not in stored.pop()
+    attempt(client, "anna", "fel-lösenord")
+    assert AccessAttempt.objects.filter(username="anna").exists()
+
+
 def test_session_ends_after_inactivity(client):
     user = factories.UserFactory()
     client.force_login(user)

@@ -362,6 +362,80 @@ def test_cancelling_a_request_ends_link_and_counterpart_access(client, w):
     assert client.get(reverse("deviations:detail", args=[w.dev_x.reference])).status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("action", "options", "text"),
+    [
+        ("close", {}, "Begäran om yttrande från Psykiatri X återkallad: rapporten avslutades."),
+        (
+            "reject",
+            {"reject_reason": "personal_data"},
+            "Begäran om yttrande från Psykiatri X återkallad: rapporten avvisades.",
+        ),
+    ],
+)
+def test_ending_a_report_withdraws_its_open_requests(
+    client, w, mailoutbox, django_capture_on_commit_callbacks, action, options, text
+):
+    """Closing or rejecting a report awaiting a response (e.g. because it holds personal data) withdraws
+    the open requests, each with its event: the link stops working, the counterpart's staff lose the
+    report, no reminder goes out. An answered request keeps its answer."""
+    from deviations.services import transitions
+
+    open_request = _request(w)
+    answered = factories.ResponseRequestFactory(
+        deviation=w.dev_x, organization=w.org_psych, answered_at=timezone.now()
+    )
+    client.force_login(w.responder)
+    assert client.get(reverse("deviations:detail", args=[w.dev_x.reference])).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        transitions.apply_transition(
+            deviation=w.dev_x, action=action, actor=w.coord_x, text="Klart.", **options
+        )
+    open_request.refresh_from_db()
+    answered.refresh_from_db()
+    w.dev_x.refresh_from_db()
+    assert w.dev_x.status in (Status.CLOSED, Status.REJECTED)
+    assert open_request.cancelled_at == w.dev_x.closed_at and answered.cancelled_at is None
+    assert w.dev_x.response_due_on is None
+    withdrawn = w.dev_x.events.get(action="cancel_response_request")
+    assert (withdrawn.actor, withdrawn.text) == (w.coord_x, text.replace("Psykiatri X", w.org_psych.name))
+    assert client.get(reverse("deviations:detail", args=[w.dev_x.reference])).status_code == 404
+    client.logout()
+    respond = client.post(
+        reverse("deviations:respond", args=[make_token(open_request)]),
+        {"answered_by_name": "A", "what_happened": "B", "actions": "C"},
+    )
+    assert respond.status_code == 410
+    open_request.refresh_from_db()
+    assert open_request.answered_at is None
+    assert responses.send_response_reminders(now=timezone.now() + datetime.timedelta(days=60)) == {
+        "reminded": 0,
+        "overdue": 0,
+    }
+
+
+def test_a_request_left_open_on_an_ended_report_answers_no_more(client, w):
+    """A request still open on a closed report (written before closing withdrew them) gives no access,
+    takes no answer and gets no reminder; it stays counted as unanswered."""
+    legacy = factories.ResponseRequestFactory(
+        deviation=w.dev_x, organization=w.org_psych, due_on=stockholm_today() - datetime.timedelta(days=1)
+    )
+    type(w.dev_x).objects.filter(pk=w.dev_x.pk).update(status=Status.CLOSED, closed_at=timezone.now())
+    legacy.refresh_from_db()
+    assert legacy.is_open and not legacy.is_answerable
+    assert not ResponseRequest.objects.answerable().exists()
+    client.force_login(w.responder)
+    assert client.get(reverse("deviations:detail", args=[w.dev_x.reference])).status_code == 404
+    assert w.dev_x.reference not in client.get(reverse("deviations:my_response_requests")).content.decode()
+    client.logout()
+    assert client.get(reverse("deviations:respond", args=[make_token(legacy)])).status_code == 410
+    with pytest.raises(responses.ResponseLinkInvalid):
+        responses.record_response(
+            response_request=legacy, answered_by_name="A", what_happened="B", actions="C"
+        )
+    assert responses.send_response_reminders() == {"reminded": 0, "overdue": 0}
+
+
 def test_open_and_overdue_are_one_rule_for_querysets_and_rows(w):
     """ResponseRequest.objects.open()/.overdue(today) and the row's is_open/is_late agree: due today is
     open, not overdue; the day after it is overdue and an answer is late (still taken); answered or

@@ -10,7 +10,7 @@ from deviations.models import Deviation, DeviationEvent
 from deviations.selectors import roles_for
 from deviations.services import responses
 from deviations.services.transitions import apply_transition
-from deviations.workflow import TRANSITIONS, RejectReason, Role, Status, allowed_actions
+from deviations.workflow import FINAL_STATES, TRANSITIONS, RejectReason, Role, Status, allowed_actions
 from tests import factories
 from tests.deviations.triage_world import build_world, fast_passwords  # noqa: F401
 
@@ -61,6 +61,9 @@ def _check_case(w, action, status, role):
     Deviation.objects.filter(pk=deviation.pk).update(status=status)
     deviation.refresh_from_db()
     user = _user_with_role(w, Role(role), deviation)
+    if role == Role.COUNTERPART and status in FINAL_STATES:
+        # A closed or rejected report has no counterpart: its requests answer no more.
+        return None if roles_for(user, deviation) == set() else "a counterpart of an ended report"
     if roles_for(user, deviation) != {Role(role)}:
         return f"setup: roles_for gives {roles_for(user, deviation)}"
     transition = TRANSITIONS[action]
