@@ -202,7 +202,10 @@ class ExtendDeadlineForm(forms.Form):
 
 class NoteForm(forms.Form):
     text = forms.CharField(
-        label=_("Anteckning"), widget=forms.Textarea(attrs={"rows": 3}), max_length=TEXT_MAX
+        label=_("Anteckning"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=TEXT_MAX,
+        error_messages={"required": _("Anteckningen får inte vara tom.")},
     )
 
 

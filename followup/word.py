@@ -10,7 +10,7 @@ tables next to them.
 import io
 
 from django.http import HttpResponse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
 from .document import Bullets, Document, Heading, Paragraph, Swedish, Table, parts_of
@@ -154,9 +154,9 @@ def _page_numbers(word) -> None:
 
     paragraph = word.sections[0].footer.paragraphs[0]
     paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    paragraph.add_run(_("sida") + " ")
+    paragraph.add_run(pgettext("sida x av y", "sida") + " ")
     _field(paragraph, "PAGE", "1")
-    paragraph.add_run(" " + _("av") + " ")
+    paragraph.add_run(" " + pgettext("sida x av y", "av") + " ")
     _field(paragraph, "NUMPAGES", "1")
 
 

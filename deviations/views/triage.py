@@ -2,6 +2,8 @@
 systemic issues (the queues are in ``views/queues.py``). Views translate HTTP to selector/service calls;
 the rules live there."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -179,9 +181,16 @@ def note(request, reference: str, visibility: str):
     if visibility not in {"intern", "rapportor"}:
         raise Http404
     form = NoteForm(request.POST, prefix=visibility)
+    # A refused note: the page again, the note kept in its form with the error on the field and in the
+    # form's error summary, which takes the focus (app.js), so it is seen and announced.
+    refused = partial(
+        render_detail,
+        request,
+        deviation.reference,
+        **{"internal_note_form" if visibility == "intern" else "reporter_note_form": form},
+    )
     if not form.is_valid():
-        messages.error(request, _("Anteckningen får inte vara tom."))
-        return redirect("deviations:detail", deviation.reference)
+        return refused()
     try:
         notes.add_note(
             deviation=deviation,
@@ -191,10 +200,8 @@ def note(request, reference: str, visibility: str):
         )
     except ApplicationError as exc:
         if exc.errors:
-            # The page again, the note kept in its form with the error on the field.
             add_service_errors(form, exc)
-            name = "internal_note_form" if visibility == "intern" else "reporter_note_form"
-            return render_detail(request, deviation.reference, **{name: form})
+            return refused()
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Anteckningen är sparad."))

@@ -70,8 +70,8 @@ def axe_check(page, name: str) -> None:
 def check_page(page, name: str, *, language: str | None = None) -> None:
     """The checks for every distinct page a journey visits: ``lang`` set (to ``language`` if given),
     a title, one ``h1``, one ``main`` landmark, headings in order, axe-core (WCAG 2.0/2.1 A and AA) with
-    no violations, no horizontal scrolling at 320 px (wide tables scroll in a focusable, named box);
-    then a screenshot named ``name``."""
+    no violations, no horizontal scrolling at 320 px (wide tables scroll in a focusable, named box) nor
+    with the text at 200 %; then a screenshot named ``name``."""
     # A click that submits a form may still be replacing the document: check the page it leads to.
     page.wait_for_load_state("load")
     lang = page.get_attribute("html", "lang")
@@ -84,6 +84,7 @@ def check_page(page, name: str, *, language: str | None = None) -> None:
     check_heading_order(page, name)
     axe_check(page, name)
     check_reflow(page)
+    check_text_resize(page)
     screenshot(page, name)
 
 
@@ -100,32 +101,52 @@ def check_heading_order(page, name: str) -> None:
         previous = level
 
 
+#: What sticks out of the page sideways (null if nothing): the page's widths and the first elements
+#: beyond its right edge that do not scroll inside a box of their own (.table-responsive).
+_OVERFLOW_JS = """() => {
+  const root = document.documentElement;
+  if (root.scrollWidth <= root.clientWidth) return null;
+  const inScrollBox = el => {
+    for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+      if (["auto", "scroll", "hidden"].includes(getComputedStyle(up).overflowX)) return true;
+    }
+    return false;
+  };
+  const wide = [...document.body.querySelectorAll("*")]
+    .filter(el => el.getBoundingClientRect().right > root.clientWidth + 1 && !inScrollBox(el))
+    .slice(0, 5)
+    .map(el => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
+               + (el.className && typeof el.className === "string"
+                  ? "." + el.className.trim().split(/\\s+/).join(".") : ""));
+  return {scrollWidth: root.scrollWidth, clientWidth: root.clientWidth, wide};
+}"""
+
+
+def check_text_resize(page, width: int = 1280) -> None:
+    """WCAG 1.4.4 Resize text: with the text at 200 % (the browser's font size doubled, as "zoom text
+    only" does; the layout's pixel breakpoints stay where they are) at ``width`` px, nothing scrolls
+    sideways. Page zoom is checked by ``check_reflow``; the menu must also wrap, not run off the page."""
+    original = page.viewport_size
+    page.set_viewport_size({"width": width, "height": 800})
+    page.evaluate("() => document.documentElement.style.setProperty('font-size', '200%')")
+    try:
+        overflow = page.evaluate(_OVERFLOW_JS)
+        assert overflow is None, (
+            f"Horizontal scrolling with 200 % text at {width} px on {page.url}: scrollWidth "
+            f"{overflow['scrollWidth']} > clientWidth {overflow['clientWidth']}; too wide: {overflow['wide']}"
+        )
+    finally:
+        page.evaluate("() => document.documentElement.style.removeProperty('font-size')")
+        page.set_viewport_size(original)
+
+
 def check_reflow(page, width: int = 320) -> None:
     """WCAG 1.4.10 Reflow: at 320 CSS px (1280 px at 400 % zoom) nothing scrolls sideways.
     The viewport is restored afterwards."""
     original = page.viewport_size
     page.set_viewport_size({"width": width, "height": 800})
     try:
-        overflow = page.evaluate(
-            """() => {
-              const root = document.documentElement;
-              if (root.scrollWidth <= root.clientWidth) return null;
-              // What sticks out of the page, not what scrolls inside its own box (.table-responsive).
-              const inScrollBox = el => {
-                for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
-                  if (["auto", "scroll", "hidden"].includes(getComputedStyle(up).overflowX)) return true;
-                }
-                return false;
-              };
-              const wide = [...document.body.querySelectorAll("*")]
-                .filter(el => el.getBoundingClientRect().right > root.clientWidth + 1 && !inScrollBox(el))
-                .slice(0, 5)
-                .map(el => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
-                           + (el.className && typeof el.className === "string"
-                              ? "." + el.className.trim().split(/\\s+/).join(".") : ""));
-              return {scrollWidth: root.scrollWidth, clientWidth: root.clientWidth, wide};
-            }"""
-        )
+        overflow = page.evaluate(_OVERFLOW_JS)
         assert overflow is None, (
             f"Horizontal scrolling at {width} px on {page.url}: scrollWidth {overflow['scrollWidth']} > "
             f"clientWidth {overflow['clientWidth']}; too wide: {overflow['wide']}"

@@ -307,6 +307,31 @@ def test_notes_internal_and_reporter_visible(client, w, mailoutbox, django_captu
     }
 
 
+@pytest.mark.parametrize(
+    ("visibility", "text", "message"),
+    [
+        ("intern", "", "Anteckningen får inte vara tom."),
+        ("intern", "Ring 811218-9876 om detta", "personnummer"),
+        ("rapportor", "   ", "Anteckningen får inte vara tom."),
+    ],
+)
+def test_a_refused_note_is_shown_in_an_error_summary_with_the_text_kept(client, w, visibility, text, message):
+    """The note's form comes back with an error summary (which app.js focuses: seen and announced, not
+    only on the field far down the page), linked to the field, the text kept; nothing is saved."""
+    client.force_login(w.member_x)
+    response = client.post(
+        reverse("deviations:note", args=[w.dev_x.reference, visibility]), {f"{visibility}-text": text}
+    )
+    assert response.status_code == 200
+    content = response.content.decode()
+    summary = content[content.index('class="alert alert-danger error-summary"') :]
+    summary = summary[: summary.index("</div>")]
+    assert message in summary and f'href="#id_{visibility}-text"' in summary
+    if text.strip():
+        assert text in content[content.index(f'id="id_{visibility}-text"') :]
+    assert not w.dev_x.events.exists()
+
+
 # --- Queue: filters, sorting, keyset pagination, query counts --------------------------------------
 
 

@@ -387,6 +387,7 @@ def test_the_english_word_document_keeps_the_stored_names_swedish(client, datase
     response = client.get("/en" + reverse("followup:document_docx"), params(dataset))
     word = docx.Document(io.BytesIO(response.content))
     assert word.core_properties.language == "en-GB"
+    assert word.sections[0].footer.paragraphs[0].text == "page 1 of 1"  # fields, shown as 1 until updated
 
     def language(paragraph):
         langs = {

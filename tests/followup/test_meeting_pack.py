@@ -219,10 +219,14 @@ def test_pdf_pack_is_tagged_with_the_document_language(client, pack_data, prefix
     client.force_login(pack_data["member"])
     response = client.get(prefix + url(pack_data["council"], pdf=True), QUERY)
     assert response.status_code == 200
-    catalog = PdfReader(io.BytesIO(response.content)).trailer["/Root"]
+    reader = PdfReader(io.BytesIO(response.content))
+    catalog = reader.trailer["/Root"]
     assert catalog["/Lang"] == language
     assert catalog["/MarkInfo"]["/Marked"]
     assert "/StructTreeRoot" in catalog
+    pages = len(reader.pages)
+    footer = f"page 1 of {pages}" if language == "en" else f"sida 1 av {pages}"
+    assert footer in reader.pages[0].extract_text()  # the page numbers in the document's language
 
 
 def test_proposed_escalations_list_only_open_locally_handled_reports_in_the_window(pack_data):
