@@ -101,15 +101,19 @@ def transition(request, reference: str, action: str):
         data = form.cleaned_data
         try:
             if transition_.form == "request_response":
-                responses.request_response(
+                requests = responses.request_response(
                     deviation=deviation,
                     organizations=data["organizations"],
                     actor=request.user,
                     message=data["message"],
                     due_on=data["due_on"],
                 )
+                done = _("Begäran om yttrande är skickad till %(organizations)s, svar senast %(due)s.") % {
+                    "organizations": ", ".join(r.organization.name for r in requests),
+                    "due": requests[0].due_on.isoformat(),
+                }
             else:
-                transitions.apply_transition(
+                changed = transitions.apply_transition(
                     deviation=deviation,
                     action=action,
                     actor=request.user,
@@ -118,19 +122,30 @@ def transition(request, reference: str, action: str):
                     reject_reason=data.get("reason", ""),
                     duplicate_of=getattr(form, "duplicate_of", None),
                 )
+                done = _transition_done(transition_, changed)
         except ApplicationError as exc:
             if not exc.errors:
                 messages.error(request, exc.message)
                 return redirect("deviations:detail", deviation.reference)
             add_service_errors(form, exc)  # e.g. an identity number in the text, shown on its field
         else:
-            messages.success(request, _("Klart: %(action)s.") % {"action": transition_.label})
+            messages.success(request, done)
             return _after_action(request, deviation)
     return render(
         request,
         "deviations/transition.html",
         {"deviation": deviation, "transition": transition_, "form": form},
     )
+
+
+def _transition_done(transition_, deviation) -> str:
+    """What a transition did, for the message after it: the report's new status, or its new council."""
+    if transition_.action == "reroute":
+        return _("Rapporten är flyttad till %(council)s.") % {"council": deviation.council}
+    return _("%(action)s: rapporten har nu status ”%(status)s”.") % {
+        "action": transition_.label,
+        "status": deviation.get_status_display(),
+    }
 
 
 @login_required

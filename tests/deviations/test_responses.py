@@ -90,6 +90,9 @@ def test_request_response_via_the_view(client, w, mailoutbox, django_capture_on_
     assert response.status_code == 302
     assert ResponseRequest.objects.get().due_on.isoformat() == due
     assert len(mailoutbox) == 1
+    # What was done, where it is seen after the redirect.
+    shown = [str(m) for m in client.get(response["Location"]).context["messages"]]
+    assert shown == [f"Begäran om yttrande är skickad till {w.org_psych.name}, svar senast {due}."]
     # A past due date is refused with a message next to the field.
     response = client.post(url, {"organizations": [w.org_psych.pk], "due_on": "2020-01-01"})
     assert "måste ligga i framtiden" in response.content.decode()

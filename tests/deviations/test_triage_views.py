@@ -30,6 +30,28 @@ def action_url(deviation, action):
     return reverse("deviations:transition", args=[deviation.reference, action])
 
 
+@pytest.mark.parametrize(
+    ("action", "data", "message"),
+    [
+        ("start_triage", {"text": ""}, "Påbörja bedömning: rapporten har nu status ”Under bedömning”."),
+        (
+            "reject",
+            {"reason": "not_a_deviation", "text": "Ingen brist."},
+            "Avvisa: rapporten har nu status ”Avvisad”.",
+        ),
+        ("reroute", {"council": "COUNCIL_Z", "text": "Fel område."}, "Rapporten är flyttad till COUNCIL_Z."),
+    ],
+)
+def test_the_message_after_an_action_says_what_it_did(client, w, action, data, message):
+    """Not "Klart: <the button's label>": the report's new status, or where it went."""
+    w.dev_x.status = Status.SUBMITTED
+    w.dev_x.save()
+    data = {k: (w.council_z.pk if v == "COUNCIL_Z" else v) for k, v in data.items()}
+    client.force_login(w.regional)
+    response = client.post(action_url(w.dev_x, action), data, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [message.replace("COUNCIL_Z", str(w.council_z))]
+
+
 # --- Scoping -------------------------------------------------------------------------------------
 
 

@@ -189,6 +189,20 @@ def test_bad_dates_give_swedish_errors(client, pack_data):
     assert response.status_code == 400
 
 
+def test_the_packs_scroll_boxes_have_unique_names_and_swedish_captions_are_marked(client, pack_data):
+    """Each table's scroll box is named by its caption: a category under two agreements gave two boxes
+    the same name. The proposed escalations' captions are stored Swedish names: lang="sv"."""
+    import re
+
+    report = pack_data["report"]
+    report("SB-2026-00120", D(2026, 6, 1), Status.TRIAGE)
+    client.force_login(pack_data["member"])
+    content = client.get("/en" + url(pack_data["council"]), QUERY).content.decode()
+    names = re.findall(r'role="region" aria-label="([^"]*)"', content)
+    assert names and len(names) == len(set(names))
+    assert re.search(r'<caption lang="sv">[^<]+ – [^<]+</caption>', content)
+
+
 def test_pdf_pack_holds_headings_and_references(client, pack_data):
     from pypdf import PdfReader
 
