@@ -103,9 +103,10 @@ def test_detail_page_lists_the_taxonomy_grouped_in_fieldsets_for_handlers(client
     w.dev_x.contributing_factors.set([w.late])
     client.force_login(w.coord_x)
     html = client.get(reverse("deviations:detail", args=[w.dev_x.reference])).content.decode()
-    assert '<legend class="h6 mb-1">Informationsöverföring</legend>' in html
+    # The factors are stored Swedish: marked so, also on the English page.
+    assert '<legend class="h6 mb-1" lang="sv">Informationsöverföring</legend>' in html
     assert f'value="{w.late.pk}" id="factor-{w.late.pk}" checked' in html
-    assert "Informationsöverföring i allmänhet" in html
+    assert '<span lang="sv">Informationsöverföring</span> i allmänhet' in html
     assert f'value="{w.retired.pk}"' not in html  # inactive and not on the report
     client.force_login(w.reporter_a)
     html = client.get(reverse("deviations:detail", args=[w.dev_x.reference])).content.decode()
