@@ -6,6 +6,7 @@ import re
 
 from django import forms
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from agreements.models import Agreement
@@ -206,13 +207,15 @@ class AnalysisForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.commitments = list(commitments)
         for commitment in self.commitments:
+            # The commitment is stored Swedish: marked so inside the label, also on the English page.
+            swedish = format_html('<span lang="sv">{}</span>', commitment)
             self.fields[f"results_{commitment.pk}"] = forms.CharField(
-                label=_("Resultat: %(commitment)s") % {"commitment": commitment},
+                label=format_html(_("Resultat: {commitment}"), commitment=swedish),
                 required=False,
                 widget=forms.Textarea(attrs={"rows": 3}),
             )
             self.fields[f"analysis_{commitment.pk}"] = forms.CharField(
-                label=_("Analys mot målsättningen: %(commitment)s") % {"commitment": commitment},
+                label=format_html(_("Analys mot målsättningen: {commitment}"), commitment=swedish),
                 required=False,
                 widget=forms.Textarea(attrs={"rows": 3}),
             )

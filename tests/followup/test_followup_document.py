@@ -293,6 +293,9 @@ def test_the_analysis_form_saves_every_section_and_proposes_hindering_factors(
     form = page.context["analysis_form"]
     assert form.initial["hindering_factors"].startswith("Informationsöverföring: 3 av 4 rapporter")
     commitment = tagged.reports["d1"].commitment
+    # The commitment in a field's label is stored Swedish: marked so, also on the English page.
+    english = client.get("/en" + reverse("followup:followup"), params(tagged)).content.decode()
+    assert f'Results: <span lang="sv">{commitment}</span>' in english
     response = client.post(
         save_url(tagged),
         {
