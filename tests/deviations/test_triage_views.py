@@ -52,6 +52,23 @@ def test_the_message_after_an_action_says_what_it_did(client, w, action, data, m
     assert [str(m) for m in response.context["messages"]] == [message.replace("COUNCIL_Z", str(w.council_z))]
 
 
+def test_the_error_summary_names_a_field_once(client, w):
+    """An error that names its field ("Motivering (…) måste fyllas i.") is not prefixed with the label
+    again in the summary; one that does not name it is."""
+    import html as html_module
+
+    w.dev_x.status = Status.TRIAGE
+    w.dev_x.save()
+    client.force_login(w.coord_x)
+    page = client.post(action_url(w.dev_x, "escalate"), {"text": ""})
+    assert page.status_code == 200
+    content = html_module.unescape(page.content.decode())
+    summary = content[content.index("error-summary") :]
+    summary = summary[: summary.index("</ul>")]
+    label = str(page.context["form"].fields["text"].label)
+    assert f"{label} måste fyllas i." in summary and f"{label}: {label}" not in summary
+
+
 # --- Scoping -------------------------------------------------------------------------------------
 
 
