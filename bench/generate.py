@@ -806,7 +806,7 @@ class Generator:
                     contact_erased_at = closed_at + retention + dt.timedelta(hours=2)
                     reporter_name = reporter_email = reporter_phone = ""
 
-                # Events; the response summaries (services.responses.sync_response_summaries) on the way.
+                # Events; the response summaries (services.response_summaries) on the way.
                 response_due_on = response_received_at = None
                 from_status = "unconfirmed"
                 for (action, to_status), ts in zip(path, step_times, strict=True):

@@ -343,7 +343,7 @@ class Deviation(models.Model):
     first_response_at = models.DateTimeField(_("första åtgärd"), null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(_("uppdaterad"), auto_now=True)
     closed_at = models.DateTimeField(_("avslutad"), null=True, blank=True, editable=False)
-    # Summaries of the report's response requests, kept by services.responses.sync_response_summaries
+    # Summaries of the report's response requests, kept by services.response_summaries.sync_response_summaries
     # (every write of a request calls it) so the queue filters and sorts on them with an index and keyset
     # pagination: the earliest due date of the open requests, and when the latest answer came in.
     response_due_on = models.DateField(

@@ -8,7 +8,6 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Min, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -20,6 +19,7 @@ from .. import notifications, summary
 from ..dates import stockholm_today
 from ..models import Deviation, DeviationEvent, ResponseRequest
 from ..workflow import Status
+from .response_summaries import sync_response_summaries
 from .transitions import apply_transition, require_handler, site_language_text, transition_held, write_event
 
 logger = logging.getLogger(__name__)
@@ -27,23 +27,6 @@ logger = logging.getLogger(__name__)
 
 class ResponseLinkInvalid(Conflict):
     """The answer link was already used, withdrawn or is past its due date."""
-
-
-def sync_response_summaries(deviation_ids: Iterable[int] | None = None) -> int:
-    """Recompute the reports' response summaries from their requests (``Deviation.response_due_on``:
-    the earliest due date of the open requests; ``response_received_at``: the latest answer), in one
-    UPDATE. Every writer of response requests calls it for the reports it touched (these services,
-    the demo data, the bench); ``None`` recomputes every report (the migration that added them).
-    Returns the number of reports changed."""
-    open_requests = ResponseRequest.objects.open().filter(deviation_id=OuterRef("pk"))
-    answered = ResponseRequest.objects.filter(deviation_id=OuterRef("pk"), answered_at__isnull=False)
-    due = open_requests.order_by().values("deviation_id").annotate(due=Min("due_on")).values("due")
-    received = answered.order_by().values("deviation_id").annotate(at=Max("answered_at")).values("at")
-    if deviation_ids is None:
-        reports = Deviation.objects.filter(pk__in=ResponseRequest.objects.values("deviation_id"))
-    else:
-        reports = Deviation.objects.filter(pk__in=list(deviation_ids))
-    return reports.update(response_due_on=Subquery(due), response_received_at=Subquery(received))
 
 
 @transaction.atomic

@@ -18,6 +18,7 @@ from .. import notifications, summary
 from ..models import Deviation, DeviationEvent, ResponseRequest
 from ..selectors import roles_for
 from ..workflow import HANDLERS, TRANSITIONS, RejectReason, Role, Status, Transition
+from .response_summaries import sync_response_summaries
 from .routing import UNCONFIRMED_REFERENCE_PREFIX, council_for_place, next_reference
 
 logger = logging.getLogger(__name__)
@@ -143,6 +144,9 @@ def transition_held(
             deviation.status = transition.target
         withdrawn = _withdraw_open_requests(deviation, now=now) if action in WITHDRAWN_BY else []
         deviation.save()
+        if withdrawn:
+            sync_response_summaries([deviation.pk])
+            deviation.refresh_from_db(fields=["response_due_on", "response_received_at"])
         write_event(
             deviation=deviation,
             actor=actor,
@@ -180,7 +184,8 @@ def _withdraw_open_requests(deviation: Deviation, *, now) -> list[ResponseReques
     """Withdraw the report's unanswered response requests, as a handler withdrawing each would: a
     report that is closed or rejected waits for no answer, so the counterparts' links stop working,
     their staff lose access to it and no reminder goes out. Returns the requests withdrawn (locked
-    first: an answer committed meanwhile keeps its request, which is then no longer open)."""
+    first: an answer committed meanwhile keeps its request, which is then no longer open); the caller
+    recomputes the report's response summaries after saving it."""
     requests = list(
         deviation.response_requests.open()
         .select_for_update(of=("self",))
@@ -189,7 +194,6 @@ def _withdraw_open_requests(deviation: Deviation, *, now) -> list[ResponseReques
     )
     if requests:
         ResponseRequest.objects.filter(pk__in=[r.pk for r in requests]).update(cancelled_at=now)
-        deviation.response_due_on = None  # the earliest due date of the open requests: none are left
     return requests
 
 
