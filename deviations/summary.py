@@ -92,24 +92,27 @@ def _seconds(start: str, end: str) -> str:
     return f"greatest(0, round(extract(epoch from ({end} - {start}))))::bigint"
 
 
-_PLACE = "r.agreement_id, r.basis, r.month, r.council_pk, r.municipality_id"
+#: A report's place: its agreement, the months of its two dates (NULL where that basis is not counted),
+#: council and municipality. The bases are told apart only at the end: each report is read once.
+_PLACE = "r.agreement_id, r.reported_month, r.occurred_month, r.council_pk, r.municipality_id"
 
 ROWS_SQL = f"""
 WITH r AS (
-    SELECT d.id, d.agreement_id, b.basis, d.status, d.category_id, d.commitment_id, d.severity,
+    SELECT d.id, d.agreement_id, d.status, d.category_id, d.commitment_id, d.severity,
            d.sip_involved, d.discharge_involved, d.systemic_issue_id, d.reporting_organization_id,
            d.submitted_at, d.first_response_at, d.closed_at, d.municipality_id,
            coalesce(d.council_id, 0) AS council_pk,
-           date_trunc('month', CASE b.basis WHEN 'reported_on' THEN d.reported_on
-                                            ELSE d.occurred_on END)::date AS month,
+           CASE WHEN {{reported}} THEN date_trunc('month', d.reported_on)::date END AS reported_month,
+           CASE WHEN {{occurred}} THEN date_trunc('month', d.occurred_on)::date END AS occurred_month,
            EXISTS (SELECT 1 FROM deviations_deviationevent e WHERE e.deviation_id = d.id
                    AND e.kind = 'transition' AND e.action = 'escalate') AS escalated,
            EXISTS (SELECT 1 FROM deviations_deviationevent e WHERE e.deviation_id = d.id
                    AND e.kind = 'transition' AND e.action = 'resolve_locally') AS resolved_locally,
            EXISTS (SELECT 1 FROM deviations_deviation_contributing_factors t
-                   WHERE t.deviation_id = d.id) AS tagged
+                   WHERE t.deviation_id = d.id) AS tagged,
+           ARRAY(SELECT c.organization_id FROM deviations_deviation_counterpart_organizations c
+                 WHERE c.deviation_id = d.id) AS counterparts
     FROM deviations_deviation d
-    CROSS JOIN (VALUES ('reported_on'), ('occurred_on')) AS b(basis)
     WHERE d.status <> '{Status.UNCONFIRMED}' AND ({{where}})
 ),
 q AS (
@@ -155,7 +158,7 @@ m AS (
     WHERE v.key IS NOT NULL
   UNION ALL
     SELECT {_PLACE}, v.measure, r.reporting_organization_id || ':' || c.organization_id, v.seconds
-    FROM r JOIN deviations_deviation_counterpart_organizations c ON c.deviation_id = r.id
+    FROM r CROSS JOIN LATERAL unnest(r.counterparts) AS c(organization_id)
     CROSS JOIN LATERAL (SELECT r.first_response_at IS NOT NULL AND r.submitted_at IS NOT NULL AS answered)
         AS a
     CROSS JOIN LATERAL (VALUES
@@ -164,7 +167,8 @@ m AS (
     ) AS v(measure, seconds, counted)
     WHERE v.counted
   UNION ALL
-    SELECT agreement_id, basis, month, council_pk, municipality_id, 'principal', kind, 0::bigint
+    SELECT agreement_id, reported_month, occurred_month, council_pk, municipality_id, 'principal', kind,
+           0::bigint
     FROM (
         SELECT DISTINCT r.id, {_PLACE},
                CASE WHEN ro.principal_municipality_id IS NOT NULL AND co.principal_region_id IS NOT NULL
@@ -175,7 +179,7 @@ m AS (
                          AND co.principal_municipality_id IS NOT NULL
                         THEN 'municipality_municipality'
                     ELSE 'region_region' END AS kind
-        FROM r JOIN deviations_deviation_counterpart_organizations c ON c.deviation_id = r.id
+        FROM r CROSS JOIN LATERAL unnest(r.counterparts) AS c(organization_id)
         JOIN agreements_organization ro ON ro.id = r.reporting_organization_id
         JOIN agreements_organization co ON co.id = c.organization_id
     ) AS p
@@ -203,12 +207,28 @@ m AS (
         ('factor_group', f.main_id::text),
         ('commitment_factor', coalesce(r.commitment_id::text, '') || ':' || f.main_id)
     ) AS v(measure, key)
+),
+g AS (
+    SELECT agreement_id, reported_month, occurred_month, council_pk, municipality_id, measure, key,
+           count(*) AS n, sum(seconds) AS seconds
+    FROM m
+    GROUP BY agreement_id, reported_month, occurred_month, council_pk, municipality_id, measure, key
 )
-SELECT agreement_id, basis, month, council_pk, municipality_id, measure, key,
-       count(*) AS n, sum(seconds)::bigint AS seconds
-FROM m
-GROUP BY agreement_id, basis, month, council_pk, municipality_id, measure, key
+SELECT g.agreement_id, b.basis, b.month, g.council_pk, g.municipality_id, g.measure, g.key,
+       sum(g.n)::bigint AS n, sum(g.seconds)::bigint AS seconds
+FROM g CROSS JOIN LATERAL (VALUES ('reported_on', g.reported_month), ('occurred_on', g.occurred_month))
+    AS b(basis, month)
+WHERE b.month IS NOT NULL
+GROUP BY g.agreement_id, b.basis, b.month, g.council_pk, g.municipality_id, g.measure, g.key
 """  # noqa: S608 (constant fragments; the values are parameters)
+
+
+def rows_sql(where: str, *, reported: str = "true", occurred: str = "true") -> str:
+    """``ROWS_SQL`` for the reports matching ``where`` (SQL on ``d``, the report), counted on the date
+    basis ``reported_on`` where ``reported`` holds for the report and on ``occurred_on`` where ``occurred``
+    does (``where`` implies one of them)."""
+    return ROWS_SQL.replace("{where}", where).replace("{reported}", reported).replace("{occurred}", occurred)
+
 
 #: How many months a stored row covers from ``month``: the month, its quarter, its calendar year.
 SPANS = (1, 3, 12)
@@ -304,16 +324,15 @@ def reading_connection():
     return connections[router.db_for_read(FollowUpSummary)]
 
 
-def _rows(where: str, params: dict, *, by_key: bool = False, using=None) -> dict:
-    """``{key: (n, seconds)}`` at the place level for the reports matching ``where`` (SQL on ``d``,
-    the report, and ``b.basis``); ``by_key``: ``where`` names a few reports by id (a generic plan:
-    ``config.db.GENERIC_PLAN_SETTINGS``);
+def _rows(sql: str, params: dict, *, by_key: bool = False, using=None) -> dict:
+    """``{key: (n, seconds)}`` at the place level from ``sql`` (``rows_sql``); ``by_key``: it names a few
+    reports by id (a generic plan: ``config.db.GENERIC_PLAN_SETTINGS``);
     ``using``: the connection (the primary's by default: the services' reads before a change)."""
     with (
         (using or connection).cursor() as cursor,
         settings_for_block(cursor, GENERIC_PLAN_SETTINGS) if by_key else nullcontext(),
     ):
-        cursor.execute(ROWS_SQL.replace("{where}", where), _params(params))
+        cursor.execute(sql, _params(params))
         rows = cursor.fetchall()
     return {tuple(row[:7]): (row[7], row[8]) for row in rows}
 
@@ -323,16 +342,23 @@ def rows_for_reports(ids) -> dict:
     ids = [pk for pk in ids if pk is not None]
     if not ids:
         return {}
-    return _rows("d.id = ANY(%(ids)s)", {"ids": ids}, by_key=True)
+    return _rows(rows_sql("d.id = ANY(%(ids)s)"), {"ids": ids}, by_key=True)
 
 
-#: The reports one part of the rebuild counts: an agreement's reports whose ``basis`` date lies in one
-#: calendar year (the stored rows of a part are all its own: agreement, basis and the year hold every
-#: month, quarter and year row it adds to); ``live_rows`` reads part of a month with it. The date range
-#: (``end`` excluded) is the covering index's (``agreement``, ``reported_on``/``occurred_on``).
-_PART = (
-    "d.agreement_id = %(agreement)s AND b.basis = %(basis)s "
-    "AND d.{basis} >= %(start)s AND d.{basis} < %(end)s"
+def _dated(basis: str) -> str:
+    """The report's ``basis`` date lies in ``start``..``end`` (``end`` excluded): a range of the covering
+    index (``agreement``, ``reported_on``/``occurred_on``) with the agreement."""
+    return f"(d.{basis} >= %(start)s AND d.{basis} < %(end)s)"
+
+
+#: What one part of the rebuild counts: an agreement's reports either of whose dates lies in one calendar
+#: year, each on the bases whose date lies in it (the stored rows of a part are all its own: agreement and
+#: year hold every month, quarter and year row it adds to, for both bases). A report is read once for
+#: both bases where both dates lie in the year, as most do.
+_PART_SQL = rows_sql(
+    f"d.agreement_id = %(agreement)s AND ({_dated('reported_on')} OR {_dated('occurred_on')})",
+    reported=_dated("reported_on"),
+    occurred=_dated("occurred_on"),
 )
 
 
@@ -341,11 +367,12 @@ def live_rows(*, agreement_pk: int, basis: str, start, end) -> dict:
     from the reports (place level): for the part of a month a custom period covers."""
     if basis not in BASES:
         raise ValueError(f"unknown date basis {basis!r}")
-    return _rows(
-        _PART.replace("{basis}", basis),
-        {"agreement": agreement_pk, "basis": basis, "start": start, "end": end + timedelta(days=1)},
-        using=reading_connection(),
+    reported, occurred = ("true", "false") if basis == "reported_on" else ("false", "true")
+    sql = rows_sql(
+        f"d.agreement_id = %(agreement)s AND {_dated(basis)}", reported=reported, occurred=occurred
     )
+    params = {"agreement": agreement_pk, "start": start, "end": end + timedelta(days=1)}
+    return _rows(sql, params, using=reading_connection())
 
 
 def _apply(ids: list[int], before: dict) -> None:
@@ -357,7 +384,7 @@ def _apply(ids: list[int], before: dict) -> None:
         for column, value in zip(columns, (*key, -n, -seconds), strict=True):
             column.append(value)
     unnest = ", ".join(f"%(b{i})s::{type_}[]" for i, type_ in enumerate(_PLACE_TYPES))
-    after = ROWS_SQL.replace("{where}", "d.id = ANY(%(ids)s)")
+    after = rows_sql("d.id = ANY(%(ids)s)")
     place = "agreement_id, basis, month, council_pk, municipality_id, measure, key"
     sql = (
         f"INSERT INTO {_PENDING_TABLE} "  # noqa: S608 (constant fragments; the values are parameters)
@@ -524,29 +551,21 @@ def _temporary_table(cursor, name: str) -> None:
 
 
 def _parts(cursor) -> list[dict]:
-    """The parameters of ``_PART`` for every agreement, basis and calendar year from the agreement's
-    first report to its last (each bound read from the index's end: no scan of the reports)."""
+    """The parameters of ``_PART_SQL`` for every agreement and calendar year from the agreement's first
+    report to its last: from its earliest ``occurred_on`` to its latest ``reported_on`` (a report cannot
+    be reported before it occurred; each bound read from an index's end: no scan of the reports)."""
     agreements = Deviation._meta.get_field("agreement").related_model._meta.db_table
     table = Deviation._meta.db_table
-    parts = []
-    for basis in BASES:
-        cursor.execute(
-            f"SELECT a.id, (SELECT min({basis}) FROM {table} WHERE agreement_id = a.id), "  # noqa: S608
-            f"(SELECT max({basis}) FROM {table} WHERE agreement_id = a.id) FROM {agreements} a ORDER BY a.id"
-        )
-        for agreement, first, last in cursor.fetchall():
-            if first is None:
-                continue
-            for year in range(first.year, last.year + 1):
-                parts.append(
-                    {
-                        "agreement": agreement,
-                        "basis": basis,
-                        "start": date(year, 1, 1),
-                        "end": date(year + 1, 1, 1),
-                    }
-                )
-    return parts
+    cursor.execute(
+        f"SELECT a.id, (SELECT min(occurred_on) FROM {table} WHERE agreement_id = a.id), "  # noqa: S608
+        f"(SELECT max(reported_on) FROM {table} WHERE agreement_id = a.id) FROM {agreements} a ORDER BY a.id"
+    )
+    return [
+        {"agreement": agreement, "start": date(year, 1, 1), "end": date(year + 1, 1, 1)}
+        for agreement, first, last in cursor.fetchall()
+        if first is not None
+        for year in range(first.year, last.year + 1)
+    ]
 
 
 def _count_part(cursor, part: dict, *, into: str) -> int:
@@ -555,10 +574,8 @@ def _count_part(cursor, part: dict, *, into: str) -> int:
     places and the county (a GROUP BY over the part's rows, not the reports'). Needs ``summary_part``
     (``_temporary_table``). Returns the number of rows added."""
     cursor.execute("TRUNCATE summary_part")
-    where = _PART.replace("{basis}", part["basis"])
     cursor.execute(
-        f"INSERT INTO summary_part SELECT {_AS_STORED.format(months=1)} "  # noqa: S608
-        f"FROM ({ROWS_SQL.replace('{where}', where)}) AS p",
+        f"INSERT INTO summary_part SELECT {_AS_STORED.format(months=1)} FROM ({_PART_SQL}) AS p",  # noqa: S608
         _params(part),
     )
     for months, place in ((1, False), (3, True), (3, False), (12, True), (12, False)):
@@ -610,8 +627,8 @@ def rebuild() -> int:
     """Empty the summary and count everything again from the reports, in the database, in one transaction.
     Returns the number of rows counted.
 
-    The same rows as ``_stored_sql`` over ``ROWS_SQL`` (``recount``), computed in parts: per agreement,
-    date basis and calendar year (``_parts``), the place rows of every month (``ROWS_SQL``), then the
+    The same rows as ``_stored_sql`` over ``ROWS_SQL`` (``recount``), computed in parts: per agreement
+    and calendar year, both date bases (``_parts``), the place rows of every month (``ROWS_SQL``), then the
     county and each longer span summed from the rows of the span before it. A part's GROUP BYs fit in
     memory, so the work grows with the reports (one statement over every report spilled 29 GB to disk at
     10M and took 52 minutes). (A bulk load, which nobody reads before it is done, counts faster with
@@ -766,7 +783,7 @@ def check() -> tuple[int, int]:
 def recount_statement() -> tuple[str, dict]:
     """The statement and parameters that count the stored rows (``KEY``, ``n``, ``seconds``) from the
     reports; for ``recount`` and for checks on another connection (the cluster test)."""
-    return _stored_sql(ROWS_SQL.replace("{where}", "true")), _params({})
+    return _stored_sql(rows_sql("true")), _params({})
 
 
 def recount() -> dict:
