@@ -1,7 +1,9 @@
 """Rate limits on anonymous POSTs: the report form, the confirmation, "send the link again", the
 counterpart's answer and the accessibility feedback (mailed to the organisation). Each is limited per
 client address and per e-mail address the POST is about (where mail would go), so neither one machine
-nor a flood aimed at one mailbox gets through.
+nor a flood aimed at one mailbox gets through. And failed password logins per client address over all
+usernames (``LOGIN_FAILURES_PER_ADDRESS``), against password spraying: django-axes locks one username
+at one address only.
 
 Counted by django-ratelimit in ``CACHES["ratelimit"]`` (PostgreSQL unless ``RATELIMIT_CACHE_URL``
 says otherwise, so every process and node shares the counts). Keys are hashed by the library: the
@@ -11,7 +13,7 @@ django-axes). A POST over a limit is refused with ``config.errors.RateLimited``:
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.core import get_usage, is_ratelimited
 from ipware.ip import get_client_ip
 
 from .errors import RateLimited
@@ -63,3 +65,32 @@ def limit(request, *, action: str, email: str = "") -> None:
         )
     if over:
         raise RateLimited(_("Du har gjort för många försök på kort tid. Vänta en stund och försök igen."))
+
+
+#: The failed password logins of one client address, over every username it tried.
+LOGIN_FAILURES = "login_failures:address"
+
+
+def refuse_login_from_sprayer(request) -> None:
+    """Before a password is checked: ``RateLimited`` when the client address has had
+    ``LOGIN_FAILURES_PER_ADDRESS`` failed logins in the current window, whatever the usernames
+    (one password tried against many accounts). A whole municipality may sit behind one address, so the
+    limit is far above what its staff mistype; the right password is refused too until the window ends."""
+    usage = get_usage(
+        request, group=LOGIN_FAILURES, key="ip", rate=settings.LOGIN_FAILURES_PER_ADDRESS, method="POST"
+    )
+    # Refused once the limit is reached (``is_ratelimited`` refuses only past it: one attempt more).
+    if usage is not None and usage["count"] >= usage["limit"]:
+        raise RateLimited(_("Inloggning med lösenord är tillfälligt spärrad från din adress."))
+
+
+def count_failed_login(request) -> None:
+    """Count one failed password login of the client address (``refuse_login_from_sprayer``)."""
+    is_ratelimited(
+        request,
+        group=LOGIN_FAILURES,
+        key="ip",
+        rate=settings.LOGIN_FAILURES_PER_ADDRESS,
+        method="POST",
+        increment=True,
+    )

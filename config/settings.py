@@ -6,6 +6,7 @@ One file for every environment: development defaults are safe to run on a laptop
 
 import datetime
 import importlib.util
+import re
 from importlib import metadata
 from pathlib import Path
 
@@ -586,6 +587,16 @@ AXES_CLIENT_STR_CALLABLE = "config.log.axes_client_str"
 # A personnummer typed as the username is counted and stored as a keyed hash, never as typed.
 AXES_USERNAME_CALLABLE = "identity.backends.throttled_username"
 AXES_VERBOSE = False
+# And failed password logins per client address over all usernames (password spraying), counted in the
+# shared rate-limit cache (config/ratelimits.py): far above what one address mistypes, since a whole
+# municipality may sit behind one NAT address. "N/m", "N/h" or "N/d" (django-ratelimit's rates).
+LOGIN_FAILURES_PER_ADDRESS = env.str("LOGIN_FAILURES_PER_ADDRESS", default="100/h")
+if not re.fullmatch(r"[1-9][0-9]*/[0-9]*[smhd]", LOGIN_FAILURES_PER_ADDRESS):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"LOGIN_FAILURES_PER_ADDRESS must be a rate like 100/h, not {LOGIN_FAILURES_PER_ADDRESS!r}."
+    )
 
 # --- The client's address: login throttling (axes, through django-ipware) and the rate limits. ---
 # TRUSTED_PROXY_COUNT reverse proxies stand in front of the app, each appending the address it was

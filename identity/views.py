@@ -18,6 +18,8 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config import ratelimits
+
 from . import mfa, services, views_sso
 from .forms import TokenForm
 
@@ -57,7 +59,14 @@ class LoginView(auth_views.LoginView):
     def post(self, request, *args, **kwargs):
         if not settings.LOCAL_LOGIN_ENABLED:
             return self.render_to_response(self.get_context_data(), status=403)
+        ratelimits.refuse_login_from_sprayer(request)
         return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        # A password that was tried and refused (not a form sent with a field left empty).
+        if all(form.data.get(field) for field in ("username", "password")):
+            ratelimits.count_failed_login(self.request)
+        return super().form_invalid(form)
 
     def form_valid(self, form):
         user = form.get_user()

@@ -26,6 +26,7 @@ VARIABLES = (
     "DATABASE_POOLER",
     "DATABASE_REPLICA_POOLER",
     "DATABASE_POOLER_PREPARED_STATEMENTS",
+    "LOGIN_FAILURES_PER_ADDRESS",
 )
 PRODUCTION = {
     "DEBUG": "False",
@@ -205,6 +206,20 @@ def test_postgresql_is_the_only_database():
     result = run(PRINT, DEBUG="True", DATABASE_URL="sqlite:///db.sqlite3")
     assert result.returncode != 0
     assert "DATABASE_URL must name a PostgreSQL database" in result.stderr
+
+
+def test_the_login_limit_per_address_must_be_a_rate():
+    setting = "from django.conf import settings; print(settings.LOGIN_FAILURES_PER_ADDRESS)"
+    code = f"import django; django.setup(); {setting}"
+    result = run(code, **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "100/h"
+    result = run(code, **PRODUCTION, LOGIN_FAILURES_PER_ADDRESS="30/15m")
+    assert result.stdout.strip().splitlines()[-1] == "30/15m"
+    for wrong in ("100", "100 per hour", "0/h", "-5/h"):
+        result = run(code, **PRODUCTION, LOGIN_FAILURES_PER_ADDRESS=wrong)
+        assert result.returncode != 0
+        assert "LOGIN_FAILURES_PER_ADDRESS must be a rate like 100/h" in result.stderr
 
 
 def test_debug_is_off_unless_asked_for_and_then_needs_a_secret_key():

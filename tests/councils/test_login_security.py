@@ -96,6 +96,59 @@ def test_a_personnummer_typed_as_username_is_counted_but_never_stored(client, ax
     assert AccessAttempt.objects.filter(username="anna").exists()
 
 
+def test_settings_limit_failed_logins_per_address_over_all_usernames():
+    assert settings.LOGIN_FAILURES_PER_ADDRESS == "100/h"
+
+
+@pytest.fixture
+def sprayed(settings, axes_enabled, ratelimits_enabled):
+    """A small per-address limit, so a test reaches it in a few attempts."""
+    settings.LOGIN_FAILURES_PER_ADDRESS = "3/h"
+    return [factories.UserFactory(username=name) for name in ("anna", "bertil", "cecilia", "david")]
+
+
+def test_one_password_tried_against_many_usernames_is_stopped_at_the_address(client, sprayed):
+    """Password spraying: one wrong password per account stays under axes' per-username lockout, so the
+    address is limited over all usernames; then even a right password is refused from it (and not
+    checked), while the same user gets in from another address."""
+    for name in ("anna", "bertil", "cecilia"):
+        response = attempt(client, name, "Sommar2026!", REMOTE_ADDR="192.0.2.7")
+        assert response.status_code == 200  # the form again: three failures, three usernames
+    response = attempt(client, "david", factories.DEFAULT_PASSWORD, REMOTE_ADDR="192.0.2.7")
+    assert response.status_code == 429
+    body = response.content.decode()
+    assert "Inloggning med lösenord är tillfälligt spärrad från din adress." in body
+    assert "Vänta en stund och försök igen" in body
+    assert SESSION_KEY not in client.session
+    assert not AccessAttempt.objects.filter(username="david").exists()  # refused before axes counted it
+    sprayed[3].refresh_from_db()
+    assert sprayed[3].last_login is None
+    response = attempt(client, "david", factories.DEFAULT_PASSWORD, REMOTE_ADDR="192.0.2.8")
+    assert response.status_code == 302
+
+
+def test_only_refused_passwords_count_towards_the_address_limit(client, sprayed):
+    """Successful logins and forms sent with a field left empty are not failures of a password."""
+    for _ in range(3):
+        assert attempt(client, "anna", factories.DEFAULT_PASSWORD).status_code == 302
+        client.logout()
+        assert attempt(client, "anna", "").status_code == 200
+        assert attempt(client, "", "Sommar2026!").status_code == 200
+    for name in ("bertil", "cecilia"):
+        assert attempt(client, name, "Sommar2026!").status_code == 200
+    assert attempt(client, "david", factories.DEFAULT_PASSWORD).status_code == 302
+
+
+def test_the_address_limit_is_off_with_the_rate_limits(client, settings, axes_enabled):
+    """``RATELIMIT_ENABLE`` off (the cluster and load tests, whose clients share one address) leaves
+    axes' lockout per username and address."""
+    settings.LOGIN_FAILURES_PER_ADDRESS = "1/h"
+    factories.UserFactory(username="anna")
+    for name in ("bertil", "cecilia", "david"):
+        assert attempt(client, name, "Sommar2026!").status_code == 200
+    assert attempt(client, "anna", factories.DEFAULT_PASSWORD).status_code == 302
+
+
 def test_session_ends_after_inactivity(client):
     user = factories.UserFactory()
     client.force_login(user)
