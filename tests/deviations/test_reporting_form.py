@@ -5,6 +5,7 @@ import datetime
 import logging
 import re
 import uuid
+from html.parser import HTMLParser
 from unittest import mock
 
 import pytest
@@ -184,6 +185,52 @@ def test_errors_are_in_swedish_and_english(client, w):
     response = client.post("/en" + FORM_URL, valid_post(w, description=""))
     assert response.status_code == 200
     assert "This field is required." in response.content.decode()
+
+
+class GroupedInputs(HTMLParser):
+    """For each radio or checkbox name: the ``aria-describedby`` ids of the fieldsets around it,
+    whether every box is ``aria-invalid``, and the ids present in the page."""
+
+    def __init__(self):
+        super().__init__()
+        self.fieldsets: list[str] = []
+        self.described: dict[str, set[str]] = {}
+        self.invalid: dict[str, set[bool]] = {}
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if attrs.get("id"):
+            self.ids.add(attrs["id"])
+        if tag == "fieldset":
+            self.fieldsets.append(attrs.get("aria-describedby") or "")
+        elif tag == "input" and attrs.get("type") in ("radio", "checkbox") and self.fieldsets:
+            name = attrs["name"]
+            self.described.setdefault(name, set()).update(" ".join(self.fieldsets).split())
+            self.invalid.setdefault(name, set()).add(attrs.get("aria-invalid") == "true")
+
+    def handle_endtag(self, tag):
+        if tag == "fieldset":
+            self.fieldsets.pop()
+
+
+@pytest.mark.parametrize("name", ["sip_involved", "discharge_involved", "counterpart_organizations"])
+def test_an_error_on_a_group_of_boxes_is_announced_with_the_group(client, w, name):
+    """A screen reader entering the group hears its error (the fieldset's ``aria-describedby`` names
+    the error's element), and every box says it is invalid (WCAG 3.3.1, 1.3.1)."""
+    response = post(client, w, **{name: [] if name == "counterpart_organizations" else ""})
+    assert response.status_code == 200
+    assert response.context["form"].errors[name]
+    page = GroupedInputs()
+    page.feed(response.content.decode())
+    assert f"id_{name}_error" in page.described[name]
+    assert page.described[name] <= page.ids  # every id it names is on the page
+    assert page.invalid[name] == {True}
+    valid = post(client, w, description="")  # the group itself is fine
+    page = GroupedInputs()
+    page.feed(valid.content.decode())
+    assert f"id_{name}_error" not in page.described[name]
+    assert page.invalid[name] == {False}
 
 
 @pytest.mark.parametrize("field", ["description", "consequence", "actions_taken", "suggested_improvement"])
