@@ -1,5 +1,6 @@
 """The admin site: staff only (as Django's), and only in a session with two-step verification. Every
-form it shows refuses an identity number in any text, also the forms of other packages' models."""
+form it shows refuses an identity number in any text, also the forms of other packages' models; the
+fields of tabular inlines are labelled for assistive technology."""
 
 from django import forms
 from django.contrib import admin
@@ -85,7 +86,25 @@ class IdentityNumberGuardAdmin:
     def get_formsets_with_inlines(self, request, obj=None):
         for formset, inline in super().get_formsets_with_inlines(request, obj):
             formset.form = guarded(formset.form)  # a class of its own, made for this request
+            if isinstance(inline, admin.TabularInline):
+                formset = labelled(formset)
             yield formset, inline
+
+
+def labelled(formset_class: type) -> type:
+    """A tabular inline's formset whose fields are named to assistive technology: Django's tabular
+    inline puts the label in the column's header only, which names no input (WCAG 1.3.1, 4.1.2), so
+    each visible field, the delete box too, gets its label as ``aria-label``."""
+
+    class Labelled(formset_class):
+        def add_fields(self, form, index):
+            super().add_fields(form, index)
+            for field in form.fields.values():  # the form's own copies
+                if not field.widget.is_hidden and field.label:
+                    field.widget.attrs.setdefault("aria-label", str(field.label))
+
+    Labelled.__name__ = formset_class.__name__
+    return Labelled
 
 
 class AdminSite(admin.AdminSite):
