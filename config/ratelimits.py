@@ -71,21 +71,20 @@ def limit(request, *, action: str, email: str = "") -> None:
 LOGIN_FAILURES = "login_failures:address"
 
 
-def refuse_login_from_sprayer(request) -> None:
-    """Before a password is checked: ``RateLimited`` when the client address has had
-    ``LOGIN_FAILURES_PER_ADDRESS`` failed logins in the current window, whatever the usernames
-    (one password tried against many accounts). A whole municipality may sit behind one address, so the
-    limit is far above what its staff mistype; the right password is refused too until the window ends."""
+def password_login_blocked(request) -> bool:
+    """Before a password is checked: whether the client address has had ``LOGIN_FAILURES_PER_ADDRESS``
+    failed logins in the current window, whatever the usernames (one password tried against many
+    accounts). A whole municipality may sit behind one address, so the limit is far above what its staff
+    mistype; the right password is refused too until the window ends."""
     usage = get_usage(
         request, group=LOGIN_FAILURES, key="ip", rate=settings.LOGIN_FAILURES_PER_ADDRESS, method="POST"
     )
-    # Refused once the limit is reached (``is_ratelimited`` refuses only past it: one attempt more).
-    if usage is not None and usage["count"] >= usage["limit"]:
-        raise RateLimited(_("Inloggning med lösenord är tillfälligt spärrad från din adress."))
+    # Blocked once the limit is reached (``is_ratelimited`` refuses only past it: one attempt more).
+    return usage is not None and usage["count"] >= usage["limit"]
 
 
 def count_failed_login(request) -> None:
-    """Count one failed password login of the client address (``refuse_login_from_sprayer``)."""
+    """Count one failed password login of the client address (``password_login_blocked``)."""
     is_ratelimited(
         request,
         group=LOGIN_FAILURES,

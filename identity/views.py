@@ -59,7 +59,9 @@ class LoginView(auth_views.LoginView):
     def post(self, request, *args, **kwargs):
         if not settings.LOCAL_LOGIN_ENABLED:
             return self.render_to_response(self.get_context_data(), status=403)
-        ratelimits.refuse_login_from_sprayer(request)
+        if ratelimits.password_login_blocked(request):
+            # The login page again, with the reason and the organisations' logins, which still work.
+            return self.render_to_response(self.get_context_data(password_login_blocked=True), status=429)
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form):

@@ -117,8 +117,9 @@ def test_one_password_tried_against_many_usernames_is_stopped_at_the_address(cli
     response = attempt(client, "david", factories.DEFAULT_PASSWORD, REMOTE_ADDR="192.0.2.7")
     assert response.status_code == 429
     body = response.content.decode()
-    assert "Inloggning med lösenord är tillfälligt spärrad från din adress." in body
+    assert "Inloggning med lösenord är tillfälligt spärrad från din adress" in body
     assert "Vänta en stund och försök igen" in body
+    assert 'name="password"' in body  # the login page, to try again later
     assert SESSION_KEY not in client.session
     assert not AccessAttempt.objects.filter(username="david").exists()  # refused before axes counted it
     sprayed[3].refresh_from_db()

@@ -380,3 +380,21 @@ def test_a_subject_that_is_an_identity_number_is_stored_as_a_keyed_hash(idp, set
     assert federated_login(client, idp, "pia").status_code == 302  # found again by the hash
     assert signed_in_user(client) == account.user
     assert SocialAccount.objects.count() == 1
+
+
+def test_password_login_blocked_at_an_address_leaves_the_organisations_login(
+    client, idp, settings, axes_enabled, ratelimits_enabled
+):
+    """Many failed passwords from one address block password login from it (config/ratelimits.py); the
+    login page says so, and the identity providers' logins go on working from the same address."""
+    settings.LOGIN_FAILURES_PER_ADDRESS = "2/h"
+    for name in ("bertil", "cecilia"):
+        client.post("/konto/logga-in/", {"username": name, "password": "Sommar2026!"})
+    response = client.post("/konto/logga-in/", {"username": "anna", "password": "Sommar2026!"})
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert "Inloggning med lösenord är tillfälligt spärrad från din adress" in html
+    assert "Inloggning via din organisation fungerar som vanligt." in html
+    assert 'action="/konto/sso/oidc/testidp/login/"' in html
+    assert federated_login(client, idp, "anna").status_code == 302
+    assert signed_in_user(client) is not None
