@@ -341,6 +341,25 @@ def _reports_in_two_years(w):
     )
 
 
+def test_live_rows_count_a_report_by_the_date_of_the_basis_asked_for(w):
+    """A custom period's part of a month is counted straight from the reports: by the basis asked for,
+    each report in the month of that date only (a report that occurred in December and was reported in
+    January is in December's rows by when it occurred and in January's by when it was reported)."""
+    _reports_in_two_years(w)
+    december, january = datetime.date(2024, 12, 1), datetime.date(2025, 1, 1)
+
+    def totals(basis, start, end):
+        rows = summary.live_rows(agreement_pk=w.psyk.pk, basis=basis, start=start, end=end)
+        return {(key[1], key[2]): n for key, (n, _seconds) in rows.items() if key[5] == "total"}
+
+    assert totals("occurred_on", december, datetime.date(2024, 12, 31)) == {("occurred_on", december): 1}
+    assert totals("reported_on", december, datetime.date(2024, 12, 31)) == {}
+    assert totals("reported_on", january, datetime.date(2025, 1, 31)) == {("reported_on", january): 1}
+    assert totals("occurred_on", january, datetime.date(2025, 1, 31)) == {}
+    with pytest.raises(ValueError, match="unknown date basis"):
+        summary.live_rows(agreement_pk=w.psyk.pk, basis="created_at", start=january, end=january)
+
+
 @pytest.mark.django_db(transaction=True)  # the workers' connections read what this one committed
 @pytest.mark.parametrize("workers", [2, 3])
 def test_a_bulk_load_counts_in_parallel_and_builds_the_index_again_from_the_rows(w, workers):
