@@ -96,6 +96,10 @@ def _seconds(start: str, end: str) -> str:
 #: council and municipality. The bases are told apart only at the end: each report is read once.
 _PLACE = "r.agreement_id, r.reported_month, r.occurred_month, r.council_pk, r.municipality_id"
 
+#: What every confirmed report contributes (module docstring). A report's counterparts are read as an
+#: array, by one index probe per report, for both the pairs and the principal pairs: joined instead, the
+#: planner hashed the whole counterpart table for each part of a rebuild when it overestimated the part.
+
 ROWS_SQL = f"""
 WITH r AS (
     SELECT d.id, d.agreement_id, d.status, d.category_id, d.commitment_id, d.severity,
