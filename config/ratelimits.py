@@ -12,6 +12,10 @@ django-axes). A POST over a limit is refused with ``config.errors.RateLimited``:
 """
 
 from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.db import DatabaseCache
+from django.db import connections, router
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_ratelimit.core import get_usage, is_ratelimited
 from ipware.ip import get_client_ip
@@ -93,3 +97,21 @@ def count_failed_login(request) -> None:
         method="POST",
         increment=True,
     )
+
+
+def prune_expired() -> int:
+    """Delete the expired counters of the rate-limit cache when it is Django's database cache (the
+    default table), which deletes them itself only once it holds more than ``MAX_ENTRIES``: the keys
+    are hashes of client and e-mail addresses, kept no longer than their window. Other caches (redis)
+    expire their keys themselves. Returns how many were deleted."""
+    cache = caches[settings.RATELIMIT_USE_CACHE]
+    if not isinstance(cache, DatabaseCache):
+        return 0
+    table = settings.CACHES[settings.RATELIMIT_USE_CACHE]["LOCATION"]
+    connection = connections[router.db_for_write(cache.cache_model_class)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {connection.ops.quote_name(table)} WHERE expires < %s",  # noqa: S608
+            [timezone.now()],
+        )
+        return cursor.rowcount

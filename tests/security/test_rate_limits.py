@@ -3,15 +3,19 @@ link again" and the counterpart's answer, per client address and per e-mail addr
 PostgreSQL cache every node shares; the client address behind trusted proxies only; a login with an
 over-long username is a form error."""
 
+import datetime
+import io
 import uuid
 
 import pytest
 from axes.helpers import get_client_ip_address
 from django.conf import settings as django_settings
 from django.core.cache import caches
+from django.core.management import call_command
 from django.db import connection
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from config import ratelimits
 from deviations import tokens
@@ -257,3 +261,36 @@ def test_the_admin_has_no_login_form_of_its_own(client, axes_enabled):
     response = client.post("/admin/login/", {"username": "a" * 300, "password": "lösenord"})
     assert response.status_code == 302
     assert response["Location"].startswith("/konto/logga-in/")
+
+
+def _counter_keys() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT cache_key FROM ratelimit_cache ORDER BY cache_key")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_expired_counters_are_deleted_daily_and_live_ones_kept(db):
+    """Django's database cache deletes expired rows only when it holds more than MAX_ENTRIES, so a small
+    deployment would keep hashed addresses for ever: ``prune_ratelimit_cache`` (daily) deletes them."""
+    cache = caches["ratelimit"]
+    cache.set("live", 3, 3600)
+    cache.set("expired", 5, 3600)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE ratelimit_cache SET expires = %s WHERE cache_key LIKE %s",
+            [timezone.now() - datetime.timedelta(minutes=1), "%expired"],
+        )
+    out = io.StringIO()
+    call_command("prune_ratelimit_cache", stdout=out)
+    assert out.getvalue().strip() == "1"
+    assert [key.rsplit(":", 1)[-1] for key in _counter_keys()] == ["live"]
+    assert cache.get("live") == 3
+    call_command("prune_ratelimit_cache", stdout=out)  # nothing more to delete
+
+
+def test_pruning_leaves_a_cache_that_expires_keys_itself(db, settings):
+    settings.CACHES = {
+        **settings.CACHES,
+        "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
+    assert ratelimits.prune_expired() == 0
