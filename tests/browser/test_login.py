@@ -93,3 +93,29 @@ def test_empty_sign_in_links_each_error_to_its_field(page, user):
     expect(page.locator("input[name=password]")).to_be_focused()
     expect(page.locator("input[name=password]")).to_have_attribute("aria-invalid", "true")
     axe_check(page, "login-empty-sv")
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_password_login_blocked_at_the_address_says_why_in_a_focused_summary(page, user, settings, language):
+    """After the address's failed logins (``LOGIN_FAILURES_PER_ADDRESS``) even the right password is
+    refused: the login page says why, in a focused summary, in the page's language."""
+    settings.RATELIMIT_ENABLE = True
+    settings.LOGIN_FAILURES_PER_ADDRESS = "1/h"
+    prefix = "" if language == "sv" else "/en"
+    page.goto(f"{prefix}/konto/logga-in/")
+    page.fill("input[name=username]", "samordnare")
+    page.fill("input[name=password]", "fel-lösenord")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    page.fill("input[name=password]", factories.DEFAULT_PASSWORD)
+    page.keyboard.press("Enter")
+
+    page.wait_for_load_state()
+    blocked = {
+        "sv": "Inloggning med lösenord är tillfälligt spärrad från din adress",
+        "en": "Signing in with a password is temporarily blocked from your address",
+    }[language]
+    expect(page.locator(".error-summary")).to_contain_text(blocked)
+    assert_error_summary_focused(page)
+    expect(page.get_by_role("button", name="Logga ut")).to_have_count(0)
+    check_page(page, f"login-blocked-{language}", language=language)
