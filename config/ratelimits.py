@@ -80,22 +80,26 @@ def password_login_blocked(request) -> bool:
     failed logins in the current window, whatever the usernames (one password tried against many
     accounts). A whole municipality may sit behind one address, so the limit is far above what its staff
     mistype; the right password is refused too until the window ends."""
-    usage = get_usage(
-        request, group=LOGIN_FAILURES, key="ip", rate=settings.LOGIN_FAILURES_PER_ADDRESS, method="POST"
-    )
+    usage = _login_failures(request, increment=False)
     # Blocked once the limit is reached (``is_ratelimited`` refuses only past it: one attempt more).
     return usage is not None and usage["count"] >= usage["limit"]
 
 
 def count_failed_login(request) -> None:
     """Count one failed password login of the client address (``password_login_blocked``)."""
-    is_ratelimited(
+    _login_failures(request, increment=True)
+
+
+def _login_failures(request, *, increment: bool) -> dict | None:
+    """django-ratelimit's usage of the client address's failed-login counter (None when rate limits are
+    off); ``increment`` counts one more first."""
+    return get_usage(
         request,
         group=LOGIN_FAILURES,
         key="ip",
         rate=settings.LOGIN_FAILURES_PER_ADDRESS,
         method="POST",
-        increment=True,
+        increment=increment,
     )
 
 

@@ -7,6 +7,8 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from tests import factories
+
 pytestmark = pytest.mark.django_db
 
 #: The admins with an editable tabular inline (the read-only ones show text, not fields).
@@ -47,6 +49,11 @@ class InlineFields(HTMLParser):
             self.depth -= 1
 
 
+@pytest.fixture
+def agreement_with_commitment():
+    return factories.CommitmentFactory().agreement
+
+
 def test_the_admins_with_editable_tabular_inlines():
     assert EDITABLE_TABULAR == [
         "agreements_agreement",  # commitments
@@ -82,10 +89,3 @@ def test_the_label_is_the_columns_and_the_delete_box_is_named(client, superuser,
     labels = {field["name"].split("-")[-1]: field.get("aria-label") for field in page.fields}
     assert labels["title"] == "Rubrik"
     assert labels["DELETE"] == "Radera"
-
-
-@pytest.fixture
-def agreement_with_commitment():
-    from tests import factories
-
-    return factories.CommitmentFactory().agreement
