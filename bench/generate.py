@@ -15,11 +15,14 @@ What it writes, in one transaction:
 - ReferenceCounter rows set to the highest number used per year; identity sequences set past the
   highest id.
 
-The big tables are streamed with COPY; plain (non-unique) indexes and unique constraints of those tables
-are dropped first and built again afterwards, and foreign-key triggers are skipped
-(``session_replication_role = replica``) when the database user is a superuser; the generator then
-checks the foreign keys itself. Check constraints are always enforced by PostgreSQL. ``VACUUM ANALYZE``
-runs at the end.
+The reports and their rows in the other big tables are built in chunks by ``--producers`` processes side
+by side (the Python that builds and formats them was the load's bottleneck, 0.93 of a core), formatted
+there in PostgreSQL's binary COPY format and streamed, chunk by chunk in order, on the load's connection;
+a chunk draws from its own random generator, so the data depend on the seed and the chunk size only.
+Plain (non-unique) indexes and unique constraints of those tables are dropped first and built again
+afterwards, and foreign-key triggers are skipped (``session_replication_role = replica``) when the
+database user is a superuser; the generator then checks the foreign keys itself. Check constraints are
+always enforced by PostgreSQL. ``VACUUM ANALYZE`` runs at the end.
 
 The load (reference data to COPY) is one transaction. What follows runs on ``--workers`` connections side
 by side and commits as it goes: the index builds (PostgreSQL builds each on one core, a B-tree with
@@ -33,6 +36,7 @@ import argparse
 import bisect
 import datetime as dt
 import itertools
+import multiprocessing
 import os
 import queue
 import random
@@ -131,8 +135,9 @@ EVENT_DEFAULTS = {
     "to_assignee_id": None,
     "details": "{}",  # jsonb, as SQL
 }
+#: The ids of events, response requests and counterpart rows are left to their identity columns: the
+#: chunks are COPYed in order on one connection, so they are dense and follow the reports as before.
 EVENT_COLUMNS = [
-    "id",
     "deviation_id",
     "actor_id",
     "actor_label",
@@ -145,7 +150,6 @@ EVENT_COLUMNS = [
     "visibility",
 ]
 RESPONSE_COLUMNS = [
-    "id",
     "deviation_id",
     "organization_id",
     "email",
@@ -162,7 +166,14 @@ RESPONSE_COLUMNS = [
     "overdue_marked_at",
     "cancelled_at",
 ]
-COUNTERPART_COLUMNS = ["id", "deviation_id", "organization_id"]
+COUNTERPART_COLUMNS = ["deviation_id", "organization_id"]
+#: What a chunk of reports is COPYed into, in this order (``ReportProducer.build``).
+COPIED = [
+    ("deviations_deviation", DEVIATION_COLUMNS),
+    ("deviations_deviation_counterpart_organizations", COUNTERPART_COLUMNS),
+    ("deviations_deviationevent", EVENT_COLUMNS),
+    ("deviations_responserequest", RESPONSE_COLUMNS),
+]
 
 
 # --- Texts (Swedish, describing what happened, never who) ------------------------------------------
@@ -675,357 +686,497 @@ class Generator:
         out.sort()
         return out
 
-    def run_reports(self, cur):
+    def run_reports(self, cur, producers: int = 1):
+        """The reports with their events, response requests and counterparts: chunks of ``self.chunk``
+        reports built side by side by ``producers`` processes (``ReportProducer``), each chunk formatted
+        for COPY where it was built and COPYed here, in order, in the load's transaction."""
         from deviations.workflow import LOCAL, TRANSITIONS
 
+        with step("creation times", self.timings):
+            times = self.creation_times()
         rng = self.rng
+        producer = ReportProducer(
+            seed=self.rng.getrandbits(64),
+            today=self.today,
+            now=self.now,
+            texts=[
+                f"{rng.choice(SITUATIONS)} {rng.choice(FAILURES)} {rng.choice(DETAILS)}".strip()
+                for _ in range(5000)
+            ],
+            year_first=year_first_indexes(times),
+            paths=status_paths(),
+            regional_actions={a for a, t in TRANSITIONS.items() if not (t.roles & LOCAL)},
+            agreement_picker=self.agreement_picker,
+            agreement_municipal_only=self.agreement_municipal_only,
+            commitments=self.commitments,
+            categories=self.categories,
+            pairs_municipal_only=self.pairs_municipal_only,
+            pairs_with_region=self.pairs_with_region,
+            districts_of=self.districts_of,
+            route=self.route,
+            all_orgs=self.all_orgs,
+            org_email=self.org_email,
+            reporters=self.reporters,
+            handlers=self.handlers,
+            regional_handlers=self.regional_handlers,
+            issues_by_agreement=self.issues_by_agreement,
+            types={table: column_types(cur, table, columns) for table, columns in COPIED},
+            connection_params=producer_connection_params(),
+        )
+        chunks = [(first, times[first : first + self.chunk]) for first in range(0, self.n, self.chunk)]
+        rows: Counter = Counter()
+        statuses: Counter = Counter()
+        started = time.perf_counter()
+        for chunk in produced(producer, chunks, producers):
+            for table, columns in COPIED:
+                copy_data(cur, table, columns, chunk.data[table])
+            rows.update(chunk.rows)
+            statuses.update(chunk.statuses)
+            done = rows["deviations_deviation"]
+            print(f"   {done:>9,} reports ({done / (time.perf_counter() - started):,.0f}/s)", flush=True)
+
+        counters = reference_counters(times)
+        cur.execute(
+            "INSERT INTO deviations_referencecounter (year, last) SELECT * FROM unnest(%s::int[], %s::int[])",
+            [list(counters), list(counters.values())],
+        )
+        self.counts.update(
+            reports=rows["deviations_deviation"],
+            events=rows["deviations_deviationevent"],
+            response_requests=rows["deviations_responserequest"],
+            counterpart_rows=rows["deviations_deviation_counterpart_organizations"],
+        )
+        self.status_counts = dict(statuses)
+
+
+def producer_connection_params() -> dict:
+    """How a producer process connects (``ReportProducer.start``): the load's database, plain values."""
+    from django.db import connection
+
+    return {k: v for k, v in connection.get_connection_params().items() if isinstance(v, str | int)}
+
+
+def year_first_indexes(times: list[int]) -> dict[int, int]:
+    """For each year of the sorted creation ``times``: the index of its first report (a report's number
+    in its year is its index minus that, plus one: ``SB-<year>-<number>``)."""
+    if not times:
+        return {}
+    first, last = (dt.datetime.fromtimestamp(t, UTC).year for t in (times[0], times[-1]))
+    return {
+        year: bisect.bisect_left(times, dt.datetime(year, 1, 1, tzinfo=UTC).timestamp())
+        for year in range(first, last + 1)
+    }
+
+
+def reference_counters(times: list[int]) -> dict[int, int]:
+    """The highest reference number of each year (``ReferenceCounter.last``): its count of reports."""
+    firsts = year_first_indexes(times)
+    ends = [*list(firsts.values())[1:], len(times)]
+    return {year: end - first for (year, first), end in zip(firsts.items(), ends, strict=True) if end > first}
+
+
+@dataclass
+class Chunk:
+    """One chunk of reports as COPY data (binary format, signature to trailer) per table of ``COPIED``."""
+
+    data: dict[str, bytes]
+    rows: Counter
+    statuses: Counter
+
+
+def produced(producer: "ReportProducer", chunks: list[tuple[int, list[int]]], processes: int):
+    """The chunks built, in order: here when ``processes`` is 1, else by that many processes (started by
+    the forkserver: the load's connection and threads stay in this one) with at most two chunks per
+    process in flight, so memory holds a few chunks whatever N is."""
+    if processes <= 1:
+        producer.start()
+        yield from (producer.build(first, times) for first, times in chunks)
+        return
+    context = multiprocessing.get_context("forkserver")
+    with context.Pool(processes, initializer=_set_producer, initargs=(producer,)) as pool:
+        pending: deque = deque()
+        for first, times in chunks:
+            pending.append(pool.apply_async(_build_chunk, (first, times)))
+            if len(pending) >= 2 * processes:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+
+
+_PRODUCER: "ReportProducer | None" = None
+
+
+def _set_producer(producer: "ReportProducer") -> None:
+    global _PRODUCER
+    _PRODUCER = producer
+
+
+def _build_chunk(first: int, times: list[int]) -> Chunk:
+    # Started here, not in the pool's initializer: an initializer that fails is retried by the pool
+    # forever, a task that fails reaches the load as its error.
+    if not _PRODUCER.started:
+        _PRODUCER.start()
+    return _PRODUCER.build(first, times)
+
+
+@dataclass
+class ReportProducer:
+    """Builds chunks of reports from what the generator drew before (places, people, issues, ways through
+    the state machine), in plain values only: it is sent to the producer processes, which import neither
+    Django nor the models. A chunk draws from its own random generator (``seed`` and its first report),
+    so the data depend on the seed and the chunk size, not on the number of processes."""
+
+    seed: int
+    today: dt.date
+    now: dt.datetime
+    texts: list[str]
+    year_first: dict[int, int]
+    paths: dict[str, Picker]
+    regional_actions: set[str]
+    agreement_picker: Picker
+    agreement_municipal_only: dict[int, bool]
+    commitments: dict
+    categories: dict
+    pairs_municipal_only: Picker
+    pairs_with_region: Picker
+    districts_of: dict[int, list[int]]
+    route: dict
+    all_orgs: Picker
+    org_email: dict[int, str]
+    reporters: list[tuple[int, str, str]]
+    handlers: dict[int, list[int]]
+    regional_handlers: list[int]
+    issues_by_agreement: dict
+    types: dict[str, list[int]]
+    connection_params: dict
+    _cursor: object = field(default=None, init=False, repr=False)
+
+    @property
+    def started(self) -> bool:
+        return self._cursor is not None
+
+    def start(self) -> None:
+        """A cursor whose adapters format the rows (``psycopg.copy.Copy`` takes one); its connection is
+        closed at once: formatting COPY data to memory asks nothing of the server."""
+        import psycopg
+
+        connection = psycopg.connect(**self.connection_params)
+        self._cursor = connection.cursor()
+        connection.close()
+
+    def formatted(self, table: str, rows: list) -> bytes:
+        import io
+
+        from psycopg.copy import Copy, FileWriter
+
+        if not rows:
+            return b""
+        buffer = io.BytesIO()
+        with Copy(self._cursor, binary=True, writer=FileWriter(buffer)) as copy:
+            copy.set_types(self.types[table])
+            for row in rows:
+                copy.write_row(row)
+        return buffer.getvalue()
+
+    def build(self, first: int, times: list[int]) -> Chunk:
+        """The reports ``first + 1`` … ``first + len(times)`` (ids; ``times`` their creation, epoch
+        seconds) with their rows in the other tables of ``COPIED``."""
+        rng = random.Random(f"{self.seed}:{first}")
         rand = rng.random
         expo = rng.expovariate
         now = self.now
         now_ts = now.timestamp()
         today = self.today
         fromts = dt.datetime.fromtimestamp
-        texts_d = [
-            f"{rng.choice(SITUATIONS)} {rng.choice(FAILURES)} {rng.choice(DETAILS)}".strip()
-            for _ in range(5000)
-        ]
+        texts_d = self.texts
         texts_c = CONSEQUENCES
         yes_no = Picker(["no", "yes", "unknown"], [5, 3, 2])
         reject_reason = Picker(["not_a_deviation", "duplicate", "bus", "personal_data"], [50, 25, 15, 10])
         open_state = Picker(list(OPEN_STATE_WEIGHTS), list(OPEN_STATE_WEIGHTS.values()))
-        paths = status_paths()
+        paths = self.paths
+        regional_actions = self.regional_actions
         reporter_pool = self.reporters
-        ref_counter: dict[int, int] = {}
+        year_first = self.year_first
         handlers = self.handlers
         regional_handlers = self.regional_handlers
         issues_by_agreement = self.issues_by_agreement
         retention = dt.timedelta(days=365)
 
         dev_rows, event_rows, response_rows, cp_rows = [], [], [], []
-        event_id = response_id = cp_id = 0
-        n_events = n_responses = n_cp = 0
-        status_counts: dict[str, int] = {}
+        status_counts: Counter = Counter()
 
-        # A chunk is written by a thread while the next is built: PostgreSQL ingests one (a core) while
-        # this thread builds the other (the other core). One chunk in flight: memory holds two.
-        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy")
-        written = None
+        for dev_id, created_ts in enumerate(times, start=first + 1):
+            created = fromts(created_ts, UTC)
+            reported_on = created.date()
+            age_days = (today - reported_on).days
+            occurred_on = reported_on - dt.timedelta(days=min(int(expo(1 / 6)), 120))
 
-        def flush():
-            nonlocal dev_rows, event_rows, response_rows, cp_rows, written
-            chunk = (dev_rows, cp_rows, event_rows, response_rows)
-            dev_rows, event_rows, response_rows, cp_rows = [], [], [], []
-            if written is not None:
-                written.result()
-            written = writer.submit(write_chunk, cur, *chunk)
+            # What, where, between whom.
+            agreement_id = self.agreement_picker(rng)
+            commitment_picker = self.commitments[agreement_id]
+            commitment_id = commitment_picker(rng) if commitment_picker and rand() < 0.7 else None
+            category_id = self.categories[agreement_id](rng)
+            pairs = (
+                self.pairs_municipal_only
+                if self.agreement_municipal_only[agreement_id]
+                else self.pairs_with_region
+            )
+            reporting_org, counterpart, municipality_id, district_id = pairs(rng)
+            counterparts = [counterpart]
+            if district_id is None and self.districts_of[municipality_id]:
+                district_id = rng.choice(self.districts_of[municipality_id])
+            council_id = self.route[(municipality_id, district_id)]
+            if rand() < 0.15:
+                extra = self.all_orgs(rng)
+                if extra not in counterparts and extra != reporting_org:
+                    counterparts.append(extra)
+            counterparts = [c for c in counterparts if c != reporting_org] or [self.all_orgs.items[0]]
+            counterparts = list(dict.fromkeys(counterparts))
 
-        with step("creation times", self.timings):
-            times = self.creation_times()
+            # Reporter: a signed-in account (70 %) or contact details given in the form.
+            if rand() < 0.7:
+                reporter_id, reporter_name, reporter_email = reporter_pool[int(rand() * len(reporter_pool))]
+            else:
+                reporter_id = None
+                fn, ln = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+                reporter_name, reporter_email = f"{fn} {ln}", f"{fn.lower()}.{ln.lower()}@example.se"
+            reporter_phone = "08-123 456 78" if rand() < 0.3 else ""
 
-        started = time.perf_counter()
-        try:
-            for dev_id, created_ts in enumerate(times, start=1):
-                created = fromts(created_ts, UTC)
-                reported_on = created.date()
-                age_days = (today - reported_on).days
-                occurred_on = reported_on - dt.timedelta(days=min(int(expo(1 / 6)), 120))
+            # Where the report stands now.
+            if age_days <= 7 and rand() < 0.03:
+                status = "unconfirmed"
+            elif rand() < 0.85 * 2.718281828 ** (-age_days / 45) + 0.01:
+                status = open_state(rng)
+            else:
+                status = "closed" if rand() < 0.88 else "rejected"
+            status_counts[status] += 1
 
-                # What, where, between whom.
-                agreement_id = self.agreement_picker(rng)
-                commitment_picker = self.commitments[agreement_id]
-                commitment_id = commitment_picker(rng) if commitment_picker and rand() < 0.7 else None
-                category_id = self.categories[agreement_id](rng)
-                pairs = (
-                    self.pairs_municipal_only
-                    if self.agreement_municipal_only[agreement_id]
-                    else self.pairs_with_region
-                )
-                reporting_org, counterpart, municipality_id, district_id = pairs(rng)
-                counterparts = [counterpart]
-                if district_id is None and self.districts_of[municipality_id]:
-                    district_id = rng.choice(self.districts_of[municipality_id])
-                council_id = self.route[(municipality_id, district_id)]
-                if rand() < 0.15:
-                    extra = self.all_orgs(rng)
-                    if extra not in counterparts and extra != reporting_org:
-                        counterparts.append(extra)
-                counterparts = [c for c in counterparts if c != reporting_org] or [self.all_orgs.items[0]]
-                counterparts = list(dict.fromkeys(counterparts))
+            # The path through the state machine to that status: (action, to_status) steps.
+            path = paths[status](rng)
+            if status == "unconfirmed":
+                council_id = None
 
-                # Reporter: a signed-in account (70 %) or contact details given in the form.
-                if rand() < 0.7:
-                    reporter_id, reporter_name, reporter_email = reporter_pool[
-                        int(rand() * len(reporter_pool))
-                    ]
-                else:
-                    reporter_id = None
-                    fn, ln = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-                    reporter_name, reporter_email = f"{fn} {ln}", f"{fn.lower()}.{ln.lower()}@example.se"
-                reporter_phone = "08-123 456 78" if rand() < 0.3 else ""
+            # Timestamps: gaps in seconds, squeezed so the last step is before now.
+            gaps = [rng.randrange(60, 1800)] + [expo(1 / (3 * DAY)) + 600 for _ in path[1:]]
+            total = sum(gaps)
+            room = now_ts - 600 - created_ts
+            if total > room:
+                factor = max(room, 1) / total
+                gaps = [g * factor for g in gaps]
+            t = created_ts
+            step_times = []
+            for g in gaps[: len(path)]:
+                t += g
+                step_times.append(t)
 
-                # Where the report stands now.
-                if age_days <= 7 and rand() < 0.03:
-                    status = "unconfirmed"
-                elif rand() < 0.85 * 2.718281828 ** (-age_days / 45) + 0.01:
-                    status = open_state(rng)
-                else:
-                    status = "closed" if rand() < 0.88 else "rejected"
-                status_counts[status] = status_counts.get(status, 0) + 1
+            handler_ids = handlers.get(council_id) or regional_handlers
+            assigned_to_id = (
+                handler_ids[int(rand() * len(handler_ids))] if path[1:] and rand() < 0.7 else None
+            )
+            submitted_at = fromts(step_times[0], UTC) if path else None
+            first_response_at = fromts(step_times[1], UTC) if len(path) > 1 else None
+            closed_at = fromts(step_times[-1], UTC) if status in ("closed", "rejected") else None
+            updated_at = fromts(step_times[-1], UTC) if path else created
+            systemic_issue_id = None
+            duplicate_of_id = None
+            reason = ""
+            contact_erased_at = None
+            if closed_at and (now - closed_at) > retention:
+                contact_erased_at = closed_at + retention + dt.timedelta(hours=2)
+                reporter_name = reporter_email = reporter_phone = ""
 
-                # The path through the state machine to that status: (action, to_status) steps.
-                path = paths[status](rng)
-                if status == "unconfirmed":
-                    council_id = None
-
-                # Timestamps: gaps in seconds, squeezed so the last step is before now.
-                gaps = [rng.randrange(60, 1800)] + [expo(1 / (3 * DAY)) + 600 for _ in path[1:]]
-                total = sum(gaps)
-                room = now_ts - 600 - created_ts
-                if total > room:
-                    factor = max(room, 1) / total
-                    gaps = [g * factor for g in gaps]
-                t = created_ts
-                step_times = []
-                for g in gaps[: len(path)]:
-                    t += g
-                    step_times.append(t)
-
-                handler_ids = handlers.get(council_id) or regional_handlers
-                assigned_to_id = (
-                    handler_ids[int(rand() * len(handler_ids))] if path[1:] and rand() < 0.7 else None
-                )
-                submitted_at = fromts(step_times[0], UTC) if path else None
-                first_response_at = fromts(step_times[1], UTC) if len(path) > 1 else None
-                closed_at = fromts(step_times[-1], UTC) if status in ("closed", "rejected") else None
-                updated_at = fromts(step_times[-1], UTC) if path else created
-                systemic_issue_id = None
-                duplicate_of_id = None
-                reason = ""
-                contact_erased_at = None
-                if closed_at and (now - closed_at) > retention:
-                    contact_erased_at = closed_at + retention + dt.timedelta(hours=2)
-                    reporter_name = reporter_email = reporter_phone = ""
-
-                # Events; the response summaries (services.response_summaries) on the way.
-                response_due_on = response_received_at = None
-                from_status = "unconfirmed"
-                for (action, to_status), ts in zip(path, step_times, strict=True):
-                    at = fromts(ts, UTC)
-                    actor = reporter_id if action == "confirm" else (assigned_to_id or handler_ids[0])
-                    if not (TRANSITIONS[action].roles & LOCAL) or from_status == "regional_analysis":
-                        actor = regional_handlers[int(rand() * len(regional_handlers))]
-                    text = ""
-                    visibility = "internal"
-                    if action == "close":
-                        text, visibility = (
-                            "Tack för rapporten. Frågan har tagits upp med berörda verksamheter.",
-                            "reporter",
-                        )
-                    elif action == "reject":
-                        reason = reject_reason(rng)
-                        text, visibility = (
-                            "Rapporten avser inte en samverkansbrist enligt överenskommelsen.",
-                            "reporter",
-                        )
-                        if reason == "duplicate" and dev_id > 1:
-                            duplicate_of_id = max(1, dev_id - 1 - int(rand() * 2000))
-                    elif action == "escalate":
-                        text = "Återkommande brist som kräver ett länsgemensamt beslut."
-                    elif action == "resolve_locally":
-                        text = "Rutinen har gåtts igenom med båda verksamheterna."
-                    event_id += 1
-                    event_rows.append(
-                        (
-                            event_id,
-                            dev_id,
-                            actor,
-                            "" if actor else "Rapportör (via e-postlänk)",
-                            at,
-                            "transition",
-                            action,
-                            from_status,
-                            to_status,
-                            text,
-                            visibility,
-                        )
+            # Events; the response summaries (services.response_summaries) on the way.
+            response_due_on = response_received_at = None
+            from_status = "unconfirmed"
+            for (action, to_status), ts in zip(path, step_times, strict=True):
+                at = fromts(ts, UTC)
+                actor = reporter_id if action == "confirm" else (assigned_to_id or handler_ids[0])
+                if action in regional_actions or from_status == "regional_analysis":
+                    actor = regional_handlers[int(rand() * len(regional_handlers))]
+                text = ""
+                visibility = "internal"
+                if action == "close":
+                    text, visibility = (
+                        "Tack för rapporten. Frågan har tagits upp med berörda verksamheter.",
+                        "reporter",
                     )
-                    if action == "start_triage" and assigned_to_id:
-                        event_id += 1
-                        event_rows.append(
-                            (event_id, dev_id, actor, "", at, "assignment", "", "", "", "", "internal")
-                        )
-                    if action == "request_response":
-                        due_on = at.date() + dt.timedelta(days=60)
-                        answered = status != "awaiting_response" or rand() < 0.3
-                        answered_at = None
-                        if answered:
-                            next_ts = (
-                                step_times[path.index(("close", "closed"))]
-                                if status == "closed"
-                                else now_ts - 60
-                            )
-                            answered_at = fromts(ts + (next_ts - ts) * rand(), UTC)
-                            response_received_at = max(filter(None, (response_received_at, answered_at)))
-                        else:
-                            response_due_on = min(filter(None, (response_due_on, due_on)))
-                        for org in counterparts:
-                            response_id += 1
-                            overdue = not answered and due_on < today
-                            response_rows.append(
-                                (
-                                    response_id,
-                                    dev_id,
-                                    org,
-                                    self.org_email[org],
-                                    "Vi ber om ert yttrande över rapporten.",
-                                    actor,
-                                    at,
-                                    due_on,
-                                    answered_at,
-                                    answered_at is not None and answered_at.date() > due_on,
-                                    "Verksamhetschef" if answered else "",
-                                    "Vi har gått igenom händelsen." if answered else "",
-                                    "Rutinen ses över." if answered else "",
-                                    dt.datetime.combine(due_on - dt.timedelta(days=7), dt.time(5), tzinfo=UTC)
-                                    if (due_on - dt.timedelta(days=7)) < today
-                                    and (
-                                        answered_at is None
-                                        or answered_at.date() > due_on - dt.timedelta(days=7)
-                                    )
-                                    else None,
-                                    dt.datetime.combine(due_on + dt.timedelta(days=1), dt.time(5), tzinfo=UTC)
-                                    if overdue
-                                    else None,
-                                    None,
-                                )
-                            )
-                            if answered:
-                                event_id += 1
-                                event_rows.append(
-                                    (
-                                        event_id,
-                                        dev_id,
-                                        None,
-                                        "Yttrande från motpart",
-                                        answered_at,
-                                        "response_received",
-                                        "",
-                                        "",
-                                        "",
-                                        "Vi har gått igenom händelsen.",
-                                        "internal",
-                                    )
-                                )
-                    if action == "start_regional_analysis" and rand() < 0.6:
-                        candidates = issues_by_agreement.get(agreement_id) or []
-                        i = bisect.bisect(candidates, (at, 1 << 60))
-                        if i:
-                            systemic_issue_id = candidates[max(0, i - 1 - int(rand() * 3))][1]
-                            event_id += 1
-                            event_rows.append(
-                                (event_id, dev_id, actor, "", at, "linked", "", "", "", "", "internal")
-                            )
-                    from_status = to_status
-                if path and rand() < 0.15:
-                    event_id += 1
-                    event_rows.append(
-                        (
-                            event_id,
-                            dev_id,
-                            handler_ids[0],
-                            "",
-                            fromts(step_times[-1] - 1, UTC),
-                            "note",
-                            "",
-                            "",
-                            "",
-                            "Kontakt tagen med enhetschef.",
-                            "internal",
-                        )
+                elif action == "reject":
+                    reason = reject_reason(rng)
+                    text, visibility = (
+                        "Rapporten avser inte en samverkansbrist enligt överenskommelsen.",
+                        "reporter",
                     )
-
-                year = reported_on.year
-                number = ref_counter.get(year, 0) + 1
-                ref_counter[year] = number
-                dev_rows.append(
+                    if reason == "duplicate" and dev_id > 1:
+                        duplicate_of_id = max(1, dev_id - 1 - int(rand() * 2000))
+                elif action == "escalate":
+                    text = "Återkommande brist som kräver ett länsgemensamt beslut."
+                elif action == "resolve_locally":
+                    text = "Rutinen har gåtts igenom med båda verksamheterna."
+                event_rows.append(
                     (
                         dev_id,
-                        f"SB-{year}-{number:05d}",
-                        status,
-                        agreement_id,
-                        commitment_id,
-                        category_id,
-                        occurred_on,
-                        reported_on,
-                        municipality_id,
-                        district_id,
-                        council_id,
-                        reporting_org,
-                        texts_d[int(rand() * 5000)],
-                        texts_c[int(rand() * len(texts_c))],
-                        ACTIONS[int(rand() * len(ACTIONS))],
-                        SUGGESTIONS[int(rand() * len(SUGGESTIONS))],
-                        SEVERITIES[int(rand() * len(SEVERITIES))],
-                        yes_no(rng),
-                        yes_no(rng),
-                        reporter_id,
-                        reporter_name,
-                        reporter_email,
-                        reporter_phone,
-                        contact_erased_at,
-                        assigned_to_id,
-                        systemic_issue_id,
-                        duplicate_of_id,
-                        reason,
-                        uuid.UUID(int=rng.getrandbits(128), version=4),
-                        created,
-                        submitted_at,
-                        first_response_at,
-                        updated_at,
-                        closed_at,
-                        response_due_on,
-                        response_received_at,
+                        actor,
+                        "" if actor else "Rapportör (via e-postlänk)",
+                        at,
+                        "transition",
+                        action,
+                        from_status,
+                        to_status,
+                        text,
+                        visibility,
                     )
                 )
-                for org in counterparts:
-                    cp_id += 1
-                    cp_rows.append((cp_id, dev_id, org))
-                if len(dev_rows) >= self.chunk:
-                    n_events += len(event_rows)
-                    n_responses += len(response_rows)
-                    n_cp += len(cp_rows)
-                    flush()
-                    rate = dev_id / (time.perf_counter() - started)
-                    print(f"   {dev_id:>9,} reports ({rate:,.0f}/s)", flush=True)
-            n_events += len(event_rows)
-            n_responses += len(response_rows)
-            n_cp += len(cp_rows)
-            flush()
-            written.result()
-        finally:
-            writer.shutdown()  # after the chunk in flight, if building the next failed
+                if action == "start_triage" and assigned_to_id:
+                    event_rows.append((dev_id, actor, "", at, "assignment", "", "", "", "", "internal"))
+                if action == "request_response":
+                    due_on = at.date() + dt.timedelta(days=60)
+                    answered = status != "awaiting_response" or rand() < 0.3
+                    answered_at = None
+                    if answered:
+                        next_ts = (
+                            step_times[path.index(("close", "closed"))] if status == "closed" else now_ts - 60
+                        )
+                        answered_at = fromts(ts + (next_ts - ts) * rand(), UTC)
+                        response_received_at = max(filter(None, (response_received_at, answered_at)))
+                    else:
+                        response_due_on = min(filter(None, (response_due_on, due_on)))
+                    for org in counterparts:
+                        overdue = not answered and due_on < today
+                        response_rows.append(
+                            (
+                                dev_id,
+                                org,
+                                self.org_email[org],
+                                "Vi ber om ert yttrande över rapporten.",
+                                actor,
+                                at,
+                                due_on,
+                                answered_at,
+                                answered_at is not None and answered_at.date() > due_on,
+                                "Verksamhetschef" if answered else "",
+                                "Vi har gått igenom händelsen." if answered else "",
+                                "Rutinen ses över." if answered else "",
+                                dt.datetime.combine(due_on - dt.timedelta(days=7), dt.time(5), tzinfo=UTC)
+                                if (due_on - dt.timedelta(days=7)) < today
+                                and (
+                                    answered_at is None or answered_at.date() > due_on - dt.timedelta(days=7)
+                                )
+                                else None,
+                                dt.datetime.combine(due_on + dt.timedelta(days=1), dt.time(5), tzinfo=UTC)
+                                if overdue
+                                else None,
+                                None,
+                            )
+                        )
+                        if answered:
+                            event_rows.append(
+                                (
+                                    dev_id,
+                                    None,
+                                    "Yttrande från motpart",
+                                    answered_at,
+                                    "response_received",
+                                    "",
+                                    "",
+                                    "",
+                                    "Vi har gått igenom händelsen.",
+                                    "internal",
+                                )
+                            )
+                if action == "start_regional_analysis" and rand() < 0.6:
+                    candidates = issues_by_agreement.get(agreement_id) or []
+                    i = bisect.bisect(candidates, (at, 1 << 60))
+                    if i:
+                        systemic_issue_id = candidates[max(0, i - 1 - int(rand() * 3))][1]
+                        event_rows.append((dev_id, actor, "", at, "linked", "", "", "", "", "internal"))
+                from_status = to_status
+            if path and rand() < 0.15:
+                event_rows.append(
+                    (
+                        dev_id,
+                        handler_ids[0],
+                        "",
+                        fromts(step_times[-1] - 1, UTC),
+                        "note",
+                        "",
+                        "",
+                        "",
+                        "Kontakt tagen med enhetschef.",
+                        "internal",
+                    )
+                )
 
-        cur.execute(
-            "INSERT INTO deviations_referencecounter (year, last) SELECT * FROM unnest(%s::int[], %s::int[])",
-            [list(ref_counter), list(ref_counter.values())],
+            year = reported_on.year
+            number = dev_id - year_first[year]  # ids from 1, indexes from 0
+            dev_rows.append(
+                (
+                    dev_id,
+                    f"SB-{year}-{number:05d}",
+                    status,
+                    agreement_id,
+                    commitment_id,
+                    category_id,
+                    occurred_on,
+                    reported_on,
+                    municipality_id,
+                    district_id,
+                    council_id,
+                    reporting_org,
+                    texts_d[int(rand() * 5000)],
+                    texts_c[int(rand() * len(texts_c))],
+                    ACTIONS[int(rand() * len(ACTIONS))],
+                    SUGGESTIONS[int(rand() * len(SUGGESTIONS))],
+                    SEVERITIES[int(rand() * len(SEVERITIES))],
+                    yes_no(rng),
+                    yes_no(rng),
+                    reporter_id,
+                    reporter_name,
+                    reporter_email,
+                    reporter_phone,
+                    contact_erased_at,
+                    assigned_to_id,
+                    systemic_issue_id,
+                    duplicate_of_id,
+                    reason,
+                    uuid.UUID(int=rng.getrandbits(128), version=4),
+                    created,
+                    submitted_at,
+                    first_response_at,
+                    updated_at,
+                    closed_at,
+                    response_due_on,
+                    response_received_at,
+                )
+            )
+            for org in counterparts:
+                cp_rows.append((dev_id, org))
+
+        return Chunk(
+            data={
+                table: self.formatted(table, rows)
+                for (table, _columns), rows in zip(
+                    COPIED, (dev_rows, cp_rows, event_rows, response_rows), strict=True
+                )
+            },
+            rows=Counter(
+                {
+                    table: len(rows)
+                    for (table, _columns), rows in zip(
+                        COPIED, (dev_rows, cp_rows, event_rows, response_rows), strict=True
+                    )
+                }
+            ),
+            statuses=status_counts,
         )
-        self.counts.update(
-            reports=self.n, events=n_events, response_requests=n_responses, counterpart_rows=n_cp
-        )
-        self.status_counts = status_counts
 
 
-def write_chunk(cur, dev_rows, cp_rows, event_rows, response_rows) -> None:
-    """COPY one chunk of reports with their counterparts, events and response requests."""
-    copy_rows(cur, "deviations_deviation", DEVIATION_COLUMNS, dev_rows)
-    copy_rows(cur, "deviations_deviation_counterpart_organizations", COUNTERPART_COLUMNS, cp_rows)
-    copy_rows(
-        cur,
-        "deviations_deviationevent",
-        EVENT_COLUMNS,
-        event_rows,
-    )
-    copy_rows(cur, "deviations_responserequest", RESPONSE_COLUMNS, response_rows)
+def copy_data(cur, table: str, columns: list[str], data: bytes) -> None:
+    """COPY ``data`` (``ReportProducer.formatted``: PostgreSQL's binary format, signature to trailer) into
+    ``table``, FREEZE as ``copy_rows``."""
+    if not data:
+        return
+    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY, FREEZE)") as copy:
+        copy.write(data)
 
 
 @contextmanager
@@ -1098,10 +1249,11 @@ def check_model_columns():
 
     for model, columns in (
         (Deviation, DEVIATION_COLUMNS),
-        (DeviationEvent, [*EVENT_COLUMNS, *EVENT_DEFAULTS]),
-        (ResponseRequest, RESPONSE_COLUMNS),
+        (DeviationEvent, ["id", *EVENT_COLUMNS, *EVENT_DEFAULTS]),
+        (ResponseRequest, ["id", *RESPONSE_COLUMNS]),
     ):
-        # PostgreSQL computes generated columns (the search document) itself.
+        # PostgreSQL computes generated columns (the search document) itself and numbers the events and
+        # requests (identity columns).
         expected = {f.column for f in model._meta.concrete_fields if not f.generated}
         missing = expected - set(columns)
         if missing:
@@ -1132,6 +1284,13 @@ def main(argv=None) -> int:
         default=min(os.cpu_count() or 1, WORKERS_MAX),
         help=f"connections side by side for the index builds, the foreign-key checks, ANALYZE, the follow-up "
         f"summary and VACUUM (default: one per CPU, at most {WORKERS_MAX})",
+    )
+    parser.add_argument(
+        "--producers",
+        type=int,
+        default=min(os.cpu_count() or 1, WORKERS_MAX),
+        help="processes building the reports' rows for the COPY side by side (default: one per CPU, at most "
+        f"{WORKERS_MAX}; 1 builds them in this process)",
     )
     args = parser.parse_args(argv)
 
@@ -1173,7 +1332,7 @@ def main(argv=None) -> int:
         if superuser:
             cur.execute("SET LOCAL session_replication_role = replica")  # no FK trigger per row
         with step("truncate", gen.timings):
-            cur.execute(f"TRUNCATE {', '.join(OWNED_TABLES + RESET_ALSO)}")
+            cur.execute(f"TRUNCATE {', '.join(OWNED_TABLES + RESET_ALSO)} RESTART IDENTITY")
         builds = builds_for_load(cur, BULK_TABLES)
         with step(f"drop {len(builds)} indexes and unique constraints", gen.timings):
             drop_for_load(cur, builds)
@@ -1181,7 +1340,7 @@ def main(argv=None) -> int:
             gen.create_systemic_issues(cur)
         copying = f"reports, events, responses, counterparts (COPY, {args.reports:,} reports)"
         with step(copying, gen.timings), event_defaults(cur):
-            gen.run_reports(cur)
+            gen.run_reports(cur, producers=max(1, args.producers))
         with step("sequences", gen.timings):
             for table in OWNED_TABLES:
                 if table == "deviations_referencecounter":

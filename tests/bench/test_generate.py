@@ -39,6 +39,8 @@ def test_generated_data_obeys_the_rules_of_the_application(transactional_db):
             "7",
             "--workers",
             "2",
+            "--producers",
+            "2",
         ]
     )
 
@@ -50,6 +52,68 @@ def test_generated_data_obeys_the_rules_of_the_application(transactional_db):
     check_the_follow_up_summary_is_a_recount()
     check_events_left_out_of_the_copy_are_empty_and_the_schema_is_the_migrations()
     check_every_report_has_a_counterpart_and_sequences_continue_after_the_copy()  # adds a report
+
+
+def generated(*, producers: int) -> list[tuple]:
+    """Generate 400 reports in chunks of 150 (seed 7) with ``producers`` processes; what came out, but
+    the timestamps (drawn back from the time of the run)."""
+    generate.main(
+        ["--reports", "400", "--reset", "--no-vacuum", "--no-summary", "--chunk", "150", "--seed", "7"]
+        + ["--workers", "2", "--producers", str(producers)]
+    )
+    reports = Deviation.objects.order_by("id").prefetch_related("counterpart_organizations")
+    return [
+        (
+            d.id,
+            d.reference,
+            d.status,
+            d.agreement_id,
+            d.category_id,
+            d.council_id,
+            d.reporting_organization_id,
+            d.reporter_id,
+            d.description,
+            d.severity,
+            str(d.idempotency_key),
+            d.systemic_issue_id,
+            d.duplicate_of_id,
+            sorted(o.pk for o in d.counterpart_organizations.all()),
+        )
+        for d in reports
+    ] + [
+        tuple(
+            DeviationEvent.objects.order_by("id").values_list(
+                "id", "deviation_id", "kind", "action", "to_status"
+            )
+        ),
+        tuple(ResponseRequest.objects.order_by("id").values_list("id", "deviation_id", "organization_id")),
+    ]
+
+
+def test_the_data_depend_on_the_seed_and_the_chunks_not_on_the_number_of_producers(transactional_db):
+    """Each chunk draws from its own random generator and the chunks are COPYed in order: one process or
+    two give the same reports, counterparts, events and requests, with the same ids."""
+    alone = generated(producers=1)
+    side_by_side = generated(producers=2)
+    assert len(alone) == 402 and alone[-2]
+    assert side_by_side == alone
+
+
+def test_a_producer_that_fails_fails_the_load_and_leaves_nothing(transactional_db, monkeypatch):
+    """A producer process that cannot do its work (here: it cannot reach the database for its COPY
+    formatter) stops the load with its error; the load's transaction is rolled back and no process is left
+    behind."""
+    import multiprocessing
+
+    import psycopg
+
+    generated(producers=1)
+    good = generate.producer_connection_params()
+    monkeypatch.setattr(generate, "producer_connection_params", lambda: {**good, "port": 1})
+    with pytest.raises(psycopg.OperationalError):
+        generated(producers=2)
+    assert Deviation.objects.count() == 400  # the earlier load, untouched
+    assert not multiprocessing.active_children()
 
 
 def check_events_left_out_of_the_copy_are_empty_and_the_schema_is_the_migrations():
