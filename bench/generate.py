@@ -44,7 +44,7 @@ import sys
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -723,7 +723,7 @@ class Generator:
             types={table: column_types(cur, table, columns) for table, columns in COPIED},
             connection_params=producer_connection_params(),
         )
-        chunks = [(first, times[first : first + self.chunk]) for first in range(0, self.n, self.chunk)]
+        chunks = ((first, times[first : first + self.chunk]) for first in range(0, self.n, self.chunk))
         rows: Counter = Counter()
         statuses: Counter = Counter()
         started = time.perf_counter()
@@ -784,7 +784,7 @@ class Chunk:
     statuses: Counter
 
 
-def produced(producer: "ReportProducer", chunks: list[tuple[int, list[int]]], processes: int):
+def produced(producer: "ReportProducer", chunks: Iterable[tuple[int, list[int]]], processes: int):
     """The chunks built, in order: here when ``processes`` is 1, else by that many processes (started by
     the forkserver: the load's connection and threads stay in this one) with at most two chunks per
     process in flight, so memory holds a few chunks whatever N is."""
