@@ -771,7 +771,7 @@ def year_first_indexes(times: list[int]) -> dict[int, int]:
 def reference_counters(times: list[int]) -> dict[int, int]:
     """The highest reference number of each year (``ReferenceCounter.last``): its count of reports."""
     firsts = year_first_indexes(times)
-    ends = [*list(firsts.values())[1:], len(times)]
+    ends = [*list(firsts.values())[1:], len(times)][: len(firsts)]
     return {year: end - first for (year, first), end in zip(firsts.items(), ends, strict=True) if end > first}
 
 

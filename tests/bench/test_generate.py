@@ -391,3 +391,17 @@ def models_f(name):
     from django.db.models import F
 
     return F(name)
+
+
+def test_reference_numbers_start_again_each_year_and_a_year_without_reports_has_no_counter():
+    """A report's number is its place among the year's reports (``year_first_indexes``), whichever
+    process builds its chunk; ``ReferenceCounter`` gets each year's count, and no row for an empty year."""
+    import datetime as dt
+
+    def at(*when):
+        return int(dt.datetime(*when, tzinfo=dt.UTC).timestamp())
+
+    times = [at(2020, 5, 1, 9), at(2020, 12, 31, 16), at(2022, 1, 1, 6), at(2022, 3, 1, 8), at(2022, 3, 2, 8)]
+    assert generate.year_first_indexes(times) == {2020: 0, 2021: 2, 2022: 2}
+    assert generate.reference_counters(times) == {2020: 2, 2022: 3}
+    assert generate.reference_counters([]) == {}
