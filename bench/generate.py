@@ -690,12 +690,40 @@ class Generator:
         """The reports with their events, response requests and counterparts: chunks of ``self.chunk``
         reports built side by side by ``producers`` processes (``ReportProducer``), each chunk formatted
         for COPY where it was built and COPYed here, in order, in the load's transaction."""
-        from deviations.workflow import LOCAL, TRANSITIONS
-
         with step("creation times", self.timings):
             times = self.creation_times()
+        producer = self.producer(cur, times)
+        chunks = ((first, times[first : first + self.chunk]) for first in range(0, self.n, self.chunk))
+        rows: Counter = Counter()
+        statuses: Counter = Counter()
+        started = time.perf_counter()
+        for chunk in produced(producer, chunks, producers):
+            for table, columns in COPIED:
+                copy_data(cur, table, columns, chunk.data[table])
+            rows.update(chunk.rows)
+            statuses.update(chunk.statuses)
+            done = rows["deviations_deviation"]
+            print(f"   {done:>9,} reports ({done / (time.perf_counter() - started):,.0f}/s)", flush=True)
+
+        counters = reference_counters(times)
+        cur.execute(
+            "INSERT INTO deviations_referencecounter (year, last) SELECT * FROM unnest(%s::int[], %s::int[])",
+            [list(counters), list(counters.values())],
+        )
+        self.counts.update(
+            reports=rows["deviations_deviation"],
+            events=rows["deviations_deviationevent"],
+            response_requests=rows["deviations_responserequest"],
+            counterpart_rows=rows["deviations_deviation_counterpart_organizations"],
+        )
+        self.status_counts = dict(statuses)
+
+    def producer(self, cur, times: list[int]) -> "ReportProducer":
+        """What the producers build the reports created at ``times`` from (draws the report texts)."""
+        from deviations.workflow import LOCAL, TRANSITIONS
+
         rng = self.rng
-        producer = ReportProducer(
+        return ReportProducer(
             seed=self.rng.getrandbits(64),
             today=self.today,
             now=self.now,
@@ -723,30 +751,6 @@ class Generator:
             types={table: column_types(cur, table, columns) for table, columns in COPIED},
             connection_params=producer_connection_params(),
         )
-        chunks = ((first, times[first : first + self.chunk]) for first in range(0, self.n, self.chunk))
-        rows: Counter = Counter()
-        statuses: Counter = Counter()
-        started = time.perf_counter()
-        for chunk in produced(producer, chunks, producers):
-            for table, columns in COPIED:
-                copy_data(cur, table, columns, chunk.data[table])
-            rows.update(chunk.rows)
-            statuses.update(chunk.statuses)
-            done = rows["deviations_deviation"]
-            print(f"   {done:>9,} reports ({done / (time.perf_counter() - started):,.0f}/s)", flush=True)
-
-        counters = reference_counters(times)
-        cur.execute(
-            "INSERT INTO deviations_referencecounter (year, last) SELECT * FROM unnest(%s::int[], %s::int[])",
-            [list(counters), list(counters.values())],
-        )
-        self.counts.update(
-            reports=rows["deviations_deviation"],
-            events=rows["deviations_deviationevent"],
-            response_requests=rows["deviations_responserequest"],
-            counterpart_rows=rows["deviations_deviation_counterpart_organizations"],
-        )
-        self.status_counts = dict(statuses)
 
 
 def producer_connection_params() -> dict:
