@@ -775,8 +775,8 @@ def year_first_indexes(times: list[int]) -> dict[int, int]:
 def reference_counters(times: list[int]) -> dict[int, int]:
     """The highest reference number of each year (``ReferenceCounter.last``): its count of reports."""
     firsts = year_first_indexes(times)
-    ends = [*list(firsts.values())[1:], len(times)][: len(firsts)]
-    return {year: end - first for (year, first), end in zip(firsts.items(), ends, strict=True) if end > first}
+    counts = {year: firsts.get(year + 1, len(times)) - first for year, first in firsts.items()}
+    return {year: count for year, count in counts.items() if count}
 
 
 @dataclass
@@ -1155,21 +1155,11 @@ class ReportProducer:
             for org in counterparts:
                 cp_rows.append((dev_id, org))
 
+        tables = [table for table, _columns in COPIED]
+        rows = dict(zip(tables, (dev_rows, cp_rows, event_rows, response_rows), strict=True))
         return Chunk(
-            data={
-                table: self.formatted(table, rows)
-                for (table, _columns), rows in zip(
-                    COPIED, (dev_rows, cp_rows, event_rows, response_rows), strict=True
-                )
-            },
-            rows=Counter(
-                {
-                    table: len(rows)
-                    for (table, _columns), rows in zip(
-                        COPIED, (dev_rows, cp_rows, event_rows, response_rows), strict=True
-                    )
-                }
-            ),
+            data={table: self.formatted(table, table_rows) for table, table_rows in rows.items()},
+            rows=Counter({table: len(table_rows) for table, table_rows in rows.items()}),
             statuses=status_counts,
         )
 
