@@ -17,9 +17,11 @@ with a valid date (not in the future) and a valid Luhn check digit, as people ac
 - after Unicode NFKC normalisation, with format characters (zero-width space, soft hyphen, BOM, ...)
   removed and any Unicode decimal digit (full-width, Arabic-Indic, ...) read as its value;
 - with a separator before the last four digits (``-``, ``+``, any dash, ``.``, ``/``, ``_``, spaces
-  including no-break ones, a line break, or several of these: ``--``, `` / ``, ``.-``), or none;
-- grouped: ``81 12 18-9876``, ``1981-12-18-9876``, ``81.12.18-9876``; a line break may fall anywhere
-  inside the number (it wraps);
+  including no-break ones, a line break, or several of these: ``--``, `` / ``, ``.-``), or none; in a
+  number written in one piece also a label's ``:`` or a list's ``,`` (``811218:9876``), which never
+  glue two numbers into one code (``811218-9876,790101-1234`` is two);
+- grouped: ``81 12 18-9876``, ``1981-12-18-9876``, ``81.12.18-9876``, at both of the date's boundaries;
+  a line break may fall anywhere inside the number (it wraps), also on a boundary;
 - anywhere in a word or address: ``pnr:8112189876``, ``8112189876@example.se``.
 
 What it must never flag (tests/config/test_personal_data.py proves both directions with hypothesis):
@@ -53,8 +55,8 @@ from .errors import Invalid
 PERSONNUMMER = "personnummer"
 SAMORDNINGSNUMMER = "samordningsnummer"
 
-# After NFKC: whitespace (no-break spaces become spaces), the dashes NFKC keeps, and . / _ +.
-_SEPARATOR_CHARS = r"\s+._/\-\u2010-\u2015\u2212"
+# After NFKC: whitespace (no-break spaces become spaces), the dashes NFKC keeps, and . / _ + : ,.
+_SEPARATOR_CHARS = r"\s+._/:,\-\u2010-\u2015\u2212"
 # Digit groups joined by short runs of separators ("811218 - 9876", "81 12 18-9876", "8112\n189876").
 _CHAIN = re.compile(rf"[0-9]+(?:[{_SEPARATOR_CHARS}]{{1,5}}[0-9]+)*")
 _GROUP = re.compile(r"[0-9]+")
@@ -135,8 +137,11 @@ def _date_kind(date_digits: str, *, plus: bool, today: datetime.date) -> str | N
     return None
 
 
+#: Punctuation that labels or lists rather than joins (``811218:9876``, ``811218-9876,790101-1234``):
+#: before the last four digits of a number written in one piece, never inside a date, never gluing.
+_LIST_PUNCTUATION = frozenset(":,")
 #: What may stand alone before the last four digits of a number written in one piece.
-_SERIAL_PUNCTUATION = frozenset("._/" + _DASHES)
+_SERIAL_PUNCTUATION = frozenset("._/" + _DASHES) | _LIST_PUNCTUATION
 
 
 def _serial_separator_ok(separator: str, *, grouped: bool) -> bool:
@@ -161,16 +166,23 @@ def _window_kind(groups: list[str], separators: list[str], *, today: datetime.da
     serial_at = len(digits) - 4
     date_boundaries = _DATE_BOUNDARIES[len(digits)]
     boundaries: dict[int, str] = {}
+    wrapped: set[int] = set()
     position = 0
     for group, separator in zip(groups, separators, strict=False):
         position += len(group)
         if separator.isspace() and _LINE_BREAKS & set(separator):
-            continue  # the number wrapped at the end of a line: not a boundary of its own
+            wrapped.add(position)  # the number wrapped at the end of a line: not a boundary of its own
+            continue
         boundaries[position] = separator
     if not set(boundaries) <= date_boundaries | {serial_at}:
         return None
-    if len({boundaries[at] for at in set(boundaries) & date_boundaries}) > 1:
+    if set(boundaries) & date_boundaries and not date_boundaries <= set(boundaries) | wrapped:
+        return None  # a date is grouped at both its boundaries: "2005-01-18\n16" is a date and more
+    date_separators = {boundaries[at] for at in set(boundaries) & date_boundaries}
+    if len(date_separators) > 1:
         return None  # "81 12 18" or "81.12.18", never "01.05–01.05": that is a span of times or dates
+    if any(_LIST_PUNCTUATION & set(separator) for separator in date_separators):
+        return None  # "10:45:12-1234", "12,30,45 1234": times and lists, not dates
     serial_separator = boundaries.get(serial_at, "")
     if not _serial_separator_ok(serial_separator, grouped=bool(set(boundaries) & date_boundaries)):
         return None
@@ -181,10 +193,12 @@ def _window_kind(groups: list[str], separators: list[str], *, today: datetime.da
 
 
 def _glued(separators: list[str], index: int) -> bool:
-    """Whether the separator at ``index`` (if any) joins two digit groups without any space."""
+    """Whether the separator at ``index`` (if any) joins two digit groups into one code: without any
+    space, and not a list's or label's ``,`` or ``:``."""
     if not 0 <= index < len(separators):
         return False
-    return not any(char.isspace() for char in separators[index])
+    separator = separators[index]
+    return not any(char.isspace() or char in _LIST_PUNCTUATION for char in separator)
 
 
 def find_identity_numbers(text: str, *, today: datetime.date | None = None) -> list[Finding]:

@@ -192,6 +192,10 @@ SERIAL_SEPARATORS = [
     "-\n",
     "\r\n",
     "\u202f",
+    ":",
+    ": ",
+    ",",
+    ", ",
 ]
 
 
@@ -276,6 +280,12 @@ def test_disguised_numbers_are_found(number, before, after):
         "811218 / 9876",
         "811218 . 9876",
         "81-12-18--9876",
+        # A label's colon or a list's comma before the last four digits (found in a review).
+        "811218:9876",
+        "19811218:9876",
+        "811218,9876",
+        "pnr 811218 : 9876",
+        "811218\uff1a9876",  # a full-width colon
     ],
 )
 def test_pasted_identity_numbers_are_found(text):
@@ -349,4 +359,38 @@ def test_legitimate_text_is_never_flagged(tokens, joiner):
     ],
 )
 def test_brief_examples_of_legitimate_text_are_not_flagged(text):
+    assert find_identity_numbers(text, today=TODAY) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "811218-9876,790101-1234",
+        "811218-9876, 790101-1234",
+        "811218:9876,790101:1234",
+        "8112189876,7901011234",
+    ],
+)
+def test_numbers_in_a_list_are_each_found(text):
+    """A comma between two numbers lists them; it does not glue them into one longer code."""
+    assert [f.kind for f in find_identity_numbers(text, today=TODAY)] == [PERSONNUMMER, PERSONNUMMER]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Klockan 12:12:12-1212 loggades samtalet.",  # a time is not a date
+        "12,12,12-1212",  # a list of numbers, not a grouped date
+        "Mötet 2026-03-14, 1999 deltagare.",
+        "Mötet 2026-03-14,1999 deltagare.",
+        "Position 59,334591, 18,063240.",
+        "kl. 10:30, 1212 ärenden",
+        "Perioden 2026-01-01–2026-06-30, därefter 2026-07-01, 2026-08-01.",
+        # A date at the end of a line and a number on the next: read across the line break, the digits
+        # "2010-03-14\n13" looked like a number grouped "YYMM-DD-SSSS" (found by hypothesis).
+        "Uppföljning 2010-03-14\n13 ärenden har granskats.",
+        "2000-01-01 – 0209-01-18\n16 002000-0000",
+    ],
+)
+def test_colons_and_commas_in_ordinary_text_are_not_flagged(text):
     assert find_identity_numbers(text, today=TODAY) == []
