@@ -21,7 +21,7 @@ with a valid date (not in the future) and a valid Luhn check digit, as people ac
   number written in one piece also a label's ``:`` or a list's ``,`` (``811218:9876``), which never
   glue two numbers into one code (``811218-9876,790101-1234`` is two);
 - grouped: ``81 12 18-9876``, ``1981-12-18-9876``, ``81.12.18-9876``, at both of the date's boundaries;
-  a line break may fall anywhere inside the number (it wraps), also on a boundary;
+  a line break may fall anywhere inside the number (it wraps, twice at most), also on a boundary;
 - anywhere in a word or address: ``pnr:8112189876``, ``8112189876@example.se``.
 
 What it must never flag (tests/config/test_personal_data.py proves both directions with hypothesis):
@@ -62,6 +62,9 @@ _CHAIN = re.compile(rf"[0-9]+(?:[{_SEPARATOR_CHARS}]{{1,5}}[0-9]+)*")
 _GROUP = re.compile(r"[0-9]+")
 _DASHES = "-+\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
 _LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+#: Line breaks a number may wrap at (a narrow column wraps it twice at most; bounding them keeps a text of
+#: digits on short lines as quick to read as any other).
+MAX_WRAPS = 2
 # Where a date may be split into groups (YY MM DD / YYYY MM DD), by the number's length.
 _DATE_BOUNDARIES = {10: frozenset({2, 4}), 12: frozenset({4, 6})}
 
@@ -159,6 +162,12 @@ def _serial_separator_ok(separator: str, *, grouped: bool) -> bool:
     return not grouped and all(char in _SERIAL_PUNCTUATION for char in core)
 
 
+def _wrap(separator: str) -> bool:
+    """Whether ``separator`` is where a number wrapped at the end of a line (only spaces and a line
+    break): not a boundary between the number's parts."""
+    return separator.isspace() and bool(_LINE_BREAKS & set(separator))
+
+
 def _window_kind(groups: list[str], separators: list[str], *, today: datetime.date) -> str | None:
     """The kind of identity number that consecutive digit ``groups`` (10 or 12 digits in all), joined by
     ``separators``, write; None if they write something else."""
@@ -170,7 +179,7 @@ def _window_kind(groups: list[str], separators: list[str], *, today: datetime.da
     position = 0
     for group, separator in zip(groups, separators, strict=False):
         position += len(group)
-        if separator.isspace() and _LINE_BREAKS & set(separator):
+        if _wrap(separator):
             wrapped.add(position)  # the number wrapped at the end of a line: not a boundary of its own
             continue
         boundaries[position] = separator
@@ -217,11 +226,16 @@ def find_identity_numbers(text: str, *, today: datetime.date | None = None) -> l
             if matches[first].start() <= covered or _glued(separators, first - 1):
                 continue  # inside a number found, or part of a longer code ("2026-03-14–2026-04-01")
             found = None  # the longest window from here: 12 digits rather than the 10 inside them
-            length = 0
+            length = boundaries = wraps = 0
             for last in range(first, len(groups)):
                 length += len(groups[last])
-                if length > 12:
-                    break
+                if last > first:
+                    if _wrap(separators[last - 1]):
+                        wraps += 1
+                    else:
+                        boundaries += 1
+                if length > 12 or boundaries > 3 or wraps > MAX_WRAPS:
+                    break  # a number has at most three boundaries: two in its date, one before the serial
                 if length in _DATE_BOUNDARIES and not _glued(separators, last):
                     kind = _window_kind(groups[first : last + 1], separators[first:last], today=today)
                     found = (kind, last) if kind else found

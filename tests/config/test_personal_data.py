@@ -376,6 +376,27 @@ def test_numbers_in_a_list_are_each_found(text):
     assert [f.kind for f in find_identity_numbers(text, today=TODAY)] == [PERSONNUMMER, PERSONNUMMER]
 
 
+@pytest.mark.parametrize("text", ["8112\n189876", "8112\n18-98\n76", "19811218-\n98\n76"])
+def test_a_number_wrapped_twice_is_found(text):
+    assert [f.kind for f in find_identity_numbers(text, today=TODAY)] == [PERSONNUMMER]
+
+
+@pytest.mark.parametrize("line", ["1", "12", "1, ", "12:", "1-"])
+def test_digits_on_short_lines_are_read_without_trying_every_window(monkeypatch, line):
+    """A text of digits joined by line breaks or list punctuation (a pasted column, or an attacker's
+    form post of megabytes) is read in one pass: no run of it can be a number, so none is tried."""
+    from config import personal_data
+
+    tried = []
+    window_kind = personal_data._window_kind
+    monkeypatch.setattr(
+        personal_data, "_window_kind", lambda *args, **kwargs: tried.append(1) or window_kind(*args, **kwargs)
+    )
+    text = "\n".join([line] * 2000)
+    assert find_identity_numbers(text, today=TODAY) == []
+    assert tried == []
+
+
 @pytest.mark.parametrize(
     "text",
     [
