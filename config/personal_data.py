@@ -64,7 +64,7 @@ _DASHES = "-+\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
 _LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 #: Line breaks a number may wrap at (a narrow column wraps it twice at most; bounding them keeps a text of
 #: digits on short lines as quick to read as any other).
-MAX_WRAPS = 2
+_MAX_WRAPS = 2
 # Where a date may be split into groups (YY MM DD / YYYY MM DD), by the number's length.
 _DATE_BOUNDARIES = {10: frozenset({2, 4}), 12: frozenset({4, 6})}
 
@@ -186,12 +186,12 @@ def _window_kind(groups: list[str], separators: list[str], *, today: datetime.da
     if not set(boundaries) <= date_boundaries | {serial_at}:
         return None
     if set(boundaries) & date_boundaries and not date_boundaries <= set(boundaries) | wrapped:
-        return None  # a date is grouped at both its boundaries: "2005-01-18\n16" is a date and more
+        return None  # a date is grouped at both its boundaries: "2010-03-14\n13" is a date and more
     date_separators = {boundaries[at] for at in set(boundaries) & date_boundaries}
     if len(date_separators) > 1:
         return None  # "81 12 18" or "81.12.18", never "01.05–01.05": that is a span of times or dates
     if any(_LIST_PUNCTUATION & set(separator) for separator in date_separators):
-        return None  # "10:45:12-1234", "12,30,45 1234": times and lists, not dates
+        return None  # "12:12:12-1212", "12,12,12-1212": times and lists, not dates
     serial_separator = boundaries.get(serial_at, "")
     if not _serial_separator_ok(serial_separator, grouped=bool(set(boundaries) & date_boundaries)):
         return None
@@ -234,7 +234,7 @@ def find_identity_numbers(text: str, *, today: datetime.date | None = None) -> l
                         wraps += 1
                     else:
                         boundaries += 1
-                if length > 12 or boundaries > 3 or wraps > MAX_WRAPS:
+                if length > 12 or boundaries > 3 or wraps > _MAX_WRAPS:
                     break  # a number has at most three boundaries: two in its date, one before the serial
                 if length in _DATE_BOUNDARIES and not _glued(separators, last):
                     kind = _window_kind(groups[first : last + 1], separators[first:last], today=today)
