@@ -9,7 +9,9 @@ message, analysis and reference-data name. Three layers use this module, all wit
 - ``guard_texts(**texts)``: called by every service that stores text, before it writes anything. It
   raises ``config.errors.Invalid`` with an error per field, which views put on their form's fields
   (``config.forms.add_service_errors``); commands and any future API get the same refusal;
-- ``find_identity_numbers``/``contains_identity_number``: the detector itself.
+- ``find_identity_numbers``/``contains_identity_number``: the detector itself;
+- ``stored_identity_numbers``: the detector over every guarded text already stored (``manage.py
+  find_identity_numbers``), for texts written before the detector knew a form (it learns new ones).
 
 What it finds: personnummer and samordningsnummer (coordination numbers, day + 60), 10 or 12 digits,
 with a valid date (not in the future) and a valid Luhn check digit, as people actually paste them:
@@ -43,7 +45,7 @@ import datetime
 import functools
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -309,3 +311,71 @@ def guard_texts(*, labels: Mapping | None = None, **texts: str | None) -> None:
     errors = identity_number_errors(texts, labels=labels)
     if errors:
         raise Invalid(" ".join(dict.fromkeys(errors.values())), errors=errors)
+
+
+# --- Finding what was stored before ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredFinding:
+    """A stored text holding an identity number: where it is, never what it says. ``label``: the value
+    of the caller's lookup for the row (``stored_identity_numbers``), e.g. the reference of its report."""
+
+    model: str
+    pk: object
+    field: str
+    kinds: tuple[str, ...]
+    label: object = None
+
+
+_GUARDS = (validate_no_identity_number, validate_query_without_identity_number)
+
+
+def guarded_fields(model) -> list:
+    """The fields of ``model`` that refuse an identity number (``_GUARDS`` among their validators)."""
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if any(validator in _GUARDS for validator in field.validators)
+    ]
+
+
+def _stored_kinds(field, value: str) -> tuple[str, ...]:
+    texts = [value]
+    if validate_query_without_identity_number in field.validators:
+        texts.append(query_string_text(value))
+    return tuple(sorted({finding.kind for text in texts for finding in find_identity_numbers(text)}))
+
+
+def stored_identity_numbers(
+    *, models=None, label: Callable | None = None, chunk_size: int = 2000
+) -> Iterator[StoredFinding]:
+    """Every stored text of a guarded field (``guarded_fields``) that holds an identity number, model by
+    model (``models``: every installed one). Each table is read once, in primary-key order, through a
+    server-side cursor in a transaction of its own (``config.spreadsheets.server_side_rows``: constant
+    memory, also behind PgBouncer), and only rows with a non-empty guarded text.
+    ``label(model)``: a lookup (``"deviation__reference"``) read with each row, or None."""
+    from django.apps import apps
+    from django.db.models import Q
+
+    from .spreadsheets import server_side_rows
+
+    for model in models or apps.get_models():
+        fields = guarded_fields(model)
+        if not fields:
+            continue
+        lookup = label(model) if label else None
+        non_empty = Q()
+        for field in fields:
+            non_empty |= Q(**{f"{field.attname}__gt": ""})
+        rows = (
+            model._base_manager.filter(non_empty)
+            .order_by("pk")
+            .values_list("pk", *(field.attname for field in fields), *([lookup] if lookup else []))
+        )
+        for pk, *values in server_side_rows(rows, chunk_size=chunk_size):
+            row_label = values.pop() if lookup else None
+            for field, value in zip(fields, values, strict=True):
+                kinds = _stored_kinds(field, value) if value else ()
+                if kinds:
+                    yield StoredFinding(model._meta.label, pk, field.name, kinds, row_label)
