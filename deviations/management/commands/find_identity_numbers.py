@@ -31,18 +31,22 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        found = 0
+        found = in_reports = 0
         reports = set()
         for finding in stored_identity_numbers(label=report_reference):
             found += 1
-            reports.add(finding.label)
+            if finding.label is not None:
+                in_reports += 1
+                reports.add(finding.label)
             kinds = ",".join(finding.kinds)
             columns = [finding.model, str(finding.pk), finding.field, kinds, finding.label or "-"]
             self.stdout.write("\t".join(columns))
         if found:
+            texts = "1 stored text holds" if found == 1 else f"{found} stored texts hold"
+            where = f"{in_reports} in {len(reports)} {'report' if len(reports) == 1 else 'reports'}"
             raise CommandError(
-                f"{found} stored texts hold an identity number ({len(reports - {None})} reports among "
-                "them): remove each with the report's redaction, or in the admin for other records.",
+                f"{texts} an identity number ({where}): remove each with the report's redaction, or in "
+                "the admin for other records.",
                 returncode=1,
             )
         self.stdout.write("No stored text holds an identity number.")
