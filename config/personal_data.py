@@ -287,11 +287,16 @@ def query_string_text(query: str) -> str:
     return " ".join(f"{name} {value}" for name, values in QueryDict(query).lists() for value in values)
 
 
+def query_string_readings(query: str) -> tuple[str, str]:
+    """The texts a stored query string is checked as: as stored, and decoded."""
+    return query, query_string_text(query)
+
+
 def validate_query_without_identity_number(value) -> None:
     """``validate_no_identity_number`` for a stored query string: as stored and decoded."""
     if isinstance(value, str):
-        validate_no_identity_number(value)
-        validate_no_identity_number(query_string_text(value))
+        for text in query_string_readings(value):
+            validate_no_identity_number(text)
 
 
 def identity_number_errors(texts: Mapping[str, str | None], *, labels: Mapping | None = None) -> dict:
@@ -341,9 +346,8 @@ def guarded_fields(model) -> list:
 
 
 def _stored_kinds(field, value: str) -> tuple[str, ...]:
-    texts = [value]
-    if validate_query_without_identity_number in field.validators:
-        texts.append(query_string_text(value))
+    query = validate_query_without_identity_number in field.validators
+    texts = query_string_readings(value) if query else (value,)
     return tuple(sorted({finding.kind for text in texts for finding in find_identity_numbers(text)}))
 
 
