@@ -47,6 +47,8 @@ def test_texts_stored_before_the_detector_knew_their_form_are_listed_by_place_ne
     saved = factories.SavedFilterFactory()
     SavedFilter.objects.filter(pk=saved.pk).update(query="q=811218%3A9876")  # "811218:9876", encoded
     factories.DeviationEventFactory(deviation=report, text="Inget nummer här, bara 08-123 456 78.")
+    contact = factories.DeviationFactory()  # not redactable: erased at the retention, never edited
+    Deviation.objects.filter(pk=contact.pk).update(reporter_phone="811218:9876")
 
     out, error = run()
 
@@ -54,21 +56,45 @@ def test_texts_stored_before_the_detector_knew_their_form_are_listed_by_place_ne
     lines = sorted(line.split("\t") for line in out.splitlines())
     assert lines == sorted(
         [
-            ["deviations.Deviation", str(report.pk), "consequence", PERSONNUMMER, report.reference],
-            ["deviations.DeviationEvent", str(event.pk), "text", SAMORDNINGSNUMMER, report.reference],
+            [
+                "deviations.Deviation",
+                str(report.pk),
+                "consequence",
+                PERSONNUMMER,
+                report.reference,
+                "redaction",
+            ],
+            [
+                "deviations.DeviationEvent",
+                str(event.pk),
+                "text",
+                SAMORDNINGSNUMMER,
+                report.reference,
+                "redaction",
+            ],
             [
                 "deviations.ResponseRequest",
                 str(request.pk),
                 "answer_actions",
                 PERSONNUMMER,
                 request.deviation.reference,
+                "redaction",
             ],
-            ["agreements.Organization", str(organization.pk), "name", PERSONNUMMER, "-"],
-            ["deviations.SavedFilter", str(saved.pk), "query", PERSONNUMMER, "-"],
+            ["agreements.Organization", str(organization.pk), "name", PERSONNUMMER, "-", "record"],
+            ["deviations.SavedFilter", str(saved.pk), "query", PERSONNUMMER, "-", "record"],
+            [
+                "deviations.Deviation",
+                str(contact.pk),
+                "reporter_phone",
+                PERSONNUMMER,
+                contact.reference,
+                "record",
+            ],
         ]
     )
     assert error is not None and error.returncode == 1
-    assert str(error).startswith("5 stored texts hold an identity number (3 in 2 reports):")
+    assert str(error).startswith("6 stored texts hold an identity number (4 in 3 reports):")
+    assert "a reporter's contact details are erased at their retention" in str(error)
     for digits in ("811218", "9876", "121272", "1219"):
         assert digits not in out and digits not in str(error)
 

@@ -3,14 +3,22 @@
 The guard refuses identity numbers in every text before it is stored, but the detector learns forms over
 time (e.g. ``811218:9876``), so texts stored before an upgrade may hold a number it did not know then.
 Run after an upgrade, or on a schedule: it exits with status 1 when it finds any, so cron or a monitor
-notices. Remove each passage with the report's redaction (README, "Redaction") or, for reference data
-and accounts, in the admin.
+notices. Each hit says how it is removed: ``redaction``, a text the report's redaction removes
+(``models.REDACTABLE_FIELDS``; README, "Redaction"), or ``record``, a text of a record edited or deleted
+where it is kept (the admin; a saved filter by its owner). Two texts of a report are neither: the
+reporter's contact details (erased at their retention, ``erase_reporter_contacts``) and a response
+request's e-mail address.
 """
 
 from django.core.management.base import BaseCommand, CommandError
 
 from config.personal_data import stored_identity_numbers
-from deviations.models import Deviation
+from deviations.models import REDACTABLE_FIELDS, Deviation
+
+#: (model label, field) of the texts the report's redaction removes.
+REDACTABLE = {
+    (model._meta.label, name) for model, _label, names in REDACTABLE_FIELDS.values() for name in names
+}
 
 
 def report_reference(model) -> str | None:
@@ -39,14 +47,17 @@ class Command(BaseCommand):
                 in_reports += 1
                 reports.add(finding.label)
             kinds = ",".join(finding.kinds)
-            columns = [finding.model, str(finding.pk), finding.field, kinds, finding.label or "-"]
+            removal = "redaction" if (finding.model, finding.field) in REDACTABLE else "record"
+            columns = [finding.model, str(finding.pk), finding.field, kinds, finding.label or "-", removal]
             self.stdout.write("\t".join(columns))
         if found:
             texts = "1 stored text holds" if found == 1 else f"{found} stored texts hold"
             where = f"{in_reports} in {len(reports)} {'report' if len(reports) == 1 else 'reports'}"
             raise CommandError(
-                f"{texts} an identity number ({where}): remove each with the report's redaction, or in "
-                "the admin for other records.",
+                f"{texts} an identity number ({where}): remove those marked redaction with their report's "
+                "redaction, and edit or delete the record of the others (the admin); a reporter's contact "
+                "details are erased at their retention, a response request's e-mail address only in the "
+                "database.",
                 returncode=1,
             )
         self.stdout.write("No stored text holds an identity number.")
