@@ -425,6 +425,21 @@ class RedactForm(forms.Form):
         self.fields["target"].initial = EVERYWHERE
 
 
+class EraseContactForm(forms.Form):
+    """Why the reporter's contact details are erased before their retention (``services.retention``).
+    Prefixed: the report's page holds the redaction form's ``reason`` too."""
+
+    prefix = "kontakt"
+    reason = forms.CharField(
+        label=_("Skäl"),
+        max_length=500,
+        help_text=_(
+            "Till exempel att rapportören har begärt radering. Sparas i rapportens händelselogg; skriv "
+            "inte kontaktuppgifterna här."
+        ),
+    )
+
+
 class ReferenceListField(forms.Field):
     """The references of the rows ticked in a queue (several values of one name), without repeats."""
 

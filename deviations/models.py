@@ -453,6 +453,11 @@ class Deviation(models.Model):
     def __str__(self):
         return self.reference
 
+    @property
+    def has_contact_details(self) -> bool:
+        """Whether any of the reporter's contact details is still held (``CONTACT_DETAIL_FIELDS``)."""
+        return any(getattr(self, name) for name in CONTACT_DETAIL_FIELDS)
+
     def clean(self):
         errors = {}
         if self.occurred_on and self.reported_on and self.occurred_on > self.reported_on:
@@ -492,6 +497,7 @@ EVENT_ACTION_LABELS = {
     "cancel_response_request": _("Begäran om yttrande återkallad"),
     "correct": _("Uppgifter rättade i administrationen"),
     "redact": _("Text maskerad"),
+    "erase_contact": _("Kontaktuppgifter raderade"),
 }
 
 #: The text fields of an event that redaction may rewrite (``DeviationEventQuerySet.redact``).
@@ -934,9 +940,16 @@ REDACTABLE_FIELDS = {
 }
 
 
+#: The reporter's contact details on a report: erased, never redacted, at their retention or on request
+#: (``services.retention``), which a REDACTION event records as ``erase_contact``.
+CONTACT_DETAIL_FIELDS = ("reporter_name", "reporter_email", "reporter_phone")
+
+
 def redactable_field_label(kind: str, field: str) -> str:
-    """E.g. "Rapport: Vad hände"; the raw names for a kind or field no longer known."""
-    if kind not in REDACTABLE_FIELDS or field not in REDACTABLE_FIELDS[kind][2]:
+    """E.g. "Rapport: Vad hände" (or "Rapport: Rapportörens e-post", erased); the raw names for a kind or
+    field no longer known."""
+    known = REDACTABLE_FIELDS.get(kind, (None, None, ()))[2]
+    if field not in known and not (kind == "deviation" and field in CONTACT_DETAIL_FIELDS):
         return f"{kind}.{field}"
     model, label, _fields = REDACTABLE_FIELDS[kind]
     return f"{label}: {capfirst(model._meta.get_field(field).verbose_name)}"

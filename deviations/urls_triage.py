@@ -27,6 +27,11 @@ urlpatterns = [
     ),
     path("rapporter/<reference:reference>/maskera/", triage.redact, name="redact"),
     path(
+        "rapporter/<reference:reference>/radera-kontaktuppgifter/",
+        triage.erase_contact,
+        name="erase_contact",
+    ),
+    path(
         "rapporter/<reference:reference>/systemfraga/",
         triage.report_systemic_link,
         name="report_systemic_link",

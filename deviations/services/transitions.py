@@ -2,6 +2,7 @@
 with its side effects, the immutable event and the notifications. Also the event log's one writer."""
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -41,9 +42,9 @@ def site_language_text(message: str, params: dict | None = None) -> str:
 
 
 def write_event(*, deviation, actor=None, actor_label="", **fields) -> DeviationEvent:
-    """Append one event to a report's log (the only writer of ``DeviationEvent``; refuses (``Invalid``)
-    a text or label holding an identity number, whichever service passed it; the one change an
-    event allows afterwards is redaction, ``services.redaction``).
+    """Append one event to a report's log (with ``write_system_events``, the only writer of
+    ``DeviationEvent``; refuses (``Invalid``) a text or label holding an identity number, whichever
+    service passed it; the one change an event allows afterwards is redaction, ``services.redaction``).
 
     ``fields`` are the event's own: ``kind``, ``action``, ``from_status``/``to_status``,
     ``from_council``/``to_council``, ``from_assignee``/``to_assignee``, ``details`` (structured facts,
@@ -55,6 +56,18 @@ def write_event(*, deviation, actor=None, actor_label="", **fields) -> Deviation
         actor_label=actor_label,
         **fields,
     )
+
+
+def write_system_events(events: Iterable[dict], *, batch_size: int = 1000) -> int:
+    """Append many events that no person caused at once (a retention run), one INSERT per ``batch_size``;
+    each dict holds ``deviation_id`` and the event's own fields as ``write_event`` takes them, its texts
+    guarded alike. Returns how many."""
+    rows = []
+    for fields in events:
+        guard_texts(text=fields.get("text"), actor_label=fields.get("actor_label", ""))
+        rows.append(DeviationEvent(actor=None, **fields))
+    DeviationEvent.objects.bulk_create(rows, batch_size=batch_size)
+    return len(rows)
 
 
 def require_handler(actor, deviation: Deviation) -> set[Role]:

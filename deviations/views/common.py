@@ -9,7 +9,7 @@ from config.db import KEY_LOOKUP_PLANNER_SETTINGS, planner_settings
 from config.render_cache import content_key
 from deviations import queues, selectors
 from deviations.dates import stockholm_today
-from deviations.forms_triage import AssignForm, LinkToIssueForm, NoteForm, RedactForm
+from deviations.forms_triage import AssignForm, EraseContactForm, LinkToIssueForm, NoteForm, RedactForm
 from deviations.models import DeviationEvent
 from deviations.services.access import record_access
 from deviations.workflow import HANDLERS, allowed_actions
@@ -100,6 +100,7 @@ def render_detail(request, reference: str, **note_forms):
                 ),
                 "may_redact": selectors.may_redact(request.user, deviation, roles=roles),
                 "redact_form": RedactForm(texts=()),
+                "erase_contact_form": EraseContactForm(),
                 "factors": factors,
                 "factor_groups": factor_groups,
                 # The checkboxes' HTML is the same for every report with the same factors ticked.

@@ -22,6 +22,7 @@ from deviations import selectors
 from deviations.dates import stockholm_today
 from deviations.forms_triage import (
     AssignForm,
+    EraseContactForm,
     ExtendDeadlineForm,
     FactorsForm,
     LinkReportForm,
@@ -40,7 +41,16 @@ from deviations.forms_triage import (
 )
 from deviations.models import Deviation, ResponseRequest, SystemicAction, SystemicIssue
 from deviations.response_tokens import make_token, read_token
-from deviations.services import assignment, factors, notes, redaction, responses, systemic, transitions
+from deviations.services import (
+    assignment,
+    factors,
+    notes,
+    redaction,
+    responses,
+    retention,
+    systemic,
+    transitions,
+)
 from deviations.views.common import errors_as_messages, render_detail
 from deviations.workflow import TRANSITIONS, allowed_actions
 
@@ -255,6 +265,33 @@ def redact(request, reference: str):
             messages.success(request, _("Texten är borttagen och ersatt med en markering."))
             return redirect(reverse("deviations:detail", args=[deviation.reference]) + "#handelser")
     return render(request, "deviations/redact.html", {"deviation": deviation, "form": form})
+
+
+@login_required
+def erase_contact(request, reference: str):
+    """GET: the form to erase the reporter's contact details before their retention. POST: erase them.
+    Those who may redact only (404 for others); a report with nothing left to erase goes back to its
+    page with a message."""
+    deviation = _visible_deviation(request, reference)
+    if not selectors.may_redact(request.user, deviation):
+        raise Http404
+    detail = reverse("deviations:detail", args=[deviation.reference])
+    form = EraseContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            retention.erase_contact_details(deviation=deviation, actor=request.user, **form.cleaned_data)
+        except Invalid as exc:
+            add_service_errors(form, exc)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect(detail)
+        else:
+            messages.success(request, _("Rapportörens kontaktuppgifter är raderade."))
+            return redirect(detail + "#handelser")
+    elif not deviation.has_contact_details:
+        messages.info(request, _("Rapporten har inga kontaktuppgifter att radera."))
+        return redirect(detail)
+    return render(request, "deviations/erase_contact.html", {"deviation": deviation, "form": form})
 
 
 def _responses_section(deviation):

@@ -47,7 +47,7 @@ def test_texts_stored_before_the_detector_knew_their_form_are_listed_by_place_ne
     saved = factories.SavedFilterFactory()
     SavedFilter.objects.filter(pk=saved.pk).update(query="q=811218%3A9876")  # "811218:9876", encoded
     factories.DeviationEventFactory(deviation=report, text="Inget nummer här, bara 08-123 456 78.")
-    contact = factories.DeviationFactory()  # not redactable: erased at the retention, never edited
+    contact = factories.DeviationFactory()  # not redactable: the contact details are erased instead
     Deviation.objects.filter(pk=contact.pk).update(reporter_phone="811218:9876")
 
     out, error = run()
@@ -88,13 +88,13 @@ def test_texts_stored_before_the_detector_knew_their_form_are_listed_by_place_ne
                 "reporter_phone",
                 PERSONNUMMER,
                 contact.reference,
-                "record",
+                "erasure",
             ],
         ]
     )
     assert error is not None and error.returncode == 1
     assert str(error).startswith("6 stored texts hold an identity number (4 in 3 reports):")
-    assert "a reporter's contact details are erased at their retention" in str(error)
+    assert "those marked erasure by erasing the reporter's contact details" in str(error)
     for digits in ("811218", "9876", "121272", "1219"):
         assert digits not in out and digits not in str(error)
 

@@ -26,7 +26,7 @@ from django_tasks_db.models import DBTaskResult
 
 from deviations import notifications, tasks
 from deviations.services import reporting
-from deviations.services.retention import erase_reporter_contacts, purge_unconfirmed
+from deviations.services.retention import erase_contact_details, erase_reporter_contacts, purge_unconfirmed
 from deviations.workflow import Status
 from tests import factories
 from tests.deviations.reporting_world import build_world, service_data
@@ -404,6 +404,24 @@ def test_purge_and_erasure_delete_the_task_rows_about_the_reports(smtp, w, setti
     assert erase_reporter_contacts() == 1
     (row,) = rows()
     assert row.args_kwargs["kwargs"]["deviation_id"] == kept.pk
+
+
+def test_a_receipt_queued_before_the_contact_details_were_erased_goes_nowhere(smtp, w):
+    """Erased on request while the receipt waits in the queue: the worker finds no address and sends
+    nothing to the reporter; the council's mail about the same report still goes."""
+    deviation = file_anonymously(w)
+    run_worker()  # the confirmation link
+    with transaction.atomic():
+        reporting.confirm_deviation(deviation=deviation)  # queues the receipt and the council's mail
+    with transaction.atomic():
+        erase_contact_details(deviation=deviation, actor=w.nacka_coordinator, reason="Begäran om radering.")
+    smtp.messages.clear()
+    run_worker()
+    recipients = [message.split("\n", 1)[0] for message in delivered(smtp)]
+    assert recipients and "To: rapportor@nacka.se" not in recipients
+    assert "To: samordnare@nacka.se" in recipients
+    receipt = next(r for r in rows() if r.args_kwargs["kwargs"]["template"] == "receipt")
+    assert (receipt.status, receipt.return_value) == (TaskResultStatus.SUCCESSFUL, 0)
 
 
 def test_the_daily_prune_deletes_finished_rows(smtp, w):

@@ -1,6 +1,7 @@
 """Reporter contact details are erased N months after a report is closed; counts only are logged."""
 
 import datetime
+import json
 import logging
 from io import StringIO
 
@@ -8,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from deviations.models import Deviation
+from deviations.models import Deviation, DeviationEvent
 from deviations.services.retention import erase_reporter_contacts, months_before
 from deviations.workflow import Status
 from tests import factories
@@ -85,6 +86,43 @@ def test_running_twice_is_harmless(settings):
     assert erase_reporter_contacts() == 0
     report.refresh_from_db()
     assert report.contact_erased_at == first_erased_at
+
+
+def test_each_report_that_held_a_detail_gets_an_event_naming_the_fields_never_the_values(settings):
+    settings.CONTACT_RETENTION_MONTHS = 12
+    full = closed_report(days_ago=400)
+    email_only = closed_report(days_ago=400, reporter_name="", reporter_phone="")
+    nothing = closed_report(days_ago=400, reporter_name="", reporter_email="", reporter_phone="")
+    assert erase_reporter_contacts() == 3
+    events = DeviationEvent.objects.filter(action="erase_contact")
+    assert {(e.deviation_id, e.kind, e.actor_id, e.actor_label, e.text) for e in events} == {
+        (full.pk, DeviationEvent.Kind.REDACTION, None, "system", ""),
+        (email_only.pk, DeviationEvent.Kind.REDACTION, None, "system", ""),
+    }
+    by_report = {e.deviation_id: e for e in events}
+    assert [f["field"] for f in by_report[full.pk].details["fields"]] == list(CONTACT)
+    assert by_report[email_only.pk].details == {
+        "fields": [{"object": "deviation", "id": email_only.pk, "field": "reporter_email"}]
+    }
+    full.refresh_from_db()
+    assert by_report[full.pk].created_at == full.contact_erased_at
+    assert not any(value in json.dumps(e.details) for e in events for value in CONTACT.values())
+    assert erased(nothing)
+    assert erase_reporter_contacts() == 0
+    assert events.count() == 2
+
+
+def test_the_events_are_written_in_one_statement_however_many_reports(settings, django_assert_num_queries):
+    settings.CONTACT_RETENTION_MONTHS = 12
+    closed_report(days_ago=400)
+    with django_assert_num_queries(6) as one:
+        erase_reporter_contacts()
+    for _ in range(5):
+        closed_report(days_ago=400)
+    with django_assert_num_queries(6) as five:
+        assert erase_reporter_contacts() == 5
+    assert sum("INSERT" in q["sql"] for q in five.captured_queries) == 1
+    assert len(one.captured_queries) == len(five.captured_queries)
 
 
 def test_retention_setting_is_respected(settings):

@@ -620,6 +620,29 @@ MATRIX: dict[str, list[Case]] = {
             changes=frozenset({"coord_y", "regional"}),
         ),
     ],
+    "deviations:erase_contact": [
+        Case(
+            "form on X1",
+            lambda w: reverse("deviations:erase_contact", args=[w.x1.reference]),
+            # As redaction: coordinators of the handling council and regional coordinators; everyone who
+            # merely sees the report (member, reporter, counterpart, superuser) 404.
+            expect(404, anon=LOGIN, coord_x=200, regional=200),
+        ),
+        Case(
+            "POST erase X1's reporter contact details",
+            lambda w: reverse("deviations:erase_contact", args=[w.x1.reference]),
+            expect(404, anon=LOGIN, coord_x=302, regional=302),
+            post=lambda w: {"kontakt-reason": "Rapportören begärde radering."},
+            changes=frozenset({"coord_x", "regional"}),
+        ),
+        Case(
+            "POST on Y1",
+            lambda w: reverse("deviations:erase_contact", args=[w.y1.reference]),
+            expect(404, anon=LOGIN, coord_y=302, regional=302),
+            post=lambda w: {"kontakt-reason": "Rapportören begärde radering."},
+            changes=frozenset({"coord_y", "regional"}),
+        ),
+    ],
     "deviations:extend_response": [
         Case(
             "GET",

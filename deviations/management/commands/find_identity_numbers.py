@@ -4,20 +4,26 @@ The guard refuses identity numbers in every text before it is stored, but the de
 time (e.g. ``811218:9876``), so texts stored before an upgrade may hold a number it did not know then.
 Run after an upgrade, or on a schedule: it exits with status 1 when it finds any, so cron or a monitor
 notices. Each hit says how it is removed: ``redaction``, a text the report's redaction removes
-(``models.REDACTABLE_FIELDS``; README, "Redaction"), or ``record``, a text of a record edited or deleted
-where it is kept (the admin; a saved filter by its owner). Two texts of a report are neither: the
-reporter's contact details (erased at their retention, ``erase_reporter_contacts``) and a response
-request's e-mail address.
+(``models.REDACTABLE_FIELDS``; README, "Redaction"); ``erasure``, the reporter's contact details, which
+the report's page erases (``services.retention.erase_contact_details``); or ``record``, a text of a
+record edited or deleted where it is kept (the admin; a saved filter by its owner), except a response
+request's e-mail address, which only the database changes.
 """
 
 from django.core.management.base import BaseCommand, CommandError
 
 from config.personal_data import stored_identity_numbers
-from deviations.models import REDACTABLE_FIELDS, Deviation
+from deviations.models import CONTACT_DETAIL_FIELDS, REDACTABLE_FIELDS, Deviation
 
-#: (model label, field) of the texts the report's redaction removes.
-REDACTABLE = {
-    (model._meta.label, name) for model, _label, names in REDACTABLE_FIELDS.values() for name in names
+#: How a hit is removed, by (model label, field): the report's redaction, or the erasure of its contact
+#: details; any other is "record".
+REMOVAL = {
+    **{
+        (model._meta.label, name): "redaction"
+        for model, _label, names in REDACTABLE_FIELDS.values()
+        for name in names
+    },
+    **{(Deviation._meta.label, name): "erasure" for name in CONTACT_DETAIL_FIELDS},
 }
 
 
@@ -47,7 +53,7 @@ class Command(BaseCommand):
                 in_reports += 1
                 reports.add(finding.label)
             kinds = ",".join(finding.kinds)
-            removal = "redaction" if (finding.model, finding.field) in REDACTABLE else "record"
+            removal = REMOVAL.get((finding.model, finding.field), "record")
             columns = [finding.model, str(finding.pk), finding.field, kinds, finding.label or "-", removal]
             self.stdout.write("\t".join(columns))
         if found:
@@ -55,9 +61,9 @@ class Command(BaseCommand):
             where = f"{in_reports} in {len(reports)} {'report' if len(reports) == 1 else 'reports'}"
             raise CommandError(
                 f"{texts} an identity number ({where}): remove those marked redaction with their report's "
-                "redaction, and edit or delete the record of the others (the admin); a reporter's contact "
-                "details are erased at their retention, a response request's e-mail address only in the "
-                "database.",
+                "redaction and those marked erasure by erasing the reporter's contact details (both on the "
+                "report's page), and edit or delete the record of the others (the admin; a response "
+                "request's e-mail address only in the database).",
                 returncode=1,
             )
         self.stdout.write("No stored text holds an identity number.")
