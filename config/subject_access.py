@@ -1,0 +1,142 @@
+"""A register extract (*registerutdrag*, GDPR article 15): what the service stores about the person
+behind an e-mail address, for the data protection officer to answer an access request
+(``manage.py personal_data_extract``; the privacy page promises it).
+
+Each app says what it keeps in a ``privacy`` module of its own (found as the admin finds ``admin``
+modules, ``autodiscover_modules``): sections registered with ``@section``, each a read of the rows
+that point to the person's account or hold the address, as plain values. A section names the links it
+follows (``covers``: "app_label.Model.field"); tests/config/test_subject_access.py fails when a
+foreign key to the user model or an e-mail field is followed by no section, so a new model that keeps
+something about a person cannot be left out by mistake.
+
+A section returns the person's own data: never another person's (a report the person handled is named
+by its reference, not by its reporter) and never a secret (password hash, two-step key, API token
+digest). Free texts that merely mention the person by name cannot be found by address: the extract
+says so, and the operator searches those by hand.
+"""
+
+import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.module_loading import autodiscover_modules
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Whom an extract is about: the address asked for, and the accounts that have it (as their
+    address, or one of the addresses of their federated login)."""
+
+    email: str
+    user_ids: tuple[int, ...]
+    usernames: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    description: str  # lazily translated
+    covers: tuple[str, ...]
+    read: Callable[[Subject], Iterable[dict]]
+
+
+SECTIONS: dict[str, Section] = {}
+
+#: What every extract says it does not hold.
+NOT_SEARCHED = _(
+    "Fria texter (rapporternas texter, anteckningar, svar, mötesdeltagare och protokoll, analyser) som "
+    "nämner personen vid namn utan att vara kopplade till kontot eller adressen hittas inte med en "
+    "adress; sök i dem efter namnet där begäran gäller det."
+)
+
+
+def section(name: str, *, description: str, covers: Iterable[str]) -> Callable:
+    """Register ``read(subject) -> rows`` as the extract's section ``name``; ``covers``: the links
+    ("app_label.Model.field", a foreign key to the user model or an e-mail field) it follows."""
+
+    def register(read: Callable[[Subject], Iterable[dict]]) -> Callable:
+        if name in SECTIONS:
+            raise ValueError(f"Two extract sections named {name!r}.")
+        SECTIONS[name] = Section(name, description, tuple(covers), read)
+        return read
+
+    return register
+
+
+def rows_section(
+    name: str,
+    queryset: QuerySet,
+    *,
+    description: str,
+    fields: Iterable[str],
+    by_account: Iterable[str] = (),
+    by_address: Iterable[str] = (),
+    where: Callable[[Subject], Q] | None = None,
+    named: Callable[[Subject], dict] | None = None,
+    covers: Iterable[str] = (),
+) -> None:
+    """Register a section of ``queryset``'s rows that point to one of the person's accounts
+    (``by_account``: foreign keys to the user model), hold the address in any letter case
+    (``by_address``: e-mail fields) or match ``where(subject)``, as the values of ``fields`` and of
+    the expressions ``named(subject)`` returns. The links in ``by_account`` and ``by_address`` are
+    what it covers, with ``covers`` besides (e.g. the account's own fields)."""
+    by_account, by_address = tuple(by_account), tuple(by_address)
+    if not (by_account or by_address or where):
+        raise ValueError(f"The extract section {name!r} selects no rows by the person.")
+    label = queryset.model._meta.label
+
+    def read(subject: Subject):
+        condition = Q(pk__in=[])
+        for field in by_account:
+            condition |= Q(**{f"{field}__in": subject.user_ids})
+        for field in by_address:
+            condition |= Q(**{f"{field}__iexact": subject.email})
+        if where is not None:
+            condition |= where(subject)
+        return queryset.filter(condition).values(*fields, **(named(subject) if named else {}))
+
+    section(
+        name, description=description, covers=[*(f"{label}.{f}" for f in by_account + by_address), *covers]
+    )(read)
+
+
+def sections() -> dict[str, Section]:
+    """Every app's sections (their ``privacy`` modules imported once)."""
+    autodiscover_modules("privacy")
+    return SECTIONS
+
+
+def subject_for(email: str) -> Subject:
+    """The accounts with ``email`` (case-insensitively) as their own address or as an address of their
+    federated login (allauth's ``EmailAddress``)."""
+    email = email.strip()
+    users = (
+        get_user_model()
+        .objects.filter(Q(email__iexact=email) | Q(emailaddress__email__iexact=email))
+        .distinct()
+        .order_by("pk")
+        .values_list("pk", "username")
+    )
+    pairs = list(users)
+    return Subject(email=email, user_ids=tuple(pk for pk, _ in pairs), usernames=tuple(u for _, u in pairs))
+
+
+def extract(email: str, *, now: datetime.datetime | None = None) -> dict:
+    """The register extract for ``email``: when, for which address, the accounts found, every section's
+    rows (one query each, whatever their number) and what was not searched; the descriptions in the
+    active language."""
+    subject = subject_for(email)
+    return {
+        "generated_at": now or timezone.now(),
+        "email": subject.email,
+        "accounts": list(subject.usernames),
+        "sections": {
+            name: {"description": str(part.description), "rows": list(part.read(subject))}
+            for name, part in sections().items()
+        },
+        "not_searched": str(NOT_SEARCHED),
+    }
