@@ -268,6 +268,24 @@ def test_local_coordinator_triages_requests_a_response_and_escalates(page, login
     expect(page.locator("h1")).to_have_text("Maskera text")
     check_page(page, "j2-redact-sv", language="sv")
 
+    # The reporter asked to be forgotten: the coordinator erases the contact details before their
+    # retention, with the small form on the detail page; the history says which, never what.
+    page.goto(url("deviations:erase_contact", deviation.reference))
+    expect(page.locator("h1")).to_have_text("Radera rapportörens kontaktuppgifter")
+    check_page(page, "j2-erase-contact-sv", language="sv")
+    page.goto(url("deviations:detail", deviation.reference))
+    erase = page.locator("#radera-kontaktuppgifter")
+    erase.locator("summary").click()
+    erase.get_by_label("Skäl").fill("Rapportören begärde radering.")
+    submit(page, "Radera kontaktuppgifterna")
+    expect(page.get_by_role("status")).to_contain_text("Rapportörens kontaktuppgifter är raderade")
+    events = page.get_by_role("region", name="Händelser")
+    expect(events).to_contain_text("Kontaktuppgifter raderade")
+    expect(events).not_to_contain_text("rapportor@nacka.se")
+    deviation.refresh_from_db()
+    assert deviation.reporter_email == "" and deviation.contact_erased_at is not None
+    check_page(page, "j2-detail-contact-erased-sv", language="sv")
+
 
 # --- 3. A regional coordinator groups reports into a systemic issue ------------------------------
 
@@ -851,6 +869,7 @@ def test_pages_in_english(page, login, live_server, settings):
     visit(page, url("deviations:queue", **en) + f"?category={w.discharge.pk}", "queue")
     visit(page, url("deviations:detail", w.submitted.reference, **en), "detail-submitted")
     visit(page, url("deviations:redact", w.submitted.reference, **en), "redact")
+    visit(page, url("deviations:erase_contact", w.submitted.reference, **en), "erase-contact")
     visit(
         page,
         url("deviations:transition", w.triage.reference, "request_response", **en),
