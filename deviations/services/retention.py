@@ -1,5 +1,5 @@
-"""What is kept, and for how long: reporters' contact details (erased at their retention, or earlier on
-request) and reports never confirmed."""
+"""What is kept, and for how long: reporters' contact details (erased at their retention; earlier on
+request, ``services.contacts``) and reports never confirmed."""
 
 import calendar
 import datetime
@@ -8,21 +8,14 @@ import logging
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from config.errors import Conflict, Invalid, NotAllowed
-from config.personal_data import guard_texts
-
-from ..models import CONTACT_DETAIL_FIELDS, Deviation, DeviationEvent
-from ..selectors import may_redact
+from ..models import CONTACT_DETAIL_FIELDS, Deviation
 from ..tasks import delete_tasks_about
 from ..workflow import FINAL_STATES, Status
-from .transitions import write_event, write_system_events
+from .contacts import ERASED, erasure_event
+from .transitions import write_system_events
 
 logger = logging.getLogger(__name__)
-
-#: What erasing the contact details writes on the report (``updated_at`` and the stamp besides).
-ERASED = dict.fromkeys(CONTACT_DETAIL_FIELDS, "")
 
 
 def months_before(moment: datetime.datetime, months: int) -> datetime.datetime:
@@ -51,62 +44,13 @@ def erase_reporter_contacts(*, now: datetime.datetime | None = None, months: int
     held = list(due.select_for_update().values_list("pk", *CONTACT_DETAIL_FIELDS))
     count = due.update(**ERASED, contact_erased_at=now, updated_at=now)
     write_system_events(
-        {"deviation_id": pk, "actor_label": "system", "created_at": now, **_erasure_event(pk, values)}
+        {"deviation_id": pk, "actor_label": "system", "created_at": now, **erasure_event(pk, values)}
         for pk, *values in held
         if any(values)
     )
     delete_tasks_about(Deviation.objects.filter(contact_erased_at=now).values("pk"))
     logger.info("erased reporter contact details from %d closed reports (retention %d months)", count, months)
     return count
-
-
-@transaction.atomic
-def erase_contact_details(*, deviation: Deviation, actor, reason: str) -> DeviationEvent:
-    """Erase the reporter's name, e-mail and phone from ``deviation`` now, before their retention: the
-    reporter asked (the right to erasure), or a detail holds what must not be kept. Stamps
-    ``contact_erased_at`` and writes an ``erase_contact`` event naming the fields erased, its text
-    ``reason``; never the details. Mails already queued to the reporter find no address and are not sent
-    (an account's own address, for a reporter who filed signed in, stays the account's).
-
-    Who may: as for redaction (``selectors.may_redact``). Raises ``NotAllowed``, ``Conflict`` (nothing
-    left to erase) or ``Invalid`` (``errors["reason"]``: no reason, or one that repeats a detail)."""
-    deviation = Deviation.objects.select_for_update().get(pk=deviation.pk)
-    if not may_redact(actor, deviation):
-        raise NotAllowed(_("Du har inte behörighet att radera rapportörens kontaktuppgifter."))
-    if not deviation.has_contact_details:
-        raise Conflict(_("Rapporten har inga kontaktuppgifter att radera."))
-    reason = (reason or "").strip()
-    if not reason:
-        message = _("Skriv varför kontaktuppgifterna raderas.")
-        raise Invalid(message, errors={"reason": message})
-    details = (getattr(deviation, name).strip().casefold() for name in CONTACT_DETAIL_FIELDS)
-    if any(detail and detail in reason.casefold() for detail in details):
-        message = _("Skälet får inte innehålla kontaktuppgifterna.")
-        raise Invalid(message, errors={"reason": message})
-    guard_texts(reason=reason)
-    now = timezone.now()
-    Deviation.objects.filter(pk=deviation.pk).update(**ERASED, contact_erased_at=now, updated_at=now)
-    event = write_event(
-        deviation=deviation,
-        actor=actor,
-        text=reason,
-        created_at=now,
-        **_erasure_event(deviation.pk, [getattr(deviation, name) for name in CONTACT_DETAIL_FIELDS]),
-    )
-    logger.info("deviation %s: reporter contact details erased on request", deviation.reference)
-    return event
-
-
-def _erasure_event(pk: int, values: list[str]) -> dict:
-    """The kind, action and details of the event recording that the report ``pk``'s contact details,
-    ``values`` in the order of ``CONTACT_DETAIL_FIELDS``, were erased: the details name the fields that
-    held something (as a redaction's do), never what they held."""
-    fields = [name for name, value in zip(CONTACT_DETAIL_FIELDS, values, strict=True) if value]
-    return {
-        "kind": DeviationEvent.Kind.REDACTION,
-        "action": "erase_contact",
-        "details": {"fields": [{"object": "deviation", "id": pk, "field": name} for name in fields]},
-    }
 
 
 def purge_unconfirmed(*, now=None) -> int:

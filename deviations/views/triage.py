@@ -43,11 +43,11 @@ from deviations.models import Deviation, ResponseRequest, SystemicAction, System
 from deviations.response_tokens import make_token, read_token
 from deviations.services import (
     assignment,
+    contacts,
     factors,
     notes,
     redaction,
     responses,
-    retention,
     systemic,
     transitions,
 )
@@ -279,7 +279,7 @@ def erase_contact(request, reference: str):
     form = EraseContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            retention.erase_contact_details(deviation=deviation, actor=request.user, **form.cleaned_data)
+            contacts.erase_contact_details(deviation=deviation, actor=request.user, **form.cleaned_data)
         except Invalid as exc:
             add_service_errors(form, exc)
         except ApplicationError as exc:

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from config.errors import Conflict, Invalid, NotAllowed
 from deviations.models import DeviationEvent
-from deviations.services.retention import erase_contact_details
+from deviations.services.contacts import erase_contact_details
 from deviations.workflow import Status
 from tests import factories
 from tests.deviations.test_redaction import rows_mentioning

@@ -26,7 +26,8 @@ from django_tasks_db.models import DBTaskResult
 
 from deviations import notifications, tasks
 from deviations.services import reporting
-from deviations.services.retention import erase_contact_details, erase_reporter_contacts, purge_unconfirmed
+from deviations.services.contacts import erase_contact_details
+from deviations.services.retention import erase_reporter_contacts, purge_unconfirmed
 from deviations.workflow import Status
 from tests import factories
 from tests.deviations.reporting_world import build_world, service_data

@@ -5,7 +5,7 @@ time (e.g. ``811218:9876``), so texts stored before an upgrade may hold a number
 Run after an upgrade, or on a schedule: it exits with status 1 when it finds any, so cron or a monitor
 notices. Each hit says how it is removed: ``redaction``, a text the report's redaction removes
 (``models.REDACTABLE_FIELDS``; README, "Redaction"); ``erasure``, the reporter's contact details, which
-the report's page erases (``services.retention.erase_contact_details``); or ``record``, a text of a
+the report's page erases (``services.contacts.erase_contact_details``); or ``record``, a text of a
 record edited or deleted where it is kept (the admin; a saved filter by its owner), except a response
 request's e-mail address, which only the database changes.
 """
