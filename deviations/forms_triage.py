@@ -10,7 +10,14 @@ from agreements.models import Agreement, ContributingFactor, Organization
 from councils.models import Council
 
 from .fields import DigestedModelChoiceField, ModelChoiceField, ModelMultipleChoiceField
-from .models import ResponseTemplate, SavedFilter, SystemicAction, SystemicIssue
+from .models import (
+    CONTACT_DETAIL_FIELDS,
+    Deviation,
+    ResponseTemplate,
+    SavedFilter,
+    SystemicAction,
+    SystemicIssue,
+)
 from .selectors import ASSIGNEE_LABEL_FIELDS, EVERYWHERE
 from .services.bulk import MAX_REPORTS
 from .workflow import RejectReason
@@ -438,6 +445,31 @@ class EraseContactForm(forms.Form):
             "inte kontaktuppgifterna här."
         ),
     )
+
+
+class ContactDetailsForm(forms.ModelForm):
+    """The reporter's contact details as they should be, and why (``services.contacts``). Never saved
+    as a model form: the service writes them and records the correction."""
+
+    prefix = "rattelse"
+    reason = forms.CharField(
+        label=_("Skäl"),
+        max_length=500,
+        help_text=_(
+            "Till exempel att rapportören har meddelat en ny e-postadress. Sparas i rapportens händelselogg; "
+            "skriv inte kontaktuppgifterna här."
+        ),
+    )
+
+    class Meta:
+        model = Deviation
+        fields = CONTACT_DETAIL_FIELDS
+        # Someone else's details: the browser must not offer the staff member's own.
+        widgets = {
+            "reporter_name": forms.TextInput(attrs={"autocomplete": "off"}),
+            "reporter_email": forms.EmailInput(attrs={"autocomplete": "off"}),
+            "reporter_phone": forms.TextInput(attrs={"autocomplete": "off"}),
+        }
 
 
 class ReferenceListField(forms.Field):

@@ -498,6 +498,7 @@ EVENT_ACTION_LABELS = {
     "correct": _("Uppgifter rättade i administrationen"),
     "redact": _("Text maskerad"),
     "erase_contact": _("Kontaktuppgifter raderade"),
+    "correct_contact": _("Kontaktuppgifter rättade"),
 }
 
 #: The text fields of an event that redaction may rewrite (``DeviationEventQuerySet.redact``).
@@ -665,7 +666,8 @@ class DeviationEvent(models.Model):
 
     @property
     def redacted_field_labels(self) -> list[str]:
-        """Which texts a REDACTION event changed, named for people ("Rapport: Vad hände")."""
+        """Which texts a REDACTION event (or a correction of the contact details) changed, named for people
+        ("Rapport: Vad hände")."""
         return [
             redactable_field_label(item.get("object", ""), item.get("field", ""))
             for item in self.details.get("fields", [])
@@ -941,7 +943,8 @@ REDACTABLE_FIELDS = {
 
 
 #: The reporter's contact details on a report: erased, never redacted, at their retention or on request
-#: (``services.retention``), which a REDACTION event records as ``erase_contact``.
+#: (``services.retention``, ``services.contacts``), which a REDACTION event records as ``erase_contact``;
+#: corrected on request (a CORRECTION event, ``correct_contact``). The events name the fields only.
 CONTACT_DETAIL_FIELDS = ("reporter_name", "reporter_email", "reporter_phone")
 
 

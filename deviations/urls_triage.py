@@ -32,6 +32,11 @@ urlpatterns = [
         name="erase_contact",
     ),
     path(
+        "rapporter/<reference:reference>/ratta-kontaktuppgifter/",
+        triage.correct_contact,
+        name="correct_contact",
+    ),
+    path(
         "rapporter/<reference:reference>/systemfraga/",
         triage.report_systemic_link,
         name="report_systemic_link",

@@ -8,6 +8,7 @@ no contact details, which their retention could not reach).
 
 import logging
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -72,3 +73,65 @@ def erasure_event(pk: int, values: list[str]) -> dict:
         "action": "erase_contact",
         "details": {"fields": [{"object": "deviation", "id": pk, "field": name} for name in fields]},
     }
+
+
+@transaction.atomic
+def correct_contact_details(*, deviation: Deviation, actor, reason: str, **values: str) -> DeviationEvent:
+    """Correct the reporter's contact details (``values``: any of ``CONTACT_DETAIL_FIELDS``; an empty one
+    removes that detail), e.g. a mistyped address the receipt never reached: later mails to the
+    reporter go to the new one. Writes a CORRECTION event (action ``correct_contact``) naming the fields
+    changed and the reason, never the old or new values.
+
+    Raises ``NotAllowed`` (who may: as for redaction), ``Conflict`` (the details are erased: a correction
+    would bring them back) or ``Invalid`` with ``errors`` by field: a value the model refuses (an
+    address that is not one, an identity number, too long), no change, every detail emptied (that is
+    the erasure), no reason or one that repeats a detail."""
+    unknown = set(values) - set(CONTACT_DETAIL_FIELDS)
+    if unknown:
+        raise Invalid(_("Fälten ändras inte här: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    deviation = Deviation.objects.select_for_update().get(pk=deviation.pk)
+    if not may_redact(actor, deviation):
+        raise NotAllowed(_("Du har inte behörighet att rätta rapportörens kontaktuppgifter."))
+    if deviation.contact_erased_at is not None:
+        raise Conflict(_("Kontaktuppgifterna är raderade och kan inte rättas."))
+    errors, changed = {}, {}
+    for name, value in values.items():
+        try:
+            value = Deviation._meta.get_field(name).clean((value or "").strip(), deviation)
+        except ValidationError as error:
+            errors[name] = " ".join(error.messages)
+            continue
+        if value != getattr(deviation, name):
+            changed[name] = value
+    if errors:
+        raise Invalid(" ".join(errors.values()), errors=errors)
+    if not changed:
+        message = _("Ändra minst en av uppgifterna.")
+        raise Invalid(message, errors={"__all__": message})
+    after = {name: changed.get(name, getattr(deviation, name)) for name in CONTACT_DETAIL_FIELDS}
+    if not any(after.values()):
+        message = _("Använd Radera kontaktuppgifterna för att ta bort alla uppgifter.")
+        raise Invalid(message, errors={"__all__": message})
+    reason = (reason or "").strip()
+    if not reason:
+        message = _("Skriv varför kontaktuppgifterna rättas.")
+        raise Invalid(message, errors={"reason": message})
+    details = {getattr(deviation, name).strip().casefold() for name in CONTACT_DETAIL_FIELDS}
+    details |= {value.casefold() for value in changed.values()}
+    if any(detail and detail in reason.casefold() for detail in details):
+        message = _("Skälet får inte innehålla kontaktuppgifterna.")
+        raise Invalid(message, errors={"reason": message})
+    guard_texts(reason=reason)
+    now = timezone.now()
+    Deviation.objects.filter(pk=deviation.pk).update(**changed, updated_at=now)
+    event = write_event(
+        deviation=deviation,
+        actor=actor,
+        kind=DeviationEvent.Kind.CORRECTION,
+        action="correct_contact",
+        details={"fields": [{"object": "deviation", "id": deviation.pk, "field": name} for name in changed]},
+        text=reason,
+        created_at=now,
+    )
+    logger.info("deviation %s: reporter contact details corrected", deviation.reference)
+    return event

@@ -22,6 +22,7 @@ from deviations import selectors
 from deviations.dates import stockholm_today
 from deviations.forms_triage import (
     AssignForm,
+    ContactDetailsForm,
     EraseContactForm,
     ExtendDeadlineForm,
     FactorsForm,
@@ -278,20 +279,65 @@ def erase_contact(request, reference: str):
     detail = reverse("deviations:detail", args=[deviation.reference])
     form = EraseContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            contacts.erase_contact_details(deviation=deviation, actor=request.user, **form.cleaned_data)
-        except Invalid as exc:
-            add_service_errors(form, exc)
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-            return redirect(detail)
-        else:
-            messages.success(request, _("Rapportörens kontaktuppgifter är raderade."))
-            return redirect(detail + "#handelser")
+        done = _contact_change(
+            request,
+            form,
+            lambda: contacts.erase_contact_details(
+                deviation=deviation, actor=request.user, **form.cleaned_data
+            ),
+            done=_("Rapportörens kontaktuppgifter är raderade."),
+            detail=detail,
+        )
+        if done:
+            return done
     elif not deviation.has_contact_details:
         messages.info(request, _("Rapporten har inga kontaktuppgifter att radera."))
         return redirect(detail)
     return render(request, "deviations/erase_contact.html", {"deviation": deviation, "form": form})
+
+
+@login_required
+def correct_contact(request, reference: str):
+    """GET: the reporter's contact details in a form. POST: correct them. Those who may redact only (404
+    for others); erased details cannot be corrected (back to the report with a message)."""
+    deviation = _visible_deviation(request, reference)
+    if not selectors.may_redact(request.user, deviation):
+        raise Http404
+    detail = reverse("deviations:detail", args=[deviation.reference])
+    if deviation.contact_erased_at is not None:
+        messages.info(request, _("Kontaktuppgifterna är raderade och kan inte rättas."))
+        return redirect(detail)
+    form = ContactDetailsForm(request.POST or None, instance=deviation)
+    if request.method == "POST" and form.is_valid():
+        values = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        done = _contact_change(
+            request,
+            form,
+            lambda: contacts.correct_contact_details(
+                deviation=deviation, actor=request.user, reason=form.cleaned_data["reason"], **values
+            ),
+            done=_("Rapportörens kontaktuppgifter är rättade."),
+            detail=detail,
+        )
+        if done:
+            return done
+    return render(request, "deviations/correct_contact.html", {"deviation": deviation, "form": form})
+
+
+def _contact_change(request, form, change, *, done: str, detail: str):
+    """Run ``change()`` (a service call) for a valid ``form``: its refusals by field go on the form (None:
+    the page shows it again); another refusal goes back to the report as a message; success to the
+    report's history with ``done``."""
+    try:
+        change()
+    except Invalid as exc:
+        add_service_errors(form, exc)
+        return None
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(detail)
+    messages.success(request, done)
+    return redirect(detail + "#handelser")
 
 
 def _responses_section(deviation):

@@ -268,6 +268,18 @@ def test_local_coordinator_triages_requests_a_response_and_escalates(page, login
     expect(page.locator("h1")).to_have_text("Maskera text")
     check_page(page, "j2-redact-sv", language="sv")
 
+    # The reporter's address was mistyped: the coordinator corrects it; the history names the field.
+    page.goto(url("deviations:detail", deviation.reference))
+    page.get_by_role("link", name="Rätta kontaktuppgifterna").click()
+    check_page(page, "j2-correct-contact-sv", language="sv")
+    page.get_by_label("Rapportörens e-post").fill("rapportor.ny@nacka.se")
+    page.get_by_label("Skäl").fill("Rapportören ringde: adressen var felskriven.")
+    submit(page, "Spara rättelsen")
+    expect(page.get_by_role("status")).to_contain_text("Rapportörens kontaktuppgifter är rättade")
+    expect(page.get_by_role("region", name="Händelser")).to_contain_text("Kontaktuppgifter rättade")
+    deviation.refresh_from_db()
+    assert deviation.reporter_email == "rapportor.ny@nacka.se"
+
     # The reporter asked to be forgotten: the coordinator erases the contact details before their
     # retention, with the small form on the detail page; the history says which, never what.
     page.goto(url("deviations:erase_contact", deviation.reference))
@@ -281,7 +293,7 @@ def test_local_coordinator_triages_requests_a_response_and_escalates(page, login
     expect(page.get_by_role("status")).to_contain_text("Rapportörens kontaktuppgifter är raderade")
     events = page.get_by_role("region", name="Händelser")
     expect(events).to_contain_text("Kontaktuppgifter raderade")
-    expect(events).not_to_contain_text("rapportor@nacka.se")
+    expect(events).not_to_contain_text("rapportor.ny@nacka.se")
     deviation.refresh_from_db()
     assert deviation.reporter_email == "" and deviation.contact_erased_at is not None
     check_page(page, "j2-detail-contact-erased-sv", language="sv")
@@ -870,6 +882,7 @@ def test_pages_in_english(page, login, live_server, settings):
     visit(page, url("deviations:detail", w.submitted.reference, **en), "detail-submitted")
     visit(page, url("deviations:redact", w.submitted.reference, **en), "redact")
     visit(page, url("deviations:erase_contact", w.submitted.reference, **en), "erase-contact")
+    visit(page, url("deviations:correct_contact", w.submitted.reference, **en), "correct-contact")
     visit(
         page,
         url("deviations:transition", w.triage.reference, "request_response", **en),

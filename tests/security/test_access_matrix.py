@@ -643,6 +643,26 @@ MATRIX: dict[str, list[Case]] = {
             changes=frozenset({"coord_y", "regional"}),
         ),
     ],
+    "deviations:correct_contact": [
+        Case(
+            "form on X1",
+            lambda w: reverse("deviations:correct_contact", args=[w.x1.reference]),
+            # As redaction: coordinators of the handling council and regional coordinators.
+            expect(404, anon=LOGIN, coord_x=200, regional=200),
+        ),
+        Case(
+            "POST correct X1's reporter address",
+            lambda w: reverse("deviations:correct_contact", args=[w.x1.reference]),
+            expect(404, anon=LOGIN, coord_x=302, regional=302),
+            post=lambda w: {
+                "rattelse-reporter_name": "Anna Rapportör",
+                "rattelse-reporter_email": "anna.ny@x.example.se",
+                "rattelse-reporter_phone": "070-111 11 11",
+                "rattelse-reason": "Felskriven adress.",
+            },
+            changes=frozenset({"coord_x", "regional"}),
+        ),
+    ],
     "deviations:extend_response": [
         Case(
             "GET",
