@@ -10,6 +10,7 @@ import logging
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,7 +19,7 @@ from config.personal_data import guard_texts
 
 from ..models import CONTACT_DETAIL_FIELDS, Deviation, DeviationEvent
 from ..selectors import may_redact
-from .transitions import write_event
+from .transitions import write_event, write_system_events
 
 logger = logging.getLogger(__name__)
 
@@ -135,3 +136,44 @@ def correct_contact_details(*, deviation: Deviation, actor, reason: str, **value
     )
     logger.info("deviation %s: reporter contact details corrected", deviation.reference)
     return event
+
+
+@transaction.atomic
+def erase_contacts_of_address(*, email: str, reason: str) -> int:
+    """Erase now the contact details of every report whose reporter is the person behind ``email``: the
+    address on the report, or the account that filed it, in any letter case, in any council and state.
+    An erasure request the data protection officer handles for all councils at once (``manage.py
+    erase_reporter_contacts --email``, after ``personal_data_extract`` has shown the reports). Each
+    report that held a detail gets an ``erase_contact`` event by "system" with ``reason`` as its text.
+    Raises ``Invalid`` for no reason, or one that repeats the address or a detail. Returns how many
+    reports."""
+    email, reason = email.strip(), (reason or "").strip()
+    if not reason:
+        raise Invalid(_("Skriv varför kontaktuppgifterna raderas."))
+    reports = Deviation.objects.filter(
+        Q(reporter_email__iexact=email) | Q(reporter__email__iexact=email), contact_erased_at__isnull=True
+    )
+    held = list(reports.select_for_update(of=("self",)).values_list("pk", *CONTACT_DETAIL_FIELDS))
+    details = {email.casefold()} | {
+        value.strip().casefold() for row in held for value in row[1:] if value.strip()
+    }
+    if any(detail in reason.casefold() for detail in details):
+        raise Invalid(_("Skälet får inte innehålla kontaktuppgifterna."))
+    guard_texts(reason=reason)
+    erased = [row for row in held if any(row[1:])]
+    now = timezone.now()
+    Deviation.objects.filter(pk__in=[pk for pk, *_values in erased]).update(
+        **ERASED, contact_erased_at=now, updated_at=now
+    )
+    write_system_events(
+        {
+            "deviation_id": pk,
+            "actor_label": "system",
+            "text": reason,
+            "created_at": now,
+            **erasure_event(pk, values),
+        }
+        for pk, *values in erased
+    )
+    logger.info("erased reporter contact details from %d reports on request", len(erased))
+    return len(erased)

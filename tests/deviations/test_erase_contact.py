@@ -2,9 +2,12 @@
 log says (which fields, never their values), and the page that does it."""
 
 import json
+import logging
+from io import StringIO
 
 import pytest
 from django.contrib.messages import get_messages
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from config.errors import Conflict, Invalid, NotAllowed
@@ -209,3 +212,63 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, w):
     assert response.status_code == 302
     assert "/konto/logga-in/" in response["Location"]
     assert held(w.dev_x) == CONTACT
+
+
+# --- An erasure request for every report of one reporter (the data protection officer) -------------
+
+
+def run_erasure(*args) -> str:
+    out = StringIO()
+    call_command("erase_reporter_contacts", *args, stdout=out)
+    return out.getvalue().strip()
+
+
+def test_the_command_erases_every_report_of_the_address_or_its_account_and_nothing_else(w, caplog):
+    other_council = factories.DeviationFactory(council=w.council_y, status=Status.CLOSED, **CONTACT)
+    capitals = factories.DeviationFactory(
+        status=Status.UNCONFIRMED, reporter_name="", reporter_email=CONTACT["reporter_email"].upper()
+    )
+    account = factories.UserFactory(email=CONTACT["reporter_email"])
+    by_account = factories.DeviationFactory(reporter=account, reporter_email="", reporter_name="Greta G.")
+    someone_else = factories.DeviationFactory(**{**CONTACT, "reporter_email": "annan@example.se"})
+    caplog.set_level(logging.INFO)
+
+    out = run_erasure(
+        "--email", "Greta.Gnuggelberg@example.se", "--reason", "Begäran om radering, dnr 2026/12."
+    )
+
+    assert out == "erased=4"
+    for report in (w.dev_x, other_council, capitals, by_account):
+        assert held(report) == dict.fromkeys(CONTACT, ""), report
+        assert report.contact_erased_at is not None
+        (event,) = report.events.filter(action="erase_contact")
+        assert (event.actor_id, event.actor_label, event.text) == (
+            None,
+            "system",
+            "Begäran om radering, dnr 2026/12.",
+        )
+    assert held(someone_else) == {**CONTACT, "reporter_email": "annan@example.se"}
+    assert [f["field"] for f in by_account.events.get().details["fields"]] == ["reporter_name"]
+    assert "gnuggelberg" not in (out + caplog.text).lower()
+    assert run_erasure("--email", CONTACT["reporter_email"], "--reason", "Igen.") == "erased=0"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--email", CONTACT["reporter_email"]], "Skriv varför kontaktuppgifterna raderas."),
+        (
+            ["--email", CONTACT["reporter_email"], "--reason", "Mejl från GRETA.gnuggelberg@example.se"],
+            "får inte",
+        ),
+        (["--email", CONTACT["reporter_email"], "--reason", "Hon ringde från 070-555 12 34"], "får inte"),
+        (["--email", "inte en adress", "--reason", "Begäran."], "Not an e-mail address."),
+        (["--reason", "Begäran."], "--reason goes with --email."),
+        (["--email", CONTACT["reporter_email"], "--reason", "Begäran.", "--months", "3"], "does not go with"),
+    ],
+)
+def test_the_command_refuses_a_request_it_cannot_record_and_erases_nothing(w, args, message):
+    with pytest.raises(CommandError, match=message):
+        run_erasure(*args)
+    assert held(w.dev_x) == CONTACT
+    assert not w.dev_x.events.exists()
