@@ -3,9 +3,10 @@ behind an e-mail address, for the data protection officer to answer an access re
 (``manage.py personal_data_extract``; the privacy page promises it).
 
 Each app says what it keeps in a ``privacy`` module of its own (found as the admin finds ``admin``
-modules, ``autodiscover_modules``): sections registered with ``@section``, each a read of the rows
+modules, ``autodiscover_modules``): sections registered with ``rows_section``, each a read of the rows
 that point to the person's account or hold the address, as plain values. A section names the links it
-follows (``covers``: "app_label.Model.field"); tests/config/test_subject_access.py fails when a
+follows ("app_label.Model.field", from its ``by_account``, ``by_address`` and ``covers``);
+tests/config/test_subject_access.py fails when a
 foreign key to the user model or an e-mail field is followed by no section, so a new model that keeps
 something about a person cannot be left out by mistake.
 
@@ -15,7 +16,6 @@ digest). Free texts that merely mention the person by name cannot be found by ad
 says so, and the operator searches those by hand.
 """
 
-import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -54,19 +54,6 @@ NOT_SEARCHED = _(
 )
 
 
-def section(name: str, *, description: str, covers: Iterable[str]) -> Callable:
-    """Register ``read(subject) -> rows`` as the extract's section ``name``; ``covers``: the links
-    ("app_label.Model.field", a foreign key to the user model or an e-mail field) it follows."""
-
-    def register(read: Callable[[Subject], Iterable[dict]]) -> Callable:
-        if name in SECTIONS:
-            raise ValueError(f"Two extract sections named {name!r}.")
-        SECTIONS[name] = Section(name, description, tuple(covers), read)
-        return read
-
-    return register
-
-
 def rows_section(
     name: str,
     queryset: QuerySet,
@@ -87,6 +74,8 @@ def rows_section(
     by_account, by_address = tuple(by_account), tuple(by_address)
     if not (by_account or by_address or where):
         raise ValueError(f"The extract section {name!r} selects no rows by the person.")
+    if name in SECTIONS:
+        raise ValueError(f"Two extract sections named {name!r}.")
     label = queryset.model._meta.label
 
     def read(subject: Subject):
@@ -99,9 +88,8 @@ def rows_section(
             condition |= where(subject)
         return queryset.filter(condition).values(*fields, **(named(subject) if named else {}))
 
-    section(
-        name, description=description, covers=[*(f"{label}.{f}" for f in by_account + by_address), *covers]
-    )(read)
+    links = (*(f"{label}.{field}" for field in by_account + by_address), *covers)
+    SECTIONS[name] = Section(name, description, links, read)
 
 
 def sections() -> dict[str, Section]:
@@ -125,13 +113,13 @@ def subject_for(email: str) -> Subject:
     return Subject(email=email, user_ids=tuple(pk for pk, _ in pairs), usernames=tuple(u for _, u in pairs))
 
 
-def extract(email: str, *, now: datetime.datetime | None = None) -> dict:
+def extract(email: str) -> dict:
     """The register extract for ``email``: when, for which address, the accounts found, every section's
     rows (one query each, whatever their number) and what was not searched; the descriptions in the
     active language."""
     subject = subject_for(email)
     return {
-        "generated_at": now or timezone.now(),
+        "generated_at": timezone.now(),
         "email": subject.email,
         "accounts": list(subject.usernames),
         "sections": {

@@ -42,29 +42,58 @@ def erase_contact_details(*, deviation: Deviation, actor, reason: str) -> Deviat
         raise NotAllowed(_("Du har inte behörighet att radera rapportörens kontaktuppgifter."))
     if not deviation.has_contact_details:
         raise Conflict(_("Rapporten har inga kontaktuppgifter att radera."))
-    reason = (reason or "").strip()
-    if not reason:
-        message = _("Skriv varför kontaktuppgifterna raderas.")
-        raise Invalid(message, errors={"reason": message})
-    details = (getattr(deviation, name).strip().casefold() for name in CONTACT_DETAIL_FIELDS)
-    if any(detail and detail in reason.casefold() for detail in details):
-        message = _("Skälet får inte innehålla kontaktuppgifterna.")
-        raise Invalid(message, errors={"reason": message})
-    guard_texts(reason=reason)
+    values = [getattr(deviation, name) for name in CONTACT_DETAIL_FIELDS]
+    reason = _checked_reason(reason, missing=_("Skriv varför kontaktuppgifterna raderas."), details=values)
     now = timezone.now()
     Deviation.objects.filter(pk=deviation.pk).update(**ERASED, contact_erased_at=now, updated_at=now)
     event = write_event(
-        deviation=deviation,
-        actor=actor,
-        text=reason,
-        created_at=now,
-        **erasure_event(deviation.pk, [getattr(deviation, name) for name in CONTACT_DETAIL_FIELDS]),
+        deviation=deviation, actor=actor, text=reason, created_at=now, **_erasure_event(deviation.pk, values)
     )
     logger.info("deviation %s: reporter contact details erased on request", deviation.reference)
     return event
 
 
-def erasure_event(pk: int, values: list[str]) -> dict:
+def locked_details(reports) -> list[tuple]:
+    """``(pk, *CONTACT_DETAIL_FIELDS)`` of ``reports`` (a queryset), their rows locked until the
+    transaction ends: what ``erase_held`` then erases and names in its events."""
+    return list(reports.select_for_update(of=("self",)).values_list("pk", *CONTACT_DETAIL_FIELDS))
+
+
+def erase_held(reports, held: list[tuple], *, now, text: str = "") -> int:
+    """Erase the contact details of ``reports``, whose rows the caller locked and read as ``held``
+    (``locked_details``), stamp them, and write an ``erase_contact`` event by "system" (its text
+    ``text``) on each report that held any, one INSERT per thousand. Returns how many reports."""
+    count = reports.update(**ERASED, contact_erased_at=now, updated_at=now)
+    write_system_events(
+        {
+            "deviation_id": pk,
+            "actor_label": "system",
+            "text": text,
+            "created_at": now,
+            **_erasure_event(pk, values),
+        }
+        for pk, *values in held
+        if any(values)
+    )
+    return count
+
+
+def _checked_reason(reason: str, *, missing: str, details) -> str:
+    """``reason`` stripped, for the event log: refused (``Invalid``, ``errors["reason"]``) when empty
+    (with ``missing``), when it repeats any of the contact ``details`` (any letter case) or holds an
+    identity number."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid(missing, errors={"reason": missing})
+    folded = reason.casefold()
+    if any(detail.strip() and detail.strip().casefold() in folded for detail in details):
+        message = _("Skälet får inte innehålla kontaktuppgifterna.")
+        raise Invalid(message, errors={"reason": message})
+    guard_texts(reason=reason)
+    return reason
+
+
+def _erasure_event(pk: int, values: list[str]) -> dict:
     """The kind, action and details of the event recording that the report ``pk``'s contact details,
     ``values`` in the order of ``CONTACT_DETAIL_FIELDS``, were erased: the details name the fields that
     held something (as a redaction's do), never what they held."""
@@ -113,16 +142,11 @@ def correct_contact_details(*, deviation: Deviation, actor, reason: str, **value
     if not any(after.values()):
         message = _("Använd Radera kontaktuppgifterna för att ta bort alla uppgifter.")
         raise Invalid(message, errors={"__all__": message})
-    reason = (reason or "").strip()
-    if not reason:
-        message = _("Skriv varför kontaktuppgifterna rättas.")
-        raise Invalid(message, errors={"reason": message})
-    details = {getattr(deviation, name).strip().casefold() for name in CONTACT_DETAIL_FIELDS}
-    details |= {value.casefold() for value in changed.values()}
-    if any(detail and detail in reason.casefold() for detail in details):
-        message = _("Skälet får inte innehålla kontaktuppgifterna.")
-        raise Invalid(message, errors={"reason": message})
-    guard_texts(reason=reason)
+    reason = _checked_reason(
+        reason,
+        missing=_("Skriv varför kontaktuppgifterna rättas."),
+        details=[*(getattr(deviation, name) for name in CONTACT_DETAIL_FIELDS), *changed.values()],
+    )
     now = timezone.now()
     Deviation.objects.filter(pk=deviation.pk).update(**changed, updated_at=now)
     event = write_event(
@@ -146,34 +170,17 @@ def erase_contacts_of_address(*, email: str, reason: str) -> int:
     erase_reporter_contacts --email``, after ``personal_data_extract`` has shown the reports). Each
     report that held a detail gets an ``erase_contact`` event by "system" with ``reason`` as its text.
     Raises ``Invalid`` for no reason, or one that repeats the address or a detail. Returns how many
-    reports."""
-    email, reason = email.strip(), (reason or "").strip()
-    if not reason:
-        raise Invalid(_("Skriv varför kontaktuppgifterna raderas."))
+    reports (with those that held nothing, stamped as erased all the same, as the retention does)."""
+    email = email.strip()
     reports = Deviation.objects.filter(
         Q(reporter_email__iexact=email) | Q(reporter__email__iexact=email), contact_erased_at__isnull=True
     )
-    held = list(reports.select_for_update(of=("self",)).values_list("pk", *CONTACT_DETAIL_FIELDS))
-    details = {email.casefold()} | {
-        value.strip().casefold() for row in held for value in row[1:] if value.strip()
-    }
-    if any(detail in reason.casefold() for detail in details):
-        raise Invalid(_("Skälet får inte innehålla kontaktuppgifterna."))
-    guard_texts(reason=reason)
-    erased = [row for row in held if any(row[1:])]
-    now = timezone.now()
-    Deviation.objects.filter(pk__in=[pk for pk, *_values in erased]).update(
-        **ERASED, contact_erased_at=now, updated_at=now
+    held = locked_details(reports)
+    reason = _checked_reason(
+        reason,
+        missing=_("Skriv varför kontaktuppgifterna raderas."),
+        details=[email, *(value for _pk, *values in held for value in values)],
     )
-    write_system_events(
-        {
-            "deviation_id": pk,
-            "actor_label": "system",
-            "text": reason,
-            "created_at": now,
-            **erasure_event(pk, values),
-        }
-        for pk, *values in erased
-    )
-    logger.info("erased reporter contact details from %d reports on request", len(erased))
-    return len(erased)
+    count = erase_held(reports, held, now=timezone.now(), text=reason)
+    logger.info("erased reporter contact details from %d reports on request", count)
+    return count

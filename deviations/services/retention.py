@@ -9,11 +9,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import CONTACT_DETAIL_FIELDS, Deviation
+from ..models import Deviation
 from ..tasks import delete_tasks_about
 from ..workflow import FINAL_STATES, Status
-from .contacts import ERASED, erasure_event
-from .transitions import write_system_events
+from .contacts import erase_held, locked_details
 
 logger = logging.getLogger(__name__)
 
@@ -40,14 +39,7 @@ def erase_reporter_contacts(*, now: datetime.datetime | None = None, months: int
     due = Deviation.objects.filter(
         status__in=FINAL_STATES, closed_at__lt=cutoff, contact_erased_at__isnull=True
     )
-    # Locked: the rows the events name are the rows the UPDATE erases.
-    held = list(due.select_for_update().values_list("pk", *CONTACT_DETAIL_FIELDS))
-    count = due.update(**ERASED, contact_erased_at=now, updated_at=now)
-    write_system_events(
-        {"deviation_id": pk, "actor_label": "system", "created_at": now, **erasure_event(pk, values)}
-        for pk, *values in held
-        if any(values)
-    )
+    count = erase_held(due, locked_details(due), now=now)
     delete_tasks_about(Deviation.objects.filter(contact_erased_at=now).values("pk"))
     logger.info("erased reporter contact details from %d closed reports (retention %d months)", count, months)
     return count
