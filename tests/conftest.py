@@ -83,3 +83,15 @@ def axes_enabled(settings):
 @pytest.fixture
 def ratelimits_enabled(settings):
     settings.RATELIMIT_ENABLE = True
+
+
+@pytest.fixture(autouse=True)
+def _request_context_cleared():
+    """Leave no request's log context to the next test. A server closes every response, which clears it
+    (``config.middleware.clear_request_context`` on ``request_finished``); the test client closes a
+    streamed response only when a test reads it to the end, so a test that checks only an export's
+    headers left its request id on the records of whatever ran next in that process."""
+    yield
+    from config.middleware import clear_request_context
+
+    clear_request_context(sender=None)
