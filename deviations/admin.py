@@ -120,10 +120,18 @@ class ReadOnlyAdminMixin:
         return False
 
 
-class DeviationEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+class EventWhatMixin:
+    @admin.display(description=_("händelse"))
+    def what(self, event: DeviationEvent) -> str:
+        """What happened, as the report's timeline says it ("Kontaktuppgifter raderade"), not the kind
+        alone ("Text maskerad") nor the action's code (``erase_contact``)."""
+        return event.action_label
+
+
+class DeviationEventInline(EventWhatMixin, ReadOnlyAdminMixin, admin.TabularInline):
     model = DeviationEvent
     extra = 0
-    fields = ["created_at", "kind", "action", "from_status", "to_status", "actor", "actor_label", "text"]
+    fields = ["created_at", "what", "from_status", "to_status", "actor", "actor_label", "text"]
     readonly_fields = fields
     ordering = ["created_at", "id"]
     show_change_link = True
@@ -368,11 +376,14 @@ class DeviationAdmin(HandledReportsMixin, ReferenceSearchMixin, admin.ModelAdmin
 
 
 @admin.register(DeviationEvent)
-class DeviationEventAdmin(HandledReportsMixin, ReferenceSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class DeviationEventAdmin(
+    EventWhatMixin, HandledReportsMixin, ReferenceSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     reference_lookup = "deviation__reference"
 
-    list_display = ["deviation", "created_at", "kind", "action", "from_status", "to_status", "actor"]
+    list_display = ["deviation", "created_at", "what", "from_status", "to_status", "actor"]
     list_filter = ["kind", "to_status"]
+    readonly_fields = ["what"]
     search_fields = ["=deviation__reference"]
     search_help_text = _("Sök på rapportens hela referensnummer.")
     ordering = ["-created_at", "-id"]

@@ -107,6 +107,24 @@ def test_event_admin_is_view_only(client, superuser):
     assert event.text == "En intern anteckning."
 
 
+def test_the_admin_names_what_happened_as_the_timeline_does(client, superuser):
+    """An erasure is a REDACTION event ("Text maskerad"); the admin's lists say what it was."""
+    erased = factories.DeviationEventFactory(
+        kind=DeviationEvent.Kind.REDACTION, action="erase_contact", text="Rapportören bad om det."
+    )
+    factories.DeviationEventFactory(
+        deviation=erased.deviation, kind=DeviationEvent.Kind.TRANSITION, action="escalate"
+    )
+    client.force_login(superuser)
+    for page in (url(DeviationEvent, "changelist"), url(Deviation, "change", erased.deviation.pk)):
+        text = client.get(page).text
+        assert "Kontaktuppgifter raderade" in text
+        assert "Eskalera till regionalt samråd" in text
+        assert "erase_contact" not in text
+    text = client.get(url(DeviationEvent, "change", erased.pk)).text
+    assert "Kontaktuppgifter raderade" in text
+
+
 def test_deviations_are_not_added_in_admin(client, superuser):
     client.force_login(superuser)
     assert client.get(url(Deviation, "add")).status_code == 403
