@@ -1239,6 +1239,8 @@ def droppable_unique_constraints(cur, tables: list[str]) -> list[tuple[str, str,
 
 def check_model_columns():
     """Fail loudly if the models gained columns the generator does not write."""
+    from django.db import models
+
     from deviations.models import Deviation, DeviationEvent, ResponseRequest
 
     for model, columns in (
@@ -1246,9 +1248,13 @@ def check_model_columns():
         (DeviationEvent, ["id", *EVENT_COLUMNS, *EVENT_DEFAULTS]),
         (ResponseRequest, ["id", *RESPONSE_COLUMNS]),
     ):
-        # PostgreSQL computes generated columns (the search document) itself and numbers the events and
-        # requests (identity columns).
-        expected = {f.column for f in model._meta.concrete_fields if not f.generated}
+        # PostgreSQL computes generated columns (the search document) itself, numbers the events and
+        # requests (identity columns) and fills the columns with a database default (``db_default``).
+        expected = {
+            f.column
+            for f in model._meta.concrete_fields
+            if not f.generated and f.db_default is models.NOT_PROVIDED
+        }
         missing = expected - set(columns)
         if missing:
             raise SystemExit(

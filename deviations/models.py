@@ -305,6 +305,12 @@ class Deviation(models.Model):
         _("rapportörens telefon"), max_length=40, blank=True, validators=[validate_no_identity_number]
     )
     contact_erased_at = models.DateTimeField(_("kontaktuppgifter raderade"), null=True, blank=True)
+    #: Which status link is valid (``tokens.status_token``): raised when the reporter's address is
+    #: corrected, so a link that went to a mistyped address stops working. Filled by PostgreSQL when a
+    #: row is written without it (the bench's COPY).
+    status_link_version = models.PositiveSmallIntegerField(
+        _("statuslänkens version"), default=0, db_default=0, editable=False
+    )
 
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,

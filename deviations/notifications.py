@@ -234,6 +234,11 @@ MESSAGES: dict[str, Message] = {
         recipients=_to(reporter_address),
         context=lambda d: _context(d, status_link=reporter_link(d)),
     ),
+    "status_link": Message(
+        about="deviation",
+        recipients=_to(reporter_address),
+        context=lambda d: _context(d, status_link=reporter_link(d)),
+    ),
     "feedback": Message(
         about="deviation",
         recipients=_to(reporter_address),

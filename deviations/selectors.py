@@ -373,12 +373,12 @@ def reports_of(user) -> QuerySet[Deviation]:
     )
 
 
-def deviation_for_status_link(key) -> Deviation | None:
-    """The confirmed report a (verified) status link points to."""
+def deviation_for_status_link(key, version: int = 0) -> Deviation | None:
+    """The confirmed report a (verified) status link points to, while the link is its current one."""
     return (
         Deviation.objects.exclude(status=Status.UNCONFIRMED)
         .select_related("agreement", "category", "council")
-        .filter(idempotency_key=key)
+        .filter(idempotency_key=key, status_link_version=version)
         .first()
     )
 

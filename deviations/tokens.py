@@ -2,7 +2,9 @@
 
 - The confirmation link proves the reporter reads the work e-mail address given; it expires after
   ``settings.CONFIRMATION_MAX_AGE_HOURS`` and is single use (confirming changes the report's state).
-- The status link lets the reporter follow the report without logging in; it does not expire.
+- The status link lets the reporter follow the report without logging in; it does not expire, but a
+  correction of the reporter's address replaces it (``Deviation.status_link_version``): a link that went
+  to a mistyped address stops working.
 
 Both carry the report's random ``idempotency_key`` (never the database id), each with its own salt,
 so one kind of link can never be used as the other.
@@ -48,15 +50,24 @@ def read_confirmation_token(token: str) -> uuid.UUID:
 
 
 def status_token(deviation) -> str:
-    return signing.Signer(salt=STATUS_SALT).sign(str(deviation.idempotency_key))
+    """The report's current status link: its key, and the link's version once there has been more than
+    one (the links of version 0, the first, are the key alone, as every link was before versions)."""
+    value = str(deviation.idempotency_key)
+    if deviation.status_link_version:
+        value = f"{value}.{deviation.status_link_version}"
+    return signing.Signer(salt=STATUS_SALT).sign(value)
 
 
-def read_status_token(token: str) -> uuid.UUID:
+def read_status_token(token: str) -> tuple[uuid.UUID, int]:
+    """The report's key and the link's version; the caller checks that the version is the report's."""
     try:
         value = signing.Signer(salt=STATUS_SALT).unsign(token)
     except signing.BadSignature as exc:
         raise InvalidToken from exc
-    return _uuid(value)
+    key, _dot, version = value.partition(".")
+    if version and not (version.isdecimal() and version.isascii()):
+        raise InvalidToken
+    return _uuid(key), int(version or 0)
 
 
 def _uuid(value) -> uuid.UUID:

@@ -8,9 +8,10 @@ no contact details, which their retention could not reach).
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +19,7 @@ from config.errors import Conflict, Invalid, NotAllowed
 from config.personal_data import guard_texts
 
 from ..models import CONTACT_DETAIL_FIELDS, Deviation, DeviationEvent
+from ..notifications import queue_email
 from ..selectors import may_redact
 from .transitions import write_event, write_system_events
 
@@ -109,8 +111,10 @@ def _erasure_event(pk: int, values: list[str]) -> dict:
 def correct_contact_details(*, deviation: Deviation, actor, reason: str, **values: str) -> DeviationEvent:
     """Correct the reporter's contact details (``values``: any of ``CONTACT_DETAIL_FIELDS``; an empty one
     removes that detail), e.g. a mistyped address the receipt never reached: later mails to the
-    reporter go to the new one. Writes a CORRECTION event (action ``correct_contact``) naming the fields
-    changed and the reason, never the old or new values.
+    reporter go to the new one. A changed address replaces the status link (the old address may have
+    reached someone else): the old link stops working and the new one is mailed to the reporter. Writes
+    a CORRECTION event (action ``correct_contact``) naming the fields changed (and ``status_link``:
+    ``renewed``) and the reason, never the old or new values.
 
     Raises ``NotAllowed`` (who may: as for redaction), ``Conflict`` (the details are erased: a correction
     would bring them back) or ``Invalid`` with ``errors`` by field: a value the model refuses (an
@@ -148,16 +152,26 @@ def correct_contact_details(*, deviation: Deviation, actor, reason: str, **value
         details=[*(getattr(deviation, name) for name in CONTACT_DETAIL_FIELDS), *changed.values()],
     )
     now = timezone.now()
+    details = {"fields": [{"object": "deviation", "id": deviation.pk, "field": name} for name in changed]}
+    renewed = "reporter_email" in changed
+    if renewed:
+        # Whoever the old address reached (a stranger, for a mistyped one) may hold the status link.
+        changed["status_link_version"] = F("status_link_version") + 1
+        details["status_link"] = "renewed"
     Deviation.objects.filter(pk=deviation.pk).update(**changed, updated_at=now)
     event = write_event(
         deviation=deviation,
         actor=actor,
         kind=DeviationEvent.Kind.CORRECTION,
         action="correct_contact",
-        details={"fields": [{"object": "deviation", "id": deviation.pk, "field": name} for name in changed]},
+        details=details,
         text=reason,
         created_at=now,
     )
+    if renewed:
+        # The new link, to the new address (or the account's, if the address was removed); the mail
+        # is composed when sent, from the report as it is then. The reporter's language is not kept.
+        queue_email(template="status_link", deviation=deviation, language=settings.LANGUAGE_CODE)
     logger.info("deviation %s: reporter contact details corrected", deviation.reference)
     return event
 

@@ -207,7 +207,9 @@ def resend_confirmation(request, token: str):
 
 def _already_confirmed(request, deviation, *, with_status_link: bool = True):
     context = {"deviation": deviation}
-    if with_status_link:
+    # Not once the address was corrected: the confirmation link went to the old one, which must not
+    # learn the status link that replaced the one it was sent.
+    if with_status_link and not deviation.status_link_version:
         context["status_link"] = reverse("deviations:status", args=[tokens.status_token(deviation)])
     return render(request, TEMPLATES + "already_confirmed.html", context)
 
@@ -216,10 +218,10 @@ def _already_confirmed(request, deviation, *, with_status_link: bool = True):
 def status(request, token: str):
     """The reporter's private status page: no login, reached only through the signed link."""
     try:
-        key = tokens.read_status_token(token)
+        key, version = tokens.read_status_token(token)
     except tokens.InvalidToken:
         return render(request, TEMPLATES + "link_invalid.html", status=404)
-    deviation = selectors.deviation_for_status_link(key)
+    deviation = selectors.deviation_for_status_link(key, version)
     if deviation is None:
         return render(request, TEMPLATES + "link_invalid.html", status=404)
     context = {

@@ -316,7 +316,14 @@ def correct_contact(request, reference: str):
             lambda: contacts.correct_contact_details(
                 deviation=deviation, actor=request.user, reason=form.cleaned_data["reason"], **values
             ),
-            done=_("Rapportörens kontaktuppgifter är rättade."),
+            done=lambda event: (
+                _(
+                    "Rapportörens kontaktuppgifter är rättade. En ny länk till rapportens status har "
+                    "skickats till rapportören; den tidigare länken gäller inte längre."
+                )
+                if event.details.get("status_link") == "renewed"
+                else _("Rapportörens kontaktuppgifter är rättade.")
+            ),
             detail=detail,
         )
         if done:
@@ -324,19 +331,19 @@ def correct_contact(request, reference: str):
     return render(request, "deviations/correct_contact.html", {"deviation": deviation, "form": form})
 
 
-def _contact_change(request, form, change, *, done: str, detail: str):
+def _contact_change(request, form, change, *, done, detail: str):
     """Run ``change()`` (a service call) for a valid ``form``: its refusals by field go on the form (None:
     the page shows it again); another refusal goes back to the report as a message; success to the
-    report's history with ``done``."""
+    report's history with ``done`` (a message, or a function of the change's event giving one)."""
     try:
-        change()
+        event = change()
     except Invalid as exc:
         add_service_errors(form, exc)
         return None
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect(detail)
-    messages.success(request, done)
+    messages.success(request, done(event) if callable(done) else done)
     return redirect(detail + "#handelser")
 
 

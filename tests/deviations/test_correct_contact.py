@@ -4,10 +4,11 @@ what the log says (which fields, never the old or new values), and the page that
 import json
 
 import pytest
+from django.core import signing
 from django.urls import reverse
 
 from config.errors import Conflict, Invalid, NotAllowed
-from deviations import notifications
+from deviations import notifications, tokens
 from deviations.models import DeviationEvent
 from deviations.services.contacts import correct_contact_details, erase_contact_details
 from deviations.workflow import Status
@@ -57,12 +58,62 @@ def test_coordinators_correct_the_address_and_later_mail_goes_there(w, username)
         actor,
         "Felskriven adress.",
     )
-    assert event.details == {"fields": [{"object": "deviation", "id": w.dev_x.pk, "field": "reporter_email"}]}
+    assert event.details == {
+        "fields": [{"object": "deviation", "id": w.dev_x.pk, "field": "reporter_email"}],
+        "status_link": "renewed",
+    }
     assert event.action_label == "Kontaktuppgifter rättade"
     assert event.redacted_field_labels == ["Rapport: Rapportörens e-post"]
     logged = json.dumps(event.details) + event.text
     assert "greta" not in logged.lower() and "gnuggelberg" not in logged.lower()
     assert w.dev_x.contact_erased_at is None
+
+
+def test_a_new_address_replaces_the_status_link_and_mails_the_new_one(w, django_capture_on_commit_callbacks):
+    old_link = tokens.status_token(w.dev_x)
+    with django_capture_on_commit_callbacks() as queued:
+        event = correct_contact_details(
+            deviation=w.dev_x, actor=w.coord_x, reason="Felskriven adress.", reporter_email=NEW_ADDRESS
+        )
+    w.dev_x.refresh_from_db()
+    assert w.dev_x.status_link_version == 1
+    assert tokens.status_token(w.dev_x) != old_link
+    assert event.details["status_link"] == "renewed"
+    assert len(queued) == 1
+
+    # Another correction of the name only keeps the link and mails nothing.
+    with django_capture_on_commit_callbacks() as queued:
+        event = correct_contact_details(
+            deviation=w.dev_x, actor=w.coord_x, reason="Stavfel.", reporter_name="Greta G"
+        )
+    w.dev_x.refresh_from_db()
+    assert w.dev_x.status_link_version == 1
+    assert "status_link" not in event.details
+    assert queued == []
+
+
+def test_the_status_link_of_a_report_whose_address_was_never_corrected_is_the_one_already_sent(w):
+    """Links sent before versions existed (and every report's first link) are the signed key alone."""
+    old_style = signing.Signer(salt=tokens.STATUS_SALT).sign(str(w.dev_x.idempotency_key))
+    assert tokens.status_token(w.dev_x) == old_style
+    assert tokens.read_status_token(old_style) == (w.dev_x.idempotency_key, 0)
+    forged = signing.Signer(salt=tokens.STATUS_SALT).sign(f"{w.dev_x.idempotency_key}.1x")
+    with pytest.raises(tokens.InvalidToken):
+        tokens.read_status_token(forged)
+
+
+def test_the_old_link_shows_nothing_and_the_new_one_the_report(client, w):
+    old_link = reverse("deviations:status", args=[tokens.status_token(w.dev_x)])
+    assert client.get(old_link).status_code == 200
+    correct_contact_details(
+        deviation=w.dev_x, actor=w.coord_x, reason="Felskriven.", reporter_email=NEW_ADDRESS
+    )
+    w.dev_x.refresh_from_db()
+    response = client.get(old_link)
+    assert response.status_code == 404 and w.dev_x.reference not in response.content.decode()
+    new_link = reverse("deviations:status", args=[tokens.status_token(w.dev_x)])
+    response = client.get(new_link)
+    assert response.status_code == 200 and w.dev_x.reference in response.content.decode()
 
 
 def test_an_emptied_detail_is_removed_but_not_all_of_them(w):
@@ -154,6 +205,8 @@ def test_the_page_shows_the_details_and_saves_the_correction(client, w):
     assert held(w.dev_x)["reporter_email"] == NEW_ADDRESS
     html = client.get(detail_url(w.dev_x)).content.decode()
     assert "Kontaktuppgifter rättade" in html and "Rättade uppgifter" in html
+    assert "En ny länk till rapportens status har skickats till rapportören" in html
+    assert "Ny länk skickad till rapportören" in html  # the event says so too
 
 
 def test_the_page_shows_refusals_on_their_fields(client, w):

@@ -26,7 +26,7 @@ from django_tasks_db.models import DBTaskResult
 
 from deviations import notifications, tasks
 from deviations.services import reporting
-from deviations.services.contacts import erase_contact_details
+from deviations.services.contacts import correct_contact_details, erase_contact_details
 from deviations.services.retention import erase_reporter_contacts, purge_unconfirmed
 from deviations.workflow import Status
 from tests import factories
@@ -423,6 +423,39 @@ def test_a_receipt_queued_before_the_contact_details_were_erased_goes_nowhere(sm
     assert "To: samordnare@nacka.se" in recipients
     receipt = next(r for r in rows() if r.args_kwargs["kwargs"]["template"] == "receipt")
     assert (receipt.status, receipt.return_value) == (TaskResultStatus.SUCCESSFUL, 0)
+
+
+def test_a_corrected_address_gets_a_new_status_link_and_the_old_one_stops_working(smtp, w, client):
+    """The receipt went to a mistyped address (someone else's mailbox): once the coordinator corrects
+    it, the new address gets a link of its own and the one in the stranger's mailbox shows nothing."""
+    deviation = file_anonymously(w)
+    with transaction.atomic():
+        deviation = reporting.confirm_deviation(deviation=deviation)
+    run_worker()
+    (receipt,) = [m for m in delivered(smtp) if m.startswith("To: rapportor@nacka.se\nSubject: Kvitto")]
+    old_link = next(line for line in receipt.splitlines() if "/status/" in line)
+    assert client.get(old_link).status_code == 200
+    smtp.messages.clear()
+
+    with transaction.atomic():
+        correct_contact_details(
+            deviation=deviation,
+            actor=w.nacka_coordinator,
+            reason="Felskriven adress i rapporten.",
+            reporter_email="ratt.adress@nacka.se",
+        )
+    run_worker()
+
+    (mail,) = delivered(smtp)
+    assert mail.startswith(
+        f"To: ratt.adress@nacka.se\nSubject: Ny länk till din rapport {deviation.reference}"
+    )
+    new_link = next(line for line in mail.splitlines() if "/status/" in line)
+    assert new_link != old_link
+    assert client.get(new_link).status_code == 200
+    response = client.get(old_link)
+    assert response.status_code == 404
+    assert deviation.reference not in response.text
 
 
 def test_the_daily_prune_deletes_finished_rows(smtp, w):

@@ -12,6 +12,7 @@ from django.utils import translation
 from deviations import tokens
 from deviations.models import Deviation, DeviationEvent
 from deviations.services import reporting
+from deviations.services.contacts import correct_contact_details
 from deviations.workflow import Status
 from tests import factories
 from tests.deviations.reporting_world import build_world, service_data
@@ -280,6 +281,26 @@ def test_an_expired_link_of_a_confirmed_report_does_not_reveal_the_status_link(c
         assert tokens.status_token(Deviation.objects.get()) not in content
     # A link still within its time may show it (it is as good as the receipt).
     assert "/status/" in client.get(confirm_url(unconfirmed)).content.decode()
+
+
+def test_the_confirmation_link_does_not_reveal_the_status_link_once_the_address_was_corrected(
+    client, w, unconfirmed
+):
+    """The confirmation went to the old (mistyped) address; the link that replaced the status link it
+    was sent is for the corrected address alone."""
+    url = confirm_url(unconfirmed)
+    client.post(url)
+    correct_contact_details(
+        deviation=unconfirmed,
+        actor=w.nacka_coordinator,
+        reason="Felskriven adress.",
+        reporter_email="ratt.adress@nacka.se",
+    )
+    for method in (client.get, client.post):
+        content = method(url).content.decode()
+        assert "redan bekräftad" in content
+        assert "/status/" not in content
+        assert tokens.status_token(Deviation.objects.get()) not in content
 
 
 def test_an_expired_link_offers_a_new_one_sent_to_the_address_on_the_report(
