@@ -19,7 +19,7 @@ from config.errors import Conflict, Invalid, NotAllowed
 from config.personal_data import guard_texts
 
 from ..models import CONTACT_DETAIL_FIELDS, Deviation, DeviationEvent
-from ..notifications import queue_email
+from ..notifications import queue_email, reporter_address
 from ..selectors import may_redact
 from .transitions import write_event, write_system_events
 
@@ -114,7 +114,8 @@ def correct_contact_details(*, deviation: Deviation, actor, reason: str, **value
     reporter go to the new one. A changed address replaces the status link (the old address may have
     reached someone else): the old link stops working and the new one is mailed to the reporter. Writes
     a CORRECTION event (action ``correct_contact``) naming the fields changed (and ``status_link``:
-    ``renewed``) and the reason, never the old or new values.
+    ``renewed``, or ``revoked`` when no address is left to send the new one to) and the reason, never
+    the old or new values.
 
     Raises ``NotAllowed`` (who may: as for redaction), ``Conflict`` (the details are erased: a correction
     would bring them back) or ``Invalid`` with ``errors`` by field: a value the model refuses (an
@@ -153,11 +154,13 @@ def correct_contact_details(*, deviation: Deviation, actor, reason: str, **value
     )
     now = timezone.now()
     details = {"fields": [{"object": "deviation", "id": deviation.pk, "field": name} for name in changed]}
-    renewed = "reporter_email" in changed
-    if renewed:
+    renewed = False
+    if "reporter_email" in changed:
         # Whoever the old address reached (a stranger, for a mistyped one) may hold the status link.
         changed["status_link_version"] = F("status_link_version") + 1
-        details["status_link"] = "renewed"
+        deviation.reporter_email = changed["reporter_email"]
+        renewed = bool(reporter_address(deviation))  # else no address to send the new link to
+        details["status_link"] = "renewed" if renewed else "revoked"
     Deviation.objects.filter(pk=deviation.pk).update(**changed, updated_at=now)
     event = write_event(
         deviation=deviation,

@@ -11,7 +11,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from config import ratelimits
@@ -316,19 +316,26 @@ def correct_contact(request, reference: str):
             lambda: contacts.correct_contact_details(
                 deviation=deviation, actor=request.user, reason=form.cleaned_data["reason"], **values
             ),
-            done=lambda event: (
-                _(
-                    "Rapportörens kontaktuppgifter är rättade. En ny länk till rapportens status har "
-                    "skickats till rapportören; den tidigare länken gäller inte längre."
-                )
-                if event.details.get("status_link") == "renewed"
-                else _("Rapportörens kontaktuppgifter är rättade.")
-            ),
+            done=lambda event: CORRECTED[event.details.get("status_link")],
             detail=detail,
         )
         if done:
             return done
     return render(request, "deviations/correct_contact.html", {"deviation": deviation, "form": form})
+
+
+#: What the correction page says once done, by what became of the status link.
+CORRECTED = {
+    None: gettext_lazy("Rapportörens kontaktuppgifter är rättade."),
+    "renewed": gettext_lazy(
+        "Rapportörens kontaktuppgifter är rättade. En ny länk till rapportens status har skickats till "
+        "rapportören; den tidigare länken gäller inte längre."
+    ),
+    "revoked": gettext_lazy(
+        "Rapportörens kontaktuppgifter är rättade. Den tidigare länken till rapportens status gäller inte "
+        "längre; det finns ingen adress att skicka en ny till."
+    ),
+}
 
 
 def _contact_change(request, form, change, *, done, detail: str):

@@ -92,6 +92,22 @@ def test_a_new_address_replaces_the_status_link_and_mails_the_new_one(w, django_
     assert queued == []
 
 
+def test_a_removed_address_revokes_the_link_and_mails_nothing(client, w, django_capture_on_commit_callbacks):
+    client.force_login(w.coord_x)
+    data = {f"rattelse-{name}": value for name, value in CONTACT.items()}
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        response = client.post(
+            correct_url(w.dev_x), {**data, "rattelse-reporter_email": "", "rattelse-reason": "Fel adress."}
+        )
+    assert response.status_code == 302
+    assert queued == []  # no address (and no account) to send a new link to
+    w.dev_x.refresh_from_db()
+    assert w.dev_x.status_link_version == 1
+    assert w.dev_x.events.get().details["status_link"] == "revoked"
+    html = client.get(detail_url(w.dev_x)).content.decode()
+    assert "det finns ingen adress att skicka en ny till" in html
+
+
 def test_the_status_link_of_a_report_whose_address_was_never_corrected_is_the_one_already_sent(w):
     """Links sent before versions existed (and every report's first link) are the signed key alone."""
     old_style = signing.Signer(salt=tokens.STATUS_SALT).sign(str(w.dev_x.idempotency_key))
