@@ -44,4 +44,5 @@ EXPOSE 8000
 
 # docker-compose.yml overrides this with migrate + load_reference_data + collectstatic first.
 # No access log: request paths can carry tokens; the app logs each request without them (config/log.py).
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]
+# config/gunicorn.py: bind 0.0.0.0:8000, WEB_CONCURRENCY workers (3), a timeout that fits the longest export.
+CMD ["gunicorn", "config.wsgi", "-c", "config/gunicorn.py"]

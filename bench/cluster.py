@@ -456,6 +456,8 @@ backend nodes
                 "-m",
                 "gunicorn",
                 "config.wsgi",
+                "-c",
+                "config/gunicorn.py",
                 "--bind",
                 f"127.0.0.1:{self.ports[name]}",
                 "--workers",

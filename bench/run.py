@@ -261,8 +261,8 @@ def start_gunicorn(env: dict, args) -> subprocess.Popen:
         f"{HOST}:{args.port}",
         "--workers",
         str(args.workers),
-        "--timeout",
-        "120",
+        "-c",
+        "config/gunicorn.py",
         "--log-level",
         "warning",
     ]
