@@ -16,10 +16,14 @@ digest). Free texts that merely mention the person by name cannot be found by ad
 says so, and the operator searches those by hand.
 """
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TextIO
 
 from django.contrib.auth import get_user_model
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
@@ -41,10 +45,13 @@ class Section:
     name: str
     description: str  # lazily translated
     covers: tuple[str, ...]
-    read: Callable[[Subject], Iterable[dict]]
+    read: Callable[[Subject], QuerySet]
 
 
 SECTIONS: dict[str, Section] = {}
+
+#: Rows fetched from PostgreSQL at a time while an extract is written (a server-side cursor).
+ROWS_AT_A_TIME = 2000
 
 #: What every extract says it does not hold.
 NOT_SEARCHED = _(
@@ -113,18 +120,55 @@ def subject_for(email: str) -> Subject:
     return Subject(email=email, user_ids=tuple(pk for pk, _ in pairs), usernames=tuple(u for _, u in pairs))
 
 
-def extract(email: str) -> dict:
+def document(email: str) -> dict:
     """The register extract for ``email``: when, for which address, the accounts found, every section's
-    rows (one query each, whatever their number) and what was not searched; the descriptions in the
-    active language."""
+    rows (a query each, not yet run, whatever their number) and what was not searched; the descriptions
+    in the active language."""
     subject = subject_for(email)
     return {
         "generated_at": timezone.now(),
         "email": subject.email,
         "accounts": list(subject.usernames),
         "sections": {
-            name: {"description": str(part.description), "rows": list(part.read(subject))}
+            name: {"description": str(part.description), "rows": part.read(subject)}
             for name, part in sections().items()
         },
         "not_searched": str(NOT_SEARCHED),
     }
+
+
+def extract(email: str) -> dict:
+    """``document(email)`` with every section's rows read into a list."""
+    extracted = document(email)
+    for part in extracted["sections"].values():
+        part["rows"] = list(part["rows"])
+    return extracted
+
+
+def write(email: str, file: TextIO) -> dict[str, int]:
+    """Write ``document(email)`` to ``file`` as JSON, a section's rows read and written a chunk at a
+    time (a person who handled a national service's reports for years has millions of rows: the whole
+    extract at once took 5.8 GB of memory for 4.7M rows at 10M reports). In one transaction, so every
+    section is read from one moment. Returns the rows per section, with the accounts found as
+    ``"accounts"``."""
+
+    def encoded(value) -> str:
+        return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
+
+    with transaction.atomic():
+        extracted = document(email)
+        file.write("{\n")
+        for key in ("generated_at", "email", "accounts"):
+            file.write(f"  {encoded(key)}: {encoded(extracted[key])},\n")
+        file.write('  "sections": {')
+        counts = {}
+        for number, (name, part) in enumerate(extracted["sections"].items()):
+            file.write(("," if number else "") + f"\n    {encoded(name)}: {{\n")
+            file.write(f'      "description": {encoded(part["description"])},\n      "rows": [')
+            count = 0
+            for count, row in enumerate(part["rows"].iterator(chunk_size=ROWS_AT_A_TIME), start=1):
+                file.write(("," if count > 1 else "") + f"\n        {encoded(row)}")
+            file.write("\n      ]\n    }" if count else "]\n    }")
+            counts[name] = count
+        file.write(f'\n  }},\n  "not_searched": {encoded(extracted["not_searched"])}\n}}\n')
+    return {"accounts": len(extracted["accounts"]), **counts}

@@ -227,6 +227,29 @@ def test_the_command_writes_json_and_a_summary_without_the_address(world, caplog
     assert "petra" not in (err + caplog.text).lower()
 
 
+def test_the_written_extract_is_the_extract_with_its_rows_read_a_chunk_at_a_time(world, settings):
+    """The command writes the sections as it reads them (a server-side cursor, a chunk of rows at a
+    time): the same document as ``extract``, also when a section's rows span several chunks."""
+    petra, quentin, _secrets = world
+    stored_about(
+        petra,
+        ADDRESS,
+        organization=factories.RegionOrganizationFactory(),
+        council=factories.CouncilFactory(),
+        other=quentin,
+        tag="p2",
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("config.subject_access.ROWS_AT_A_TIME", 1)
+        out, err = run(ADDRESS)
+    written, expected = json.loads(out), json.loads(dump(extract(ADDRESS)))
+    assert len(written["sections"]["reports_filed"]["rows"]) == 4
+    for document in (written, expected):
+        del document["generated_at"]
+    assert written == expected
+    assert err.strip().startswith("1 account; ")
+
+
 def test_the_command_writes_a_new_file_only_its_owner_may_read(world, tmp_path):
     target = tmp_path / "utdrag.json"
     out, err = run(ADDRESS, "--output", str(target))

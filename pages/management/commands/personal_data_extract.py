@@ -4,17 +4,15 @@ access request. The extract is personal data: it goes to standard output or to a
 owner may read, and nothing about the person is printed beside it or logged.
 """
 
-import json
 import os
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
 from django.utils import translation
 
-from config.subject_access import extract
+from config.subject_access import write
 
 
 class Command(BaseCommand):
@@ -40,24 +38,22 @@ class Command(BaseCommand):
         except ValidationError:
             raise CommandError("Not an e-mail address.") from None
         with translation.override(language or settings.LANGUAGE_CODE):
-            document = extract(email)
-        text = json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2) + "\n"
-        if output:
-            try:
-                descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                raise CommandError("The output file exists; choose a new name.") from None
-            with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-                file.write(text)
-        else:
-            self.stdout.write(text, ending="")
-        self.stderr.write(self.summary(document))
+            if not output:
+                self.stdout.ending = ""  # written as it comes, in pieces
+                counts = write(email, self.stdout)
+            else:
+                try:
+                    descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                except FileExistsError:
+                    raise CommandError("The output file exists; choose a new name.") from None
+                with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+                    counts = write(email, file)
+        self.stderr.write(self.summary(counts))
 
     @staticmethod
-    def summary(document: dict) -> str:
-        counts = {name: len(part["rows"]) for name, part in document["sections"].items()}
+    def summary(counts: dict[str, int]) -> str:
+        accounts = counts.pop("accounts")
         rows = sum(counts.values())
-        accounts = len(document["accounts"])
         if not rows and not accounts:
             return "Nothing is stored for that address: no account, no rows."
         filled = sum(1 for count in counts.values() if count)
