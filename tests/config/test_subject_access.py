@@ -2,6 +2,7 @@
 an address, found by their account and by the address in any letter case; never another person's data
 or a secret; every link to a person followed by some section; one query a section."""
 
+import dataclasses
 import datetime
 import json
 import os
@@ -259,6 +260,36 @@ def test_the_command_writes_a_new_file_only_its_owner_may_read(world, tmp_path):
     with pytest.raises(CommandError, match="exists"):
         run(ADDRESS, "--output", str(target))
     assert json.loads(target.read_text(encoding="utf-8"))["accounts"] == ["petra"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_reads_every_section_from_one_snapshot(transactional_db):
+    """Run as the operator runs it (no transaction around it): one repeatable-read transaction."""
+    statements = []
+
+    def spy(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(spy):
+        _out, err = run("ingen@example.se")
+    assert err.strip() == "Nothing is stored for that address: no account, no rows."
+    assert statements[0] == "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"
+    assert "councils_user" in statements[1]  # then the accounts and the sections, in that transaction
+
+
+def test_a_fault_while_writing_leaves_no_file_behind(world, tmp_path):
+    target = tmp_path / "utdrag.json"
+
+    def broken(subject):
+        raise ConnectionError("the database went away")
+
+    with pytest.MonkeyPatch.context() as patch:
+        section = sections()["reports_viewed"]
+        patch.setitem(sections(), "reports_viewed", dataclasses.replace(section, read=broken))
+        with pytest.raises(ConnectionError):
+            run(ADDRESS, "--output", str(target))
+    assert not target.exists()
 
 
 def test_the_command_refuses_what_is_not_an_address_without_repeating_it():

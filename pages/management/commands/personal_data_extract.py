@@ -46,8 +46,12 @@ class Command(BaseCommand):
                     descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                 except FileExistsError:
                     raise CommandError("The output file exists; choose a new name.") from None
-                with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-                    counts = write(email, file)
+                try:
+                    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+                        counts = write(email, file)
+                except BaseException:
+                    os.unlink(output)  # half an extract is no answer, and personal data all the same
+                    raise
         self.stderr.write(self.summary(counts))
 
     @staticmethod
