@@ -127,6 +127,7 @@ def test_the_old_link_shows_nothing_and_the_new_one_the_report(client, w):
     w.dev_x.refresh_from_db()
     response = client.get(old_link)
     assert response.status_code == 404 and w.dev_x.reference not in response.content.decode()
+    assert "en ny länk skickats till den rättade adressen" in response.content.decode()
     new_link = reverse("deviations:status", args=[tokens.status_token(w.dev_x)])
     response = client.get(new_link)
     assert response.status_code == 200 and w.dev_x.reference in response.content.decode()
