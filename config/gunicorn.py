@@ -1,7 +1,8 @@
 """gunicorn's settings for every way the app is served: the Docker image, docker-compose.yml, the
 README's production command, the bench's load runs and the cluster test's nodes
 (``gunicorn config.wsgi -c config/gunicorn.py``). Options given on the command line or in
-``GUNICORN_CMD_ARGS`` win over these; ``WEB_CONCURRENCY`` sets the number of workers.
+``GUNICORN_CMD_ARGS`` win over these; ``WEB_CONCURRENCY`` sets the number of workers (as gunicorn's own
+default does, here with 3 when it is not set).
 
 - **Sync workers** (gunicorn's default): one request at a time per worker process, so capacity is
   workers × the CPU per request (README, *The capacity model*).
@@ -17,7 +18,7 @@ README's production command, the bench's load runs and the cluster test's nodes
 
 import os
 
-bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+bind = "0.0.0.0:8000"  # elsewhere: --bind, or GUNICORN_CMD_ARGS="--bind …"
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
 timeout = 120
 # A stopping worker finishes the requests it has (an export included) for this long.

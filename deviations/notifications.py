@@ -220,6 +220,13 @@ def _to(address_of: Callable) -> Callable[..., list[Recipient]]:
     return lambda about: [Recipient(address_of(about))]
 
 
+#: A mail to the reporter with the report's current status link.
+_WITH_STATUS_LINK = Message(
+    about="deviation",
+    recipients=_to(reporter_address),
+    context=lambda d: _context(d, status_link=reporter_link(d)),
+)
+
 MESSAGES: dict[str, Message] = {
     # To the reporter.
     "confirm_report": Message(
@@ -229,16 +236,9 @@ MESSAGES: dict[str, Message] = {
             d, link=confirmation_link(d), max_age_hours=settings.CONFIRMATION_MAX_AGE_HOURS
         ),
     ),
-    "receipt": Message(
-        about="deviation",
-        recipients=_to(reporter_address),
-        context=lambda d: _context(d, status_link=reporter_link(d)),
-    ),
-    "status_link": Message(
-        about="deviation",
-        recipients=_to(reporter_address),
-        context=lambda d: _context(d, status_link=reporter_link(d)),
-    ),
+    "receipt": _WITH_STATUS_LINK,
+    # The same, after a correction of the address replaced the link (services.contacts).
+    "status_link": _WITH_STATUS_LINK,
     "feedback": Message(
         about="deviation",
         recipients=_to(reporter_address),

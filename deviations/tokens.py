@@ -58,6 +58,13 @@ def status_token(deviation) -> str:
     return signing.Signer(salt=STATUS_SALT).sign(value)
 
 
+def status_token_for_confirmation_link(deviation) -> str | None:
+    """The status link the page of a (still valid) confirmation link may show: none once the address
+    was corrected, as the confirmation went to the old one, which must not learn the link that replaced
+    the one it was sent."""
+    return None if deviation.status_link_version else status_token(deviation)
+
+
 def read_status_token(token: str) -> tuple[uuid.UUID, int]:
     """The report's key and the link's version; the caller checks that the version is the report's."""
     try:

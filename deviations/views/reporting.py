@@ -207,10 +207,9 @@ def resend_confirmation(request, token: str):
 
 def _already_confirmed(request, deviation, *, with_status_link: bool = True):
     context = {"deviation": deviation}
-    # Not once the address was corrected: the confirmation link went to the old one, which must not
-    # learn the status link that replaced the one it was sent.
-    if with_status_link and not deviation.status_link_version:
-        context["status_link"] = reverse("deviations:status", args=[tokens.status_token(deviation)])
+    token = tokens.status_token_for_confirmation_link(deviation) if with_status_link else None
+    if token:
+        context["status_link"] = reverse("deviations:status", args=[token])
     return render(request, TEMPLATES + "already_confirmed.html", context)
 
 
